@@ -1,0 +1,32 @@
+# multidb — PGXS build of a C++17 extension.
+#   make / make install       build and install into the server found by pg_config
+#   make demo                  set everything up and show the main job working
+#   make test                  set everything up and run every test (unit, pg_regress, TAP)
+#   make bench                 benchmarks against dblink and postgres_fdw
+
+EXTENSION   = multidb
+MODULE_big  = multidb
+DATA        = sql/multidb--0.1.sql
+PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
+
+CORE_SRCS     = $(wildcard src/core/*.cpp)
+PG_SRCS       = $(wildcard src/pg/*.cpp)
+DISPATCH_SRCS = $(wildcard src/dispatch/*.cpp)
+OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
+
+REGRESS      = setup connections guard fanout fanout_rows
+REGRESS_OPTS = --load-extension=multidb
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS  = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
+PG_CXXFLAGS  = -std=c++17 -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK   = -lpq -lcurl -lstdc++
+
+# The server is built with LLVM JIT; we ship no bitcode for C++ objects.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# demo, test, unit, bench: the project's own targets (after PGXS so that `all` stays the default).
+include $(srcdir)/mk/targets.mk

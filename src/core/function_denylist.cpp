@@ -1,0 +1,102 @@
+#include "core/function_denylist.hpp"
+
+#include <cctype>
+#include <stdexcept>
+
+namespace multidb {
+
+const std::vector<std::string>& builtin_denied_function_patterns() {
+  static const std::vector<std::string> patterns = {
+      // other backends and the server process
+      "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile*",
+      "pg_promote", "pg_log_backend_memory_contexts",
+      // settings
+      "set_config",
+      // the server's files
+      "pg_read_file", "pg_read_binary_file", "pg_ls_*", "pg_stat_file", "pg_file_*",
+      // large objects
+      "lo_*", "loread", "lowrite",
+      // other servers, and SQL run from inside a function
+      "dblink*", "query_to_xml*", "cursor_to_xml*",
+      // locks and notifications
+      "pg_advisory_*", "pg_try_advisory_*", "pg_notify",
+      // sequences
+      "nextval", "setval",
+      // WAL, backups and replication
+      "pg_switch_wal", "pg_create_restore_point", "pg_backup_*", "pg_start_backup", "pg_stop_backup",
+      "pg_wal_replay_*", "pg_create_*_slot", "pg_drop_replication_slot", "pg_copy_*_slot",
+      "pg_replication_slot_advance", "pg_logical_slot_get_*", "pg_logical_emit_message",
+      "pg_replication_origin_*",
+      // statistics and catalog maintenance
+      "pg_stat_reset*", "pg_import_system_collations",
+  };
+  return patterns;
+}
+
+static std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+static std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+std::vector<std::string> parse_function_patterns(std::string_view list) {
+  std::vector<std::string> patterns;
+  if (trim(list).empty()) return patterns;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view entry = trim(list.substr(start, comma - start));
+    if (entry.empty()) throw std::invalid_argument("empty entry in function list");
+    for (char c : entry) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '*' || c == '$'))
+        throw std::invalid_argument("\"" + std::string(entry) +
+                                    "\" is not a function name pattern (letters, digits, _, $ and *)");
+    }
+    patterns.push_back(lowercase(entry));
+    start = comma + 1;
+  }
+  return patterns;
+}
+
+// Glob match with '*' only; iterative with one backtrack point, linear for our short patterns.
+bool pattern_matches(std::string_view pattern, std::string_view name) {
+  size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (p < pattern.size() &&
+               std::tolower(static_cast<unsigned char>(pattern[p])) ==
+                   std::tolower(static_cast<unsigned char>(name[n]))) {
+      ++p;
+      ++n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+FunctionDenylist::FunctionDenylist(std::vector<std::string> extra_patterns)
+    : patterns_(builtin_denied_function_patterns()) {
+  for (std::string& pattern : extra_patterns) patterns_.push_back(std::move(pattern));
+}
+
+const std::string* FunctionDenylist::denying_pattern(std::string_view name) const {
+  for (const std::string& pattern : patterns_)
+    if (pattern_matches(pattern, name)) return &pattern;
+  return nullptr;
+}
+
+}  // namespace multidb
