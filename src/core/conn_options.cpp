@@ -1,4 +1,5 @@
 #include "core/conn_options.hpp"
+#include "core/cpp_only.hpp"
 
 #include <libpq-fe.h>
 

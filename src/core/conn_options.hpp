@@ -1,7 +1,6 @@
 // Which libpq connection options belong on a server and which on a user mapping, the split that
 // postgres_fdw users already know: where to connect on the server, who connects in the user mapping.
 #pragma once
-#include "core/cpp_only.hpp"
 
 #include <string>
 #include <string_view>

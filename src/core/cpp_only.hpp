@@ -1,4 +1,4 @@
-// Included by every header of src/core/: the core is plain C++ and must never see a Postgres header,
+// Included by every source file of src/core/: the core is plain C++ and must never see a Postgres header,
 // so that it can be unit-tested alone and can throw exceptions freely.
 #pragma once
 #ifdef POSTGRES_H

@@ -1,4 +1,5 @@
 #include "core/function_denylist.hpp"
+#include "core/cpp_only.hpp"
 
 #include <cctype>
 #include <stdexcept>

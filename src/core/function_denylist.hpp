@@ -3,7 +3,6 @@
 // This is the one place the built-in list lives; a superuser extends it with
 // multidb.extra_denied_functions.
 #pragma once
-#include "core/cpp_only.hpp"
 
 #include <string>
 #include <string_view>

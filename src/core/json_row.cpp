@@ -1,4 +1,5 @@
 #include "core/json_row.hpp"
+#include "core/cpp_only.hpp"
 
 #include <unordered_set>
 

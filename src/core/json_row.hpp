@@ -1,6 +1,5 @@
 // The typing rules of multidb.fanout's row_data: which JSON kind a remote column becomes, and its key.
 #pragma once
-#include "core/cpp_only.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,0 +1,677 @@
+#include "dispatch/fanout_executor.hpp"
+
+#include "core/json_row.hpp"
+#include "dispatch/remote.hpp"
+#include "dispatch/shared_call.hpp"
+#include "pg/boundary.hpp"
+#include "pg/settings.hpp"
+
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "pgtime.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+}
+
+namespace multidb {
+
+namespace {
+
+constexpr Size kMaxQueueSize = 1024 * 1024;
+constexpr Size kMinQueueSize = 64 * 1024;
+constexpr Size kAllQueuesBudget = 16 * 1024 * 1024;
+constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at interrupts
+
+enum class ChannelState { kWaiting, kWorker, kLocal, kFinished };
+
+struct Channel {
+  const RemoteTarget* target;
+  int index;
+  ChannelState state;
+  shm_mq_handle* queue;
+  BackgroundWorkerHandle* worker;  // in TopMemoryContext, owned by WorkerSet
+  RemoteSession local;
+  bool local_ready;  // the local socket reported the event it waited for
+  int local_wait_events;
+
+  bool columns_known;
+  int column_count;
+  Oid* column_types;
+  const char** column_names;
+  JsonbValue* json_keys;
+  JsonKind* json_kinds;
+
+  Tuplestorestate* held_rows;  // rows that arrived before the earlier connections finished
+  int64 rows;
+};
+
+// Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker
+// outlives the shared memory it was reading.
+struct WorkerSet {
+  int count;
+  BackgroundWorkerHandle* handles[FLEXIBLE_ARRAY_MEMBER];
+};
+
+struct Fanout {
+  const FanoutRequest* request;
+  Channel* channels;
+  int head;  // first channel whose rows are not all in the result yet
+  int active;
+  int next_to_start;
+  dsm_segment* segment;
+  SharedCall* shared;
+  WorkerSet* workers;
+  MemoryContext row_context;
+  TupleTableSlot* move_slot;
+  // kTyped
+  FmgrInfo* input_functions;
+  Oid* input_ioparams;
+  int32* input_typmods;
+  // error context while converting a value
+  Channel* converting_channel;
+  int converting_column;
+};
+
+void terminate_workers(dsm_segment*, Datum arg) {
+  WorkerSet* workers = reinterpret_cast<WorkerSet*>(DatumGetPointer(arg));
+  for (int i = 0; i < workers->count; i++) {
+    if (workers->handles[i] != nullptr) {
+      TerminateBackgroundWorker(workers->handles[i]);
+      pfree(workers->handles[i]);
+    }
+  }
+  pfree(workers);
+}
+
+// ---- shared memory ------------------------------------------------------------------------------------
+
+Size packed_options_size(const RemoteTarget* target) {
+  Size size = 1;
+  for (int i = 0; target->keywords[i] != nullptr; i++)
+    size += strlen(target->keywords[i]) + 1 + strlen(target->values[i]) + 1;
+  return size;
+}
+
+char* pack_options(char* out, const RemoteTarget* target) {
+  for (int i = 0; target->keywords[i] != nullptr; i++) {
+    out = stpcpy(out, target->keywords[i]) + 1;
+    out = stpcpy(out, target->values[i]) + 1;
+  }
+  *out++ = '\0';
+  return out;
+}
+
+const char* remote_setup_sql() {
+  // Values come back as text in forms every server and every local input function agree on.
+  return psprintf(
+      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = %s; "
+      "SET statement_timeout = %d; BEGIN TRANSACTION READ ONLY",
+      quote_literal_cstr(pg_get_timezone_name(session_timezone)), remote_statement_timeout_ms);
+}
+
+void create_shared_call(Fanout* fanout) {
+  const FanoutRequest* request = fanout->request;
+  int n = request->target_count;
+  Size queue_size = Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n));
+  const char* setup_sql = remote_setup_sql();
+
+  Size size = MAXALIGN(offsetof(SharedCall, slots) + sizeof(SharedSlot) * n);
+  Size queues_offset = size;
+  size += queue_size * n;
+  Size strings_offset = size;
+  size += strlen(request->sql) + 1 + strlen(setup_sql) + 1;
+  for (int i = 0; i < n; i++) size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]);
+
+  fanout->segment = dsm_create(size, 0);
+  SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
+  shared->magic = kSharedCallMagic;
+  shared->slot_count = n;
+  shared->queue_size = queue_size;
+  char* strings = reinterpret_cast<char*>(shared) + strings_offset;
+  char* out = strings;
+  shared->sql_offset = out - reinterpret_cast<char*>(shared);
+  out = stpcpy(out, request->sql) + 1;
+  shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
+  out = stpcpy(out, setup_sql) + 1;
+  for (int i = 0; i < n; i++) {
+    SharedSlot* slot = &shared->slots[i];
+    slot->name_offset = out - reinterpret_cast<char*>(shared);
+    out = stpcpy(out, request->targets[i].name) + 1;
+    slot->options_offset = out - reinterpret_cast<char*>(shared);
+    out = pack_options(out, &request->targets[i]);
+    slot->queue_offset = queues_offset + queue_size * i;
+    slot->connect_timeout_s = request->targets[i].connect_timeout_s;
+    slot->require_password = request->targets[i].require_password;
+  }
+  fanout->shared = shared;
+
+  fanout->workers = static_cast<WorkerSet*>(
+      MemoryContextAllocZero(TopMemoryContext, offsetof(WorkerSet, handles) + sizeof(BackgroundWorkerHandle*) * n));
+  fanout->workers->count = n;
+  on_dsm_detach(fanout->segment, terminate_workers, PointerGetDatum(fanout->workers));
+}
+
+// ---- starting targets -----------------------------------------------------------------------------------
+
+bool start_worker(Fanout* fanout, Channel* channel) {
+  int i = channel->index;
+  shm_mq* mq = shm_mq_create(shared_queue(fanout->shared, i), fanout->shared->queue_size);
+  shm_mq_set_receiver(mq, MyProc);
+
+  BackgroundWorker worker;
+  memset(&worker, 0, sizeof(worker));
+  snprintf(worker.bgw_name, BGW_MAXLEN, "multidb worker for connection \"%s\"", channel->target->name);
+  snprintf(worker.bgw_type, BGW_MAXLEN, "multidb worker");
+  worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+  worker.bgw_start_time = BgWorkerStart_ConsistentState;
+  worker.bgw_restart_time = BGW_NEVER_RESTART;
+  snprintf(worker.bgw_library_name, BGW_MAXLEN, "multidb");
+  snprintf(worker.bgw_function_name, BGW_MAXLEN, "multidb_worker_main");
+  worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(fanout->segment));
+  worker.bgw_notify_pid = MyProcPid;
+  memcpy(worker.bgw_extra, &i, sizeof(i));
+
+  MemoryContext caller_context = MemoryContextSwitchTo(TopMemoryContext);
+  BackgroundWorkerHandle* handle = nullptr;
+  bool registered = RegisterDynamicBackgroundWorker(&worker, &handle);
+  MemoryContextSwitchTo(caller_context);
+  if (!registered) return false;
+
+  fanout->workers->handles[i] = handle;
+  channel->worker = handle;
+  channel->queue = shm_mq_attach(mq, fanout->segment, handle);
+  channel->state = ChannelState::kWorker;
+  return true;
+}
+
+void start_local(Fanout* fanout, Channel* channel) {
+  ereport(DEBUG1, (errmsg_internal("multidb: no background worker slot free for connection \"%s\"; "
+                                   "running it in this backend",
+                                   channel->target->name)));
+  const RemoteTarget* target = channel->target;
+  remote_init(&channel->local, target->name, target->keywords, target->values,
+              shared_string(fanout->shared, fanout->shared->setup_sql_offset), fanout->request->sql,
+              target->require_password, target->connect_timeout_s);
+  channel->local_ready = true;
+  channel->state = ChannelState::kLocal;
+}
+
+void start_more(Fanout* fanout) {
+  while (fanout->next_to_start < fanout->request->target_count && fanout->active < max_workers) {
+    Channel* channel = &fanout->channels[fanout->next_to_start++];
+    if (!start_worker(fanout, channel)) start_local(fanout, channel);
+    fanout->active++;
+  }
+}
+
+// ---- rows -----------------------------------------------------------------------------------------------
+
+const char* describe_remote_columns(const Channel* channel) {
+  StringInfoData text;
+  initStringInfo(&text);
+  for (int i = 0; i < channel->column_count; i++) {
+    Oid type = channel->column_types[i];
+    // Built-in types have the same OID on every server; others can only be named by number.
+    const char* type_name = type < FirstGenbkiObjectId ? format_type_be(type) : psprintf("type with OID %u", type);
+    appendStringInfo(&text, "%s%s %s", i > 0 ? ", " : "", quote_identifier(channel->column_names[i]), type_name);
+  }
+  return text.data;
+}
+
+void prepare_json_keys(Channel* channel) {
+  int n = channel->column_count;
+  channel->json_keys = static_cast<JsonbValue*>(palloc0(sizeof(JsonbValue) * n));
+  channel->json_kinds = static_cast<JsonKind*>(palloc(sizeof(JsonKind) * n));
+  static char* keys[1600];  // MaxTupleAttributeNumber: filled inside the C++ scope, copied out after
+  CppError error = cpp_call([&] {
+    std::vector<std::string> names(channel->column_names, channel->column_names + n);
+    std::vector<std::string> unique = unique_column_keys(names);
+    for (int i = 0; i < n; i++) keys[i] = strdup(unique[i].c_str());
+  });
+  raise_cpp_error(error, "naming the result's columns");
+  for (int i = 0; i < n; i++) {
+    char* key = pstrdup(keys[i]);
+    free(keys[i]);
+    channel->json_keys[i].type = jbvString;
+    channel->json_keys[i].val.string.val = key;
+    channel->json_keys[i].val.string.len = strlen(key);
+    channel->json_kinds[i] = json_kind_for_type(channel->column_types[i]);
+  }
+}
+
+void accept_columns(Fanout* fanout, Channel* channel) {
+  const FanoutRequest* request = fanout->request;
+  if (request->shape == RowShape::kJson) {
+    prepare_json_keys(channel);
+  } else if (channel->column_count != request->result_desc->natts - 1) {
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("connection \"%s\" returned %d columns, but the column definition list has %d after "
+                           "source_db",
+                           channel->target->name, channel->column_count, request->result_desc->natts - 1),
+                    errdetail("The remote result's columns: %s.", describe_remote_columns(channel))));
+  }
+  channel->columns_known = true;
+}
+
+void conversion_error_context(void* arg) {
+  Fanout* fanout = static_cast<Fanout*>(arg);
+  Channel* channel = fanout->converting_channel;
+  if (channel == nullptr) return;
+  int column = fanout->converting_column;
+  errcontext("column \"%s\" (remote type %s) of connection \"%s\"; the remote result's columns: %s",
+             channel->column_names[column],
+             channel->column_types[column] < FirstGenbkiObjectId ? format_type_be(channel->column_types[column])
+                                                                 : "unknown",
+             channel->target->name, describe_remote_columns(channel));
+}
+
+JsonbValue json_value(JsonKind kind, const char* text) {
+  JsonbValue value;
+  if (text == nullptr) {
+    value.type = jbvNull;
+    return value;
+  }
+  switch (kind) {
+    case JsonKind::kBoolean:
+      value.type = jbvBool;
+      value.val.boolean = text[0] == 't';
+      return value;
+    case JsonKind::kNumber: {
+      Numeric number = DatumGetNumeric(
+          DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+      if (!numeric_is_nan(number) && !numeric_is_inf(number)) {
+        value.type = jbvNumeric;
+        value.val.numeric = number;
+        return value;
+      }
+      break;  // JSON has no NaN or Infinity: keep the text
+    }
+    case JsonKind::kEmbeddedJson: {
+      Jsonb* embedded = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+      value.type = jbvBinary;
+      value.val.binary.data = &embedded->root;
+      value.val.binary.len = VARSIZE(embedded) - VARHDRSZ;
+      return value;
+    }
+    case JsonKind::kString:
+      break;
+  }
+  value.type = jbvString;
+  value.val.string.val = const_cast<char*>(text);
+  value.val.string.len = strlen(text);
+  return value;
+}
+
+// values[i] is a NUL-terminated text value, or nullptr for NULL.
+void store_row(Fanout* fanout, Channel* channel, char** values) {
+  const FanoutRequest* request = fanout->request;
+  MemoryContext caller_context = MemoryContextSwitchTo(fanout->row_context);
+  int natts = request->result_desc->natts;
+  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
+  datums[0] = CStringGetTextDatum(channel->target->name);
+  nulls[0] = false;
+
+  ErrorContextCallback callback;
+  callback.callback = conversion_error_context;
+  callback.arg = fanout;
+  callback.previous = error_context_stack;
+  error_context_stack = &callback;
+  fanout->converting_channel = channel;
+
+  if (request->shape == RowShape::kJson) {
+    JsonbParseState* state = nullptr;
+    pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+    for (int i = 0; i < channel->column_count; i++) {
+      fanout->converting_column = i;
+      pushJsonbValue(&state, WJB_KEY, &channel->json_keys[i]);
+      JsonbValue value = json_value(channel->json_kinds[i], values[i]);
+      pushJsonbValue(&state, WJB_VALUE, &value);
+    }
+    JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+    datums[1] = JsonbPGetDatum(JsonbValueToJsonb(object));
+    nulls[1] = false;
+  } else {
+    for (int i = 0; i < channel->column_count; i++) {
+      fanout->converting_column = i;
+      // Called for NULLs too, so that a domain's NOT NULL is checked.
+      datums[i + 1] = InputFunctionCall(&fanout->input_functions[i + 1], values[i], fanout->input_ioparams[i + 1],
+                                        fanout->input_typmods[i + 1]);
+      nulls[i + 1] = values[i] == nullptr;
+    }
+  }
+  error_context_stack = callback.previous;
+  fanout->converting_channel = nullptr;
+
+  MemoryContextSwitchTo(caller_context);
+  Tuplestorestate* store = channel->index == fanout->head ? request->result : channel->held_rows;
+  if (store == nullptr) {
+    channel->held_rows = tuplestore_begin_heap(false, false, work_mem);
+    store = channel->held_rows;
+  }
+  tuplestore_putvalues(store, request->result_desc, datums, nulls);
+  MemoryContextReset(fanout->row_context);
+  channel->rows++;
+}
+
+// Moves the finished channels' held rows into the result, in connection order.
+void advance_head(Fanout* fanout) {
+  while (fanout->head < fanout->request->target_count &&
+         fanout->channels[fanout->head].state == ChannelState::kFinished) {
+    fanout->head++;
+    if (fanout->head >= fanout->request->target_count) break;
+    Channel* next = &fanout->channels[fanout->head];
+    if (next->held_rows != nullptr) {
+      while (tuplestore_gettupleslot(next->held_rows, true, false, fanout->move_slot))
+        tuplestore_puttupleslot(fanout->request->result, fanout->move_slot);
+      tuplestore_end(next->held_rows);
+      next->held_rows = nullptr;
+    }
+  }
+}
+
+void finish_channel(Fanout* fanout, Channel* channel) {
+  channel->state = ChannelState::kFinished;
+  channel->queue = nullptr;
+  fanout->active--;
+  advance_head(fanout);
+}
+
+// A failed target: ERROR ends the call; with multidb.on_error = warn, one WARNING and the call goes on.
+void target_failed(Fanout* fanout, Channel* channel, ErrorData* error) {
+  bool warn = on_error == static_cast<int>(OnError::kWarn);
+  error->elevel = warn ? WARNING : ERROR;
+  if (warn && channel->rows > 0)
+    error->context = psprintf("%s%s%ld rows from connection \"%s\" were returned before it failed",
+                              error->context ? error->context : "", error->context ? "\n" : "",
+                              static_cast<long>(channel->rows), channel->target->name);
+  ThrowErrorData(error);
+  finish_channel(fanout, channel);
+}
+
+// ---- worker channels ----------------------------------------------------------------------------------
+
+void read_columns_message(Channel* channel, StringInfo message) {
+  int16 count;
+  pq_copymsgbytes(message, reinterpret_cast<char*>(&count), sizeof(count));
+  channel->column_count = count;
+  channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(count, 1)));
+  channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+  for (int i = 0; i < count; i++) {
+    uint32 type;
+    pq_copymsgbytes(message, reinterpret_cast<char*>(&type), sizeof(type));
+    channel->column_types[i] = type;
+    channel->column_names[i] = pstrdup(pq_getmsgstring(message));
+  }
+}
+
+void read_row_message(Fanout* fanout, Channel* channel, StringInfo message) {
+  int16 count;
+  pq_copymsgbytes(message, reinterpret_cast<char*>(&count), sizeof(count));
+  if (count != channel->column_count) elog(ERROR, "multidb worker sent a row of %d columns, expected %d", count, channel->column_count);
+  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(count, 1)));
+  for (int i = 0; i < count; i++) {
+    int32 length;
+    pq_copymsgbytes(message, reinterpret_cast<char*>(&length), sizeof(length));
+    if (length < 0) {
+      values[i] = nullptr;
+    } else {
+      // Points into the queue's message, valid until the next receive; the worker sent the NUL too.
+      values[i] = const_cast<char*>(pq_getmsgbytes(message, length + 1));
+    }
+  }
+  store_row(fanout, channel, values);
+  pfree(values);
+}
+
+void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size size) {
+  StringInfoData message;
+  message.data = data;
+  message.len = size;
+  message.maxlen = size;
+  message.cursor = 0;
+  char kind = pq_getmsgbyte(&message);
+  switch (kind) {
+    case kColumnsMessage:
+      read_columns_message(channel, &message);
+      accept_columns(fanout, channel);
+      break;
+    case kRowMessage:
+      read_row_message(fanout, channel, &message);
+      break;
+    case kCompleteMessage:
+      finish_channel(fanout, channel);
+      break;
+    case kErrorMessage:
+    case kNoticeMessage: {
+      ErrorData error;
+      pq_parse_errornotice(&message, &error);
+      if (kind == kNoticeMessage) {
+        ThrowErrorData(&error);
+        break;
+      }
+      target_failed(fanout, channel, &error);
+      break;
+    }
+    default:
+      elog(ERROR, "multidb worker for connection \"%s\" sent an unknown message '%c'", channel->target->name, kind);
+  }
+}
+
+bool pump_worker(Fanout* fanout, Channel* channel) {
+  bool progressed = false;
+  for (int i = 0; i < kMessagesPerTurn && channel->state == ChannelState::kWorker; i++) {
+    Size size;
+    void* data;
+    shm_mq_result result = shm_mq_receive(channel->queue, &size, &data, true);
+    if (result == SHM_MQ_WOULD_BLOCK) break;
+    progressed = true;
+    if (result == SHM_MQ_DETACHED) {
+      ErrorData error;
+      memset(&error, 0, sizeof(error));
+      error.sqlerrcode = ERRCODE_CONNECTION_FAILURE;
+      error.message = const_cast<char*>(
+          remote_message(channel->target->name, "the background worker stopped before it answered"));
+      error.hint = pstrdup("The server log may say why (a crash, or a worker terminated by an administrator).");
+      target_failed(fanout, channel, &error);
+      break;
+    }
+    handle_worker_message(fanout, channel, static_cast<char*>(data), size);
+  }
+  return progressed;
+}
+
+// ---- local channels (no worker slot was free) ----------------------------------------------------------
+
+bool pump_local(Fanout* fanout, Channel* channel) {
+  bool progressed = false;
+  if (!channel->local_ready) return false;
+  for (int i = 0; i < kMessagesPerTurn && channel->state == ChannelState::kLocal; i++) {
+    PGresult* result;
+    RemoteEvent event = remote_advance(&channel->local, &result);
+    switch (event) {
+      case RemoteEvent::kWantRead:
+      case RemoteEvent::kWantWrite:
+        channel->local_wait_events = event == RemoteEvent::kWantRead ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+        channel->local_ready = false;
+        return progressed;
+      case RemoteEvent::kRow:
+      case RemoteEvent::kEndOfRows: {
+        progressed = true;
+        if (!channel->columns_known) {
+          int n = PQnfields(result);
+          channel->column_count = n;
+          channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
+          channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));
+          for (int c = 0; c < n; c++) {
+            channel->column_types[c] = PQftype(result, c);
+            channel->column_names[c] = pstrdup(PQfname(result, c));
+          }
+          // The PGresult is malloc'd: keep nothing of it past here, and free it even if a check fails.
+          PG_TRY();
+          {
+            accept_columns(fanout, channel);
+          }
+          PG_CATCH();
+          {
+            PQclear(result);
+            PG_RE_THROW();
+          }
+          PG_END_TRY();
+        }
+        if (event == RemoteEvent::kRow) {
+          char** values = static_cast<char**>(palloc(sizeof(char*) * Max(channel->column_count, 1)));
+          for (int c = 0; c < channel->column_count; c++)
+            values[c] = PQgetisnull(result, 0, c) ? nullptr : PQgetvalue(result, 0, c);
+          PG_TRY();
+          {
+            store_row(fanout, channel, values);
+          }
+          PG_FINALLY();
+          {
+            PQclear(result);
+          }
+          PG_END_TRY();
+          pfree(values);
+        } else {
+          PQclear(result);
+        }
+        break;
+      }
+      case RemoteEvent::kDone:
+        finish_channel(fanout, channel);
+        return true;
+      case RemoteEvent::kFailed: {
+        const RemoteFailure* failure = &channel->local.failure;
+        ErrorData error;
+        memset(&error, 0, sizeof(error));
+        error.sqlerrcode = failure->sqlstate;
+        error.message = const_cast<char*>(failure->message);
+        error.detail = const_cast<char*>(failure->detail);
+        error.hint = const_cast<char*>(failure->hint);
+        error.context = const_cast<char*>(failure->context);
+        target_failed(fanout, channel, &error);
+        return true;
+      }
+    }
+  }
+  return progressed;
+}
+
+// ---- waiting ----------------------------------------------------------------------------------------------
+
+void wait_for_progress(Fanout* fanout) {
+  int locals = 0;
+  long timeout = -1;
+  for (int i = 0; i < fanout->request->target_count; i++) {
+    Channel* channel = &fanout->channels[i];
+    if (channel->state != ChannelState::kLocal || channel->local_ready) continue;
+    locals++;
+    long channel_timeout = remote_timeout_ms(&channel->local);
+    if (channel_timeout >= 0 && (timeout < 0 || channel_timeout < timeout)) timeout = channel_timeout;
+  }
+  if (locals == 0) {
+    WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    return;
+  }
+
+  WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, locals + 2);
+  AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+  AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+  for (int i = 0; i < fanout->request->target_count; i++) {
+    Channel* channel = &fanout->channels[i];
+    if (channel->state != ChannelState::kLocal || channel->local_ready) continue;
+    AddWaitEventToSet(set, channel->local_wait_events, remote_socket(&channel->local), nullptr, channel);
+  }
+  WaitEvent events[64];
+  int fired = WaitEventSetWait(set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
+  FreeWaitEventSet(set);
+  for (int i = 0; i < fired; i++) {
+    if (events[i].events & WL_LATCH_SET) ResetLatch(MyLatch);
+    if (events[i].user_data != nullptr) static_cast<Channel*>(events[i].user_data)->local_ready = true;
+  }
+  if (fired == 0) {
+    // The timeout: let every connecting target look at its deadline.
+    for (int i = 0; i < fanout->request->target_count; i++)
+      if (fanout->channels[i].state == ChannelState::kLocal) fanout->channels[i].local_ready = true;
+  }
+}
+
+// Local connections are closed on every way out, including errors and cancels.
+void abandon_local_channels(void* arg) {
+  Fanout* fanout = static_cast<Fanout*>(arg);
+  for (int i = 0; i < fanout->request->target_count; i++) remote_abandon(&fanout->channels[i].local);
+}
+
+void prepare_typed_input(Fanout* fanout) {
+  TupleDesc desc = fanout->request->result_desc;
+  fanout->input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * desc->natts));
+  fanout->input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * desc->natts));
+  fanout->input_typmods = static_cast<int32*>(palloc0(sizeof(int32) * desc->natts));
+  for (int i = 1; i < desc->natts; i++) {
+    Form_pg_attribute attribute = TupleDescAttr(desc, i);
+    Oid input_function;
+    getTypeInputInfo(attribute->atttypid, &input_function, &fanout->input_ioparams[i]);
+    fmgr_info(input_function, &fanout->input_functions[i]);
+    fanout->input_typmods[i] = attribute->atttypmod;
+  }
+}
+
+}  // namespace
+
+void run_fanout(const FanoutRequest* request) {
+  Fanout* fanout = static_cast<Fanout*>(palloc0(sizeof(Fanout)));
+  fanout->request = request;
+  fanout->channels = static_cast<Channel*>(palloc0(sizeof(Channel) * request->target_count));
+  for (int i = 0; i < request->target_count; i++) {
+    fanout->channels[i].target = &request->targets[i];
+    fanout->channels[i].index = i;
+    fanout->channels[i].state = ChannelState::kWaiting;
+  }
+  fanout->row_context = AllocSetContextCreate(CurrentMemoryContext, "multidb row", ALLOCSET_DEFAULT_SIZES);
+  fanout->move_slot = MakeSingleTupleTableSlot(request->result_desc, &TTSOpsMinimalTuple);
+  if (request->shape == RowShape::kTyped) prepare_typed_input(fanout);
+
+  MemoryContextCallback* cleanup = static_cast<MemoryContextCallback*>(palloc0(sizeof(MemoryContextCallback)));
+  cleanup->func = abandon_local_channels;
+  cleanup->arg = fanout;
+  MemoryContextRegisterResetCallback(CurrentMemoryContext, cleanup);
+
+  create_shared_call(fanout);
+  start_more(fanout);
+  while (fanout->head < request->target_count) {
+    bool progressed = false;
+    for (int i = fanout->head; i < request->target_count; i++) {
+      Channel* channel = &fanout->channels[i];
+      if (channel->state == ChannelState::kWorker) progressed |= pump_worker(fanout, channel);
+      else if (channel->state == ChannelState::kLocal) progressed |= pump_local(fanout, channel);
+    }
+    start_more(fanout);
+    CHECK_FOR_INTERRUPTS();
+    if (fanout->head >= request->target_count) break;
+    if (!progressed) wait_for_progress(fanout);
+  }
+
+  abandon_local_channels(fanout);
+  ExecDropSingleTupleTableSlot(fanout->move_slot);
+  dsm_detach(fanout->segment);  // terminates any worker still exiting
+}
+
+}  // namespace multidb

@@ -1,0 +1,33 @@
+// The calling backend's side of a fan-out: starts one background worker per target (at most
+// multidb.max_workers at once; when no worker slot is free, runs the target in this backend with
+// async libpq), collects the rows as they arrive, and puts them in the result tuplestore in
+// connection order. Its waits are interruptible; on any error or cancel, the workers are terminated
+// and the remote statements cancelled.
+#pragma once
+
+#include "pg/connections.hpp"
+
+extern "C" {
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+}
+
+namespace multidb {
+
+enum class RowShape {
+  kJson,   // (source_db text, row_data jsonb)
+  kTyped,  // (source_db text, <the caller's columns>), values through their input functions
+};
+
+struct FanoutRequest {
+  const char* sql;  // already judged read-only
+  const RemoteTarget* targets;
+  int target_count;
+  RowShape shape;
+  TupleDesc result_desc;
+  Tuplestorestate* result;  // receives every row
+};
+
+void run_fanout(const FanoutRequest* request);
+
+}  // namespace multidb

@@ -1,0 +1,74 @@
+// One remote statement over libpq, as a non-blocking state machine: connect, set the session up,
+// open a READ ONLY transaction, run the statement in single-row mode. The same machine runs inside a
+// background worker (which waits on its socket) and inside the calling backend when no worker slot is
+// free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
+// so the caller decides between ERROR and WARNING.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "libpq-fe.h"
+}
+
+namespace multidb {
+
+struct RemoteFailure {
+  int sqlstate;         // a Postgres error code (MAKE_SQLSTATE form)
+  const char* message;  // already prefixed with the connection's name
+  const char* detail;
+  const char* hint;
+  const char* context;
+};
+
+enum class RemotePhase { kIdle, kConnecting, kSetup, kQuery, kDone, kFailed };
+
+enum class RemoteEvent {
+  kWantRead,   // wait until the socket is readable (or the connect deadline passes)
+  kWantWrite,  // wait until the socket is writable
+  kRow,        // *result holds one row (PGRES_SINGLE_TUPLE); the caller PQclears it
+  kEndOfRows,  // *result describes the columns (PGRES_TUPLES_OK, no rows); the caller PQclears it
+  kDone,       // the statement finished; the connection is closed
+  kFailed,     // see failure; the connection is closed
+};
+
+struct RemoteSession {
+  const char* name;
+  const char* const* keywords;
+  const char* const* values;
+  const char* setup_sql;  // session settings and BEGIN READ ONLY, sent once connected
+  const char* sql;        // the statement, already judged read-only
+  bool require_password;
+  int connect_timeout_s;
+
+  RemotePhase phase;
+  PGconn* conn;
+  bool holds_external_fd;
+  bool query_running;  // a cancel request is worth sending
+  TimestampTz connect_deadline;
+  RemoteFailure failure;
+};
+
+void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
+                 const char* const* values, const char* setup_sql, const char* sql, bool require_password,
+                 int connect_timeout_s);
+
+// Advances as far as possible without blocking.
+RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
+
+int remote_socket(const RemoteSession* session);
+
+// Milliseconds until the connect deadline (never negative), or -1 when there is none now.
+long remote_timeout_ms(const RemoteSession* session);
+
+// Cancels a running statement and closes the connection; safe at any phase, never raises, idempotent.
+void remote_abandon(RemoteSession* session);
+
+// Raises the failure as an ERROR (or at elevel) — for code that has no choice to make.
+void report_remote_failure(const RemoteFailure* failure, int elevel);
+
+// The text every ERROR and WARNING about a remote uses: connection "name": message.
+const char* remote_message(const char* name, const char* message);
+
+}  // namespace multidb

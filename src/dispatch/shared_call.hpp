@@ -1,0 +1,58 @@
+// The dynamic shared memory one fan-out call shares with its background workers: a fixed header, one
+// slot per target (what to connect to, and a shm_mq that streams rows back), then the strings.
+//
+// Worker -> caller messages on a slot's queue, first byte the kind:
+//   'T' columns:  int16 count, then per column uint32 type oid and the name with its NUL
+//   'D' row:      int16 count, then per column int32 length (-1 for NULL) and the bytes with a NUL
+//   'C' complete: int64 rows sent
+//   'E' / 'N'     an error or notice of the worker itself, in the frontend/backend protocol's form
+//                 (pq_redirect_to_shm_mq), re-raised by the caller
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "storage/dsm.h"
+#include "storage/shm_mq.h"
+}
+
+namespace multidb {
+
+constexpr uint32 kSharedCallMagic = 0x6d646230;  // "mdb0"
+
+struct SharedSlot {
+  Size name_offset;
+  Size options_offset;  // "keyword\0value\0...\0" ended by an empty keyword
+  Size queue_offset;
+  int connect_timeout_s;
+  bool require_password;
+};
+
+struct SharedCall {
+  uint32 magic;
+  int slot_count;
+  Size queue_size;
+  Size sql_offset;
+  Size setup_sql_offset;
+  SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];
+};
+
+inline const char* shared_string(const SharedCall* call, Size offset) {
+  return reinterpret_cast<const char*>(call) + offset;
+}
+
+inline shm_mq* shared_queue(SharedCall* call, int slot) {
+  return reinterpret_cast<shm_mq*>(reinterpret_cast<char*>(call) + call->slots[slot].queue_offset);
+}
+
+enum MessageKind : char {
+  kColumnsMessage = 'T',
+  kRowMessage = 'D',
+  kCompleteMessage = 'C',
+  kErrorMessage = 'E',
+  kNoticeMessage = 'N',
+};
+
+}  // namespace multidb
+
+extern "C" PGDLLEXPORT void multidb_worker_main(Datum main_arg);

@@ -1,0 +1,172 @@
+// A multidb background worker: runs one statement on one remote database and streams the rows to the
+// calling backend through its shm_mq. It needs no database of its own: the caller resolved the
+// connection (permissions, user mapping) and put everything in shared memory.
+#include "dispatch/remote.hpp"
+#include "dispatch/shared_call.hpp"
+
+extern "C" {
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/resowner.h"
+}
+
+namespace multidb {
+namespace {
+
+RemoteSession session;  // static: the exit callback must reach it
+shm_mq_handle* queue;
+StringInfoData message;
+
+void cancel_remote_on_exit(int, Datum) { remote_abandon(&session); }
+
+// A false return means the caller went away; the worker then just exits (the exit callback cancels).
+bool send_message() {
+  shm_mq_result sent = shm_mq_send(queue, message.len, message.data, false, false);
+  return sent == SHM_MQ_SUCCESS;
+}
+
+template <typename T>
+void append_value(StringInfo out, const T& value) {
+  appendBinaryStringInfo(out, reinterpret_cast<const char*>(&value), sizeof(value));
+}
+
+bool send_columns(const PGresult* result) {
+  resetStringInfo(&message);
+  appendStringInfoChar(&message, kColumnsMessage);
+  int16 count = PQnfields(result);
+  append_value(&message, count);
+  for (int i = 0; i < count; i++) {
+    uint32 type = PQftype(result, i);
+    append_value(&message, type);
+    const char* name = PQfname(result, i);
+    appendBinaryStringInfo(&message, name, strlen(name) + 1);
+  }
+  return send_message();
+}
+
+bool send_row(const PGresult* result) {
+  resetStringInfo(&message);
+  appendStringInfoChar(&message, kRowMessage);
+  int16 count = PQnfields(result);
+  append_value(&message, count);
+  for (int i = 0; i < count; i++) {
+    int32 length = PQgetisnull(result, 0, i) ? -1 : PQgetlength(result, 0, i);
+    append_value(&message, length);
+    if (length >= 0) appendBinaryStringInfo(&message, PQgetvalue(result, 0, i), length + 1);
+  }
+  return send_message();
+}
+
+bool send_complete(int64 rows) {
+  resetStringInfo(&message);
+  appendStringInfoChar(&message, kCompleteMessage);
+  append_value(&message, rows);
+  return shm_mq_send(queue, message.len, message.data, false, true) == SHM_MQ_SUCCESS;
+}
+
+// Runs the statement; returns when done, when the caller left, or raises (the error reaches the caller).
+void run_statement() {
+  bool columns_sent = false;
+  int64 rows = 0;
+  for (;;) {
+    PGresult* result;
+    RemoteEvent event = remote_advance(&session, &result);
+    switch (event) {
+      case RemoteEvent::kWantRead:
+      case RemoteEvent::kWantWrite: {
+        int wanted = event == RemoteEvent::kWantRead ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+        long timeout = remote_timeout_ms(&session);
+        for (;;) {
+          int rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | wanted | (timeout >= 0 ? WL_TIMEOUT : 0),
+                                     remote_socket(&session), timeout, PG_WAIT_EXTENSION);
+          ResetLatch(MyLatch);
+          CHECK_FOR_INTERRUPTS();
+          if (rc & (wanted | WL_TIMEOUT)) break;
+        }
+        break;
+      }
+      case RemoteEvent::kRow: {
+        bool sent = (columns_sent || send_columns(result)) && send_row(result);
+        columns_sent = true;
+        PQclear(result);
+        if (!sent) return;
+        rows++;
+        break;
+      }
+      case RemoteEvent::kEndOfRows: {
+        bool sent = columns_sent || send_columns(result);
+        columns_sent = true;
+        PQclear(result);
+        if (!sent) return;
+        break;
+      }
+      case RemoteEvent::kDone:
+        send_complete(rows);
+        return;
+      case RemoteEvent::kFailed:
+        report_remote_failure(&session.failure, ERROR);  // becomes FATAL here; the caller gets it as 'E'
+        return;
+    }
+  }
+}
+
+// "keyword\0value\0...\0" -> two nullptr-terminated arrays.
+void unpack_options(const char* packed, const char*** keywords, const char*** values) {
+  int count = 0;
+  for (const char* p = packed; *p != '\0'; p += strlen(p) + 1, p += strlen(p) + 1) count++;
+  *keywords = static_cast<const char**>(palloc0(sizeof(char*) * (count + 1)));
+  *values = static_cast<const char**>(palloc0(sizeof(char*) * (count + 1)));
+  const char* p = packed;
+  for (int i = 0; i < count; i++) {
+    (*keywords)[i] = p;
+    p += strlen(p) + 1;
+    (*values)[i] = p;
+    p += strlen(p) + 1;
+  }
+}
+
+}  // namespace
+}  // namespace multidb
+
+using namespace multidb;
+
+void multidb_worker_main(Datum main_arg) {
+  pqsignal(SIGTERM, die);
+  BackgroundWorkerUnblockSignals();
+  // No database: only the shared catalogs, which is enough to show up in pg_stat_activity.
+  BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
+  CurrentResourceOwner = ResourceOwnerCreate(nullptr, "multidb worker");
+
+  dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
+  if (segment == nullptr) return;  // the caller already gave up and removed the segment
+  SharedCall* call = static_cast<SharedCall*>(dsm_segment_address(segment));
+  if (call->magic != kSharedCallMagic) return;
+  int slot_index;
+  memcpy(&slot_index, MyBgworkerEntry->bgw_extra, sizeof(slot_index));
+  if (slot_index < 0 || slot_index >= call->slot_count) return;
+  const SharedSlot* slot = &call->slots[slot_index];
+
+  shm_mq* mq = shared_queue(call, slot_index);
+  shm_mq_set_sender(mq, MyProc);
+  queue = shm_mq_attach(mq, segment, nullptr);
+  pq_redirect_to_shm_mq(segment, queue);
+  initStringInfo(&message);
+
+  const char** keywords;
+  const char** values;
+  unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
+  remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values,
+              shared_string(call, call->setup_sql_offset), shared_string(call, call->sql_offset),
+              slot->require_password, slot->connect_timeout_s);
+  before_shmem_exit(cancel_remote_on_exit, 0);
+
+  pgstat_report_activity(STATE_RUNNING, shared_string(call, call->sql_offset));
+  run_statement();
+  remote_abandon(&session);
+}

@@ -1,0 +1,265 @@
+#include "pg/connections.hpp"
+
+#include "core/conn_options.hpp"
+#include "pg/boundary.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "mb/pg_wchar.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+}
+
+namespace multidb {
+
+namespace {
+
+// classify_option() builds its table on first use; that allocation is the only thing that can throw.
+OptionPlace option_place(const char* name) {
+  OptionPlace place = OptionPlace::kUnknown;
+  CppError error = cpp_call([&] { place = classify_option(name); });
+  raise_cpp_error(error, "reading libpq's connection options");
+  return place;
+}
+
+const char* option_list(OptionPlace place) {
+  // Copied into a fixed buffer inside the C++ scope, then into palloc'd memory outside it.
+  static char buffer[4096];
+  CppError error = cpp_call([&] { snprintf(buffer, sizeof(buffer), "%s", valid_options_list(place).c_str()); });
+  raise_cpp_error(error, "listing libpq's connection options");
+  return pstrdup(buffer);
+}
+
+bool is_accepted_wrapper(const char* fdw_name) {
+  return strcmp(fdw_name, "multidb") == 0 || strcmp(fdw_name, "postgres_fdw") == 0;
+}
+
+bool user_mapping_requires_password(UserMapping* mapping) {
+  if (superuser_arg(mapping->userid)) return false;
+  ListCell* cell;
+  foreach (cell, mapping->options) {
+    DefElem* option = lfirst_node(DefElem, cell);
+    if (strcmp(option->defname, "password_required") == 0) return defGetBoolean(option);
+  }
+  return true;
+}
+
+RemoteTarget resolve_one(const char* name) {
+  ForeignServer* server = GetForeignServerByName(name, true);
+  if (server == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection \"%s\" does not exist", name),
+                    errhint("Create it with multidb.add_connection(), or list them with "
+                            "SELECT * FROM multidb.connections.")));
+  ForeignDataWrapper* wrapper = GetForeignDataWrapper(server->fdwid);
+  if (!is_accepted_wrapper(wrapper->fdwname))
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("server \"%s\" belongs to foreign-data wrapper \"%s\", not to multidb or postgres_fdw",
+                           name, wrapper->fdwname)));
+  AclResult acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+  if (acl != ACLCHECK_OK)
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied for connection \"%s\"", name),
+                    errhint("The owner of server \"%s\" can run GRANT USAGE ON FOREIGN SERVER %s TO %s.", name,
+                            quote_identifier(name), quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+  UserMapping* mapping = GetUserMapping(GetUserId(), server->serverid);
+
+  List* options = list_concat(list_copy(server->options), mapping->options);
+  int capacity = list_length(options) + 3;
+  RemoteTarget target{};
+  target.name = pstrdup(name);
+  target.server_oid = server->serverid;
+  target.keywords = static_cast<const char**>(palloc0(sizeof(char*) * capacity));
+  target.values = static_cast<const char**>(palloc0(sizeof(char*) * capacity));
+  target.connect_timeout_s = connect_timeout_s;
+  target.require_password = user_mapping_requires_password(mapping);
+
+  bool has_password = false;
+  int n = 0;
+  ListCell* cell;
+  foreach (cell, options) {
+    DefElem* option = lfirst_node(DefElem, cell);
+    // postgres_fdw servers carry options of their own (fetch_size, updatable, ...): libpq gets only its own.
+    OptionPlace place = option_place(option->defname);
+    if (place != OptionPlace::kServer && place != OptionPlace::kUserMapping) continue;
+    if (is_multidb_only_option(option->defname)) continue;
+    const char* value = defGetString(option);
+    if (strcmp(option->defname, "password") == 0 && value[0] != '\0') has_password = true;
+    if (strcmp(option->defname, "connect_timeout") == 0) {
+      int seconds = atoi(value);
+      if (seconds > 0) target.connect_timeout_s = seconds;
+    }
+    target.keywords[n] = option->defname;
+    target.values[n] = value;
+    n++;
+  }
+  target.keywords[n] = "fallback_application_name";
+  target.values[n++] = "multidb";
+  // Values must arrive in this database's encoding: fanout_rows hands them to local input functions.
+  target.keywords[n] = "client_encoding";
+  target.values[n++] = GetDatabaseEncodingName();
+
+  if (target.require_password && !has_password)
+    ereport(ERROR, (errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
+                    errmsg("connection \"%s\" needs a password in the user mapping for role \"%s\"", name,
+                           GetUserNameFromId(GetUserId(), false)),
+                    errdetail("Non-superusers must authenticate to remote servers with a password, so that "
+                              "nobody borrows the coordinator's own identity."),
+                    errhint("ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD password '...');",
+                            quote_identifier(name))));
+  return target;
+}
+
+}  // namespace
+
+RemoteTarget* resolve_targets(ArrayType* names, int* count) {
+  Datum* elements;
+  bool* nulls;
+  int n;
+  deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
+  if (n == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("no connections given"),
+                    errhint("Pass connection names, for example ARRAY['production','backup']; "
+                            "SELECT name FROM multidb.connections lists them.")));
+  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc0(sizeof(RemoteTarget) * n));
+  for (int i = 0; i < n; i++) {
+    if (nulls[i])
+      ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name %d is NULL", i + 1)));
+    char* name = TextDatumGetCString(elements[i]);
+    for (int j = 0; j < i; j++)
+      if (strcmp(targets[j].name, name) == 0)
+        ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("connection \"%s\" is listed twice", name)));
+    targets[i] = resolve_one(name);
+  }
+  *count = n;
+  return targets;
+}
+
+const char* describe_targets(const RemoteTarget* targets, int count) {
+  StringInfoData text;
+  initStringInfo(&text);
+  appendStringInfoString(&text, count == 1 ? "connection " : "connections ");
+  for (int i = 0; i < count; i++) {
+    if (i > 0) appendStringInfoString(&text, i == count - 1 ? " and " : ", ");
+    appendStringInfo(&text, "\"%s\"", targets[i].name);
+  }
+  return text.data;
+}
+
+}  // namespace multidb
+
+// ---- SQL-callable: the wrapper's validator and add_connection ---------------------------------------
+
+using namespace multidb;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(multidb_fdw_validator);
+Datum multidb_fdw_validator(PG_FUNCTION_ARGS) {
+  List* options = untransformRelOptions(PG_GETARG_DATUM(0));
+  Oid catalog = PG_GETARG_OID(1);
+  ListCell* cell;
+  foreach (cell, options) {
+    DefElem* option = lfirst_node(DefElem, cell);
+    OptionPlace place = option_place(option->defname);
+    OptionPlace wanted;
+    if (catalog == ForeignServerRelationId) {
+      wanted = OptionPlace::kServer;
+    } else if (catalog == UserMappingRelationId) {
+      wanted = OptionPlace::kUserMapping;
+    } else {
+      ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+                      errmsg("multidb takes options only on servers and user mappings"),
+                      errdetail("Option \"%s\" was given elsewhere.", option->defname)));
+    }
+    if (place == wanted) {
+      if (strcmp(option->defname, "password_required") == 0) {
+        bool required = defGetBoolean(option);
+        if (!required && !superuser())
+          ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                          errmsg("password_required=false is superuser-only")));
+      }
+      continue;
+    }
+    const char* where = catalog == ForeignServerRelationId ? "a server" : "a user mapping";
+    if (place == OptionPlace::kServer || place == OptionPlace::kUserMapping)
+      ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+                      errmsg("option \"%s\" belongs on %s, not on %s", option->defname,
+                             place == OptionPlace::kServer ? "the server" : "the user mapping", where),
+                      errhint("Valid options on %s: %s.", where, option_list(wanted))));
+    if (place == OptionPlace::kReserved)
+      ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+                      errmsg("option \"%s\" is set by multidb itself", option->defname)));
+    ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME), errmsg("invalid option \"%s\"", option->defname),
+                    errhint("Valid options on %s: %s.", where, option_list(wanted))));
+  }
+  PG_RETURN_VOID();
+}
+
+static void append_options_clause(StringInfo sql, const OptionList& options) {
+  if (options.empty()) return;
+  appendStringInfoString(sql, " OPTIONS (");
+  for (size_t i = 0; i < options.size(); i++) {
+    if (i > 0) appendStringInfoString(sql, ", ");
+    appendStringInfo(sql, "%s %s", quote_identifier(options[i].first.c_str()),
+                     quote_literal_cstr(options[i].second.c_str()));
+  }
+  appendStringInfoChar(sql, ')');
+}
+
+static void run_ddl(const char* sql) {
+  int rc = SPI_execute(sql, false, 0);
+  if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+}
+
+PG_FUNCTION_INFO_V1(multidb_add_connection);
+Datum multidb_add_connection(PG_FUNCTION_ARGS) {
+  if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name and conninfo are required")));
+  char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  char* conninfo = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  char* description = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
+  if (name[0] == '\0')
+    ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("connection name must not be empty")));
+
+  SplitConninfo* split = nullptr;
+  CppError error = cpp_call([&] { split = new SplitConninfo(split_conninfo(conninfo)); });
+  if (error.failed && error.invalid_argument)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid conninfo for connection \"%s\": %s", name, error.message),
+                    errhint("Use libpq's form, e.g. 'host=db1 port=5432 dbname=shop user=reader password=...'.")));
+  raise_cpp_error(error, "parsing the conninfo");
+
+  StringInfoData create_server, create_mapping;
+  initStringInfo(&create_server);
+  initStringInfo(&create_mapping);
+  PG_TRY();
+  {
+    appendStringInfo(&create_server, "CREATE SERVER %s FOREIGN DATA WRAPPER multidb", quote_identifier(name));
+    append_options_clause(&create_server, split->server);
+    appendStringInfo(&create_mapping, "CREATE USER MAPPING FOR CURRENT_USER SERVER %s", quote_identifier(name));
+    append_options_clause(&create_mapping, split->user_mapping);
+  }
+  PG_FINALLY();
+  {
+    delete split;
+  }
+  PG_END_TRY();
+
+  SPI_connect();
+  run_ddl(create_server.data);
+  run_ddl(create_mapping.data);
+  if (description != nullptr)
+    run_ddl(psprintf("COMMENT ON SERVER %s IS %s", quote_identifier(name), quote_literal_cstr(description)));
+  SPI_finish();
+  PG_RETURN_VOID();
+}
+
+}  // extern "C"

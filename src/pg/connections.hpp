@@ -1,0 +1,30 @@
+// Connections are foreign servers (of wrapper multidb, or of postgres_fdw) plus the caller's user
+// mapping. This file turns a connection name into everything a libpq connect needs, after the same
+// checks postgres_fdw makes.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "utils/array.h"
+}
+
+namespace multidb {
+
+struct RemoteTarget {
+  const char* name;       // the connection (server) name, as the user wrote it
+  Oid server_oid;
+  const char** keywords;  // libpq keywords and values, nullptr-terminated
+  const char** values;
+  int connect_timeout_s;  // the server's connect_timeout, else multidb.connect_timeout
+  bool require_password;  // a non-superuser: the remote must have asked for the password
+};
+
+// Resolves every name (USAGE on the server, a user mapping for the current user, a password for
+// non-superusers). Errors name the connection. A NULL element, a duplicate or an empty list is an error.
+RemoteTarget* resolve_targets(ArrayType* names, int* count);
+
+// "production", "backup" and "dev" -> the text used in messages about several connections.
+const char* describe_targets(const RemoteTarget* targets, int count);
+
+}  // namespace multidb

@@ -1,0 +1,81 @@
+// SQL-callable entry points: fanout, fanout_rows, check_sql, denied_functions.
+#include "dispatch/fanout_executor.hpp"
+#include "pg/connections.hpp"
+#include "pg/settings.hpp"
+#include "pg/sql_guard.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+}
+
+using namespace multidb;
+
+namespace {
+
+const char* required_text_argument(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument %s must not be NULL", name)));
+  return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
+  const char* sql = required_text_argument(fcinfo, 0, "sql");
+  if (PG_ARGISNULL(1))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("argument connections must not be NULL"),
+                    errhint("Pass connection names, for example ARRAY['production','backup'].")));
+  ArrayType* names = PG_GETARG_ARRAYTYPE_P(1);
+
+  InitMaterializedSRF(fcinfo, shape == RowShape::kTyped ? MAT_SRF_USE_EXPECTED_DESC : 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  if (shape == RowShape::kTyped &&
+      (rsinfo->setDesc->natts < 1 || TupleDescAttr(rsinfo->setDesc, 0)->atttypid != TEXTOID))
+    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                    errmsg("the first column of fanout_rows's column definition list must be of type text"),
+                    errhint("Write it as: AS t(source_db text, <the statement's columns>).")));
+
+  int count;
+  RemoteTarget* targets = resolve_targets(names, &count);
+  require_read_only(sql, describe_targets(targets, count));
+
+  FanoutRequest request;
+  request.sql = sql;
+  request.targets = targets;
+  request.target_count = count;
+  request.shape = shape;
+  request.result_desc = rsinfo->setDesc;
+  request.result = rsinfo->setResult;
+  run_fanout(&request);
+  return static_cast<Datum>(0);
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(multidb_fanout);
+Datum multidb_fanout(PG_FUNCTION_ARGS) { return fanout_entry(fcinfo, RowShape::kJson); }
+
+PG_FUNCTION_INFO_V1(multidb_fanout_rows);
+Datum multidb_fanout_rows(PG_FUNCTION_ARGS) { return fanout_entry(fcinfo, RowShape::kTyped); }
+
+PG_FUNCTION_INFO_V1(multidb_check_sql);
+Datum multidb_check_sql(PG_FUNCTION_ARGS) {
+  require_read_only(text_to_cstring(PG_GETARG_TEXT_PP(0)), "any connection");
+  PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(multidb_denied_functions);
+Datum multidb_denied_functions(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, MAT_SRF_BLESS);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (const std::string& pattern : current_denylist().patterns()) {
+    Datum value = CStringGetTextDatum(pattern.c_str());
+    bool is_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
+  }
+  return static_cast<Datum>(0);
+}
+
+}  // extern "C"

@@ -1,0 +1,79 @@
+#include "pg/settings.hpp"
+
+#include "pg/boundary.hpp"
+
+#include <climits>
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace multidb {
+
+int max_workers = 8;
+int remote_statement_timeout_ms = 5 * 60 * 1000;
+int connect_timeout_s = 10;
+int on_error = static_cast<int>(OnError::kError);
+char* extra_denied_functions = nullptr;
+
+static const struct config_enum_entry on_error_options[] = {
+    {"error", static_cast<int>(OnError::kError), false},
+    {"warn", static_cast<int>(OnError::kWarn), false},
+    {nullptr, 0, false},
+};
+
+// Built once per backend and replaced when the setting changes; never freed while in use because
+// assign hooks run between statements.
+static FunctionDenylist* denylist = nullptr;
+
+static bool check_extra_denied_functions(char** newval, void** /*extra*/, GucSource /*source*/) {
+  const char* value = *newval ? *newval : "";
+  CppError error = cpp_call([&] { parse_function_patterns(value); });
+  if (error.failed) {
+    GUC_check_errdetail("%s", error.out_of_memory ? "out of memory" : error.message);
+    return false;
+  }
+  return true;
+}
+
+static void assign_extra_denied_functions(const char* newval, void* /*extra*/) {
+  const char* value = newval ? newval : "";
+  FunctionDenylist* rebuilt = nullptr;
+  CppError error = cpp_call([&] { rebuilt = new FunctionDenylist(parse_function_patterns(value)); });
+  if (error.failed) return;  // out of memory: keep the previous list; the check hook accepted the syntax
+  delete denylist;
+  denylist = rebuilt;
+}
+
+const FunctionDenylist& current_denylist() {
+  if (denylist == nullptr) {
+    CppError error = cpp_call([&] { denylist = new FunctionDenylist(); });
+    raise_cpp_error(error, "building the list of denied functions");
+  }
+  return *denylist;
+}
+
+void define_settings() {
+  DefineCustomIntVariable("multidb.max_workers",
+                          "Most background workers one multidb call runs at once; further targets queue.",
+                          nullptr, &max_workers, 8, 1, 1024, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.statement_timeout", "statement_timeout set on every remote query.",
+                          "0 turns the limit off.", &remote_statement_timeout_ms, 5 * 60 * 1000, 0, INT_MAX,
+                          PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.connect_timeout",
+                          "Longest wait for a remote connection, unless its server sets connect_timeout.",
+                          nullptr, &connect_timeout_s, 10, 1, 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
+                          nullptr);
+  DefineCustomEnumVariable("multidb.on_error", "What a failed remote database does to the whole call.",
+                           "error: the call fails; warn: a WARNING names it and the other rows are returned.",
+                           &on_error, static_cast<int>(OnError::kError), on_error_options, PGC_USERSET, 0,
+                           nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("multidb.extra_denied_functions",
+                             "More function-name patterns the read-only guard refuses ('*' matches anything).",
+                             "Comma-separated, added to the built-in list; see multidb.denied_functions().",
+                             &extra_denied_functions, "", PGC_SUSET, 0, check_extra_denied_functions,
+                             assign_extra_denied_functions, nullptr);
+  MarkGUCPrefixReserved("multidb");
+}
+
+}  // namespace multidb

@@ -1,0 +1,21 @@
+// multidb's settings (GUCs): one place defines them all.
+#pragma once
+
+#include "core/function_denylist.hpp"
+
+namespace multidb {
+
+enum class OnError { kError, kWarn };
+
+extern int max_workers;
+extern int remote_statement_timeout_ms;
+extern int connect_timeout_s;
+extern int on_error;  // an OnError value
+extern char* extra_denied_functions;
+
+void define_settings();
+
+// The built-in denied functions plus multidb.extra_denied_functions, rebuilt when the setting changes.
+const FunctionDenylist& current_denylist();
+
+}  // namespace multidb
