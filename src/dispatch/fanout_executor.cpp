@@ -69,8 +69,9 @@ struct WorkerSet {
 };
 
 struct Fanout {
-  const FanoutRequest* request;
+  const FanoutRequest* request;  // the caller's: valid only while run_fanout runs
   Channel* channels;
+  int channel_count;
   int head;  // first channel whose rows are not all in the result yet
   int active;
   int next_to_start;
@@ -398,9 +399,9 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error) {
   bool warn = on_error == static_cast<int>(OnError::kWarn);
   error->elevel = warn ? WARNING : ERROR;
   if (warn && channel->rows > 0)
-    error->context = psprintf("%s%s%ld rows from connection \"%s\" were returned before it failed",
-                              error->context ? error->context : "", error->context ? "\n" : "",
-                              static_cast<long>(channel->rows), channel->target->name);
+    error->detail = psprintf("%s%s%ld rows from connection \"%s\" were returned before it failed.",
+                             error->detail ? error->detail : "", error->detail ? "\n" : "",
+                             static_cast<long>(channel->rows), channel->target->name);
   ThrowErrorData(error);
   finish_channel(fanout, channel);
 }
@@ -617,7 +618,7 @@ void wait_for_progress(Fanout* fanout) {
 // Local connections are closed on every way out, including errors and cancels.
 void abandon_local_channels(void* arg) {
   Fanout* fanout = static_cast<Fanout*>(arg);
-  for (int i = 0; i < fanout->request->target_count; i++) remote_abandon(&fanout->channels[i].local);
+  for (int i = 0; i < fanout->channel_count; i++) remote_abandon(&fanout->channels[i].local);
 }
 
 void prepare_typed_input(Fanout* fanout) {
@@ -640,6 +641,7 @@ void run_fanout(const FanoutRequest* request) {
   Fanout* fanout = static_cast<Fanout*>(palloc0(sizeof(Fanout)));
   fanout->request = request;
   fanout->channels = static_cast<Channel*>(palloc0(sizeof(Channel) * request->target_count));
+  fanout->channel_count = request->target_count;
   for (int i = 0; i < request->target_count; i++) {
     fanout->channels[i].target = &request->targets[i];
     fanout->channels[i].index = i;

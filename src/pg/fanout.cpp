@@ -68,7 +68,7 @@ Datum multidb_check_sql(PG_FUNCTION_ARGS) {
 
 PG_FUNCTION_INFO_V1(multidb_denied_functions);
 Datum multidb_denied_functions(PG_FUNCTION_ARGS) {
-  InitMaterializedSRF(fcinfo, MAT_SRF_BLESS);
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   for (const std::string& pattern : current_denylist().patterns()) {
     Datum value = CStringGetTextDatum(pattern.c_str());

@@ -131,9 +131,9 @@ GuardVerdict judge_statement(const char* sql) {
 void require_read_only(const char* sql, const char* targets) {
   GuardVerdict verdict = judge_statement(sql);
   if (verdict.allowed) return;
-  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused to send the statement to %s", targets),
-                  errdetail("%s.", verdict.reason),
-                  errhint("multidb runs only a single read-only SELECT (WITH, VALUES and set operations "
+  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused the statement for %s: %s", targets, verdict.reason),
+                  errdetail("The statement: %s", sql),
+                  errhint("multidb sends only a single read-only SELECT (WITH, VALUES and set operations "
                           "included) that calls no function listed by multidb.denied_functions().")));
 }
 

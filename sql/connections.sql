@@ -1,0 +1,72 @@
+-- Connections are foreign servers: what the wrapper accepts, and who may use them.
+\getenv pgport PGPORT
+\getenv password MULTIDB_TEST_PASSWORD
+
+-- libpq options belong on servers, credentials on user mappings; anything else is refused.
+CREATE SERVER bad1 FOREIGN DATA WRAPPER multidb OPTIONS (hostname 'x');
+CREATE SERVER bad2 FOREIGN DATA WRAPPER multidb OPTIONS (password 'secret');
+CREATE SERVER bad3 FOREIGN DATA WRAPPER multidb OPTIONS (client_encoding 'LATIN1');
+CREATE SERVER ok1 FOREIGN DATA WRAPPER multidb OPTIONS (host 'h', port '5432', dbname 'd', sslmode 'prefer',
+                                                        connect_timeout '3', application_name 'x');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ok1 OPTIONS (dbname 'd');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ok1 OPTIONS (user 'u', password 'p', sslcert 'c', sslkey 'k');
+DROP SERVER ok1 CASCADE;
+
+-- add_connection parses conninfo with libpq.
+SELECT multidb.add_connection('broken', 'host=127.0.0.1 port');
+SELECT multidb.add_connection('broken', 'client_encoding=LATIN1');
+SELECT multidb.add_connection('', 'host=x');
+SELECT multidb.add_connection(NULL, 'host=x');
+SELECT multidb.add_connection('alpha', 'host=x');
+
+-- Servers of postgres_fdw work unchanged; their own options are not handed to libpq.
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+CREATE SERVER legacy FOREIGN DATA WRAPPER postgres_fdw
+  OPTIONS (host '127.0.0.1', dbname 'multidb_regress_a', fetch_size '500', use_remote_estimate 'true');
+SELECT set_config('multidb_test.password', :'password', false) IS NOT NULL AS password_known;
+DO $$ BEGIN
+  EXECUTE format('ALTER SERVER legacy OPTIONS (ADD port %L)', current_setting('port'));
+  EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER legacy OPTIONS (user %L, password %L)',
+                 current_user, current_setting('multidb_test.password'));
+END $$;
+SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['legacy']);
+SELECT name, dbname, wrapper FROM multidb.connections WHERE name = 'legacy';
+
+-- A server of another wrapper is not a connection.
+CREATE FOREIGN DATA WRAPPER other_fdw;
+CREATE SERVER elsewhere FOREIGN DATA WRAPPER other_fdw;
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY['elsewhere']);
+DROP FOREIGN DATA WRAPPER other_fdw CASCADE;
+
+-- Names that are not connections, and lists that are not lists.
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY['nowhere']);
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY[]::text[]);
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha', NULL]);
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha', 'alpha']);
+SELECT * FROM multidb.fanout('SELECT 1', NULL);
+SELECT * FROM multidb.fanout(NULL, ARRAY['alpha']);
+
+-- Security as postgres_fdw: USAGE on the server, a user mapping, and a password for non-superusers.
+CREATE ROLE multidb_regress_user LOGIN;
+GRANT USAGE ON SCHEMA multidb TO multidb_regress_user;
+SET ROLE multidb_regress_user;
+SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha'])$$);
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER alpha TO multidb_regress_user;
+SET ROLE multidb_regress_user;
+SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha'])$$);
+RESET ROLE;
+CREATE USER MAPPING FOR multidb_regress_user SERVER alpha OPTIONS (user 'multidb_regress_user');
+SET ROLE multidb_regress_user;
+SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha']);
+-- only a superuser may waive the password
+ALTER USER MAPPING FOR multidb_regress_user SERVER alpha OPTIONS (ADD password_required 'false');
+-- and nobody else's password is visible: not in pg_user_mappings, not in multidb.connections
+SELECT srvname, usename, umoptions FROM pg_user_mappings WHERE srvname = 'alpha' ORDER BY usename;
+SELECT count(*) AS columns_named_like_password FROM information_schema.columns
+ WHERE table_schema = 'multidb' AND table_name = 'connections' AND column_name ~ 'pass';
+RESET ROLE;
+DROP USER MAPPING FOR multidb_regress_user SERVER alpha;
+REVOKE ALL ON FOREIGN SERVER alpha FROM multidb_regress_user;
+REVOKE ALL ON SCHEMA multidb FROM multidb_regress_user;
+DROP ROLE multidb_regress_user;
