@@ -76,5 +76,6 @@ CREATE SERVER wrong_password FOREIGN DATA WRAPPER multidb OPTIONS (host '127.0.0
 DO $$ BEGIN EXECUTE format('ALTER SERVER wrong_password OPTIONS (ADD port %L)', current_setting('port')); END $$;
 CREATE USER MAPPING FOR CURRENT_USER SERVER wrong_password OPTIONS (user 'nobody_here', password 'wrong');
 SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['wrong_password'])$$) ~ '^08001: connection "wrong_password": could not connect.*password authentication failed' AS refused;
+SET client_min_messages = warning;
 DROP SERVER unreachable CASCADE;
 DROP SERVER wrong_password CASCADE;

@@ -41,8 +41,8 @@ bool is_multidb_only_option(std::string_view name) { return name == "password_re
 
 OptionPlace classify_option(std::string_view name) {
   if (is_multidb_only_option(name)) return OptionPlace::kUserMapping;
-  if (libpq_options().names.count(name) == 0) return OptionPlace::kUnknown;
   if (kReservedOptions.count(name) != 0) return OptionPlace::kReserved;
+  if (libpq_options().names.count(name) == 0) return OptionPlace::kUnknown;
   if (kUserMappingOptions.count(name) != 0) return OptionPlace::kUserMapping;
   return OptionPlace::kServer;
 }
@@ -82,7 +82,7 @@ SplitConninfo split_conninfo(const std::string& conninfo) {
       case OptionPlace::kReserved:
         throw std::invalid_argument(std::string("option \"") + o->keyword + "\" is set by multidb itself");
       case OptionPlace::kUnknown:
-        break;  // debug-only options: libpq parsed them, we do not pass them on
+        throw std::invalid_argument(std::string("option \"") + o->keyword + "\" cannot be used by multidb");
     }
   }
   return split;
