@@ -137,10 +137,14 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     int flushed = PQflush(session->conn);
     if (flushed < 0) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     if (flushed > 0) return RemoteEvent::kWantWrite;
-    if (!PQconsumeInput(session->conn))
-      return fail(session, ERRCODE_CONNECTION_FAILURE,
-                  psprintf("connection lost: %s", trimmed_libpq_message(session->conn)));
-    if (PQisBusy(session->conn)) return RemoteEvent::kWantRead;
+    // Read from the socket only when libpq has no complete result buffered: reading more on every
+    // row would grow libpq's buffer and move it on each call, quadratic in the result's size.
+    if (PQisBusy(session->conn)) {
+      if (!PQconsumeInput(session->conn))
+        return fail(session, ERRCODE_CONNECTION_FAILURE,
+                    psprintf("connection lost: %s", trimmed_libpq_message(session->conn)));
+      if (PQisBusy(session->conn)) return RemoteEvent::kWantRead;
+    }
 
     PGresult* next = PQgetResult(session->conn);
     if (session->phase == RemotePhase::kSetup) {

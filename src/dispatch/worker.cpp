@@ -92,6 +92,7 @@ void run_statement() {
         break;
       }
       case RemoteEvent::kRow: {
+        CHECK_FOR_INTERRUPTS();  // rows may arrive faster than ever to block: stay cancellable
         bool sent = (columns_sent || send_columns(result)) && send_row(result);
         columns_sent = true;
         PQclear(result);
