@@ -16,17 +16,25 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
 
 REGRESS      = setup connections guard fanout fanout_rows
 REGRESS_OPTS = --load-extension=multidb
+EXTRA_CLEAN  = test/unit/multidb_unit_tests
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS  = -I$(srcdir)/src -I$(shell $(PG_CONFIG) --includedir)
+PG_CPPFLAGS  = -Isrc -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
 PG_CXXFLAGS  = -std=c++17 -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK   = -lpq -lcurl -lstdc++
 
 # The server is built with LLVM JIT; we ship no bitcode for C++ objects.
 override with_llvm = no
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+# A fresh machine: `make demo` and `make test` install the server development files themselves.
+all install installcheck:
+	@echo "PostgreSQL 15 server development files are missing: run 'make demo' or 'make test'," \
+	      "which install them, or apt-get install postgresql-server-dev-15" >&2; exit 1
+endif
 
 # demo, test, unit, bench: the project's own targets (after PGXS so that `all` stays the default).
-include $(srcdir)/mk/targets.mk
+include mk/targets.mk
