@@ -11,6 +11,16 @@ SELECT source_db, count(*), min((row_data->>'g')::int), max((row_data->>'g')::in
                WITH ORDINALITY f) s
  GROUP BY source_db ORDER BY min(ordinality);
 
+-- multidb.max_workers = 0: every target runs inside this backend, same rows, same order.
+SET multidb.max_workers = 0;
+SELECT * FROM multidb.fanout('SELECT id FROM items ORDER BY id DESC', ARRAY['beta', 'gamma', 'alpha']);
+SELECT * FROM multidb.fanout('SELECT * FROM no_such_table', ARRAY['beta']);
+-- and with one worker at a time, the others queue
+SET multidb.max_workers = 1;
+SELECT source_db, count(*) FROM multidb.fanout('SELECT g FROM generate_series(1, 1000) g', ARRAY['gamma', 'alpha', 'beta'])
+ GROUP BY source_db ORDER BY source_db;
+RESET multidb.max_workers;
+
 -- JSON typing: numbers, booleans, embedded JSON, null, and strings for everything else.
 SELECT row_data FROM multidb.fanout($$
   SELECT 1::int2 AS i2, 2::int4 AS i4, 9007199254740993::int8 AS i8, 1.5::float4 AS f4, 0.1::float8 AS f8,

@@ -201,10 +201,11 @@ bool start_worker(Fanout* fanout, Channel* channel) {
   return true;
 }
 
-void start_local(Fanout* fanout, Channel* channel) {
-  ereport(DEBUG1, (errmsg_internal("multidb: no background worker slot free for connection \"%s\"; "
-                                   "running it in this backend",
-                                   channel->target->name)));
+void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
+  if (wanted_worker)
+    ereport(DEBUG1, (errmsg_internal("multidb: no background worker slot free for connection \"%s\"; "
+                                     "running it in this backend",
+                                     channel->target->name)));
   const RemoteTarget* target = channel->target;
   remote_init(&channel->local, target->name, target->keywords, target->values,
               shared_string(fanout->shared, fanout->shared->setup_sql_offset), fanout->request->sql,
@@ -213,10 +214,12 @@ void start_local(Fanout* fanout, Channel* channel) {
   channel->state = ChannelState::kLocal;
 }
 
+// multidb.max_workers = 0 runs every target inside this backend, all at once.
 void start_more(Fanout* fanout) {
-  while (fanout->next_to_start < fanout->request->target_count && fanout->active < max_workers) {
+  bool use_workers = max_workers > 0;
+  while (fanout->next_to_start < fanout->request->target_count && (!use_workers || fanout->active < max_workers)) {
     Channel* channel = &fanout->channels[fanout->next_to_start++];
-    if (!start_worker(fanout, channel)) start_local(fanout, channel);
+    if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
     fanout->active++;
   }
 }

@@ -56,7 +56,7 @@ const FunctionDenylist& current_denylist() {
 void define_settings() {
   DefineCustomIntVariable("multidb.max_workers",
                           "Most background workers one multidb call runs at once; further targets queue.",
-                          nullptr, &max_workers, 8, 1, 1024, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                          "0 runs every target inside the calling backend instead.", &max_workers, 8, 0, 1024, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.statement_timeout", "statement_timeout set on every remote query.",
                           "0 turns the limit off.", &remote_statement_timeout_ms, 5 * 60 * 1000, 0, INT_MAX,
                           PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
