@@ -65,7 +65,10 @@ SET multidb.on_error = 'sometimes';
 -- writes fails on the remote.
 \c multidb_regress_a
 CREATE FUNCTION sneaky_write() RETURNS int LANGUAGE sql AS 'INSERT INTO items VALUES (99, ''x'', 0) RETURNING id';
+CREATE FUNCTION noisy() RETURNS int LANGUAGE plpgsql AS $$BEGIN RAISE NOTICE 'hello'; RAISE WARNING 'careful'; RETURN 1; END$$;
 \c contrib_regression
+-- remote notices and warnings reach the caller, naming the connection
+SELECT * FROM multidb.fanout('SELECT noisy()', ARRAY['alpha']);
 SELECT * FROM multidb.fanout('SELECT sneaky_write()', ARRAY['alpha']);
 SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items WHERE id = 99', ARRAY['alpha']);
 -- remote sessions run with fixed formats and the caller's time zone

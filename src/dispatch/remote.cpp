@@ -48,6 +48,17 @@ RemoteEvent fail_with_result(RemoteSession* session, PGresult* result, const cha
   return fail(session, code, message, detail_copy, hint_copy, context);
 }
 
+// Remote NOTICEs and WARNINGs reach the caller at their level, naming the connection (in a worker they
+// travel through the shm_mq like its errors).
+void forward_remote_notice(void* arg, const PGresult* result) {
+  const RemoteSession* session = static_cast<const RemoteSession*>(arg);
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  if (primary == nullptr) return;
+  int elevel = severity != nullptr && strcmp(severity, "WARNING") == 0 ? WARNING : NOTICE;
+  ereport(elevel, (errmsg_internal("connection \"%s\": %s", session->name, primary)));
+}
+
 RemoteEvent start_setup(RemoteSession* session) {
   if (session->require_password && !PQconnectionUsedPassword(session->conn))
     return fail(session, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
@@ -125,6 +136,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     if (session->conn == nullptr || PQstatus(session->conn) == CONNECTION_BAD)
       return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
                   psprintf("could not connect: %s", trimmed_libpq_message(session->conn)));
+    PQsetNoticeReceiver(session->conn, forward_remote_notice, session);
     session->phase = RemotePhase::kConnecting;
   }
   if (session->phase == RemotePhase::kConnecting) {
