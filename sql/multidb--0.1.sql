@@ -1,6 +1,9 @@
 -- multidb 0.1: connections as foreign servers, the read-only guard, and the parallel fan-out engine.
 \echo Use "CREATE EXTENSION multidb" to load this file. \quit
 
+-- Anyone may call the functions; what they reach is governed by USAGE on servers and user mappings.
+GRANT USAGE ON SCHEMA multidb TO PUBLIC;
+
 -- Connections -------------------------------------------------------------------------------------------
 
 CREATE FUNCTION multidb_fdw_validator(text[], oid) RETURNS void

@@ -47,7 +47,8 @@ run_tap() {
   log "TAP: test/t with several real clusters"
   compgen -G "$SRC/test/t/*.pl" >/dev/null || { log "no TAP tests"; return; }
   local out="$WORK_DIR/tap.log" status=0
-  (cd "$SRC" && as_pg_user env TESTDIR="$SRC/tmp_check" PATH="$PG_BINDIR:$PATH" \
+  as_pg_user mkdir -p "$SRC/tmp_check"
+  (cd "$SRC" && as_pg_user env TESTDIR="$SRC" PATH="$PG_BINDIR:$PATH" \
       PG_REGRESS="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" \
       prove --timer -I "$(dirname "$(pg_config --pgxs)")/../test/perl" -I test/t test/t/*.pl) >"$out" 2>&1 || status=$?
   cat "$out"

@@ -1,0 +1,73 @@
+# Cancel, terminate and statement_timeout of the caller, mid-query: within a second no remote query of
+# ours is running and no worker is left — with background workers and with the in-backend path.
+use strict;
+use warnings;
+
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my @remotes = map { start_remote("r$_") } 1 .. 3;
+my $coordinator = start_coordinator();
+add_connection($coordinator, "r$_", $remotes[$_ - 1]) for 1 .. 3;
+my $long_fanout = "SELECT * FROM multidb.fanout('SELECT pg_sleep(60)', ARRAY['r1', 'r2', 'r3'])";
+
+# Waits until every remote runs our pg_sleep, so that the interruption really is mid-query.
+sub wait_for_remote_queries
+{
+	for my $remote (@remotes)
+	{
+		$remote->poll_query_until('postgres',
+			"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'multidb' "
+			  . "AND state = 'active' AND query LIKE '%pg_sleep(60)%'")
+		  or die 'the remote query never started';
+	}
+}
+
+for my $mode ([ 'background workers', 8 ], [ 'in-backend', 0 ])
+{
+	my ($label, $max_workers) = @$mode;
+	my $setting = "SET multidb.max_workers = $max_workers";
+
+	for my $interruption ([ 'pg_cancel_backend', qr/canceling statement due to user request/ ],
+		[ 'pg_terminate_backend', qr/terminating connection due to administrator command|server closed the connection/ ])
+	{
+		my ($function, $expected_error) = @$interruption;
+		my ($handle, $stdout, $stderr) = background_fanout($coordinator, $setting, $long_fanout);
+		wait_for_remote_queries();
+		if ($max_workers > 0)
+		{
+			is(workers_of($coordinator), '3', "$label: three workers run");
+		}
+		else
+		{
+			is(workers_of($coordinator), '0', "$label: no worker runs");
+		}
+		my $caller = backend_pid_running($coordinator, 'pg_sleep(60)');
+		$coordinator->safe_psql('postgres', "SELECT $function($caller)");
+		my $cleaned = wait_until_clean($coordinator, \@remotes, 1);
+		ok(defined $cleaned,
+			"$label, $function: no remote query and no worker within 1 s"
+			  . (defined $cleaned ? sprintf(' (%.2f s)', $cleaned) : ''));
+		$handle->finish;
+		like($$stderr, $expected_error, "$label, $function: the caller got the interruption");
+	}
+
+	my $start = time;
+	my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+		"$setting; SET statement_timeout = '1s'; $long_fanout");
+	like($stderr, qr/canceling statement due to statement timeout/, "$label: the caller's statement_timeout fires");
+	cmp_ok(time - $start, '<', 2.5, "$label: at about 1 s");
+	my $cleaned = wait_until_clean($coordinator, \@remotes, 1);
+	ok(defined $cleaned, "$label, statement_timeout: no remote query and no worker within 1 s");
+}
+
+# The remote statement_timeout from multidb.statement_timeout also ends a query.
+my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SET multidb.statement_timeout = '300ms'; SELECT * FROM multidb.fanout('SELECT pg_sleep(60)', ARRAY['r1'])");
+like($stderr, qr/connection "r1": canceling statement due to statement timeout/, 'multidb.statement_timeout reaches the remote');
+
+is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1', 'r2', 'r3'])"), '3',
+	'the coordinator answers normally afterwards');
+done_testing();
