@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `make bench`: multidb against dblink and postgres_fdw on the same data, in the same run, on throwaway
+# servers. Prints a table and writes bench/out/results.md. Each figure is the median of $RUNS runs.
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../test/harness/lib.sh
+source "$REPO_ROOT/test/harness/lib.sh"
+
+RUNS=${RUNS:-3}
+ROWS=${ROWS:-1000000}
+CALLS=${CALLS:-200}
+PASSWORD=bench-secret
+
+ensure_pg_user
+[ -f "$(pg_config --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
+make_work_dir
+trap cleanup_work_dir EXIT
+
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+# ms QUERY...: runs the statements in one session and prints the last statement's time in ms.
+ms() {
+  local args=(-c '\timing on') statement
+  for statement in "$@"; do args+=(-c "$statement"); done
+  psql_on "$coordinator_PORT" postgres -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+
+# peak_kb QUERY: the calling backend's peak resident memory (VmHWM) after QUERY, in a fresh session.
+peak_kb() {
+  psql_on "$coordinator_PORT" postgres -At -c "$1" \
+    -c "SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1]" | tail -1
+}
+
+log "starting a coordinator and three remote servers"
+start_cluster coordinator
+for r in r1 r2 r3; do
+  start_cluster "$r"
+  port_var="${r}_PORT"
+  psql_on "${!port_var}" postgres -c "CREATE ROLE bench LOGIN PASSWORD '$PASSWORD'"
+done
+log "generating $ROWS rows x 4 columns on r1"
+psql_on "$r1_PORT" postgres -c "
+  CREATE TABLE big AS SELECT g::int8 AS id, md5(g::text) AS t, (g * 1.25)::numeric AS n,
+                             timestamptz '2024-01-01' + g * interval '1 second' AS ts
+                        FROM generate_series(1, $ROWS) g;
+  GRANT SELECT ON big TO bench;" -c "VACUUM ANALYZE big"
+
+conninfo() { local port_var="${1}_PORT"; echo "host=127.0.0.1 port=${!port_var} dbname=postgres user=bench password=$PASSWORD"; }
+psql_on "$coordinator_PORT" postgres -c "
+  CREATE EXTENSION multidb; CREATE EXTENSION dblink; CREATE EXTENSION postgres_fdw;
+  SELECT multidb.add_connection('r1', '$(conninfo r1)');
+  SELECT multidb.add_connection('r2', '$(conninfo r2)');
+  SELECT multidb.add_connection('r3', '$(conninfo r3)');
+  CREATE SERVER fdw_r1 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$r1_PORT', dbname 'postgres');
+  CREATE USER MAPPING FOR CURRENT_USER SERVER fdw_r1 OPTIONS (user 'bench', password '$PASSWORD');
+  CREATE FOREIGN TABLE big_fdw (id int8, t text, n numeric, ts timestamptz) SERVER fdw_r1 OPTIONS (table_name 'big');" >/dev/null
+
+# ---- (a) three databases x a 1 s query --------------------------------------------------------------
+log "(a) 3 databases x SELECT pg_sleep(1)"
+fanout_a=() slowest_a=() dblink_a=()
+for _ in $(seq "$RUNS"); do
+  fanout_a+=("$(ms "SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(1)', ARRAY['r1','r2','r3'])")")
+  slowest=0
+  for r in r1 r2 r3; do
+    t=$(ms "SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(1)', ARRAY['$r'])")
+    slowest=$(awk -v a="$slowest" -v b="$t" 'BEGIN {print (b > a) ? b : a}')
+  done
+  slowest_a+=("$slowest")
+  dblink_a+=("$(ms "SELECT (SELECT count(*) FROM dblink('$(conninfo r1)', 'SELECT pg_sleep(1)') AS t(x text))
+                    + (SELECT count(*) FROM dblink('$(conninfo r2)', 'SELECT pg_sleep(1)') AS t(x text))
+                    + (SELECT count(*) FROM dblink('$(conninfo r3)', 'SELECT pg_sleep(1)') AS t(x text))")")
+done
+a_fanout=$(printf '%s\n' "${fanout_a[@]}" | median)
+a_slowest=$(printf '%s\n' "${slowest_a[@]}" | median)
+a_dblink=$(printf '%s\n' "${dblink_a[@]}" | median)
+
+# ---- (b) a million rows x 4 columns from one database --------------------------------------------------
+# sum(id + 0 * random()) is volatile, so no method can push the aggregate to the remote: all rows travel.
+log "(b) $ROWS rows x 4 columns from one database"
+declare -A b_source=(
+  [fanout_rows]="multidb.fanout_rows('SELECT id, t, n, ts FROM big', ARRAY['r1']) AS s(source_db text, id int8, t text, n numeric, ts timestamptz)"
+  [fanout]="(SELECT (row_data->>'id')::int8 AS id FROM multidb.fanout('SELECT id, t, n, ts FROM big', ARRAY['r1'])) s"
+  [postgres_fdw]="big_fdw"
+  [dblink]="dblink('$(conninfo r1)', 'SELECT id, t, n, ts FROM big') AS s(id int8, t text, n numeric, ts timestamptz)"
+)
+b_methods=(fanout_rows fanout postgres_fdw dblink)
+declare -A b_ms b_rate b_peak
+for method in "${b_methods[@]}"; do
+  query="SELECT count(*), sum(id + 0 * random()) FROM ${b_source[$method]}"
+  times=()
+  for _ in $(seq "$RUNS"); do times+=("$(ms "$query")"); done
+  b_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
+  b_rate[$method]=$(awk -v r="$ROWS" -v t="${b_ms[$method]}" 'BEGIN {printf "%.0f", r / (t / 1000)}')
+  b_peak[$method]=$(peak_kb "$query")
+done
+
+# ---- (c) a one-row query, many calls --------------------------------------------------------------------
+log "(c) SELECT 1, $CALLS calls"
+echo "SELECT * FROM multidb.fanout('SELECT 1', ARRAY['r1']);" > "$WORK_DIR/c_fanout.sql"
+printf '%s\n' "SET multidb.max_workers = 0;" "SELECT * FROM multidb.fanout('SELECT 1', ARRAY['r1']);" > "$WORK_DIR/c_inbackend.sql"
+echo "SELECT * FROM dblink('$(conninfo r1)', 'SELECT 1') AS t(x int);" > "$WORK_DIR/c_dblink.sql"
+chmod 644 "$WORK_DIR"/c_*.sql
+per_call() {
+  as_pg_user "$PG_BINDIR/pgbench" -n -h "$WORK_DIR" -p "$coordinator_PORT" -U postgres -t "$CALLS" -f "$1" postgres 2>/dev/null |
+    sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'
+}
+declare -A c_ms
+for method in fanout inbackend dblink; do
+  times=()
+  for _ in $(seq "$RUNS"); do times+=("$(per_call "$WORK_DIR/c_$method.sql")"); done
+  c_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
+done
+
+# ---- report ----------------------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+mkdir -p "$REPO_ROOT/bench/out"
+report="$REPO_ROOT/bench/out/results.md"
+{
+  echo "# multidb benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $("$PG_BINDIR/postgres" --version); medians of $RUNS runs; all servers on this machine (loopback)."
+  echo
+  echo "## (a) 3 databases x SELECT pg_sleep(1)"
+  echo
+  echo "| method | wall ms | vs slowest single query |"
+  echo "|---|---:|---:|"
+  echo "| multidb.fanout, 3 databases at once | $a_fanout | $(ratio "$a_fanout" "$a_slowest") (goal <= 1.15) |"
+  echo "| slowest single query (multidb.fanout on one) | $a_slowest | 1.00 |"
+  echo "| dblink, once per database | $a_dblink | $(ratio "$a_dblink" "$a_slowest") |"
+  echo
+  echo "## (b) $ROWS rows x 4 columns (int8, text, numeric, timestamptz) from one database"
+  echo
+  echo "Consumed as \`SELECT count(*), sum(id + 0 * random()) FROM <source>\` (nothing pushed down). Peak = VmHWM of the calling backend, fresh session, work_mem default."
+  echo
+  echo "| method | ms | rows/s | vs postgres_fdw | peak RSS of caller |"
+  echo "|---|---:|---:|---:|---:|"
+  for method in "${b_methods[@]}"; do
+    echo "| $method | ${b_ms[$method]} | ${b_rate[$method]} | $(ratio "${b_rate[$method]}" "${b_rate[postgres_fdw]}") | $((b_peak[$method] / 1024)) MiB |"
+  done
+  echo
+  echo "Goal: fanout_rows >= postgres_fdw."
+  echo
+  echo "## (c) SELECT 1, $CALLS calls, one connection each (pgbench -t $CALLS)"
+  echo
+  echo "| method | ms per call | vs dblink |"
+  echo "|---|---:|---:|"
+  echo "| multidb.fanout (a background worker per call) | ${c_ms[fanout]} | $(ratio "${c_ms[fanout]}" "${c_ms[dblink]}") |"
+  echo "| multidb.fanout, multidb.max_workers = 0 (in the backend) | ${c_ms[inbackend]} | $(ratio "${c_ms[inbackend]}" "${c_ms[dblink]}") |"
+  echo "| dblink with a connection string | ${c_ms[dblink]} | 1.00 |"
+} > "$report"
+cat "$report"
