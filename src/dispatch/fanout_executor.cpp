@@ -122,7 +122,7 @@ const char* remote_setup_sql() {
   // Values come back as text in forms every server and every local input function agree on.
   return psprintf(
       "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = %s; "
-      "SET statement_timeout = %d; BEGIN TRANSACTION READ ONLY",
+      "SET statement_timeout = %d; SET cursor_tuple_fraction = 1; BEGIN TRANSACTION READ ONLY",
       quote_literal_cstr(pg_get_timezone_name(session_timezone)), remote_statement_timeout_ms);
 }
 
@@ -144,6 +144,7 @@ void create_shared_call(Fanout* fanout) {
   shared->magic = kSharedCallMagic;
   shared->slot_count = n;
   shared->queue_size = queue_size;
+  shared->fetch_size = fetch_size;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;
   shared->sql_offset = out - reinterpret_cast<char*>(shared);
@@ -209,7 +210,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   const RemoteTarget* target = channel->target;
   remote_init(&channel->local, target->name, target->keywords, target->values,
               shared_string(fanout->shared, fanout->shared->setup_sql_offset), fanout->request->sql,
-              target->require_password, target->connect_timeout_s);
+              target->require_password, target->connect_timeout_s, fetch_size);
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
 }
@@ -425,22 +426,23 @@ void read_columns_message(Channel* channel, StringInfo message) {
   }
 }
 
-void read_row_message(Fanout* fanout, Channel* channel, StringInfo message) {
-  int16 count;
-  pq_copymsgbytes(message, reinterpret_cast<char*>(&count), sizeof(count));
-  if (count != channel->column_count) elog(ERROR, "multidb worker sent a row of %d columns, expected %d", count, channel->column_count);
-  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(count, 1)));
-  for (int i = 0; i < count; i++) {
-    int32 length;
-    pq_copymsgbytes(message, reinterpret_cast<char*>(&length), sizeof(length));
-    if (length < 0) {
-      values[i] = nullptr;
-    } else {
+void read_rows_message(Fanout* fanout, Channel* channel, StringInfo message) {
+  int16 columns;
+  int32 rows;
+  pq_copymsgbytes(message, reinterpret_cast<char*>(&columns), sizeof(columns));
+  pq_copymsgbytes(message, reinterpret_cast<char*>(&rows), sizeof(rows));
+  if (columns != channel->column_count)
+    elog(ERROR, "multidb worker sent rows of %d columns, expected %d", columns, channel->column_count);
+  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(columns, 1)));
+  for (int row = 0; row < rows; row++) {
+    for (int i = 0; i < columns; i++) {
+      int32 length;
+      pq_copymsgbytes(message, reinterpret_cast<char*>(&length), sizeof(length));
       // Points into the queue's message, valid until the next receive; the worker sent the NUL too.
-      values[i] = const_cast<char*>(pq_getmsgbytes(message, length + 1));
+      values[i] = length < 0 ? nullptr : const_cast<char*>(pq_getmsgbytes(message, length + 1));
     }
+    store_row(fanout, channel, values);
   }
-  store_row(fanout, channel, values);
   pfree(values);
 }
 
@@ -457,7 +459,7 @@ void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size si
       accept_columns(fanout, channel);
       break;
     case kRowMessage:
-      read_row_message(fanout, channel, &message);
+      read_rows_message(fanout, channel, &message);
       break;
     case kCompleteMessage:
       finish_channel(fanout, channel);
@@ -503,6 +505,29 @@ bool pump_worker(Fanout* fanout, Channel* channel) {
 
 // ---- local channels (no worker slot was free) ----------------------------------------------------------
 
+void store_local_batch(Fanout* fanout, Channel* channel, const PGresult* result) {
+  if (!channel->columns_known) {
+    int n = PQnfields(result);
+    channel->column_count = n;
+    channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
+    channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));
+    for (int c = 0; c < n; c++) {
+      channel->column_types[c] = PQftype(result, c);
+      channel->column_names[c] = pstrdup(PQfname(result, c));
+    }
+    accept_columns(fanout, channel);
+  }
+  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(channel->column_count, 1)));
+  int rows = PQntuples(result);
+  for (int row = 0; row < rows; row++) {
+    for (int c = 0; c < channel->column_count; c++)
+      values[c] = PQgetisnull(result, row, c) ? nullptr : PQgetvalue(result, row, c);
+    store_row(fanout, channel, values);
+    CHECK_FOR_INTERRUPTS();
+  }
+  pfree(values);
+}
+
 bool pump_local(Fanout* fanout, Channel* channel) {
   bool progressed = false;
   if (!channel->local_ready) return false;
@@ -515,47 +540,18 @@ bool pump_local(Fanout* fanout, Channel* channel) {
         channel->local_wait_events = event == RemoteEvent::kWantRead ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
         channel->local_ready = false;
         return progressed;
-      case RemoteEvent::kRow:
-      case RemoteEvent::kEndOfRows: {
+      case RemoteEvent::kRows: {
         progressed = true;
-        if (!channel->columns_known) {
-          int n = PQnfields(result);
-          channel->column_count = n;
-          channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
-          channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));
-          for (int c = 0; c < n; c++) {
-            channel->column_types[c] = PQftype(result, c);
-            channel->column_names[c] = pstrdup(PQfname(result, c));
-          }
-          // The PGresult is malloc'd: keep nothing of it past here, and free it even if a check fails.
-          PG_TRY();
-          {
-            accept_columns(fanout, channel);
-          }
-          PG_CATCH();
-          {
-            PQclear(result);
-            PG_RE_THROW();
-          }
-          PG_END_TRY();
+        // The PGresult is malloc'd: free it on every way out of here.
+        PG_TRY();
+        {
+          store_local_batch(fanout, channel, result);
         }
-        if (event == RemoteEvent::kRow) {
-          char** values = static_cast<char**>(palloc(sizeof(char*) * Max(channel->column_count, 1)));
-          for (int c = 0; c < channel->column_count; c++)
-            values[c] = PQgetisnull(result, 0, c) ? nullptr : PQgetvalue(result, 0, c);
-          PG_TRY();
-          {
-            store_row(fanout, channel, values);
-          }
-          PG_FINALLY();
-          {
-            PQclear(result);
-          }
-          PG_END_TRY();
-          pfree(values);
-        } else {
+        PG_FINALLY();
+        {
           PQclear(result);
         }
+        PG_END_TRY();
         break;
       }
       case RemoteEvent::kDone:

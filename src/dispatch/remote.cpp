@@ -72,14 +72,22 @@ RemoteEvent start_setup(RemoteSession* session) {
   return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
 }
 
-RemoteEvent start_query(RemoteSession* session) {
-  if (!PQsendQueryParams(session->conn, session->sql, 0, nullptr, nullptr, nullptr, nullptr, 0))
-    return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
-  if (!PQsetSingleRowMode(session->conn))
-    return fail(session, ERRCODE_INTERNAL_ERROR, "could not switch the connection to single-row mode");
-  session->phase = RemotePhase::kQuery;
+// The statement runs as a cursor read in batches of fetch_size rows: one PGresult per batch instead of
+// one per row, and never the whole result in memory. Sent with the extended protocol, which takes
+// exactly one statement.
+bool send_declare(RemoteSession* session) {
+  const char* declare = psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql);
+  if (!PQsendQueryParams(session->conn, declare, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
+  session->phase = RemotePhase::kDeclare;
+  return true;
+}
+
+bool send_fetch(RemoteSession* session) {
+  const char* fetch = psprintf("FETCH %d FROM multidb_rows", session->fetch_size);
+  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
+  session->phase = RemotePhase::kFetch;
   session->query_running = true;
-  return RemoteEvent::kWantRead;
+  return true;
 }
 
 RemoteEvent advance_connect(RemoteSession* session) {
@@ -109,7 +117,7 @@ const char* remote_message(const char* name, const char* message) {
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const char* setup_sql, const char* sql, bool require_password,
-                 int connect_timeout_s) {
+                 int connect_timeout_s, int fetch_size) {
   memset(session, 0, sizeof(*session));
   session->name = name;
   session->keywords = keywords;
@@ -118,6 +126,7 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->sql = sql;
   session->require_password = require_password;
   session->connect_timeout_s = connect_timeout_s;
+  session->fetch_size = fetch_size;
   session->phase = RemotePhase::kIdle;
 }
 
@@ -143,14 +152,20 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     RemoteEvent event = advance_connect(session);
     if (session->phase == RemotePhase::kConnecting || event == RemoteEvent::kFailed) return event;
   }
-  if (session->phase != RemotePhase::kSetup && session->phase != RemotePhase::kQuery) return RemoteEvent::kDone;
+  if (session->phase == RemotePhase::kAllFetched) {
+    session->query_running = false;
+    remote_abandon(session);
+    session->phase = RemotePhase::kDone;
+  }
+  if (session->phase == RemotePhase::kDone) return RemoteEvent::kDone;
+  if (session->phase == RemotePhase::kFailed) return RemoteEvent::kFailed;
 
   for (;;) {
     int flushed = PQflush(session->conn);
     if (flushed < 0) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     if (flushed > 0) return RemoteEvent::kWantWrite;
-    // Read from the socket only when libpq has no complete result buffered: reading more on every
-    // row would grow libpq's buffer and move it on each call, quadratic in the result's size.
+    // Read from the socket only when libpq has no complete result buffered: reading more each time
+    // would grow libpq's buffer and move it on every call.
     if (PQisBusy(session->conn)) {
       if (!PQconsumeInput(session->conn))
         return fail(session, ERRCODE_CONNECTION_FAILURE,
@@ -159,37 +174,53 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     }
 
     PGresult* next = PQgetResult(session->conn);
-    if (session->phase == RemotePhase::kSetup) {
-      if (next == nullptr) {
-        start_query(session);
-        if (session->phase == RemotePhase::kFailed) return RemoteEvent::kFailed;
+    if (next != nullptr) {
+      ExecStatusType status = PQresultStatus(next);
+      if (session->phase == RemotePhase::kFetch && status == PGRES_TUPLES_OK) {
+        session->batch = next;
         continue;
       }
-      if (PQresultStatus(next) != PGRES_COMMAND_OK) return fail_with_result(session, next, "session set-up");
+      if (status != PGRES_COMMAND_OK) {
+        const char* during = session->phase == RemotePhase::kSetup ? "session set-up" : "remote SQL";
+        if (session->batch != nullptr) PQclear(session->batch);
+        session->batch = nullptr;
+        return fail_with_result(session, next, during);
+      }
       PQclear(next);
       continue;
     }
-    // RemotePhase::kQuery
-    if (next == nullptr) {
-      session->query_running = false;
-      remote_abandon(session);
-      session->phase = RemotePhase::kDone;
-      return RemoteEvent::kDone;
-    }
-    switch (PQresultStatus(next)) {
-      case PGRES_SINGLE_TUPLE:
-        *result = next;
-        return RemoteEvent::kRow;
-      case PGRES_TUPLES_OK:
-        *result = next;
-        return RemoteEvent::kEndOfRows;
-      case PGRES_COMMAND_OK:
-        PQclear(next);
-        continue;
+
+    // The current command is complete: start the next one.
+    bool sent = true;
+    switch (session->phase) {
+      case RemotePhase::kSetup:
+        sent = send_declare(session);
+        break;
+      case RemotePhase::kDeclare:
+        sent = send_fetch(session);
+        break;
+      case RemotePhase::kFetch: {
+        PGresult* batch = session->batch;
+        session->batch = nullptr;
+        if (batch == nullptr) return fail(session, ERRCODE_PROTOCOL_VIOLATION, "FETCH returned no result");
+        // A full batch may have more behind it: ask for the next one now, so that the remote works while
+        // this one is handed on.
+        if (PQntuples(batch) == session->fetch_size) {
+          sent = send_fetch(session);
+        } else {
+          session->phase = RemotePhase::kAllFetched;
+        }
+        if (!sent) {
+          PQclear(batch);
+          break;
+        }
+        *result = batch;
+        return RemoteEvent::kRows;
+      }
       default:
-        session->query_running = false;
-        return fail_with_result(session, next, "remote SQL");
+        break;
     }
+    if (!sent) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   }
 }
 
@@ -204,6 +235,10 @@ long remote_timeout_ms(const RemoteSession* session) {
 }
 
 void remote_abandon(RemoteSession* session) {
+  if (session->batch != nullptr) {
+    PQclear(session->batch);
+    session->batch = nullptr;
+  }
   if (session->conn != nullptr) {
     if (session->query_running) {
       // Closing the socket alone would leave a long query running on the remote until it next writes.

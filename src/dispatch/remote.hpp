@@ -1,5 +1,5 @@
 // One remote statement over libpq, as a non-blocking state machine: connect, set the session up,
-// open a READ ONLY transaction, run the statement in single-row mode. The same machine runs inside a
+// open a READ ONLY transaction, read the statement's rows through a cursor, a batch at a time. The same machine runs inside a
 // background worker (which waits on its socket) and inside the calling backend when no worker slot is
 // free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
 // so the caller decides between ERROR and WARNING.
@@ -22,13 +22,13 @@ struct RemoteFailure {
   const char* context;
 };
 
-enum class RemotePhase { kIdle, kConnecting, kSetup, kQuery, kDone, kFailed };
+enum class RemotePhase { kIdle, kConnecting, kSetup, kDeclare, kFetch, kAllFetched, kDone, kFailed };
 
 enum class RemoteEvent {
   kWantRead,   // wait until the socket is readable (or the connect deadline passes)
   kWantWrite,  // wait until the socket is writable
-  kRow,        // *result holds one row (PGRES_SINGLE_TUPLE); the caller PQclears it
-  kEndOfRows,  // *result describes the columns (PGRES_TUPLES_OK, no rows); the caller PQclears it
+  kRows,       // *result holds the next batch (PGRES_TUPLES_OK, maybe no rows, always the columns);
+               // the caller PQclears it
   kDone,       // the statement finished; the connection is closed
   kFailed,     // see failure; the connection is closed
 };
@@ -41,8 +41,10 @@ struct RemoteSession {
   const char* sql;        // the statement, already judged read-only
   bool require_password;
   int connect_timeout_s;
+  int fetch_size;
 
   RemotePhase phase;
+  PGresult* batch;  // a FETCH's rows, held until its command completes
   PGconn* conn;
   bool holds_external_fd;
   bool query_running;  // a cancel request is worth sending
@@ -52,7 +54,7 @@ struct RemoteSession {
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const char* setup_sql, const char* sql, bool require_password,
-                 int connect_timeout_s);
+                 int connect_timeout_s, int fetch_size);
 
 // Advances as far as possible without blocking.
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);

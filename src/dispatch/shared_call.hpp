@@ -3,7 +3,8 @@
 //
 // Worker -> caller messages on a slot's queue, first byte the kind:
 //   'T' columns:  int16 count, then per column uint32 type oid and the name with its NUL
-//   'D' row:      int16 count, then per column int32 length (-1 for NULL) and the bytes with a NUL
+//   'D' rows:     int16 columns, int32 rows, then per row and column int32 length (-1 for NULL) and
+//                 the bytes with a NUL
 //   'C' complete: int64 rows sent
 //   'E' / 'N'     an error or notice of the worker itself, in the frontend/backend protocol's form
 //                 (pq_redirect_to_shm_mq), re-raised by the caller
@@ -32,6 +33,7 @@ struct SharedCall {
   uint32 magic;
   int slot_count;
   Size queue_size;
+  int fetch_size;
   Size sql_offset;
   Size setup_sql_offset;
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];

@@ -50,17 +50,43 @@ bool send_columns(const PGresult* result) {
   return send_message();
 }
 
-bool send_row(const PGresult* result) {
+// Rows go out in messages of about kRowMessageBytes: one message per row would cost a queue operation
+// each, one per batch could be as large as the batch.
+constexpr int kRowMessageBytes = 64 * 1024;
+
+void start_rows_message(int16 columns) {
   resetStringInfo(&message);
   appendStringInfoChar(&message, kRowMessage);
-  int16 count = PQnfields(result);
-  append_value(&message, count);
-  for (int i = 0; i < count; i++) {
-    int32 length = PQgetisnull(result, 0, i) ? -1 : PQgetlength(result, 0, i);
-    append_value(&message, length);
-    if (length >= 0) appendBinaryStringInfo(&message, PQgetvalue(result, 0, i), length + 1);
-  }
+  append_value(&message, columns);
+  int32 rows = 0;
+  append_value(&message, rows);  // patched when the message is sent
+}
+
+bool send_rows_message(int32 rows) {
+  memcpy(message.data + 1 + sizeof(int16), &rows, sizeof(rows));
   return send_message();
+}
+
+bool send_rows(const PGresult* result) {
+  int16 columns = PQnfields(result);
+  int total = PQntuples(result);
+  int32 in_message = 0;
+  start_rows_message(columns);
+  for (int row = 0; row < total; row++) {
+    for (int i = 0; i < columns; i++) {
+      int32 length = PQgetisnull(result, row, i) ? -1 : PQgetlength(result, row, i);
+      append_value(&message, length);
+      if (length >= 0) appendBinaryStringInfo(&message, PQgetvalue(result, row, i), length + 1);
+    }
+    in_message++;
+    if (message.len >= kRowMessageBytes || row == total - 1) {
+      if (!send_rows_message(in_message)) return false;
+      start_rows_message(columns);
+      in_message = 0;
+    }
+    CHECK_FOR_INTERRUPTS();
+  }
+  return true;
 }
 
 bool send_complete(int64 rows) {
@@ -91,18 +117,10 @@ void run_statement() {
         }
         break;
       }
-      case RemoteEvent::kRow: {
-        CHECK_FOR_INTERRUPTS();  // rows may arrive faster than ever to block: stay cancellable
-        bool sent = (columns_sent || send_columns(result)) && send_row(result);
+      case RemoteEvent::kRows: {
+        bool sent = (columns_sent || send_columns(result)) && send_rows(result);
         columns_sent = true;
-        PQclear(result);
-        if (!sent) return;
-        rows++;
-        break;
-      }
-      case RemoteEvent::kEndOfRows: {
-        bool sent = columns_sent || send_columns(result);
-        columns_sent = true;
+        rows += PQntuples(result);
         PQclear(result);
         if (!sent) return;
         break;
@@ -164,7 +182,7 @@ void multidb_worker_main(Datum main_arg) {
   unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values,
               shared_string(call, call->setup_sql_offset), shared_string(call, call->sql_offset),
-              slot->require_password, slot->connect_timeout_s);
+              slot->require_password, slot->connect_timeout_s, call->fetch_size);
   before_shmem_exit(cancel_remote_on_exit, 0);
 
   pgstat_report_activity(STATE_RUNNING, shared_string(call, call->sql_offset));

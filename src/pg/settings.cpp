@@ -13,6 +13,7 @@ namespace multidb {
 int max_workers = 8;
 int remote_statement_timeout_ms = 5 * 60 * 1000;
 int connect_timeout_s = 10;
+int fetch_size = 1000;
 int on_error = static_cast<int>(OnError::kError);
 char* extra_denied_functions = nullptr;
 
@@ -64,6 +65,9 @@ void define_settings() {
                           "Longest wait for a remote connection, unless its server sets connect_timeout.",
                           nullptr, &connect_timeout_s, 10, 1, 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
                           nullptr);
+  DefineCustomIntVariable("multidb.fetch_size", "Rows read from a remote cursor at a time.",
+                          "Larger batches cost fewer round trips and more memory per connection.", &fetch_size,
+                          1000, 1, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("multidb.on_error", "What a failed remote database does to the whole call.",
                            "error: the call fails; warn: a WARNING names it and the other rows are returned.",
                            &on_error, static_cast<int>(OnError::kError), on_error_options, PGC_USERSET, 0,

@@ -10,6 +10,7 @@ enum class OnError { kError, kWarn };
 extern int max_workers;
 extern int remote_statement_timeout_ms;
 extern int connect_timeout_s;
+extern int fetch_size;
 extern int on_error;  // an OnError value
 extern char* extra_denied_functions;
 

@@ -20,7 +20,7 @@ sub wait_for_remote_queries
 	{
 		$remote->poll_query_until('postgres',
 			"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'multidb' "
-			  . "AND state = 'active' AND query LIKE '%pg_sleep(60)%'")
+			  . "AND state = 'active' AND wait_event = 'PgSleep'")
 		  or die 'the remote query never started';
 	}
 }
