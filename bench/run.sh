@@ -20,9 +20,16 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2
 
 # ms QUERY...: runs the statements in one session and prints the last statement's time in ms.
 ms() {
-  local args=(-c '\timing on') statement
+  timed "$@" | tail -1
+}
+
+# timed QUERY...: like ms, but prints the last statement's result first, then its time.
+timed() {
+  local args=(-c '\timing on') statement output
   for statement in "$@"; do args+=(-c "$statement"); done
-  psql_on "$coordinator_PORT" postgres -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+  output=$(psql_on "$coordinator_PORT" postgres -At "${args[@]}")
+  printf '%s\n' "$output" | grep -v '^Time: ' | tail -1
+  printf '%s\n' "$output" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
 }
 
 # peak_kb QUERY: the calling backend's peak resident memory (VmHWM) after QUERY, in a fresh session.
@@ -32,7 +39,8 @@ peak_kb() {
 }
 
 log "starting a coordinator and three remote servers"
-start_cluster coordinator
+# JIT would switch on for the foreign-table plan alone and charge its compile time to postgres_fdw.
+start_cluster coordinator "jit = off"
 for r in r1 r2 r3; do
   start_cluster "$r"
   port_var="${r}_PORT"
@@ -75,20 +83,33 @@ a_slowest=$(printf '%s\n' "${slowest_a[@]}" | median)
 a_dblink=$(printf '%s\n' "${dblink_a[@]}" | median)
 
 # ---- (b) a million rows x 4 columns from one database --------------------------------------------------
-# sum(id + 0 * random()) is volatile, so no method can push the aggregate to the remote: all rows travel.
+# Every method reads all four columns and gives the same aggregate; random() is volatile, so nothing
+# can be pushed down to the remote: every row travels.
 log "(b) $ROWS rows x 4 columns from one database"
+consume="SELECT concat_ws('|', count(*), sum(id + 0 * random()), sum(length(t)), sum(n), max(ts)) FROM"
 declare -A b_source=(
   [fanout_rows]="multidb.fanout_rows('SELECT id, t, n, ts FROM big', ARRAY['r1']) AS s(source_db text, id int8, t text, n numeric, ts timestamptz)"
-  [fanout]="(SELECT (row_data->>'id')::int8 AS id FROM multidb.fanout('SELECT id, t, n, ts FROM big', ARRAY['r1'])) s"
+  [fanout]="(SELECT (row_data->>'id')::int8 AS id, row_data->>'t' AS t, (row_data->>'n')::numeric AS n, (row_data->>'ts')::timestamptz AS ts FROM multidb.fanout('SELECT id, t, n, ts FROM big', ARRAY['r1'])) s"
   [postgres_fdw]="big_fdw"
   [dblink]="dblink('$(conninfo r1)', 'SELECT id, t, n, ts FROM big') AS s(id int8, t text, n numeric, ts timestamptz)"
 )
 b_methods=(fanout_rows fanout postgres_fdw dblink)
+remote_plan=$(psql_on "$coordinator_PORT" postgres -At -c "EXPLAIN VERBOSE $consume big_fdw" | grep 'Remote SQL')
+[[ "$remote_plan" == *"SELECT id, t, n, ts FROM public.big"* ]] || die "postgres_fdw pushes work down: $remote_plan"
 declare -A b_ms b_rate b_peak
+# A session that loaded every library and connected, but moved no rows: the baseline for peak memory.
+idle_kb=$(peak_kb "SELECT multidb.check_sql('SELECT 1'), dblink_get_connections(), (SELECT count(*) FROM big_fdw WHERE id < 0)")
+expected_result=""
 for method in "${b_methods[@]}"; do
-  query="SELECT count(*), sum(id + 0 * random()) FROM ${b_source[$method]}"
+  query="$consume ${b_source[$method]}"
   times=()
-  for _ in $(seq "$RUNS"); do times+=("$(ms "$query")"); done
+  for _ in $(seq "$RUNS"); do
+    mapfile -t result_and_time < <(timed "$query")
+    [ -z "$expected_result" ] && expected_result=${result_and_time[0]}
+    [ "${result_and_time[0]}" = "$expected_result" ] ||
+      die "$method returned ${result_and_time[0]}, fanout_rows returned $expected_result"
+    times+=("${result_and_time[1]}")
+  done
   b_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
   b_rate[$method]=$(awk -v r="$ROWS" -v t="${b_ms[$method]}" 'BEGIN {printf "%.0f", r / (t / 1000)}')
   b_peak[$method]=$(peak_kb "$query")
@@ -101,8 +122,12 @@ printf '%s\n' "SET multidb.max_workers = 0;" "SELECT * FROM multidb.fanout('SELE
 echo "SELECT * FROM dblink('$(conninfo r1)', 'SELECT 1') AS t(x int);" > "$WORK_DIR/c_dblink.sql"
 chmod 644 "$WORK_DIR"/c_*.sql
 per_call() {
-  as_pg_user "$PG_BINDIR/pgbench" -n -h "$WORK_DIR" -p "$coordinator_PORT" -U postgres -t "$CALLS" -f "$1" postgres 2>/dev/null |
-    sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'
+  local output latency
+  output=$(as_pg_user "$PG_BINDIR/pgbench" -n -h "$WORK_DIR" -p "$coordinator_PORT" -U postgres -t "$CALLS" -f "$1" postgres 2>&1) ||
+    die "pgbench failed on $1: $output"
+  latency=$(printf '%s\n' "$output" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+  [ -n "$latency" ] || die "pgbench printed no latency for $1: $output"
+  echo "$latency"
 }
 declare -A c_ms
 for method in fanout inbackend dblink; do
@@ -130,12 +155,12 @@ report="$REPO_ROOT/bench/out/results.md"
   echo
   echo "## (b) $ROWS rows x 4 columns (int8, text, numeric, timestamptz) from one database"
   echo
-  echo "Consumed as \`SELECT count(*), sum(id + 0 * random()) FROM <source>\` (nothing pushed down). Peak = VmHWM of the calling backend, fresh session, work_mem default."
+  echo "Each method reads all four columns: \`$consume <source>\` (random() is volatile: nothing is pushed down; postgres_fdw's remote SQL is \`SELECT id, t, n, ts FROM public.big\`). All returned \`$expected_result\`. Peak = VmHWM of the calling backend, fresh session, work_mem 4MB, JIT off."
   echo
-  echo "| method | ms | rows/s | vs postgres_fdw | peak RSS of caller |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| method | ms | rows/s | vs postgres_fdw | caller's peak RSS | above idle (idle: $idle_kb kB) |"
+  echo "|---|---:|---:|---:|---:|---:|"
   for method in "${b_methods[@]}"; do
-    echo "| $method | ${b_ms[$method]} | ${b_rate[$method]} | $(ratio "${b_rate[$method]}" "${b_rate[postgres_fdw]}") | $((b_peak[$method] / 1024)) MiB |"
+    echo "| $method | ${b_ms[$method]} | ${b_rate[$method]} | $(ratio "${b_rate[$method]}" "${b_rate[postgres_fdw]}") | ${b_peak[$method]} kB | $(( b_peak[$method] - idle_kb )) kB |"
   done
   echo
   echo "Goal: fanout_rows >= postgres_fdw."
