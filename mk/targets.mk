@@ -18,7 +18,7 @@ UNIT_TEST_SOURCES = $(wildcard src/core/*.cpp test/unit/*.cpp)
 
 $(UNIT_TEST_BINARY): $(UNIT_TEST_SOURCES) $(wildcard src/core/*.hpp)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -g -O1 -Isrc -I$(shell $(PG_CONFIG) --includedir) \
-	    $(UNIT_TEST_SOURCES) -lgtest -lgtest_main -lpthread -lpq -o $@
+	    $(UNIT_TEST_SOURCES) -lgtest -lgtest_main -lpthread -lpq -lcurl -o $@
 
 unit: $(UNIT_TEST_BINARY)
 	./$(UNIT_TEST_BINARY)

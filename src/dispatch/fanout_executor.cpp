@@ -59,6 +59,7 @@ struct Channel {
 
   Tuplestorestate* held_rows;  // rows that arrived before the earlier connections finished
   int64 rows;
+  TimestampTz started_at;
 };
 
 // Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker
@@ -118,6 +119,10 @@ char* pack_options(char* out, const RemoteTarget* target) {
   return out;
 }
 
+const char* target_sql(const FanoutRequest* request, int i) {
+  return request->sqls != nullptr ? request->sqls[i] : request->sql;
+}
+
 const char* remote_setup_sql() {
   // Values come back as text in forms every server and every local input function agree on.
   return psprintf(
@@ -136,8 +141,10 @@ void create_shared_call(Fanout* fanout) {
   Size queues_offset = size;
   size += queue_size * n;
   Size strings_offset = size;
-  size += strlen(request->sql) + 1 + strlen(setup_sql) + 1;
-  for (int i = 0; i < n; i++) size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]);
+  size += strlen(setup_sql) + 1;
+  for (int i = 0; i < n; i++)
+    size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]) +
+            strlen(target_sql(request, i)) + 1;
 
   fanout->segment = dsm_create(size, 0);
   SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
@@ -147,14 +154,14 @@ void create_shared_call(Fanout* fanout) {
   shared->fetch_size = fetch_size;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;
-  shared->sql_offset = out - reinterpret_cast<char*>(shared);
-  out = stpcpy(out, request->sql) + 1;
   shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
   out = stpcpy(out, setup_sql) + 1;
   for (int i = 0; i < n; i++) {
     SharedSlot* slot = &shared->slots[i];
     slot->name_offset = out - reinterpret_cast<char*>(shared);
     out = stpcpy(out, request->targets[i].name) + 1;
+    slot->sql_offset = out - reinterpret_cast<char*>(shared);
+    out = stpcpy(out, target_sql(request, i)) + 1;
     slot->options_offset = out - reinterpret_cast<char*>(shared);
     out = pack_options(out, &request->targets[i]);
     slot->queue_offset = queues_offset + queue_size * i;
@@ -209,7 +216,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                                      channel->target->name)));
   const RemoteTarget* target = channel->target;
   remote_init(&channel->local, target->name, target->keywords, target->values,
-              shared_string(fanout->shared, fanout->shared->setup_sql_offset), fanout->request->sql,
+              shared_string(fanout->shared, fanout->shared->setup_sql_offset), target_sql(fanout->request, channel->index),
               target->require_password, target->connect_timeout_s, fetch_size);
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
@@ -220,6 +227,7 @@ void start_more(Fanout* fanout) {
   bool use_workers = max_workers > 0;
   while (fanout->next_to_start < fanout->request->target_count && (!use_workers || fanout->active < max_workers)) {
     Channel* channel = &fanout->channels[fanout->next_to_start++];
+    channel->started_at = GetCurrentTimestamp();
     if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
     fanout->active++;
   }
@@ -392,6 +400,11 @@ void advance_head(Fanout* fanout) {
 }
 
 void finish_channel(Fanout* fanout, Channel* channel) {
+  if (fanout->request->outcomes != nullptr) {
+    TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
+    outcome->rows = channel->rows;
+    outcome->elapsed_ms = (GetCurrentTimestamp() - channel->started_at) / 1000.0;
+  }
   channel->state = ChannelState::kFinished;
   channel->queue = nullptr;
   fanout->active--;
@@ -400,6 +413,19 @@ void finish_channel(Fanout* fanout, Channel* channel) {
 
 // A failed target: ERROR ends the call; with multidb.on_error = warn, one WARNING and the call goes on.
 void target_failed(Fanout* fanout, Channel* channel, ErrorData* error) {
+  if (fanout->request->outcomes != nullptr) {
+    TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
+    outcome->failed = true;
+    outcome->sqlstate = error->sqlerrcode;
+    outcome->message = pstrdup(error->message ? error->message : "unknown error");
+    int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
+    outcome->remote_sql_error = error_class != ERRCODE_CONNECTION_EXCEPTION &&
+                                error->sqlerrcode != ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED &&
+                                error_class != ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION &&
+                                error->sqlerrcode != ERRCODE_QUERY_CANCELED && error->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN;
+    finish_channel(fanout, channel);
+    return;
+  }
   bool warn = on_error == static_cast<int>(OnError::kWarn);
   error->elevel = warn ? WARNING : ERROR;
   if (warn && channel->rows > 0)

@@ -19,13 +19,25 @@ enum class RowShape {
   kTyped,  // (source_db text, <the caller's columns>), values through their input functions
 };
 
+// How one target ended, when the caller asked to collect failures instead of raising them.
+struct TargetOutcome {
+  bool failed;
+  bool remote_sql_error;  // the remote ran the statement and refused it (not a connection or auth failure)
+  int sqlstate;
+  const char* message;
+  int64 rows;
+  double elapsed_ms;
+};
+
 struct FanoutRequest {
-  const char* sql;  // already judged read-only
+  const char* sql;             // already judged read-only; the same for every target ...
+  const char* const* sqls;     // ... unless this gives one statement per target
   const RemoteTarget* targets;
   int target_count;
   RowShape shape;
   TupleDesc result_desc;
-  Tuplestorestate* result;  // receives every row
+  Tuplestorestate* result;     // receives every row
+  TargetOutcome* outcomes;     // optional, target_count entries: filled in; failures collected, not raised
 };
 
 void run_fanout(const FanoutRequest* request);

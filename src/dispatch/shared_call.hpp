@@ -23,6 +23,7 @@ constexpr uint32 kSharedCallMagic = 0x6d646230;  // "mdb0"
 
 struct SharedSlot {
   Size name_offset;
+  Size sql_offset;
   Size options_offset;  // "keyword\0value\0...\0" ended by an empty keyword
   Size queue_offset;
   int connect_timeout_s;
@@ -34,7 +35,6 @@ struct SharedCall {
   int slot_count;
   Size queue_size;
   int fetch_size;
-  Size sql_offset;
   Size setup_sql_offset;
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };

@@ -181,11 +181,11 @@ void multidb_worker_main(Datum main_arg) {
   const char** values;
   unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values,
-              shared_string(call, call->setup_sql_offset), shared_string(call, call->sql_offset),
+              shared_string(call, call->setup_sql_offset), shared_string(call, slot->sql_offset),
               slot->require_password, slot->connect_timeout_s, call->fetch_size);
   before_shmem_exit(cancel_remote_on_exit, 0);
 
-  pgstat_report_activity(STATE_RUNNING, shared_string(call, call->sql_offset));
+  pgstat_report_activity(STATE_RUNNING, shared_string(call, slot->sql_offset));
   run_statement();
   remote_abandon(&session);
 }

@@ -219,6 +219,13 @@ static void run_ddl(const char* sql) {
   if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 }
 
+PG_FUNCTION_INFO_V1(multidb_check_connections);
+Datum multidb_check_connections(PG_FUNCTION_ARGS) {
+  int count;
+  resolve_targets(PG_GETARG_ARRAYTYPE_P(0), &count);
+  PG_RETURN_VOID();
+}
+
 PG_FUNCTION_INFO_V1(multidb_add_connection);
 Datum multidb_add_connection(PG_FUNCTION_ARGS) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))

@@ -46,6 +46,8 @@ Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
   request.shape = shape;
   request.result_desc = rsinfo->setDesc;
   request.result = rsinfo->setResult;
+  request.sqls = nullptr;
+  request.outcomes = nullptr;
   run_fanout(&request);
   return static_cast<Datum>(0);
 }

@@ -16,6 +16,12 @@ int connect_timeout_s = 10;
 int fetch_size = 1000;
 int on_error = static_cast<int>(OnError::kError);
 char* extra_denied_functions = nullptr;
+char* llm_server = nullptr;
+int schema_ttl_s = 3600;
+int max_prompt_tables = 60;
+int history_turns = 5;
+int max_repairs = 1;
+int result_cache_ttl_s = 0;
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -77,6 +83,22 @@ void define_settings() {
                              "Comma-separated, added to the built-in list; see multidb.denied_functions().",
                              &extra_denied_functions, "", PGC_SUSET, 0, check_extra_denied_functions,
                              assign_extra_denied_functions, nullptr);
+  DefineCustomStringVariable("multidb.llm_server", "The multidb_llm server that plans asks.",
+                             "Empty: the only multidb_llm server there is. Never a key: keys live in user mappings.",
+                             &llm_server, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.schema_ttl", "How long a connection's cached schema is used before it is re-read.",
+                          nullptr, &schema_ttl_s, 3600, 0, INT_MAX, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.max_prompt_tables",
+                          "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
+                          &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.history_turns", "Earlier exchanges of the session sent with a question.", nullptr,
+                          &history_turns, 5, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.max_repairs",
+                          "Rounds in which a remote SQL error goes back to the LLM for a corrected plan.", nullptr,
+                          &max_repairs, 1, 0, 10, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.result_cache_ttl", "How long an ask's rows are reused for the same plan; 0 = off.",
+                          nullptr, &result_cache_ttl_s, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
+                          nullptr);
   MarkGUCPrefixReserved("multidb");
 }
 

@@ -13,6 +13,12 @@ extern int connect_timeout_s;
 extern int fetch_size;
 extern int on_error;  // an OnError value
 extern char* extra_denied_functions;
+extern char* llm_server;
+extern int schema_ttl_s;
+extern int max_prompt_tables;
+extern int history_turns;
+extern int max_repairs;
+extern int result_cache_ttl_s;
 
 void define_settings();
 

@@ -1,0 +1,145 @@
+-- multidb 0.2: asking in plain language — LLM servers, chat sessions, history and caches.
+\echo Use "ALTER EXTENSION multidb UPDATE TO '0.2'" to load this file. \quit
+
+-- LLM servers ------------------------------------------------------------------------------------------
+-- An LLM is a server of this wrapper: configured, granted (USAGE) and secured like a database connection;
+-- its key lives only in a user mapping (or the server's environment).
+CREATE FUNCTION multidb_llm_validator(text[], oid) RETURNS void
+    AS 'MODULE_PATHNAME', 'multidb_llm_validator' LANGUAGE C STRICT;
+CREATE FOREIGN DATA WRAPPER multidb_llm VALIDATOR multidb_llm_validator;
+COMMENT ON FOREIGN DATA WRAPPER multidb_llm IS 'LLM endpoints multidb plans with (provider openai or anthropic)';
+
+-- Sessions, messages, history ----------------------------------------------------------------------------
+CREATE TABLE chat_sessions (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name           text NOT NULL,
+    owner          text NOT NULL DEFAULT current_user,
+    connections    text[] NOT NULL DEFAULT '{}',
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    last_active_at timestamptz
+);
+COMMENT ON TABLE chat_sessions IS 'a conversation with multidb over a set of connections';
+
+CREATE TABLE query_history (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    session_id        uuid REFERENCES chat_sessions ON DELETE SET NULL,
+    asked_by          text NOT NULL DEFAULT current_user,
+    question          text NOT NULL,
+    plan              jsonb,            -- {"queries": [{"database", "sql"}], "explanation"}; every attempt in attempts
+    attempts          jsonb,            -- each LLM round: its plan and what failed
+    status            text NOT NULL CHECK (status IN ('ok', 'partial', 'refused', 'error')),
+    error             text,
+    databases_used    text[],
+    row_counts        jsonb,            -- {"database": rows}
+    timings_ms        jsonb,            -- {"database": ms}
+    llm_ms            double precision,
+    exec_ms           double precision,
+    total_ms          double precision,
+    cached            text CHECK (cached IN ('plan', 'result')),   -- NULL: no cache served this ask
+    model             text,
+    prompt_tokens     integer,
+    completion_tokens integer,
+    created_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON query_history (session_id, created_at);
+COMMENT ON TABLE query_history IS 'every ask: question, plan, outcome, timings — kept even when the ask failed';
+
+CREATE TABLE chat_messages (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    session_id     uuid NOT NULL REFERENCES chat_sessions ON DELETE CASCADE,
+    role           text NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+    content        text NOT NULL,
+    query_id       bigint REFERENCES query_history ON DELETE SET NULL,
+    databases_used text[],
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ON chat_messages (session_id, id);
+
+SELECT pg_catalog.pg_extension_config_dump('chat_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('query_history', '');
+SELECT pg_catalog.pg_extension_config_dump('chat_messages', '');
+
+-- A role sees and changes only its own sessions, messages and history.
+ALTER TABLE chat_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE query_history ENABLE ROW LEVEL SECURITY;
+ALTER TABLE chat_messages ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_sessions ON chat_sessions USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY own_history ON query_history USING (asked_by = current_user) WITH CHECK (asked_by = current_user);
+CREATE POLICY own_messages ON chat_messages
+    USING (EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = session_id AND s.owner = current_user))
+    WITH CHECK (EXISTS (SELECT 1 FROM chat_sessions s WHERE s.id = session_id AND s.owner = current_user));
+GRANT SELECT, INSERT, UPDATE, DELETE ON chat_sessions, query_history, chat_messages TO PUBLIC;
+
+-- Caches: written and read only by multidb's own code (as the extension's owner), never by roles directly.
+CREATE TABLE schema_cache (
+    connection  text PRIMARY KEY,
+    fingerprint text NOT NULL,
+    schema      jsonb NOT NULL,
+    fetched_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE plan_cache (
+    key         text PRIMARY KEY,     -- hash of the prompt (schemas, history, question) and the model
+    connections text[] NOT NULL,
+    plan        jsonb NOT NULL,
+    model       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    hits        bigint NOT NULL DEFAULT 0
+);
+REVOKE ALL ON schema_cache, plan_cache FROM PUBLIC;
+
+-- Functions ----------------------------------------------------------------------------------------------
+CREATE FUNCTION check_connections(connections text[]) RETURNS void
+    AS 'MODULE_PATHNAME', 'multidb_check_connections' LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION check_connections(text[]) IS
+    'raise the error multidb would raise when using these connections (existence, USAGE, user mapping, password)';
+
+CREATE FUNCTION create_session(name text, connections text[]) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    session_id uuid;
+BEGIN
+    IF name IS NULL OR connections IS NULL THEN
+        RAISE EXCEPTION 'a session needs a name and a list of connections'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM multidb.check_connections(connections);
+    INSERT INTO multidb.chat_sessions (name, connections) VALUES (name, connections) RETURNING id INTO session_id;
+    RETURN session_id;
+END $$;
+
+CREATE FUNCTION attach(session uuid, connection text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM multidb.check_connections(ARRAY[connection]);
+    UPDATE multidb.chat_sessions
+       SET connections = CASE WHEN connection = ANY (connections) THEN connections
+                              ELSE connections || connection END,
+           updated_at = now()
+     WHERE id = session;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
+            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+    END IF;
+END $$;
+
+CREATE FUNCTION detach(session uuid, connection text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE multidb.chat_sessions SET connections = array_remove(connections, connection), updated_at = now()
+     WHERE id = session;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
+            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+    END IF;
+END $$;
+
+CREATE FUNCTION drop_session(session uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM multidb.chat_sessions WHERE id = session;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
+            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+    END IF;
+END $$;

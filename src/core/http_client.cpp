@@ -1,0 +1,99 @@
+#include "core/http_client.hpp"
+#include "core/cpp_only.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <mutex>
+
+namespace multidb {
+
+namespace {
+
+constexpr int kPollMs = 50;
+
+size_t append_body(char* data, size_t size, size_t count, void* target) {
+  static_cast<std::string*>(target)->append(data, size * count);
+  return size * count;
+}
+
+void ensure_curl_initialised() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct ListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+HttpResponse http_post(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
+                       long timeout_ms, const std::function<bool()>& should_abort) {
+  ensure_curl_initialised();
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  if (!easy || !multi) throw std::bad_alloc();
+
+  curl_slist* raw_list = nullptr;
+  for (const std::string& header : headers) {
+    curl_slist* extended = curl_slist_append(raw_list, header.c_str());
+    if (extended == nullptr) {
+      curl_slist_free_all(raw_list);
+      throw std::bad_alloc();
+    }
+    raw_list = extended;
+  }
+  std::unique_ptr<curl_slist, ListDeleter> header_list(raw_list);
+
+  HttpResponse response;
+  char error_text[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: the backend owns its signals
+  curl_easy_setopt(easy.get(), CURLOPT_POST, 1L);
+  curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, header_list.get());
+  curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy.get(), CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error_text);
+  curl_easy_setopt(easy.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy.get(), CURLOPT_USERAGENT, "multidb/0.2");
+  curl_multi_add_handle(multi.get(), easy.get());
+
+  int running = 1;
+  while (running > 0) {
+    CURLMcode code = curl_multi_perform(multi.get(), &running);
+    if (code != CURLM_OK) throw HttpError(HttpError::Kind::kTransport, curl_multi_strerror(code));
+    if (running == 0) break;
+    if (should_abort && should_abort()) {
+      curl_multi_remove_handle(multi.get(), easy.get());
+      throw HttpError(HttpError::Kind::kAborted, "the request was interrupted");
+    }
+    code = curl_multi_poll(multi.get(), nullptr, 0, kPollMs, nullptr);
+    if (code != CURLM_OK) throw HttpError(HttpError::Kind::kTransport, curl_multi_strerror(code));
+  }
+
+  CURLcode result = CURLE_OK;
+  int queued = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi.get(), &queued))
+    if (message->msg == CURLMSG_DONE) result = message->data.result;
+  curl_multi_remove_handle(multi.get(), easy.get());
+
+  if (result == CURLE_OPERATION_TIMEDOUT)
+    throw HttpError(HttpError::Kind::kTimeout, "no answer within " + std::to_string(timeout_ms) + " ms");
+  if (result != CURLE_OK)
+    throw HttpError(HttpError::Kind::kTransport, error_text[0] ? error_text : curl_easy_strerror(result));
+  curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace multidb
