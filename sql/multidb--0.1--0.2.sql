@@ -143,3 +143,50 @@ BEGIN
             HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
     END IF;
 END $$;
+
+-- Writes one ask's history row and messages. Called by multidb's history writer, a background worker that
+-- runs as the asking role in a transaction of its own, so the record survives the ask's own failure.
+CREATE FUNCTION _record_ask(record jsonb) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    history_id bigint;
+    session    uuid := (record->>'session_id')::uuid;
+    used       text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(record->'databases_used', '[]')));
+BEGIN
+    INSERT INTO multidb.query_history (session_id, question, plan, attempts, status, error, databases_used,
+                                       row_counts, timings_ms, llm_ms, exec_ms, total_ms, cached, model,
+                                       prompt_tokens, completion_tokens)
+    VALUES (session, record->>'question', record->'plan', record->'attempts', record->>'status', record->>'error',
+            used, record->'row_counts', record->'timings_ms', (record->>'llm_ms')::float8,
+            (record->>'exec_ms')::float8, (record->>'total_ms')::float8, record->>'cached', record->>'model',
+            (record->>'prompt_tokens')::int, (record->>'completion_tokens')::int)
+    RETURNING id INTO history_id;
+    IF session IS NOT NULL THEN
+        INSERT INTO multidb.chat_messages (session_id, role, content, query_id, databases_used)
+        VALUES (session, 'user', record->>'question', history_id, NULL),
+               (session, 'assistant', record->>'answer', history_id, used);
+        UPDATE multidb.chat_sessions SET last_active_at = now(), updated_at = now() WHERE id = session;
+    END IF;
+    RETURN history_id;
+END $$;
+REVOKE ALL ON FUNCTION _record_ask(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION _record_ask(jsonb) TO PUBLIC;   -- runs as the caller: RLS still decides
+
+CREATE FUNCTION ask(question text, session uuid DEFAULT NULL, connections text[] DEFAULT NULL)
+    RETURNS TABLE (source_db text, row_data jsonb)
+    AS 'MODULE_PATHNAME', 'multidb_ask' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ask(text, uuid, text[]) IS
+    'answer a plain-language question from the session''s (or the given) connections: plan with the LLM, guard, run';
+
+CREATE FUNCTION plan(question text, session uuid DEFAULT NULL, connections text[] DEFAULT NULL)
+    RETURNS TABLE (source_db text, sql text)
+    AS 'MODULE_PATHNAME', 'multidb_plan' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION plan(text, uuid, text[]) IS 'the dry run of ask: plan and guard, run nothing';
+
+CREATE FUNCTION refresh_schema(connection text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'multidb_refresh_schema' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION refresh_schema(text) IS 're-read one connection''s schema now, or every usable one''s';
+
+CREATE FUNCTION clear_cache() RETURNS void
+    AS 'MODULE_PATHNAME', 'multidb_clear_cache' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION clear_cache() IS 'forget cached plans (and results); schemas are re-read by refresh_schema';

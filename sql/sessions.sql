@@ -1,0 +1,61 @@
+-- Sessions, the LLM wrapper's options, and asks that cannot start.
+-- LLM servers: provider, url, model, timeout, max_tokens on the server; api_key on the user mapping.
+CREATE SERVER llm_bad1 FOREIGN DATA WRAPPER multidb_llm OPTIONS (provider 'gemini');
+CREATE SERVER llm_bad2 FOREIGN DATA WRAPPER multidb_llm OPTIONS (api_key 'sk-x');
+CREATE SERVER llm_bad3 FOREIGN DATA WRAPPER multidb_llm OPTIONS (temperature '0.5');
+CREATE SERVER llm_bad4 FOREIGN DATA WRAPPER multidb_llm OPTIONS (timeout 'soon');
+CREATE SERVER llm_ok FOREIGN DATA WRAPPER multidb_llm
+  OPTIONS (provider 'anthropic', url 'http://127.0.0.1:9/', model 'claude-test', timeout '30s', max_tokens '1000');
+CREATE USER MAPPING FOR PUBLIC SERVER llm_ok OPTIONS (model 'x');
+CREATE USER MAPPING FOR PUBLIC SERVER llm_ok OPTIONS (api_key 'sk-regress-secret');
+-- the key is nowhere a plain role could read it
+CREATE ROLE multidb_regress_reader;
+SET ROLE multidb_regress_reader;
+SELECT srvname, umoptions FROM pg_user_mappings WHERE srvname = 'llm_ok';
+SELECT count(*) FROM pg_settings WHERE name LIKE 'multidb.%' AND setting LIKE '%sk-%';
+RESET ROLE;
+
+-- Sessions
+SELECT sqlstate_of($$SELECT multidb.create_session('bad', ARRAY['alpha', 'nowhere'])$$);
+SELECT sqlstate_of($$SELECT multidb.create_session(NULL, ARRAY['alpha'])$$);
+SELECT multidb.create_session('regress', ARRAY['alpha']) AS session \gset
+SELECT name, owner = current_user AS mine, connections FROM multidb.chat_sessions WHERE id = :'session';
+SELECT multidb.attach(:'session', 'beta');
+SELECT multidb.attach(:'session', 'beta');
+SELECT connections FROM multidb.chat_sessions WHERE id = :'session';
+SELECT sqlstate_of(format('SELECT multidb.attach(%L, %L)', :'session', 'nowhere'));
+SELECT multidb.detach(:'session', 'alpha');
+SELECT connections FROM multidb.chat_sessions WHERE id = :'session';
+SELECT sqlstate_of($$SELECT multidb.attach('00000000-0000-0000-0000-000000000000', 'alpha')$$);
+-- another role neither sees nor touches it
+SET ROLE multidb_regress_reader;
+SELECT count(*) FROM multidb.chat_sessions;
+SELECT regexp_replace(sqlstate_of(format('SELECT multidb.drop_session(%L)', :'session')), '[0-9a-f-]{36}', '<session>');
+SELECT regexp_replace(sqlstate_of(format('SELECT * FROM multidb.ask(%L, %L)', 'hello', :'session')), '[0-9a-f-]{36}', '<session>');
+RESET ROLE;
+
+-- Asks that cannot start say why.
+SELECT * FROM multidb.ask('hello');
+SELECT * FROM multidb.ask('hello', :'session', ARRAY['alpha']);
+SELECT * FROM multidb.ask(NULL, :'session');
+SET multidb.llm_server = 'nope';
+SELECT * FROM multidb.ask('hello', :'session');
+RESET multidb.llm_server;
+CREATE SERVER llm_second FOREIGN DATA WRAPPER multidb_llm OPTIONS (model 'm');
+SELECT * FROM multidb.ask('hello', :'session');
+DROP SERVER llm_second;
+-- the only LLM server is used; it is unreachable here, and the failed ask is still recorded
+SELECT sqlstate_of(format('SELECT * FROM multidb.ask(%L, %L)', 'who is unreachable?', :'session')) ~ '^38000: ' AS llm_failed;
+SELECT question, status, error IS NOT NULL AS has_error FROM multidb.query_history WHERE question = 'who is unreachable?';
+SELECT role, content FROM multidb.chat_messages WHERE session_id = :'session' ORDER BY id LIMIT 1;
+-- schemas are read through the fan-out and cached (a failed ask's reads roll back with it)
+SELECT multidb.refresh_schema('beta');
+SELECT connection, schema->'tables'->0->>'name' AS first_table, length(fingerprint) FROM multidb.schema_cache ORDER BY 1;
+SELECT multidb.clear_cache();
+
+SELECT multidb.drop_session(:'session');
+SELECT count(*) FROM multidb.chat_messages WHERE session_id = :'session';
+SELECT regexp_replace(sqlstate_of(format('SELECT multidb.drop_session(%L)', :'session')), '[0-9a-f-]{36}', '<session>');
+SET client_min_messages = warning;
+DROP SERVER llm_ok CASCADE;
+DROP ROLE multidb_regress_reader;

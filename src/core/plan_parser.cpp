@@ -1,0 +1,184 @@
+#include "core/plan_parser.hpp"
+#include "core/cpp_only.hpp"
+
+#include "core/llm_protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <sstream>
+
+namespace multidb {
+
+namespace {
+
+using nlohmann::json;
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string trim(const std::string& text) {
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  size_t end = text.find_last_not_of(" \t\r\n");
+  return text.substr(start, end - start + 1);
+}
+
+std::string clean_sql(const std::string& sql) {
+  std::string result = trim(sql);
+  if (!result.empty() && result.back() == ';') result = trim(result.substr(0, result.size() - 1));
+  return result;
+}
+
+std::string attached_list(const std::vector<std::string>& attached) {
+  std::string list;
+  for (const std::string& name : attached) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& reply, const std::vector<std::string>& attached) {
+  throw PlanError(what + "; attached: " + attached_list(attached) + ". The reply began: " + text_start(trim(reply)));
+}
+
+// Every balanced {...} (outside strings) that parses as JSON with "queries", outermost first.
+std::optional<json> find_plan_object(const std::string& text) {
+  for (size_t start = text.find('{'); start != std::string::npos; start = text.find('{', start + 1)) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = start; i < text.size(); i++) {
+      char c = text[i];
+      if (in_string) {
+        if (escaped) escaped = false;
+        else if (c == '\\') escaped = true;
+        else if (c == '"') in_string = false;
+        continue;
+      }
+      if (c == '"') in_string = true;
+      else if (c == '{') depth++;
+      else if (c == '}' && --depth == 0) {
+        json candidate = json::parse(text.substr(start, i - start + 1), nullptr, false);
+        if (!candidate.is_discarded() && candidate.is_object() && candidate.contains("queries")) return candidate;
+        break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The plain form: DATABASE: name, then SQL (maybe fenced) until the next DATABASE: line.
+std::optional<Plan> parse_plain(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  Plan plan;
+  bool in_block = false, in_fence = false, fence_closed = false;
+  std::string sql;
+  auto finish_block = [&] {
+    if (in_block) plan.queries.back().sql = clean_sql(sql);
+    sql.clear();
+    in_fence = fence_closed = false;
+  };
+  while (std::getline(lines, line)) {
+    std::string stripped = trim(line);
+    std::string upper_start = lower(stripped.substr(0, 9));
+    if (!in_fence && upper_start == "database:") {
+      finish_block();
+      plan.queries.push_back({trim(stripped.substr(9)), ""});
+      in_block = true;
+      continue;
+    }
+    if (!in_fence && lower(stripped.substr(0, 12)) == "explanation:") {
+      plan.explanation += (plan.explanation.empty() ? "" : " ") + trim(stripped.substr(12));
+      continue;
+    }
+    if (!in_block) continue;
+    if (stripped.rfind("```", 0) == 0) {
+      if (!in_fence && !fence_closed && trim(sql).empty()) {
+        in_fence = true;
+      } else if (in_fence) {
+        in_fence = false;
+        fence_closed = true;
+      }
+      continue;
+    }
+    if (fence_closed) {  // text after a fenced block is explanation
+      if (!stripped.empty()) plan.explanation += (plan.explanation.empty() ? "" : " ") + stripped;
+      continue;
+    }
+    sql += line + "\n";
+  }
+  finish_block();
+  if (plan.queries.empty()) return std::nullopt;
+  return plan;
+}
+
+Plan plan_from_object(const json& object) {
+  Plan plan;
+  const json& queries = object.at("queries");
+  if (!queries.is_array()) throw PlanError("\"queries\" is not a list");
+  for (const json& q : queries) {
+    if (!q.is_object() || !q.contains("database") || !q.contains("sql") || !q["database"].is_string() ||
+        !q["sql"].is_string())
+      throw PlanError("a query is not {\"database\": \"...\", \"sql\": \"...\"}");
+    plan.queries.push_back({q["database"].get<std::string>(), q["sql"].get<std::string>()});
+  }
+  if (object.contains("explanation") && object["explanation"].is_string())
+    plan.explanation = object["explanation"].get<std::string>();
+  return plan;
+}
+
+}  // namespace
+
+Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& attached) {
+  Plan plan;
+  std::optional<json> object = find_plan_object(reply_text);
+  if (object) {
+    try {
+      plan = plan_from_object(*object);
+    } catch (const std::exception& e) {
+      fail(std::string("the LLM's plan is malformed: ") + e.what(), reply_text, attached);
+    }
+  } else if (std::optional<Plan> plain = parse_plain(reply_text)) {
+    plan = *plain;
+  } else {
+    fail("the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks)", reply_text, attached);
+  }
+  if (plan.queries.empty()) fail("the LLM's plan has no queries", reply_text, attached);
+  std::vector<std::string> seen;
+  for (PlannedQuery& query : plan.queries) {
+    auto match = std::find_if(attached.begin(), attached.end(),
+                              [&](const std::string& name) { return lower(name) == lower(trim(query.database)); });
+    if (match == attached.end())
+      fail("the plan names database \"" + query.database + "\", which is not attached", reply_text, attached);
+    query.database = *match;
+    query.sql = clean_sql(query.sql);
+    if (query.sql.empty()) fail("the plan gives no SQL for database \"" + query.database + "\"", reply_text, attached);
+    if (std::find(seen.begin(), seen.end(), query.database) != seen.end())
+      fail("the plan names database \"" + query.database + "\" twice", reply_text, attached);
+    seen.push_back(query.database);
+  }
+  plan.explanation = trim(plan.explanation);
+  return plan;
+}
+
+std::string plan_to_json(const Plan& plan) {
+  json queries = json::array();
+  for (const PlannedQuery& q : plan.queries) queries.push_back({{"database", q.database}, {"sql", q.sql}});
+  return json{{"queries", queries}, {"explanation", plan.explanation}}.dump();
+}
+
+Plan plan_from_json(const std::string& json_text) {
+  json object = json::parse(json_text, nullptr, false);
+  if (object.is_discarded() || !object.is_object() || !object.contains("queries"))
+    throw PlanError("a stored plan is not a plan");
+  try {
+    return plan_from_object(object);
+  } catch (const json::exception& e) {
+    throw PlanError(std::string("a stored plan is not a plan: ") + e.what());
+  }
+}
+
+}  // namespace multidb

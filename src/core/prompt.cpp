@@ -1,0 +1,76 @@
+#include "core/prompt.hpp"
+#include "core/cpp_only.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace multidb {
+
+namespace {
+
+std::string rules(const std::vector<std::string>& databases) {
+  std::string names;
+  for (const std::string& name : databases) names += (names.empty() ? "\"" : ", \"") + name + "\"";
+  return "You translate questions into SQL for PostgreSQL databases. The databases you may use are: " + names +
+         ".\n"
+         "Rules:\n"
+         "- Write PostgreSQL SQL. For each database you use, write exactly one read-only SELECT statement "
+         "(WITH, VALUES and UNION are fine). Never write INSERT, UPDATE, DELETE, MERGE, DDL, GRANT, SET, COPY, "
+         "locking clauses or more than one statement, and call no function with side effects.\n"
+         "- Use only the databases listed above, by their exact names. You may use a subset of them.\n"
+         "- A table exists only in the database whose schema lists it. Each statement runs on its own database: "
+         "it cannot join tables of another database.\n"
+         "- When the same figures are asked of several databases, give the columns the same aliases everywhere.\n"
+         "- Answer with ONLY a JSON object, no other text:\n"
+         "{\"queries\": [{\"database\": \"<name>\", \"sql\": \"<one SELECT>\"}], "
+         "\"explanation\": \"<one or two sentences>\"}";
+}
+
+uint64_t fnv1a(const std::string& text) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+}  // namespace
+
+std::vector<ChatMessage> build_plan_prompt(const PromptInput& input) {
+  std::vector<ChatMessage> messages;
+  messages.push_back({"system", rules(input.databases)});
+  messages.push_back({"system", "The schema of the databases (every table carries its database's name):\n" +
+                                    input.combined_schema});
+  for (const Exchange& exchange : input.history) {
+    messages.push_back({"user", exchange.question});
+    messages.push_back({"assistant", exchange.answer});
+  }
+  messages.push_back({"user", input.question});
+  return messages;
+}
+
+std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std::string& previous_reply,
+                                             const std::vector<std::pair<PlannedQuery, std::string>>& failures) {
+  std::vector<ChatMessage> messages = build_plan_prompt(input);
+  messages.push_back({"assistant", previous_reply});
+  std::string report = "Some statements failed:\n";
+  for (const auto& [query, error] : failures)
+    report += "- database \"" + query.database + "\", SQL: " + query.sql + "\n  error: " + error + "\n";
+  report +=
+      "Answer again with a corrected plan in the same JSON format. Only the failed databases need new SQL.";
+  messages.push_back({"user", report});
+  return messages;
+}
+
+std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model) {
+  nlohmann::json canonical = nlohmann::json::array();
+  for (const ChatMessage& m : messages) canonical.push_back({m.role, m.content});
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016" PRIx64, fnv1a(nlohmann::json{{"model", model}, {"messages", canonical}}.dump()));
+  return hex;
+}
+
+}  // namespace multidb

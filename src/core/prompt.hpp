@@ -1,0 +1,34 @@
+// What multidb tells the LLM: the rules, the combined schema, the conversation so far, the question.
+#pragma once
+
+#include "core/llm_protocol.hpp"
+#include "core/plan_parser.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace multidb {
+
+struct Exchange {
+  std::string question;
+  std::string answer;
+};
+
+struct PromptInput {
+  std::vector<std::string> databases;  // attached, in order
+  std::string combined_schema;
+  std::vector<Exchange> history;       // oldest first
+  std::string question;
+};
+
+std::vector<ChatMessage> build_plan_prompt(const PromptInput& input);
+
+// The plan prompt, the previous reply, then what failed where, asking for a corrected plan.
+std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std::string& previous_reply,
+                                             const std::vector<std::pair<PlannedQuery, std::string>>& failures);
+
+// Same messages and model, same key: the plan cache's.
+std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model);
+
+}  // namespace multidb

@@ -1,0 +1,51 @@
+// The schema of a remote database as multidb shows it to an LLM: tables and views, columns, keys,
+// comments and row estimates; and the one combined text that presents several databases at once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace multidb {
+
+struct ColumnInfo {
+  std::string name;
+  std::string type;
+  bool nullable = true;
+  std::string comment;
+};
+
+struct ForeignKey {
+  std::vector<std::string> columns;
+  std::string references;  // "schema.table"
+  std::vector<std::string> ref_columns;
+};
+
+struct TableInfo {
+  std::string schema;
+  std::string name;
+  std::string kind;  // table, view, materialized view, foreign table, partitioned table
+  std::string comment;
+  double estimated_rows = -1;
+  std::vector<ColumnInfo> columns;
+  std::vector<std::string> primary_key;
+  std::vector<ForeignKey> foreign_keys;
+};
+
+struct DatabaseSchema {
+  std::string database;
+  std::vector<TableInfo> tables;
+};
+
+// Reads the introspection document {"tables": [...]}; throws std::invalid_argument.
+DatabaseSchema schema_from_json(const std::string& database, const std::string& json_text);
+std::string schema_to_json(const DatabaseSchema& schema);
+
+// 16 hex digits over what the LLM relies on (not row estimates, so ANALYZE does not invalidate caches).
+std::string schema_fingerprint(const DatabaseSchema& schema);
+
+// One text for the prompt; past max_tables tables, the ones most relevant to the question and their
+// foreign-key neighbours, with a line saying how many were left out.
+std::string format_combined_schema(const std::vector<DatabaseSchema>& schemas, const std::string& question,
+                                   size_t max_tables);
+
+}  // namespace multidb

@@ -1,0 +1,833 @@
+// multidb.ask and multidb.plan: a question in plain language -> combined schema -> LLM plan (or the plan
+// cache) -> read-only guard -> fan-out -> rows, with one history record written in a transaction of its own.
+//
+// Every call into the pure C++ core happens inside core_call(), which returns plain data; Postgres calls
+// (SPI, ereport, the fan-out) happen outside it, with no C++ object alive in the frame.
+#include "core/http_client.hpp"
+#include "core/llm_protocol.hpp"
+#include "core/plan_parser.hpp"
+#include "core/prompt.hpp"
+#include "core/schema_model.hpp"
+#include "dispatch/fanout_executor.hpp"
+#include "pg/connections.hpp"
+#include "pg/history_writer.hpp"
+#include "pg/llm_server.hpp"
+#include "pg/settings.hpp"
+#include "pg/sql_guard.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+}
+
+namespace multidb {
+namespace {
+
+// ---- the boundary for this file ---------------------------------------------------------------------------
+
+struct CoreError {
+  bool failed;
+  bool interrupted;  // the caller's cancel or termination stopped an HTTP call
+  int sqlstate;
+  char message[2048];
+};
+
+template <typename Fn>
+CoreError core_call(Fn&& fn) noexcept {
+  CoreError error{};
+  auto fail = [&](int sqlstate, const char* text) {
+    error.failed = true;
+    error.sqlstate = sqlstate;
+    snprintf(error.message, sizeof(error.message), "%s", text);
+  };
+  try {
+    fn();
+  } catch (const HttpError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
+    error.interrupted = e.kind() == HttpError::Kind::kAborted;
+  } catch (const LlmError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
+  } catch (const PlanError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION, e.what());
+  } catch (const std::bad_alloc&) {
+    fail(ERRCODE_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    fail(ERRCODE_INTERNAL_ERROR, e.what());
+  }
+  return error;
+}
+
+// A string made inside core_call, handed out as malloc'd memory and taken into palloc'd memory outside.
+char* malloc_copy(const std::string& text) {
+  char* copy = strdup(text.c_str());
+  if (copy == nullptr) throw std::bad_alloc();
+  return copy;
+}
+
+char* take(char* malloced) {
+  if (malloced == nullptr) return nullptr;
+  char* copy = pstrdup(malloced);
+  free(malloced);
+  return copy;
+}
+
+double elapsed_ms(instr_time start) {
+  instr_time now;
+  INSTR_TIME_SET_CURRENT(now);
+  INSTR_TIME_SUBTRACT(now, start);
+  return INSTR_TIME_GET_MILLISEC(now);
+}
+
+bool interrupt_pending() { return QueryCancelPending || ProcDiePending; }
+
+// ---- one ask's state, plain data ------------------------------------------------------------------------
+
+struct AskState {
+  const char* question;
+  const char* session_id;  // text form, or nullptr for a one-off ask
+  RemoteTarget* targets;
+  int target_count;
+  const char** schema_json;  // per target
+  const char* combined_schema;
+  int history_count;
+  const char** history_questions;
+  const char** history_answers;
+  LlmServer llm;
+
+  // the plan
+  int step_count;
+  const char** step_database;
+  const char** step_sql;
+  const char* explanation;
+  const char* plan_json;
+  const char* reply_text;  // the LLM's last reply, for a repair round
+  const char* cache_key;
+  const char* cached;      // nullptr, "plan"
+  const char* attempts_json;
+
+  // outcome
+  const char* status;
+  const char* error;
+  int64* step_rows;
+  double* step_ms;
+  double llm_ms;
+  double exec_ms;
+  long prompt_tokens;
+  long completion_tokens;
+  instr_time started;
+};
+
+// ---- reading the catalog and our tables ------------------------------------------------------------------
+
+Oid extension_owner() {
+  Oid extension = get_extension_oid("multidb", false);
+  SPI_connect();
+  Datum arg = ObjectIdGetDatum(extension);
+  Oid types[1] = {OIDOID};
+  SPI_execute_with_args("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1", 1, types, &arg, nullptr, true, 1);
+  bool is_null;
+  Oid owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
+  SPI_finish();
+  return owner;
+}
+
+// The caches are multidb's own: read and written as the extension's owner, never by the asking role.
+struct OwnerScope {
+  Oid saved_user;
+  int saved_context;
+};
+OwnerScope become_extension_owner() {
+  OwnerScope scope;
+  GetUserIdAndSecContext(&scope.saved_user, &scope.saved_context);
+  SetUserIdAndSecContext(extension_owner(), scope.saved_context | SECURITY_LOCAL_USERID_CHANGE);
+  return scope;
+}
+void restore_user(OwnerScope scope) { SetUserIdAndSecContext(scope.saved_user, scope.saved_context); }
+
+ArrayType* session_connections(const char* session_id) {
+  SPI_connect();
+  Oid types[1] = {TEXTOID};
+  Datum arg = CStringGetTextDatum(session_id);
+  SPI_execute_with_args("SELECT connections FROM multidb.chat_sessions WHERE id = $1::uuid", 1, types, &arg, nullptr,
+                        true, 1);
+  if (SPI_processed == 0)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("chat session %s does not exist", session_id),
+                    errhint("SELECT id, name FROM multidb.chat_sessions lists yours; "
+                            "multidb.create_session() makes one.")));
+  bool is_null;
+  Datum value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null);
+  ArrayType* connections = DatumGetArrayTypePCopy(value);
+  SPI_finish();
+  if (ArrayGetNItems(ARR_NDIM(connections), ARR_DIMS(connections)) == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("chat session %s has no connections attached", session_id),
+                    errhint("multidb.attach('%s', 'connection name') adds one.", session_id)));
+  return connections;
+}
+
+void load_history(AskState* ask) {
+  ask->history_count = 0;
+  if (ask->session_id == nullptr || history_turns == 0) return;
+  SPI_connect();
+  Oid types[2] = {TEXTOID, INT4OID};
+  Datum args[2] = {CStringGetTextDatum(ask->session_id), Int32GetDatum(history_turns)};
+  // The newest exchanges, oldest first: a user message and the assistant message of the same ask.
+  SPI_execute_with_args(
+      "SELECT u.content, a.content FROM multidb.chat_messages u "
+      "JOIN multidb.chat_messages a ON a.query_id = u.query_id AND a.role = 'assistant' "
+      "WHERE u.session_id = $1::uuid AND u.role = 'user' "
+      "ORDER BY u.id DESC LIMIT $2",
+      2, types, args, nullptr, true, 0);
+  int n = SPI_processed;
+  ask->history_questions = static_cast<const char**>(MemoryContextAlloc(TopTransactionContext, sizeof(char*) * Max(n, 1)));
+  ask->history_answers = static_cast<const char**>(MemoryContextAlloc(TopTransactionContext, sizeof(char*) * Max(n, 1)));
+  for (int i = 0; i < n; i++) {
+    HeapTuple tuple = SPI_tuptable->vals[n - 1 - i];
+    ask->history_questions[i] = MemoryContextStrdup(TopTransactionContext, SPI_getvalue(tuple, SPI_tuptable->tupdesc, 1));
+    ask->history_answers[i] = MemoryContextStrdup(TopTransactionContext, SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2));
+  }
+  ask->history_count = n;
+  SPI_finish();
+}
+
+// ---- schemas --------------------------------------------------------------------------------------------
+
+// Runs on each remote (through the fan-out, so in parallel and guarded): one JSON document of the tables and
+// views the remote user can read, their columns, keys, comments and row estimates.
+const char* const kIntrospectionSql = R"SQL(
+SELECT json_build_object('tables', coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'))::text AS schema FROM (
+  SELECT n.nspname AS schema, c.relname AS name,
+         CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                        WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' END AS kind,
+         obj_description(c.oid, 'pg_class') AS comment,
+         CASE WHEN c.reltuples < 0 THEN -1 ELSE c.reltuples END AS rows,
+         (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+                                            'nullable', NOT a.attnotnull, 'comment', col_description(c.oid, a.attnum))
+                          ORDER BY a.attnum)
+            FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+         (SELECT json_agg(a.attname ORDER BY k.ord)
+            FROM pg_constraint pk CROSS JOIN unnest(pk.conkey) WITH ORDINALITY k(attnum, ord)
+            JOIN pg_attribute a ON a.attrelid = pk.conrelid AND a.attnum = k.attnum
+           WHERE pk.conrelid = c.oid AND pk.contype = 'p') AS primary_key,
+         (SELECT json_agg(json_build_object(
+                   'columns', (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(fk.conkey) WITH ORDINALITY k(attnum, ord)
+                                 JOIN pg_attribute a ON a.attrelid = fk.conrelid AND a.attnum = k.attnum),
+                   'references', fn.nspname || '.' || fc.relname,
+                   'ref_columns', (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(fk.confkey) WITH ORDINALITY k(attnum, ord)
+                                     JOIN pg_attribute a ON a.attrelid = fk.confrelid AND a.attnum = k.attnum)))
+            FROM pg_constraint fk JOIN pg_class fc ON fc.oid = fk.confrelid JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+           WHERE fk.conrelid = c.oid AND fk.contype = 'f') AS foreign_keys
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+     AND n.nspname NOT LIKE 'pg\_temp%' AND has_table_privilege(c.oid, 'SELECT')
+) t)SQL";
+
+// Reads the schemas of targets[i] for which fresh[i] is false, in parallel, into json[i].
+void introspect(RemoteTarget* targets, int count, const bool* fresh, const char** json) {
+  int stale = 0;
+  RemoteTarget* stale_targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
+  int* stale_index = static_cast<int*>(palloc(sizeof(int) * count));
+  for (int i = 0; i < count; i++) {
+    if (fresh[i]) continue;
+    stale_index[stale] = i;
+    stale_targets[stale++] = targets[i];
+  }
+  if (stale == 0) return;
+  require_read_only(kIntrospectionSql, describe_targets(stale_targets, stale));
+
+  TupleDesc desc = CreateTemplateTupleDesc(2);
+  TupleDescInitEntry(desc, 1, "source_db", TEXTOID, -1, 0);
+  TupleDescInitEntry(desc, 2, "schema", TEXTOID, -1, 0);
+  Tuplestorestate* rows = tuplestore_begin_heap(false, false, work_mem);
+  FanoutRequest request{};
+  request.sql = kIntrospectionSql;
+  request.targets = stale_targets;
+  request.target_count = stale;
+  request.shape = RowShape::kTyped;
+  request.result_desc = desc;
+  request.result = rows;
+  run_fanout(&request);
+
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  int row = 0;
+  while (tuplestore_gettupleslot(rows, true, false, slot) && row < stale) {
+    bool is_null;
+    Datum value = slot_getattr(slot, 2, &is_null);
+    json[stale_index[row++]] = is_null ? "{\"tables\": []}" : TextDatumGetCString(value);
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  tuplestore_end(rows);
+}
+
+// Cached schemas younger than multidb.schema_ttl are used as they are; the others are read again and stored.
+void load_schemas(AskState* ask, bool force_refresh) {
+  int n = ask->target_count;
+  ask->schema_json = static_cast<const char**>(palloc0(sizeof(char*) * n));
+  bool* fresh = static_cast<bool*>(palloc0(sizeof(bool) * n));
+
+  OwnerScope owner = become_extension_owner();
+  if (!force_refresh) {
+    SPI_connect();
+    for (int i = 0; i < n; i++) {
+      Oid types[2] = {TEXTOID, INT4OID};
+      Datum args[2] = {CStringGetTextDatum(ask->targets[i].name), Int32GetDatum(schema_ttl_s)};
+      SPI_execute_with_args("SELECT schema::text FROM multidb.schema_cache WHERE connection = $1 "
+                            "AND fetched_at > now() - make_interval(secs => $2)",
+                            2, types, args, nullptr, true, 1);
+      if (SPI_processed == 1) {
+        ask->schema_json[i] = MemoryContextStrdup(TopTransactionContext,
+                                                  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+        fresh[i] = true;
+      }
+    }
+    SPI_finish();
+  }
+  restore_user(owner);
+
+  introspect(ask->targets, n, fresh, ask->schema_json);
+
+  for (int i = 0; i < n; i++) {
+    if (fresh[i]) continue;
+    char* fingerprint = nullptr;
+    const char* name = ask->targets[i].name;
+    const char* json = ask->schema_json[i];
+    CoreError error = core_call([&] { fingerprint = malloc_copy(schema_fingerprint(schema_from_json(name, json))); });
+    if (error.failed)
+      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                      errmsg("connection \"%s\": could not read its schema: %s", name, error.message)));
+    char* fingerprint_text = take(fingerprint);
+    owner = become_extension_owner();
+    SPI_connect();
+    Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+    Datum args[3] = {CStringGetTextDatum(name), CStringGetTextDatum(fingerprint_text), CStringGetTextDatum(json)};
+    SPI_execute_with_args(
+        "INSERT INTO multidb.schema_cache (connection, fingerprint, schema, fetched_at) VALUES ($1, $2, $3::jsonb, now()) "
+        "ON CONFLICT (connection) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, schema = EXCLUDED.schema, "
+        "fetched_at = EXCLUDED.fetched_at",
+        3, types, args, nullptr, false, 0);
+    SPI_finish();
+    restore_user(owner);
+  }
+}
+
+// ---- planning ---------------------------------------------------------------------------------------------
+
+PromptInput prompt_input(const AskState* ask) {
+  PromptInput input;
+  for (int i = 0; i < ask->target_count; i++) input.databases.emplace_back(ask->targets[i].name);
+  input.combined_schema = ask->combined_schema;
+  for (int i = 0; i < ask->history_count; i++) input.history.push_back({ask->history_questions[i], ask->history_answers[i]});
+  input.question = ask->question;
+  return input;
+}
+
+LlmConfig llm_config(const AskState* ask) {
+  LlmConfig config;
+  config.provider = ask->llm.provider;
+  config.url = ask->llm.url;
+  config.model = ask->llm.model;
+  config.api_key = ask->llm.api_key;
+  config.timeout_ms = ask->llm.timeout_ms;
+  config.max_tokens = ask->llm.max_tokens;
+  return config;
+}
+
+// Plain-data copy of a parsed plan, made inside the core scope.
+struct PlanCopy {
+  int count;
+  char** databases;
+  char** sqls;
+  char* explanation;
+  char* json;
+};
+
+PlanCopy copy_plan(const Plan& plan) {
+  PlanCopy copy{};
+  copy.count = static_cast<int>(plan.queries.size());
+  copy.databases = static_cast<char**>(calloc(copy.count + 1, sizeof(char*)));
+  copy.sqls = static_cast<char**>(calloc(copy.count + 1, sizeof(char*)));
+  if (!copy.databases || !copy.sqls) throw std::bad_alloc();
+  for (int i = 0; i < copy.count; i++) {
+    copy.databases[i] = malloc_copy(plan.queries[i].database);
+    copy.sqls[i] = malloc_copy(plan.queries[i].sql);
+  }
+  copy.explanation = malloc_copy(plan.explanation);
+  copy.json = malloc_copy(plan_to_json(plan));
+  return copy;
+}
+
+void adopt_plan(AskState* ask, PlanCopy copy) {
+  ask->step_count = copy.count;
+  ask->step_database = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  ask->step_sql = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  for (int i = 0; i < copy.count; i++) {
+    ask->step_database[i] = take(copy.databases[i]);
+    ask->step_sql[i] = take(copy.sqls[i]);
+  }
+  free(copy.databases);
+  free(copy.sqls);
+  ask->explanation = take(copy.explanation);
+  ask->plan_json = take(copy.json);
+}
+
+void raise_core_error(const AskState* ask, const CoreError& error) {
+  if (error.interrupted) CHECK_FOR_INTERRUPTS();
+  ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", error.message),
+                  error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
+                      ? errcontext("LLM server \"%s\" (provider %s, model %s)", ask->llm.server_name,
+                                   ask->llm.provider, ask->llm.model)
+                      : 0));
+}
+
+// The prompt, its cache key, and the combined schema: everything the plan depends on.
+void prepare_prompt(AskState* ask) {
+  char* combined = nullptr;
+  char* key = nullptr;
+  CoreError error = core_call([&] {
+    std::vector<DatabaseSchema> schemas;
+    for (int i = 0; i < ask->target_count; i++) schemas.push_back(schema_from_json(ask->targets[i].name, ask->schema_json[i]));
+    std::string text = format_combined_schema(schemas, ask->question, static_cast<size_t>(max_prompt_tables));
+    combined = malloc_copy(text);
+    AskState copy = *ask;
+    copy.combined_schema = combined;
+    key = malloc_copy(plan_cache_key(build_plan_prompt(prompt_input(&copy)), ask->llm.model));
+  });
+  if (error.failed) raise_core_error(ask, error);
+  ask->combined_schema = take(combined);
+  ask->cache_key = take(key);
+}
+
+bool plan_from_cache(AskState* ask) {
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  Oid types[1] = {TEXTOID};
+  Datum args[1] = {CStringGetTextDatum(ask->cache_key)};
+  SPI_execute_with_args("UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = $1 RETURNING plan::text", 1, types,
+                        args, nullptr, false, 1);
+  char* json = SPI_processed == 1 ? MemoryContextStrdup(TopTransactionContext,
+                                                        SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+                                  : nullptr;
+  SPI_finish();
+  restore_user(owner);
+  if (json == nullptr) return false;
+  PlanCopy copy{};
+  CoreError error = core_call([&] { copy = copy_plan(plan_from_json(json)); });
+  if (error.failed) return false;  // an unreadable cached plan is simply not used
+  adopt_plan(ask, copy);
+  ask->cached = "plan";
+  return true;
+}
+
+void store_plan_in_cache(const AskState* ask) {
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+  StringInfoData connections;
+  initStringInfo(&connections);
+  appendStringInfoChar(&connections, '{');
+  for (int i = 0; i < ask->target_count; i++)
+    appendStringInfo(&connections, "%s\"%s\"", i ? "," : "", ask->targets[i].name);
+  appendStringInfoChar(&connections, '}');
+  Datum args[4] = {CStringGetTextDatum(ask->cache_key), CStringGetTextDatum(connections.data),
+                   CStringGetTextDatum(ask->plan_json), CStringGetTextDatum(ask->llm.model)};
+  SPI_execute_with_args("INSERT INTO multidb.plan_cache (key, connections, plan, model) VALUES ($1, $2::text[], $3::jsonb, $4) "
+                        "ON CONFLICT (key) DO UPDATE SET plan = EXCLUDED.plan, created_at = now()",
+                        4, types, args, nullptr, false, 0);
+  SPI_finish();
+  restore_user(owner);
+}
+
+// Asks the LLM: the plan prompt, or (with failures) the repair prompt after the previous reply.
+void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
+                   const char** failure_messages) {
+  PlanCopy copy{};
+  char* reply = nullptr;
+  char* model = nullptr;
+  long prompt_tokens = 0, completion_tokens = 0;
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  CoreError error = core_call([&] {
+    PromptInput input = prompt_input(ask);
+    std::vector<ChatMessage> messages;
+    if (failure_count == 0) {
+      messages = build_plan_prompt(input);
+    } else {
+      std::vector<std::pair<PlannedQuery, std::string>> failures;
+      for (int i = 0; i < failure_count; i++)
+        failures.push_back({PlannedQuery{failed_databases[i], failed_sqls[i]}, failure_messages[i]});
+      messages = build_repair_prompt(input, ask->reply_text ? ask->reply_text : "", failures);
+    }
+    LlmConfig config = llm_config(ask);
+    HttpRequest request = build_llm_request(config, messages);
+    HttpResponse response = http_post(request.url, request.headers, request.body, config.timeout_ms, interrupt_pending);
+    LlmReply answer = parse_llm_reply(config, response.status, response.body);
+    reply = malloc_copy(answer.text);
+    model = malloc_copy(answer.model.empty() ? config.model : answer.model);
+    prompt_tokens = answer.prompt_tokens;
+    completion_tokens = answer.completion_tokens;
+    std::vector<std::string> attached;
+    for (int i = 0; i < ask->target_count; i++) attached.emplace_back(ask->targets[i].name);
+    copy = copy_plan(parse_plan(answer.text, attached));
+  });
+  ask->llm_ms += elapsed_ms(start);
+  if (reply != nullptr) ask->reply_text = take(reply);
+  if (model != nullptr) ask->llm.model = take(model);
+  ask->prompt_tokens += prompt_tokens;
+  ask->completion_tokens += completion_tokens;
+  if (error.failed) raise_core_error(ask, error);
+  adopt_plan(ask, copy);
+}
+
+// Every planned statement passes the guard before anything runs; a refusal names the database.
+void guard_plan(AskState* ask) {
+  for (int i = 0; i < ask->step_count; i++) {
+    GuardVerdict verdict = judge_statement(ask->step_sql[i]);
+    if (verdict.allowed) continue;
+    ask->status = "refused";
+    ereport(ERROR, (errcode(verdict.sqlstate),
+                    errmsg("multidb refused the LLM's statement for connection \"%s\": %s", ask->step_database[i],
+                           verdict.reason),
+                    errdetail("The statement: %s", ask->step_sql[i]),
+                    errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")));
+  }
+}
+
+// ---- running the plan ------------------------------------------------------------------------------------
+
+RemoteTarget* target_named(AskState* ask, const char* name) {
+  for (int i = 0; i < ask->target_count; i++)
+    if (strcmp(ask->targets[i].name, name) == 0) return &ask->targets[i];
+  ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("planned database \"%s\" is not attached", name)));
+  return nullptr;
+}
+
+// Runs the steps listed in which[] (indexes into the plan) into result, in attached order; returns outcomes.
+TargetOutcome* run_steps(AskState* ask, const int* which, int count, Tuplestorestate* result, TupleDesc desc) {
+  // Rows come back in the order the connections are attached, whatever order the LLM listed them in.
+  int* order = static_cast<int*>(palloc(sizeof(int) * count));
+  int ordered = 0;
+  for (int t = 0; t < ask->target_count; t++)
+    for (int k = 0; k < count; k++)
+      if (strcmp(ask->step_database[which[k]], ask->targets[t].name) == 0) order[ordered++] = which[k];
+  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
+  const char** sqls = static_cast<const char**>(palloc(sizeof(char*) * count));
+  for (int k = 0; k < ordered; k++) {
+    targets[k] = *target_named(ask, ask->step_database[order[k]]);
+    sqls[k] = ask->step_sql[order[k]];
+  }
+  TargetOutcome* outcomes = static_cast<TargetOutcome*>(palloc0(sizeof(TargetOutcome) * Max(ordered, 1)));
+  FanoutRequest request{};
+  request.sqls = sqls;
+  request.targets = targets;
+  request.target_count = ordered;
+  request.shape = RowShape::kJson;
+  request.result_desc = desc;
+  request.result = result;
+  request.outcomes = outcomes;
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  run_fanout(&request);
+  ask->exec_ms += elapsed_ms(start);
+  // outcomes indexed like `which`: translate back
+  TargetOutcome* by_step = static_cast<TargetOutcome*>(palloc0(sizeof(TargetOutcome) * Max(count, 1)));
+  for (int k = 0; k < ordered; k++)
+    for (int j = 0; j < count; j++)
+      if (which[j] == order[k]) by_step[j] = outcomes[k];
+  return by_step;
+}
+
+void append_attempt(AskState* ask, int failure_count, const char** databases, const char** messages) {
+  char* attempts = nullptr;
+  const char* previous = ask->attempts_json;
+  const char* plan = ask->plan_json;
+  CoreError error = core_call([&] {
+    nlohmann::json all = previous ? nlohmann::json::parse(previous) : nlohmann::json::array();
+    nlohmann::json attempt = {{"plan", nlohmann::json::parse(plan)}};
+    nlohmann::json failures = nlohmann::json::array();
+    for (int i = 0; i < failure_count; i++) failures.push_back({{"database", databases[i]}, {"error", messages[i]}});
+    attempt["failures"] = failures;
+    all.push_back(attempt);
+    attempts = malloc_copy(all.dump());
+  });
+  if (!error.failed) ask->attempts_json = take(attempts);
+}
+
+// Runs the plan; remote SQL errors go back to the LLM for at most multidb.max_repairs rounds.
+void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
+  ask->step_rows = static_cast<int64*>(palloc0(sizeof(int64) * Max(ask->step_count, 1)));
+  ask->step_ms = static_cast<double*>(palloc0(sizeof(double) * Max(ask->step_count, 1)));
+  int* pending = static_cast<int*>(palloc(sizeof(int) * Max(ask->step_count, 1)));
+  int pending_count = ask->step_count;
+  for (int i = 0; i < pending_count; i++) pending[i] = i;
+
+  for (int round = 0;; round++) {
+    TargetOutcome* outcomes = run_steps(ask, pending, pending_count, result, desc);
+    int failed = 0, repairable = 0;
+    const char** failed_databases = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
+    const char** failed_sqls = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
+    const char** failed_messages = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
+    int first_failed_sqlstate = 0;
+    for (int k = 0; k < pending_count; k++) {
+      int step = pending[k];
+      ask->step_rows[step] = outcomes[k].rows;
+      ask->step_ms[step] = outcomes[k].elapsed_ms;
+      if (!outcomes[k].failed) continue;
+      if (failed == 0) first_failed_sqlstate = outcomes[k].sqlstate;
+      failed_databases[failed] = ask->step_database[step];
+      failed_sqls[failed] = ask->step_sql[step];
+      failed_messages[failed] = outcomes[k].message;
+      failed++;
+      if (outcomes[k].remote_sql_error) repairable++;
+    }
+    append_attempt(ask, failed, failed_databases, failed_messages);
+    if (failed == 0) return;
+
+    if (repairable == failed && round < max_repairs) {
+      // A new plan for the failed databases only; the others' rows are already in the result.
+      const char** kept_databases = ask->step_database;
+      const char** kept_sqls = ask->step_sql;
+      int kept_count = ask->step_count;
+      int64* kept_rows = ask->step_rows;
+      double* kept_ms = ask->step_ms;
+      plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
+      guard_plan(ask);
+      // Merge: the repaired statements replace the failed ones; other steps stay as they ran.
+      const char** merged_databases = static_cast<const char**>(palloc(sizeof(char*) * (kept_count + ask->step_count)));
+      const char** merged_sqls = static_cast<const char**>(palloc(sizeof(char*) * (kept_count + ask->step_count)));
+      int64* merged_rows = static_cast<int64*>(palloc0(sizeof(int64) * (kept_count + ask->step_count)));
+      double* merged_ms = static_cast<double*>(palloc0(sizeof(double) * (kept_count + ask->step_count)));
+      int merged = 0;
+      pending_count = 0;
+      for (int i = 0; i < kept_count; i++) {
+        bool was_failed = false;
+        for (int f = 0; f < failed; f++) was_failed |= strcmp(kept_databases[i], failed_databases[f]) == 0;
+        if (was_failed) continue;
+        merged_databases[merged] = kept_databases[i];
+        merged_sqls[merged] = kept_sqls[i];
+        merged_rows[merged] = kept_rows[i];
+        merged_ms[merged++] = kept_ms[i];
+      }
+      for (int i = 0; i < ask->step_count; i++) {
+        bool was_failed = false;
+        for (int f = 0; f < failed; f++) was_failed |= strcmp(ask->step_database[i], failed_databases[f]) == 0;
+        if (!was_failed) continue;
+        merged_databases[merged] = ask->step_database[i];
+        merged_sqls[merged] = ask->step_sql[i];
+        pending[pending_count++] = merged++;
+      }
+      if (pending_count == 0)
+        ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+                        errmsg("the LLM's repaired plan gives no statement for connection \"%s\"", failed_databases[0])));
+      ask->step_database = merged_databases;
+      ask->step_sql = merged_sqls;
+      ask->step_rows = merged_rows;
+      ask->step_ms = merged_ms;
+      ask->step_count = merged;
+      continue;
+    }
+
+    if (on_error == static_cast<int>(OnError::kWarn) && failed < pending_count + 0 && failed < ask->step_count) {
+      for (int f = 0; f < failed; f++)
+        ereport(WARNING, (errmsg_internal("%s", failed_messages[f])));
+      ask->status = "partial";
+      ask->error = failed_messages[0];
+      return;
+    }
+    ask->status = "error";
+    ereport(ERROR, (errcode(first_failed_sqlstate), errmsg_internal("%s", failed_messages[0]),
+                    errdetail("The statement: %s", failed_sqls[0]),
+                    repairable == failed ? errhint("The LLM's repair rounds (multidb.max_repairs = %d) did not fix it.", max_repairs)
+                                         : 0));
+  }
+}
+
+// ---- history ----------------------------------------------------------------------------------------------
+
+const char* history_record(const AskState* ask) {
+  char* record = nullptr;
+  CoreError error = core_call([&] {
+    nlohmann::json json;
+    json["session_id"] = ask->session_id ? nlohmann::json(ask->session_id) : nlohmann::json();
+    json["question"] = ask->question;
+    json["status"] = ask->status ? ask->status : "error";
+    json["error"] = ask->error ? nlohmann::json(ask->error) : nlohmann::json();
+    json["plan"] = ask->plan_json ? nlohmann::json::parse(ask->plan_json) : nlohmann::json();
+    json["attempts"] = ask->attempts_json ? nlohmann::json::parse(ask->attempts_json) : nlohmann::json();
+    nlohmann::json used = nlohmann::json::array(), rows = nlohmann::json::object(), timings = nlohmann::json::object();
+    std::string answer = ask->explanation ? ask->explanation : "";
+    if (ask->step_rows != nullptr) {
+      for (int i = 0; i < ask->step_count; i++) {
+        used.push_back(ask->step_database[i]);
+        rows[ask->step_database[i]] = ask->step_rows[i];
+        timings[ask->step_database[i]] = ask->step_ms[i];
+        answer += std::string("\n") + ask->step_database[i] + ": " + ask->step_sql[i] + "  -- " +
+                  std::to_string(ask->step_rows[i]) + " rows";
+      }
+    } else {
+      for (int i = 0; i < ask->step_count; i++) {
+        used.push_back(ask->step_database[i]);
+        answer += std::string("\n") + ask->step_database[i] + ": " + ask->step_sql[i];
+      }
+    }
+    if (ask->error) answer += std::string("\nFailed: ") + ask->error;
+    json["databases_used"] = used;
+    json["row_counts"] = rows;
+    json["timings_ms"] = timings;
+    json["answer"] = answer;
+    json["llm_ms"] = ask->llm_ms;
+    json["exec_ms"] = ask->exec_ms;
+    json["total_ms"] = elapsed_ms(ask->started);
+    json["cached"] = ask->cached ? nlohmann::json(ask->cached) : nlohmann::json();
+    json["model"] = ask->llm.model ? nlohmann::json(ask->llm.model) : nlohmann::json();
+    json["prompt_tokens"] = ask->prompt_tokens;
+    json["completion_tokens"] = ask->completion_tokens;
+    record = malloc_copy(json.dump());
+  });
+  if (error.failed) return nullptr;
+  return take(record);
+}
+
+// ---- the whole ask ------------------------------------------------------------------------------------------
+
+void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
+  ArrayType* connections = nullptr;
+  if (!PG_ARGISNULL(1)) ask->session_id = DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(1)));
+  if (!PG_ARGISNULL(2)) connections = PG_GETARG_ARRAYTYPE_P(2);
+  if (ask->session_id != nullptr && connections != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("give a session or connections, not both"),
+                    errhint("A session already names its connections; multidb.attach() adds one.")));
+  if (ask->session_id == nullptr && connections == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
+                    errhint("Pass a session (multidb.create_session('name', ARRAY['production','backup'])) or "
+                            "connections => ARRAY['production'].")));
+  if (connections == nullptr) connections = session_connections(ask->session_id);
+  ask->targets = resolve_targets(connections, &ask->target_count);
+}
+
+void plan_ask(AskState* ask, bool force_llm) {
+  load_schemas(ask, false);
+  load_history(ask);
+  ask->llm = resolve_llm_server();
+  prepare_prompt(ask);
+  if (force_llm || !plan_from_cache(ask)) plan_with_llm(ask, 0, nullptr, nullptr, nullptr);
+  guard_plan(ask);
+}
+
+Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the question must not be NULL")));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  INSTR_TIME_SET_CURRENT(ask->started);
+  ask->question = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  resolve_scope(ask, fcinfo);
+
+  if (dry_run) {
+    plan_ask(ask, false);
+    for (int i = 0; i < ask->step_count; i++) {
+      Datum values[2] = {CStringGetTextDatum(ask->step_database[i]), CStringGetTextDatum(ask->step_sql[i])};
+      bool nulls[2] = {false, false};
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    if (ask->cached == nullptr) store_plan_in_cache(ask);
+    return static_cast<Datum>(0);
+  }
+
+  // The ask runs in a subtransaction so that, if it fails, its history can still be written (by the history
+  // writer, in a transaction of its own) before the error goes on.
+  MemoryContext caller_context = CurrentMemoryContext;
+  ResourceOwner caller_owner = CurrentResourceOwner;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(caller_context);
+  PG_TRY();
+  {
+    plan_ask(ask, false);
+    execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+    if (ask->status == nullptr) ask->status = "ok";
+    if (ask->cached == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller_context);
+    CurrentResourceOwner = caller_owner;
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    ErrorData* error = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller_context);
+    CurrentResourceOwner = caller_owner;
+    if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
+    ask->error = error->message;
+    if (const char* record = history_record(ask)) write_history_autonomously(record);
+    ReThrowError(error);
+  }
+  PG_END_TRY();
+  if (const char* record = history_record(ask)) write_history_autonomously(record);
+  return static_cast<Datum>(0);
+}
+
+}  // namespace
+}  // namespace multidb
+
+using namespace multidb;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(multidb_ask);
+Datum multidb_ask(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, false); }
+
+PG_FUNCTION_INFO_V1(multidb_plan);
+Datum multidb_plan(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, true); }
+
+PG_FUNCTION_INFO_V1(multidb_refresh_schema);
+Datum multidb_refresh_schema(PG_FUNCTION_ARGS) {
+  ArrayType* names;
+  if (PG_ARGISNULL(0)) {
+    // every connection the caller may use
+    SPI_connect();
+    SPI_execute("SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM multidb.connections WHERE usable", true, 0);
+    bool is_null;
+    names = DatumGetArrayTypePCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
+    SPI_finish();
+    if (ArrayGetNItems(ARR_NDIM(names), ARR_DIMS(names)) == 0) PG_RETURN_VOID();
+  } else {
+    Datum name = PG_GETARG_DATUM(0);
+    names = construct_array(&name, 1, TEXTOID, -1, false, TYPALIGN_INT);
+  }
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  ask->targets = resolve_targets(names, &ask->target_count);
+  load_schemas(ask, true);
+  PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(multidb_clear_cache);
+Datum multidb_clear_cache(PG_FUNCTION_ARGS) {
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  SPI_execute("DELETE FROM multidb.plan_cache", false, 0);
+  SPI_finish();
+  restore_user(owner);
+  PG_RETURN_VOID();
+}
+
+}  // extern "C"
