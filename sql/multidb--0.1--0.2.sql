@@ -153,6 +153,13 @@ DECLARE
     session    uuid := (record->>'session_id')::uuid;
     used       text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(record->'databases_used', '[]')));
 BEGIN
+    IF record IS NULL THEN
+        -- The writer's warm-up while the ask still runs: compile this function, load the tables' metadata.
+        PERFORM 1 FROM multidb.query_history WHERE false;
+        PERFORM 1 FROM multidb.chat_messages WHERE false;
+        PERFORM 1 FROM multidb.chat_sessions WHERE false;
+        RETURN NULL;
+    END IF;
     INSERT INTO multidb.query_history (session_id, question, plan, attempts, status, error, databases_used,
                                        row_counts, timings_ms, llm_ms, exec_ms, total_ms, cached, model,
                                        prompt_tokens, completion_tokens)

@@ -753,7 +753,9 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   }
 
   // The ask runs in a subtransaction so that, if it fails, its history can still be written (by the history
-  // writer, in a transaction of its own) before the error goes on.
+  // writer, in a transaction of its own) before the error goes on. The writer starts now, outside the
+  // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
+  HistoryWriter* writer = start_history_writer();
   MemoryContext caller_context = CurrentMemoryContext;
   ResourceOwner caller_owner = CurrentResourceOwner;
   BeginInternalSubTransaction(nullptr);
@@ -778,11 +780,13 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
     CurrentResourceOwner = caller_owner;
     if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
     ask->error = error->message;
-    if (const char* record = history_record(ask)) write_history_autonomously(record);
+    const char* record = history_record(ask);
+    finish_history_writer(writer, record ? record : "{}");
     ReThrowError(error);
   }
   PG_END_TRY();
-  if (const char* record = history_record(ask)) write_history_autonomously(record);
+  const char* record = history_record(ask);
+  finish_history_writer(writer, record ? record : "{}");
   return static_cast<Datum>(0);
 }
 

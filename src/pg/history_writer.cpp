@@ -7,38 +7,51 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 }
 
 namespace multidb {
+
 namespace {
 
 constexpr uint32 kHistoryMagic = 0x6d646231;  // "mdb1"
+constexpr Size kQueueSize = 64 * 1024;
 
-struct HistoryRecord {
+struct SharedHistory {
   uint32 magic;
   Oid database;
   Oid user;
   bool done;
   bool failed;
   char error[1024];
-  char json[FLEXIBLE_ARRAY_MEMBER];
+  char queue[FLEXIBLE_ARRAY_MEMBER];  // a shm_mq of kQueueSize bytes, MAXALIGNed below
 };
+
+Size queue_offset() { return MAXALIGN(offsetof(SharedHistory, queue)); }
 
 }  // namespace
 
-void write_history_autonomously(const char* record_json) {
-  Size length = strlen(record_json);
-  dsm_segment* segment = dsm_create(offsetof(HistoryRecord, json) + length + 1, 0);
-  HistoryRecord* record = static_cast<HistoryRecord*>(dsm_segment_address(segment));
-  record->magic = kHistoryMagic;
-  record->database = MyDatabaseId;
-  record->user = GetUserId();
-  record->done = false;
-  record->failed = false;
-  record->error[0] = '\0';
-  memcpy(record->json, record_json, length + 1);
+struct HistoryWriter {
+  dsm_segment* segment;
+  SharedHistory* shared;
+  shm_mq_handle* queue;
+  BackgroundWorkerHandle* worker;
+};
+
+HistoryWriter* start_history_writer() {
+  dsm_segment* segment = dsm_create(queue_offset() + kQueueSize, 0);
+  SharedHistory* shared = static_cast<SharedHistory*>(dsm_segment_address(segment));
+  shared->magic = kHistoryMagic;
+  shared->database = MyDatabaseId;
+  shared->user = GetUserId();
+  shared->done = false;
+  shared->failed = false;
+  shared->error[0] = '\0';
+  shm_mq* mq = shm_mq_create(reinterpret_cast<char*>(shared) + queue_offset(), kQueueSize);
+  shm_mq_set_sender(mq, MyProc);
 
   BackgroundWorker worker;
   memset(&worker, 0, sizeof(worker));
@@ -52,20 +65,31 @@ void write_history_autonomously(const char* record_json) {
   worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(segment));
   worker.bgw_notify_pid = MyProcPid;
 
-  BackgroundWorkerHandle* handle;
-  if (!RegisterDynamicBackgroundWorker(&worker, &handle)) {
-    ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: no background worker slot "
-                             "is free"),
+  HistoryWriter* writer = static_cast<HistoryWriter*>(palloc0(sizeof(HistoryWriter)));
+  writer->segment = segment;
+  writer->shared = shared;
+  if (!RegisterDynamicBackgroundWorker(&worker, &writer->worker)) {
+    writer->worker = nullptr;
+    return writer;
+  }
+  writer->queue = shm_mq_attach(mq, segment, writer->worker);
+  return writer;
+}
+
+void finish_history_writer(HistoryWriter* writer, const char* record_json) {
+  if (writer->worker == nullptr) {
+    ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: no background worker "
+                             "slot was free"),
                       errhint("Raise max_worker_processes.")));
-    dsm_detach(segment);
+    dsm_detach(writer->segment);
     return;
   }
-  pid_t pid;
-  if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_STARTED) WaitForBackgroundWorkerShutdown(handle);
-  if (!record->done || record->failed)
+  shm_mq_result sent = shm_mq_send(writer->queue, strlen(record_json) + 1, record_json, false, true);
+  if (sent == SHM_MQ_SUCCESS) WaitForBackgroundWorkerShutdown(writer->worker);
+  if (!writer->shared->done || writer->shared->failed)
     ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: %s",
-                             record->error[0] ? record->error : "the history writer stopped early")));
-  dsm_detach(segment);
+                             writer->shared->error[0] ? writer->shared->error : "the history writer stopped early")));
+  dsm_detach(writer->segment);
 }
 
 }  // namespace multidb
@@ -73,20 +97,43 @@ void write_history_autonomously(const char* record_json) {
 using namespace multidb;
 
 void multidb_history_writer_main(Datum main_arg) {
+  pqsignal(SIGTERM, die);
   BackgroundWorkerUnblockSignals();
   dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
   if (segment == nullptr) return;
-  HistoryRecord* record = static_cast<HistoryRecord*>(dsm_segment_address(segment));
-  if (record->magic != kHistoryMagic) return;
-  BackgroundWorkerInitializeConnectionByOid(record->database, record->user, 0);
+  SharedHistory* shared = static_cast<SharedHistory*>(dsm_segment_address(segment));
+  if (shared->magic != kHistoryMagic) return;
+  BackgroundWorkerInitializeConnectionByOid(shared->database, shared->user, 0);
+
+  shm_mq* mq = reinterpret_cast<shm_mq*>(reinterpret_cast<char*>(shared) + queue_offset());
+  shm_mq_set_receiver(mq, MyProc);
+  shm_mq_handle* queue = shm_mq_attach(mq, segment, nullptr);
+
+  // Warm the caches while the ask is still running, so that the record commits quickly once it arrives.
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  SPI_connect();
+  SPI_execute("SELECT multidb._record_ask(NULL)", false, 0);
+  SPI_finish();
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+
+  Size length;
+  void* data;
+  if (shm_mq_receive(queue, &length, &data, false) != SHM_MQ_SUCCESS) return;  // the ask went away
+  const char* record = static_cast<const char*>(data);
 
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
   SPI_connect();
+  // The ask waits for this commit; it need not wait for the WAL flush too (a crash may lose the last
+  // few milliseconds of history, never make it inconsistent).
+  SPI_execute("SET LOCAL synchronous_commit = off", false, 0);
   Oid types[1] = {TEXTOID};
-  Datum args[1] = {CStringGetTextDatum(record->json)};
+  Datum args[1] = {CStringGetTextDatum(record)};
   PG_TRY();
   {
     SPI_execute_with_args("SELECT multidb._record_ask($1::jsonb)", 1, types, args, nullptr, false, 0);
@@ -94,9 +141,9 @@ void multidb_history_writer_main(Datum main_arg) {
   PG_CATCH();
   {
     ErrorData* error = CopyErrorData();
-    strlcpy(record->error, error->message ? error->message : "unknown error", sizeof(record->error));
-    record->failed = true;
-    record->done = true;
+    strlcpy(shared->error, error->message ? error->message : "unknown error", sizeof(shared->error));
+    shared->failed = true;
+    shared->done = true;
     PG_RE_THROW();
   }
   PG_END_TRY();
@@ -104,5 +151,5 @@ void multidb_history_writer_main(Datum main_arg) {
   PopActiveSnapshot();
   CommitTransactionCommand();
   pgstat_report_activity(STATE_IDLE, nullptr);
-  record->done = true;
+  shared->done = true;
 }
