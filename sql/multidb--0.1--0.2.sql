@@ -86,7 +86,15 @@ CREATE TABLE plan_cache (
     created_at  timestamptz NOT NULL DEFAULT now(),
     hits        bigint NOT NULL DEFAULT 0
 );
-REVOKE ALL ON schema_cache, plan_cache FROM PUBLIC;
+-- Opt-in (multidb.result_cache_ttl): an ask's rows, per role and plan, so that the same question over the same
+-- connections is answered again without touching the remotes.
+CREATE TABLE result_cache (
+    key         text PRIMARY KEY,     -- md5 of the plan and the asking role
+    rows        jsonb NOT NULL,       -- [[source_db, row_data], ...]
+    row_counts  jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON schema_cache, plan_cache, result_cache FROM PUBLIC;
 
 -- Functions ----------------------------------------------------------------------------------------------
 CREATE FUNCTION check_connections(connections text[]) RETURNS void

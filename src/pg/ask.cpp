@@ -31,6 +31,8 @@ extern "C" {
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -659,6 +661,83 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
   }
 }
 
+// ---- the result cache (opt-in) ------------------------------------------------------------------------------
+
+// Rows are cached per plan and per asking role: another role may reach the same connections through a
+// different remote identity, with different rights.
+const char* result_cache_key(const AskState* ask) { return psprintf("%u:%s", GetUserId(), ask->plan_json); }
+
+bool results_from_cache(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  Oid types[2] = {TEXTOID, INT4OID};
+  Datum args[2] = {CStringGetTextDatum(result_cache_key(ask)), Int32GetDatum(result_cache_ttl_s)};
+  SPI_execute_with_args(
+      "SELECT r.value->>0, r.value->1 FROM multidb.result_cache c, jsonb_array_elements(c.rows) r "
+      "WHERE c.key = md5($1) AND c.created_at > now() - make_interval(secs => $2)",
+      2, types, args, nullptr, true, 0);
+  bool hit = SPI_processed > 0;
+  for (uint64 i = 0; i < SPI_processed; i++) {
+    bool nulls[2] = {false, false};
+    Datum values[2];
+    values[0] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &nulls[0]);
+    values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &nulls[1]);
+    tuplestore_putvalues(result, desc, values, nulls);
+  }
+  if (!hit) {
+    // An empty result is cached as a row count map only.
+    SPI_execute_with_args("SELECT 1 FROM multidb.result_cache WHERE key = md5($1) AND jsonb_array_length(rows) = 0 "
+                          "AND created_at > now() - make_interval(secs => $2)",
+                          2, types, args, nullptr, true, 1);
+    hit = SPI_processed > 0;
+  }
+  SPI_finish();
+  restore_user(owner);
+  if (hit) ask->cached = "result";
+  return hit;
+}
+
+void store_results_in_cache(const AskState* ask, Tuplestorestate* result, TupleDesc desc) {
+  StringInfoData rows, counts;
+  initStringInfo(&rows);
+  initStringInfo(&counts);
+  appendStringInfoChar(&rows, '[');
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  bool first = true;
+  while (tuplestore_gettupleslot(result, true, false, slot)) {
+    bool is_null;
+    appendStringInfoString(&rows, first ? "[" : ", [");
+    escape_json(&rows, TextDatumGetCString(slot_getattr(slot, 1, &is_null)));
+    appendStringInfoString(&rows, ", ");
+    Datum data = slot_getattr(slot, 2, &is_null);
+    appendStringInfoString(&rows, is_null ? "null" : JsonbToCString(nullptr, &DatumGetJsonbP(data)->root, 0));
+    appendStringInfoChar(&rows, ']');
+    first = false;
+  }
+  appendStringInfoChar(&rows, ']');
+  ExecDropSingleTupleTableSlot(slot);
+  tuplestore_rescan(result);  // the executor reads the result from its start
+  appendStringInfoChar(&counts, '{');
+  for (int i = 0; i < ask->step_count; i++) {
+    if (i > 0) appendStringInfoString(&counts, ", ");
+    escape_json(&counts, ask->step_database[i]);
+    appendStringInfo(&counts, ": %ld", static_cast<long>(ask->step_rows ? ask->step_rows[i] : 0));
+  }
+  appendStringInfoChar(&counts, '}');
+
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
+  Datum args[3] = {CStringGetTextDatum(result_cache_key(ask)), CStringGetTextDatum(rows.data),
+                   CStringGetTextDatum(counts.data)};
+  SPI_execute_with_args("INSERT INTO multidb.result_cache (key, rows, row_counts) VALUES (md5($1), $2::jsonb, $3::jsonb) "
+                        "ON CONFLICT (key) DO UPDATE SET rows = EXCLUDED.rows, row_counts = EXCLUDED.row_counts, "
+                        "created_at = now()",
+                        3, types, args, nullptr, false, 0);
+  SPI_finish();
+  restore_user(owner);
+}
+
 // ---- history ----------------------------------------------------------------------------------------------
 
 const char* history_record(const AskState* ask) {
@@ -763,9 +842,16 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   PG_TRY();
   {
     plan_ask(ask, false);
-    execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
-    if (ask->status == nullptr) ask->status = "ok";
-    if (ask->cached == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
+    if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
+      ask->status = "ok";
+    } else {
+      const char* cached_before = ask->cached;
+      execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+      if (ask->status == nullptr) ask->status = "ok";
+      if (cached_before == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
+      if (result_cache_ttl_s > 0 && strcmp(ask->status, "ok") == 0)
+        store_results_in_cache(ask, rsinfo->setResult, rsinfo->setDesc);
+    }
     ReleaseCurrentSubTransaction();
     MemoryContextSwitchTo(caller_context);
     CurrentResourceOwner = caller_owner;
@@ -829,6 +915,7 @@ Datum multidb_clear_cache(PG_FUNCTION_ARGS) {
   OwnerScope owner = become_extension_owner();
   SPI_connect();
   SPI_execute("DELETE FROM multidb.plan_cache", false, 0);
+  SPI_execute("DELETE FROM multidb.result_cache", false, 0);
   SPI_finish();
   restore_user(owner);
   PG_RETURN_VOID();

@@ -153,6 +153,23 @@ is($coordinator->safe_psql('postgres',
 	  . "WHERE question = 'Compare total revenue once more'"),
 	'none,plan', 'query_history says the plan cache served the second');
 
+# The result cache (opt-in): the same plan's rows come back without touching the remotes.
+my $cached_revenue = "SET multidb.result_cache_ttl = '1h'; ";
+($ret, $stdout, $stderr) = ask('Show revenue only in production', setup => $cached_revenue);
+is($stdout, 'production|{"revenue": 2100.00}', 'result cache: the first ask runs');
+$production->safe_psql('postgres', 'UPDATE orders SET total = total + 1 WHERE id = 1');
+($ret, $stdout, $stderr) = ask('Show revenue only in production', setup => $cached_revenue);
+is($stdout, 'production|{"revenue": 2100.00}', 'the second is served from the cache (the remote has changed since)');
+is($coordinator->safe_psql('postgres',
+	"SELECT cached FROM multidb.query_history WHERE question = 'Show revenue only in production' ORDER BY id DESC LIMIT 1"),
+	'result', 'and query_history says so');
+($ret, $stdout, $stderr) = ask('Show revenue only in production');
+is($stdout, 'production|{"revenue": 2101.00}', 'without the setting, the remote answers');
+$coordinator->safe_psql('postgres', 'SELECT multidb.clear_cache()');
+($ret, $stdout, $stderr) = ask('Show revenue only in production', setup => $cached_revenue);
+is($stdout, 'production|{"revenue": 2101.00}', 'clear_cache() forgets cached results');
+$production->safe_psql('postgres', 'UPDATE orders SET total = total - 1 WHERE id = 1');
+
 # What was sent: the key as a bearer token, the question verbatim and last, the schema with database names.
 my ($last) = grep { $_->{body}{messages}[-1]{content} eq 'Show revenue only in production' } $llm->requests;
 is($last->{auth}, 'Bearer sk-test-SECRET-key', 'the key from the PUBLIC user mapping is sent as a bearer token');
