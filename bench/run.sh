@@ -55,13 +55,13 @@ psql_on "$r1_PORT" postgres -c "
 
 conninfo() { local port_var="${1}_PORT"; echo "host=127.0.0.1 port=${!port_var} dbname=postgres user=bench password=$PASSWORD"; }
 psql_on "$coordinator_PORT" postgres -c "
-  CREATE EXTENSION multidb; CREATE EXTENSION dblink; CREATE EXTENSION postgres_fdw;
+  CREATE EXTENSION multidb; CREATE EXTENSION dblink SCHEMA public; CREATE EXTENSION postgres_fdw SCHEMA public;
   SELECT multidb.add_connection('r1', '$(conninfo r1)');
   SELECT multidb.add_connection('r2', '$(conninfo r2)');
   SELECT multidb.add_connection('r3', '$(conninfo r3)');
   CREATE SERVER fdw_r1 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$r1_PORT', dbname 'postgres');
   CREATE USER MAPPING FOR CURRENT_USER SERVER fdw_r1 OPTIONS (user 'bench', password '$PASSWORD');
-  CREATE FOREIGN TABLE big_fdw (id int8, t text, n numeric, ts timestamptz) SERVER fdw_r1 OPTIONS (table_name 'big');" >/dev/null
+  CREATE FOREIGN TABLE public.big_fdw (id int8, t text, n numeric, ts timestamptz) SERVER fdw_r1 OPTIONS (schema_name 'public', table_name 'big');" >/dev/null
 
 # ---- (a) three databases x a 1 s query --------------------------------------------------------------
 log "(a) 3 databases x SELECT pg_sleep(1)"
@@ -90,15 +90,15 @@ consume="SELECT concat_ws('|', count(*), sum(id + 0 * random()), sum(length(t)),
 declare -A b_source=(
   [fanout_rows]="multidb.fanout_rows('SELECT id, t, n, ts FROM big', ARRAY['r1']) AS s(source_db text, id int8, t text, n numeric, ts timestamptz)"
   [fanout]="(SELECT (row_data->>'id')::int8 AS id, row_data->>'t' AS t, (row_data->>'n')::numeric AS n, (row_data->>'ts')::timestamptz AS ts FROM multidb.fanout('SELECT id, t, n, ts FROM big', ARRAY['r1'])) s"
-  [postgres_fdw]="big_fdw"
+  [postgres_fdw]="public.big_fdw"
   [dblink]="dblink('$(conninfo r1)', 'SELECT id, t, n, ts FROM big') AS s(id int8, t text, n numeric, ts timestamptz)"
 )
 b_methods=(fanout_rows fanout postgres_fdw dblink)
-remote_plan=$(psql_on "$coordinator_PORT" postgres -At -c "EXPLAIN VERBOSE $consume big_fdw" | grep 'Remote SQL')
+remote_plan=$(psql_on "$coordinator_PORT" postgres -At -c "EXPLAIN VERBOSE $consume public.big_fdw" | grep 'Remote SQL')
 [[ "$remote_plan" == *"SELECT id, t, n, ts FROM public.big"* ]] || die "postgres_fdw pushes work down: $remote_plan"
 declare -A b_ms b_rate b_peak
 # A session that loaded every library and connected, but moved no rows: the baseline for peak memory.
-idle_kb=$(peak_kb "SELECT multidb.check_sql('SELECT 1'), dblink_get_connections(), (SELECT count(*) FROM big_fdw WHERE id < 0)")
+idle_kb=$(peak_kb "SELECT multidb.check_sql('SELECT 1'), dblink_get_connections(), (SELECT count(*) FROM public.big_fdw WHERE id < 0)")
 expected_result=""
 for method in "${b_methods[@]}"; do
   query="$consume ${b_source[$method]}"
@@ -123,7 +123,7 @@ echo "SELECT * FROM dblink('$(conninfo r1)', 'SELECT 1') AS t(x int);" > "$WORK_
 chmod 644 "$WORK_DIR"/c_*.sql
 per_call() {
   local output latency
-  output=$(as_pg_user "$PG_BINDIR/pgbench" -n -h "$WORK_DIR" -p "$coordinator_PORT" -U postgres -t "$CALLS" -f "$1" postgres 2>&1) ||
+  output=$(as_pg_user "$PG_BINDIR/pgbench" -n -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}" -t "$CALLS" -f "$1" postgres 2>&1) ||
     die "pgbench failed on $1: $output"
   latency=$(printf '%s\n' "$output" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
   [ -n "$latency" ] || die "pgbench printed no latency for $1: $output"
@@ -135,6 +135,57 @@ for method in fanout inbackend dblink; do
   for _ in $(seq "$RUNS"); do times+=("$(per_call "$WORK_DIR/c_$method.sql")"); done
   c_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
 done
+
+# ---- (d) the cost of an ask beyond the LLM and the remotes ---------------------------------------------------
+# The scripted LLM answers at once; every ask's llm_ms and exec_ms are in query_history, so what is left of
+# total_ms is multidb's own work (schema cache, prompt, plan cache, guard, history). The wall time measured
+# by psql also includes waiting for the history writer's commit.
+log "(d) ask overhead: 2-database session and a 2,000-table schema"
+ASKS=${ASKS:-15}
+psql_on "$r3_PORT" postgres -c "DO \$\$ BEGIN FOR i IN 1..2000 LOOP
+    EXECUTE format('CREATE TABLE wide_%s (id int PRIMARY KEY, name text, amount numeric, created_at timestamptz)', i);
+  END LOOP; END \$\$" -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO bench" >/dev/null
+cat > "$WORK_DIR/llm_script.json" <<'JSON'
+{"rules": [{"match": "wide", "reply": "{\"queries\": [{\"database\": \"r3\", \"sql\": \"SELECT 1 AS one\"}], \"explanation\": \"x\"}"}],
+ "default": "{\"queries\": [{\"database\": \"r1\", \"sql\": \"SELECT 1 AS one\"}, {\"database\": \"r2\", \"sql\": \"SELECT 1 AS one\"}], \"explanation\": \"x\"}"}
+JSON
+chmod 644 "$WORK_DIR/llm_script.json"
+cp "$REPO_ROOT/test/llm/llm_stub.py" "$WORK_DIR/llm_stub.py"
+chmod 644 "$WORK_DIR/llm_stub.py"
+as_pg_user /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port" >/dev/null 2>&1 &
+stub_pid=$!
+for _ in $(seq 50); do [ -s "$WORK_DIR/llm.port" ] && break; sleep 0.1; done
+psql_on "$coordinator_PORT" postgres -c "CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
+    OPTIONS (provider 'openai', url 'http://127.0.0.1:$(cat "$WORK_DIR/llm.port")/v1', model 'stub')" \
+  -c "CREATE USER MAPPING FOR PUBLIC SERVER llm" >/dev/null
+
+# ask_overhead LABEL CONNECTIONS QUESTION_PREFIX REPEAT: median in-function overhead and wall-minus-remote.
+declare -A d_overhead d_wall
+ask_series() {
+  local label=$1 connections=$2 prefix=$3 repeat=$4 i statements=()
+  # one warm-up ask reads the schemas into the cache
+  statements+=("SELECT count(*) FROM multidb.ask('$prefix warm-up', connections => ARRAY[$connections])")
+  for i in $(seq "$ASKS"); do
+    local question="$prefix $i"
+    [ "$repeat" = hit ] && question="$prefix again"
+    statements+=("SELECT count(*) FROM multidb.ask('$question', connections => ARRAY[$connections])")
+  done
+  local args=(-c '\timing on') statement
+  for statement in "${statements[@]}"; do args+=(-c "$statement"); done
+  mapfile -t walls < <(psql_on "$coordinator_PORT" postgres -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n "$ASKS")
+  mapfile -t rows < <(psql_on "$coordinator_PORT" postgres -At -F ' ' -c "
+    SELECT total_ms - coalesce(llm_ms, 0) - coalesce(exec_ms, 0), coalesce(llm_ms, 0) + coalesce(exec_ms, 0)
+      FROM multidb.query_history WHERE question LIKE '$prefix %' AND question <> '$prefix warm-up' ORDER BY id DESC LIMIT $ASKS")
+  d_overhead[$label]=$(printf '%s\n' "${rows[@]}" | awk '{print $1}' | median | awk '{printf "%.2f", $1}')
+  local remote_ms
+  remote_ms=$(printf '%s\n' "${rows[@]}" | awk '{print $2}' | median)
+  d_wall[$label]=$(printf '%s\n' "${walls[@]}" | median | awk -v r="$remote_ms" '{printf "%.2f", $1 - r}')
+}
+ask_series "2 databases, plan-cache miss" "'r1','r2'" "two" miss
+ask_series "2 databases, plan-cache hit" "'r1','r2'" "two" hit
+ask_series "2,000 tables, plan-cache miss" "'r3'" "wide" miss
+ask_series "2,000 tables, plan-cache hit" "'r3'" "wide" hit
+kill "$stub_pid" 2>/dev/null || true
 
 # ---- report ----------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
@@ -172,5 +223,14 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| multidb.fanout (a background worker per call) | ${c_ms[fanout]} | $(ratio "${c_ms[fanout]}" "${c_ms[dblink]}") |"
   echo "| multidb.fanout, multidb.max_workers = 0 (in the backend) | ${c_ms[inbackend]} | $(ratio "${c_ms[inbackend]}" "${c_ms[dblink]}") |"
   echo "| dblink with a connection string | ${c_ms[dblink]} | 1.00 |"
+  echo
+  echo "## (d) an ask beyond the LLM and the remotes (scripted LLM answering at once; $ASKS asks, medians)"
+  echo
+  echo "| case | multidb's own work: total_ms - llm_ms - exec_ms | wall time - llm_ms - exec_ms (adds the history commit) | goal |"
+  echo "|---|---:|---:|---|"
+  for label in "2 databases, plan-cache miss" "2 databases, plan-cache hit" "2,000 tables, plan-cache miss" "2,000 tables, plan-cache hit"; do
+    goal="<= 5 ms"; [[ "$label" == *hit ]] && goal="<= 1 ms"
+    echo "| $label | ${d_overhead[$label]} ms | ${d_wall[$label]} ms | $goal |"
+  done
 } > "$report"
 cat "$report"

@@ -19,6 +19,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -106,7 +107,8 @@ struct AskState {
   const char* session_id;  // text form, or nullptr for a one-off ask
   RemoteTarget* targets;
   int target_count;
-  const char** schema_json;  // per target
+  const char** fingerprints;  // per target
+  const char** schema_json;   // per target, loaded only when a prompt must be built
   const char* combined_schema;
   int history_count;
   const char** history_questions;
@@ -283,6 +285,7 @@ void introspect(RemoteTarget* targets, int count, const bool* fresh, const char*
 void load_schemas(AskState* ask, bool force_refresh) {
   int n = ask->target_count;
   ask->schema_json = static_cast<const char**>(palloc0(sizeof(char*) * n));
+  ask->fingerprints = static_cast<const char**>(palloc0(sizeof(char*) * n));
   bool* fresh = static_cast<bool*>(palloc0(sizeof(bool) * n));
 
   OwnerScope owner = become_extension_owner();
@@ -291,12 +294,12 @@ void load_schemas(AskState* ask, bool force_refresh) {
     for (int i = 0; i < n; i++) {
       Oid types[2] = {TEXTOID, INT4OID};
       Datum args[2] = {CStringGetTextDatum(ask->targets[i].name), Int32GetDatum(schema_ttl_s)};
-      SPI_execute_with_args("SELECT schema::text FROM multidb.schema_cache WHERE connection = $1 "
+      SPI_execute_with_args("SELECT fingerprint FROM multidb.schema_cache WHERE connection = $1 "
                             "AND fetched_at > now() - make_interval(secs => $2)",
                             2, types, args, nullptr, true, 1);
       if (SPI_processed == 1) {
-        ask->schema_json[i] = MemoryContextStrdup(TopTransactionContext,
-                                                  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+        ask->fingerprints[i] = MemoryContextStrdup(TopTransactionContext,
+                                                   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
         fresh[i] = true;
       }
     }
@@ -316,6 +319,7 @@ void load_schemas(AskState* ask, bool force_refresh) {
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                       errmsg("connection \"%s\": could not read its schema: %s", name, error.message)));
     char* fingerprint_text = take(fingerprint);
+    ask->fingerprints[i] = fingerprint_text;
     owner = become_extension_owner();
     SPI_connect();
     Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
@@ -399,22 +403,81 @@ void raise_core_error(const AskState* ask, const CoreError& error) {
                       : 0));
 }
 
-// The prompt, its cache key, and the combined schema: everything the plan depends on.
-void prepare_prompt(AskState* ask) {
-  char* combined = nullptr;
+// Parsed schemas kept by this backend, by connection and fingerprint: a large schema is read from the cache
+// table and parsed once per backend, not once per ask.
+std::unordered_map<std::string, DatabaseSchema>* parsed_schemas = nullptr;
+constexpr size_t kParsedSchemasKept = 64;
+
+std::string parsed_schema_key(const char* connection, const char* fingerprint) {
+  return std::string(connection) + '\x1f' + fingerprint;
+}
+
+// The cache key of a plan: everything the prompt is made of — schema fingerprints instead of the schema
+// text, so that a cache hit needs no schema at all.
+void prepare_cache_key(AskState* ask) {
   char* key = nullptr;
   CoreError error = core_call([&] {
+    std::vector<ChatMessage> identity;
+    identity.push_back({"system", "multidb prompt v1, max_prompt_tables " + std::to_string(max_prompt_tables)});
+    for (int i = 0; i < ask->target_count; i++)
+      identity.push_back({"schema", std::string(ask->targets[i].name) + ":" + ask->fingerprints[i]});
+    for (int i = 0; i < ask->history_count; i++) {
+      identity.push_back({"user", ask->history_questions[i]});
+      identity.push_back({"assistant", ask->history_answers[i]});
+    }
+    identity.push_back({"user", ask->question});
+    key = malloc_copy(plan_cache_key(identity, ask->llm.model));
+  });
+  if (error.failed) raise_core_error(ask, error);
+  ask->cache_key = take(key);
+}
+
+bool schema_parsed_already(const AskState* ask, int i) {
+  bool found = false;
+  CoreError error = core_call([&] {
+    found = parsed_schemas != nullptr &&
+            parsed_schemas->count(parsed_schema_key(ask->targets[i].name, ask->fingerprints[i])) != 0;
+  });
+  return !error.failed && found;
+}
+
+// The combined schema text for the prompt (only when the LLM is to be called).
+void prepare_prompt(AskState* ask) {
+  if (ask->combined_schema != nullptr) return;
+  // Schema documents this backend has not parsed yet come from the cache table.
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  for (int i = 0; i < ask->target_count; i++) {
+    if (ask->schema_json[i] != nullptr || schema_parsed_already(ask, i)) continue;
+    Oid types[1] = {TEXTOID};
+    Datum args[1] = {CStringGetTextDatum(ask->targets[i].name)};
+    SPI_execute_with_args("SELECT schema::text FROM multidb.schema_cache WHERE connection = $1", 1, types, args,
+                          nullptr, true, 1);
+    ask->schema_json[i] = SPI_processed == 1
+                              ? MemoryContextStrdup(TopTransactionContext,
+                                                    SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))
+                              : "{\"tables\": []}";
+  }
+  SPI_finish();
+  restore_user(owner);
+
+  char* combined = nullptr;
+  CoreError error = core_call([&] {
+    if (parsed_schemas == nullptr) parsed_schemas = new std::unordered_map<std::string, DatabaseSchema>();
     std::vector<DatabaseSchema> schemas;
-    for (int i = 0; i < ask->target_count; i++) schemas.push_back(schema_from_json(ask->targets[i].name, ask->schema_json[i]));
-    std::string text = format_combined_schema(schemas, ask->question, static_cast<size_t>(max_prompt_tables));
-    combined = malloc_copy(text);
-    AskState copy = *ask;
-    copy.combined_schema = combined;
-    key = malloc_copy(plan_cache_key(build_plan_prompt(prompt_input(&copy)), ask->llm.model));
+    for (int i = 0; i < ask->target_count; i++) {
+      std::string key = parsed_schema_key(ask->targets[i].name, ask->fingerprints[i]);
+      auto found = parsed_schemas->find(key);
+      if (found == parsed_schemas->end()) {
+        if (parsed_schemas->size() >= kParsedSchemasKept) parsed_schemas->clear();
+        found = parsed_schemas->emplace(key, schema_from_json(ask->targets[i].name, ask->schema_json[i])).first;
+      }
+      schemas.push_back(found->second);
+    }
+    combined = malloc_copy(format_combined_schema(schemas, ask->question, static_cast<size_t>(max_prompt_tables)));
   });
   if (error.failed) raise_core_error(ask, error);
   ask->combined_schema = take(combined);
-  ask->cache_key = take(key);
 }
 
 bool plan_from_cache(AskState* ask) {
@@ -609,6 +672,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       int kept_count = ask->step_count;
       int64* kept_rows = ask->step_rows;
       double* kept_ms = ask->step_ms;
+      prepare_prompt(ask);  // a cached plan that fails needs the prompt after all
       plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
       guard_plan(ask);
       // Merge: the repaired statements replace the failed ones; other steps stay as they ran.
@@ -805,8 +869,11 @@ void plan_ask(AskState* ask, bool force_llm) {
   load_schemas(ask, false);
   load_history(ask);
   ask->llm = resolve_llm_server();
-  prepare_prompt(ask);
-  if (force_llm || !plan_from_cache(ask)) plan_with_llm(ask, 0, nullptr, nullptr, nullptr);
+  prepare_cache_key(ask);
+  if (force_llm || !plan_from_cache(ask)) {
+    prepare_prompt(ask);
+    plan_with_llm(ask, 0, nullptr, nullptr, nullptr);
+  }
   guard_plan(ask);
 }
 
