@@ -1,78 +1,137 @@
 #!/usr/bin/env bash
-# `make demo`: set the machine up, start a coordinator and two remote servers (production and a backup a
-# few orders behind), and show multidb comparing them.
+# `make demo`: set the machine up, start three real servers — a coordinator and two remote "shops",
+# production and a backup three orders behind — fill the shops with generated data (demo/shop_data.sql),
+# and show multidb comparing them. Every statement is printed before its result. The servers stay up
+# until Enter is pressed (stdin a terminal) or stop at once (stdin not a terminal, as in CI).
+# shellcheck disable=SC2154 # the ${NAME}_PORT variables are set by start_cluster
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../test/harness/lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
 
+# The remote login multidb uses; the remotes demand it over TCP like any real server would.
+READER_ROLE=shop_reader
 READER_PASSWORD=reader-secret
+BACKUP_LAG=3    # orders the backup has not caught up with yet
+
+# show TITLE SQL: prints each statement of SQL, then its result, on the coordinator; the demo stops if
+# one fails.
+show() {
+  printf '\n%s-- %s%s\n' "$_BOLD" "$1" "$_PLAIN"
+  # Statements come on stdin (not -c): psql then echoes each one, and ERRORs carry no file prefix.
+  printf '%s\n' "$2" | as_pg_user "$PG_BINDIR/psql" -X -e -v ON_ERROR_STOP=1 -P pager=off -P format=aligned \
+    -h "$WORK_DIR" -p "$coordinator_PORT" -U "$PG_SUPERUSER" -d postgres 2>&1
+}
+
+# show_error TITLE SQL: like show, for a statement whose ERROR is the point; the demo goes on.
+show_error() {
+  printf '\n%s-- %s%s\n' "$_BOLD" "$1" "$_PLAIN"
+  printf '%s\n' "$2" | as_pg_user "$PG_BINDIR/psql" -X -e -P pager=off -P format=aligned \
+    -h "$WORK_DIR" -p "$coordinator_PORT" -U "$PG_SUPERUSER" -d postgres 2>&1 || true
+}
+
+# make_shop SERVER MISSING_ORDERS: database "shop" with the generated data, readable by the reader role.
+make_shop() {
+  local port_var="${1}_PORT"
+  psql_on "${!port_var}" postgres -c "CREATE DATABASE shop" \
+    -c "CREATE ROLE $READER_ROLE LOGIN PASSWORD '$READER_PASSWORD'"
+  psql_on "${!port_var}" shop -v missing_orders="$2" <"$REPO_ROOT/demo/shop_data.sql" >/dev/null
+  psql_on "${!port_var}" shop -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $READER_ROLE"
+}
+
+conninfo() {
+  local port_var="${1}_PORT"
+  echo "host=127.0.0.1 port=${!port_var} dbname=shop user=$READER_ROLE password=$READER_PASSWORD"
+}
 
 setup_machine
 make_work_dir
-trap cleanup_work_dir EXIT
 
-log "starting three PostgreSQL servers under $WORK_DIR"
+log "starting three PostgreSQL servers under $WORK_DIR: coordinator, production, backup"
 start_cluster coordinator
 start_cluster production
 start_cluster backup
+# The superuser is named like the OS user, possibly "multidb": "$user" in the default search_path would
+# then make the extension's schema the place where a user's new tables land.
+psql_on "$coordinator_PORT" postgres -c "ALTER ROLE CURRENT_USER SET search_path = public" >/dev/null
 
-log "generating the shop on production and backup (backup is 3 orders behind)"
-cp "$REPO_ROOT/demo/shop_data.sql" "$WORK_DIR/shop_data.sql"
-for server in production backup; do
-  port_var="${server}_PORT"
-  missing=0
-  [ "$server" = backup ] && missing=3
-  psql_on "${!port_var}" postgres -c "CREATE DATABASE shop" \
-    -c "CREATE ROLE shop_reader LOGIN PASSWORD '$READER_PASSWORD'"
-  psql_on "${!port_var}" shop -v missing_orders="$missing" -f "$WORK_DIR/shop_data.sql"
-  psql_on "${!port_var}" shop -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO shop_reader"
-done
+log "generating the shop on production, and on backup without the newest $BACKUP_LAG orders"
+make_shop production 0
+make_shop backup "$BACKUP_LAG"
 
-# Shows each statement, then what came back; a failing statement shows its ERROR and the demo goes on.
-show() {
-  printf '\n\033[1m-- %s\033[0m\n' "$1"
-  as_pg_user "$PG_BINDIR/psql" -X -e -h "$WORK_DIR" -p "$coordinator_PORT" -U postgres -d postgres \
-    -P pager=off -c "$2" 2>&1 || true
-}
-
-log "connecting the coordinator to both"
-show "the extension, and a connection per remote database (a foreign server plus a user mapping)" "
+show "the extension, and one connection per remote database (a foreign server and your user mapping)" "
 CREATE EXTENSION multidb;
-SELECT multidb.add_connection('production',
-  'host=127.0.0.1 port=$production_PORT dbname=shop user=shop_reader password=$READER_PASSWORD', 'the live shop');
-SELECT multidb.add_connection('backup',
-  'host=127.0.0.1 port=$backup_PORT dbname=shop user=shop_reader password=$READER_PASSWORD', 'last night''s copy');"
-show "connections (never a password)" "SELECT * FROM multidb.connections;"
-show "one statement on both databases at once, rows tagged with their source" \
-  "SELECT * FROM multidb.fanout('SELECT count(*) AS orders, sum(total) AS revenue, max(placed_at) AS newest FROM orders', ARRAY['production', 'backup']);"
-show "typed rows: the newest orders on each side" \
-  "SELECT * FROM multidb.fanout_rows('SELECT id, placed_at, total FROM orders ORDER BY id DESC LIMIT 4', ARRAY['production', 'backup']) AS t(source_db text, id int, placed_at timestamptz, total numeric);"
-show "plain SQL over the typed rows: which orders the backup is missing" "
+SELECT multidb.add_connection('production', '$(conninfo production)', 'the live shop');
+SELECT multidb.add_connection('backup', '$(conninfo backup)', 'last night''s copy');"
+show "the connections (never a password)" \
+  "SELECT * FROM multidb.connections;"
+show "one statement on both databases at once, each row tagged with its source" \
+  "SELECT * FROM multidb.fanout('SELECT count(*) AS orders, sum(total) AS revenue FROM orders', ARRAY['production','backup']);"
+show "typed rows through a column definition list: the newest orders on each side" \
+  "SELECT * FROM multidb.fanout_rows('SELECT id, placed_at FROM orders ORDER BY id DESC LIMIT 3', ARRAY['production','backup']) AS t(source_db text, id int, placed_at timestamptz);"
+show "plain SQL over the typed rows: the orders the backup is missing" "
 SELECT id, placed_at, total
-  FROM multidb.fanout_rows('SELECT id, placed_at, total FROM orders', ARRAY['production', 'backup'])
+  FROM multidb.fanout_rows('SELECT id, placed_at, total FROM orders', ARRAY['production','backup'])
        AS t(source_db text, id int, placed_at timestamptz, total numeric)
- GROUP BY id, placed_at, total HAVING array_agg(source_db) = ARRAY['production']
+ GROUP BY id, placed_at, total
+HAVING array_agg(source_db) = ARRAY['production']
  ORDER BY id;"
-show "revenue per country on each side" \
-  "SELECT source_db, row_data->>'country' AS country, (row_data->>'revenue')::numeric AS revenue FROM multidb.fanout('SELECT c.country, sum(o.total) AS revenue FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY 1 ORDER BY 1', ARRAY['production', 'backup']) ORDER BY 2, 1;"
-show "a write is refused before anything is sent (SQLSTATE 42501)" \
-  "SELECT * FROM multidb.fanout('DELETE FROM orders', ARRAY['production']);"
-show "so is a function that acts outside the query" \
-  "SELECT * FROM multidb.fanout('SELECT pg_terminate_backend(pid) FROM pg_stat_activity', ARRAY['production', 'backup']);"
-show "a remote error names the database it came from" \
-  "SELECT * FROM multidb.fanout('SELECT * FROM invoices', ARRAY['production', 'backup']);"
+show_error "a write is refused before anything is sent (SQLSTATE 42501)" \
+  "SELECT multidb.fanout('DELETE FROM orders', ARRAY['production']);"
+show_error "so is a function that acts outside the query" \
+  "SELECT * FROM multidb.fanout('SELECT pg_terminate_backend(pid) FROM pg_stat_activity', ARRAY['production','backup']);"
+show_error "a remote error names the database it came from" \
+  "SELECT * FROM multidb.fanout('SELECT * FROM invoices', ARRAY['production','backup']);"
 
-connect_as=""
-[ "$(id -u)" -eq 0 ] && connect_as="runuser -u $MULTIDB_OS_USER -- "
+# Asking in plain language: a real LLM when one is configured in the environment, otherwise the test suite's
+# scripted stand-in (test/llm/llm_stub.py), which knows only the four questions below.
+if [ -n "${MULTIDB_DEMO_LLM_URL:-}" ]; then
+  llm_provider=${MULTIDB_DEMO_LLM_PROVIDER:-openai}
+  llm_url=$MULTIDB_DEMO_LLM_URL
+  llm_model=${MULTIDB_DEMO_LLM_MODEL:-gpt-4o-mini}
+  log "asking through the real LLM at $llm_url ($llm_provider, $llm_model)"
+else
+  llm_provider=openai
+  llm_model=scripted-stand-in
+  cp "$REPO_ROOT/demo/llm_script.json" "$REPO_ROOT/test/llm/llm_stub.py" "$WORK_DIR/"
+  chmod 644 "$WORK_DIR/llm_stub.py"
+  chmod 666 "$WORK_DIR/llm_script.json"
+  start_background "$WORK_DIR/llm_stub.log" /usr/bin/python3 "$WORK_DIR/llm_stub.py" \
+    --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port"
+  for _ in $(seq 50); do [ -s "$WORK_DIR/llm.port" ] && break; sleep 0.1; done
+  [ -s "$WORK_DIR/llm.port" ] || die "the scripted LLM stand-in did not start"
+  llm_url="http://127.0.0.1:$(cat "$WORK_DIR/llm.port")/v1"
+  log "no LLM configured (set MULTIDB_DEMO_LLM_URL to use one): asking a SCRIPTED STAND-IN, not a model"
+fi
+key_option=""
+[ -n "${MULTIDB_LLM_API_KEY:-}" ] && key_option="OPTIONS (api_key '$MULTIDB_LLM_API_KEY')"
+psql_on "$coordinator_PORT" postgres -c "CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
+    OPTIONS (provider '$llm_provider', url '$llm_url', model '$llm_model', timeout '60s')" \
+  -c "CREATE USER MAPPING FOR PUBLIC SERVER llm $key_option" >/dev/null
+
+show "a chat session over both databases" \
+  "SELECT multidb.create_session('Demo', ARRAY['production', 'backup']) AS session;"
+session=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT id FROM multidb.chat_sessions ORDER BY created_at DESC LIMIT 1")
+show "ask in plain language" \
+  "SELECT * FROM multidb.ask('Compare total revenue in production and backup', '$session');"
+show "a follow-up that relies on the conversation" \
+  "SELECT * FROM multidb.ask('and only for September?', '$session');"
+show "the LLM may pick a subset of the databases" \
+  "SELECT * FROM multidb.ask('Which countries buy the most?', '$session');"
+show_error "an LLM that proposes a write is refused, and the refusal is recorded" \
+  "SELECT * FROM multidb.ask('Delete the refunded orders', '$session');"
+show "what happened: one history row per ask" \
+  "SELECT question, status, databases_used, row_counts, round(llm_ms) AS llm_ms, round(exec_ms) AS exec_ms, cached FROM multidb.query_history ORDER BY id;"
+
 cat <<MSG
 
-The servers are still running. To keep exploring:
-  ${connect_as}$PG_BINDIR/psql -h $WORK_DIR -p $coordinator_PORT -U postgres
-  (production: port $production_PORT, backup: port $backup_PORT, database shop)
+${_BOLD}The three servers are running.${_PLAIN} To keep exploring, in another terminal:
+  coordinator:  psql -h $WORK_DIR -p $coordinator_PORT -U $PG_SUPERUSER postgres
+  production:   psql "$(conninfo production)"
+  backup:       psql "$(conninfo backup)"
 MSG
 if [ -t 0 ]; then
   read -r -p "Press Enter to stop the servers and remove $WORK_DIR. " _
 else
-  echo "stdin is not a terminal: stopping the servers now."
+  echo "stdin is not a terminal: stopping the servers and removing $WORK_DIR now."
 fi

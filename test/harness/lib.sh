@@ -1,26 +1,50 @@
-# Shared by `make demo` and `make test`: packages, the unprivileged user, build and install, and
-# throwaway clusters. Source it; it defines functions only (and a few variables).
+# shellcheck shell=bash
+# Shared by `make demo`, `make test` and `make bench`: the machine set-up (packages, the unprivileged
+# user, build, install) and throwaway clusters. Source it from a bash script running with
+# `set -euo pipefail`; it only defines variables and functions.
 #
-# Postgres refuses to run as root, and CI runs as root: every cluster and every test process runs as
-# the unprivileged OS user $MULTIDB_OS_USER, under a temporary directory, on loopback ports.
+# Postgres refuses to run as root, and CI runs as root: then every cluster and every test process runs as
+# the unprivileged OS user $MULTIDB_OS_USER. A normal user (with sudo for the packages and `make install`)
+# runs them as themself. Clusters live under one temporary directory, listen on 127.0.0.1 only, demand a
+# password over TCP and trust only their own unix socket, and are stopped and removed on exit.
+
+# Sourced by scripts that make runs: a make started from here must not inherit the outer make's flags
+# (they would hand it a closed jobserver, or the outer command line's TESTS=...). PG_CONFIG is passed
+# explicitly instead.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 MULTIDB_OS_USER=${MULTIDB_OS_USER:-multidb}
-PG_BINDIR=/usr/lib/postgresql/15/bin
-REQUIRED_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15 libpq-dev
-                   libcurl4-openssl-dev nlohmann-json3-dev libgtest-dev postgresql-15-cron libipc-run-perl
-                   g++ make rsync python3)
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# The project targets PostgreSQL 15; Debian's /usr/bin/pg_config would pick the newest installed server.
+if [ -z "${PG_CONFIG:-}" ] || [ "$PG_CONFIG" = pg_config ]; then
+  PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+fi
+
+# Everything make demo/test need on a bare Debian 12. python3 runs the scripted LLM of the TAP tests.
+REQUIRED_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
+                   nlohmann-json3-dev libgtest-dev postgresql-15-cron libipc-run-perl g++ make rsync python3)
+
+if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
+log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# PG_BINDIR: the server's programs (initdb, pg_ctl, psql, ...). Known only once the packages are there.
+resolve_pg_paths() {
+  PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null) || PG_BINDIR=/usr/lib/postgresql/15/bin
+}
+resolve_pg_paths
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # Runs a command with root rights: directly as root, else through sudo.
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if is_root; then "$@"; else sudo "$@"; fi
 }
 
-# Runs a command as the user that owns the clusters.
+# Runs a command as the user that owns the clusters. runuser keeps the command in our process group, so
+# Ctrl-C reaches it directly.
 as_pg_user() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$MULTIDB_OS_USER" -- "$@"; else "$@"; fi
+  if is_root; then runuser -u "$MULTIDB_OS_USER" -- "$@"; else "$@"; fi
 }
 
 ensure_packages() {
@@ -28,80 +52,133 @@ ensure_packages() {
   for package in "${REQUIRED_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   log "installing Debian packages: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 \
+    --no-install-recommends "${missing[@]}" >/dev/null
+  resolve_pg_paths
 }
 
 # As root the clusters need an unprivileged owner; as a normal user, that user owns them.
 ensure_pg_user() {
-  if [ "$(id -u)" -eq 0 ]; then
-    id "$MULTIDB_OS_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$MULTIDB_OS_USER"
+  if is_root; then
+    if ! id "$MULTIDB_OS_USER" >/dev/null 2>&1; then
+      log "creating the unprivileged OS user $MULTIDB_OS_USER (Postgres will not run as root)"
+      useradd --system --create-home --shell /bin/bash "$MULTIDB_OS_USER"
+    fi
   else
     MULTIDB_OS_USER=$(id -un)
   fi
+  # initdb makes the OS user the bootstrap superuser; every helper below connects as that role.
+  PG_SUPERUSER=$MULTIDB_OS_USER
 }
 
 build_and_install() {
   log "building and installing multidb"
-  make -s -C "$REPO_ROOT" >/dev/null
-  as_root make -s -C "$REPO_ROOT" install >/dev/null
+  make -s -C "$REPO_ROOT" -j "$(nproc)" PG_CONFIG="$PG_CONFIG"
+  as_root make -s -C "$REPO_ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
+# The set-up shared by demo, test and bench: idempotent, and quick when everything is already there.
 setup_machine() {
   ensure_packages
   ensure_pg_user
   build_and_install
 }
 
-# A work directory owned by the cluster user, removed (with its clusters) by cleanup_work_dir.
+# WORK_DIR: a fresh directory owned by the cluster user, for clusters, sockets, logs and test copies.
+# Removed, with every server still running under it, when the script exits for any reason.
 make_work_dir() {
   WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/multidb.XXXXXX")
-  chmod 755 "$WORK_DIR"
-  [ "$(id -u)" -eq 0 ] && chown "$MULTIDB_OS_USER" "$WORK_DIR"
-  CLUSTERS=()
+  chmod 755 "$WORK_DIR"     # others may connect to the sockets in it (the demo prints how)
+  if is_root; then chown "$MULTIDB_OS_USER": "$WORK_DIR"; fi
+  as_pg_user test -w "$WORK_DIR" || die "$MULTIDB_OS_USER cannot write to $WORK_DIR (set TMPDIR to a shared directory)"
+  trap cleanup_work_dir EXIT
+  # A signal ends the script through exit, so that the EXIT trap runs.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
 }
 
+# start_background LOG COMMAND...: runs COMMAND (a helper server, say) as the cluster user in the
+# background, output to LOG; cleanup_work_dir ends it. Started as a plain command, not through a
+# function, so that $! is the process to signal (runuser passes SIGTERM on to its child).
+BACKGROUND_PIDS=()
+start_background() {
+  local log=$1; shift
+  if is_root; then
+    runuser -u "$MULTIDB_OS_USER" -- "$@" >"$log" 2>&1 &
+  else
+    "$@" >"$log" 2>&1 &
+  fi
+  BACKGROUND_PIDS+=("$!")
+}
+
+# Ends the background processes, stops every server whose data directory lies under WORK_DIR, ours and
+# those of the TAP tests alike (pg_ctl starts the postmaster in a session of its own, so no signal to us
+# reaches it), then removes WORK_DIR. Keeps the script's exit status.
 cleanup_work_dir() {
-  local data
-  for data in "${CLUSTERS[@]:-}"; do
-    [ -n "$data" ] && [ -f "$data/postmaster.pid" ] && as_pg_user "$PG_BINDIR/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
-  done
-  [ -n "${WORK_DIR:-}" ] && rm -rf "$WORK_DIR"
+  local status=$? pid pidfile
+  trap - EXIT INT TERM HUP
+  for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${BACKGROUND_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${WORK_DIR:-}" ] && [ -d "$WORK_DIR" ]; then
+    while IFS= read -r pidfile; do
+      as_pg_user "$PG_BINDIR/pg_ctl" -D "$(dirname "$pidfile")" -m immediate -w stop >/dev/null 2>&1 || true
+    done < <(find "$WORK_DIR" -name postmaster.pid -type f 2>/dev/null)
+    rm -rf "$WORK_DIR"
+  fi
+  exit "$status"
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  perl -MIO::Socket::INET -e \
+    'my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1, ReuseAddr => 1)
+       or die "no free port: $!\n"; print $s->sockport, "\n"'
 }
 
-# start_cluster NAME [extra postgresql.conf lines...]: sets ${NAME}_PORT; the superuser is "postgres"
-# (a role named like the OS user "multidb" would collide with the extension's schema through "$user").
-# Unix sockets trust; TCP on 127.0.0.1 demands a password (scram-sha-256).
+# start_cluster NAME [postgresql.conf line...]: a new cluster in $WORK_DIR/NAME, started; sets ${NAME}_PORT.
+# The bootstrap superuser is $PG_SUPERUSER (the OS user) without a password: it logs in through the unix
+# socket in $WORK_DIR (trusted); TCP on 127.0.0.1 demands a password (scram-sha-256).
 start_cluster() {
   local name=$1; shift
-  local data="$WORK_DIR/$name" port
-  port=$(free_port)
-  as_pg_user "$PG_BINDIR/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-    -E UTF8 --locale=C.UTF-8 >/dev/null
+  local data="$WORK_DIR/$name" port line
+  as_pg_user "$PG_BINDIR/initdb" -D "$data" -E UTF8 --locale=C.UTF-8 --auth=trust --no-instructions >/dev/null
+  printf '%s\n' 'local all all                trust' \
+                'host  all all 127.0.0.1/32 scram-sha-256' | as_pg_user tee "$data/pg_hba.conf" >/dev/null
   {
+    echo "# throwaway cluster of multidb's test harness"
     echo "listen_addresses = '127.0.0.1'"
-    echo "port = $port"
     echo "unix_socket_directories = '$WORK_DIR'"
+    echo "shared_preload_libraries = ''"
     echo "max_worker_processes = 32"
-    echo "fsync = off"
-    echo "log_min_messages = warning"
-    local line
+    echo "fsync = off"                  # nothing here needs to survive a crash
     for line in "$@"; do echo "$line"; done
   } | as_pg_user tee -a "$data/postgresql.conf" >/dev/null
-  as_pg_user "$PG_BINDIR/pg_ctl" -D "$data" -l "$WORK_DIR/$name.log" -w start >/dev/null \
-    || { cat "$WORK_DIR/$name.log" >&2; die "cluster $name did not start"; }
-  CLUSTERS+=("$data")
-  printf -v "${name}_PORT" '%s' "$port"
+  # The port is free when picked but could be taken before the postmaster binds it: then try another.
+  # (The last "port" line of postgresql.conf wins.)
+  for _ in 1 2 3; do
+    port=$(free_port)
+    echo "port = $port" | as_pg_user tee -a "$data/postgresql.conf" >/dev/null
+    if as_pg_user "$PG_BINDIR/pg_ctl" -D "$data" -l "$WORK_DIR/$name.log" -w -t 60 start >/dev/null; then
+      printf -v "${name}_PORT" '%s' "$port"
+      return 0
+    fi
+    grep -q 'could not bind\|could not create any TCP/IP sockets' "$WORK_DIR/$name.log" || break
+  done
+  tail -n 20 "$WORK_DIR/$name.log" >&2
+  die "cluster $name did not start (log above)"
 }
 
-# psql_on PORT DB [psql args...]: psql over the unix socket as the superuser.
+# stop_cluster NAME: stops a cluster started by start_cluster (the data stays until cleanup).
+stop_cluster() {
+  as_pg_user "$PG_BINDIR/pg_ctl" -D "$WORK_DIR/$1" -m fast -w stop >/dev/null
+}
+
+# psql_on PORT DB [psql args...]: psql as the superuser over the unix socket, stopping at the first error.
 psql_on() {
   local port=$1 db=$2; shift 2
-  as_pg_user "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK_DIR" -p "$port" -U postgres -d "$db" "$@"
+  as_pg_user "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK_DIR" -p "$port" -U "$PG_SUPERUSER" -d "$db" "$@"
 }

@@ -1,84 +1,157 @@
 #!/usr/bin/env bash
-# `make test`: set the machine up, then run every test — GoogleTest (core), pg_regress (SQL behaviour on a
-# throwaway server), TAP (several real clusters) — and end with one line "N passed, N failed".
-# TESTS="unit regress tap" (the default) picks the runners.
+# `make test`: set the machine up, then run every test and end with one line "N passed, N failed".
+#
+#   unit     GoogleTest binary of src/core (test/unit/*.cpp), one count per test case
+#   regress  pg_regress (`make installcheck`, sql/ + expected/) on one throwaway cluster, one count per test
+#   tap      prove over test/t/*.pl (PostgreSQL::Test::Cluster starts its own clusters), one count per
+#            assertion
+#
+# TESTS="unit regress tap" (the default) picks the runners and their order; PROVE_TESTS="test/t/001_x.pl"
+# picks TAP files. Tests run as the unprivileged cluster user in a copy of the tree under a temporary
+# directory (pg_regress writes results/, prove tmp_check/), so the checkout stays clean and needs no
+# permissions for that user. Exit status: 0 only if every test passed and no runner broke.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
 
 TESTS=${TESTS:-unit regress tap}
+PROVE_TESTS=${PROVE_TESTS:-}
+# The regression SQL connects back to its own server over TCP as the superuser, with this password.
 TEST_PASSWORD=multidb
-passed=0
-failed=0
-broken=()
+# Upper bounds per runner, in seconds, so that a hang fails the run instead of stalling CI (the whole
+# run must stay under 15 minutes on 2 cores; today it takes about 1).
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-240}
+REGRESS_TIMEOUT=${REGRESS_TIMEOUT:-240}
+TAP_TIMEOUT=${TAP_TIMEOUT:-480}
 
-count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+# run_logged LOG SECONDS COMMAND...: runs COMMAND as the cluster user in the test copy, with a time limit,
+# showing its output as it comes and keeping it in LOG; returns COMMAND's status (124: timed out).
+# --foreground keeps the command in our process group, so that Ctrl-C reaches it.
+run_logged() {
+  local log=$1 seconds=$2; shift 2
+  local status=0
+  (cd "$SRC" && as_pg_user timeout --foreground --kill-after=20 "$seconds" "$@") 2>&1 | tee "$log" \
+    || status=${PIPESTATUS[0]}
+  if [ "$status" -eq 124 ]; then echo "timed out after $seconds s: $*" | tee -a "$log"; fi
+  return "$status"
+}
+
+# record RUNNER LOG KIND STATUS: counts LOG's tests into $WORK_DIR/counts. A runner that exited non-zero
+# without a failed test (it crashed, timed out, or did not build) counts as one failure.
+record() {
+  local runner=$1 log=$2 kind=$3 status=$4 passed failed
+  read -r passed failed < <(perl "$REPO_ROOT/test/harness/count_results.pl" "$kind" "$log")
+  if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    echo "$runner: exited with status $status and no failed test: counted as one failure" | tee -a "$WORK_DIR/problems"
+    failed=1
+  fi
+  echo "$runner $passed $failed" >>"$WORK_DIR/counts"
+  log "$runner: passed $passed, failed $failed"
+}
 
 run_unit() {
-  log "GoogleTest: src/core"
-  local out="$WORK_DIR/unit.log"
-  if as_pg_user make -s -C "$SRC" unit >"$out" 2>&1; then :; fi
-  cat "$out"
-  local ok bad
-  ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-  bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-  [ -n "$ok$bad" ] || { broken+=("unit (no result)"); return; }
-  count "${ok:-0}" "${bad:-0}"
+  log "unit: GoogleTest (src/core, test/unit)"
+  local status=0
+  run_logged "$WORK_DIR/unit.log" "$UNIT_TIMEOUT" make -s -j "$(nproc)" PG_CONFIG="$PG_CONFIG" unit || status=$?
+  record unit "$WORK_DIR/unit.log" gtest "$status"
 }
 
 run_regress() {
-  log "pg_regress: sql/ against a throwaway server"
+  log "regress: pg_regress (make installcheck) on a throwaway coordinator"
   start_cluster coordinator
-  psql_on "$coordinator_PORT" postgres -c "ALTER ROLE postgres PASSWORD '$TEST_PASSWORD'"
-  local out="$WORK_DIR/regress.log"
-  if as_pg_user env PGHOST="$WORK_DIR" PGPORT="$coordinator_PORT" PGUSER=postgres \
-      MULTIDB_TEST_PASSWORD="$TEST_PASSWORD" make -s -C "$SRC" installcheck >"$out" 2>&1; then :; fi
-  cat "$out"
-  [ -f "$SRC/regression.diffs" ] && cat "$SRC/regression.diffs"
-  local ok bad
-  ok=$(grep -cE '\.\.\. ok' "$out" || true)
-  bad=$(grep -cE '\.\.\. FAILED' "$out" || true)
-  [ $((ok + bad)) -gt 0 ] || { broken+=("pg_regress (no result)"); return; }
-  count "$ok" "$bad"
+  # pg_regress connects through the socket; the tests' own loopback connections come over TCP.
+  # shellcheck disable=SC2154 # coordinator_PORT is set by start_cluster
+  psql_on "$coordinator_PORT" postgres -c "ALTER ROLE CURRENT_USER PASSWORD '$TEST_PASSWORD'"
+  # make exports its command-line variables, so pg_regress and the tests' `\getenv pgport PGPORT` see them.
+  local status=0
+  run_logged "$WORK_DIR/regress.log" "$REGRESS_TIMEOUT" env MULTIDB_TEST_PASSWORD="$TEST_PASSWORD" \
+    make -s PG_CONFIG="$PG_CONFIG" PGHOST="$WORK_DIR" PGPORT="$coordinator_PORT" PGUSER="$PG_SUPERUSER" installcheck \
+    || status=$?
+  if [ "$status" -ne 0 ]; then
+    if [ -f "$SRC/regression.diffs" ]; then
+      log "regression.diffs"
+      cat "$SRC/regression.diffs"
+    fi
+    # A crashed backend shows in the server log rather than in the diffs.
+    if grep -qE 'PANIC|terminated by signal|was terminated by exception' "$WORK_DIR/coordinator.log"; then
+      log "the coordinator's log (a server process crashed)"
+      tail -n 40 "$WORK_DIR/coordinator.log"
+    fi
+  fi
+  stop_cluster coordinator    # frees memory and cores for the TAP clusters
+  record regress "$WORK_DIR/regress.log" regress "$status"
 }
 
 run_tap() {
-  log "TAP: test/t with several real clusters"
-  compgen -G "$SRC/test/t/*.pl" >/dev/null || { log "no TAP tests"; return; }
-  local out="$WORK_DIR/tap.log" status=0
+  log "tap: prove test/t (several real clusters per test)"
+  local tests=()
+  if [ -n "$PROVE_TESTS" ]; then
+    read -r -a tests <<<"$PROVE_TESTS"
+  else
+    # Relative names, so prove's output reads test/t/001_x.pl.
+    mapfile -t tests < <(cd "$SRC" && compgen -G 'test/t/*.pl' | sort)
+  fi
+  if [ ${#tests[@]} -eq 0 ]; then
+    log "tap: no test files in test/t, skipped"
+    return 0
+  fi
+  local pgxs_dir status=0
+  pgxs_dir=$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")   # .../lib/postgresql/15/lib/pgxs/src
+  # The environment of PGXS's prove_installcheck: TESTDIR (tmp_check/ goes there), the server's programs
+  # first on PATH, pg_regress for PostgreSQL::Test::Cluster's helpers.
+  as_pg_user rm -rf "$SRC/tmp_check"
   as_pg_user mkdir -p "$SRC/tmp_check"
-  (cd "$SRC" && as_pg_user env TESTDIR="$SRC" PATH="$PG_BINDIR:$PATH" \
-      PG_REGRESS="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress" \
-      prove --timer -I "$(dirname "$(pg_config --pgxs)")/../test/perl" -I test/t test/t/*.pl) >"$out" 2>&1 || status=$?
-  cat "$out"
-  # prove's summary: "Files=N, Tests=M"; failures per file in "Tests: M Failed: K" lines of the report.
-  local total bad died
-  total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$out" | tail -1)
-  [ -n "$total" ] || { broken+=("TAP (no result)"); return; }
-  bad=$(sed -n 's/.*Tests: [0-9]* Failed: \([0-9]*\)).*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
-  # a file that died (non-zero exit) without a failed assertion still counts as one failure
-  died=$(grep -E 'Wstat: [1-9][0-9]* Tests: [0-9]+ Failed: 0\)' "$out" | wc -l || true)
-  count $((total - bad)) $((bad + died))
-  [ "$status" -eq 0 ] || [ $((bad + died)) -gt 0 ] || broken+=("TAP (prove exited $status)")
+  run_logged "$WORK_DIR/tap.log" "$TAP_TIMEOUT" \
+    env TESTDIR="$SRC" PATH="$PG_BINDIR:$PATH" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+    prove --timer -I "$pgxs_dir/test/perl" -I test/t "${tests[@]}" || status=$?
+  record tap "$WORK_DIR/tap.log" tap "$status"
 }
 
-setup_machine
-make_work_dir
-trap cleanup_work_dir EXIT
-SRC="$WORK_DIR/src"
-rsync -a --exclude .git --exclude '*.o' --exclude '*.so' --exclude results --exclude tmp_check "$REPO_ROOT/" "$SRC/"
-[ "$(id -u)" -eq 0 ] && chown -R "$MULTIDB_OS_USER" "$SRC"
+# run_runner NAME: runs run_NAME in a subshell with errexit, so that a runner that breaks half-way (a
+# cluster that does not start, say) is counted as a failure and the other runners still run.
+run_runner() {
+  local runner=$1 status=0
+  set +e
+  (set -e; "run_$runner")
+  status=$?
+  set -e
+  if [ "$status" -ne 0 ] && ! grep -q "^$runner " "$WORK_DIR/counts" 2>/dev/null; then
+    echo "$runner: broke with status $status before counting its tests: counted as one failure" \
+      | tee -a "$WORK_DIR/problems"
+    echo "$runner 0 1" >>"$WORK_DIR/counts"
+  fi
+}
 
-for suite in $TESTS; do
-  case "$suite" in
-    unit) run_unit ;;
-    regress) run_regress ;;
-    tap) run_tap ;;
-    *) die "unknown test suite '$suite' (use unit, regress, tap)" ;;
-  esac
-done
+main() {
+  local runner
+  for runner in $TESTS; do
+    case "$runner" in
+      unit | regress | tap) ;;
+      *) die "unknown runner '$runner' in TESTS (use unit, regress, tap)" ;;
+    esac
+  done
 
-for problem in "${broken[@]:-}"; do [ -n "$problem" ] && echo "runner failed: $problem"; done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ -z "${broken[*]:-}" ]
+  setup_machine
+  make_work_dir
+  touch "$WORK_DIR/counts"
+
+  # The copy keeps build products (make unit then only compiles the tests) but no earlier test output.
+  SRC="$WORK_DIR/src"
+  rsync -a --exclude .git --exclude results/ --exclude tmp_check/ --exclude log/ --exclude bench/out/ \
+    --exclude regression.diffs --exclude regression.out "$REPO_ROOT/" "$SRC/"
+  if is_root; then chown -R "$MULTIDB_OS_USER": "$SRC"; fi
+
+  for runner in $TESTS; do run_runner "$runner"; done
+
+  local passed=0 failed=0 name p f
+  while read -r name p f; do
+    printf '  %-8s passed %4d, failed %d\n' "$name" "$p" "$f"
+    passed=$((passed + p)) failed=$((failed + f))
+  done <"$WORK_DIR/counts"
+  if [ -s "$WORK_DIR/problems" ]; then cat "$WORK_DIR/problems"; fi
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
+main "$@"
