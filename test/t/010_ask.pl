@@ -7,6 +7,7 @@ use MultidbCluster;
 use MultidbLlm;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time);
 
 my $production = start_remote('production');
 my $backup = start_remote('backup');
@@ -58,6 +59,7 @@ my $llm = MultidbLlm->new(
 		{ match => 'server error please', status => 500, raw => '{"error": {"message": "the model is overloaded"}}' },
 		{ match => 'slow question', delay => 4, reply => plan_reply('late', production => 'SELECT 1') },
 		{ match => 'garbage please', reply => 'I think the answer is 42.' },
+		{ match => 'partial please', reply => plan_reply('x', production => $revenue, backup => 'SELECT nope FROM orders') },
 		{ match => 'ask staging', reply => plan_reply('x', staging => 'SELECT 1') },
 		(map { { match => "attack $_", reply => plan_reply('attack', production => $attacks[$_]) } } 0 .. $#attacks),
 	],
@@ -114,6 +116,32 @@ unlike($stderr, qr/SECRET/, 'the key is in no message');
 my $start = time;
 ($ret, $stdout, $stderr) = ask('slow question');
 like($stderr, qr/ERROR:  38000: .*no answer within 2000 ms/, 'LLM timeout: the server option timeout ends the wait');
+
+# Ctrl-C and statement_timeout stop a slow LLM call at once (libcurl polls for interrupts).
+$start = time;
+($ret, $stdout, $stderr) = ask('slow question', setup => "SET statement_timeout = '500ms'; ");
+like($stderr, qr/canceling statement due to statement timeout/, 'the caller\'s statement_timeout stops a slow LLM call');
+cmp_ok(time - $start, '<', 2, 'well before the LLM would have answered');
+
+# The Anthropic protocol, chosen with multidb.llm_server.
+$coordinator->safe_psql('postgres', "
+	CREATE SERVER claude FOREIGN DATA WRAPPER multidb_llm
+	  OPTIONS (provider 'anthropic', url 'http://127.0.0.1:" . $llm->port . "', model 'claude-stub');
+	CREATE USER MAPPING FOR PUBLIC SERVER claude OPTIONS (api_key 'sk-ant-test');");
+($ret, $stdout, $stderr) = ask('How many orders are there in all?', setup => "SET multidb.llm_server = 'claude'; ",
+	connections => "'production', 'backup'");
+is($stdout, "production|{\"orders\": 20}\nbackup|{\"orders\": 18}", 'an ask through the Anthropic protocol');
+my ($anthropic) = grep { $_->{path} eq '/v1/messages' } $llm->requests;
+ok($anthropic && $anthropic->{auth} eq 'sk-ant-test' && $anthropic->{body}{system} =~ /production/,
+	'sent to /v1/messages with x-api-key and the rules as the system prompt');
+$coordinator->safe_psql('postgres', 'DROP SERVER claude CASCADE');
+
+# on_error = warn: the databases that answered still answer; the ask is recorded as partial.
+($ret, $stdout, $stderr) = ask('partial please', setup => "SET multidb.on_error = warn; SET multidb.max_repairs = 0; ");
+is($stdout, 'production|{"revenue": 2100.00}', 'warn mode: the rows of the database that answered');
+like($stderr, qr/WARNING:  .*connection "backup": column "nope" does not exist/, 'and a WARNING for the one that failed');
+is($coordinator->safe_psql('postgres', "SELECT status FROM multidb.query_history WHERE question = 'partial please'"),
+	'partial', 'recorded as partial');
 
 ($ret, $stdout, $stderr) = ask('garbage please');
 like($stderr, qr/ERROR:  39000: .*I think the answer is 42/, 'garbage: the reply is quoted');
