@@ -31,11 +31,15 @@ bench:
 UNIT_TEST_BINARY  = test/unit/multidb_unit_tests
 UNIT_TEST_OBJS    = $(patsubst %.cpp,%.o,$(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS    = $(CORE_SRCS:.cpp=.o)
-UNIT_TEST_FLAGS   = -std=c++17 -Wall -Wextra -Werror -g -O1 -Isrc -I$(shell $(PG_CONFIG) --includedir 2>/dev/null)
+UNIT_TEST_FLAGS   = -std=c++17 -Wall -Wextra -Werror -g -O1 -Isrc $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null))
 UNIT_TEST_LIBS    = -lgtest -lgtest_main -lpthread -lpq -lcurl
 
 test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp)
 	$(CXX) $(UNIT_TEST_FLAGS) -c -o $@ $<
+
+# PGXS tracks no header dependencies here; without this a changed core header would leave the tests
+# running against stale core objects.
+$(UNIT_CORE_OBJS): $(wildcard src/core/*.hpp)
 
 $(UNIT_TEST_BINARY): $(UNIT_TEST_OBJS) $(UNIT_CORE_OBJS)
 	$(CXX) -o $@ $^ $(UNIT_TEST_LIBS)

@@ -1,6 +1,8 @@
 #include "core/prompt.hpp"
 #include "core/cpp_only.hpp"
 
+#include "core/hash.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cinttypes>
@@ -28,14 +30,6 @@ std::string rules(const std::vector<std::string>& databases) {
          "\"explanation\": \"<one or two sentences>\"}";
 }
 
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
 
 }  // namespace
 
@@ -68,9 +62,7 @@ std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std
 std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model) {
   nlohmann::json canonical = nlohmann::json::array();
   for (const ChatMessage& m : messages) canonical.push_back({m.role, m.content});
-  char hex[17];
-  snprintf(hex, sizeof(hex), "%016" PRIx64, fnv1a(nlohmann::json{{"model", model}, {"messages", canonical}}.dump()));
-  return hex;
+  return fnv1a_hex(nlohmann::json{{"model", model}, {"messages", canonical}}.dump());
 }
 
 }  // namespace multidb

@@ -1,6 +1,8 @@
 #include "core/schema_model.hpp"
 #include "core/cpp_only.hpp"
 
+#include "core/hash.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -28,14 +30,6 @@ std::vector<std::string> strings_or_empty(const json& object, const char* key) {
   return found->get<std::vector<std::string>>();
 }
 
-uint64_t fnv1a(const std::string& text) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> result;
@@ -159,9 +153,7 @@ std::string schema_fingerprint(const DatabaseSchema& schema) {
   for (TableInfo& table : tables) table.estimated_rows = -1;
   std::sort(tables.begin(), tables.end(),
             [](const TableInfo& a, const TableInfo& b) { return qualified(a) < qualified(b); });
-  char hex[17];
-  snprintf(hex, sizeof(hex), "%016" PRIx64, fnv1a(schema_to_json({schema.database, tables})));
-  return hex;
+  return fnv1a_hex(schema_to_json({schema.database, tables}));
 }
 
 std::string format_combined_schema(const std::vector<DatabaseSchema>& schemas, const std::string& question,

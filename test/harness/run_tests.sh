@@ -33,7 +33,7 @@ run_logged() {
   local status=0
   (cd "$SRC" && as_pg_user timeout --foreground --kill-after=20 "$seconds" "$@") 2>&1 | tee "$log" \
     || status=${PIPESTATUS[0]}
-  if [ "$status" -eq 124 ]; then echo "timed out after $seconds s: $*" | tee -a "$log"; fi
+  if [ "$status" -eq 124 ]; then echo "timed out after $seconds s" | tee -a "$log"; fi
   return "$status"
 }
 
@@ -132,7 +132,19 @@ main() {
     esac
   done
 
-  setup_machine
+  ensure_packages
+  ensure_pg_user
+  # A tree that does not build is a failed run too, and is reported like one.
+  set +e
+  (set -e; build_and_install)
+  local status=$?
+  set -e
+  if [ "$status" -ne 0 ]; then
+    echo "set-up: building or installing multidb failed (status $status): counted as one failure"
+    echo "0 passed, 1 failed"
+    return 1
+  fi
+
   make_work_dir
   touch "$WORK_DIR/counts"
 
