@@ -7,6 +7,7 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
@@ -24,6 +25,7 @@ struct SharedHistory {
   uint32 magic;
   Oid database;
   Oid user;
+  int asker_pgprocno;  // whose latch to set once the record is committed
   bool done;
   bool failed;
   char error[1024];
@@ -47,6 +49,7 @@ HistoryWriter* start_history_writer() {
   shared->magic = kHistoryMagic;
   shared->database = MyDatabaseId;
   shared->user = GetUserId();
+  shared->asker_pgprocno = MyProc->pgprocno;
   shared->done = false;
   shared->failed = false;
   shared->error[0] = '\0';
@@ -85,7 +88,15 @@ void finish_history_writer(HistoryWriter* writer, const char* record_json) {
     return;
   }
   shm_mq_result sent = shm_mq_send(writer->queue, strlen(record_json) + 1, record_json, false, true);
-  if (sent == SHM_MQ_SUCCESS) WaitForBackgroundWorkerShutdown(writer->worker);
+  // Wait for the commit, not for the worker's exit: it sets our latch as soon as the record is in.
+  while (sent == SHM_MQ_SUCCESS && !writer->shared->done) {
+    pid_t pid;
+    if (GetBackgroundWorkerPid(writer->worker, &pid) == BGWH_STOPPED) break;
+    (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+    ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+  }
+  pg_read_barrier();
   if (!writer->shared->done || writer->shared->failed)
     ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: %s",
                              writer->shared->error[0] ? writer->shared->error : "the history writer stopped early")));
@@ -143,7 +154,9 @@ void multidb_history_writer_main(Datum main_arg) {
     ErrorData* error = CopyErrorData();
     strlcpy(shared->error, error->message ? error->message : "unknown error", sizeof(shared->error));
     shared->failed = true;
+    pg_write_barrier();
     shared->done = true;
+    SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
     PG_RE_THROW();
   }
   PG_END_TRY();
@@ -151,5 +164,7 @@ void multidb_history_writer_main(Datum main_arg) {
   PopActiveSnapshot();
   CommitTransactionCommand();
   pgstat_report_activity(STATE_IDLE, nullptr);
+  pg_write_barrier();
   shared->done = true;
+  SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
 }
