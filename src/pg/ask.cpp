@@ -141,7 +141,11 @@ struct AskState {
 // ---- reading the catalog and our tables ------------------------------------------------------------------
 
 Oid extension_owner() {
+  // Remembered per backend, keyed by the extension's OID (a re-created extension has a new one).
+  static Oid known_extension = InvalidOid;
+  static Oid known_owner = InvalidOid;
   Oid extension = get_extension_oid("multidb", false);
+  if (extension == known_extension) return known_owner;
   SPI_connect();
   Datum arg = ObjectIdGetDatum(extension);
   Oid types[1] = {OIDOID};
@@ -149,6 +153,8 @@ Oid extension_owner() {
   bool is_null;
   Oid owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
   SPI_finish();
+  known_extension = extension;
+  known_owner = owner;
   return owner;
 }
 
@@ -290,16 +296,22 @@ void load_schemas(AskState* ask, bool force_refresh) {
 
   OwnerScope owner = become_extension_owner();
   if (!force_refresh) {
+    // One look-up for all targets: the fresh fingerprints.
+    Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    for (int i = 0; i < n; i++) names[i] = CStringGetTextDatum(ask->targets[i].name);
     SPI_connect();
-    for (int i = 0; i < n; i++) {
-      Oid types[2] = {TEXTOID, INT4OID};
-      Datum args[2] = {CStringGetTextDatum(ask->targets[i].name), Int32GetDatum(schema_ttl_s)};
-      SPI_execute_with_args("SELECT fingerprint FROM multidb.schema_cache WHERE connection = $1 "
-                            "AND fetched_at > now() - make_interval(secs => $2)",
-                            2, types, args, nullptr, true, 1);
-      if (SPI_processed == 1) {
-        ask->fingerprints[i] = MemoryContextStrdup(TopTransactionContext,
-                                                   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+    Oid types[2] = {TEXTARRAYOID, INT4OID};
+    Datum args[2] = {PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT)),
+                     Int32GetDatum(schema_ttl_s)};
+    SPI_execute_with_args("SELECT connection, fingerprint FROM multidb.schema_cache WHERE connection = ANY ($1) "
+                          "AND fetched_at > now() - make_interval(secs => $2)",
+                          2, types, args, nullptr, true, 0);
+    for (uint64 row = 0; row < SPI_processed; row++) {
+      char* connection = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1);
+      for (int i = 0; i < n; i++) {
+        if (strcmp(connection, ask->targets[i].name) != 0) continue;
+        ask->fingerprints[i] = MemoryContextStrdup(
+            TopTransactionContext, SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2));
         fresh[i] = true;
       }
     }
