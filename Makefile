@@ -6,7 +6,7 @@
 
 EXTENSION   = multidb
 MODULE_big  = multidb
-DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql
+DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
 CORE_SRCS     = $(wildcard src/core/*.cpp)
@@ -14,7 +14,7 @@ PG_SRCS       = $(wildcard src/pg/*.cpp)
 DISPATCH_SRCS = $(wildcard src/dispatch/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
 
-REGRESS      = setup connections guard fanout fanout_rows sessions
+REGRESS      = setup connections guard fanout fanout_rows sessions groups
 REGRESS_OPTS = --load-extension=multidb
 EXTRA_CLEAN  = test/unit/multidb_unit_tests
 

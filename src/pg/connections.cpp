@@ -119,6 +119,35 @@ RemoteTarget resolve_one(const char* name) {
 
 }  // namespace
 
+// '@name' -> the group's connections, in order.
+List* group_members(const char* group) {
+  MemoryContext caller_context = CurrentMemoryContext;
+  SPI_connect();
+  Oid types[1] = {TEXTOID};
+  Datum args[1] = {CStringGetTextDatum(group)};
+  int rc = SPI_execute_with_args("SELECT connections FROM multidb.connection_groups WHERE name = $1", 1, types, args,
+                                 nullptr, true, 1);
+  if (rc != SPI_OK_SELECT || SPI_processed == 0) {
+    SPI_finish();
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection group \"%s\" does not exist", group),
+                    errhint("SELECT name, connections FROM multidb.connection_groups lists them; "
+                            "multidb.create_group() makes one.")));
+  }
+  bool is_null;
+  ArrayType* members = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
+  Datum* elements;
+  bool* nulls;
+  int n;
+  MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
+  deconstruct_array(members, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
+  List* names = NIL;
+  for (int i = 0; i < n; i++)
+    if (!nulls[i]) names = lappend(names, TextDatumGetCString(elements[i]));
+  MemoryContextSwitchTo(spi_context);
+  SPI_finish();
+  return names;
+}
+
 RemoteTarget* resolve_targets(ArrayType* names, int* count) {
   Datum* elements;
   bool* nulls;
@@ -126,19 +155,37 @@ RemoteTarget* resolve_targets(ArrayType* names, int* count) {
   deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
   if (n == 0)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("no connections given"),
-                    errhint("Pass connection names, for example ARRAY['production','backup']; "
-                            "SELECT name FROM multidb.connections lists them.")));
-  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc0(sizeof(RemoteTarget) * n));
+                    errhint("Pass connection names, for example ARRAY['production','backup'], or a group as "
+                            "'@name'; SELECT name FROM multidb.connections lists them.")));
+  // Expand groups: a connection named directly twice is a mistake; one reached again through a group is
+  // simply queried once.
+  List* expanded = NIL;
+  List* direct = NIL;
   for (int i = 0; i < n; i++) {
     if (nulls[i])
       ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name %d is NULL", i + 1)));
     char* name = TextDatumGetCString(elements[i]);
-    for (int j = 0; j < i; j++)
-      if (strcmp(targets[j].name, name) == 0)
+    if (name[0] == '@') {
+      expanded = list_concat(expanded, group_members(name + 1));
+      continue;
+    }
+    ListCell* cell;
+    foreach (cell, direct)
+      if (strcmp(static_cast<char*>(lfirst(cell)), name) == 0)
         ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("connection \"%s\" is listed twice", name)));
-    targets[i] = resolve_one(name);
+    direct = lappend(direct, name);
+    expanded = lappend(expanded, name);
   }
-  *count = n;
+  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc0(sizeof(RemoteTarget) * Max(list_length(expanded), 1)));
+  int resolved = 0;
+  ListCell* cell;
+  foreach (cell, expanded) {
+    const char* name = static_cast<const char*>(lfirst(cell));
+    bool seen = false;
+    for (int j = 0; j < resolved; j++) seen |= strcmp(targets[j].name, name) == 0;
+    if (!seen) targets[resolved++] = resolve_one(name);
+  }
+  *count = resolved;
   return targets;
 }
 
@@ -235,6 +282,9 @@ Datum multidb_add_connection(PG_FUNCTION_ARGS) {
   char* description = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
   if (name[0] == '\0')
     ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("connection name must not be empty")));
+  if (name[0] == '@')
+    ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("connection name \"%s\" starts with @", name),
+                    errhint("'@name' means a connection group wherever connections are listed.")));
 
   SplitConninfo* split = nullptr;
   CppError error = cpp_call([&] { split = new SplitConninfo(split_conninfo(conninfo)); });
