@@ -44,3 +44,12 @@ BEGIN
         RAISE EXCEPTION 'group "%" does not exist, or is not yours', ltrim(name, '@') USING ERRCODE = 'undefined_object';
     END IF;
 END $$;
+
+-- Data comparison: the same read-only query on two connections, in parallel; rows only in a, only in b,
+-- and (with a key) rows whose other columns differ. Both sides arrive sorted the same way and are merged,
+-- so neither is held in memory whole (the fetched rows spill to disk past work_mem).
+CREATE FUNCTION compare(sql text, a text, b text, key text[] DEFAULT NULL)
+    RETURNS TABLE (status text, key jsonb, a_row jsonb, b_row jsonb)
+    AS 'MODULE_PATHNAME', 'multidb_compare' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION compare(text, text, text, text[]) IS
+    'rows only_in_a, only_in_b, and (with key columns) different between two connections; nothing for rows that agree';

@@ -1,0 +1,34 @@
+# multidb.compare over a million rows per side with work_mem = 64kB: the differences, and only those.
+use strict;
+use warnings;
+
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $a = start_remote('side_a');
+my $b = start_remote('side_b');
+for my $node ($a, $b)
+{
+	$node->safe_psql('postgres', 'CREATE TABLE facts AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 1000000) g;
+		GRANT SELECT ON facts TO reader;');
+}
+$b->safe_psql('postgres', q{
+	DELETE FROM facts WHERE id IN (10, 500000);
+	UPDATE facts SET h = 'changed' WHERE id IN (7, 999999, 123456);
+	INSERT INTO facts VALUES (1000001, 'new');
+});
+my $coordinator = start_coordinator();
+add_connection($coordinator, 'a', $a);
+add_connection($coordinator, 'b', $b);
+
+my $result = $coordinator->safe_psql('postgres', q{
+	SET work_mem = '64kB';
+	SELECT status, key->>'id' FROM multidb.compare('SELECT id, h FROM facts', 'a', 'b', ARRAY['id'])
+	 ORDER BY (key->>'id')::int});
+is($result, join("\n", 'different|7', 'only_in_a|10', 'different|123456', 'only_in_a|500000', 'different|999999', 'only_in_b|1000001'),
+	'a million rows per side: exactly the six differences');
+is($coordinator->safe_psql('postgres', q{
+	SELECT b_row->>'h' FROM multidb.compare('SELECT id, h FROM facts', 'a', 'b', ARRAY['id']) WHERE key->>'id' = '7'}),
+	'changed', 'with both versions of a different row');
+done_testing();
