@@ -76,6 +76,15 @@ SELECT id, placed_at, total
  GROUP BY id, placed_at, total
 HAVING array_agg(source_db) = ARRAY['production']
  ORDER BY id;"
+show "compare: the rows that differ between production and the backup, by key" \
+  "SELECT status, key, a_row FROM multidb.compare('SELECT id, customer_id, status, total FROM orders', 'production', 'backup', ARRAY['id']);"
+psql_on "$production_PORT" shop -c "CREATE INDEX orders_placed_at ON orders (placed_at)" \
+  -c "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false" >/dev/null
+show "schema_diff: production got a migration (a new column, a new index) that the backup has not" \
+  "SELECT object_kind, object_name, difference, a_definition FROM multidb.schema_diff('production', 'backup');"
+show "connection groups: '@shops' stands for both connections wherever connections are listed" \
+  "SELECT multidb.create_group('shops', ARRAY['production', 'backup']);
+SELECT * FROM multidb.fanout('SELECT count(*) AS customers FROM customers', ARRAY['@shops']);"
 show_error "a write is refused before anything is sent (SQLSTATE 42501)" \
   "SELECT multidb.fanout('DELETE FROM orders', ARRAY['production']);"
 show_error "so is a function that acts outside the query" \
