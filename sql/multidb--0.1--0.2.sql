@@ -116,6 +116,14 @@ BEGIN
     RETURN session_id;
 END $$;
 
+-- One wording for a session that does not exist, or is another role's (row-level security hides it).
+CREATE FUNCTION _no_such_session(session uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
+        HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+END $$;
+
 CREATE FUNCTION attach(session uuid, connection text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -126,8 +134,7 @@ BEGIN
            updated_at = now()
      WHERE id = session;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
-            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+        PERFORM multidb._no_such_session(session);
     END IF;
 END $$;
 
@@ -137,8 +144,7 @@ BEGIN
     UPDATE multidb.chat_sessions SET connections = array_remove(connections, connection), updated_at = now()
      WHERE id = session;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
-            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+        PERFORM multidb._no_such_session(session);
     END IF;
 END $$;
 
@@ -147,8 +153,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM multidb.chat_sessions WHERE id = session;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'chat session % does not exist', session USING ERRCODE = 'undefined_object',
-            HINT = 'SELECT id, name FROM multidb.chat_sessions lists yours.';
+        PERFORM multidb._no_such_session(session);
     END IF;
 END $$;
 
