@@ -187,6 +187,44 @@ ask_series "2,000 tables, plan-cache miss" "'r3'" "wide" miss
 ask_series "2,000 tables, plan-cache hit" "'r3'" "wide" hit
 kill "$stub_pid" 2>/dev/null || true
 
+# ---- (e) compare: a million rows per side; (f) fan-out over 20 tenant databases -----------------------------
+log "(e) compare, $ROWS rows per side"
+psql_on "$r2_PORT" postgres -c "
+  CREATE TABLE big AS SELECT g::int8 AS id, md5(g::text) AS t, (g * 1.25)::numeric AS n,
+                             timestamptz '2024-01-01' + g * interval '1 second' AS ts
+                        FROM generate_series(1, $ROWS) g;
+  UPDATE big SET t = 'changed' WHERE id % 100000 = 0; DELETE FROM big WHERE id = 1;
+  GRANT SELECT ON big TO bench;" -c "VACUUM ANALYZE big" >/dev/null
+compare_query="SELECT count(*) FROM multidb.compare('SELECT id, t, n, ts FROM big', 'r1', 'r2', ARRAY['id'])"
+times=()
+for _ in $(seq "$RUNS"); do
+  mapfile -t result_and_time < <(timed "$compare_query")
+  times+=("${result_and_time[1]}")
+done
+e_differences=${result_and_time[0]}
+e_ms=$(printf '%s\n' "${times[@]}" | median)
+e_rate=$(awk -v r="$ROWS" -v t="$e_ms" 'BEGIN {printf "%.0f", 2 * r / (t / 1000)}')
+e_peak=$(peak_kb "$compare_query")
+
+log "(f) 20 tenant databases x SELECT pg_sleep(0.5)"
+tenants=()
+for i in $(seq -w 1 20); do
+  psql_on "$r3_PORT" postgres -c "CREATE DATABASE tenant_$i" >/dev/null
+  psql_on "$coordinator_PORT" postgres -c "SELECT multidb.add_connection('tenant_$i',
+    'host=127.0.0.1 port=$r3_PORT dbname=tenant_$i user=bench password=$PASSWORD')" >/dev/null
+  tenants+=("'tenant_$i'")
+done
+psql_on "$coordinator_PORT" postgres -c "SELECT multidb.create_group('tenants', ARRAY[$(IFS=,; echo "${tenants[*]}")])" >/dev/null
+f_single=() f_default=() f_all=()
+for _ in $(seq "$RUNS"); do
+  f_single+=("$(ms "SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['tenant_01'])")")
+  f_default+=("$(ms "SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['@tenants'])")")
+  f_all+=("$(ms "SET multidb.max_workers = 20" "SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['@tenants'])")")
+done
+f_single_ms=$(printf '%s\n' "${f_single[@]}" | median)
+f_default_ms=$(printf '%s\n' "${f_default[@]}" | median)
+f_all_ms=$(printf '%s\n' "${f_all[@]}" | median)
+
 # ---- report ----------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mkdir -p "$REPO_ROOT/bench/out"
@@ -232,5 +270,19 @@ report="$REPO_ROOT/bench/out/results.md"
     goal="<= 5 ms"; [[ "$label" == *hit ]] && goal="<= 1 ms"
     echo "| $label | ${d_overhead[$label]} ms | ${d_wall[$label]} ms | $goal |"
   done
+  echo
+  echo "## (e) compare, $ROWS rows x 4 columns per side, keyed (work_mem 4MB)"
+  echo
+  echo "| ms | rows/s (both sides) | differences found | caller's peak RSS above idle |"
+  echo "|---:|---:|---:|---:|"
+  echo "| $e_ms | $e_rate | $e_differences | $(( e_peak - idle_kb )) kB |"
+  echo
+  echo "## (f) 20 tenant databases (one server) x SELECT pg_sleep(0.5), through the group @tenants"
+  echo
+  echo "| method | wall ms | vs one tenant |"
+  echo "|---|---:|---:|"
+  echo "| one tenant | $f_single_ms | 1.00 |"
+  echo "| 20 tenants, multidb.max_workers = 8 (default: three waves) | $f_default_ms | $(ratio "$f_default_ms" "$f_single_ms") |"
+  echo "| 20 tenants, multidb.max_workers = 20 | $f_all_ms | $(ratio "$f_all_ms" "$f_single_ms") |"
 } > "$report"
 cat "$report"

@@ -47,6 +47,7 @@ const char* wrapped_sql(const char* sql, Datum* key_columns, int key_count) {
 }
 
 struct Side {
+  MemoryContext memory;  // holds the current row; reset when the side advances
   int pointer;
   TupleTableSlot* slot;
   int64 remaining;
@@ -61,9 +62,15 @@ Jsonb* without_key(Jsonb* row, const char* key) {
 
 void advance(Tuplestorestate* store, Side* side) {
   side->has_row = false;
+  ExecClearTuple(side->slot);  // it may hold a copy in side->memory
+  MemoryContextReset(side->memory);
   if (side->remaining == 0) return;
+  MemoryContext caller_context = MemoryContextSwitchTo(side->memory);
   tuplestore_select_read_pointer(store, side->pointer);
-  if (!tuplestore_gettupleslot(store, true, true, side->slot)) return;
+  if (!tuplestore_gettupleslot(store, true, true, side->slot)) {
+    MemoryContextSwitchTo(caller_context);
+    return;
+  }
   side->remaining--;
   bool is_null;
   Jsonb* data = DatumGetJsonbP(slot_getattr(side->slot, 2, &is_null));
@@ -75,6 +82,7 @@ void advance(Tuplestorestate* store, Side* side) {
   side->sort = sort != nullptr && sort->type == jbvString ? pnstrdup(sort->val.string.val, sort->val.string.len) : pstrdup("");
   side->row = without_key(data, kSortColumn);
   side->has_row = true;
+  MemoryContextSwitchTo(caller_context);
 }
 
 Datum key_of(Jsonb* row, Datum* key_columns, int key_count) {
@@ -153,15 +161,21 @@ Datum multidb_compare(PG_FUNCTION_ARGS) {
                       errcontext("multidb.compare, query wrapped as: %s", wrapped)));
 
   // a's rows come first in the store, then b's: two read pointers, b's moved past a's rows.
-  Side a{0, MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple), outcomes[0].rows, false, nullptr, nullptr};
-  Side b{tuplestore_alloc_read_pointer(rows, 0), MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple), outcomes[1].rows,
+  Side a{AllocSetContextCreate(CurrentMemoryContext, "multidb compare a", ALLOCSET_DEFAULT_SIZES), 0,
+         MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple), outcomes[0].rows, false, nullptr, nullptr};
+  Side b{AllocSetContextCreate(CurrentMemoryContext, "multidb compare b", ALLOCSET_DEFAULT_SIZES),
+         tuplestore_alloc_read_pointer(rows, 0), MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple), outcomes[1].rows,
          false, nullptr, nullptr};
+  // What an emitted row needs (its key, its datums) lives until it is in the result tuplestore.
+  MemoryContext emit_memory = AllocSetContextCreate(CurrentMemoryContext, "multidb compare emit", ALLOCSET_DEFAULT_SIZES);
   tuplestore_select_read_pointer(rows, b.pointer);
   tuplestore_skiptuples(rows, outcomes[0].rows, true);
   advance(rows, &a);
   advance(rows, &b);
   while (a.has_row || b.has_row) {
     CHECK_FOR_INTERRUPTS();
+    MemoryContextReset(emit_memory);
+    MemoryContext loop_context = MemoryContextSwitchTo(emit_memory);
     int order = !a.has_row ? 1 : !b.has_row ? -1 : strcmp(a.sort, b.sort);
     if (order < 0) {
       emit(rsinfo, "only_in_a", key_count ? key_of(a.row, key_columns, key_count) : 0, key_count == 0, a.row, nullptr);
@@ -172,9 +186,12 @@ Datum multidb_compare(PG_FUNCTION_ARGS) {
     } else {
       bool equal = DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(a.row), JsonbPGetDatum(b.row)));
       if (!equal) emit(rsinfo, "different", key_count ? key_of(a.row, key_columns, key_count) : 0, key_count == 0, a.row, b.row);
+      MemoryContextSwitchTo(loop_context);
       advance(rows, &a);
       advance(rows, &b);
+      continue;
     }
+    MemoryContextSwitchTo(loop_context);
   }
   ExecDropSingleTupleTableSlot(a.slot);
   ExecDropSingleTupleTableSlot(b.slot);

@@ -31,4 +31,11 @@ is($result, join("\n", 'different|7', 'only_in_a|10', 'different|123456', 'only_
 is($coordinator->safe_psql('postgres', q{
 	SELECT b_row->>'h' FROM multidb.compare('SELECT id, h FROM facts', 'a', 'b', ARRAY['id']) WHERE key->>'id' = '7'}),
 	'changed', 'with both versions of a different row');
+# Neither side is held in memory: the caller's peak resident memory stays small.
+my $peak_kb = $coordinator->safe_psql('postgres', q{
+	SET work_mem = '64kB';
+	SELECT count(*) FROM multidb.compare('SELECT id, h FROM facts', 'a', 'b', ARRAY['id']);
+	SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1];});
+($peak_kb) = (split /\n/, $peak_kb)[-1];
+cmp_ok($peak_kb, '<', 80_000, "the calling backend peaked at $peak_kb kB for 2 x 1,000,000 rows");
 done_testing();
