@@ -14,7 +14,7 @@ PG_SRCS       = $(wildcard src/pg/*.cpp)
 DISPATCH_SRCS = $(wildcard src/dispatch/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
 
-REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff
+REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports
 REGRESS_OPTS = --load-extension=multidb
 EXTRA_CLEAN  = test/unit/multidb_unit_tests
 

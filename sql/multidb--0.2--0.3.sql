@@ -120,3 +120,154 @@ BEGIN
 END $fn$;
 COMMENT ON FUNCTION schema_diff(text, text) IS
     'tables, columns, indexes, constraints, views and functions present on one side only or defined differently';
+
+-- Saved reports: a question planned once (or plain SQL), frozen, run by hand or by pg_cron without an LLM.
+CREATE TABLE reports (
+    name        text PRIMARY KEY,
+    question    text,
+    connections text[] NOT NULL,     -- may hold @groups, expanded at each run
+    plan        jsonb NOT NULL,      -- {"sql": ...} for save_report_sql, {"queries": [{database, sql}]} for save_report
+    owner       text NOT NULL DEFAULT current_user,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE SEQUENCE report_run_ids;
+CREATE TABLE report_runs (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    report     text NOT NULL REFERENCES reports ON DELETE CASCADE,
+    run_id     bigint NOT NULL,
+    run_at     timestamptz NOT NULL DEFAULT now(),
+    status     text NOT NULL CHECK (status IN ('ok', 'failed')),
+    error      text,
+    source_db  text,                 -- NULL on the one row of a failed or empty run
+    row_data   jsonb
+);
+CREATE INDEX ON report_runs (report, run_id);
+SELECT pg_catalog.pg_extension_config_dump('reports', '');
+SELECT pg_catalog.pg_extension_config_dump('report_runs', '');
+ALTER TABLE reports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_reports ON reports USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY own_report_runs ON report_runs
+    USING (EXISTS (SELECT 1 FROM reports r WHERE r.name = report AND r.owner = current_user));
+GRANT SELECT, INSERT, UPDATE, DELETE ON reports, report_runs TO PUBLIC;
+GRANT USAGE ON SEQUENCE report_run_ids TO PUBLIC;
+
+CREATE FUNCTION save_report_sql(name text, sql text, connections text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM multidb.check_sql(sql);
+    PERFORM multidb.check_connections(connections);
+    INSERT INTO multidb.reports (name, connections, plan) VALUES (name, connections, jsonb_build_object('sql', sql));
+END $$;
+
+CREATE FUNCTION save_report(name text, question text, session uuid DEFAULT NULL, connections text[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    frozen jsonb;
+    targets text[] := connections;
+BEGIN
+    SELECT jsonb_build_object('queries', jsonb_agg(jsonb_build_object('database', p.source_db, 'sql', p.sql)))
+      INTO frozen FROM multidb.plan(question, session, connections) p;
+    IF targets IS NULL THEN
+        SELECT s.connections INTO targets FROM multidb.chat_sessions s WHERE s.id = session;
+    END IF;
+    INSERT INTO multidb.reports (name, question, connections, plan) VALUES (name, question, targets, frozen);
+END $$;
+
+-- Runs a report now: its rows go to report_runs under a new run id. A failed run is recorded as failed
+-- (and a WARNING says so) instead of raising, so that the record survives, also in a pg_cron job.
+CREATE FUNCTION run_report(name text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    r        multidb.reports;
+    run      bigint := nextval('multidb.report_run_ids');
+    step     record;
+    produced bigint := 0;
+    added    bigint;
+BEGIN
+    SELECT * INTO r FROM multidb.reports WHERE reports.name = run_report.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'report "%" does not exist', name USING ERRCODE = 'undefined_object',
+            HINT = 'SELECT name FROM multidb.reports lists yours.';
+    END IF;
+    BEGIN
+        IF r.plan ? 'sql' THEN
+            INSERT INTO multidb.report_runs (report, run_id, status, source_db, row_data)
+            SELECT r.name, run, 'ok', f.source_db, f.row_data FROM multidb.fanout(r.plan->>'sql', r.connections) f;
+            GET DIAGNOSTICS produced = ROW_COUNT;
+        ELSE
+            FOR step IN SELECT * FROM jsonb_to_recordset(r.plan->'queries') AS q(database text, sql text) LOOP
+                INSERT INTO multidb.report_runs (report, run_id, status, source_db, row_data)
+                SELECT r.name, run, 'ok', f.source_db, f.row_data FROM multidb.fanout(step.sql, ARRAY[step.database]) f;
+                GET DIAGNOSTICS added = ROW_COUNT;
+                produced := produced + added;
+            END LOOP;
+        END IF;
+        IF produced = 0 THEN
+            INSERT INTO multidb.report_runs (report, run_id, status) VALUES (r.name, run, 'ok');
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        INSERT INTO multidb.report_runs (report, run_id, status, error) VALUES (r.name, run, 'failed', SQLERRM);
+        RAISE WARNING 'report "%" run % failed: %', r.name, run, SQLERRM;
+    END;
+    RETURN run;
+END $$;
+
+CREATE FUNCTION schedule_report(name text, schedule text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    job bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM multidb.reports r WHERE r.name = schedule_report.name) THEN
+        RAISE EXCEPTION 'report "%" does not exist', name USING ERRCODE = 'undefined_object';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported',
+            HINT = 'Install postgresql-15-cron, add pg_cron to shared_preload_libraries, set cron.database_name '
+                   'to this database, restart, then CREATE EXTENSION pg_cron.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+      USING 'multidb report ' || name, schedule, format('SELECT multidb.run_report(%L)', name);
+    RETURN job;
+END $$;
+
+CREATE FUNCTION unschedule_report(name text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in this database' USING ERRCODE = 'feature_not_supported';
+    END IF;
+    EXECUTE 'SELECT cron.unschedule($1)' USING 'multidb report ' || name;
+END $$;
+
+-- What changed between two runs (default: the last two): rows only in the newer run are 'added', rows
+-- only in the older one 'removed'.
+CREATE FUNCTION report_diff(name text, run_a bigint DEFAULT NULL, run_b bigint DEFAULT NULL)
+    RETURNS TABLE (change text, source_db text, row_data jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    older bigint := run_a;
+    newer bigint := run_b;
+BEGIN
+    IF older IS NULL OR newer IS NULL THEN
+        SELECT min(x.run_id), max(x.run_id) INTO older, newer
+          FROM (SELECT DISTINCT rr.run_id FROM multidb.report_runs rr WHERE rr.report = report_diff.name
+                 ORDER BY rr.run_id DESC LIMIT 2) x;
+        IF older IS NULL OR older = newer THEN
+            RAISE EXCEPTION 'report "%" has fewer than two runs', name USING ERRCODE = 'no_data_found';
+        END IF;
+    END IF;
+    RETURN QUERY
+    (SELECT 'added', n.source_db, n.row_data FROM multidb.report_runs n
+      WHERE n.report = report_diff.name AND n.run_id = newer AND n.source_db IS NOT NULL
+     EXCEPT ALL
+     SELECT 'added', o.source_db, o.row_data FROM multidb.report_runs o
+      WHERE o.report = report_diff.name AND o.run_id = older AND o.source_db IS NOT NULL)
+    UNION ALL
+    (SELECT 'removed', o.source_db, o.row_data FROM multidb.report_runs o
+      WHERE o.report = report_diff.name AND o.run_id = older AND o.source_db IS NOT NULL
+     EXCEPT ALL
+     SELECT 'removed', n.source_db, n.row_data FROM multidb.report_runs n
+      WHERE n.report = report_diff.name AND n.run_id = newer AND n.source_db IS NOT NULL);
+END $$;
