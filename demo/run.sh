@@ -85,6 +85,10 @@ show "schema_diff: production got a migration (a new column, a new index) that t
 show "connection groups: '@shops' stands for both connections wherever connections are listed" \
   "SELECT multidb.create_group('shops', ARRAY['production', 'backup']);
 SELECT * FROM multidb.fanout('SELECT count(*) AS customers FROM customers', ARRAY['@shops']);"
+show "a saved report: frozen SQL over the group, run now (schedule_report hands it to pg_cron)" \
+  "SELECT multidb.save_report_sql('daily_revenue', 'SELECT count(*) AS orders, sum(total) AS revenue FROM orders', ARRAY['@shops']);
+SELECT multidb.run_report('daily_revenue') AS run_id;
+SELECT run_id, status, source_db, row_data FROM multidb.report_runs ORDER BY id;"
 show_error "a write is refused before anything is sent (SQLSTATE 42501)" \
   "SELECT multidb.fanout('DELETE FROM orders', ARRAY['production']);"
 show_error "so is a function that acts outside the query" \
