@@ -121,12 +121,18 @@ END $fn$;
 COMMENT ON FUNCTION schema_diff(text, text) IS
     'tables, columns, indexes, constraints, views and functions present on one side only or defined differently';
 
+-- A stored plan run as ask runs it, without the LLM: {"queries": [{"database", "sql"}], "combine": "..."} as
+-- multidb.plan() shows it and multidb.query_history.plan keeps it.
+CREATE FUNCTION run_plan(plan jsonb) RETURNS TABLE (source_db text, row_data jsonb)
+    AS 'MODULE_PATHNAME', 'multidb_run_plan' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION run_plan(jsonb) IS 'run a stored plan (per-database SQL and combine step) without the LLM';
+
 -- Saved reports: a question planned once (or plain SQL), frozen, run by hand or by pg_cron without an LLM.
 CREATE TABLE reports (
     name        text PRIMARY KEY,
     question    text,
     connections text[] NOT NULL,     -- may hold @groups, expanded at each run
-    plan        jsonb NOT NULL,      -- {"sql": ...} for save_report_sql, {"queries": [{database, sql}]} for save_report
+    plan        jsonb NOT NULL,      -- {"sql": ...} for save_report_sql, {"queries": [{database, sql}], "combine"} for save_report
     owner       text NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -167,8 +173,12 @@ DECLARE
     frozen jsonb;
     targets text[] := connections;
 BEGIN
-    SELECT jsonb_build_object('queries', jsonb_agg(jsonb_build_object('database', p.source_db, 'sql', p.sql)))
-      INTO frozen FROM multidb.plan(question, session, connections) p;
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+               'queries', jsonb_agg(jsonb_build_object('database', p.source_db, 'sql', p.sql)) FILTER (WHERE NOT p.is_combine),
+               'combine', max(p.sql) FILTER (WHERE p.is_combine)))
+      INTO frozen
+      FROM (SELECT q.source_db, q.sql, q.source_db = 'combined' AND q.n = count(*) OVER () AS is_combine
+              FROM multidb.plan(question, session, connections) WITH ORDINALITY q(source_db, sql, n)) p;
     IF targets IS NULL THEN
         SELECT s.connections INTO targets FROM multidb.chat_sessions s WHERE s.id = session;
     END IF;
@@ -182,9 +192,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     r        multidb.reports;
     run      bigint := nextval('multidb.report_run_ids');
-    step     record;
     produced bigint := 0;
-    added    bigint;
 BEGIN
     SELECT * INTO r FROM multidb.reports WHERE reports.name = run_report.name;
     IF NOT FOUND THEN
@@ -197,12 +205,9 @@ BEGIN
             SELECT r.name, run, 'ok', f.source_db, f.row_data FROM multidb.fanout(r.plan->>'sql', r.connections) f;
             GET DIAGNOSTICS produced = ROW_COUNT;
         ELSE
-            FOR step IN SELECT * FROM jsonb_to_recordset(r.plan->'queries') AS q(database text, sql text) LOOP
-                INSERT INTO multidb.report_runs (report, run_id, status, source_db, row_data)
-                SELECT r.name, run, 'ok', f.source_db, f.row_data FROM multidb.fanout(step.sql, ARRAY[step.database]) f;
-                GET DIAGNOSTICS added = ROW_COUNT;
-                produced := produced + added;
-            END LOOP;
+            INSERT INTO multidb.report_runs (report, run_id, status, source_db, row_data)
+            SELECT r.name, run, 'ok', f.source_db, f.row_data FROM multidb.run_plan(r.plan) f;
+            GET DIAGNOSTICS produced = ROW_COUNT;
         END IF;
         IF produced = 0 THEN
             INSERT INTO multidb.report_runs (report, run_id, status) VALUES (r.name, run, 'ok');

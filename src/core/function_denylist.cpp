@@ -18,7 +18,9 @@ const std::vector<std::string>& builtin_denied_function_patterns() {
       // large objects
       "lo_*", "loread", "lowrite",
       // other servers, and SQL run from inside a function
-      "dblink*", "query_to_xml*", "cursor_to_xml*",
+      "dblink*", "query_to_xml*", "cursor_to_xml*", "ts_stat", "ts_rewrite",
+      // whole tables, schemas and databases read from inside a function
+      "table_to_xml*", "schema_to_xml*", "database_to_xml*",
       // locks and notifications
       "pg_advisory_*", "pg_try_advisory_*", "pg_notify",
       // sequences

@@ -69,32 +69,42 @@ std::optional<json> find_plan_object(const std::string& text) {
   return std::nullopt;
 }
 
-// The plain form: DATABASE: name, then SQL (maybe fenced) until the next DATABASE: line.
-std::optional<Plan> parse_plain(const std::string& text) {
-  std::istringstream lines(text);
+// The plain form: DATABASE: name, then SQL (maybe fenced) until the next DATABASE: line; a COMBINE: line
+// starts the combine step's SQL the same way.
+std::optional<Plan> parse_plain(const std::string& reply, const std::vector<std::string>& attached) {
+  std::istringstream lines(reply);
   std::string line;
   Plan plan;
-  bool in_block = false, in_fence = false, fence_closed = false;
+  enum class Block { kNone, kQuery, kCombine } block = Block::kNone;
+  bool in_fence = false, fence_closed = false, combine_seen = false;
   std::string sql;
   auto finish_block = [&] {
-    if (in_block) plan.queries.back().sql = clean_sql(sql);
+    if (block == Block::kQuery) plan.queries.back().sql = clean_sql(sql);
+    if (block == Block::kCombine) plan.combine = clean_sql(sql);
     sql.clear();
     in_fence = fence_closed = false;
   };
   while (std::getline(lines, line)) {
     std::string stripped = trim(line);
-    std::string upper_start = lower(stripped.substr(0, 9));
-    if (!in_fence && upper_start == "database:") {
+    if (!in_fence && lower(stripped.substr(0, 9)) == "database:") {
       finish_block();
       plan.queries.push_back({trim(stripped.substr(9)), ""});
-      in_block = true;
+      block = Block::kQuery;
+      continue;
+    }
+    if (!in_fence && lower(stripped.substr(0, 8)) == "combine:") {
+      finish_block();
+      if (combine_seen) fail("the plan has more than one COMBINE: block", reply, attached);
+      combine_seen = true;
+      block = Block::kCombine;
+      sql = stripped.substr(8) + "\n";  // the SQL may start on the same line
       continue;
     }
     if (!in_fence && lower(stripped.substr(0, 12)) == "explanation:") {
       plan.explanation += (plan.explanation.empty() ? "" : " ") + trim(stripped.substr(12));
       continue;
     }
-    if (!in_block) continue;
+    if (block == Block::kNone) continue;
     if (stripped.rfind("```", 0) == 0) {
       if (!in_fence && !fence_closed && trim(sql).empty()) {
         in_fence = true;
@@ -111,7 +121,7 @@ std::optional<Plan> parse_plain(const std::string& text) {
     sql += line + "\n";
   }
   finish_block();
-  if (plan.queries.empty()) return std::nullopt;
+  if (plan.queries.empty() && !combine_seen) return std::nullopt;
   return plan;
 }
 
@@ -124,6 +134,11 @@ Plan plan_from_object(const json& object) {
         !q["sql"].is_string())
       throw PlanError("a query is not {\"database\": \"...\", \"sql\": \"...\"}");
     plan.queries.push_back({q["database"].get<std::string>(), q["sql"].get<std::string>()});
+  }
+  if (object.contains("combine") && !object["combine"].is_null()) {
+    if (!object["combine"].is_string()) throw PlanError("\"combine\" is not one SQL statement (a string)");
+    plan.combine = object["combine"].get<std::string>();
+    if (clean_sql(plan.combine).empty()) throw PlanError("\"combine\" is empty");
   }
   if (object.contains("explanation") && object["explanation"].is_string())
     plan.explanation = object["explanation"].get<std::string>();
@@ -141,7 +156,7 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
     } catch (const std::exception& e) {
       fail(std::string("the LLM's plan is malformed: ") + e.what(), reply_text, attached);
     }
-  } else if (std::optional<Plan> plain = parse_plain(reply_text)) {
+  } else if (std::optional<Plan> plain = parse_plain(reply_text, attached)) {
     plan = *plain;
   } else {
     fail("the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks)", reply_text, attached);
@@ -160,6 +175,7 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
       fail("the plan names database \"" + query.database + "\" twice", reply_text, attached);
     seen.push_back(query.database);
   }
+  plan.combine = clean_sql(plan.combine);
   plan.explanation = trim(plan.explanation);
   return plan;
 }
@@ -167,7 +183,9 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
 std::string plan_to_json(const Plan& plan) {
   json queries = json::array();
   for (const PlannedQuery& q : plan.queries) queries.push_back({{"database", q.database}, {"sql", q.sql}});
-  return json{{"queries", queries}, {"explanation", plan.explanation}}.dump();
+  json object{{"queries", queries}, {"explanation", plan.explanation}};
+  if (!plan.combine.empty()) object["combine"] = plan.combine;
+  return object.dump();
 }
 
 Plan plan_from_json(const std::string& json_text) {

@@ -12,8 +12,12 @@ struct PlannedQuery {
   std::string sql;
 };
 
+// The source_db of the rows a combine step produces.
+constexpr const char* kCombinedSource = "combined";
+
 struct Plan {
   std::vector<PlannedQuery> queries;
+  std::string combine;  // optional: one SELECT run locally over the per-database results
   std::string explanation;
 };
 
@@ -21,8 +25,8 @@ class PlanError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The JSON form {"queries": [{"database", "sql"}], "explanation"} (fenced or amid prose), or the plain form:
-// blocks "DATABASE: name" followed by SQL, possibly fenced. Names match `attached` case-insensitively and come
+// The JSON form {"queries": [{"database", "sql"}], "combine", "explanation"} (fenced or amid prose), or the
+// plain form: blocks "DATABASE: name" (and at most one "COMBINE:") followed by SQL, possibly fenced. Names match `attached` case-insensitively and come
 // back in the attached spelling. Errors quote the reply's start and list the attached databases.
 Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& attached);
 

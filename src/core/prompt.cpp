@@ -25,8 +25,16 @@ std::string rules(const std::vector<std::string>& databases) {
          "- A table exists only in the database whose schema lists it. Each statement runs on its own database: "
          "it cannot join tables of another database.\n"
          "- When the same figures are asked of several databases, give the columns the same aliases everywhere.\n"
+         "- When the answer needs the results of several databases together (rows in one database missing from "
+         "another, a ranking or total across databases), add \"combine\": one SELECT that multidb runs after the "
+         "per-database statements. In it, the result of each database's statement is a table named exactly "
+         "like that database (double-quote the name unless it is lower case letters, digits and underscores), "
+         "with the columns your statement returned. The combine step reads only those tables (and its own WITH "
+         "queries), never the databases' tables, and only its rows are returned. Leave \"combine\" out when the "
+         "rows of each database answer the question as they are.\n"
          "- Answer with ONLY a JSON object, no other text:\n"
          "{\"queries\": [{\"database\": \"<name>\", \"sql\": \"<one SELECT>\"}], "
+         "\"combine\": \"<optional: one SELECT over the tables named after the databases>\", "
          "\"explanation\": \"<one or two sentences>\"}";
 }
 
@@ -56,6 +64,18 @@ std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std
   report +=
       "Answer again with a corrected plan in the same JSON format. Only the failed databases need new SQL.";
   messages.push_back({"user", report});
+  return messages;
+}
+
+std::vector<ChatMessage> build_combine_repair_prompt(const PromptInput& input, const std::string& previous_reply,
+                                                     const std::string& combine_sql, const std::string& error,
+                                                     const std::string& step_tables) {
+  std::vector<ChatMessage> messages = build_plan_prompt(input);
+  messages.push_back({"assistant", previous_reply});
+  messages.push_back({"user", "Every database's statement ran, but the combine step failed.\nSQL: " + combine_sql +
+                                  "\nerror: " + error + "\nThe tables it could read: " + step_tables +
+                                  "\nAnswer again with the whole corrected plan (queries and combine) in the same "
+                                  "JSON format."});
   return messages;
 }
 

@@ -28,6 +28,12 @@ std::vector<ChatMessage> build_plan_prompt(const PromptInput& input);
 std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std::string& previous_reply,
                                              const std::vector<std::pair<PlannedQuery, std::string>>& failures);
 
+// The plan prompt, the previous reply, then the combine step's failure and the tables it had ("production
+// (id integer, total numeric), backup (...)"), asking for a whole corrected plan.
+std::vector<ChatMessage> build_combine_repair_prompt(const PromptInput& input, const std::string& previous_reply,
+                                                     const std::string& combine_sql, const std::string& error,
+                                                     const std::string& step_tables);
+
 // Same messages and model, same key: the plan cache's.
 std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model);
 

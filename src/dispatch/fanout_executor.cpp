@@ -26,6 +26,7 @@ extern "C" {
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -58,6 +59,11 @@ struct Channel {
   JsonKind* json_kinds;
 
   Tuplestorestate* held_rows;  // rows that arrived before the earlier connections finished
+  // kPerTarget: the target's own result
+  TupleDesc own_desc;
+  Tuplestorestate* own_rows;
+  FmgrInfo* own_input_functions;
+  Oid* own_input_ioparams;
   int64 rows;
   TimestampTz started_at;
 };
@@ -81,6 +87,7 @@ struct Fanout {
   WorkerSet* workers;
   MemoryContext row_context;
   TupleTableSlot* move_slot;
+  MemoryContext caller_context;
   // kTyped
   FmgrInfo* input_functions;
   Oid* input_ioparams;
@@ -247,31 +254,68 @@ const char* describe_remote_columns(const Channel* channel) {
   return text.data;
 }
 
-void prepare_json_keys(Channel* channel) {
-  int n = channel->column_count;
-  channel->json_keys = static_cast<JsonbValue*>(palloc0(sizeof(JsonbValue) * n));
-  channel->json_kinds = static_cast<JsonKind*>(palloc(sizeof(JsonKind) * n));
-  static char* keys[1600];  // MaxTupleAttributeNumber: filled inside the C++ scope, copied out after
+void make_json_keys(int n, const char* const* names, const Oid* types, JsonbValue** keys_out, JsonKind** kinds_out) {
+  JsonbValue* keys = static_cast<JsonbValue*>(palloc0(sizeof(JsonbValue) * Max(n, 1)));
+  JsonKind* kinds = static_cast<JsonKind*>(palloc(sizeof(JsonKind) * Max(n, 1)));
+  static char* unique_names[1600];  // MaxTupleAttributeNumber: filled inside the C++ scope, copied out after
   CppError error = cpp_call([&] {
-    std::vector<std::string> names(channel->column_names, channel->column_names + n);
-    std::vector<std::string> unique = unique_column_keys(names);
-    for (int i = 0; i < n; i++) keys[i] = strdup(unique[i].c_str());
+    std::vector<std::string> given(names, names + n);
+    std::vector<std::string> unique = unique_column_keys(given);
+    for (int i = 0; i < n; i++) unique_names[i] = strdup(unique[i].c_str());
   });
   raise_cpp_error(error, "naming the result's columns");
   for (int i = 0; i < n; i++) {
-    char* key = pstrdup(keys[i]);
-    free(keys[i]);
-    channel->json_keys[i].type = jbvString;
-    channel->json_keys[i].val.string.val = key;
-    channel->json_keys[i].val.string.len = strlen(key);
-    channel->json_kinds[i] = json_kind_for_type(channel->column_types[i]);
+    char* key = pstrdup(unique_names[i]);
+    free(unique_names[i]);
+    keys[i].type = jbvString;
+    keys[i].val.string.val = key;
+    keys[i].val.string.len = strlen(key);
+    kinds[i] = json_kind_for_type(types[i]);
   }
+  *keys_out = keys;
+  *kinds_out = kinds;
+}
+
+void prepare_json_keys(Channel* channel) {
+  make_json_keys(channel->column_count, channel->column_names, channel->column_types, &channel->json_keys,
+                 &channel->json_kinds);
+}
+
+// A remote column's type here: a built-in type has the same OID on every server; any other (an enum, a
+// domain, an extension's type) may not exist here, so its text form is kept.
+Oid local_column_type(Oid remote_type) {
+  if (remote_type >= FirstGenbkiObjectId) return TEXTOID;
+  HeapTuple type = SearchSysCache1(TYPEOID, ObjectIdGetDatum(remote_type));
+  if (!HeapTupleIsValid(type)) return TEXTOID;
+  bool usable = reinterpret_cast<Form_pg_type>(GETSTRUCT(type))->typtype != TYPTYPE_PSEUDO;
+  ReleaseSysCache(type);
+  return usable ? remote_type : TEXTOID;
+}
+
+void prepare_own_result(Fanout* fanout, Channel* channel) {
+  MemoryContext previous = MemoryContextSwitchTo(fanout->caller_context);
+  prepare_json_keys(channel);  // the unique column names
+  int n = channel->column_count;
+  channel->own_desc = CreateTemplateTupleDesc(n);
+  channel->own_input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(n, 1)));
+  channel->own_input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * Max(n, 1)));
+  for (int i = 0; i < n; i++) {
+    Oid type = local_column_type(channel->column_types[i]);
+    TupleDescInitEntry(channel->own_desc, i + 1, channel->json_keys[i].val.string.val, type, -1, 0);
+    Oid input_function;
+    getTypeInputInfo(type, &input_function, &channel->own_input_ioparams[i]);
+    fmgr_info(input_function, &channel->own_input_functions[i]);
+  }
+  channel->own_rows = tuplestore_begin_heap(false, false, work_mem);
+  MemoryContextSwitchTo(previous);
 }
 
 void accept_columns(Fanout* fanout, Channel* channel) {
   const FanoutRequest* request = fanout->request;
   if (request->shape == RowShape::kJson) {
     prepare_json_keys(channel);
+  } else if (request->shape == RowShape::kPerTarget) {
+    prepare_own_result(fanout, channel);
   } else if (channel->column_count != request->result_desc->natts - 1) {
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("connection \"%s\" returned %d columns, but the column definition list has %d after "
@@ -331,10 +375,38 @@ JsonbValue json_value(JsonKind kind, const char* text) {
   return value;
 }
 
+// kPerTarget: one row into the target's own store, in the row context.
+void store_own_row(Fanout* fanout, Channel* channel, char** values) {
+  int n = channel->column_count;
+  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
+  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
+  ErrorContextCallback callback;
+  callback.callback = conversion_error_context;
+  callback.arg = fanout;
+  callback.previous = error_context_stack;
+  error_context_stack = &callback;
+  fanout->converting_channel = channel;
+  for (int i = 0; i < n; i++) {
+    fanout->converting_column = i;
+    datums[i] = InputFunctionCall(&channel->own_input_functions[i], values[i], channel->own_input_ioparams[i], -1);
+    nulls[i] = values[i] == nullptr;
+  }
+  error_context_stack = callback.previous;
+  fanout->converting_channel = nullptr;
+  tuplestore_putvalues(channel->own_rows, channel->own_desc, datums, nulls);
+}
+
 // values[i] is a NUL-terminated text value, or nullptr for NULL.
 void store_row(Fanout* fanout, Channel* channel, char** values) {
   const FanoutRequest* request = fanout->request;
   MemoryContext caller_context = MemoryContextSwitchTo(fanout->row_context);
+  if (request->shape == RowShape::kPerTarget) {
+    store_own_row(fanout, channel, values);
+    MemoryContextSwitchTo(caller_context);
+    MemoryContextReset(fanout->row_context);
+    channel->rows++;
+    return;
+  }
   int natts = request->result_desc->natts;
   Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
@@ -404,6 +476,8 @@ void finish_channel(Fanout* fanout, Channel* channel) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->rows = channel->rows;
     outcome->elapsed_ms = (GetCurrentTimestamp() - channel->started_at) / 1000.0;
+    outcome->columns = channel->own_desc;
+    outcome->rows_store = channel->own_rows;
   }
   channel->state = ChannelState::kFinished;
   channel->queue = nullptr;
@@ -673,7 +747,10 @@ void run_fanout(const FanoutRequest* request) {
     fanout->channels[i].state = ChannelState::kWaiting;
   }
   fanout->row_context = AllocSetContextCreate(CurrentMemoryContext, "multidb row", ALLOCSET_DEFAULT_SIZES);
-  fanout->move_slot = MakeSingleTupleTableSlot(request->result_desc, &TTSOpsMinimalTuple);
+  fanout->caller_context = CurrentMemoryContext;
+  Assert(request->shape != RowShape::kPerTarget || request->outcomes != nullptr);
+  if (request->shape != RowShape::kPerTarget)
+    fanout->move_slot = MakeSingleTupleTableSlot(request->result_desc, &TTSOpsMinimalTuple);
   if (request->shape == RowShape::kTyped) prepare_typed_input(fanout);
 
   MemoryContextCallback* cleanup = static_cast<MemoryContextCallback*>(palloc0(sizeof(MemoryContextCallback)));
@@ -697,8 +774,40 @@ void run_fanout(const FanoutRequest* request) {
   }
 
   abandon_local_channels(fanout);
-  ExecDropSingleTupleTableSlot(fanout->move_slot);
+  if (fanout->move_slot != nullptr) ExecDropSingleTupleTableSlot(fanout->move_slot);
   dsm_detach(fanout->segment);  // terminates any worker still exiting
+}
+
+struct JsonRowLayout {
+  int column_count;
+  JsonbValue* keys;
+  JsonKind* kinds;
+};
+
+JsonRowLayout* json_row_layout(TupleDesc columns) {
+  JsonRowLayout* layout = static_cast<JsonRowLayout*>(palloc0(sizeof(JsonRowLayout)));
+  int n = columns->natts;
+  const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));
+  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
+  for (int i = 0; i < n; i++) {
+    names[i] = NameStr(TupleDescAttr(columns, i)->attname);
+    types[i] = TupleDescAttr(columns, i)->atttypid;
+  }
+  layout->column_count = n;
+  make_json_keys(n, names, types, &layout->keys, &layout->kinds);
+  return layout;
+}
+
+Datum json_row(const JsonRowLayout* layout, char* const* values) {
+  JsonbParseState* state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  for (int i = 0; i < layout->column_count; i++) {
+    pushJsonbValue(&state, WJB_KEY, &layout->keys[i]);
+    JsonbValue value = json_value(layout->kinds[i], values[i]);
+    pushJsonbValue(&state, WJB_VALUE, &value);
+  }
+  JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
+  return JsonbPGetDatum(JsonbValueToJsonb(object));
 }
 
 }  // namespace multidb

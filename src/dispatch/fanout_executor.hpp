@@ -15,8 +15,10 @@ extern "C" {
 namespace multidb {
 
 enum class RowShape {
-  kJson,   // (source_db text, row_data jsonb)
-  kTyped,  // (source_db text, <the caller's columns>), values through their input functions
+  kJson,       // (source_db text, row_data jsonb)
+  kTyped,      // (source_db text, <the caller's columns>), values through their input functions
+  kPerTarget,  // no common result: each target's rows in a tuplestore of its own, typed as the remote
+               // columns (built-in types as they are, any other type as text), handed back in outcomes
 };
 
 // How one target ended, when the caller asked to collect failures instead of raising them.
@@ -27,6 +29,9 @@ struct TargetOutcome {
   const char* message;
   int64 rows;
   double elapsed_ms;
+  // kPerTarget only, when the target did not fail: its columns (unique names) and its rows
+  TupleDesc columns;
+  Tuplestorestate* rows_store;
 };
 
 struct FanoutRequest {
@@ -35,11 +40,18 @@ struct FanoutRequest {
   const RemoteTarget* targets;
   int target_count;
   RowShape shape;
-  TupleDesc result_desc;
-  Tuplestorestate* result;     // receives every row
-  TargetOutcome* outcomes;     // optional, target_count entries: filled in; failures collected, not raised
+  TupleDesc result_desc;       // not for kPerTarget
+  Tuplestorestate* result;     // receives every row; not for kPerTarget
+  TargetOutcome* outcomes;     // target_count entries: filled in; failures collected, not raised. Optional
+                               // except for kPerTarget
 };
 
 void run_fanout(const FanoutRequest* request);
+
+// row_data under the fan-out's typing rules, for rows made here (a combine step's): a row given as text
+// values (nullptr for NULL) of columns with these names and types becomes one jsonb object.
+struct JsonRowLayout;
+JsonRowLayout* json_row_layout(TupleDesc columns);
+Datum json_row(const JsonRowLayout* layout, char* const* values);
 
 }  // namespace multidb

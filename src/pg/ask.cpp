@@ -36,6 +36,10 @@ extern "C" {
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/queryenvironment.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
@@ -119,6 +123,7 @@ struct AskState {
   int step_count;
   const char** step_database;
   const char** step_sql;
+  const char* combine_sql;  // nullptr when the plan has no combine step
   const char* explanation;
   const char* plan_json;
   const char* reply_text;  // the LLM's last reply, for a repair round
@@ -131,6 +136,11 @@ struct AskState {
   const char* error;
   int64* step_rows;
   double* step_ms;
+  TupleDesc* step_columns;          // with a combine step: each database's result, kept for it
+  Tuplestorestate** step_results;
+  int64 combined_rows;
+  double combine_ms;
+  bool repairs_allowed;             // false when a stored plan runs (multidb.run_plan): no LLM then
   double llm_ms;
   double exec_ms;
   long prompt_tokens;
@@ -373,6 +383,7 @@ struct PlanCopy {
   int count;
   char** databases;
   char** sqls;
+  char* combine;
   char* explanation;
   char* json;
 };
@@ -387,6 +398,7 @@ PlanCopy copy_plan(const Plan& plan) {
     copy.databases[i] = malloc_copy(plan.queries[i].database);
     copy.sqls[i] = malloc_copy(plan.queries[i].sql);
   }
+  copy.combine = malloc_copy(plan.combine);
   copy.explanation = malloc_copy(plan.explanation);
   copy.json = malloc_copy(plan_to_json(plan));
   return copy;
@@ -402,8 +414,24 @@ void adopt_plan(AskState* ask, PlanCopy copy) {
   }
   free(copy.databases);
   free(copy.sqls);
+  const char* combine = take(copy.combine);
+  ask->combine_sql = combine[0] != '\0' ? combine : nullptr;
   ask->explanation = take(copy.explanation);
   ask->plan_json = take(copy.json);
+}
+
+// The plan as it stands after a repair merged new statements into the old ones: what the plan cache keeps
+// and what history shows.
+void refresh_plan_json(AskState* ask) {
+  char* json = nullptr;
+  CoreError error = core_call([&] {
+    Plan plan;
+    for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({ask->step_database[i], ask->step_sql[i]});
+    plan.combine = ask->combine_sql ? ask->combine_sql : "";
+    plan.explanation = ask->explanation ? ask->explanation : "";
+    json = malloc_copy(plan_to_json(plan));
+  });
+  if (!error.failed) ask->plan_json = take(json);
 }
 
 void raise_core_error(const AskState* ask, const CoreError& error) {
@@ -430,7 +458,7 @@ void prepare_cache_key(AskState* ask) {
   char* key = nullptr;
   CoreError error = core_call([&] {
     std::vector<ChatMessage> identity;
-    identity.push_back({"system", "multidb prompt v1, max_prompt_tables " + std::to_string(max_prompt_tables)});
+    identity.push_back({"system", "multidb prompt v2, max_prompt_tables " + std::to_string(max_prompt_tables)});
     for (int i = 0; i < ask->target_count; i++)
       identity.push_back({"schema", std::string(ask->targets[i].name) + ":" + ask->fingerprints[i]});
     for (int i = 0; i < ask->history_count; i++) {
@@ -534,7 +562,8 @@ void store_plan_in_cache(const AskState* ask) {
 
 // Asks the LLM: the plan prompt, or (with failures) the repair prompt after the previous reply.
 void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
-                   const char** failure_messages) {
+                   const char** failure_messages, const char* combine_error = nullptr,
+                   const char* combine_tables = nullptr) {
   PlanCopy copy{};
   char* reply = nullptr;
   char* model = nullptr;
@@ -544,7 +573,10 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   CoreError error = core_call([&] {
     PromptInput input = prompt_input(ask);
     std::vector<ChatMessage> messages;
-    if (failure_count == 0) {
+    if (combine_error != nullptr) {
+      messages = build_combine_repair_prompt(input, ask->reply_text ? ask->reply_text : "", ask->combine_sql,
+                                             combine_error, combine_tables);
+    } else if (failure_count == 0) {
       messages = build_plan_prompt(input);
     } else {
       std::vector<std::pair<PlannedQuery, std::string>> failures;
@@ -583,8 +615,17 @@ void guard_plan(AskState* ask) {
                     errmsg("multidb refused the LLM's statement for connection \"%s\": %s", ask->step_database[i],
                            verdict.reason),
                     errdetail("The statement: %s", ask->step_sql[i]),
-                    errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")));
+                    ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
+                                         : errhint("Nothing was sent.")));
   }
+  if (ask->combine_sql == nullptr) return;
+  GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
+  if (verdict.allowed) return;
+  ask->status = "refused";
+  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused the LLM's combine step: %s", verdict.reason),
+                  errdetail("The combine step: %s", ask->combine_sql),
+                  ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
+                                       : errhint("Nothing was sent.")));
 }
 
 // ---- running the plan ------------------------------------------------------------------------------------
@@ -596,16 +637,19 @@ RemoteTarget* target_named(AskState* ask, const char* name) {
   return nullptr;
 }
 
-// Runs the steps listed in which[] (indexes into the plan) into result, in attached order; returns outcomes.
+// Runs the steps listed in which[] (indexes into the plan), in attached order, and returns their outcomes
+// indexed like which[]. Without a combine step the rows go into result; with one, each step's rows are kept
+// in a tuplestore of its own (outcome.rows_store), typed as its remote columns.
 TargetOutcome* run_steps(AskState* ask, const int* which, int count, Tuplestorestate* result, TupleDesc desc) {
+  if (count == 0) return static_cast<TargetOutcome*>(palloc0(sizeof(TargetOutcome)));  // all carried over
   // Rows come back in the order the connections are attached, whatever order the LLM listed them in.
-  int* order = static_cast<int*>(palloc(sizeof(int) * count));
+  int* order = static_cast<int*>(palloc(sizeof(int) * Max(count, 1)));
   int ordered = 0;
   for (int t = 0; t < ask->target_count; t++)
     for (int k = 0; k < count; k++)
       if (strcmp(ask->step_database[which[k]], ask->targets[t].name) == 0) order[ordered++] = which[k];
-  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
-  const char** sqls = static_cast<const char**>(palloc(sizeof(char*) * count));
+  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * Max(count, 1)));
+  const char** sqls = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
   for (int k = 0; k < ordered; k++) {
     targets[k] = *target_named(ask, ask->step_database[order[k]]);
     sqls[k] = ask->step_sql[order[k]];
@@ -615,15 +659,18 @@ TargetOutcome* run_steps(AskState* ask, const int* which, int count, Tuplestores
   request.sqls = sqls;
   request.targets = targets;
   request.target_count = ordered;
-  request.shape = RowShape::kJson;
-  request.result_desc = desc;
-  request.result = result;
+  if (ask->combine_sql != nullptr) {
+    request.shape = RowShape::kPerTarget;
+  } else {
+    request.shape = RowShape::kJson;
+    request.result_desc = desc;
+    request.result = result;
+  }
   request.outcomes = outcomes;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
   run_fanout(&request);
   ask->exec_ms += elapsed_ms(start);
-  // outcomes indexed like `which`: translate back
   TargetOutcome* by_step = static_cast<TargetOutcome*>(palloc0(sizeof(TargetOutcome) * Max(count, 1)));
   for (int k = 0; k < ordered; k++)
     for (int j = 0; j < count; j++)
@@ -647,15 +694,187 @@ void append_attempt(AskState* ask, int failure_count, const char** databases, co
   if (!error.failed) ask->attempts_json = take(attempts);
 }
 
-// Runs the plan; remote SQL errors go back to the LLM for at most multidb.max_repairs rounds.
+// ---- the combine step -------------------------------------------------------------------------------------
+
+// "production (id integer, total numeric), backup (...)": the tables the combine step had, for messages.
+const char* describe_step_tables(const AskState* ask) {
+  StringInfoData text;
+  initStringInfo(&text);
+  for (int i = 0; i < ask->step_count; i++) {
+    appendStringInfo(&text, "%s%s (", i > 0 ? ", " : "", quote_identifier(ask->step_database[i]));
+    TupleDesc columns = ask->step_columns[i];
+    for (int c = 0; columns != nullptr && c < columns->natts; c++)
+      appendStringInfo(&text, "%s%s %s", c > 0 ? ", " : "", quote_identifier(NameStr(TupleDescAttr(columns, c)->attname)),
+                       format_type_be(TupleDescAttr(columns, c)->atttypid));
+    appendStringInfoChar(&text, ')');
+  }
+  return text.data;
+}
+
+// Runs the combine SQL over the step results, each registered as an ephemeral named relation (the
+// mechanism of trigger transition tables: no catalog entry, so it also works on a standby or in a read-only
+// transaction) named after its database. Search path pg_catalog and a read-only transaction state for the
+// duration: the guard allowed no other relation, and nothing it calls may write. Rows go into combined.
+void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc) {
+  SPI_connect();
+  for (int i = 0; i < ask->step_count; i++) {
+    EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
+    relation->md.name = pstrdup(ask->step_database[i]);
+    relation->md.reliddesc = InvalidOid;
+    relation->md.tupdesc = ask->step_columns[i];
+    relation->md.enrtype = ENR_NAMED_TUPLESTORE;
+    relation->md.enrtuples = static_cast<double>(tuplestore_tuple_count(ask->step_results[i]));
+    relation->reldata = ask->step_results[i];
+    int registered = SPI_register_relation(relation);
+    if (registered != SPI_OK_REL_REGISTER)
+      elog(ERROR, "could not expose the result of connection \"%s\" to the combine step: %s", ask->step_database[i],
+           SPI_result_code_string(registered));
+  }
+  int guc_level = NewGUCNestLevel();
+  set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  bool was_read_only = XactReadOnly;
+  XactReadOnly = true;
+
+  Portal portal = SPI_cursor_open_with_args(nullptr, ask->combine_sql, 0, nullptr, nullptr, nullptr, false, 0);
+  JsonRowLayout* layout = nullptr;
+  char** values = nullptr;
+  Datum source = CStringGetTextDatum(kCombinedSource);
+  MemoryContext batch_context = AllocSetContextCreate(CurrentMemoryContext, "multidb combine rows", ALLOCSET_DEFAULT_SIZES);
+  for (;;) {
+    SPI_cursor_fetch(portal, true, 1000);
+    if (SPI_processed == 0) break;
+    TupleDesc columns = SPI_tuptable->tupdesc;
+    if (layout == nullptr) {
+      layout = json_row_layout(columns);
+      values = static_cast<char**>(palloc(sizeof(char*) * Max(columns->natts, 1)));
+    }
+    MemoryContext spi_context = MemoryContextSwitchTo(batch_context);
+    for (uint64 row = 0; row < SPI_processed; row++) {
+      for (int c = 0; c < columns->natts; c++) values[c] = SPI_getvalue(SPI_tuptable->vals[row], columns, c + 1);
+      Datum out[2] = {source, json_row(layout, values)};
+      bool nulls[2] = {false, false};
+      tuplestore_putvalues(combined, desc, out, nulls);
+      ask->combined_rows++;
+    }
+    MemoryContextSwitchTo(spi_context);
+    MemoryContextReset(batch_context);
+    SPI_freetuptable(SPI_tuptable);
+    CHECK_FOR_INTERRUPTS();
+  }
+  SPI_cursor_close(portal);
+
+  XactReadOnly = was_read_only;
+  AtEOXact_GUC(true, guc_level);
+  SPI_finish();
+}
+
+struct CombineFailure {
+  bool failed;
+  bool repairable;  // an error in the SQL itself (a wrong column, a bad cast): the LLM may fix it
+  ErrorData* error;
+};
+
+// The combine step in a subtransaction of its own, so that an error in its SQL can go back to the LLM; its
+// rows reach result only when it succeeded.
+CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
+  CombineFailure failure{};
+  MemoryContext caller_context = CurrentMemoryContext;
+  ResourceOwner caller_owner = CurrentResourceOwner;
+  Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
+  ask->combined_rows = 0;
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(caller_context);
+  PG_TRY();
+  {
+    run_combine_query(ask, combined, desc);
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller_context);
+    CurrentResourceOwner = caller_owner;
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    ErrorData* error = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller_context);
+    CurrentResourceOwner = caller_owner;
+    int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
+    failure.failed = true;
+    failure.error = error;
+    failure.repairable = (error_class == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
+                          error->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE) ||
+                         error_class == ERRCODE_DATA_EXCEPTION || error_class == ERRCODE_CARDINALITY_VIOLATION;
+  }
+  PG_END_TRY();
+  ask->combine_ms = elapsed_ms(start);
+  if (failure.failed) return failure;  // the store's files went with the subtransaction; its memory goes with ours
+
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  while (tuplestore_gettupleslot(combined, true, false, slot)) tuplestore_puttupleslot(result, slot);
+  ExecDropSingleTupleTableSlot(slot);
+  tuplestore_end(combined);
+  return failure;
+}
+
+[[noreturn]] void raise_combine_failure(AskState* ask, const CombineFailure& failure, bool after_repairs) {
+  ask->status = "error";
+  ErrorData* error = failure.error;
+  ereport(ERROR, (errcode(error->sqlerrcode), errmsg("the combine step failed: %s", error->message),
+                  errdetail("The combine step: %s\nThe tables it could read: %s", ask->combine_sql,
+                            describe_step_tables(ask)),
+                  after_repairs ? errhint("The LLM's repair rounds (multidb.max_repairs = %d) did not fix it.", max_repairs)
+                                : (error->hint ? errhint("%s", error->hint) : 0)));
+  pg_unreachable();
+}
+
+// ---- running the plan ---------------------------------------------------------------------------------------
+
+void allocate_step_outcomes(AskState* ask) {
+  int n = Max(ask->step_count, 1);
+  ask->step_rows = static_cast<int64*>(palloc0(sizeof(int64) * n));
+  ask->step_ms = static_cast<double*>(palloc0(sizeof(double) * n));
+  ask->step_columns = static_cast<TupleDesc*>(palloc0(sizeof(TupleDesc) * n));
+  ask->step_results = static_cast<Tuplestorestate**>(palloc0(sizeof(Tuplestorestate*) * n));
+}
+
+// After the LLM repaired the combine step it gives a whole plan: a statement it left as it was keeps the
+// result it already has; the others run again. Returns how many must run (their indexes in pending).
+int carry_over_results(AskState* ask, int old_count, const char** old_databases, const char** old_sqls,
+                       const bool* old_failed, int64* old_rows, double* old_ms, TupleDesc* old_columns,
+                       Tuplestorestate** old_results, int* pending) {
+  allocate_step_outcomes(ask);
+  int pending_count = 0;
+  for (int i = 0; i < ask->step_count; i++) {
+    int same = -1;
+    for (int j = 0; j < old_count && same < 0; j++)
+      if (!(old_failed && old_failed[j]) && strcmp(old_databases[j], ask->step_database[i]) == 0 &&
+          strcmp(old_sqls[j], ask->step_sql[i]) == 0)
+        same = j;
+    if (same < 0) {
+      pending[pending_count++] = i;
+      continue;
+    }
+    ask->step_rows[i] = old_rows[same];
+    ask->step_ms[i] = old_ms[same];
+    ask->step_columns[i] = old_columns[same];
+    ask->step_results[i] = old_results[same];
+  }
+  return pending_count;
+}
+
+// Runs the plan; remote SQL errors and combine errors go back to the LLM for at most multidb.max_repairs
+// rounds.
 void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
-  ask->step_rows = static_cast<int64*>(palloc0(sizeof(int64) * Max(ask->step_count, 1)));
-  ask->step_ms = static_cast<double*>(palloc0(sizeof(double) * Max(ask->step_count, 1)));
+  allocate_step_outcomes(ask);
   int* pending = static_cast<int*>(palloc(sizeof(int) * Max(ask->step_count, 1)));
   int pending_count = ask->step_count;
   for (int i = 0; i < pending_count; i++) pending[i] = i;
 
   for (int round = 0;; round++) {
+    bool may_repair = ask->repairs_allowed && round < max_repairs;
     TargetOutcome* outcomes = run_steps(ask, pending, pending_count, result, desc);
     int failed = 0, repairable = 0;
     const char** failed_databases = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
@@ -666,6 +885,8 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       int step = pending[k];
       ask->step_rows[step] = outcomes[k].rows;
       ask->step_ms[step] = outcomes[k].elapsed_ms;
+      ask->step_columns[step] = outcomes[k].columns;
+      ask->step_results[step] = outcomes[k].rows_store;
       if (!outcomes[k].failed) continue;
       if (failed == 0) first_failed_sqlstate = outcomes[k].sqlstate;
       failed_databases[failed] = ask->step_database[step];
@@ -674,66 +895,108 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       failed++;
       if (outcomes[k].remote_sql_error) repairable++;
     }
-    append_attempt(ask, failed, failed_databases, failed_messages);
-    if (failed == 0) return;
 
-    if (repairable == failed && round < max_repairs) {
-      // A new plan for the failed databases only; the others' rows are already in the result.
-      const char** kept_databases = ask->step_database;
-      const char** kept_sqls = ask->step_sql;
-      int kept_count = ask->step_count;
-      int64* kept_rows = ask->step_rows;
-      double* kept_ms = ask->step_ms;
-      prepare_prompt(ask);  // a cached plan that fails needs the prompt after all
-      plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
-      guard_plan(ask);
-      // Merge: the repaired statements replace the failed ones; other steps stay as they ran.
-      const char** merged_databases = static_cast<const char**>(palloc(sizeof(char*) * (kept_count + ask->step_count)));
-      const char** merged_sqls = static_cast<const char**>(palloc(sizeof(char*) * (kept_count + ask->step_count)));
-      int64* merged_rows = static_cast<int64*>(palloc0(sizeof(int64) * (kept_count + ask->step_count)));
-      double* merged_ms = static_cast<double*>(palloc0(sizeof(double) * (kept_count + ask->step_count)));
-      int merged = 0;
-      pending_count = 0;
-      for (int i = 0; i < kept_count; i++) {
-        bool was_failed = false;
-        for (int f = 0; f < failed; f++) was_failed |= strcmp(kept_databases[i], failed_databases[f]) == 0;
-        if (was_failed) continue;
-        merged_databases[merged] = kept_databases[i];
-        merged_sqls[merged] = kept_sqls[i];
-        merged_rows[merged] = kept_rows[i];
-        merged_ms[merged++] = kept_ms[i];
+    if (failed > 0) {
+      append_attempt(ask, failed, failed_databases, failed_messages);
+      if (repairable == failed && may_repair) {
+        // A new plan for the failed databases only; the others' results stand.
+        const char** kept_databases = ask->step_database;
+        const char** kept_sqls = ask->step_sql;
+        const char* kept_combine = ask->combine_sql;
+        const char* kept_explanation = ask->explanation;
+        int kept_count = ask->step_count;
+        int64* kept_rows = ask->step_rows;
+        double* kept_ms = ask->step_ms;
+        TupleDesc* kept_columns = ask->step_columns;
+        Tuplestorestate** kept_results = ask->step_results;
+        prepare_prompt(ask);  // a cached plan that fails needs the prompt after all
+        plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
+        if (ask->combine_sql == nullptr) ask->combine_sql = kept_combine;  // "only the failed databases"
+        if (ask->explanation == nullptr || ask->explanation[0] == '\0') ask->explanation = kept_explanation;
+        int total = kept_count + ask->step_count;
+        const char** merged_databases = static_cast<const char**>(palloc(sizeof(char*) * total));
+        const char** merged_sqls = static_cast<const char**>(palloc(sizeof(char*) * total));
+        int merged = 0;
+        for (int i = 0; i < kept_count; i++) {
+          bool was_failed = false;
+          for (int f = 0; f < failed; f++) was_failed |= strcmp(kept_databases[i], failed_databases[f]) == 0;
+          if (was_failed) continue;
+          merged_databases[merged] = kept_databases[i];
+          merged_sqls[merged++] = kept_sqls[i];
+        }
+        int first_new = merged;
+        for (int i = 0; i < ask->step_count; i++) {
+          bool was_failed = false;
+          for (int f = 0; f < failed; f++) was_failed |= strcmp(ask->step_database[i], failed_databases[f]) == 0;
+          if (!was_failed) continue;
+          merged_databases[merged] = ask->step_database[i];
+          merged_sqls[merged++] = ask->step_sql[i];
+        }
+        if (merged == first_new)
+          ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+                          errmsg("the LLM's repaired plan gives no statement for connection \"%s\"", failed_databases[0])));
+        ask->step_database = merged_databases;
+        ask->step_sql = merged_sqls;
+        ask->step_count = merged;
+        refresh_plan_json(ask);
+        guard_plan(ask);
+        bool* kept_failed = static_cast<bool*>(palloc0(sizeof(bool) * kept_count));
+        for (int i = 0; i < kept_count; i++)
+          for (int f = 0; f < failed; f++) kept_failed[i] |= strcmp(kept_databases[i], failed_databases[f]) == 0;
+        pending = static_cast<int*>(palloc(sizeof(int) * merged));
+        pending_count = carry_over_results(ask, kept_count, kept_databases, kept_sqls, kept_failed, kept_rows, kept_ms,
+                                           kept_columns, kept_results, pending);
+        continue;
       }
-      for (int i = 0; i < ask->step_count; i++) {
-        bool was_failed = false;
-        for (int f = 0; f < failed; f++) was_failed |= strcmp(ask->step_database[i], failed_databases[f]) == 0;
-        if (!was_failed) continue;
-        merged_databases[merged] = ask->step_database[i];
-        merged_sqls[merged] = ask->step_sql[i];
-        pending[pending_count++] = merged++;
+
+      if (ask->combine_sql == nullptr && on_error == static_cast<int>(OnError::kWarn) && failed < ask->step_count) {
+        for (int f = 0; f < failed; f++) ereport(WARNING, (errmsg_internal("%s", failed_messages[f])));
+        ask->status = "partial";
+        ask->error = failed_messages[0];
+        return;
       }
-      if (pending_count == 0)
-        ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
-                        errmsg("the LLM's repaired plan gives no statement for connection \"%s\"", failed_databases[0])));
-      ask->step_database = merged_databases;
-      ask->step_sql = merged_sqls;
-      ask->step_rows = merged_rows;
-      ask->step_ms = merged_ms;
-      ask->step_count = merged;
-      continue;
+      ask->status = "error";
+      ereport(ERROR, (errcode(first_failed_sqlstate), errmsg_internal("%s", failed_messages[0]),
+                      errdetail("The statement: %s", failed_sqls[0]),
+                      ask->combine_sql != nullptr && on_error == static_cast<int>(OnError::kWarn)
+                          ? errhint("A plan with a combine step needs every database's result: multidb.on_error = "
+                                    "warn does not apply to it.")
+                      : repairable == failed && ask->repairs_allowed
+                          ? errhint("The LLM's repair rounds (multidb.max_repairs = %d) did not fix it.", max_repairs)
+                          : 0));
     }
 
-    if (on_error == static_cast<int>(OnError::kWarn) && failed < pending_count + 0 && failed < ask->step_count) {
-      for (int f = 0; f < failed; f++)
-        ereport(WARNING, (errmsg_internal("%s", failed_messages[f])));
-      ask->status = "partial";
-      ask->error = failed_messages[0];
+    if (ask->combine_sql == nullptr) {
+      append_attempt(ask, 0, nullptr, nullptr);
       return;
     }
-    ask->status = "error";
-    ereport(ERROR, (errcode(first_failed_sqlstate), errmsg_internal("%s", failed_messages[0]),
-                    errdetail("The statement: %s", failed_sqls[0]),
-                    repairable == failed ? errhint("The LLM's repair rounds (multidb.max_repairs = %d) did not fix it.", max_repairs)
-                                         : 0));
+    CombineFailure combine = run_combine(ask, result, desc);
+    if (!combine.failed) {
+      append_attempt(ask, 0, nullptr, nullptr);
+      return;
+    }
+    const char* combine_failure = psprintf("the combine step failed: %s", combine.error->message);
+    const char* combine_name = kCombinedSource;
+    append_attempt(ask, 1, &combine_name, &combine_failure);
+    if (!combine.repairable || !may_repair) raise_combine_failure(ask, combine, combine.repairable && ask->repairs_allowed);
+
+    const char** old_databases = ask->step_database;
+    const char** old_sqls = ask->step_sql;
+    int old_count = ask->step_count;
+    int64* old_rows = ask->step_rows;
+    double* old_ms = ask->step_ms;
+    TupleDesc* old_columns = ask->step_columns;
+    Tuplestorestate** old_results = ask->step_results;
+    prepare_prompt(ask);
+    plan_with_llm(ask, 0, nullptr, nullptr, nullptr, combine.error->message, describe_step_tables(ask));
+    if (ask->combine_sql == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+                      errmsg("the LLM's repaired plan has no combine step"),
+                      errdetail("The combine step failed: %s", combine.error->message)));
+    guard_plan(ask);
+    pending = static_cast<int*>(palloc(sizeof(int) * Max(ask->step_count, 1)));
+    pending_count = carry_over_results(ask, old_count, old_databases, old_sqls, nullptr, old_rows, old_ms,
+                                       old_columns, old_results, pending);
   }
 }
 
@@ -842,6 +1105,15 @@ const char* history_record(const AskState* ask) {
         answer += std::string("\n") + ask->step_database[i] + ": " + ask->step_sql[i];
       }
     }
+    if (ask->combine_sql != nullptr) {
+      used.push_back(kCombinedSource);
+      answer += std::string("\n") + kCombinedSource + ": " + ask->combine_sql;
+      if (ask->step_rows != nullptr && strcmp(ask->status ? ask->status : "", "ok") == 0) {
+        rows[kCombinedSource] = ask->combined_rows;
+        timings[kCombinedSource] = ask->combine_ms;
+        answer += "  -- " + std::to_string(ask->combined_rows) + " rows";
+      }
+    }
     if (ask->error) answer += std::string("\nFailed: ") + ask->error;
     json["databases_used"] = used;
     json["row_counts"] = rows;
@@ -896,6 +1168,7 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
   INSTR_TIME_SET_CURRENT(ask->started);
+  ask->repairs_allowed = true;
   ask->question = text_to_cstring(PG_GETARG_TEXT_PP(0));
   resolve_scope(ask, fcinfo);
 
@@ -903,6 +1176,11 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
     plan_ask(ask, false);
     for (int i = 0; i < ask->step_count; i++) {
       Datum values[2] = {CStringGetTextDatum(ask->step_database[i]), CStringGetTextDatum(ask->step_sql[i])};
+      bool nulls[2] = {false, false};
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    if (ask->combine_sql != nullptr) {
+      Datum values[2] = {CStringGetTextDatum(kCombinedSource), CStringGetTextDatum(ask->combine_sql)};
       bool nulls[2] = {false, false};
       tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
@@ -955,6 +1233,33 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   return static_cast<Datum>(0);
 }
 
+// A stored plan (a saved report's, or one from multidb.query_history) runs as the ask would run it, without
+// the LLM: guarded again, each statement on its database in parallel, then the combine step.
+Datum run_plan_entry(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the plan must not be NULL")));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  INSTR_TIME_SET_CURRENT(ask->started);
+  const char* plan_text = JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, 0);
+  PlanCopy copy{};
+  CoreError error = core_call([&] { copy = copy_plan(plan_from_json(plan_text)); });
+  if (error.failed)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", error.message),
+                    errhint("A plan is {\"queries\": [{\"database\": \"...\", \"sql\": \"...\"}], \"combine\": "
+                            "\"...\"}, as multidb.plan() and multidb.query_history.plan show it.")));
+  adopt_plan(ask, copy);
+  if (ask->step_count == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the plan has no queries")));
+  Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * ask->step_count));
+  for (int i = 0; i < ask->step_count; i++) names[i] = CStringGetTextDatum(ask->step_database[i]);
+  ask->targets = resolve_targets(construct_array(names, ask->step_count, TEXTOID, -1, false, TYPALIGN_INT),
+                                 &ask->target_count);
+  guard_plan(ask);
+  execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  return static_cast<Datum>(0);
+}
+
 }  // namespace
 }  // namespace multidb
 
@@ -967,6 +1272,9 @@ Datum multidb_ask(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, false); }
 
 PG_FUNCTION_INFO_V1(multidb_plan);
 Datum multidb_plan(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, true); }
+
+PG_FUNCTION_INFO_V1(multidb_run_plan);
+Datum multidb_run_plan(PG_FUNCTION_ARGS) { return run_plan_entry(fcinfo); }
 
 PG_FUNCTION_INFO_V1(multidb_refresh_schema);
 Datum multidb_refresh_schema(PG_FUNCTION_ARGS) {

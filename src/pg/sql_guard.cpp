@@ -11,6 +11,7 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "parser/parser.h"
+#include "utils/builtins.h"
 }
 
 namespace multidb {
@@ -82,6 +83,120 @@ const char* top_level_refusal(Node* stmt) {
 
 GuardVerdict refused(const char* reason) { return GuardVerdict{false, ERRCODE_INSUFFICIENT_PRIVILEGE, reason}; }
 
+// ---- the combine step's scope ----------------------------------------------------------------------------
+
+struct ScopeWalk {
+  const char* const* tables;
+  int table_count;
+  List* visible_ctes;  // names of the WITH queries in scope where the walk is
+  const char* refusal;
+};
+
+const char* step_table_list(const ScopeWalk* walk) {
+  StringInfoData list;
+  initStringInfo(&list);
+  for (int i = 0; i < walk->table_count; i++)
+    appendStringInfo(&list, "%s%s", i > 0 ? ", " : "", quote_identifier(walk->tables[i]));
+  return list.data;
+}
+
+bool names_step_or_cte(const ScopeWalk* walk, const char* name) {
+  for (int i = 0; i < walk->table_count; i++)
+    if (strcmp(walk->tables[i], name) == 0) return true;
+  ListCell* cell;
+  foreach (cell, walk->visible_ctes)
+    if (strcmp(static_cast<const char*>(lfirst(cell)), name) == 0) return true;
+  return false;
+}
+
+// A qualified name outside pg_catalog: the schema, else nullptr.
+const char* foreign_schema(List* names) {
+  if (list_length(names) < 2) return nullptr;
+  const char* schema = strVal(list_nth(names, list_length(names) - 2));
+  return strcmp(schema, "pg_catalog") == 0 && list_length(names) == 2 ? nullptr : schema;
+}
+
+bool scope_walker(Node* node, ScopeWalk* walk);
+
+bool walk_children(Node* node, ScopeWalk* walk) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-function-type"
+  return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(scope_walker), walk);
+#pragma GCC diagnostic pop
+}
+
+bool scope_walker(Node* node, ScopeWalk* walk) {
+  if (node == nullptr) return false;
+  switch (nodeTag(node)) {
+    case T_RangeVar: {
+      RangeVar* relation = reinterpret_cast<RangeVar*>(node);
+      if (relation->schemaname == nullptr && relation->catalogname == nullptr &&
+          names_step_or_cte(walk, relation->relname))
+        return false;
+      walk->refusal = psprintf("the combine step reads %s, but it may read only the results of the databases "
+                               "(%s) and its own WITH queries",
+                               quote_qualified_identifier(relation->schemaname, relation->relname),
+                               step_table_list(walk));
+      return true;
+    }
+    case T_FuncCall: {
+      FuncCall* call = reinterpret_cast<FuncCall*>(node);
+      if (const char* schema = foreign_schema(call->funcname)) {
+        walk->refusal = psprintf("the combine step calls %s(), but it may call only built-in functions (schema "
+                                 "pg_catalog; \"%s\" is not)",
+                                 NameListToString(call->funcname), schema);
+        return true;
+      }
+      break;
+    }
+    case T_TypeName: {
+      TypeName* type = reinterpret_cast<TypeName*>(node);
+      if (const char* schema = foreign_schema(type->names)) {
+        walk->refusal = psprintf("the combine step names type %s, but it may use only built-in types (schema "
+                                 "pg_catalog; \"%s\" is not)",
+                                 NameListToString(type->names), schema);
+        return true;
+      }
+      break;
+    }
+    case T_A_Expr: {
+      A_Expr* expression = reinterpret_cast<A_Expr*>(node);
+      if (expression->kind == AEXPR_OP || expression->kind == AEXPR_OP_ANY || expression->kind == AEXPR_OP_ALL) {
+        if (const char* schema = foreign_schema(expression->name)) {
+          walk->refusal = psprintf("the combine step uses operator %s, but it may use only built-in operators "
+                                   "(schema pg_catalog; \"%s\" is not)",
+                                   NameListToString(expression->name), schema);
+          return true;
+        }
+      }
+      break;
+    }
+    case T_SelectStmt: {
+      SelectStmt* select = reinterpret_cast<SelectStmt*>(node);
+      if (select->withClause == nullptr) break;
+      // A WITH query sees the ones before it (all of them if RECURSIVE); the statement body sees all.
+      int outer = list_length(walk->visible_ctes);
+      List* ctes = select->withClause->ctes;
+      ListCell* cell;
+      if (select->withClause->recursive)
+        foreach (cell, ctes) walk->visible_ctes = lappend(walk->visible_ctes, lfirst_node(CommonTableExpr, cell)->ctename);
+      foreach (cell, ctes) {
+        CommonTableExpr* cte = lfirst_node(CommonTableExpr, cell);
+        if (scope_walker(cte->ctequery, walk)) return true;
+        if (!select->withClause->recursive) walk->visible_ctes = lappend(walk->visible_ctes, cte->ctename);
+      }
+      SelectStmt body = *select;
+      body.withClause = nullptr;
+      bool stopped = walk_children(reinterpret_cast<Node*>(&body), walk);
+      walk->visible_ctes = list_truncate(walk->visible_ctes, outer);
+      return stopped;
+    }
+    default:
+      break;
+  }
+  return walk_children(node, walk);
+}
+
 }  // namespace
 
 GuardVerdict judge_statement(const char* sql) {
@@ -124,6 +239,29 @@ GuardVerdict judge_statement(const char* sql) {
   }
   PG_END_TRY();
   if (walk_failed) return refused("multidb could not inspect every part of this statement");
+  if (walk.refusal != nullptr) return refused(walk.refusal);
+  return GuardVerdict{true, 0, nullptr};
+}
+
+GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count) {
+  GuardVerdict verdict = judge_statement(sql);
+  if (!verdict.allowed) return verdict;
+  MemoryContext caller_context = CurrentMemoryContext;
+  ScopeWalk walk{tables, table_count, NIL, nullptr};
+  bool walk_failed = false;
+  PG_TRY();
+  {
+    List* statements = raw_parser(sql, RAW_PARSE_DEFAULT);
+    scope_walker(linitial_node(RawStmt, statements)->stmt, &walk);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    FlushErrorState();
+    walk_failed = true;
+  }
+  PG_END_TRY();
+  if (walk_failed) return refused("multidb could not inspect every part of the combine step");
   if (walk.refusal != nullptr) return refused(walk.refusal);
   return GuardVerdict{true, 0, nullptr};
 }

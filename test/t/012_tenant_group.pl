@@ -49,5 +49,132 @@ is($coordinator->safe_psql('postgres',
 my ($request) = $llm->requests;
 my $prompt = join "\n", map { $_->{content} } @{ $request->{body}{messages} };
 is(scalar(() = $prompt =~ /database "tenant_\d\d", table public\.orders/g), 20, 'the prompt shows each tenant\'s schema');
+
+# ---- answers that need several databases at once: the combine step ----------------------------------------
+
+sub union_of
+{
+	my ($select) = @_;    # '%s' stands for the tenant
+	return join ' UNION ALL ', map { sprintf $select, $_, $_ } @tenants;
+}
+my @per_tenant = map { { database => $_, sql => 'SELECT count(*) AS orders, sum(total) AS revenue FROM orders' } } @tenants;
+my %plans = (
+	'Which tenant has the most orders?' => {
+		queries => \@per_tenant,
+		combine => 'SELECT tenant, orders FROM (' . union_of(q{SELECT '%s' AS tenant, orders FROM %s}) . ') t ORDER BY orders DESC, tenant LIMIT 3',
+		explanation => 'orders per tenant, ranked' },
+	'Revenue across all tenants' => {
+		queries => \@per_tenant,
+		combine => 'SELECT sum(revenue) AS revenue, sum(orders) AS orders, pg_typeof(sum(revenue))::text AS type FROM ('
+		  . union_of(q{SELECT revenue, orders FROM %s}) . ') t' },
+	'Orders in tenant_03 missing from tenant_02' => {
+		queries => [ map { { database => $_, sql => 'SELECT id, total FROM orders' } } qw(tenant_02 tenant_03) ],
+		combine => 'WITH missing AS (SELECT id FROM tenant_03 EXCEPT SELECT id FROM tenant_02) '
+		  . 'SELECT m.id, t.total FROM missing m JOIN tenant_03 t USING (id) ORDER BY id' },
+	'Empty result combined' => {
+		queries => [ { database => 'tenant_01', sql => 'SELECT id, now() AS at FROM orders WHERE false' } ],
+		combine => 'SELECT count(*) AS n, max(at) IS NULL AS no_time FROM tenant_01' },
+	'Revenue, first try' => {
+		queries => \@per_tenant,
+		combine => 'SELECT sum(revnue) AS revenue FROM (' . union_of(q{SELECT * FROM %s}) . ') t' },
+);
+my @rules = ({ match => 'combine step failed', after_error => 'column "revnue" does not exist',
+		reply => encode_json({ queries => \@per_tenant,
+			combine => 'SELECT sum(revenue) AS revenue FROM (' . union_of(q{SELECT * FROM %s}) . ') t' }) });
+push @rules, map { { match => $_, reply => encode_json($plans{$_}) } } sort keys %plans;
+$llm->set_script(rules => \@rules);
+
+sub ask
+{
+	my ($question) = @_;
+	return $coordinator->safe_psql('postgres', "SELECT source_db, row_data FROM multidb.ask('$question', '$session')");
+}
+is(ask('Which tenant has the most orders?'),
+	qq{combined|{"orders": 20, "tenant": "tenant_20"}\ncombined|{"orders": 19, "tenant": "tenant_19"}\ncombined|{"orders": 18, "tenant": "tenant_18"}},
+	'combine ranks the twenty tenants: only its rows come back, tagged combined');
+is(ask('Revenue across all tenants'), qq{combined|{"type": "numeric", "orders": 210, "revenue": 1540}},
+	'combine totals over all tenants, each result typed as its remote columns (numeric stays numeric)');
+is(ask('Orders in tenant_03 missing from tenant_02'), qq{combined|{"id": 3, "total": 3}},
+	'combine finds the rows of one database missing from another, with its own WITH query');
+is(ask('Empty result combined'), qq{combined|{"n": 0, "no_time": true}}, 'an empty result is still a table with its columns');
+is($coordinator->safe_psql('postgres',
+	"SELECT databases_used::text, row_counts->>'combined', row_counts->>'tenant_20' FROM multidb.query_history "
+	  . "WHERE question = 'Which tenant has the most orders?'"),
+	'{' . join(',', @tenants, 'combined') . '}|3|1', 'history shows the databases, the combine step and the row counts');
+is($coordinator->safe_psql('postgres',
+	"SELECT source_db, sql LIKE 'SELECT tenant, orders FROM%' FROM multidb.plan('Which tenant has the most orders?', '$session') "
+	  . "WHERE source_db IN ('tenant_01', 'combined')"),
+	"tenant_01|f\ncombined|t", 'plan() shows the combine step last, as source_db combined');
+
+# A combine step with a mistake goes back to the LLM with the tables it had; the results stand.
+my $requests_before = () = $llm->requests;
+is(ask('Revenue, first try'), qq{combined|{"revenue": 1540}}, 'a combine error is repaired by the LLM');
+my @repair = ($llm->requests)[ $requests_before .. $requests_before + 1 ];
+is(scalar(grep { defined } @repair), 2, 'two LLM calls: the plan and its repair');
+like($repair[1]{body}{messages}[-1]{content}, qr/column "revnue" does not exist.*tenant_01 \(orders bigint, revenue numeric\)/s,
+	'the repair prompt names the error and the tables with their columns');
+is($coordinator->safe_psql('postgres',
+	"SELECT jsonb_array_length(attempts), attempts->0->'failures'->0->>'database', jsonb_array_length(attempts->1->'failures') "
+	  . "FROM multidb.query_history WHERE question = 'Revenue, first try'"),
+	'2|combined|0', 'history keeps both attempts');
+
+# The combine step reads only the databases' results: every other relation, schema or function is refused.
+my %attacks = (
+	'a local table'           => 'SELECT * FROM multidb.chat_sessions',
+	'an unqualified table'    => 'SELECT * FROM pg_authid',
+	'a temporary table'       => 'SELECT * FROM pg_temp.tenant_01',
+	'a CTE used before it'    => 'WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a',
+	'a CTE out of scope'      => 'SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) s, x',
+	'a function elsewhere'    => 'SELECT multidb.fanout(\'SELECT 1\', ARRAY[\'tenant_01\'])',
+	'a denied function'       => 'SELECT pg_terminate_backend(pg_backend_pid()) FROM tenant_01',
+	'a table read by xml'     => 'SELECT table_to_xml(\'multidb.chat_sessions\', true, false, \'\')',
+	'a write'                 => 'WITH gone AS (DELETE FROM multidb.chat_sessions RETURNING 1) SELECT * FROM gone',
+	'a user type'             => 'SELECT 1::public.mood FROM tenant_01',
+	'an operator elsewhere'   => 'SELECT 1 OPERATOR(public.+) 1 FROM tenant_01',
+	'two statements'          => 'SELECT 1 FROM tenant_01; DELETE FROM multidb.chat_sessions',
+);
+my @attack_rules = map { { match => "attack: $_", reply => encode_json({ queries => [ { database => 'tenant_01', sql => 'SELECT 1 AS one' } ],
+	combine => $attacks{$_} }) } } sort keys %attacks;
+$llm->set_script(rules => \@attack_rules);
+my $sessions_before = $coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.chat_sessions');
+for my $attack (sort keys %attacks)
+{
+	my ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT * FROM multidb.ask('attack: $attack', '$session')",
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	like($err, qr/ERROR:  42501: multidb refused the LLM's combine step/, "combine reading $attack is refused (42501)");
+}
+is($coordinator->safe_psql('postgres',
+	"SELECT count(*) FROM multidb.query_history WHERE question LIKE 'attack: %' AND status = 'refused'"),
+	scalar(keys %attacks), 'every refusal is in the history');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.chat_sessions'), $sessions_before, 'nothing was deleted');
+
+# A combine step needs every database's result: a failed one fails the ask, even with on_error = warn.
+$server->safe_psql('tenant_07', 'REVOKE SELECT ON orders FROM reader');
+$llm->set_script(rules => [ { match => 'Revenue across all tenants', reply => encode_json({ %{ $plans{'Revenue across all tenants'} } }) } ]);
+my ($ret, $out, $err) = $coordinator->psql('postgres',
+	"SET multidb.on_error = warn; SET multidb.max_repairs = 0; SELECT * FROM multidb.ask('Revenue across all tenants', '$session')");
+like($err, qr/connection "tenant_07".*permission denied.*HINT:  A plan with a combine step needs every database's result/s,
+	'a database failing under a combine step fails the ask, naming it, even with on_error = warn');
+is($out, '', 'and returns no partial answer');
+$server->safe_psql('tenant_07', 'GRANT SELECT ON orders TO reader');
+
+# A saved report freezes the combine step; run_plan runs a stored plan without the LLM.
+$llm->set_script(rules => [ map { { match => $_, reply => encode_json($plans{$_}) } } sort keys %plans ]);
+$coordinator->safe_psql('postgres', "SELECT multidb.save_report('top tenants', 'Which tenant has the most orders?', '$session')");
+is($coordinator->safe_psql('postgres', "SELECT plan ? 'combine', jsonb_array_length(plan->'queries') FROM multidb.reports WHERE name = 'top tenants'"),
+	't|20', 'save_report freezes the per-tenant statements and the combine step');
+$llm->set_script(rules => []);    # from now on, no plan from the LLM
+$coordinator->safe_psql('postgres', "SELECT multidb.run_report('top tenants')");
+is($coordinator->safe_psql('postgres',
+	"SELECT status, source_db, row_data->>'tenant' FROM multidb.report_runs WHERE report = 'top tenants' ORDER BY id LIMIT 1"),
+	'ok|combined|tenant_20', 'run_report runs the frozen combine step: its rows land tagged combined');
+is($coordinator->safe_psql('postgres',
+	"SELECT string_agg(f.row_data->>'id', ',') FROM multidb.query_history h, multidb.run_plan(h.plan) f "
+	  . "WHERE h.question = 'Orders in tenant_03 missing from tenant_02'"),
+	'3', 'run_plan runs a plan kept in the history, without the LLM');
+($ret, $out, $err) = $coordinator->psql('postgres',
+	q{SELECT * FROM multidb.run_plan('{"queries": [{"database": "tenant_01", "sql": "SELECT 1 AS x"}], "combine": "SELECT * FROM multidb.reports"}')});
+like($err, qr/ERROR:  multidb refused the LLM's combine step: the combine step reads multidb\.reports/, 'run_plan guards the combine step too');
+
 ok(defined wait_until_clean($coordinator, [$server], 2), 'no worker and no remote session left');
 done_testing();

@@ -182,6 +182,43 @@ TEST(PlanParser, PlainForm) {
   EXPECT_EQ(plan.explanation, "Counts orders. both sides");
 }
 
+TEST(PlanParser, CombineStep) {
+  Plan plan = parse_plan(
+      R"({"queries": [{"database": "production", "sql": "SELECT id FROM customers"},
+                      {"database": "backup", "sql": "SELECT id FROM customers"}],
+          "combine": "SELECT id FROM production EXCEPT SELECT id FROM backup;\n", "explanation": "missing"})",
+      attached);
+  EXPECT_EQ(plan.combine, "SELECT id FROM production EXCEPT SELECT id FROM backup");
+  EXPECT_EQ(parse_plan(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": null})", attached).combine, "");
+
+  Plan plain = parse_plan(
+      "DATABASE: production\nSELECT id FROM customers\nDATABASE: backup\nSELECT id FROM customers\n"
+      "COMBINE:\n```sql\nSELECT id FROM production\nEXCEPT SELECT id FROM backup;\n```\nEXPLANATION: missing ones",
+      attached);
+  ASSERT_EQ(plain.queries.size(), 2u);
+  EXPECT_EQ(plain.queries[1].sql, "SELECT id FROM customers");
+  EXPECT_EQ(plain.combine, "SELECT id FROM production\nEXCEPT SELECT id FROM backup");
+  EXPECT_EQ(plain.explanation, "missing ones");
+  EXPECT_EQ(parse_plan("DATABASE: backup\nSELECT 1 AS n\nCOMBINE: SELECT max(n) FROM backup", attached).combine,
+            "SELECT max(n) FROM backup");
+
+  auto message = [&](const std::string& reply) {
+    try {
+      parse_plan(reply, attached);
+    } catch (const PlanError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": 7})").find("\"combine\" is not"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": " ; "})").find("empty"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"queries": [], "combine": "SELECT 1"})").find("has no queries"), std::string::npos);
+  EXPECT_NE(message("DATABASE: backup\nSELECT 1\nCOMBINE: SELECT 1\nCOMBINE: SELECT 2").find("more than one COMBINE"),
+            std::string::npos);
+}
+
 TEST(PlanParser, ErrorsQuoteTheReplyAndListTheAttachedDatabases) {
   auto message = [&](const std::string& reply) {
     try {
@@ -206,9 +243,13 @@ TEST(PlanParser, ErrorsQuoteTheReplyAndListTheAttachedDatabases) {
 }
 
 TEST(PlanParser, JsonRoundTrip) {
-  Plan plan{{{"production", "SELECT 1"}, {"backup", "SELECT 2"}}, "both"};
+  Plan plan{{{"production", "SELECT 1"}, {"backup", "SELECT 2"}}, "", "both"};
   Plan again = plan_from_json(plan_to_json(plan));
   EXPECT_EQ(again.queries[1].sql, "SELECT 2");
+  EXPECT_EQ(again.combine, "");
+  EXPECT_EQ(plan_to_json(plan).find("combine"), std::string::npos);
+  plan.combine = "SELECT * FROM production EXCEPT SELECT * FROM backup";
+  EXPECT_EQ(plan_from_json(plan_to_json(plan)).combine, plan.combine);
   EXPECT_EQ(again.explanation, "both");
   EXPECT_THROW(plan_from_json("[]"), PlanError);
 }
@@ -236,6 +277,24 @@ TEST(Prompt, RepairCarriesTheFailingSqlAndError) {
   EXPECT_EQ(messages[3].content, "{previous}");
   EXPECT_NE(messages[4].content.find("SELECT amount FROM t"), std::string::npos);
   EXPECT_NE(messages[4].content.find("column \"amount\" does not exist"), std::string::npos);
+}
+
+TEST(Prompt, RulesNameTheCombineTables) {
+  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01", "tenant_02"}, "", {}, "q"});
+  EXPECT_NE(messages[0].content.find("\"combine\""), std::string::npos);
+  EXPECT_NE(messages[0].content.find("a table named exactly like that database"), std::string::npos);
+}
+
+TEST(Prompt, CombineRepairCarriesTheSqlErrorAndTables) {
+  auto messages = build_combine_repair_prompt(PromptInput{{"production", "backup"}, "", {}, "q"}, "{previous}",
+                                              "SELECT total FROM production", "column \"total\" does not exist",
+                                              "production (id integer, amount numeric), backup (id integer)");
+  ASSERT_EQ(messages.size(), 5u);
+  EXPECT_EQ(messages[3].content, "{previous}");
+  EXPECT_NE(messages[4].content.find("SELECT total FROM production"), std::string::npos);
+  EXPECT_NE(messages[4].content.find("column \"total\" does not exist"), std::string::npos);
+  EXPECT_NE(messages[4].content.find("production (id integer, amount numeric)"), std::string::npos);
+  EXPECT_NE(messages[4].content.find("whole corrected plan"), std::string::npos);
 }
 
 TEST(Prompt, CacheKeyDependsOnMessagesAndModel) {
