@@ -96,3 +96,7 @@ SELECT * FROM multidb.fanout_rows('WITH d AS (DELETE FROM items RETURNING id) SE
   AS t(source_db text, id int);
 SELECT source_db, row_data FROM multidb.fanout('SELECT count(*) AS n, sum(price) AS total FROM items',
                                                ARRAY['alpha', 'beta']);
+
+-- functions that run SQL text or read whole tables from inside the call
+SELECT multidb.check_sql($$SELECT * FROM ts_stat('SELECT pg_terminate_backend(1)')$$);
+SELECT multidb.check_sql($$SELECT table_to_xml('items', true, false, '')$$);

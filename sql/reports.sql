@@ -24,3 +24,27 @@ SELECT sqlstate_of($$SELECT * FROM multidb.report_diff('broken')$$);
 SELECT sqlstate_of($$SELECT multidb.schedule_report('item_counts', '0 6 * * *')$$);
 SELECT multidb.schedule_report('item_counts', '0 6 * * *');
 DELETE FROM multidb.reports;
+
+-- run_plan: a stored plan, per-database statements then a combine step, without an LLM
+SELECT source_db, row_data FROM multidb.run_plan($${
+  "queries": [{"database": "alpha", "sql": "SELECT id, name, price FROM items"},
+              {"database": "beta", "sql": "SELECT id, name, price FROM items"}],
+  "combine": "SELECT a.id, a.name, a.price AS alpha_price, b.price AS beta_price FROM alpha a LEFT JOIN beta b USING (id) WHERE b.price IS DISTINCT FROM a.price ORDER BY a.id"}$$);
+-- without a combine step, each database's rows, tagged
+SELECT source_db, row_data FROM multidb.run_plan('{"queries": [{"database": "beta", "sql": "SELECT count(*) AS n FROM items"}]}');
+-- the step tables have the remote column types
+SELECT row_data FROM multidb.run_plan($${
+  "queries": [{"database": "alpha", "sql": "SELECT id, price, now() AS at, ARRAY[id] AS ids FROM items"}],
+  "combine": "SELECT pg_typeof(id)::text AS id, pg_typeof(price)::text AS price, pg_typeof(at)::text AS at, pg_typeof(ids)::text AS ids FROM alpha LIMIT 1"}$$);
+-- mistakes: a combine error names the tables it could read; refused combine steps; bad plans
+\set VERBOSITY default
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT price FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT * FROM alpha, multidb.reports"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT * FROM beta"}$$);
+SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('[]')$$);
+SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": []}')$$);
+SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": [{"database": "nowhere", "sql": "SELECT 1"}]}')$$);
+SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": [{"database": "alpha", "sql": "DELETE FROM items"}]}')$$);

@@ -605,6 +605,9 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   adopt_plan(ask, copy);
 }
 
+// Whose plan is judged: an ask's comes from the LLM, multidb.run_plan's from a table.
+const char* plan_author(const AskState* ask) { return ask->repairs_allowed ? "the LLM's" : "the plan's"; }
+
 // Every planned statement passes the guard before anything runs; a refusal names the database.
 void guard_plan(AskState* ask) {
   for (int i = 0; i < ask->step_count; i++) {
@@ -612,8 +615,8 @@ void guard_plan(AskState* ask) {
     if (verdict.allowed) continue;
     ask->status = "refused";
     ereport(ERROR, (errcode(verdict.sqlstate),
-                    errmsg("multidb refused the LLM's statement for connection \"%s\": %s", ask->step_database[i],
-                           verdict.reason),
+                    errmsg("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
+                           ask->step_database[i], verdict.reason),
                     errdetail("The statement: %s", ask->step_sql[i]),
                     ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
                                          : errhint("Nothing was sent.")));
@@ -622,7 +625,7 @@ void guard_plan(AskState* ask) {
   GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
   if (verdict.allowed) return;
   ask->status = "refused";
-  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused the LLM's combine step: %s", verdict.reason),
+  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused %s combine step: %s", plan_author(ask), verdict.reason),
                   errdetail("The combine step: %s", ask->combine_sql),
                   ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
                                        : errhint("Nothing was sent.")));

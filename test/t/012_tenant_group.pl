@@ -174,7 +174,7 @@ is($coordinator->safe_psql('postgres',
 	'3', 'run_plan runs a plan kept in the history, without the LLM');
 ($ret, $out, $err) = $coordinator->psql('postgres',
 	q{SELECT * FROM multidb.run_plan('{"queries": [{"database": "tenant_01", "sql": "SELECT 1 AS x"}], "combine": "SELECT * FROM multidb.reports"}')});
-like($err, qr/ERROR:  multidb refused the LLM's combine step: the combine step reads multidb\.reports/, 'run_plan guards the combine step too');
+like($err, qr/ERROR:  multidb refused the plan's combine step: the combine step reads multidb\.reports/, 'run_plan guards the combine step too');
 
 ok(defined wait_until_clean($coordinator, [$server], 2), 'no worker and no remote session left');
 done_testing();
