@@ -9,6 +9,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../test/harness/lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
 
+DEMO_TENANTS="tenant_north tenant_south tenant_east tenant_west"
 # The remote login multidb uses; the remotes demand it over TCP like any real server would.
 READER_ROLE=shop_reader
 READER_PASSWORD=reader-secret
@@ -82,9 +83,21 @@ psql_on "$production_PORT" shop -c "CREATE INDEX orders_placed_at ON orders (pla
   -c "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false" >/dev/null
 show "schema_diff: production got a migration (a new column, a new index) that the backup has not" \
   "SELECT object_kind, object_name, difference, a_definition FROM multidb.schema_diff('production', 'backup');"
+log "four tenant databases on the production server, each with its own orders"
+for tenant in $DEMO_TENANTS; do
+  psql_on "$production_PORT" postgres -c "CREATE DATABASE $tenant" >/dev/null
+  psql_on "$production_PORT" "$tenant" -c "CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2) NOT NULL)" \
+    -c "INSERT INTO orders SELECT g, round((5 + (g * 37) % 90 + length('$tenant') * 0.5)::numeric, 2)
+          FROM generate_series(1, 40 + 25 * (length('$tenant') % 4) + ascii(substr('$tenant', 8)) % 30) g" \
+    -c "GRANT SELECT ON orders TO $READER_ROLE" >/dev/null
+  psql_on "$coordinator_PORT" postgres -c "SELECT multidb.add_connection('$tenant', \
+    'host=127.0.0.1 port=$production_PORT dbname=$tenant user=$READER_ROLE password=$READER_PASSWORD')" >/dev/null
+done
 show "connection groups: '@shops' stands for both connections wherever connections are listed" \
   "SELECT multidb.create_group('shops', ARRAY['production', 'backup']);
-SELECT * FROM multidb.fanout('SELECT count(*) AS customers FROM customers', ARRAY['@shops']);"
+SELECT * FROM multidb.fanout('SELECT count(*) AS customers FROM customers', ARRAY['@shops']);
+SELECT multidb.create_group('tenants', ARRAY['$(echo $DEMO_TENANTS | sed "s/ /','/g")']);
+SELECT * FROM multidb.fanout('SELECT count(*) AS orders FROM orders', ARRAY['@tenants']);"
 show "a saved report: frozen SQL over the group, run now (schedule_report hands it to pg_cron)" \
   "SELECT multidb.save_report_sql('daily_revenue', 'SELECT count(*) AS orders, sum(total) AS revenue FROM orders', ARRAY['@shops']);
 SELECT multidb.run_report('daily_revenue') AS run_id;
@@ -97,7 +110,7 @@ show_error "a remote error names the database it came from" \
   "SELECT * FROM multidb.fanout('SELECT * FROM invoices', ARRAY['production','backup']);"
 
 # Asking in plain language: a real LLM when one is configured in the environment, otherwise the test suite's
-# scripted stand-in (test/llm/llm_stub.py), which knows only the four questions below.
+# scripted stand-in (test/llm/llm_stub.py), which knows only the six questions below.
 if [ -n "${MULTIDB_DEMO_LLM_URL:-}" ]; then
   llm_provider=${MULTIDB_DEMO_LLM_PROVIDER:-openai}
   llm_url=$MULTIDB_DEMO_LLM_URL
@@ -131,6 +144,14 @@ show "a follow-up that relies on the conversation" \
   "SELECT * FROM multidb.ask('and only for September?', '$session');"
 show "the LLM may pick a subset of the databases" \
   "SELECT * FROM multidb.ask('Which countries buy the most?', '$session');"
+show "an answer that needs both databases at once: the LLM adds a combine step, run here over the two results" \
+  "SELECT * FROM multidb.ask('Which orders are in production but missing from the backup?', '$session');"
+show "the plan behind it: one statement per database, then the combine step (source_db 'combined')" \
+  "SELECT * FROM multidb.plan('Which orders are in production but missing from the backup?', '$session');"
+show "across the tenants: a session over '@tenants', and a ranking no single database can give" \
+  "SELECT multidb.create_session('Tenants', ARRAY['@tenants']) AS session;
+SELECT source_db, row_data FROM multidb.ask('Which tenant has the most revenue?',
+       (SELECT id FROM multidb.chat_sessions WHERE name = 'Tenants'));"
 show_error "an LLM that proposes a write is refused, and the refusal is recorded" \
   "SELECT * FROM multidb.ask('Delete the refunded orders', '$session');"
 show "what happened: one history row per ask" \
