@@ -36,6 +36,11 @@ SELECT source_db, row_data FROM multidb.run_plan('{"queries": [{"database": "bet
 SELECT row_data FROM multidb.run_plan($${
   "queries": [{"database": "alpha", "sql": "SELECT id, price, now() AS at, ARRAY[id] AS ids FROM items"}],
   "combine": "SELECT pg_typeof(id)::text AS id, pg_typeof(price)::text AS price, pg_typeof(at)::text AS at, pg_typeof(ids)::text AS ids FROM alpha LIMIT 1"}$$);
+-- the combine step writes nothing: it runs in a read-only transaction too
+BEGIN TRANSACTION READ ONLY;
+SELECT row_data FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT price FROM items"}],
+  "combine": "SELECT sum(price) AS total FROM alpha"}$$);
+COMMIT;
 -- mistakes: a combine error names the tables it could read; refused combine steps; bad plans
 \set VERBOSITY default
 SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
