@@ -36,6 +36,13 @@ SELECT source_db, row_data FROM multidb.run_plan('{"queries": [{"database": "bet
 SELECT row_data FROM multidb.run_plan($${
   "queries": [{"database": "alpha", "sql": "SELECT id, price, now() AS at, ARRAY[id] AS ids FROM items"}],
   "combine": "SELECT pg_typeof(id)::text AS id, pg_typeof(price)::text AS price, pg_typeof(at)::text AS at, pg_typeof(ids)::text AS ids FROM alpha LIMIT 1"}$$);
+-- repeated column names get _2 as in row_data; in the backend (no worker) the same
+SET multidb.max_workers = 0;
+SELECT row_data FROM multidb.run_plan($${
+  "queries": [{"database": "alpha", "sql": "SELECT id, id * 10 AS id FROM items WHERE id = 1"},
+              {"database": "beta", "sql": "SELECT name FROM items WHERE id = 1"}],
+  "combine": "SELECT a.id, a.id_2, b.name FROM alpha a, beta b"}$$);
+RESET multidb.max_workers;
 -- the combine step writes nothing: it runs in a read-only transaction too
 BEGIN TRANSACTION READ ONLY;
 SELECT row_data FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT price FROM items"}],
