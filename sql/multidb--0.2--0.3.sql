@@ -57,57 +57,23 @@ COMMENT ON FUNCTION compare(text, text, text, text[]) IS
 -- Schema comparison: tables, columns (type, nullability, default), indexes, constraints, views and functions
 -- present on one side only or defined differently. Objects of extensions are left out (compare extension
 -- versions instead). Read through fanout_rows, so both sides are read in parallel and guarded.
-CREATE FUNCTION schema_diff(a text, b text)
+CREATE FUNCTION catalog_objects(connections text[], refresh boolean DEFAULT false)
+    RETURNS TABLE (source_db text, object_kind text, object_name text, definition text)
+    AS 'MODULE_PATHNAME', 'multidb_catalog_objects' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION catalog_objects(text[], boolean) IS
+    'tables, columns, indexes, constraints, views and functions of each connection, from the schema cache while fresh';
+
+CREATE FUNCTION schema_diff(a text, b text, refresh boolean DEFAULT false)
     RETURNS TABLE (object_kind text, object_name text, difference text, a_definition text, b_definition text)
 LANGUAGE plpgsql AS $fn$
-DECLARE
-    objects_sql constant text := $q$
-      WITH user_namespaces AS (
-        SELECT oid, nspname FROM pg_namespace
-         WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
-           AND nspname NOT LIKE 'pg\_temp%'),
-      extension_members AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
-      SELECT 'table' AS kind, n.nspname || '.' || c.relname AS name,
-             CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
-                            WHEN 'm' THEN 'materialized view' END AS definition
-        FROM pg_class c JOIN user_namespaces n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'p', 'f', 'm') AND c.oid NOT IN (SELECT objid FROM extension_members)
-      UNION ALL
-      SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname,
-             format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
-               || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
-        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN user_namespaces n ON n.oid = c.relnamespace
-        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-       WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'm', 'v')
-         AND c.oid NOT IN (SELECT objid FROM extension_members)
-      UNION ALL
-      SELECT 'index', n.nspname || '.' || ci.relname, pg_get_indexdef(i.indexrelid)
-        FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid JOIN user_namespaces n ON n.oid = ci.relnamespace
-       WHERE i.indrelid NOT IN (SELECT objid FROM extension_members)
-      UNION ALL
-      SELECT 'constraint', n.nspname || '.' || c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
-        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN user_namespaces n ON n.oid = c.relnamespace
-       WHERE c.oid NOT IN (SELECT objid FROM extension_members)
-      UNION ALL
-      SELECT 'view', n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
-        FROM pg_class c JOIN user_namespaces n ON n.oid = c.relnamespace
-       WHERE c.relkind = 'v' AND c.oid NOT IN (SELECT objid FROM extension_members)
-      UNION ALL
-      SELECT 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
-             pg_get_functiondef(p.oid)
-        FROM pg_proc p JOIN user_namespaces n ON n.oid = p.pronamespace
-       WHERE p.prokind IN ('f', 'p') AND p.oid NOT IN (SELECT objid FROM extension_members)
-    $q$;
 BEGIN
     IF a IS NULL OR b IS NULL OR a = b THEN
         RAISE EXCEPTION 'schema_diff needs two different connections' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN QUERY
-    WITH objects AS (
-        SELECT * FROM multidb.fanout_rows(objects_sql, ARRAY[a, b])
-                 AS t(source_db text, kind text, name text, definition text)),
-    side_a AS (SELECT kind, name, definition FROM objects WHERE source_db = a),
-    side_b AS (SELECT kind, name, definition FROM objects WHERE source_db = b)
+    WITH objects AS (SELECT * FROM multidb.catalog_objects(ARRAY[a, b], refresh)),
+    side_a AS (SELECT o.object_kind AS kind, o.object_name AS name, o.definition FROM objects o WHERE o.source_db = a),
+    side_b AS (SELECT o.object_kind AS kind, o.object_name AS name, o.definition FROM objects o WHERE o.source_db = b)
     SELECT kind, name,
            CASE WHEN side_b.definition IS NULL THEN 'only in ' || a
                 WHEN side_a.definition IS NULL THEN 'only in ' || b
@@ -118,7 +84,7 @@ BEGIN
      ORDER BY CASE kind WHEN 'table' THEN 1 WHEN 'column' THEN 2 WHEN 'constraint' THEN 3 WHEN 'index' THEN 4
                         WHEN 'view' THEN 5 ELSE 6 END, name;
 END $fn$;
-COMMENT ON FUNCTION schema_diff(text, text) IS
+COMMENT ON FUNCTION schema_diff(text, text, boolean) IS
     'tables, columns, indexes, constraints, views and functions present on one side only or defined differently';
 
 -- A stored plan run as ask runs it, without the LLM: {"queries": [{"database", "sql"}], "combine": "..."} as

@@ -230,9 +230,30 @@ void load_history(AskState* ask) {
 // ---- schemas --------------------------------------------------------------------------------------------
 
 // Runs on each remote (through the fan-out, so in parallel and guarded): one JSON document of the tables and
-// views the remote user can read, their columns, keys, comments and row estimates.
-const char* const kIntrospectionSql = R"SQL(
-SELECT json_build_object('tables', coalesce(json_agg(t ORDER BY t.schema, t.name), '[]'))::text AS schema FROM (
+// views the remote user can read, their columns, keys, comments and row estimates ("tables", for the
+// prompt), and of every catalog object outside extensions with its definition as Postgres prints it
+// ("objects", for schema_diff).
+//
+// "catalog_version" changes with any change to the catalogs the document is made of (a row inserted,
+// updated or deleted changes its table's count or sum of xmin), so a cached document can be checked
+// against the live catalogs by a cheap probe instead of being read again.
+const char* const kCatalogVersionSql = R"SQL(md5(concat_ws(',',
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_class),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_attribute),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_attrdef),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_constraint),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_index),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_proc),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_rewrite),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_type),
+  (SELECT count(*) || ':' || sum(xmin::text::bigint) FROM pg_namespace),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_description))))SQL";
+
+const char* const kIntrospectionSqlHead = R"SQL(
+SELECT json_build_object(
+  'catalog_version', )SQL";
+const char* const kIntrospectionSqlTail = R"SQL(,
+  'tables', (SELECT coalesce(json_agg(t ORDER BY t.schema, t.name), '[]') FROM (
   SELECT n.nspname AS schema, c.relname AS name,
          CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                         WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' END AS kind,
@@ -258,10 +279,66 @@ SELECT json_build_object('tables', coalesce(json_agg(t ORDER BY t.schema, t.name
    WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
      AND n.nspname NOT LIKE 'pg\_temp%' AND has_table_privilege(c.oid, 'SELECT')
-) t)SQL";
+  ) t),
+  'objects', (SELECT coalesce(json_agg(o ORDER BY o.kind, o.name), '[]') FROM (
+      WITH user_namespaces AS (
+        SELECT oid, nspname FROM pg_namespace
+         WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%'
+           AND nspname NOT LIKE 'pg\_temp%'),
+      extension_members AS (SELECT objid FROM pg_depend WHERE deptype = 'e')
+      SELECT 'table' AS kind, n.nspname || '.' || c.relname AS name,
+             CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'
+                            WHEN 'm' THEN 'materialized view' END AS definition
+        FROM pg_class c JOIN user_namespaces n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'f', 'm') AND c.oid NOT IN (SELECT objid FROM extension_members)
+      UNION ALL
+      SELECT 'column', n.nspname || '.' || c.relname || '.' || a.attname,
+             format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+               || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN user_namespaces n ON n.oid = c.relnamespace
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'm', 'v')
+         AND c.oid NOT IN (SELECT objid FROM extension_members)
+      UNION ALL
+      SELECT 'index', n.nspname || '.' || ci.relname, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid JOIN user_namespaces n ON n.oid = ci.relnamespace
+       WHERE i.indrelid NOT IN (SELECT objid FROM extension_members)
+      UNION ALL
+      SELECT 'constraint', n.nspname || '.' || c.relname || '.' || con.conname, pg_get_constraintdef(con.oid)
+        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN user_namespaces n ON n.oid = c.relnamespace
+       WHERE c.oid NOT IN (SELECT objid FROM extension_members)
+      UNION ALL
+      SELECT 'view', n.nspname || '.' || c.relname, pg_get_viewdef(c.oid)
+        FROM pg_class c JOIN user_namespaces n ON n.oid = c.relnamespace
+       WHERE c.relkind = 'v' AND c.oid NOT IN (SELECT objid FROM extension_members)
+      UNION ALL
+      SELECT 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+             pg_get_functiondef(p.oid)
+        FROM pg_proc p JOIN user_namespaces n ON n.oid = p.pronamespace
+       WHERE p.prokind IN ('f', 'p') AND p.oid NOT IN (SELECT objid FROM extension_members)
+  ) o)
+)::text AS schema)SQL";
 
-// Reads the schemas of targets[i] for which fresh[i] is false, in parallel, into json[i].
-void introspect(RemoteTarget* targets, int count, const bool* fresh, const char** json) {
+const char* introspection_sql() {
+  static char* sql = nullptr;
+  if (sql == nullptr)
+    sql = MemoryContextStrdup(TopMemoryContext,
+                              psprintf("%s%s%s", kIntrospectionSqlHead, kCatalogVersionSql, kIntrospectionSqlTail));
+  return sql;
+}
+
+const char* catalog_probe_sql() {
+  static char* sql = nullptr;
+  if (sql == nullptr)
+    sql = MemoryContextStrdup(TopMemoryContext, psprintf("SELECT %s AS catalog_version", kCatalogVersionSql));
+  return sql;
+}
+
+// Runs sql (one text column, one row) on targets[i] for which skip[i] is false, in parallel, into out[i].
+void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const bool* skip, const char** out,
+                    const char* if_null) {
+  const bool* fresh = skip;
+  const char** json = out;
   int stale = 0;
   RemoteTarget* stale_targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
   int* stale_index = static_cast<int*>(palloc(sizeof(int) * count));
@@ -271,14 +348,14 @@ void introspect(RemoteTarget* targets, int count, const bool* fresh, const char*
     stale_targets[stale++] = targets[i];
   }
   if (stale == 0) return;
-  require_read_only(kIntrospectionSql, describe_targets(stale_targets, stale));
+  require_read_only(sql, describe_targets(stale_targets, stale));
 
   TupleDesc desc = CreateTemplateTupleDesc(2);
   TupleDescInitEntry(desc, 1, "source_db", TEXTOID, -1, 0);
   TupleDescInitEntry(desc, 2, "schema", TEXTOID, -1, 0);
   Tuplestorestate* rows = tuplestore_begin_heap(false, false, work_mem);
   FanoutRequest request{};
-  request.sql = kIntrospectionSql;
+  request.sql = sql;
   request.targets = stale_targets;
   request.target_count = stale;
   request.shape = RowShape::kTyped;
@@ -291,18 +368,20 @@ void introspect(RemoteTarget* targets, int count, const bool* fresh, const char*
   while (tuplestore_gettupleslot(rows, true, false, slot) && row < stale) {
     bool is_null;
     Datum value = slot_getattr(slot, 2, &is_null);
-    json[stale_index[row++]] = is_null ? "{\"tables\": []}" : TextDatumGetCString(value);
+    json[stale_index[row++]] = is_null ? if_null : TextDatumGetCString(value);
   }
   ExecDropSingleTupleTableSlot(slot);
   tuplestore_end(rows);
 }
 
-// Cached schemas younger than multidb.schema_ttl are used as they are; the others are read again and stored.
-void load_schemas(AskState* ask, bool force_refresh) {
+// Cached schemas younger than multidb.schema_ttl are used as they are (with verify_catalog, only if a probe
+// finds the remote catalogs unchanged since); the others are read again and stored.
+void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog = false) {
   int n = ask->target_count;
   ask->schema_json = static_cast<const char**>(palloc0(sizeof(char*) * n));
   ask->fingerprints = static_cast<const char**>(palloc0(sizeof(char*) * n));
   bool* fresh = static_cast<bool*>(palloc0(sizeof(bool) * n));
+  const char** cached_versions = static_cast<const char**>(palloc0(sizeof(char*) * n));
 
   OwnerScope owner = become_extension_owner();
   if (!force_refresh) {
@@ -313,8 +392,10 @@ void load_schemas(AskState* ask, bool force_refresh) {
     Oid types[2] = {TEXTARRAYOID, INT4OID};
     Datum args[2] = {PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT)),
                      Int32GetDatum(schema_ttl_s)};
-    SPI_execute_with_args("SELECT connection, fingerprint FROM multidb.schema_cache WHERE connection = ANY ($1) "
-                          "AND fetched_at > now() - make_interval(secs => $2)",
+    // A document without "objects" predates schema_diff's use of the cache: read again.
+    SPI_execute_with_args("SELECT connection, fingerprint, schema->>'catalog_version' FROM multidb.schema_cache "
+                          "WHERE connection = ANY ($1) AND fetched_at > now() - make_interval(secs => $2) "
+                          "AND schema ? 'objects'",
                           2, types, args, nullptr, true, 0);
     for (uint64 row = 0; row < SPI_processed; row++) {
       char* connection = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1);
@@ -322,6 +403,8 @@ void load_schemas(AskState* ask, bool force_refresh) {
         if (strcmp(connection, ask->targets[i].name) != 0) continue;
         ask->fingerprints[i] = MemoryContextStrdup(
             TopTransactionContext, SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 2));
+        char* version = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 3);
+        cached_versions[i] = version ? MemoryContextStrdup(TopTransactionContext, version) : "";
         fresh[i] = true;
       }
     }
@@ -329,7 +412,15 @@ void load_schemas(AskState* ask, bool force_refresh) {
   }
   restore_user(owner);
 
-  introspect(ask->targets, n, fresh, ask->schema_json);
+  if (verify_catalog) {
+    const char** live_versions = static_cast<const char**>(palloc0(sizeof(char*) * n));
+    bool* unknown = static_cast<bool*>(palloc(sizeof(bool) * n));
+    for (int i = 0; i < n; i++) unknown[i] = !fresh[i];
+    fetch_one_text(catalog_probe_sql(), ask->targets, n, unknown, live_versions, "");
+    for (int i = 0; i < n; i++)
+      if (fresh[i] && strcmp(live_versions[i], cached_versions[i]) != 0) fresh[i] = false;
+  }
+  fetch_one_text(introspection_sql(), ask->targets, n, fresh, ask->schema_json, "{\"tables\": [], \"objects\": []}");
 
   for (int i = 0; i < n; i++) {
     if (fresh[i]) continue;
@@ -1263,6 +1354,38 @@ Datum run_plan_entry(FunctionCallInfo fcinfo) {
   return static_cast<Datum>(0);
 }
 
+// The catalog objects schema_diff compares, per connection: from the schema cache while it is fresh (or
+// read again now with refresh), through the same introspection as asking.
+Datum catalog_objects_entry(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the connection list must not be NULL")));
+  bool refresh = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  ask->targets = resolve_targets(PG_GETARG_ARRAYTYPE_P(0), &ask->target_count);
+  load_schemas(ask, refresh, true);
+  OwnerScope owner = become_extension_owner();
+  SPI_connect();
+  for (int i = 0; i < ask->target_count; i++) {
+    Oid types[1] = {TEXTOID};
+    Datum args[1] = {CStringGetTextDatum(ask->targets[i].name)};
+    SPI_execute_with_args("SELECT c.connection, o->>'kind', o->>'name', o->>'definition' "
+                          "FROM multidb.schema_cache c, jsonb_array_elements(c.schema->'objects') o "
+                          "WHERE c.connection = $1",
+                          1, types, args, nullptr, false, 0);  // not read-only: sees what load_schemas just wrote
+    for (uint64 row = 0; row < SPI_processed; row++) {
+      Datum values[4];
+      bool nulls[4];
+      for (int c = 0; c < 4; c++) values[c] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+  }
+  SPI_finish();
+  restore_user(owner);
+  return static_cast<Datum>(0);
+}
+
 }  // namespace
 }  // namespace multidb
 
@@ -1275,6 +1398,9 @@ Datum multidb_ask(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, false); }
 
 PG_FUNCTION_INFO_V1(multidb_plan);
 Datum multidb_plan(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, true); }
+
+PG_FUNCTION_INFO_V1(multidb_catalog_objects);
+Datum multidb_catalog_objects(PG_FUNCTION_ARGS) { return catalog_objects_entry(fcinfo); }
 
 PG_FUNCTION_INFO_V1(multidb_run_plan);
 Datum multidb_run_plan(PG_FUNCTION_ARGS) { return run_plan_entry(fcinfo); }
