@@ -206,6 +206,34 @@ e_ms=$(printf '%s\n' "${times[@]}" | median)
 e_rate=$(awk -v r="$ROWS" -v t="$e_ms" 'BEGIN {printf "%.0f", 2 * r / (t / 1000)}')
 e_peak=$(peak_kb "$compare_query")
 
+log "(g) a cross-database answer: rows of r1 missing or changed in r2, $ROWS rows per side"
+psql_on "$coordinator_PORT" postgres -c "
+  CREATE SERVER fdw_r2 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$r2_PORT', dbname 'postgres');
+  CREATE USER MAPPING FOR CURRENT_USER SERVER fdw_r2 OPTIONS (user 'bench', password '$PASSWORD');
+  CREATE FOREIGN TABLE public.big_fdw_r2 (id int8, t text, n numeric, ts timestamptz) SERVER fdw_r2 OPTIONS (schema_name 'public', table_name 'big');" >/dev/null
+combine_plan='{"queries": [{"database": "r1", "sql": "SELECT id, t FROM big"}, {"database": "r2", "sql": "SELECT id, t FROM big"}],
+  "combine": "SELECT count(*) AS n FROM (SELECT id, t FROM r1 EXCEPT SELECT id, t FROM r2) x"}'
+declare -A g_query=(
+  [run_plan_combine]="SELECT row_data->>'n' FROM multidb.run_plan('$combine_plan')"
+  [fanout_rows_sql]="SELECT count(*) FROM (SELECT id, t FROM multidb.fanout_rows('SELECT id, t FROM big', ARRAY['r1']) AS a(s text, id int8, t text) EXCEPT SELECT id, t FROM multidb.fanout_rows('SELECT id, t FROM big', ARRAY['r2']) AS b(s text, id int8, t text)) x"
+  [postgres_fdw]="SELECT count(*) FROM (SELECT id, t FROM public.big_fdw EXCEPT SELECT id, t FROM public.big_fdw_r2) x"
+  [dblink]="SELECT count(*) FROM (SELECT * FROM dblink('$(conninfo r1)', 'SELECT id, t FROM big') AS a(id int8, t text) EXCEPT SELECT * FROM dblink('$(conninfo r2)', 'SELECT id, t FROM big') AS b(id int8, t text)) x"
+)
+g_methods=(run_plan_combine fanout_rows_sql postgres_fdw dblink)
+declare -A g_ms g_peak
+g_expected=""
+for method in "${g_methods[@]}"; do
+  times=()
+  for _ in $(seq "$RUNS"); do
+    mapfile -t result_and_time < <(timed "${g_query[$method]}")
+    times+=("${result_and_time[1]}")
+  done
+  [ -z "$g_expected" ] && g_expected=${result_and_time[0]}
+  [ "${result_and_time[0]}" = "$g_expected" ] || die "(g) $method found ${result_and_time[0]} rows, not $g_expected"
+  g_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
+  g_peak[$method]=$(peak_kb "${g_query[$method]}")
+done
+
 log "(f) 20 tenant databases x SELECT pg_sleep(0.5)"
 tenants=()
 for i in $(seq -w 1 20); do
@@ -276,6 +304,16 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| ms | rows/s (both sides) | differences found | caller's peak RSS above idle |"
   echo "|---:|---:|---:|---:|"
   echo "| $e_ms | $e_rate | $e_differences | $(( e_peak - idle_kb )) kB |"
+  echo
+  echo "## (g) a cross-database answer: rows of r1 missing or changed in r2 ($ROWS rows x (int8, text) per side)"
+  echo
+  echo "The same EXCEPT over both sides, run here; every method found $g_expected rows. run_plan is what an ask with a combine step runs once planned. Peak = VmHWM of the calling backend, fresh session, work_mem 4MB."
+  echo
+  echo "| method | ms | vs postgres_fdw | caller's peak RSS | above idle (idle: $idle_kb kB) |"
+  echo "|---|---:|---:|---:|---:|"
+  for method in "${g_methods[@]}"; do
+    echo "| $method | ${g_ms[$method]} | $(ratio "${g_ms[$method]}" "${g_ms[postgres_fdw]}") | ${g_peak[$method]} kB | $(( g_peak[$method] - idle_kb )) kB |"
+  done
   echo
   echo "## (f) 20 tenant databases (one server) x SELECT pg_sleep(0.5), through the group @tenants"
   echo

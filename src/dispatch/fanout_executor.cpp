@@ -375,24 +375,33 @@ JsonbValue json_value(JsonKind kind, const char* text) {
   return value;
 }
 
+// While a channel's values are converted, an error names the column, the connection and its columns.
+void begin_conversion(Fanout* fanout, Channel* channel, ErrorContextCallback* callback) {
+  callback->callback = conversion_error_context;
+  callback->arg = fanout;
+  callback->previous = error_context_stack;
+  error_context_stack = callback;
+  fanout->converting_channel = channel;
+}
+
+void end_conversion(Fanout* fanout, ErrorContextCallback* callback) {
+  error_context_stack = callback->previous;
+  fanout->converting_channel = nullptr;
+}
+
 // kPerTarget: one row into the target's own store, in the row context.
 void store_own_row(Fanout* fanout, Channel* channel, char** values) {
   int n = channel->column_count;
   Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
   bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
   ErrorContextCallback callback;
-  callback.callback = conversion_error_context;
-  callback.arg = fanout;
-  callback.previous = error_context_stack;
-  error_context_stack = &callback;
-  fanout->converting_channel = channel;
+  begin_conversion(fanout, channel, &callback);
   for (int i = 0; i < n; i++) {
     fanout->converting_column = i;
     datums[i] = InputFunctionCall(&channel->own_input_functions[i], values[i], channel->own_input_ioparams[i], -1);
     nulls[i] = values[i] == nullptr;
   }
-  error_context_stack = callback.previous;
-  fanout->converting_channel = nullptr;
+  end_conversion(fanout, &callback);
   tuplestore_putvalues(channel->own_rows, channel->own_desc, datums, nulls);
 }
 
@@ -414,11 +423,7 @@ void store_row(Fanout* fanout, Channel* channel, char** values) {
   nulls[0] = false;
 
   ErrorContextCallback callback;
-  callback.callback = conversion_error_context;
-  callback.arg = fanout;
-  callback.previous = error_context_stack;
-  error_context_stack = &callback;
-  fanout->converting_channel = channel;
+  begin_conversion(fanout, channel, &callback);
 
   if (request->shape == RowShape::kJson) {
     JsonbParseState* state = nullptr;
@@ -441,8 +446,7 @@ void store_row(Fanout* fanout, Channel* channel, char** values) {
       nulls[i + 1] = values[i] == nullptr;
     }
   }
-  error_context_stack = callback.previous;
-  fanout->converting_channel = nullptr;
+  end_conversion(fanout, &callback);
 
   MemoryContextSwitchTo(caller_context);
   Tuplestorestate* store = channel->index == fanout->head ? request->result : channel->held_rows;

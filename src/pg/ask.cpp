@@ -104,6 +104,33 @@ double elapsed_ms(instr_time start) {
 
 bool interrupt_pending() { return QueryCancelPending || ProcDiePending; }
 
+// Runs body(arg) in an internal subtransaction, so that an error in it can be recorded or handled before
+// it goes on. Returns nullptr when body succeeded (the subtransaction is committed), or else its error,
+// copied into the caller's memory context after the subtransaction rolled back.
+ErrorData* in_subtransaction(void (*body)(void*), void* arg) {
+  MemoryContext caller_context = CurrentMemoryContext;
+  ResourceOwner caller_owner = CurrentResourceOwner;
+  ErrorData* error = nullptr;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(caller_context);
+  PG_TRY();
+  {
+    body(arg);
+    ReleaseCurrentSubTransaction();
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    error = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+  }
+  PG_END_TRY();
+  MemoryContextSwitchTo(caller_context);
+  CurrentResourceOwner = caller_owner;
+  return error;
+}
+
 // ---- one ask's state, plain data ------------------------------------------------------------------------
 
 struct AskState {
@@ -812,6 +839,8 @@ const char* describe_step_tables(const AskState* ask) {
 void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc) {
   SPI_connect();
   for (int i = 0; i < ask->step_count; i++) {
+    if (ask->step_columns[i] == nullptr || ask->step_results[i] == nullptr)
+      elog(ERROR, "connection \"%s\" gave the combine step no result", ask->step_database[i]);
     EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
     relation->md.name = pstrdup(ask->step_database[i]);
     relation->md.reliddesc = InvalidOid;
@@ -870,41 +899,36 @@ struct CombineFailure {
 
 // The combine step in a subtransaction of its own, so that an error in its SQL can go back to the LLM; its
 // rows reach result only when it succeeded.
+struct CombineCall {
+  AskState* ask;
+  Tuplestorestate* combined;
+  TupleDesc desc;
+};
+
+void combine_body(void* arg) {
+  CombineCall* call = static_cast<CombineCall*>(arg);
+  run_combine_query(call->ask, call->combined, call->desc);
+}
+
 CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
   CombineFailure failure{};
-  MemoryContext caller_context = CurrentMemoryContext;
-  ResourceOwner caller_owner = CurrentResourceOwner;
   Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
   ask->combined_rows = 0;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
-  BeginInternalSubTransaction(nullptr);
-  MemoryContextSwitchTo(caller_context);
-  PG_TRY();
-  {
-    run_combine_query(ask, combined, desc);
-    ReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
-  }
-  PG_CATCH();
-  {
-    MemoryContextSwitchTo(caller_context);
-    ErrorData* error = CopyErrorData();
-    FlushErrorState();
-    RollbackAndReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
+  CombineCall call{ask, combined, desc};
+  ErrorData* error = in_subtransaction(combine_body, &call);
+  ask->combine_ms = elapsed_ms(start);
+  if (error != nullptr) {
+    // The store's files went with the subtransaction; its memory goes with ours.
     int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
     failure.failed = true;
     failure.error = error;
     failure.repairable = (error_class == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
                           error->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE) ||
                          error_class == ERRCODE_DATA_EXCEPTION || error_class == ERRCODE_CARDINALITY_VIOLATION;
+    return failure;
   }
-  PG_END_TRY();
-  ask->combine_ms = elapsed_ms(start);
-  if (failure.failed) return failure;  // the store's files went with the subtransaction; its memory goes with ours
 
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
   while (tuplestore_gettupleslot(combined, true, false, slot)) tuplestore_puttupleslot(result, slot);
@@ -1255,6 +1279,27 @@ void plan_ask(AskState* ask, bool force_llm) {
   guard_plan(ask);
 }
 
+struct AskCall {
+  AskState* ask;
+  ReturnSetInfo* rsinfo;
+};
+
+void ask_body(void* arg) {
+  AskState* ask = static_cast<AskCall*>(arg)->ask;
+  ReturnSetInfo* rsinfo = static_cast<AskCall*>(arg)->rsinfo;
+  plan_ask(ask, false);
+  if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
+    ask->status = "ok";
+    return;
+  }
+  const char* cached_before = ask->cached;
+  execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  if (ask->status == nullptr) ask->status = "ok";
+  if (cached_before == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
+  if (result_cache_ttl_s > 0 && strcmp(ask->status, "ok") == 0)
+    store_results_in_cache(ask, rsinfo->setResult, rsinfo->setDesc);
+}
+
 Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   if (PG_ARGISNULL(0))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the question must not be NULL")));
@@ -1286,44 +1331,15 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   // writer, in a transaction of its own) before the error goes on. The writer starts now, outside the
   // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
   HistoryWriter* writer = start_history_writer();
-  MemoryContext caller_context = CurrentMemoryContext;
-  ResourceOwner caller_owner = CurrentResourceOwner;
-  BeginInternalSubTransaction(nullptr);
-  MemoryContextSwitchTo(caller_context);
-  PG_TRY();
-  {
-    plan_ask(ask, false);
-    if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
-      ask->status = "ok";
-    } else {
-      const char* cached_before = ask->cached;
-      execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
-      if (ask->status == nullptr) ask->status = "ok";
-      if (cached_before == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
-      if (result_cache_ttl_s > 0 && strcmp(ask->status, "ok") == 0)
-        store_results_in_cache(ask, rsinfo->setResult, rsinfo->setDesc);
-    }
-    ReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
-  }
-  PG_CATCH();
-  {
-    MemoryContextSwitchTo(caller_context);
-    ErrorData* error = CopyErrorData();
-    FlushErrorState();
-    RollbackAndReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(caller_context);
-    CurrentResourceOwner = caller_owner;
+  AskCall call{ask, rsinfo};
+  ErrorData* error = in_subtransaction(ask_body, &call);
+  if (error != nullptr) {
     if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
     ask->error = error->message;
-    const char* record = history_record(ask);
-    finish_history_writer(writer, record ? record : "{}");
-    ReThrowError(error);
   }
-  PG_END_TRY();
   const char* record = history_record(ask);
   finish_history_writer(writer, record ? record : "{}");
+  if (error != nullptr) ReThrowError(error);
   return static_cast<Datum>(0);
 }
 
