@@ -920,6 +920,8 @@ CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc des
   ErrorData* error = in_subtransaction(combine_body, &call);
   ask->combine_ms = elapsed_ms(start);
   if (error != nullptr) {
+    // A cancel or a statement_timeout ends the ask as it would any statement.
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(error);
     // The store's files went with the subtransaction; its memory goes with ours.
     int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
     failure.failed = true;

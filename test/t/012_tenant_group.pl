@@ -118,6 +118,8 @@ is($coordinator->safe_psql('postgres',
 	  . "FROM multidb.query_history WHERE question = 'Revenue, first try'"),
 	'2|combined|0', 'history keeps both attempts');
 
+my ($ret, $out, $err);
+
 # The combine step reads only the databases' results: every other relation, schema or function is refused.
 my %attacks = (
 	'a local table'           => 'SELECT * FROM multidb.chat_sessions',
@@ -148,10 +150,21 @@ is($coordinator->safe_psql('postgres',
 	scalar(keys %attacks), 'every refusal is in the history');
 is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.chat_sessions'), $sessions_before, 'nothing was deleted');
 
+# A slow combine step stops at statement_timeout like any statement, and leaves nothing behind.
+$llm->set_script(rules => [ { match => 'slow combine', reply => encode_json({
+	queries => [ { database => 'tenant_01', sql => 'SELECT 1 AS one' } ], combine => 'SELECT pg_sleep(60) FROM tenant_01' }) } ]);
+my $started = time;
+($ret, $out, $err) = $coordinator->psql('postgres',
+	"SET statement_timeout = '1s'; SELECT * FROM multidb.ask('slow combine', '$session')", extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/, 'statement_timeout stops a slow combine step (57014)');
+ok(time - $started < 20, 'at once, not after the combine step\'s 60 s');
+is($coordinator->safe_psql('postgres', "SELECT status FROM multidb.query_history WHERE question = 'slow combine'"), 'error',
+	'and the ask is recorded as failed');
+
 # A combine step needs every database's result: a failed one fails the ask, even with on_error = warn.
 $server->safe_psql('tenant_07', 'REVOKE SELECT ON orders FROM reader');
 $llm->set_script(rules => [ { match => 'Revenue across all tenants', reply => encode_json({ %{ $plans{'Revenue across all tenants'} } }) } ]);
-my ($ret, $out, $err) = $coordinator->psql('postgres',
+($ret, $out, $err) = $coordinator->psql('postgres',
 	"SET multidb.on_error = warn; SET multidb.max_repairs = 0; SELECT * FROM multidb.ask('Revenue across all tenants', '$session')");
 like($err, qr/connection "tenant_07".*permission denied.*HINT:  A plan with a combine step needs every database's result/s,
 	'a database failing under a combine step fails the ask, naming it, even with on_error = warn');
