@@ -55,7 +55,7 @@ is(scalar(() = $prompt =~ /database "tenant_\d\d", table public\.orders/g), 20, 
 sub union_of
 {
 	my ($select) = @_;    # '%s' stands for the tenant
-	return join ' UNION ALL ', map { sprintf $select, $_, $_ } @tenants;
+	return join ' UNION ALL ', map { (my $one = $select) =~ s/%s/$_/g; $one } @tenants;
 }
 my @per_tenant = map { { database => $_, sql => 'SELECT count(*) AS orders, sum(total) AS revenue FROM orders' } } @tenants;
 my %plans = (
@@ -117,6 +117,20 @@ is($coordinator->safe_psql('postgres',
 	"SELECT jsonb_array_length(attempts), attempts->0->'failures'->0->>'database', jsonb_array_length(attempts->1->'failures') "
 	  . "FROM multidb.query_history WHERE question = 'Revenue, first try'"),
 	'2|combined|0', 'history keeps both attempts');
+
+# A database's statement that fails under a combine step is repaired alone: the LLM's repair names only that
+# database, the combine step and the other results stand.
+my @with_typo = map { { database => $_, sql => ($_ eq 'tenant_02' ? 'SELECT count(*) AS orders FROM orderz' : 'SELECT count(*) AS orders FROM orders') } } @tenants;
+$llm->set_script(rules => [
+	{ match => 'Some statements failed', after_error => 'relation "orderz" does not exist',
+	  reply => encode_json({ queries => [ { database => 'tenant_02', sql => 'SELECT count(*) AS orders FROM orders' } ] }) },
+	{ match => 'Total orders, with a typo', reply => encode_json({ queries => \@with_typo,
+	  combine => 'SELECT sum(orders) AS orders FROM (' . union_of(q{SELECT orders FROM %s}) . ') t' }) } ]);
+is(ask('Total orders, with a typo'), qq{combined|{"orders": 210}}, 'a failed statement under a combine step is repaired, and the sum is whole');
+is($coordinator->safe_psql('postgres',
+	"SELECT jsonb_array_length(attempts), attempts->0->'failures'->0->>'database', jsonb_array_length(plan->'queries'), plan ? 'combine' "
+	  . "FROM multidb.query_history WHERE question = 'Total orders, with a typo'"),
+	'2|tenant_02|20|t', 'history: the failed attempt, and the whole plan as it finally ran');
 
 my ($ret, $out, $err);
 
