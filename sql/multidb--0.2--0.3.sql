@@ -57,6 +57,10 @@ COMMENT ON FUNCTION compare(text, text, text, text[]) IS
 -- Schema comparison: tables, columns (type, nullability, default), indexes, constraints, views and functions
 -- present on one side only or defined differently. Objects of extensions are left out (compare extension
 -- versions instead). Read through fanout_rows, so both sides are read in parallel and guarded.
+-- The schema cache's documents also hold the catalog objects schema_diff compares; catalog_version (a digest
+-- of the remote catalogs when it was read) lets a cheap probe tell whether a cached document still holds.
+ALTER TABLE schema_cache ADD COLUMN catalog_version text;
+
 CREATE FUNCTION catalog_objects(connections text[], refresh boolean DEFAULT false)
     RETURNS TABLE (source_db text, object_kind text, object_name text, definition text)
     AS 'MODULE_PATHNAME', 'multidb_catalog_objects' LANGUAGE C VOLATILE;

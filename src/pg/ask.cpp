@@ -419,10 +419,11 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog = false
     Oid types[2] = {TEXTARRAYOID, INT4OID};
     Datum args[2] = {PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT)),
                      Int32GetDatum(schema_ttl_s)};
-    // A document without "objects" predates schema_diff's use of the cache: read again.
-    SPI_execute_with_args("SELECT connection, fingerprint, schema->>'catalog_version' FROM multidb.schema_cache "
+    // A row without catalog_version predates schema_diff's use of the cache: read again. The columns are
+    // read, never the document: a large schema would be detoasted on every ask.
+    SPI_execute_with_args("SELECT connection, fingerprint, catalog_version FROM multidb.schema_cache "
                           "WHERE connection = ANY ($1) AND fetched_at > now() - make_interval(secs => $2) "
-                          "AND schema ? 'objects'",
+                          "AND catalog_version IS NOT NULL",
                           2, types, args, nullptr, true, 0);
     for (uint64 row = 0; row < SPI_processed; row++) {
       char* connection = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1);
@@ -465,9 +466,10 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog = false
     Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
     Datum args[3] = {CStringGetTextDatum(name), CStringGetTextDatum(fingerprint_text), CStringGetTextDatum(json)};
     SPI_execute_with_args(
-        "INSERT INTO multidb.schema_cache (connection, fingerprint, schema, fetched_at) VALUES ($1, $2, $3::jsonb, now()) "
+        "INSERT INTO multidb.schema_cache (connection, fingerprint, schema, catalog_version, fetched_at) "
+        "SELECT $1, $2, d, d->>'catalog_version', now() FROM (SELECT $3::jsonb AS d) doc "
         "ON CONFLICT (connection) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, schema = EXCLUDED.schema, "
-        "fetched_at = EXCLUDED.fetched_at",
+        "catalog_version = EXCLUDED.catalog_version, fetched_at = EXCLUDED.fetched_at",
         3, types, args, nullptr, false, 0);
     SPI_finish();
     restore_user(owner);
