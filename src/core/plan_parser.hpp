@@ -26,8 +26,8 @@ class PlanError : public std::runtime_error {
 };
 
 // The JSON form {"queries": [{"database", "sql"}], "combine", "explanation"} (fenced or amid prose), or the
-// plain form: blocks "DATABASE: name" (and at most one "COMBINE:") followed by SQL, possibly fenced. Names match `attached` case-insensitively and come
-// back in the attached spelling. Errors quote the reply's start and list the attached databases.
+// plain form: blocks "DATABASE: name" (and at most one "COMBINE:") followed by SQL, possibly fenced. Names
+// match `attached` case-insensitively and come back in the attached spelling. Errors quote the reply's start and list the attached databases.
 Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& attached);
 
 std::string plan_to_json(const Plan& plan);

@@ -364,13 +364,11 @@ const char* catalog_probe_sql() {
 // Runs sql (one text column, one row) on targets[i] for which skip[i] is false, in parallel, into out[i].
 void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const bool* skip, const char** out,
                     const char* if_null) {
-  const bool* fresh = skip;
-  const char** json = out;
   int stale = 0;
   RemoteTarget* stale_targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
   int* stale_index = static_cast<int*>(palloc(sizeof(int) * count));
   for (int i = 0; i < count; i++) {
-    if (fresh[i]) continue;
+    if (skip[i]) continue;
     stale_index[stale] = i;
     stale_targets[stale++] = targets[i];
   }
@@ -395,7 +393,7 @@ void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const boo
   while (tuplestore_gettupleslot(rows, true, false, slot) && row < stale) {
     bool is_null;
     Datum value = slot_getattr(slot, 2, &is_null);
-    json[stale_index[row++]] = is_null ? if_null : TextDatumGetCString(value);
+    out[stale_index[row++]] = is_null ? if_null : TextDatumGetCString(value);
   }
   ExecDropSingleTupleTableSlot(slot);
   tuplestore_end(rows);
@@ -728,6 +726,11 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
 // Whose plan is judged: an ask's comes from the LLM, multidb.run_plan's from a table.
 const char* plan_author(const AskState* ask) { return ask->repairs_allowed ? "the LLM's" : "the plan's"; }
 
+const char* refusal_hint(const AskState* ask) {
+  return ask->repairs_allowed ? "Nothing was sent. The refusal is recorded in multidb.query_history."
+                              : "Nothing was sent.";
+}
+
 // Every planned statement passes the guard before anything runs; a refusal names the database.
 void guard_plan(AskState* ask) {
   for (int i = 0; i < ask->step_count; i++) {
@@ -737,18 +740,14 @@ void guard_plan(AskState* ask) {
     ereport(ERROR, (errcode(verdict.sqlstate),
                     errmsg("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
                            ask->step_database[i], verdict.reason),
-                    errdetail("The statement: %s", ask->step_sql[i]),
-                    ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
-                                         : errhint("Nothing was sent.")));
+                    errdetail("The statement: %s", ask->step_sql[i]), errhint("%s", refusal_hint(ask))));
   }
   if (ask->combine_sql == nullptr) return;
   GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
   if (verdict.allowed) return;
   ask->status = "refused";
   ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused %s combine step: %s", plan_author(ask), verdict.reason),
-                  errdetail("The combine step: %s", ask->combine_sql),
-                  ask->repairs_allowed ? errhint("Nothing was sent. The refusal is recorded in multidb.query_history.")
-                                       : errhint("Nothing was sent.")));
+                  errdetail("The combine step: %s", ask->combine_sql), errhint("%s", refusal_hint(ask))));
 }
 
 // ---- running the plan ------------------------------------------------------------------------------------
@@ -766,13 +765,13 @@ RemoteTarget* target_named(AskState* ask, const char* name) {
 TargetOutcome* run_steps(AskState* ask, const int* which, int count, Tuplestorestate* result, TupleDesc desc) {
   if (count == 0) return static_cast<TargetOutcome*>(palloc0(sizeof(TargetOutcome)));  // all carried over
   // Rows come back in the order the connections are attached, whatever order the LLM listed them in.
-  int* order = static_cast<int*>(palloc(sizeof(int) * Max(count, 1)));
+  int* order = static_cast<int*>(palloc(sizeof(int) * count));
   int ordered = 0;
   for (int t = 0; t < ask->target_count; t++)
     for (int k = 0; k < count; k++)
       if (strcmp(ask->step_database[which[k]], ask->targets[t].name) == 0) order[ordered++] = which[k];
-  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * Max(count, 1)));
-  const char** sqls = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+  RemoteTarget* targets = static_cast<RemoteTarget*>(palloc(sizeof(RemoteTarget) * count));
+  const char** sqls = static_cast<const char**>(palloc(sizeof(char*) * count));
   for (int k = 0; k < ordered; k++) {
     targets[k] = *target_named(ask, ask->step_database[order[k]]);
     sqls[k] = ask->step_sql[order[k]];
@@ -835,7 +834,7 @@ const char* describe_step_tables(const AskState* ask) {
 }
 
 // Runs the combine SQL over the step results, each registered as an ephemeral named relation (the
-// mechanism of trigger transition tables: no catalog entry, so it also works on a standby or in a read-only
+// mechanism of trigger transition tables: no catalog entry, so nothing is written, not even in a read-only
 // transaction) named after its database. Search path pg_catalog and a read-only transaction state for the
 // duration: the guard allowed no other relation, and nothing it calls may write. Rows go into combined.
 void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc) {
@@ -899,8 +898,6 @@ struct CombineFailure {
   ErrorData* error;
 };
 
-// The combine step in a subtransaction of its own, so that an error in its SQL can go back to the LLM; its
-// rows reach result only when it succeeded.
 struct CombineCall {
   AskState* ask;
   Tuplestorestate* combined;
@@ -912,6 +909,8 @@ void combine_body(void* arg) {
   run_combine_query(call->ask, call->combined, call->desc);
 }
 
+// The combine step in a subtransaction of its own, so that an error in its SQL can go back to the LLM; its
+// rows reach result only when it succeeded.
 CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
   CombineFailure failure{};
   Tuplestorestate* combined = tuplestore_begin_heap(false, false, work_mem);
@@ -953,6 +952,12 @@ CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc des
 }
 
 // ---- running the plan ---------------------------------------------------------------------------------------
+
+bool names_one_of(const char* name, const char** names, int count) {
+  for (int i = 0; i < count; i++)
+    if (strcmp(name, names[i]) == 0) return true;
+  return false;
+}
 
 void allocate_step_outcomes(AskState* ask) {
   int n = Max(ask->step_count, 1);
@@ -1035,22 +1040,21 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
         if (ask->combine_sql == nullptr) ask->combine_sql = kept_combine;  // "only the failed databases"
         if (ask->explanation == nullptr || ask->explanation[0] == '\0') ask->explanation = kept_explanation;
+        // Merge: the steps that ran stay as they are; the repaired statements replace the failed ones.
+        bool* kept_failed = static_cast<bool*>(palloc0(sizeof(bool) * kept_count));
+        for (int i = 0; i < kept_count; i++) kept_failed[i] = names_one_of(kept_databases[i], failed_databases, failed);
         int total = kept_count + ask->step_count;
         const char** merged_databases = static_cast<const char**>(palloc(sizeof(char*) * total));
         const char** merged_sqls = static_cast<const char**>(palloc(sizeof(char*) * total));
         int merged = 0;
         for (int i = 0; i < kept_count; i++) {
-          bool was_failed = false;
-          for (int f = 0; f < failed; f++) was_failed |= strcmp(kept_databases[i], failed_databases[f]) == 0;
-          if (was_failed) continue;
+          if (kept_failed[i]) continue;
           merged_databases[merged] = kept_databases[i];
           merged_sqls[merged++] = kept_sqls[i];
         }
         int first_new = merged;
         for (int i = 0; i < ask->step_count; i++) {
-          bool was_failed = false;
-          for (int f = 0; f < failed; f++) was_failed |= strcmp(ask->step_database[i], failed_databases[f]) == 0;
-          if (!was_failed) continue;
+          if (!names_one_of(ask->step_database[i], failed_databases, failed)) continue;
           merged_databases[merged] = ask->step_database[i];
           merged_sqls[merged++] = ask->step_sql[i];
         }
@@ -1062,9 +1066,6 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         ask->step_count = merged;
         refresh_plan_json(ask);
         guard_plan(ask);
-        bool* kept_failed = static_cast<bool*>(palloc0(sizeof(bool) * kept_count));
-        for (int i = 0; i < kept_count; i++)
-          for (int f = 0; f < failed; f++) kept_failed[i] |= strcmp(kept_databases[i], failed_databases[f]) == 0;
         pending = static_cast<int*>(palloc(sizeof(int) * merged));
         pending_count = carry_over_results(ask, kept_count, kept_databases, kept_sqls, kept_failed, kept_rows, kept_ms,
                                            kept_columns, kept_results, pending);

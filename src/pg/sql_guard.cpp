@@ -109,11 +109,17 @@ bool names_step_or_cte(const ScopeWalk* walk, const char* name) {
   return false;
 }
 
-// A qualified name outside pg_catalog: the schema, else nullptr.
-const char* foreign_schema(List* names) {
-  if (list_length(names) < 2) return nullptr;
+// A function, operator or type named with a schema other than pg_catalog: refused. (Unqualified names
+// resolve in pg_catalog: the combine step runs with search_path = pg_catalog.)
+// The refusal reads "the combine step <used_before><name><used_after>, but it may <allowed> (...)".
+bool refuse_outside_catalog(ScopeWalk* walk, List* names, const char* used_before, const char* used_after,
+                            const char* allowed) {
+  if (list_length(names) < 2) return false;
   const char* schema = strVal(list_nth(names, list_length(names) - 2));
-  return strcmp(schema, "pg_catalog") == 0 && list_length(names) == 2 ? nullptr : schema;
+  if (strcmp(schema, "pg_catalog") == 0 && list_length(names) == 2) return false;
+  walk->refusal = psprintf("the combine step %s%s%s, but it may %s (schema pg_catalog; \"%s\" is not)", used_before,
+                           NameListToString(names), used_after, allowed, schema);
+  return true;
 }
 
 bool scope_walker(Node* node, ScopeWalk* walk);
@@ -139,36 +145,23 @@ bool scope_walker(Node* node, ScopeWalk* walk) {
                                step_table_list(walk));
       return true;
     }
-    case T_FuncCall: {
-      FuncCall* call = reinterpret_cast<FuncCall*>(node);
-      if (const char* schema = foreign_schema(call->funcname)) {
-        walk->refusal = psprintf("the combine step calls %s(), but it may call only built-in functions (schema "
-                                 "pg_catalog; \"%s\" is not)",
-                                 NameListToString(call->funcname), schema);
+    case T_FuncCall:
+      if (refuse_outside_catalog(walk, reinterpret_cast<FuncCall*>(node)->funcname, "calls ", "()",
+                                 "call only built-in functions"))
         return true;
-      }
       break;
-    }
-    case T_TypeName: {
-      TypeName* type = reinterpret_cast<TypeName*>(node);
-      if (const char* schema = foreign_schema(type->names)) {
-        walk->refusal = psprintf("the combine step names type %s, but it may use only built-in types (schema "
-                                 "pg_catalog; \"%s\" is not)",
-                                 NameListToString(type->names), schema);
+    case T_TypeName:
+      if (refuse_outside_catalog(walk, reinterpret_cast<TypeName*>(node)->names, "names type ", "",
+                                 "use only built-in types"))
         return true;
-      }
       break;
-    }
     case T_A_Expr: {
       A_Expr* expression = reinterpret_cast<A_Expr*>(node);
-      if (expression->kind == AEXPR_OP || expression->kind == AEXPR_OP_ANY || expression->kind == AEXPR_OP_ALL) {
-        if (const char* schema = foreign_schema(expression->name)) {
-          walk->refusal = psprintf("the combine step uses operator %s, but it may use only built-in operators "
-                                   "(schema pg_catalog; \"%s\" is not)",
-                                   NameListToString(expression->name), schema);
-          return true;
-        }
-      }
+      bool is_operator =
+          expression->kind == AEXPR_OP || expression->kind == AEXPR_OP_ANY || expression->kind == AEXPR_OP_ALL;
+      if (is_operator &&
+          refuse_outside_catalog(walk, expression->name, "uses operator ", "", "use only built-in operators"))
+        return true;
       break;
     }
     case T_SelectStmt: {

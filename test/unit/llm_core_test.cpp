@@ -27,6 +27,16 @@ const char* kShop = R"json({"tables": [
 
 std::vector<std::string> attached = {"production", "backup"};
 
+// The PlanError parse_plan raises for reply, or "no error".
+std::string plan_error(const std::string& reply) {
+  try {
+    parse_plan(reply, attached);
+  } catch (const PlanError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 }  // namespace
 
 TEST(SchemaModel, ReadsTheIntrospectionDocument) {
@@ -202,44 +212,28 @@ TEST(PlanParser, CombineStep) {
   EXPECT_EQ(parse_plan("DATABASE: backup\nSELECT 1 AS n\nCOMBINE: SELECT max(n) FROM backup", attached).combine,
             "SELECT max(n) FROM backup");
 
-  auto message = [&](const std::string& reply) {
-    try {
-      parse_plan(reply, attached);
-    } catch (const PlanError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": 7})").find("\"combine\" is not"),
+  EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": 7})").find("\"combine\" is not"),
             std::string::npos);
-  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": " ; "})").find("empty"),
+  EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": " ; "})").find("empty"),
             std::string::npos);
-  EXPECT_NE(message(R"({"queries": [], "combine": "SELECT 1"})").find("has no queries"), std::string::npos);
-  EXPECT_NE(message("DATABASE: backup\nSELECT 1\nCOMBINE: SELECT 1\nCOMBINE: SELECT 2").find("more than one COMBINE"),
+  EXPECT_NE(plan_error(R"({"queries": [], "combine": "SELECT 1"})").find("has no queries"), std::string::npos);
+  EXPECT_NE(plan_error("DATABASE: backup\nSELECT 1\nCOMBINE: SELECT 1\nCOMBINE: SELECT 2").find("more than one COMBINE"),
             std::string::npos);
 }
 
 TEST(PlanParser, ErrorsQuoteTheReplyAndListTheAttachedDatabases) {
-  auto message = [&](const std::string& reply) {
-    try {
-      parse_plan(reply, attached);
-    } catch (const PlanError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_EQ(message(R"({"queries": [{"database": "staging", "sql": "SELECT 1"}]})"),
+  EXPECT_EQ(plan_error(R"({"queries": [{"database": "staging", "sql": "SELECT 1"}]})"),
             "the plan names database \"staging\", which is not attached; attached: production, backup. The reply "
             "began: {\"queries\": [{\"database\": \"staging\", \"sql\": \"SELECT 1\"}]}");
-  EXPECT_NE(message(R"({"queries": []})").find("has no queries"), std::string::npos);
-  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": " ; "}]})").find("no SQL"), std::string::npos);
-  EXPECT_NE(message(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}, {"database": "Backup", "sql": "SELECT 2"}]})")
+  EXPECT_NE(plan_error(R"({"queries": []})").find("has no queries"), std::string::npos);
+  EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": " ; "}]})").find("no SQL"), std::string::npos);
+  EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}, {"database": "Backup", "sql": "SELECT 2"}]})")
                 .find("twice"),
             std::string::npos);
-  EXPECT_EQ(message("I think the answer is 42."),
+  EXPECT_EQ(plan_error("I think the answer is 42."),
             "the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks); attached: production, "
             "backup. The reply began: I think the answer is 42.");
-  EXPECT_NE(message(R"({"queries": [{"db": "backup"}]})").find("malformed"), std::string::npos);
+  EXPECT_NE(plan_error(R"({"queries": [{"db": "backup"}]})").find("malformed"), std::string::npos);
 }
 
 TEST(PlanParser, JsonRoundTrip) {
