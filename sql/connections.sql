@@ -29,7 +29,7 @@ SELECT set_config('multidb_test.password', :'password', false) IS NOT NULL AS pa
 DO $$ BEGIN
   EXECUTE format('ALTER SERVER legacy OPTIONS (ADD port %L)', current_setting('port'));
   EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER legacy OPTIONS (user %L, password %L)',
-                 current_user, current_setting('multidb_test.password'));
+                 'multidb_regress_remote', current_setting('multidb_test.password'));
 END $$;
 SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['legacy']);
 SELECT name, dbname, wrapper FROM multidb.connections WHERE name = 'legacy';

@@ -64,16 +64,31 @@ RESET multidb.fetch_size;
 RESET multidb.on_error;
 SET multidb.on_error = 'sometimes';
 
--- The remote transaction is READ ONLY, the second wall behind the guard: a volatile function that
--- writes fails on the remote.
+-- Walls behind the guard's lists: a function VOLATILE on that remote (its own pg_proc says so) is refused
+-- before the statement is sent, though no list of multidb's names it; a STABLE one that tries to write
+-- anyway meets the remote's read-only rules.
 \c multidb_regress_a
 CREATE FUNCTION sneaky_write() RETURNS int LANGUAGE sql AS 'INSERT INTO items VALUES (99, ''x'', 0) RETURNING id';
-CREATE FUNCTION noisy() RETURNS int LANGUAGE plpgsql AS $$BEGIN RAISE NOTICE 'hello'; RAISE WARNING 'careful'; RETURN 1; END$$;
+CREATE FUNCTION sneaky_stable_write() RETURNS int STABLE LANGUAGE plpgsql
+  AS $$BEGIN EXECUTE 'INSERT INTO items VALUES (98, ''x'', 0)'; RETURN 1; END$$;
+CREATE FUNCTION noisy() RETURNS int STABLE LANGUAGE plpgsql AS $$BEGIN RAISE NOTICE 'hello'; RAISE WARNING 'careful'; RETURN 1; END$$;
+CREATE FUNCTION stamp() RETURNS text VOLATILE LANGUAGE sql AS $$SELECT 'stamped'$$;
 \c contrib_regression
+-- a harmless volatile function a superuser allowed: in a worker and in this backend alike
+SELECT * FROM multidb.fanout('SELECT stamp()', ARRAY['alpha']);
+SET multidb.extra_allowed_volatile_functions = 'public.stamp';
+SELECT * FROM multidb.fanout('SELECT stamp()', ARRAY['alpha']);
+SET multidb.max_workers = 0;
+SELECT * FROM multidb.fanout('SELECT stamp()', ARRAY['alpha']);
+RESET multidb.max_workers;
+SET multidb.extra_allowed_volatile_functions = 'other.stamp';
+SELECT * FROM multidb.fanout('SELECT stamp()', ARRAY['alpha']);
+RESET multidb.extra_allowed_volatile_functions;
 -- remote notices and warnings reach the caller, naming the connection
 SELECT * FROM multidb.fanout('SELECT noisy()', ARRAY['alpha']);
 SELECT * FROM multidb.fanout('SELECT sneaky_write()', ARRAY['alpha']);
-SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items WHERE id = 99', ARRAY['alpha']);
+SELECT * FROM multidb.fanout('SELECT sneaky_stable_write()', ARRAY['alpha']);
+SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items WHERE id IN (98, 99)', ARRAY['alpha']);
 -- remote sessions run with fixed formats and the caller's time zone
 SET TimeZone = 'Asia/Tokyo';
 SELECT row_data FROM multidb.fanout($$SELECT '2024-01-01 00:00:00+00'::timestamptz AS ts,

@@ -56,6 +56,13 @@ SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELE
   "combine": "SELECT * FROM alpha, multidb.reports"}$$);
 SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
   "combine": "SELECT * FROM beta"}$$);
+-- the combine step may call a volatile function of pg_catalog only if it is a harmless one
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT count(*) FILTER (WHERE random() < 2) AS n FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT setseed(0.5) FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT 0.5::float8 AS s"}],
+  "combine": "SELECT (s).setseed FROM alpha"}$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('[]')$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": []}')$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": [{"database": "nowhere", "sql": "SELECT 1"}]}')$$);

@@ -6,18 +6,24 @@ SET client_min_messages = warning;
 DROP DATABASE IF EXISTS multidb_regress_a;
 DROP DATABASE IF EXISTS multidb_regress_b;
 DROP DATABASE IF EXISTS multidb_regress_c;
+DROP ROLE IF EXISTS multidb_regress_remote;
 RESET client_min_messages;
 CREATE DATABASE multidb_regress_a;
 CREATE DATABASE multidb_regress_b;
 CREATE DATABASE multidb_regress_c;
+-- multidb refuses privileged remote roles: the connections log in as a role that can only read.
+CREATE ROLE multidb_regress_remote LOGIN PASSWORD :'password';
 
 \c multidb_regress_a
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO multidb_regress_remote;
 CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2));
 INSERT INTO items VALUES (1, 'apple', 1.20), (2, 'pear', 0.80), (3, 'plum', 2.05);
 \c multidb_regress_b
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO multidb_regress_remote;
 CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2));
 INSERT INTO items VALUES (1, 'apple', 1.25), (2, 'pear', 0.80);
 \c multidb_regress_c
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO multidb_regress_remote;
 CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2));
 \c contrib_regression
 -- The role running the tests may be called multidb, and "$user" would then put test objects into
@@ -35,9 +41,9 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 SELECT multidb.add_connection('alpha', format('host=127.0.0.1 port=%s dbname=multidb_regress_a user=%s password=%s',
-                                              :'pgport', current_user, :'password'), 'first test database');
+                                              :'pgport', 'multidb_regress_remote', :'password'), 'first test database');
 SELECT multidb.add_connection('beta', format('postgresql://%s:%s@127.0.0.1:%s/multidb_regress_b',
-                                             current_user, :'password', :'pgport'));
+                                             'multidb_regress_remote', :'password', :'pgport'));
 SELECT multidb.add_connection('gamma', format('host=127.0.0.1 port=%s dbname=multidb_regress_c user=%s password=%s',
-                                              :'pgport', current_user, :'password'), 'empty items');
+                                              :'pgport', 'multidb_regress_remote', :'password'), 'empty items');
 SELECT name, dbname, description, wrapper, usable FROM multidb.connections ORDER BY name;

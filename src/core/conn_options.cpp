@@ -37,9 +37,12 @@ const LibpqOptions& libpq_options() {
 
 }  // namespace
 
-bool is_multidb_only_option(std::string_view name) { return name == "password_required"; }
+bool is_multidb_only_option(std::string_view name) {
+  return name == "password_required" || name == "allow_privileged_role";
+}
 
 OptionPlace classify_option(std::string_view name) {
+  if (name == "allow_privileged_role") return OptionPlace::kServer;
   if (is_multidb_only_option(name)) return OptionPlace::kUserMapping;
   if (kReservedOptions.count(name) != 0) return OptionPlace::kReserved;
   if (libpq_options().names.count(name) == 0) return OptionPlace::kUnknown;
@@ -51,6 +54,7 @@ std::string valid_options_list(OptionPlace place) {
   std::string list;
   std::set<std::string> names(libpq_options().names.begin(), libpq_options().names.end());
   names.insert("password_required");
+  names.insert("allow_privileged_role");
   for (const std::string& name : names) {
     if (classify_option(name) != place) continue;
     if (!list.empty()) list += ", ";

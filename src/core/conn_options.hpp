@@ -10,7 +10,7 @@
 namespace multidb {
 
 enum class OptionPlace {
-  kServer,       // host, port, dbname, sslmode, connect_timeout, application_name, ...
+  kServer,       // host, port, dbname, sslmode, connect_timeout, application_name, ..., allow_privileged_role
   kUserMapping,  // user, password, sslcert, sslkey, sslpassword, password_required
   kReserved,     // libpq options multidb sets itself (client_encoding, replication, ...)
   kUnknown,      // not a libpq option at all

@@ -17,8 +17,11 @@ const std::vector<std::string>& builtin_denied_function_patterns() {
       "pg_read_file", "pg_read_binary_file", "pg_ls_*", "pg_stat_file", "pg_file_*",
       // large objects
       "lo_*", "loread", "lowrite",
-      // other servers, and SQL run from inside a function
-      "dblink*", "query_to_xml*", "cursor_to_xml*", "ts_stat", "ts_rewrite",
+      // other servers, and SQL run from inside a function (tablefunc's and xml2's are not even volatile)
+      "dblink*", "query_to_xml*", "cursor_to_xml*", "ts_stat", "ts_rewrite", "crosstab*", "connectby",
+      "xpath_table", "xslt_process",
+      // the server's configuration files, behind the views of the same names
+      "pg_hba_file_rules", "pg_ident_file_mappings", "pg_show_all_file_settings", "pg_current_logfile",
       // whole tables, schemas and databases read from inside a function
       "table_to_xml*", "schema_to_xml*", "database_to_xml*",
       // locks and notifications
@@ -89,6 +92,23 @@ bool pattern_matches(std::string_view pattern, std::string_view name) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+const std::vector<std::string>& builtin_denied_relations() {
+  static const std::vector<std::string> relations = {
+      // the server's files
+      "pg_hba_file_rules", "pg_ident_file_mappings", "pg_file_settings",
+      // passwords, user-mapping options, large objects and column statistics, whatever the role may read
+      "pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "pg_largeobject", "pg_statistic",
+      "pg_statistic_ext_data",
+  };
+  return relations;
+}
+
+const std::string* denied_relation(std::string_view name) {
+  for (const std::string& relation : builtin_denied_relations())
+    if (relation == name) return &relation;
+  return nullptr;
 }
 
 FunctionDenylist::FunctionDenylist(std::vector<std::string> extra_patterns)

@@ -18,6 +18,11 @@ std::vector<std::string> parse_function_patterns(std::string_view list);
 
 bool pattern_matches(std::string_view pattern, std::string_view name);
 
+// Relations a remote statement may not read, by name in any schema: they expose the server's files
+// (pg_hba_file_rules, pg_file_settings, ...) or secrets (pg_authid, pg_user_mappings, ...).
+const std::vector<std::string>& builtin_denied_relations();
+const std::string* denied_relation(std::string_view name);
+
 class FunctionDenylist {
  public:
   explicit FunctionDenylist(std::vector<std::string> extra_patterns = {});

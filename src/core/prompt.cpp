@@ -79,10 +79,10 @@ std::vector<ChatMessage> build_combine_repair_prompt(const PromptInput& input, c
   return messages;
 }
 
-std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model) {
+std::string plan_cache_key_material(const std::vector<ChatMessage>& messages, const std::string& model) {
   nlohmann::json canonical = nlohmann::json::array();
   for (const ChatMessage& m : messages) canonical.push_back({m.role, m.content});
-  return fnv1a_hex(nlohmann::json{{"model", model}, {"messages", canonical}}.dump());
+  return nlohmann::json{{"model", model}, {"messages", canonical}}.dump();
 }
 
 }  // namespace multidb

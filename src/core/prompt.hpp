@@ -34,7 +34,9 @@ std::vector<ChatMessage> build_combine_repair_prompt(const PromptInput& input, c
                                                      const std::string& combine_sql, const std::string& error,
                                                      const std::string& step_tables);
 
-// Same messages and model, same key: the plan cache's.
-std::string plan_cache_key(const std::vector<ChatMessage>& messages, const std::string& model);
+// What the plan cache's key is made of: same messages and model, same text; different ones, different
+// text (a JSON document, so no two inputs run together). The Postgres layer keys the cache by its SHA-256,
+// so that no question can be crafted to collide with another role's.
+std::string plan_cache_key_material(const std::vector<ChatMessage>& messages, const std::string& model);
 
 }  // namespace multidb

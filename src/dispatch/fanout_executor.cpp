@@ -5,6 +5,7 @@
 #include "dispatch/shared_call.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
+#include "pg/sql_guard.hpp"
 
 #include <string>
 #include <vector>
@@ -49,6 +50,8 @@ struct Channel {
   BackgroundWorkerHandle* worker;  // in TopMemoryContext, owned by WorkerSet
   RemoteSession local;
   bool local_ready;  // the local socket reported the event it waited for
+  bool refused;      // the worker said its next error is a refusal
+  const char* check_sql;
   int local_wait_events;
 
   bool columns_known;
@@ -138,20 +141,62 @@ const char* remote_setup_sql() {
       quote_literal_cstr(pg_get_timezone_name(session_timezone)), remote_statement_timeout_ms);
 }
 
+const char* allowed_volatile_setting() { return extra_allowed_volatile_functions ? extra_allowed_volatile_functions : ""; }
+
+// What the remote is asked about the statement's names, with its set-up.
+const char* remote_check_sql(const CalledNames* names) {
+  char* sql = nullptr;
+  CppError error = cpp_call([&] {
+    StatementNames wanted;
+    auto add = [](List* from, std::vector<std::string>* to) {
+      ListCell* cell;
+      foreach (cell, from) to->emplace_back(static_cast<const char*>(lfirst(cell)));
+    };
+    add(names->functions, &wanted.functions);
+    add(names->attribute_calls, &wanted.attribute_calls);
+    add(names->operators, &wanted.operators);
+    add(names->types, &wanted.types);
+    std::string text = build_remote_check_sql(wanted);
+    sql = static_cast<char*>(malloc(text.size() + 1));
+    if (sql == nullptr) throw std::bad_alloc();
+    memcpy(sql, text.c_str(), text.size() + 1);
+  });
+  raise_cpp_error(error, "building the remote check");
+  char* copy = pstrdup(sql);
+  free(sql);
+  return copy;
+}
+
+// The guard's judgement of exactly what each remote will receive.
+void judge_targets(Fanout* fanout) {
+  const FanoutRequest* request = fanout->request;
+  if (request->sqls == nullptr) {
+    GuardVerdict verdict = require_read_only(request->sql, describe_targets(request->targets, request->target_count));
+    const char* check_sql = remote_check_sql(&verdict.names);
+    for (int i = 0; i < fanout->channel_count; i++) fanout->channels[i].check_sql = check_sql;
+    return;
+  }
+  for (int i = 0; i < fanout->channel_count; i++) {
+    GuardVerdict verdict = require_read_only(request->sqls[i], describe_targets(&request->targets[i], 1));
+    fanout->channels[i].check_sql = remote_check_sql(&verdict.names);
+  }
+}
+
 void create_shared_call(Fanout* fanout) {
   const FanoutRequest* request = fanout->request;
   int n = request->target_count;
   Size queue_size = Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n));
   const char* setup_sql = remote_setup_sql();
+  const char* allowed_volatile = allowed_volatile_setting();
 
   Size size = MAXALIGN(offsetof(SharedCall, slots) + sizeof(SharedSlot) * n);
   Size queues_offset = size;
   size += queue_size * n;
   Size strings_offset = size;
-  size += strlen(setup_sql) + 1;
+  size += strlen(setup_sql) + 1 + strlen(allowed_volatile) + 1;
   for (int i = 0; i < n; i++)
     size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]) +
-            strlen(target_sql(request, i)) + 1;
+            strlen(target_sql(request, i)) + 1 + strlen(fanout->channels[i].check_sql) + 1;
 
   fanout->segment = dsm_create(size, 0);
   SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
@@ -163,17 +208,22 @@ void create_shared_call(Fanout* fanout) {
   char* out = strings;
   shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
   out = stpcpy(out, setup_sql) + 1;
+  shared->allowed_volatile_offset = out - reinterpret_cast<char*>(shared);
+  out = stpcpy(out, allowed_volatile) + 1;
   for (int i = 0; i < n; i++) {
     SharedSlot* slot = &shared->slots[i];
     slot->name_offset = out - reinterpret_cast<char*>(shared);
     out = stpcpy(out, request->targets[i].name) + 1;
     slot->sql_offset = out - reinterpret_cast<char*>(shared);
     out = stpcpy(out, target_sql(request, i)) + 1;
+    slot->check_sql_offset = out - reinterpret_cast<char*>(shared);
+    out = stpcpy(out, fanout->channels[i].check_sql) + 1;
     slot->options_offset = out - reinterpret_cast<char*>(shared);
     out = pack_options(out, &request->targets[i]);
     slot->queue_offset = queues_offset + queue_size * i;
     slot->connect_timeout_s = request->targets[i].connect_timeout_s;
     slot->require_password = request->targets[i].require_password;
+    slot->allow_privileged_role = request->targets[i].allow_privileged_role;
   }
   fanout->shared = shared;
 
@@ -222,9 +272,12 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                                      "running it in this backend",
                                      channel->target->name)));
   const RemoteTarget* target = channel->target;
-  remote_init(&channel->local, target->name, target->keywords, target->values,
-              shared_string(fanout->shared, fanout->shared->setup_sql_offset), target_sql(fanout->request, channel->index),
-              target->require_password, target->connect_timeout_s, fetch_size);
+  SharedCall* shared = fanout->shared;
+  RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql,
+                            target_sql(fanout->request, channel->index),
+                            shared_string(shared, shared->allowed_volatile_offset)};
+  remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
+              target->allow_privileged_role, target->connect_timeout_s, fetch_size);
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
 }
@@ -490,21 +543,22 @@ void finish_channel(Fanout* fanout, Channel* channel) {
 }
 
 // A failed target: ERROR ends the call; with multidb.on_error = warn, one WARNING and the call goes on.
-void target_failed(Fanout* fanout, Channel* channel, ErrorData* error) {
+void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refused) {
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->failed = true;
+    outcome->refused = refused;
     outcome->sqlstate = error->sqlerrcode;
     outcome->message = pstrdup(error->message ? error->message : "unknown error");
     int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
-    outcome->remote_sql_error = error_class != ERRCODE_CONNECTION_EXCEPTION &&
+    outcome->remote_sql_error = !refused && error_class != ERRCODE_CONNECTION_EXCEPTION &&
                                 error->sqlerrcode != ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED &&
                                 error_class != ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION &&
                                 error->sqlerrcode != ERRCODE_QUERY_CANCELED && error->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN;
     finish_channel(fanout, channel);
     return;
   }
-  bool warn = on_error == static_cast<int>(OnError::kWarn);
+  bool warn = on_error == static_cast<int>(OnError::kWarn) && !refused;
   error->elevel = warn ? WARNING : ERROR;
   if (warn && channel->rows > 0)
     error->detail = psprintf("%s%s%ld rows from connection \"%s\" were returned before it failed.",
@@ -576,9 +630,12 @@ void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size si
         ThrowErrorData(&error);
         break;
       }
-      target_failed(fanout, channel, &error);
+      target_failed(fanout, channel, &error, channel->refused);
       break;
     }
+    case kRefusedMessage:
+      channel->refused = true;
+      break;
     default:
       elog(ERROR, "multidb worker for connection \"%s\" sent an unknown message '%c'", channel->target->name, kind);
   }
@@ -599,7 +656,7 @@ bool pump_worker(Fanout* fanout, Channel* channel) {
       error.message = const_cast<char*>(
           remote_message(channel->target->name, "the background worker stopped before it answered"));
       error.hint = pstrdup("The server log may say why (a crash, or a worker terminated by an administrator).");
-      target_failed(fanout, channel, &error);
+      target_failed(fanout, channel, &error, false);
       break;
     }
     handle_worker_message(fanout, channel, static_cast<char*>(data), size);
@@ -670,7 +727,7 @@ bool pump_local(Fanout* fanout, Channel* channel) {
         error.detail = const_cast<char*>(failure->detail);
         error.hint = const_cast<char*>(failure->hint);
         error.context = const_cast<char*>(failure->context);
-        target_failed(fanout, channel, &error);
+        target_failed(fanout, channel, &error, failure->refused);
         return true;
       }
     }
@@ -762,6 +819,7 @@ void run_fanout(const FanoutRequest* request) {
   cleanup->arg = fanout;
   MemoryContextRegisterResetCallback(CurrentMemoryContext, cleanup);
 
+  judge_targets(fanout);
   create_shared_call(fanout);
   start_more(fanout);
   while (fanout->head < request->target_count) {

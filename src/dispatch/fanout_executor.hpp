@@ -25,6 +25,7 @@ enum class RowShape {
 struct TargetOutcome {
   bool failed;
   bool remote_sql_error;  // the remote ran the statement and refused it (not a connection or auth failure)
+  bool refused;           // multidb's checks on that remote refused it before it was sent
   int sqlstate;
   const char* message;
   int64 rows;
@@ -46,6 +47,9 @@ struct FanoutRequest {
                                // except for kPerTarget
 };
 
+// Every statement is judged here by the guard, as the exact text each remote receives (whatever the caller
+// judged before), and its names go to that remote's own check. A refusal is always an ERROR, even with
+// multidb.on_error = warn; with outcomes, a target refused by its remote comes back as refused.
 void run_fanout(const FanoutRequest* request);
 
 // row_data under the fan-out's typing rules, for rows made here (a combine step's): a row given as text

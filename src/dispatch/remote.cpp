@@ -1,5 +1,13 @@
 #include "dispatch/remote.hpp"
 
+#include "core/remote_checks.hpp"
+#include "pg/boundary.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
 extern "C" {
 #include "storage/fd.h"
 #include "utils/timestamp.h"
@@ -17,7 +25,8 @@ char* trimmed_libpq_message(PGconn* conn) {
 }
 
 RemoteEvent fail(RemoteSession* session, int sqlstate, const char* message, const char* detail = nullptr,
-                 const char* hint = nullptr, const char* context = nullptr) {
+                 const char* hint = nullptr, const char* context = nullptr, bool refused = false) {
+  session->failure.refused = refused;
   session->failure.sqlstate = sqlstate;
   session->failure.message = remote_message(session->name, message);
   session->failure.detail = detail;
@@ -59,6 +68,99 @@ void forward_remote_notice(void* arg, const PGresult* result) {
   ereport(elevel, (errmsg_internal("connection \"%s\": %s", session->name, primary)));
 }
 
+// The guard read the statement as a standard-conforming server in this database's encoding; the remote
+// must report the same, or a quote hidden behind a backslash could read as code on one side only.
+const char* lexing_mismatch(const RemoteSession* session) {
+  const char* conforming = PQparameterStatus(session->conn, "standard_conforming_strings");
+  if (conforming == nullptr || strcmp(conforming, "on") != 0)
+    return psprintf("standard_conforming_strings is %s", conforming ? conforming : "not reported");
+  const char* encoding = PQparameterStatus(session->conn, "client_encoding");
+  if (session->client_encoding != nullptr && (encoding == nullptr || pg_strcasecmp(encoding, session->client_encoding) != 0))
+    return psprintf("client_encoding is %s, not %s", encoding ? encoding : "not reported", session->client_encoding);
+  return nullptr;
+}
+
+RemoteEvent refuse_mismatch(RemoteSession* session, const char* mismatch) {
+  return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE,
+              psprintf("the remote session does not read SQL as multidb's guard does: %s", mismatch),
+              "multidb pins these settings when it connects; something between here and the server (a pooler, "
+              "a proxy, an event trigger) changed them back.",
+              "Connect to the server directly, or make that layer keep the client's settings.", nullptr, true);
+}
+
+// The set-up's two answers (core/remote_checks.hpp), judged before the statement is sent. A remote row's
+// values are plain C strings, read inside cpp_call; the verdict's words come out as malloc'd text.
+struct JudgedChecks {
+  bool allowed;
+  bool warn;
+  char* message;
+  char* detail;
+  char* hint;
+};
+
+char* malloc_text(const std::string& text) {
+  char* copy = static_cast<char*>(malloc(text.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+const char* take_text(char* text) {
+  if (text == nullptr) return nullptr;
+  char* copy = text[0] != '\0' ? pstrdup(text) : nullptr;
+  free(text);
+  return copy;
+}
+
+RemoteEvent finish_setup(RemoteSession* session) {
+  PGresult* roles = session->role_facts;
+  PGresult* matches = session->volatile_matches;
+  if (roles == nullptr || matches == nullptr || PQnfields(roles) != 5 || PQnfields(matches) != 4)
+    return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
+  const char* server = quote_identifier(session->name);
+  const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
+  bool allow_privileged = session->allow_privileged_role;
+  JudgedChecks judged{true, false, nullptr, nullptr, nullptr};
+  CppError error = cpp_call([&] {
+    std::vector<RemoteRoleFacts> facts;
+    for (int row = 0; row < PQntuples(roles); row++) {
+      RemoteRoleFacts role;
+      role.name = PQgetvalue(roles, row, 0);
+      role.superuser = strcmp(PQgetvalue(roles, row, 1), "t") == 0;
+      role.replication = strcmp(PQgetvalue(roles, row, 2), "t") == 0;
+      role.bypassrls = strcmp(PQgetvalue(roles, row, 3), "t") == 0;
+      role.member_of = PQgetvalue(roles, row, 4);
+      facts.push_back(role);
+    }
+    RemoteCheckVerdict verdict = judge_remote_roles(facts, allow_privileged, server);
+    if (verdict.allowed) {
+      std::vector<VolatileMatch> found;
+      for (int row = 0; row < PQntuples(matches); row++)
+        found.push_back(VolatileMatch{PQgetvalue(matches, row, 0), PQgetvalue(matches, row, 1),
+                                      PQgetvalue(matches, row, 2), PQgetvalue(matches, row, 3)});
+      RemoteCheckVerdict functions =
+          judge_volatile_matches(found, VolatileAllowlist(parse_allowlist_patterns(allowed_volatile)));
+      if (!functions.allowed) verdict = functions;
+    }
+    judged.allowed = verdict.allowed;
+    judged.warn = verdict.warn;
+    judged.message = malloc_text(verdict.message);
+    judged.detail = malloc_text(verdict.detail);
+    judged.hint = malloc_text(verdict.hint);
+  });
+  const char* message = take_text(judged.message);
+  const char* detail = take_text(judged.detail);
+  const char* hint = take_text(judged.hint);
+  if (error.failed)
+    return fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
+  if (!judged.allowed) return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, nullptr, true);
+  if (judged.warn)
+    ereport(WARNING, (errcode(ERRCODE_WARNING), errmsg_internal("%s", remote_message(session->name, message)),
+                      hint ? errhint("%s", hint) : 0));
+  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
+  return RemoteEvent::kWantRead;
+}
+
 RemoteEvent start_setup(RemoteSession* session) {
   if (session->require_password && !PQconnectionUsedPassword(session->conn))
     return fail(session, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
@@ -66,7 +168,9 @@ RemoteEvent start_setup(RemoteSession* session) {
                 "Non-superusers may only connect to servers that authenticate them by password.",
                 "Change the remote server's authentication method, or have a superuser set "
                 "password_required 'false' on the user mapping.");
-  if (PQsetnonblocking(session->conn, 1) != 0 || !PQsendQuery(session->conn, session->setup_sql))
+  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
+  const char* setup = psprintf("%s; %s", session->setup_sql, session->check_sql);
+  if (PQsetnonblocking(session->conn, 1) != 0 || !PQsendQuery(session->conn, setup))
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   session->phase = RemotePhase::kSetup;
   return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
@@ -116,15 +220,20 @@ const char* remote_message(const char* name, const char* message) {
 }
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
-                 const char* const* values, const char* setup_sql, const char* sql, bool require_password,
-                 int connect_timeout_s, int fetch_size) {
+                 const char* const* values, const RemoteStatement* statement, bool require_password,
+                 bool allow_privileged_role, int connect_timeout_s, int fetch_size) {
   memset(session, 0, sizeof(*session));
   session->name = name;
   session->keywords = keywords;
   session->values = values;
-  session->setup_sql = setup_sql;
-  session->sql = sql;
+  session->setup_sql = statement->setup_sql;
+  session->check_sql = statement->check_sql;
+  session->sql = statement->sql;
+  session->allowed_volatile = statement->allowed_volatile;
+  for (int i = 0; keywords[i] != nullptr; i++)
+    if (strcmp(keywords[i], "client_encoding") == 0) session->client_encoding = values[i];
   session->require_password = require_password;
+  session->allow_privileged_role = allow_privileged_role;
   session->connect_timeout_s = connect_timeout_s;
   session->fetch_size = fetch_size;
   session->phase = RemotePhase::kIdle;
@@ -153,9 +262,11 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     if (session->phase == RemotePhase::kConnecting || event == RemoteEvent::kFailed) return event;
   }
   if (session->phase == RemotePhase::kAllFetched) {
+    // The transaction ends on purpose, not because nothing happens to commit it.
     session->query_running = false;
-    remote_abandon(session);
-    session->phase = RemotePhase::kDone;
+    if (!PQsendQuery(session->conn, "ROLLBACK"))
+      return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    session->phase = RemotePhase::kRollback;
   }
   if (session->phase == RemotePhase::kDone) return RemoteEvent::kDone;
   if (session->phase == RemotePhase::kFailed) return RemoteEvent::kFailed;
@@ -180,8 +291,19 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
         session->batch = next;
         continue;
       }
+      if (session->phase == RemotePhase::kSetup && status == PGRES_TUPLES_OK) {
+        PGresult** answer = session->role_facts == nullptr ? &session->role_facts : &session->volatile_matches;
+        if (*answer != nullptr) {
+          PQclear(next);
+          return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up answered more than multidb asked");
+        }
+        *answer = next;
+        continue;
+      }
       if (status != PGRES_COMMAND_OK) {
-        const char* during = session->phase == RemotePhase::kSetup ? "session set-up" : "remote SQL";
+        const char* during = session->phase == RemotePhase::kSetup     ? "session set-up"
+                             : session->phase == RemotePhase::kRollback ? "ending the remote transaction"
+                                                                        : "remote SQL";
         if (session->batch != nullptr) PQclear(session->batch);
         session->batch = nullptr;
         return fail_with_result(session, next, during);
@@ -194,8 +316,13 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     bool sent = true;
     switch (session->phase) {
       case RemotePhase::kSetup:
+        if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         sent = send_declare(session);
         break;
+      case RemotePhase::kRollback:
+        remote_abandon(session);
+        session->phase = RemotePhase::kDone;
+        return RemoteEvent::kDone;
       case RemotePhase::kDeclare:
         sent = send_fetch(session);
         break;
@@ -235,9 +362,12 @@ long remote_timeout_ms(const RemoteSession* session) {
 }
 
 void remote_abandon(RemoteSession* session) {
-  if (session->batch != nullptr) {
-    PQclear(session->batch);
-    session->batch = nullptr;
+  PGresult** held[] = {&session->batch, &session->role_facts, &session->volatile_matches};
+  for (PGresult** result : held) {
+    if (*result != nullptr) {
+      PQclear(*result);
+      *result = nullptr;
+    }
   }
   if (session->conn != nullptr) {
     if (session->query_running) {

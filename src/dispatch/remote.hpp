@@ -1,5 +1,7 @@
-// One remote statement over libpq, as a non-blocking state machine: connect, set the session up,
-// open a READ ONLY transaction, read the statement's rows through a cursor, a batch at a time. The same machine runs inside a
+// One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads
+// SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
+// its role and the statement's volatile names (core/remote_checks.hpp), read the statement's rows through
+// a cursor a batch at a time, and end the transaction with ROLLBACK. The same machine runs inside a
 // background worker (which waits on its socket) and inside the calling backend when no worker slot is
 // free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
 // so the caller decides between ERROR and WARNING.
@@ -20,9 +22,10 @@ struct RemoteFailure {
   const char* detail;
   const char* hint;
   const char* context;
+  bool refused;  // multidb's own checks refused the statement before it was sent
 };
 
-enum class RemotePhase { kIdle, kConnecting, kSetup, kDeclare, kFetch, kAllFetched, kDone, kFailed };
+enum class RemotePhase { kIdle, kConnecting, kSetup, kDeclare, kFetch, kAllFetched, kRollback, kDone, kFailed };
 
 enum class RemoteEvent {
   kWantRead,   // wait until the socket is readable (or the connect deadline passes)
@@ -38,13 +41,19 @@ struct RemoteSession {
   const char* const* keywords;
   const char* const* values;
   const char* setup_sql;  // session settings and BEGIN READ ONLY, sent once connected
+  const char* check_sql;  // build_remote_check_sql() for the statement's names, sent with the set-up
   const char* sql;        // the statement, already judged read-only
+  const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
+  const char* client_encoding;   // what the remote must report, as the connection asked for it
+  bool allow_privileged_role;
   bool require_password;
   int connect_timeout_s;
   int fetch_size;
 
   RemotePhase phase;
   PGresult* batch;  // a FETCH's rows, held until its command completes
+  PGresult* role_facts;        // the set-up's answers, judged when it completes
+  PGresult* volatile_matches;
   PGconn* conn;
   bool holds_external_fd;
   bool query_running;  // a cancel request is worth sending
@@ -52,9 +61,16 @@ struct RemoteSession {
   RemoteFailure failure;
 };
 
+struct RemoteStatement {
+  const char* setup_sql;
+  const char* check_sql;
+  const char* sql;
+  const char* allowed_volatile;
+};
+
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
-                 const char* const* values, const char* setup_sql, const char* sql, bool require_password,
-                 int connect_timeout_s, int fetch_size);
+                 const char* const* values, const RemoteStatement* statement, bool require_password,
+                 bool allow_privileged_role, int connect_timeout_s, int fetch_size);
 
 // Advances as far as possible without blocking.
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);

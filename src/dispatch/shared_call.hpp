@@ -6,6 +6,8 @@
 //   'D' rows:     int16 columns, int32 rows, then per row and column int32 length (-1 for NULL) and
 //                 the bytes with a NUL
 //   'C' complete: int64 rows sent
+//   'R' refused:  no payload; the error that follows is multidb's own refusal (a privileged remote role,
+//                 a volatile function on that remote), made before the statement was sent
 //   'E' / 'N'     an error or notice of the worker itself, in the frontend/backend protocol's form
 //                 (pq_redirect_to_shm_mq), re-raised by the caller
 #pragma once
@@ -24,10 +26,12 @@ constexpr uint32 kSharedCallMagic = 0x6d646230;  // "mdb0"
 struct SharedSlot {
   Size name_offset;
   Size sql_offset;
+  Size check_sql_offset;
   Size options_offset;  // "keyword\0value\0...\0" ended by an empty keyword
   Size queue_offset;
   int connect_timeout_s;
   bool require_password;
+  bool allow_privileged_role;
 };
 
 struct SharedCall {
@@ -36,6 +40,7 @@ struct SharedCall {
   Size queue_size;
   int fetch_size;
   Size setup_sql_offset;
+  Size allowed_volatile_offset;  // multidb.extra_allowed_volatile_functions: workers do not see the caller's
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };
 
@@ -51,6 +56,7 @@ enum MessageKind : char {
   kColumnsMessage = 'T',
   kRowMessage = 'D',
   kCompleteMessage = 'C',
+  kRefusedMessage = 'R',
   kErrorMessage = 'E',
   kNoticeMessage = 'N',
 };

@@ -129,6 +129,11 @@ void run_statement() {
         send_complete(rows);
         return;
       case RemoteEvent::kFailed:
+        if (session.failure.refused) {
+          resetStringInfo(&message);
+          appendStringInfoChar(&message, kRefusedMessage);
+          if (!send_message()) return;
+        }
         report_remote_failure(&session.failure, ERROR);  // becomes FATAL here; the caller gets it as 'E'
         return;
     }
@@ -180,9 +185,10 @@ void multidb_worker_main(Datum main_arg) {
   const char** keywords;
   const char** values;
   unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
-  remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values,
-              shared_string(call, call->setup_sql_offset), shared_string(call, slot->sql_offset),
-              slot->require_password, slot->connect_timeout_s, call->fetch_size);
+  RemoteStatement statement{shared_string(call, call->setup_sql_offset), shared_string(call, slot->check_sql_offset),
+                            shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset)};
+  remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values, &statement,
+              slot->require_password, slot->allow_privileged_role, slot->connect_timeout_s, call->fetch_size);
   before_shmem_exit(cancel_remote_on_exit, 0);
 
   pgstat_report_activity(STATE_RUNNING, shared_string(call, slot->sql_offset));

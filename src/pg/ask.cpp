@@ -25,6 +25,8 @@
 extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_extension.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -373,7 +375,6 @@ void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const boo
     stale_targets[stale++] = targets[i];
   }
   if (stale == 0) return;
-  require_read_only(sql, describe_targets(stale_targets, stale));
 
   TupleDesc desc = CreateTemplateTupleDesc(2);
   TupleDescInitEntry(desc, 1, "source_db", TEXTOID, -1, 0);
@@ -570,6 +571,24 @@ std::string parsed_schema_key(const char* connection, const char* fingerprint) {
   return std::string(connection) + '\x1f' + fingerprint;
 }
 
+// SHA-256 as hex, with Postgres's own implementation (OpenSSL's when built with it).
+const char* sha256_hex(const char* text) {
+  pg_cryptohash_ctx* context = pg_cryptohash_create(PG_SHA256);
+  uint8 digest[PG_SHA256_DIGEST_LENGTH];
+  if (context == nullptr || pg_cryptohash_init(context) < 0 ||
+      pg_cryptohash_update(context, reinterpret_cast<const uint8*>(text), strlen(text)) < 0 ||
+      pg_cryptohash_final(context, digest, sizeof(digest)) < 0) {
+    const char* why = context != nullptr ? pg_cryptohash_error(context) : "out of memory";
+    pg_cryptohash_free(context);
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not compute the plan cache key: %s", why)));
+  }
+  pg_cryptohash_free(context);
+  char* hex = static_cast<char*>(palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1));
+  hex_encode(reinterpret_cast<const char*>(digest), PG_SHA256_DIGEST_LENGTH, hex);
+  hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+  return hex;
+}
+
 // The cache key of a plan: everything the prompt is made of — schema fingerprints instead of the schema
 // text, so that a cache hit needs no schema at all.
 void prepare_cache_key(AskState* ask) {
@@ -584,10 +603,10 @@ void prepare_cache_key(AskState* ask) {
       identity.push_back({"assistant", ask->history_answers[i]});
     }
     identity.push_back({"user", ask->question});
-    key = malloc_copy(plan_cache_key(identity, ask->llm.model));
+    key = malloc_copy(plan_cache_key_material(identity, ask->llm.model));
   });
   if (error.failed) raise_core_error(ask, error);
-  ask->cache_key = take(key);
+  ask->cache_key = sha256_hex(take(key));
 }
 
 bool schema_parsed_already(const AskState* ask, int i) {
@@ -662,16 +681,14 @@ bool plan_from_cache(AskState* ask) {
 void store_plan_in_cache(const AskState* ask) {
   OwnerScope owner = become_extension_owner();
   SPI_connect();
-  Oid types[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-  StringInfoData connections;
-  initStringInfo(&connections);
-  appendStringInfoChar(&connections, '{');
-  for (int i = 0; i < ask->target_count; i++)
-    appendStringInfo(&connections, "%s\"%s\"", i ? "," : "", ask->targets[i].name);
-  appendStringInfoChar(&connections, '}');
-  Datum args[4] = {CStringGetTextDatum(ask->cache_key), CStringGetTextDatum(connections.data),
+  Oid types[4] = {TEXTOID, TEXTARRAYOID, TEXTOID, TEXTOID};
+  // An array built element by element: a name holding " or \ cannot change what is stored.
+  Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * Max(ask->target_count, 1)));
+  for (int i = 0; i < ask->target_count; i++) names[i] = CStringGetTextDatum(ask->targets[i].name);
+  ArrayType* connections = construct_array(names, ask->target_count, TEXTOID, -1, false, TYPALIGN_INT);
+  Datum args[4] = {CStringGetTextDatum(ask->cache_key), PointerGetDatum(connections),
                    CStringGetTextDatum(ask->plan_json), CStringGetTextDatum(ask->llm.model)};
-  SPI_execute_with_args("INSERT INTO multidb.plan_cache (key, connections, plan, model) VALUES ($1, $2::text[], $3::jsonb, $4) "
+  SPI_execute_with_args("INSERT INTO multidb.plan_cache (key, connections, plan, model) VALUES ($1, $2, $3::jsonb, $4) "
                         "ON CONFLICT (key) DO UPDATE SET plan = EXCLUDED.plan, created_at = now()",
                         4, types, args, nullptr, false, 0);
   SPI_finish();
@@ -856,6 +873,8 @@ void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc)
   }
   int guc_level = NewGUCNestLevel();
   set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+  // Read as the guard read it (sql_guard.hpp), whatever this session's setting.
+  set_config_option("standard_conforming_strings", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
   bool was_read_only = XactReadOnly;
   XactReadOnly = true;
 
@@ -1025,6 +1044,14 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
 
     if (failed > 0) {
       append_attempt(ask, failed, failed_databases, failed_messages);
+      // A remote's own checks refused a statement before it ran: recorded and raised like the guard's refusal.
+      for (int k = 0; k < pending_count; k++) {
+        if (!outcomes[k].refused) continue;
+        ask->status = "refused";
+        ask->error = outcomes[k].message;
+        ereport(ERROR, (errcode(outcomes[k].sqlstate), errmsg_internal("%s", outcomes[k].message),
+                        errdetail("The statement: %s", ask->step_sql[pending[k]]), errhint("%s", refusal_hint(ask))));
+      }
       if (repairable == failed && may_repair) {
         // A new plan for the failed databases only; the others' results stand.
         const char** kept_databases = ask->step_database;
@@ -1127,7 +1154,8 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
 
 // Rows are cached per plan and per asking role: another role may reach the same connections through a
 // different remote identity, with different rights.
-const char* result_cache_key(const AskState* ask) { return psprintf("%u:%s", GetUserId(), ask->plan_json); }
+// SHA-256 of the asking role and the plan: no plan can be crafted to reach another role's rows.
+const char* result_cache_key(const AskState* ask) { return sha256_hex(psprintf("%u:%s", GetUserId(), ask->plan_json)); }
 
 bool results_from_cache(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
   OwnerScope owner = become_extension_owner();
@@ -1136,7 +1164,7 @@ bool results_from_cache(AskState* ask, Tuplestorestate* result, TupleDesc desc) 
   Datum args[2] = {CStringGetTextDatum(result_cache_key(ask)), Int32GetDatum(result_cache_ttl_s)};
   SPI_execute_with_args(
       "SELECT r.value->>0, r.value->1 FROM multidb.result_cache c, jsonb_array_elements(c.rows) r "
-      "WHERE c.key = md5($1) AND c.created_at > now() - make_interval(secs => $2)",
+      "WHERE c.key = $1 AND c.created_at > now() - make_interval(secs => $2)",
       2, types, args, nullptr, true, 0);
   bool hit = SPI_processed > 0;
   for (uint64 i = 0; i < SPI_processed; i++) {
@@ -1148,7 +1176,7 @@ bool results_from_cache(AskState* ask, Tuplestorestate* result, TupleDesc desc) 
   }
   if (!hit) {
     // An empty result is cached as a row count map only.
-    SPI_execute_with_args("SELECT 1 FROM multidb.result_cache WHERE key = md5($1) AND jsonb_array_length(rows) = 0 "
+    SPI_execute_with_args("SELECT 1 FROM multidb.result_cache WHERE key = $1 AND jsonb_array_length(rows) = 0 "
                           "AND created_at > now() - make_interval(secs => $2)",
                           2, types, args, nullptr, true, 1);
     hit = SPI_processed > 0;
@@ -1192,7 +1220,7 @@ void store_results_in_cache(const AskState* ask, Tuplestorestate* result, TupleD
   Oid types[3] = {TEXTOID, TEXTOID, TEXTOID};
   Datum args[3] = {CStringGetTextDatum(result_cache_key(ask)), CStringGetTextDatum(rows.data),
                    CStringGetTextDatum(counts.data)};
-  SPI_execute_with_args("INSERT INTO multidb.result_cache (key, rows, row_counts) VALUES (md5($1), $2::jsonb, $3::jsonb) "
+  SPI_execute_with_args("INSERT INTO multidb.result_cache (key, rows, row_counts) VALUES ($1, $2::jsonb, $3::jsonb) "
                         "ON CONFLICT (key) DO UPDATE SET rows = EXCLUDED.rows, row_counts = EXCLUDED.row_counts, "
                         "created_at = now()",
                         3, types, args, nullptr, false, 0);

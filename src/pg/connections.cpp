@@ -72,7 +72,8 @@ RemoteTarget resolve_one(const char* name) {
   UserMapping* mapping = GetUserMapping(GetUserId(), server->serverid);
 
   List* options = list_concat(list_copy(server->options), mapping->options);
-  int capacity = list_length(options) + 3;
+  int capacity = list_length(options) + 4;
+  bool wrapper_is_multidb = strcmp(GetForeignDataWrapper(server->fdwid)->fdwname, "multidb") == 0;
   RemoteTarget target{};
   target.name = pstrdup(name);
   target.server_oid = server->serverid;
@@ -84,13 +85,20 @@ RemoteTarget resolve_one(const char* name) {
   bool has_password = false;
   int n = 0;
   ListCell* cell;
+  const char* startup_options = nullptr;
   foreach (cell, options) {
     DefElem* option = lfirst_node(DefElem, cell);
     // postgres_fdw servers carry options of their own (fetch_size, updatable, ...): libpq gets only its own.
     OptionPlace place = option_place(option->defname);
     if (place != OptionPlace::kServer && place != OptionPlace::kUserMapping) continue;
+    if (strcmp(option->defname, "allow_privileged_role") == 0 && wrapper_is_multidb)
+      target.allow_privileged_role = defGetBoolean(option);
     if (is_multidb_only_option(option->defname)) continue;
     const char* value = defGetString(option);
+    if (strcmp(option->defname, "options") == 0) {
+      startup_options = value;
+      continue;
+    }
     if (strcmp(option->defname, "password") == 0 && value[0] != '\0') has_password = true;
     if (strcmp(option->defname, "connect_timeout") == 0) {
       int seconds = atoi(value);
@@ -102,6 +110,13 @@ RemoteTarget resolve_one(const char* name) {
   }
   target.keywords[n] = "fallback_application_name";
   target.values[n++] = "multidb";
+  // The remote must lex a statement as the guard did, from the first byte it reads: pinned in the startup
+  // packet (it outranks the remote's role and database settings; a SET would come too late for the
+  // set-up's own text) and confirmed from the server's report before anything is sent (remote.cpp).
+  // Later -c options win, so the server's own options cannot undo it.
+  target.keywords[n] = "options";
+  target.values[n++] = psprintf("%s%s-c standard_conforming_strings=on", startup_options ? startup_options : "",
+                                startup_options ? " " : "");
   // Values must arrive in this database's encoding: fanout_rows hands them to local input functions.
   target.keywords[n] = "client_encoding";
   target.values[n++] = GetDatabaseEncodingName();
@@ -232,6 +247,14 @@ Datum multidb_fdw_validator(PG_FUNCTION_ARGS) {
         if (!required && !superuser())
           ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                           errmsg("password_required=false is superuser-only")));
+      }
+      if (strcmp(option->defname, "allow_privileged_role") == 0) {
+        bool allowed = defGetBoolean(option);
+        if (allowed && !superuser())
+          ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                          errmsg("allow_privileged_role=true is superuser-only"),
+                          errdetail("It lets multidb send statements as a remote superuser or a role that "
+                                    "reaches the server's files, programs or other sessions.")));
       }
       continue;
     }

@@ -18,6 +18,8 @@ struct RemoteTarget {
   const char** values;
   int connect_timeout_s;  // the server's connect_timeout, else multidb.connect_timeout
   bool require_password;  // a non-superuser: the remote must have asked for the password
+  bool allow_privileged_role;  // the server option a superuser sets: a privileged remote role is warned of,
+                               // not refused
 };
 
 // Resolves every name (USAGE on the server, a user mapping for the current user, a password for

@@ -1,4 +1,5 @@
-// SQL-callable entry points: fanout, fanout_rows, check_sql, denied_functions.
+// SQL-callable entry points: fanout, fanout_rows, check_sql, and the guard's lists (denied_functions,
+// denied_relations, allowed_volatile_functions).
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
 #include "pg/settings.hpp"
@@ -37,7 +38,6 @@ Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
 
   int count;
   RemoteTarget* targets = resolve_targets(names, &count);
-  require_read_only(sql, describe_targets(targets, count));
 
   FanoutRequest request;
   request.sql = sql;
@@ -74,6 +74,30 @@ Datum multidb_denied_functions(PG_FUNCTION_ARGS) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   for (const std::string& pattern : current_denylist().patterns()) {
     Datum value = CStringGetTextDatum(pattern.c_str());
+    bool is_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
+  }
+  return static_cast<Datum>(0);
+}
+
+PG_FUNCTION_INFO_V1(multidb_allowed_volatile_functions);
+Datum multidb_allowed_volatile_functions(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (const std::string& pattern : current_volatile_allowlist().patterns()) {
+    Datum value = CStringGetTextDatum(pattern.c_str());
+    bool is_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
+  }
+  return static_cast<Datum>(0);
+}
+
+PG_FUNCTION_INFO_V1(multidb_denied_relations);
+Datum multidb_denied_relations(PG_FUNCTION_ARGS) {
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (const std::string& relation : builtin_denied_relations()) {
+    Datum value = CStringGetTextDatum(relation.c_str());
     bool is_null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
   }

@@ -16,6 +16,7 @@ int connect_timeout_s = 10;
 int fetch_size = 1000;
 int on_error = static_cast<int>(OnError::kError);
 char* extra_denied_functions = nullptr;
+char* extra_allowed_volatile_functions = nullptr;
 char* llm_server = nullptr;
 int schema_ttl_s = 3600;
 int max_prompt_tables = 60;
@@ -60,6 +61,35 @@ const FunctionDenylist& current_denylist() {
   return *denylist;
 }
 
+static VolatileAllowlist* volatile_allowlist = nullptr;
+
+static bool check_extra_allowed_volatile_functions(char** newval, void** /*extra*/, GucSource /*source*/) {
+  const char* value = *newval ? *newval : "";
+  CppError error = cpp_call([&] { parse_allowlist_patterns(value); });
+  if (error.failed) {
+    GUC_check_errdetail("%s", error.out_of_memory ? "out of memory" : error.message);
+    return false;
+  }
+  return true;
+}
+
+static void assign_extra_allowed_volatile_functions(const char* newval, void* /*extra*/) {
+  const char* value = newval ? newval : "";
+  VolatileAllowlist* rebuilt = nullptr;
+  CppError error = cpp_call([&] { rebuilt = new VolatileAllowlist(parse_allowlist_patterns(value)); });
+  if (error.failed) return;  // out of memory: keep the previous list; the check hook accepted the syntax
+  delete volatile_allowlist;
+  volatile_allowlist = rebuilt;
+}
+
+const VolatileAllowlist& current_volatile_allowlist() {
+  if (volatile_allowlist == nullptr) {
+    CppError error = cpp_call([&] { volatile_allowlist = new VolatileAllowlist(); });
+    raise_cpp_error(error, "building the list of allowed volatile functions");
+  }
+  return *volatile_allowlist;
+}
+
 void define_settings() {
   DefineCustomIntVariable("multidb.max_workers",
                           "Most background workers one multidb call runs at once; further targets queue.",
@@ -83,6 +113,13 @@ void define_settings() {
                              "Comma-separated, added to the built-in list; see multidb.denied_functions().",
                              &extra_denied_functions, "", PGC_SUSET, 0, check_extra_denied_functions,
                              assign_extra_denied_functions, nullptr);
+  DefineCustomStringVariable(
+      "multidb.extra_allowed_volatile_functions",
+      "More volatile functions a remote statement may call ('*' matches anything; name or schema.name).",
+      "Comma-separated, added to the built-in list; see multidb.allowed_volatile_functions(). Only for functions "
+      "that change nothing and reach nothing outside the query.",
+      &extra_allowed_volatile_functions, "", PGC_SUSET, 0, check_extra_allowed_volatile_functions,
+      assign_extra_allowed_volatile_functions, nullptr);
   DefineCustomStringVariable("multidb.llm_server", "The multidb_llm server that plans asks.",
                              "Empty: the only multidb_llm server there is. Never a key: keys live in user mappings.",
                              &llm_server, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/function_denylist.hpp"
+#include "core/remote_checks.hpp"
 
 namespace multidb {
 
@@ -13,6 +14,7 @@ extern int connect_timeout_s;
 extern int fetch_size;
 extern int on_error;  // an OnError value
 extern char* extra_denied_functions;
+extern char* extra_allowed_volatile_functions;
 extern char* llm_server;
 extern int schema_ttl_s;
 extern int max_prompt_tables;
@@ -24,5 +26,8 @@ void define_settings();
 
 // The built-in denied functions plus multidb.extra_denied_functions, rebuilt when the setting changes.
 const FunctionDenylist& current_denylist();
+
+// The built-in harmless volatile functions plus multidb.extra_allowed_volatile_functions.
+const VolatileAllowlist& current_volatile_allowlist();
 
 }  // namespace multidb

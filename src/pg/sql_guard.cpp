@@ -1,5 +1,6 @@
 #include "pg/sql_guard.hpp"
 
+#include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 
 #include <climits>
@@ -7,6 +8,13 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "utils/catcache.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -20,11 +28,34 @@ namespace {
 
 struct GuardWalk {
   const char* refusal;  // the first reason found, palloc'd
+  CalledNames names;
 };
 
 bool refuse(GuardWalk* walk, const char* reason) {
   walk->refusal = reason;
   return true;  // stops the walk
+}
+
+bool refuse_denied_call(GuardWalk* walk, const char* name, const char* spelled) {
+  const std::string* pattern = current_denylist().denying_pattern(name);
+  if (pattern == nullptr) return false;
+  return refuse(walk, psprintf("function %s() acts outside the query (denied by pattern \"%s\")", spelled,
+                               pattern->c_str()));
+}
+
+// x.f and (x).f call f(x) when x has no column f (attribute notation): the last name may be a function.
+bool note_attribute_call(GuardWalk* walk, Node* field, const char* spelled_before) {
+  if (!IsA(field, String)) return false;  // x.* and subscripts
+  const char* name = strVal(field);
+  walk->names.attribute_calls = lappend(walk->names.attribute_calls, const_cast<char*>(name));
+  return refuse_denied_call(walk, name, psprintf("%s.%s", spelled_before, name));
+}
+
+// An operator runs its function: the remote judges its volatility by name.
+void note_operator(GuardWalk* walk, List* name) {
+  if (name == NIL) return;
+  Node* last = static_cast<Node*>(llast(name));
+  if (IsA(last, String)) walk->names.operators = lappend(walk->names.operators, strVal(last));
 }
 
 bool guard_walker(Node* node, GuardWalk* walk) {
@@ -45,13 +76,48 @@ bool guard_walker(Node* node, GuardWalk* walk) {
       return refuse(walk, "a WITH query contains DELETE");
     case T_MergeStmt:
       return refuse(walk, "a WITH query contains MERGE");
+    case T_RangeVar: {
+      RangeVar* relation = reinterpret_cast<RangeVar*>(node);
+      if (const std::string* denied = denied_relation(relation->relname))
+        return refuse(walk, psprintf("relation %s exposes the server's files or secrets",
+                                     quote_qualified_identifier(relation->schemaname, denied->c_str())));
+      break;
+    }
     case T_FuncCall: {
       FuncCall* call = reinterpret_cast<FuncCall*>(node);
       const char* name = strVal(llast(call->funcname));
-      const std::string* pattern = current_denylist().denying_pattern(name);
-      if (pattern != nullptr)
-        return refuse(walk, psprintf("function %s() acts outside the query (denied by pattern \"%s\")",
-                                     NameListToString(call->funcname), pattern->c_str()));
+      walk->names.functions = lappend(walk->names.functions, const_cast<char*>(name));
+      if (refuse_denied_call(walk, name, NameListToString(call->funcname))) return true;
+      break;
+    }
+    case T_ColumnRef: {
+      ColumnRef* column = reinterpret_cast<ColumnRef*>(node);
+      int count = list_length(column->fields);
+      if (count >= 2 &&
+          note_attribute_call(walk, static_cast<Node*>(llast(column->fields)),
+                              NameListToString(list_truncate(list_copy(column->fields), count - 1))))
+        return true;
+      break;
+    }
+    case T_A_Indirection: {
+      ListCell* cell;
+      foreach (cell, reinterpret_cast<A_Indirection*>(node)->indirection)
+        if (note_attribute_call(walk, static_cast<Node*>(lfirst(cell)), "(...)"))
+          return true;
+      break;
+    }
+    case T_A_Expr:
+      note_operator(walk, reinterpret_cast<A_Expr*>(node)->name);
+      break;
+    case T_SubLink:
+      note_operator(walk, reinterpret_cast<SubLink*>(node)->operName);
+      break;
+    case T_SortBy:
+      note_operator(walk, reinterpret_cast<SortBy*>(node)->useOp);
+      break;
+    case T_TypeName: {
+      TypeName* type = reinterpret_cast<TypeName*>(node);
+      if (type->names != NIL) walk->names.types = lappend(walk->names.types, strVal(llast(type->names)));
       break;
     }
     default:
@@ -81,7 +147,7 @@ const char* top_level_refusal(Node* stmt) {
   }
 }
 
-GuardVerdict refused(const char* reason) { return GuardVerdict{false, ERRCODE_INSUFFICIENT_PRIVILEGE, reason}; }
+GuardVerdict refused(const char* reason) { return GuardVerdict{false, ERRCODE_INSUFFICIENT_PRIVILEGE, reason, {}}; }
 
 // ---- the combine step's scope ----------------------------------------------------------------------------
 
@@ -190,7 +256,66 @@ bool scope_walker(Node* node, ScopeWalk* walk) {
   return walk_children(node, walk);
 }
 
+// The combine step runs here, where only pg_catalog is in reach: the same rule the remotes apply
+// (core/remote_checks.hpp), read from this server's pg_proc.
+bool is_volatile_here(Form_pg_proc procedure) {
+  if (procedure->provolatile == PROVOLATILE_VOLATILE) return true;
+  if (procedure->prokind != PROKIND_AGGREGATE) return false;
+  HeapTuple tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(procedure->oid));
+  if (!HeapTupleIsValid(tuple)) return true;
+  Form_pg_aggregate aggregate = reinterpret_cast<Form_pg_aggregate>(GETSTRUCT(tuple));
+  Oid support[] = {aggregate->aggtransfn,  aggregate->aggfinalfn,    aggregate->aggcombinefn,
+                   aggregate->aggserialfn, aggregate->aggdeserialfn, aggregate->aggmtransfn,
+                   aggregate->aggminvtransfn, aggregate->aggmfinalfn};
+  ReleaseSysCache(tuple);
+  for (Oid function : support)
+    if (OidIsValid(function) && func_volatile(function) == PROVOLATILE_VOLATILE) return true;
+  return false;
+}
+
+const char* volatile_call_refusal(List* names, bool one_argument_only) {
+  ListCell* cell;
+  foreach (cell, names) {
+    const char* name = static_cast<const char*>(lfirst(cell));
+    CatCList* candidates = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(name));
+    const char* refusal = nullptr;
+    for (int i = 0; i < candidates->n_members && refusal == nullptr; i++) {
+      Form_pg_proc procedure = reinterpret_cast<Form_pg_proc>(GETSTRUCT(&candidates->members[i]->tuple));
+      if (procedure->pronamespace != PG_CATALOG_NAMESPACE) continue;
+      if (one_argument_only && (procedure->pronargs < 1 || procedure->pronargs - procedure->pronargdefaults > 1)) continue;
+      if (!is_volatile_here(procedure)) continue;
+      const VolatileAllowlist& allowlist = current_volatile_allowlist();
+      bool allowed = false;
+      CppError error = cpp_call([&] { allowed = allowlist.allows("pg_catalog", name); });
+      if (!error.failed && allowed) continue;
+      refusal = psprintf("the combine step calls %s, which is VOLATILE and may act outside the query",
+                         format_procedure(procedure->oid));
+    }
+    ReleaseSysCacheList(candidates);
+    if (refusal != nullptr) return refusal;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+// raw_parser as a standard-conforming server reads the text: the lexer follows the global
+// standard_conforming_strings, which any role may turn off in its session.
+List* parse_as_remote(const char* sql) {
+  bool saved = standard_conforming_strings;
+  standard_conforming_strings = true;
+  List* statements = NIL;
+  PG_TRY();
+  {
+    statements = raw_parser(sql, RAW_PARSE_DEFAULT);
+  }
+  PG_FINALLY();
+  {
+    standard_conforming_strings = saved;
+  }
+  PG_END_TRY();
+  return statements;
+}
 
 GuardVerdict judge_statement(const char* sql) {
   MemoryContext caller_context = CurrentMemoryContext;
@@ -198,7 +323,7 @@ GuardVerdict judge_statement(const char* sql) {
   ErrorData* parse_error = nullptr;
   PG_TRY();
   {
-    statements = raw_parser(sql, RAW_PARSE_DEFAULT);
+    statements = parse_as_remote(sql);
   }
   PG_CATCH();
   {
@@ -207,8 +332,10 @@ GuardVerdict judge_statement(const char* sql) {
     FlushErrorState();
   }
   PG_END_TRY();
+  // The lexer raises a few other codes (22023, 22025, 0A000) for malformed escapes; to a caller they are all
+  // text that does not parse.
   if (parse_error != nullptr)
-    return GuardVerdict{false, parse_error->sqlerrcode, psprintf("the statement does not parse: %s", parse_error->message)};
+    return GuardVerdict{false, ERRCODE_SYNTAX_ERROR, psprintf("the statement does not parse: %s", parse_error->message), {}};
 
   if (list_length(statements) == 0) return refused("the text holds no statement");
   if (list_length(statements) > 1)
@@ -217,7 +344,7 @@ GuardVerdict judge_statement(const char* sql) {
   Node* stmt = linitial_node(RawStmt, statements)->stmt;
   if (const char* reason = top_level_refusal(stmt)) return refused(reason);
 
-  GuardWalk walk{nullptr};
+  GuardWalk walk{nullptr, {}};
   bool walk_failed = false;
   PG_TRY();
   {
@@ -233,7 +360,7 @@ GuardVerdict judge_statement(const char* sql) {
   PG_END_TRY();
   if (walk_failed) return refused("multidb could not inspect every part of this statement");
   if (walk.refusal != nullptr) return refused(walk.refusal);
-  return GuardVerdict{true, 0, nullptr};
+  return GuardVerdict{true, 0, nullptr, walk.names};
 }
 
 GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count) {
@@ -244,7 +371,7 @@ GuardVerdict judge_combine(const char* sql, const char* const* tables, int table
   bool walk_failed = false;
   PG_TRY();
   {
-    List* statements = raw_parser(sql, RAW_PARSE_DEFAULT);
+    List* statements = parse_as_remote(sql);
     scope_walker(linitial_node(RawStmt, statements)->stmt, &walk);
   }
   PG_CATCH();
@@ -256,16 +383,20 @@ GuardVerdict judge_combine(const char* sql, const char* const* tables, int table
   PG_END_TRY();
   if (walk_failed) return refused("multidb could not inspect every part of the combine step");
   if (walk.refusal != nullptr) return refused(walk.refusal);
-  return GuardVerdict{true, 0, nullptr};
+  if (const char* reason = volatile_call_refusal(verdict.names.functions, false)) return refused(reason);
+  if (const char* reason = volatile_call_refusal(verdict.names.attribute_calls, true)) return refused(reason);
+  return verdict;
 }
 
-void require_read_only(const char* sql, const char* targets) {
+GuardVerdict require_read_only(const char* sql, const char* targets) {
   GuardVerdict verdict = judge_statement(sql);
-  if (verdict.allowed) return;
+  if (verdict.allowed) return verdict;
   ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused the statement for %s: %s", targets, verdict.reason),
                   errdetail("The statement: %s", sql),
                   errhint("multidb sends only a single read-only SELECT (WITH, VALUES and set operations "
-                          "included) that calls no function listed by multidb.denied_functions().")));
+                          "included) that calls no function listed by multidb.denied_functions() and reads no "
+                          "relation that exposes the server's files or secrets.")));
+  return verdict;
 }
 
 }  // namespace multidb

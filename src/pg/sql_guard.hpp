@@ -3,24 +3,46 @@
 
 #include "pg/postgres.hpp"
 
+extern "C" {
+#include "nodes/pg_list.h"
+}
+
 namespace multidb {
+
+// The names an allowed statement may call through (palloc'd Lists of char*), for the remote's own
+// judgement of them (core/remote_checks.hpp): what only that remote's catalog can tell.
+struct CalledNames {
+  List* functions;        // f(...)
+  List* attribute_calls;  // x.f and (x).f, a call of f(x) when f is no column of x
+  List* operators;
+  List* types;
+};
 
 struct GuardVerdict {
   bool allowed;
   int sqlstate;        // 42501 for a refusal, 42601 for SQL that does not parse
   const char* reason;  // palloc'd, for errdetail; nullptr when allowed
+  CalledNames names;   // when allowed
 };
 
-// Judges sql without raising; syntax errors come back as a verdict too.
+// Judges sql without raising; syntax errors come back as a verdict too. The text is read as a server
+// with standard_conforming_strings = on reads it, whatever this session's setting: every remote session
+// is pinned to that setting (src/dispatch/remote.cpp), so both sides read the same statement.
+//
+// Refused: anything but one SELECT (WITH, VALUES, set operations included); SELECT INTO; locking
+// clauses; data-modifying WITH; a call, in any position or spelling (f(), x.f, (x).f), of a function the
+// denylist names (core/function_denylist.hpp); a relation that exposes server files or secrets.
 GuardVerdict judge_statement(const char* sql);
 
 // The combine step's SQL, run here over the per-database results: the same judgement, and besides it reads
 // no relation but the step tables (tables[], unqualified) and its own WITH queries in scope, and names no
-// function, operator or type outside pg_catalog. Run it with search_path = pg_catalog, so that the
+// function, operator or type outside pg_catalog, nor a function VOLATILE here but the harmless ones
+// (core/remote_checks.hpp's VolatileAllowlist). Run it with search_path = pg_catalog, so that the
 // unqualified names it uses resolve there too.
 GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count);
 
-// Raises the ERROR for a refused statement; targets names the connections it was meant for.
-void require_read_only(const char* sql, const char* targets);
+// Raises the ERROR for a refused statement; targets names the connections it was meant for. Returns the
+// allowed statement's verdict (its names).
+GuardVerdict require_read_only(const char* sql, const char* targets);
 
 }  // namespace multidb

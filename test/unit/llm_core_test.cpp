@@ -291,10 +291,12 @@ TEST(Prompt, CombineRepairCarriesTheSqlErrorAndTables) {
   EXPECT_NE(messages[4].content.find("whole corrected plan"), std::string::npos);
 }
 
-TEST(Prompt, CacheKeyDependsOnMessagesAndModel) {
+TEST(Prompt, CacheKeyMaterialDependsOnMessagesAndModel) {
   std::vector<ChatMessage> messages = {{"user", "q"}};
-  EXPECT_EQ(plan_cache_key(messages, "m"), plan_cache_key(messages, "m"));
-  EXPECT_NE(plan_cache_key(messages, "m"), plan_cache_key(messages, "n"));
-  EXPECT_NE(plan_cache_key(messages, "m"), plan_cache_key({{"user", "q2"}}, "m"));
-  EXPECT_EQ(plan_cache_key(messages, "m").size(), 16u);
+  EXPECT_EQ(plan_cache_key_material(messages, "m"), plan_cache_key_material(messages, "m"));
+  EXPECT_NE(plan_cache_key_material(messages, "m"), plan_cache_key_material(messages, "n"));
+  EXPECT_NE(plan_cache_key_material(messages, "m"), plan_cache_key_material({{"user", "q2"}}, "m"));
+  // Fields cannot run into each other: moving text between the question and the model changes the key.
+  EXPECT_NE(plan_cache_key_material({{"user", "ab"}}, "c"), plan_cache_key_material({{"user", "a"}}, "bc"));
+  EXPECT_NE(plan_cache_key_material({{"user", "a"}, {"user", "b"}}, "m"), plan_cache_key_material({{"user", "a\"b"}}, "m"));
 }
