@@ -15,6 +15,8 @@ $remote->safe_psql('postgres', q{
 	CREATE FUNCTION writes_behind_your_back() RETURNS int LANGUAGE sql
 	  AS 'UPDATE items SET price = 0 RETURNING 1';
 	GRANT EXECUTE ON FUNCTION writes_behind_your_back() TO reader;
+	CREATE VIEW sneaky_view AS SELECT writes_behind_your_back() AS w;
+	GRANT SELECT ON sneaky_view TO reader;
 });
 
 sub remote_state
@@ -70,12 +72,20 @@ my $log = slurp_file($remote->logfile, $log_offset);
 my @reached = grep { index($log, $_) >= 0 } @attacks;
 is_deeply(\@reached, [], 'and none of those statements reached the remote');
 
-# The second wall: a statement the guard cannot see through runs in a READ ONLY transaction.
+# The second wall: a function no list of multidb's names, VOLATILE in the remote's own catalog, is refused
+# before the statement is sent.
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SELECT * FROM multidb.fanout('SELECT writes_behind_your_back()', ARRAY['target'])",
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($stderr, qr/ERROR:  42501: connection "target": the statement could call function writes_behind_your_back\(\), VOLATILE on this database/,
+	'a volatile function of the remote is refused by its own catalog');
+unlike(slurp_file($remote->logfile, $log_offset), qr/CURSOR FOR SELECT writes_behind_your_back/, 'and never sent');
+# The third: what the statement cannot name (a view calls the function) runs in a READ ONLY transaction.
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SELECT * FROM multidb.fanout('SELECT * FROM sneaky_view', ARRAY['target'])",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 like($stderr, qr/ERROR:  25006: connection "target": cannot execute UPDATE in a read-only transaction/,
-	'a function that writes fails on the remote: read-only transaction');
+	'a view whose function writes fails on the remote: read-only transaction');
 is(remote_state(), $before, 'the remote data is still unchanged');
 
 # Also through fanout_rows and with on_error = warn: a refusal is never downgraded to a warning.

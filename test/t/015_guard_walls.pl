@@ -8,37 +8,13 @@
 use strict;
 use warnings;
 
-use IPC::Run;
+use MultidbAttack;
 use MultidbCluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-my $remote = start_remote('contrib', conf => "shared_preload_libraries = 'pg_stat_statements'\n"
-	  . "wal_level = logical\nmax_replication_slots = 4\npg_stat_statements.track_utility = on\n"
-	  # vacuum would summarize BRIN ranges and clean the GIN pending list by itself
-	  . "autovacuum = off\n");
-$remote->safe_psql('postgres', q{
-	CREATE EXTENSION tablefunc; CREATE EXTENSION xml2; CREATE EXTENSION dblink; CREATE EXTENSION pg_surgery;
-	CREATE EXTENSION pg_prewarm; CREATE EXTENSION pageinspect; CREATE EXTENSION pg_stat_statements;
-	CREATE ROLE selector LOGIN PASSWORD 'secret';
-	CREATE ROLE tableowner LOGIN PASSWORD 'secret';
-	CREATE ROLE admin LOGIN SUPERUSER PASSWORD 'secret';
-	CREATE ROLE replicator LOGIN REPLICATION PASSWORD 'secret';
-	CREATE ROLE rlsbypass LOGIN BYPASSRLS PASSWORD 'secret';
-	CREATE ROLE signaller LOGIN PASSWORD 'secret' IN ROLE pg_signal_backend;
-	CREATE ROLE filereader LOGIN PASSWORD 'secret' IN ROLE pg_read_server_files;
-	CREATE ROLE programmer LOGIN PASSWORD 'secret' IN ROLE pg_execute_server_program;
-	CREATE ROLE chameleon LOGIN PASSWORD 'secret' IN ROLE admin;
-	ALTER ROLE chameleon SET role = 'admin';
-	CREATE TABLE victim (id int PRIMARY KEY, note text NOT NULL, doc text);
-	INSERT INTO victim SELECT g, 'row ' || g, '<a>' || g || '</a>' FROM generate_series(1, 1000) g;
-	CREATE INDEX victim_brin ON victim USING brin (id) WITH (pages_per_range = 1);
-	CREATE INDEX victim_gin ON victim USING gin (to_tsvector('simple', note)) WITH (fastupdate = on);
-	INSERT INTO victim SELECT g, 'row ' || g, '<a>' || g || '</a>' FROM generate_series(1001, 2000) g;
-	ALTER TABLE victim OWNER TO tableowner;
-	GRANT SELECT ON victim TO selector;
-});
+my $remote = start_contrib_remote('contrib');
 
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'as_selector', $remote, user => 'selector');
@@ -47,44 +23,12 @@ add_connection($coordinator, 'as_admin', $remote, user => 'admin');
 add_connection($coordinator, $_, $remote, user => $_)
   for qw(replicator rlsbypass signaller filereader programmer chameleon);
 add_connection($coordinator, 'as_admin_plain', $remote, user => 'admin');
-$coordinator->safe_psql('postgres', q{
-	ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true');
-	-- how a statement ended: ok and its rows, or its SQLSTATE and message
-	CREATE FUNCTION verdict(sql text, connection text) RETURNS text LANGUAGE plpgsql AS $$
-	DECLARE rows text;
-	BEGIN
-	  SELECT string_agg(row_data::text, ';') INTO rows FROM multidb.fanout(sql, ARRAY[connection]);
-	  RETURN 'ok: ' || coalesce(rows, '');
-	EXCEPTION WHEN OTHERS THEN
-	  RETURN SQLSTATE || ': ' || SQLERRM;
-	END $$;
-});
+$coordinator->safe_psql('postgres', "ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true')");
+create_verdict_function($coordinator);
 
-# The victim: a session on the remote whose pid the attacks aim at.
-my ($victim_out, $victim_err) = ('', '');
-my $victim = IPC::Run::start(
-	[ 'psql', '-XAtq', '-d', $remote->connstr('postgres') . ' application_name=victim', '-c', 'SELECT pg_sleep(600)' ],
-	'>', \$victim_out, '2>', \$victim_err);
-my $victim_pid;
-for (1 .. 200)
-{
-	$victim_pid = $remote->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE application_name = 'victim'");
-	last if $victim_pid;
-	usleep(25_000);
-}
+my ($victim, $victim_pid) = start_victim_session($remote);
 ok($victim_pid, 'the victim session is up');
-
-sub remote_state
-{
-	return $remote->safe_psql('postgres', q{
-		SELECT (SELECT count(*) || ':' || md5(string_agg(id || note || coalesce(doc, ''), ',' ORDER BY id)) FROM victim),
-		       (SELECT md5(string_agg(md5(get_raw_page(c.relname, b)), ',' ORDER BY c.relname, b))
-		          FROM pg_class c, generate_series(0, pg_relation_size(c.oid) / 8192 - 1) b
-		         WHERE c.relname IN ('victim_brin', 'victim_gin', 'victim_pkey')),
-		       (SELECT count(*) FROM pg_replication_slots), (SELECT count(*) FROM pg_replication_origin),
-		       (SELECT count(*) FROM pg_largeobject_metadata)});
-}
-my $before = remote_state();
+my $before = contrib_remote_state($remote);
 $remote->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
 
 sub refused_before_running
@@ -202,16 +146,15 @@ $coordinator->safe_psql('postgres', q{
 like($stderr, qr/allow_privileged_role=true is superuser-only/, 'a non-superuser cannot allow privileged roles');
 
 # The remote is as it was.
-is(remote_state(), $before, 'rows, index pages, slots, origins and large objects unchanged');
+is(contrib_remote_state($remote), $before, 'rows, index pages, slots, origins and large objects unchanged');
 ok($remote->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'victim'") == 1,
 	'the victim session is alive');
 ok(!-e $remote->data_dir . '/autoprewarm.blocks', 'no prewarm dump was written');
-is($remote->safe_psql('postgres', q{
-	SELECT count(*) FROM pg_stat_statements
-	 WHERE query ~* '^DECLARE' AND query ~* '(heap_force|brin_summarize|gin_clean|autoprewarm|pg_stat_statements_reset|pg_read_file|lo_import|get_raw_page|file_settings|hba_file|pg_ls_dir|replication_slot|replication_origin|emit_message|crosstab|connectby|xpath_table|query_to_xml|dblink_exec|pg_stat_statements_reset)'}), '0', 'pg_stat_statements: none of the attacks was ever declared on the remote');
-is($remote->safe_psql('postgres', q{
-	SELECT count(*) FROM pg_stat_statements WHERE query ~* '^DECLARE multidb_rows'}) > 0 ? 'yes' : 'no',
-	'yes', '... while the statements that were allowed were');
+is(attacks_declared_on($remote, 'heap_force|brin_summarize|gin_clean|autoprewarm|pg_stat_statements_reset|pg_read_file|'
+	  . 'lo_import|get_raw_page|file_settings|hba_file|pg_ls_dir|replication_slot|replication_origin|emit_message|'
+	  . 'crosstab|connectby|xpath_table|query_to_xml|dblink_exec'), '0',
+	'pg_stat_statements: none of the attacks was ever declared on the remote');
+ok(attacks_declared_on($remote, 'count\\(\\*\\) AS n FROM victim') > 0, '... while the statements that were allowed were');
 
 # Each call ends its remote transaction with ROLLBACK, on purpose.
 is($remote->safe_psql('postgres', q{SELECT sum(calls) > 0 FROM pg_stat_statements WHERE query = 'ROLLBACK'}),
