@@ -61,6 +61,7 @@ my $llm = MultidbLlm->new(
 		{ match => 'garbage please', reply => 'I think the answer is 42.' },
 		{ match => 'partial please', reply => plan_reply('x', production => $revenue, backup => 'SELECT nope FROM orders') },
 		{ match => 'ask staging', reply => plan_reply('x', staging => 'SELECT 1') },
+		{ match => 'odd name please', reply => plan_reply('odd', 'odd"name\\' => $revenue) },
 		(map { { match => "attack $_", reply => plan_reply('attack', production => $attacks[$_]) } } 0 .. $#attacks),
 	],
 	default => 'no scripted reply');
@@ -180,6 +181,16 @@ is($coordinator->safe_psql('postgres',
 	"SELECT string_agg(coalesce(cached, 'none'), ',' ORDER BY id) FROM multidb.query_history "
 	  . "WHERE question = 'Compare total revenue once more'"),
 	'none,plan', 'query_history says the plan cache served the second');
+is($coordinator->safe_psql('postgres', q{SELECT count(*) > 0 AND bool_and(key ~ '^[0-9a-f]{64}$') FROM multidb.plan_cache}),
+	't', 'plan cache keys are SHA-256 (hex)');
+# A connection name with " and \ is stored as that one name, element by element, not spliced into a literal.
+$coordinator->safe_psql('postgres', 'CREATE SERVER "odd""name\" FOREIGN DATA WRAPPER multidb OPTIONS '
+	  . "(host '127.0.0.1', port '" . $production->port . "', dbname 'postgres'); "
+	  . q{CREATE USER MAPPING FOR CURRENT_USER SERVER "odd""name\" OPTIONS (user 'reader', password 'secret')});
+($ret, $stdout, $stderr) = ask('odd name please', connections => q{E'odd"name\\\\'});
+is($stdout, qq{odd"name\\|{"revenue": 2100.00}}, 'an ask through a connection named odd"name\\') or diag($stderr);
+is($coordinator->safe_psql('postgres', q{SELECT connections = ARRAY[E'odd"name\\\\'] FROM multidb.plan_cache WHERE plan::text LIKE '%odd%'}),
+	't', 'the plan cache keeps that name exactly');
 
 # The result cache (opt-in): the same plan's rows come back without touching the remotes.
 my $cached_revenue = "SET multidb.result_cache_ttl = '1h'; ";

@@ -8,6 +8,7 @@
 use strict;
 use warnings;
 
+use IPC::Run;
 use MultidbAttack;
 use MultidbCluster;
 use PostgreSQL::Test::Utils;
@@ -66,6 +67,49 @@ is($coordinator->safe_psql('postgres',
 	'ok: {"s": "on"}', 'remote off: the session multidb opens reads standard-conforming strings');
 $remote->safe_psql('postgres', 'ALTER ROLE admin RESET standard_conforming_strings; '
 	  . 'ALTER ROLE selector RESET standard_conforming_strings');
+
+# 1c. A pooler in between that drops the startup options (pgbouncer with ignore_startup_parameters): the
+# pin never reaches the server, and a remote role's setting is what the session reads. multidb sees it in
+# what the server reports and refuses the connection before anything is sent.
+$remote->safe_psql('postgres', 'ALTER ROLE tableowner SET standard_conforming_strings = off');
+my $pooler_dir = PostgreSQL::Test::Utils::tempdir();
+my $pooler_port = PostgreSQL::Test::Cluster::get_free_port();
+my $remote_port = $remote->port;
+open my $ini, '>', "$pooler_dir/pgbouncer.ini" or die $!;
+print $ini "[databases]\n"
+  . "as_reader = host=127.0.0.1 port=$remote_port dbname=postgres user=selector password=secret\n"
+  . "as_owner_off = host=127.0.0.1 port=$remote_port dbname=postgres user=tableowner password=secret\n"
+  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $pooler_port\nunix_socket_dir =\n"
+  . "auth_type = trust\nauth_file = $pooler_dir/users.txt\nignore_startup_parameters = options\n"
+  . "pool_mode = session\nlogfile = $pooler_dir/pgbouncer.log\n";
+close $ini;
+open my $users, '>', "$pooler_dir/users.txt" or die $!;
+print $users qq{"pooled" ""\n};
+close $users;
+my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$pooler_dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+for my $alias (qw(as_reader as_owner_off))
+{
+	$coordinator->safe_psql('postgres', "CREATE SERVER pooled_$alias FOREIGN DATA WRAPPER multidb "
+		  . "OPTIONS (host '127.0.0.1', port '$pooler_port', dbname '$alias'); "
+		  . "CREATE USER MAPPING FOR CURRENT_USER SERVER pooled_$alias OPTIONS (user 'pooled')");
+}
+my $pooled = '';
+for (1 .. 100)
+{
+	$pooled = $coordinator->safe_psql('postgres', "SELECT verdict('SELECT count(*) AS n FROM victim', 'pooled_as_reader')");
+	last if $pooled =~ /^ok/;
+	usleep(50_000);
+}
+is($pooled, 'ok: {"n": 2000}', 'through the pooler, a session that reads standard-conforming strings works');
+like($coordinator->safe_psql('postgres', "SELECT verdict('SELECT count(*) AS n FROM victim', 'pooled_as_owner_off')"),
+	qr/^42501: connection "pooled_as_owner_off": the remote session does not read SQL as multidb's guard does: standard_conforming_strings is off/,
+	'through the pooler, a session that does not is refused');
+refused_before_running('pooled_as_owner_off', "SELECT '\\'', pg_terminate_backend($victim_pid) --' AS s",
+	'through the pooler: pg_terminate_backend behind a backslash');
+refused_before_running('pooled_as_owner_off', "SELECT '\\'', pg_cancel_backend($victim_pid) --' AS s",
+	'through the pooler: pg_cancel_backend behind a backslash');
+$pooler->kill_kill;
+$remote->safe_psql('postgres', 'ALTER ROLE tableowner RESET standard_conforming_strings');
 
 # 2. Functions that run SQL text given as an argument, even as a superuser multidb was told to accept.
 refused_before_running('as_admin', "SELECT * FROM crosstab('SELECT pg_terminate_backend($victim_pid)::text, ''a'', ''b''') AS c(r text, a text)",
