@@ -9,6 +9,7 @@ source "$REPO_ROOT/test/harness/lib.sh"
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
 CALLS=${CALLS:-200}
+CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
 
 ensure_pg_user
@@ -134,6 +135,34 @@ for method in fanout inbackend dblink; do
   times=()
   for _ in $(seq "$RUNS"); do times+=("$(per_call "$WORK_DIR/c_$method.sql")"); done
   c_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
+done
+
+# ---- (h) what the guard's remote checks cost --------------------------------------------------------------
+# multidb asks every remote, in the same message as its session set-up (no round trip of its own), about
+# the remote role's privileges and the volatile functions the statement could reach. Its cost is the
+# remote's work on those two statements: timed here against r1 directly, one message per transaction, as
+# the same message with the checks taken out.
+log "(h) the remote checks, $CHECK_CALLS calls"
+h_case=0
+setup_only="SET DateStyle = ISO \; SET TimeZone = 'UTC' \; BEGIN TRANSACTION READ ONLY \; ROLLBACK"
+for names in "SELECT 1" "SELECT count(*), lower(t), abs(n), now() FROM big WHERE id < 0 ORDER BY 1 USING <"; do
+  check=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT multidb.remote_check_sql(\$q\$$names\$q\$)")
+  printf '%s\n' "SET DateStyle = ISO \; SET TimeZone = 'UTC' \; BEGIN TRANSACTION READ ONLY \; ${check//;/ \\;} \; ROLLBACK" \
+    > "$WORK_DIR/h_check_$((++h_case)).sql"
+done
+printf '%s\n' "$setup_only" > "$WORK_DIR/h_setup.sql"
+chmod 644 "$WORK_DIR"/h_*.sql
+direct_latency() {
+  local output
+  output=$(as_pg_user env PGPASSWORD="$PASSWORD" "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$r1_PORT" -U bench \
+    -t "$CHECK_CALLS" -f "$1" postgres 2>&1) || die "pgbench failed on $1: $output"
+  printf '%s\n' "$output" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'
+}
+declare -A h_ms
+for script in setup check_1 check_2; do
+  times=()
+  for _ in $(seq "$RUNS"); do times+=("$(direct_latency "$WORK_DIR/h_$script.sql")"); done
+  h_ms[$script]=$(printf '%s\n' "${times[@]}" | median)
 done
 
 # ---- (d) the cost of an ask beyond the LLM and the remotes ---------------------------------------------------
@@ -289,6 +318,14 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| multidb.fanout (a background worker per call) | ${c_ms[fanout]} | $(ratio "${c_ms[fanout]}" "${c_ms[dblink]}") |"
   echo "| multidb.fanout, multidb.max_workers = 0 (in the backend) | ${c_ms[inbackend]} | $(ratio "${c_ms[inbackend]}" "${c_ms[dblink]}") |"
   echo "| dblink with a connection string | ${c_ms[dblink]} | 1.00 |"
+  echo
+  echo "## (h) the guard's remote checks (role privileges, volatile names), sent with the set-up; pgbench -t $CHECK_CALLS against r1 directly"
+  echo
+  echo "| set-up message | ms per call | added by the checks |"
+  echo "|---|---:|---:|"
+  echo "| settings, BEGIN READ ONLY, ROLLBACK | ${h_ms[setup]} | |"
+  echo "| ... and the checks for \\`SELECT 1\\` (no names) | ${h_ms[check_1]} | $(awk -v a="${h_ms[check_1]}" -v b="${h_ms[setup]}" 'BEGIN { printf "%.3f ms", a - b }') |"
+  echo "| ... and the checks for six functions and an operator | ${h_ms[check_2]} | $(awk -v a="${h_ms[check_2]}" -v b="${h_ms[setup]}" 'BEGIN { printf "%.3f ms", a - b }') |"
   echo
   echo "## (d) an ask beyond the LLM and the remotes (scripted LLM answering at once; $ASKS asks, medians)"
   echo

@@ -12,6 +12,11 @@ CREATE FUNCTION denied_relations() RETURNS SETOF text
 COMMENT ON FUNCTION denied_relations() IS
     'the relations the guard refuses by name in any schema: they expose the server''s files or secrets';
 
+CREATE FUNCTION remote_check_sql(sql text) RETURNS text
+    AS 'MODULE_PATHNAME', 'multidb_remote_check_sql' LANGUAGE C STRICT STABLE;
+COMMENT ON FUNCTION remote_check_sql(text) IS
+    'what multidb asks a remote with its session set-up before it sends sql there: the role''s privileges and the volatile functions sql could reach';
+
 -- Cache keys are SHA-256 now (they were FNV-1a and md5): entries under the old keys would never be found again.
 DELETE FROM plan_cache;
 DELETE FROM result_cache;

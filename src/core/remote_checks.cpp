@@ -64,28 +64,42 @@ std::string build_remote_check_sql(const StatementNames& names) {
       powerful +
       ") AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ',') "
       "FROM pg_catalog.pg_roles r WHERE r.rolname IN (session_user, current_user); ";
-  // An aggregate is recorded as immutable whatever its support functions are: judge those instead.
-  sql +=
-      "SELECT 'function', n.nspname, p.proname, p.oid::pg_catalog.regprocedure::pg_catalog.text "
-      "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
-      "WHERE (p.proname = ANY (" + name_array(names.functions) + ") OR (p.proname = ANY (" +
-      name_array(names.attribute_calls) +
-      ") AND p.pronargs >= 1 AND p.pronargs - p.pronargdefaults <= 1)) "
-      "AND (p.provolatile = 'v' OR EXISTS (SELECT FROM pg_catalog.pg_aggregate a JOIN pg_catalog.pg_proc s "
-      "ON s.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn, a.aggmtransfn, "
-      "a.aggminvtransfn, a.aggmfinalfn) WHERE a.aggfnoid = p.oid AND s.provolatile = 'v')) "
-      "UNION ALL "
-      "SELECT 'operator', n.nspname, o.oprname, o.oid::pg_catalog.regoperator::pg_catalog.text "
-      "FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace "
-      "JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode "
-      "WHERE o.oprname = ANY (" + name_array(names.operators) + ") AND p.provolatile = 'v' "
-      "UNION ALL "
-      "SELECT 'type', n.nspname, t.typname, pg_catalog.format_type(t.oid, NULL) "
-      "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
-      "WHERE t.typname = ANY (" + name_array(names.types) + ") "
-      "AND (EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = t.typinput AND p.provolatile = 'v') "
-      "OR EXISTS (SELECT FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc "
-      "WHERE c.casttarget = t.oid AND p.provolatile = 'v'))";
+  // One branch per kind of name the statement holds, each an index look-up by name; the volatility of what
+  // a row points at is read through scalar subqueries, so that no catalog is scanned whole. An aggregate is
+  // recorded as immutable whatever its support functions are: those are judged instead.
+  const std::string schema_of = "(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = ";
+  const std::string volatile_function =
+      "(p.provolatile = 'v' OR (p.prokind = 'a' AND EXISTS (SELECT FROM pg_catalog.pg_aggregate a "
+      "WHERE a.aggfnoid = p.oid AND EXISTS (SELECT FROM pg_catalog.pg_proc s WHERE s.provolatile = 'v' AND s.oid IN "
+      "(a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn, a.aggmtransfn, "
+      "a.aggminvtransfn, a.aggmfinalfn)))))";
+  const std::string function_columns =
+      "SELECT 'function', " + schema_of + "p.pronamespace), p.proname::pg_catalog.text, "
+      "p.oid::pg_catalog.regprocedure::pg_catalog.text FROM pg_catalog.pg_proc p ";
+  std::vector<std::string> branches;
+  if (!names.functions.empty() || !names.attribute_calls.empty()) {
+    std::vector<std::string> all = names.functions;
+    all.insert(all.end(), names.attribute_calls.begin(), names.attribute_calls.end());
+    branches.push_back(function_columns + "WHERE p.proname = ANY (" + name_array(all) + ") AND (p.proname = ANY (" +
+                       name_array(names.functions) + ") OR (p.pronargs >= 1 AND p.pronargs - p.pronargdefaults <= 1)) AND " +
+                       volatile_function);
+  }
+  if (!names.operators.empty())
+    branches.push_back(
+        "SELECT 'operator', " + schema_of + "o.oprnamespace), o.oprname::pg_catalog.text, "
+        "o.oid::pg_catalog.regoperator::pg_catalog.text FROM pg_catalog.pg_operator o WHERE o.oprname = ANY (" +
+        name_array(names.operators) +
+        ") AND (SELECT p.provolatile FROM pg_catalog.pg_proc p WHERE p.oid = o.oprcode::pg_catalog.oid) = 'v'");
+  if (!names.types.empty())
+    branches.push_back(
+        "SELECT 'type', " + schema_of + "t.typnamespace), t.typname::pg_catalog.text, "
+        "pg_catalog.format_type(t.oid, NULL) FROM pg_catalog.pg_type t WHERE t.typname = ANY (" +
+        name_array(names.types) +
+        ") AND ((SELECT p.provolatile FROM pg_catalog.pg_proc p WHERE p.oid = t.typinput::pg_catalog.oid) = 'v' "
+        "OR EXISTS (SELECT FROM pg_catalog.pg_cast c WHERE c.casttarget = t.oid AND (SELECT p.provolatile FROM "
+        "pg_catalog.pg_proc p WHERE p.oid = c.castfunc) = 'v'))");
+  if (branches.empty()) branches.push_back("SELECT NULL::pg_catalog.text, NULL, NULL, NULL WHERE false");
+  for (size_t i = 0; i < branches.size(); i++) sql += (i > 0 ? " UNION ALL " : "") + branches[i];
   return sql;
 }
 

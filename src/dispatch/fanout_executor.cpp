@@ -840,6 +840,11 @@ void run_fanout(const FanoutRequest* request) {
   dsm_detach(fanout->segment);  // terminates any worker still exiting
 }
 
+const char* remote_check_sql_for(const char* sql) {
+  GuardVerdict verdict = require_read_only(sql, "any connection");
+  return remote_check_sql(&verdict.names);
+}
+
 struct JsonRowLayout {
   int column_count;
   JsonbValue* keys;

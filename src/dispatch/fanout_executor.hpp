@@ -52,6 +52,10 @@ struct FanoutRequest {
 // multidb.on_error = warn; with outcomes, a target refused by its remote comes back as refused.
 void run_fanout(const FanoutRequest* request);
 
+// The catalog questions asked of a remote with its session set-up before sql is sent there (the guard
+// judges sql first and raises if it refuses it): core/remote_checks.hpp's two statements for its names.
+const char* remote_check_sql_for(const char* sql);
+
 // row_data under the fan-out's typing rules, for rows made here (a combine step's): a row given as text
 // values (nullptr for NULL) of columns with these names and types becomes one jsonb object.
 struct JsonRowLayout;

@@ -1,5 +1,5 @@
 // SQL-callable entry points: fanout, fanout_rows, check_sql, and the guard's lists (denied_functions,
-// denied_relations, allowed_volatile_functions).
+// denied_relations, allowed_volatile_functions, remote_check_sql).
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
 #include "pg/settings.hpp"
@@ -78,6 +78,11 @@ Datum multidb_denied_functions(PG_FUNCTION_ARGS) {
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
   }
   return static_cast<Datum>(0);
+}
+
+PG_FUNCTION_INFO_V1(multidb_remote_check_sql);
+Datum multidb_remote_check_sql(PG_FUNCTION_ARGS) {
+  PG_RETURN_TEXT_P(cstring_to_text(remote_check_sql_for(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
 PG_FUNCTION_INFO_V1(multidb_allowed_volatile_functions);

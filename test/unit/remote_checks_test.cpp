@@ -24,8 +24,11 @@ TEST(RemoteCheckSql, AsksForEveryKindOfNameOnce) {
   names.operators = {"+", "@@"};
   names.types = {"int4"};
   std::string sql = multidb::build_remote_check_sql(names);
-  EXPECT_NE(sql.find("ARRAY[E'count', E'crosstab']::pg_catalog.name[]"), std::string::npos) << sql;
-  EXPECT_NE(sql.find("ARRAY[E'pg_cancel_backend']::pg_catalog.name[]"), std::string::npos);
+  // one look-up for every function name; attribute calls only where one argument can be passed
+  EXPECT_NE(sql.find("proname = ANY (ARRAY[E'count', E'crosstab', E'pg_cancel_backend']::pg_catalog.name[]) AND "
+                     "(p.proname = ANY (ARRAY[E'count', E'crosstab']::pg_catalog.name[]) OR (p.pronargs >= 1"),
+            std::string::npos)
+      << sql;
   EXPECT_NE(sql.find("ARRAY[E'+', E'@@']::pg_catalog.name[]"), std::string::npos);
   EXPECT_NE(sql.find("ARRAY[E'int4']::pg_catalog.name[]"), std::string::npos);
   EXPECT_NE(sql.find("r.rolname IN (session_user, current_user)"), std::string::npos);
@@ -35,9 +38,16 @@ TEST(RemoteCheckSql, AsksForEveryKindOfNameOnce) {
   EXPECT_EQ(std::count(sql.begin(), sql.end(), ';'), 1);
 }
 
-TEST(RemoteCheckSql, EmptyNameListsStillFormValidArrays) {
-  std::string sql = multidb::build_remote_check_sql({});
-  EXPECT_NE(sql.find("ARRAY[]::pg_catalog.name[]"), std::string::npos);
+TEST(RemoteCheckSql, OnlyTheKindsOfNameTheStatementHolds) {
+  std::string none = multidb::build_remote_check_sql({});
+  EXPECT_NE(none.find("WHERE false"), std::string::npos) << none;
+  EXPECT_EQ(none.find("pg_proc"), std::string::npos);
+  multidb::StatementNames attribute_only;
+  attribute_only.attribute_calls = {"f"};
+  std::string sql = multidb::build_remote_check_sql(attribute_only);
+  EXPECT_NE(sql.find("ARRAY[]::pg_catalog.name[]"), std::string::npos) << sql;  // no plain call named f
+  EXPECT_EQ(sql.find("pg_operator"), std::string::npos);
+  EXPECT_EQ(sql.find("pg_type"), std::string::npos);
 }
 
 TEST(RemoteRoles, PlainReaderPasses) {
