@@ -51,7 +51,7 @@ static std::string_view trim(std::string_view text) {
   return text;
 }
 
-std::vector<std::string> parse_function_patterns(std::string_view list) {
+std::vector<std::string> parse_pattern_list(std::string_view list, bool schema_allowed) {
   std::vector<std::string> patterns;
   if (trim(list).empty()) return patterns;
   size_t start = 0;
@@ -60,16 +60,22 @@ std::vector<std::string> parse_function_patterns(std::string_view list) {
     if (comma == std::string_view::npos) comma = list.size();
     std::string_view entry = trim(list.substr(start, comma - start));
     if (entry.empty()) throw std::invalid_argument("empty entry in function list");
-    for (char c : entry) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '*' || c == '$'))
-        throw std::invalid_argument("\"" + std::string(entry) +
-                                    "\" is not a function name pattern (letters, digits, _, $ and *)");
+    size_t dot = schema_allowed ? entry.find('.') : std::string_view::npos;
+    bool well_formed = dot != 0 && dot + 1 != entry.size();
+    for (size_t i = 0; i < entry.size() && well_formed; i++) {
+      char c = entry[i];
+      well_formed = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '*' || c == '$' || i == dot;
     }
+    if (!well_formed)
+      throw std::invalid_argument("\"" + std::string(entry) + "\" is not a function name pattern (letters, digits, _, $ and *" +
+                                  (schema_allowed ? ", optionally after schema." : "") + ")");
     patterns.push_back(lowercase(entry));
     start = comma + 1;
   }
   return patterns;
 }
+
+std::vector<std::string> parse_function_patterns(std::string_view list) { return parse_pattern_list(list, false); }
 
 // Glob match with '*' only; iterative with one backtrack point, linear for our short patterns.
 bool pattern_matches(std::string_view pattern, std::string_view name) {

@@ -13,7 +13,9 @@ namespace multidb {
 // Patterns: a function name, case-insensitive, where '*' matches any run of characters.
 const std::vector<std::string>& builtin_denied_function_patterns();
 
-// Splits a comma-separated list of patterns; throws std::invalid_argument on an empty or malformed entry.
+// Splits a comma-separated list of patterns, lowercased; throws std::invalid_argument on an empty or
+// malformed entry. schema_allowed: an entry may be schema.name (both parts patterns).
+std::vector<std::string> parse_pattern_list(std::string_view list, bool schema_allowed);
 std::vector<std::string> parse_function_patterns(std::string_view list);
 
 bool pattern_matches(std::string_view pattern, std::string_view name);

@@ -3,7 +3,6 @@
 
 #include "core/function_denylist.hpp"
 
-#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -30,12 +29,6 @@ std::string list_words(const std::vector<std::string>& words) {
     out += words[i];
   }
   return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
 }
 
 }  // namespace
@@ -186,30 +179,7 @@ bool VolatileAllowlist::allows(std::string_view schema, std::string_view name) c
   return false;
 }
 
-std::vector<std::string> parse_allowlist_patterns(std::string_view list) {
-  std::vector<std::string> patterns;
-  if (trim(list).empty()) return patterns;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    std::string_view entry = trim(list.substr(start, comma - start));
-    size_t dot = entry.find('.');
-    std::string_view schema = dot == std::string_view::npos ? std::string_view() : entry.substr(0, dot);
-    std::string_view name = dot == std::string_view::npos ? entry : entry.substr(dot + 1);
-    if (entry.empty()) throw std::invalid_argument("empty entry in function list");
-    if (name.empty() || (dot != std::string_view::npos && schema.empty()))
-      throw std::invalid_argument("\"" + std::string(entry) + "\" is not a function name or schema.name pattern");
-    // The name part follows the denylist's rules (letters, digits, _, $ and *).
-    parse_function_patterns(name);
-    if (!schema.empty()) parse_function_patterns(schema);
-    std::string lowered(entry);
-    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    patterns.push_back(lowered);
-    start = comma + 1;
-  }
-  return patterns;
-}
+std::vector<std::string> parse_allowlist_patterns(std::string_view list) { return parse_pattern_list(list, true); }
 
 RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matches, const VolatileAllowlist& allowed) {
   RemoteCheckVerdict verdict;

@@ -52,6 +52,18 @@ Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
   return static_cast<Datum>(0);
 }
 
+// One text row per entry of a list, for the SETOF text functions that show the guard's lists.
+Datum return_texts(FunctionCallInfo fcinfo, const std::vector<std::string>& entries) {
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (const std::string& entry : entries) {
+    Datum value = CStringGetTextDatum(entry.c_str());
+    bool is_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
+  }
+  return static_cast<Datum>(0);
+}
+
 }  // namespace
 
 extern "C" {
@@ -69,16 +81,7 @@ Datum multidb_check_sql(PG_FUNCTION_ARGS) {
 }
 
 PG_FUNCTION_INFO_V1(multidb_denied_functions);
-Datum multidb_denied_functions(PG_FUNCTION_ARGS) {
-  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  for (const std::string& pattern : current_denylist().patterns()) {
-    Datum value = CStringGetTextDatum(pattern.c_str());
-    bool is_null = false;
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
-  }
-  return static_cast<Datum>(0);
-}
+Datum multidb_denied_functions(PG_FUNCTION_ARGS) { return return_texts(fcinfo, current_denylist().patterns()); }
 
 PG_FUNCTION_INFO_V1(multidb_remote_check_sql);
 Datum multidb_remote_check_sql(PG_FUNCTION_ARGS) {
@@ -87,26 +90,10 @@ Datum multidb_remote_check_sql(PG_FUNCTION_ARGS) {
 
 PG_FUNCTION_INFO_V1(multidb_allowed_volatile_functions);
 Datum multidb_allowed_volatile_functions(PG_FUNCTION_ARGS) {
-  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  for (const std::string& pattern : current_volatile_allowlist().patterns()) {
-    Datum value = CStringGetTextDatum(pattern.c_str());
-    bool is_null = false;
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
-  }
-  return static_cast<Datum>(0);
+  return return_texts(fcinfo, current_volatile_allowlist().patterns());
 }
 
 PG_FUNCTION_INFO_V1(multidb_denied_relations);
-Datum multidb_denied_relations(PG_FUNCTION_ARGS) {
-  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  for (const std::string& relation : builtin_denied_relations()) {
-    Datum value = CStringGetTextDatum(relation.c_str());
-    bool is_null = false;
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &is_null);
-  }
-  return static_cast<Datum>(0);
-}
+Datum multidb_denied_relations(PG_FUNCTION_ARGS) { return return_texts(fcinfo, builtin_denied_relations()); }
 
 }  // extern "C"

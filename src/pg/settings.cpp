@@ -30,64 +30,51 @@ static const struct config_enum_entry on_error_options[] = {
     {nullptr, 0, false},
 };
 
-// Built once per backend and replaced when the setting changes; never freed while in use because
-// assign hooks run between statements.
-static FunctionDenylist* denylist = nullptr;
+// A list of name patterns a superuser extends with a setting: List is built from the built-in patterns plus
+// the setting's, once per backend, and rebuilt by the setting's assign hook. Never freed while in use: assign
+// hooks run between statements.
+template <typename List, std::vector<std::string> (*Parse)(std::string_view)>
+struct PatternSetting {
+  static List* current;
 
-static bool check_extra_denied_functions(char** newval, void** /*extra*/, GucSource /*source*/) {
-  const char* value = *newval ? *newval : "";
-  CppError error = cpp_call([&] { parse_function_patterns(value); });
-  if (error.failed) {
-    GUC_check_errdetail("%s", error.out_of_memory ? "out of memory" : error.message);
-    return false;
+  static bool check(char** newval, void** /*extra*/, GucSource /*source*/) {
+    const char* value = *newval ? *newval : "";
+    CppError error = cpp_call([&] { Parse(value); });
+    if (error.failed) {
+      GUC_check_errdetail("%s", error.out_of_memory ? "out of memory" : error.message);
+      return false;
+    }
+    return true;
   }
-  return true;
-}
 
-static void assign_extra_denied_functions(const char* newval, void* /*extra*/) {
-  const char* value = newval ? newval : "";
-  FunctionDenylist* rebuilt = nullptr;
-  CppError error = cpp_call([&] { rebuilt = new FunctionDenylist(parse_function_patterns(value)); });
-  if (error.failed) return;  // out of memory: keep the previous list; the check hook accepted the syntax
-  delete denylist;
-  denylist = rebuilt;
-}
-
-const FunctionDenylist& current_denylist() {
-  if (denylist == nullptr) {
-    CppError error = cpp_call([&] { denylist = new FunctionDenylist(); });
-    raise_cpp_error(error, "building the list of denied functions");
+  static void assign(const char* newval, void* /*extra*/) {
+    const char* value = newval ? newval : "";
+    List* rebuilt = nullptr;
+    CppError error = cpp_call([&] { rebuilt = new List(Parse(value)); });
+    if (error.failed) return;  // out of memory: keep the previous list; the check hook accepted the syntax
+    delete current;
+    current = rebuilt;
   }
-  return *denylist;
-}
 
-static VolatileAllowlist* volatile_allowlist = nullptr;
-
-static bool check_extra_allowed_volatile_functions(char** newval, void** /*extra*/, GucSource /*source*/) {
-  const char* value = *newval ? *newval : "";
-  CppError error = cpp_call([&] { parse_allowlist_patterns(value); });
-  if (error.failed) {
-    GUC_check_errdetail("%s", error.out_of_memory ? "out of memory" : error.message);
-    return false;
+  static const List& get(const char* what) {
+    if (current == nullptr) {
+      CppError error = cpp_call([&] { current = new List(); });
+      raise_cpp_error(error, what);
+    }
+    return *current;
   }
-  return true;
-}
+};
 
-static void assign_extra_allowed_volatile_functions(const char* newval, void* /*extra*/) {
-  const char* value = newval ? newval : "";
-  VolatileAllowlist* rebuilt = nullptr;
-  CppError error = cpp_call([&] { rebuilt = new VolatileAllowlist(parse_allowlist_patterns(value)); });
-  if (error.failed) return;  // out of memory: keep the previous list; the check hook accepted the syntax
-  delete volatile_allowlist;
-  volatile_allowlist = rebuilt;
-}
+template <typename List, std::vector<std::string> (*Parse)(std::string_view)>
+List* PatternSetting<List, Parse>::current = nullptr;
+
+using DeniedFunctions = PatternSetting<FunctionDenylist, parse_function_patterns>;
+using AllowedVolatileFunctions = PatternSetting<VolatileAllowlist, parse_allowlist_patterns>;
+
+const FunctionDenylist& current_denylist() { return DeniedFunctions::get("building the list of denied functions"); }
 
 const VolatileAllowlist& current_volatile_allowlist() {
-  if (volatile_allowlist == nullptr) {
-    CppError error = cpp_call([&] { volatile_allowlist = new VolatileAllowlist(); });
-    raise_cpp_error(error, "building the list of allowed volatile functions");
-  }
-  return *volatile_allowlist;
+  return AllowedVolatileFunctions::get("building the list of allowed volatile functions");
 }
 
 void define_settings() {
@@ -111,15 +98,15 @@ void define_settings() {
   DefineCustomStringVariable("multidb.extra_denied_functions",
                              "More function-name patterns the read-only guard refuses ('*' matches anything).",
                              "Comma-separated, added to the built-in list; see multidb.denied_functions().",
-                             &extra_denied_functions, "", PGC_SUSET, 0, check_extra_denied_functions,
-                             assign_extra_denied_functions, nullptr);
+                             &extra_denied_functions, "", PGC_SUSET, 0, DeniedFunctions::check,
+                             DeniedFunctions::assign, nullptr);
   DefineCustomStringVariable(
       "multidb.extra_allowed_volatile_functions",
       "More volatile functions a remote statement may call ('*' matches anything; name or schema.name).",
       "Comma-separated, added to the built-in list; see multidb.allowed_volatile_functions(). Only for functions "
       "that change nothing and reach nothing outside the query.",
-      &extra_allowed_volatile_functions, "", PGC_SUSET, 0, check_extra_allowed_volatile_functions,
-      assign_extra_allowed_volatile_functions, nullptr);
+      &extra_allowed_volatile_functions, "", PGC_SUSET, 0, AllowedVolatileFunctions::check,
+      AllowedVolatileFunctions::assign, nullptr);
   DefineCustomStringVariable("multidb.llm_server", "The multidb_llm server that plans asks.",
                              "Empty: the only multidb_llm server there is. Never a key: keys live in user mappings.",
                              &llm_server, "", PGC_USERSET, 0, nullptr, nullptr, nullptr);

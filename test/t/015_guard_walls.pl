@@ -17,15 +17,12 @@ use Time::HiRes qw(usleep);
 
 my $remote = start_contrib_remote('contrib');
 
-my $coordinator = start_coordinator();
+my $coordinator = start_attack_coordinator($remote);
 add_connection($coordinator, 'as_selector', $remote, user => 'selector');
 add_connection($coordinator, 'as_owner', $remote, user => 'tableowner');
-add_connection($coordinator, 'as_admin', $remote, user => 'admin');
 add_connection($coordinator, $_, $remote, user => $_)
   for qw(replicator rlsbypass signaller filereader programmer chameleon);
 add_connection($coordinator, 'as_admin_plain', $remote, user => 'admin');
-$coordinator->safe_psql('postgres', "ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true')");
-create_verdict_function($coordinator);
 
 my ($victim, $victim_pid) = start_victim_session($remote);
 ok($victim_pid, 'the victim session is up');

@@ -14,10 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $remote = start_contrib_remote('corpus');
-my $coordinator = start_coordinator();
-add_connection($coordinator, 'as_admin', $remote, user => 'admin');
-$coordinator->safe_psql('postgres', "ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true')");
-create_verdict_function($coordinator);
+my $coordinator = start_attack_coordinator($remote);
 my ($victim, $victim_pid) = start_victim_session($remote);
 ok($victim_pid, 'the victim session is up');
 my $before = contrib_remote_state($remote);

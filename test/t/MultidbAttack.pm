@@ -12,7 +12,7 @@ use MultidbCluster;
 use PostgreSQL::Test::Utils;
 use Time::HiRes qw(usleep);
 
-our @EXPORT = qw(start_contrib_remote start_victim_session contrib_remote_state create_verdict_function
+our @EXPORT = qw(start_contrib_remote start_attack_coordinator start_victim_session contrib_remote_state
   attacks_declared_on);
 
 # tablefunc, xml2, dblink, pg_surgery, pg_prewarm, pageinspect and pg_stat_statements installed; roles
@@ -81,10 +81,15 @@ sub contrib_remote_state
 		       (SELECT count(*) FROM pg_largeobject_metadata)});
 }
 
-# verdict(sql, connection): 'ok: ' and the rows' row_data joined by ';', or the SQLSTATE and message.
-sub create_verdict_function
+# A coordinator with connection as_admin to $remote's superuser, allowed by the server option (the worst
+# case: only the guard's walls stand), and verdict(sql, connection): 'ok: ' and the rows' row_data joined
+# by ';', or the SQLSTATE and message.
+sub start_attack_coordinator
 {
-	my ($coordinator) = @_;
+	my ($remote) = @_;
+	my $coordinator = start_coordinator();
+	add_connection($coordinator, 'as_admin', $remote, user => 'admin');
+	$coordinator->safe_psql('postgres', "ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true')");
 	$coordinator->safe_psql('postgres', q{
 		CREATE FUNCTION verdict(sql text, connection text) RETURNS text LANGUAGE plpgsql AS $$
 		DECLARE rows text;
@@ -95,7 +100,7 @@ sub create_verdict_function
 		  RETURN SQLSTATE || ': ' || SQLERRM;
 		END $$;
 	});
-	return;
+	return $coordinator;
 }
 
 # How many cursors pg_stat_statements saw declared on the remote whose text matches $pattern.
