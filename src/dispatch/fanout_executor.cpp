@@ -204,6 +204,7 @@ void create_shared_call(Fanout* fanout) {
   shared->slot_count = n;
   shared->queue_size = queue_size;
   shared->fetch_size = fetch_size;
+  shared->statement_timeout_ms = remote_statement_timeout_ms;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;
   shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
@@ -277,7 +278,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                             target_sql(fanout->request, channel->index),
                             shared_string(shared, shared->allowed_volatile_offset)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
-              target->allow_privileged_role, target->connect_timeout_s, fetch_size);
+              target->allow_privileged_role, target->connect_timeout_s, remote_statement_timeout_ms, fetch_size);
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
 }
@@ -310,12 +311,18 @@ const char* describe_remote_columns(const Channel* channel) {
 void make_json_keys(int n, const char* const* names, const Oid* types, JsonbValue** keys_out, JsonKind** kinds_out) {
   JsonbValue* keys = static_cast<JsonbValue*>(palloc0(sizeof(JsonbValue) * Max(n, 1)));
   JsonKind* kinds = static_cast<JsonKind*>(palloc(sizeof(JsonKind) * Max(n, 1)));
-  static char* unique_names[1600];  // MaxTupleAttributeNumber: filled inside the C++ scope, copied out after
+  // Filled inside the C++ scope with malloc'd copies, turned into palloc'd ones after it.
+  char** unique_names = static_cast<char**>(palloc0(sizeof(char*) * Max(n, 1)));
   CppError error = cpp_call([&] {
     std::vector<std::string> given(names, names + n);
     std::vector<std::string> unique = unique_column_keys(given);
-    for (int i = 0; i < n; i++) unique_names[i] = strdup(unique[i].c_str());
+    for (int i = 0; i < n; i++) {
+      unique_names[i] = strdup(unique[i].c_str());
+      if (unique_names[i] == nullptr) throw std::bad_alloc();
+    }
   });
+  if (error.failed)
+    for (int i = 0; i < n; i++) free(unique_names[i]);
   raise_cpp_error(error, "naming the result's columns");
   for (int i = 0; i < n; i++) {
     char* key = pstrdup(unique_names[i]);
@@ -570,9 +577,18 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
 
 // ---- worker channels ----------------------------------------------------------------------------------
 
+// A result has at most MaxTupleAttributeNumber columns on any server; more is no result of Postgres's.
+void check_column_count(const Channel* channel, int count) {
+  if (count < 0 || count > MaxTupleAttributeNumber)
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold",
+                           channel->target->name, count, MaxTupleAttributeNumber)));
+}
+
 void read_columns_message(Channel* channel, StringInfo message) {
   int16 count;
   pq_copymsgbytes(message, reinterpret_cast<char*>(&count), sizeof(count));
+  check_column_count(channel, count);
   channel->column_count = count;
   channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(count, 1)));
   channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
@@ -669,6 +685,7 @@ bool pump_worker(Fanout* fanout, Channel* channel) {
 void store_local_batch(Fanout* fanout, Channel* channel, const PGresult* result) {
   if (!channel->columns_known) {
     int n = PQnfields(result);
+    check_column_count(channel, n);
     channel->column_count = n;
     channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
     channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));

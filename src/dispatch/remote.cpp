@@ -1,6 +1,7 @@
 #include "dispatch/remote.hpp"
 
 #include "core/remote_checks.hpp"
+#include "dispatch/remote_cancel.hpp"
 #include "pg/boundary.hpp"
 
 #include <cstdlib>
@@ -16,6 +17,9 @@ extern "C" {
 namespace multidb {
 
 namespace {
+
+constexpr int kReplyGraceMs = 1000;
+constexpr int kCancelDeadlineS = 10;
 
 char* trimmed_libpq_message(PGconn* conn) {
   char* message = pstrdup(conn ? PQerrorMessage(conn) : "out of memory");
@@ -36,6 +40,17 @@ RemoteEvent fail(RemoteSession* session, int sqlstate, const char* message, cons
   remote_abandon(session);
   session->phase = RemotePhase::kFailed;
   return RemoteEvent::kFailed;
+}
+
+// A command is on its way: the remote owes an answer within multidb.statement_timeout plus a grace. The
+// remote enforces its statement_timeout itself; this deadline is for a remote that cannot (frozen,
+// unreachable): without it, nothing here would ever stop waiting for its answer.
+void command_sent(RemoteSession* session) {
+  session->query_running = true;
+  session->reply_deadline = session->reply_timeout_ms > 0
+                                ? TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+                                                              session->reply_timeout_ms + kReplyGraceMs)
+                                : 0;
 }
 
 RemoteEvent fail_with_result(RemoteSession* session, PGresult* result, const char* during) {
@@ -173,6 +188,7 @@ RemoteEvent start_setup(RemoteSession* session) {
   if (PQsetnonblocking(session->conn, 1) != 0 || !PQsendQuery(session->conn, setup))
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   session->phase = RemotePhase::kSetup;
+  command_sent(session);
   return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
 }
 
@@ -183,6 +199,7 @@ bool send_declare(RemoteSession* session) {
   const char* declare = psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql);
   if (!PQsendQueryParams(session->conn, declare, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
   session->phase = RemotePhase::kDeclare;
+  command_sent(session);
   return true;
 }
 
@@ -190,7 +207,7 @@ bool send_fetch(RemoteSession* session) {
   const char* fetch = psprintf("FETCH %d FROM multidb_rows", session->fetch_size);
   if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
   session->phase = RemotePhase::kFetch;
-  session->query_running = true;
+  command_sent(session);
   return true;
 }
 
@@ -221,7 +238,7 @@ const char* remote_message(const char* name, const char* message) {
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const RemoteStatement* statement, bool require_password,
-                 bool allow_privileged_role, int connect_timeout_s, int fetch_size) {
+                 bool allow_privileged_role, int connect_timeout_s, int reply_timeout_ms, int fetch_size) {
   memset(session, 0, sizeof(*session));
   session->name = name;
   session->keywords = keywords;
@@ -235,12 +252,18 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->require_password = require_password;
   session->allow_privileged_role = allow_privileged_role;
   session->connect_timeout_s = connect_timeout_s;
+  session->reply_timeout_ms = reply_timeout_ms;
   session->fetch_size = fetch_size;
   session->phase = RemotePhase::kIdle;
 }
 
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   *result = nullptr;
+  if (session->rows_handed_over) {
+    // The time the caller spent on the last batch is not the remote's: the next one is owed from now.
+    session->rows_handed_over = false;
+    if (session->phase == RemotePhase::kFetch) command_sent(session);
+  }
   if (session->phase == RemotePhase::kIdle) {
     // Count the socket against max_files_per_process like any file the backend opens.
     if (!AcquireExternalFD())
@@ -263,10 +286,10 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   }
   if (session->phase == RemotePhase::kAllFetched) {
     // The transaction ends on purpose, not because nothing happens to commit it.
-    session->query_running = false;
     if (!PQsendQuery(session->conn, "ROLLBACK"))
       return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     session->phase = RemotePhase::kRollback;
+    command_sent(session);
   }
   if (session->phase == RemotePhase::kDone) return RemoteEvent::kDone;
   if (session->phase == RemotePhase::kFailed) return RemoteEvent::kFailed;
@@ -281,7 +304,17 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
       if (!PQconsumeInput(session->conn))
         return fail(session, ERRCODE_CONNECTION_FAILURE,
                     psprintf("connection lost: %s", trimmed_libpq_message(session->conn)));
-      if (PQisBusy(session->conn)) return RemoteEvent::kWantRead;
+      if (PQisBusy(session->conn)) {
+        if (session->reply_deadline != 0 && GetCurrentTimestamp() >= session->reply_deadline)
+          return fail(session, ERRCODE_CONNECTION_FAILURE,
+                      psprintf("no answer from the server within %d ms (multidb.statement_timeout and %d ms "
+                               "of grace)",
+                               session->reply_timeout_ms + kReplyGraceMs, kReplyGraceMs),
+                      "The remote enforces statement_timeout itself, so a server that does not answer past it is "
+                      "frozen or unreachable.",
+                      "Check the server and the network; the connection was closed and a cancel request sent.");
+        return RemoteEvent::kWantRead;
+      }
     }
 
     PGresult* next = PQgetResult(session->conn);
@@ -320,6 +353,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
         sent = send_declare(session);
         break;
       case RemotePhase::kRollback:
+        session->query_running = false;
         remote_abandon(session);
         session->phase = RemotePhase::kDone;
         return RemoteEvent::kDone;
@@ -342,6 +376,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
           break;
         }
         *result = batch;
+        session->rows_handed_over = true;
         return RemoteEvent::kRows;
       }
       default:
@@ -354,10 +389,16 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
 int remote_socket(const RemoteSession* session) { return session->conn ? PQsocket(session->conn) : PGINVALID_SOCKET; }
 
 long remote_timeout_ms(const RemoteSession* session) {
-  if (session->phase != RemotePhase::kConnecting && session->phase != RemotePhase::kIdle) return -1;
+  TimestampTz deadline;
+  if (session->phase == RemotePhase::kConnecting || session->phase == RemotePhase::kIdle)
+    deadline = session->connect_deadline;
+  else if (session->reply_deadline != 0 && session->phase != RemotePhase::kDone && session->phase != RemotePhase::kFailed)
+    deadline = session->reply_deadline;
+  else
+    return -1;
   long secs;
   int usecs;
-  TimestampDifference(GetCurrentTimestamp(), session->connect_deadline, &secs, &usecs);
+  TimestampDifference(GetCurrentTimestamp(), deadline, &secs, &usecs);
   return secs * 1000 + usecs / 1000 + 1;
 }
 
@@ -371,13 +412,9 @@ void remote_abandon(RemoteSession* session) {
   }
   if (session->conn != nullptr) {
     if (session->query_running) {
-      // Closing the socket alone would leave a long query running on the remote until it next writes.
-      PGcancel* cancel = PQgetCancel(session->conn);
-      if (cancel != nullptr) {
-        char ignored[256];
-        PQcancel(cancel, ignored, sizeof(ignored));
-        PQfreeCancel(cancel);
-      }
+      // Closing the socket alone would leave a long query running on the remote until it next writes; the
+      // request goes out without waiting on the remote, which may be frozen (remote_cancel.hpp).
+      send_cancel_detached(session->conn, Min(session->connect_timeout_s, kCancelDeadlineS));
       session->query_running = false;
     }
     PQfinish(session->conn);

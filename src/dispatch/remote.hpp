@@ -48,6 +48,7 @@ struct RemoteSession {
   bool allow_privileged_role;
   bool require_password;
   int connect_timeout_s;
+  int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
   int fetch_size;
 
   RemotePhase phase;
@@ -56,8 +57,10 @@ struct RemoteSession {
   PGresult* volatile_matches;
   PGconn* conn;
   bool holds_external_fd;
-  bool query_running;  // a cancel request is worth sending
+  bool query_running;     // a command is in flight: a cancel request is worth sending
+  bool rows_handed_over;  // the last advance returned a batch; the FETCH in flight is owed from the next
   TimestampTz connect_deadline;
+  TimestampTz reply_deadline;  // 0: none
   RemoteFailure failure;
 };
 
@@ -70,17 +73,19 @@ struct RemoteStatement {
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const RemoteStatement* statement, bool require_password,
-                 bool allow_privileged_role, int connect_timeout_s, int fetch_size);
+                 bool allow_privileged_role, int connect_timeout_s, int reply_timeout_ms, int fetch_size);
 
 // Advances as far as possible without blocking.
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
 
 int remote_socket(const RemoteSession* session);
 
-// Milliseconds until the connect deadline (never negative), or -1 when there is none now.
+// Milliseconds until the connect deadline or the deadline of the answer awaited (never negative), or -1
+// when there is none now.
 long remote_timeout_ms(const RemoteSession* session);
 
-// Cancels a running statement and closes the connection; safe at any phase, never raises, idempotent.
+// Cancels a running statement (without waiting on the network) and closes the connection; safe at any
+// phase, also inside transaction abort and exit callbacks; never raises, idempotent.
 void remote_abandon(RemoteSession* session);
 
 // Raises the failure as an ERROR (or at elevel) — for code that has no choice to make.

@@ -5,6 +5,7 @@
 #include "dispatch/shared_call.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
 #include "pgstat.h"
@@ -37,6 +38,10 @@ void append_value(StringInfo out, const T& value) {
 }
 
 bool send_columns(const PGresult* result) {
+  if (PQnfields(result) > MaxTupleAttributeNumber)
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold", session.name,
+                           PQnfields(result), MaxTupleAttributeNumber)));
   resetStringInfo(&message);
   appendStringInfoChar(&message, kColumnsMessage);
   int16 count = PQnfields(result);
@@ -188,7 +193,8 @@ void multidb_worker_main(Datum main_arg) {
   RemoteStatement statement{shared_string(call, call->setup_sql_offset), shared_string(call, slot->check_sql_offset),
                             shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset)};
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values, &statement,
-              slot->require_password, slot->allow_privileged_role, slot->connect_timeout_s, call->fetch_size);
+              slot->require_password, slot->allow_privileged_role, slot->connect_timeout_s,
+              call->statement_timeout_ms, call->fetch_size);
   before_shmem_exit(cancel_remote_on_exit, 0);
 
   pgstat_report_activity(STATE_RUNNING, shared_string(call, slot->sql_offset));

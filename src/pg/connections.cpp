@@ -22,6 +22,22 @@ namespace multidb {
 
 namespace {
 
+struct LibpqDefault {
+  const char* keyword;
+  const char* value;
+};
+// TCP keepalives after 30 s idle, every 10 s, 3 lost ones end the connection; unacknowledged data for 60 s
+// too (tcp_user_timeout).
+constexpr LibpqDefault kDeadPeerDefaults[] = {{"keepalives", "1"},
+                                              {"keepalives_idle", "30"},
+                                              {"keepalives_interval", "10"},
+                                              {"keepalives_count", "3"},
+                                              {"tcp_user_timeout", "60000"}};
+
+}  // namespace
+
+namespace {
+
 // classify_option() builds its table on first use; that allocation is the only thing that can throw.
 OptionPlace option_place(const char* name) {
   OptionPlace place = OptionPlace::kUnknown;
@@ -72,7 +88,7 @@ RemoteTarget resolve_one(const char* name) {
   UserMapping* mapping = GetUserMapping(GetUserId(), server->serverid);
 
   List* options = list_concat(list_copy(server->options), mapping->options);
-  int capacity = list_length(options) + 4;
+  int capacity = list_length(options) + 4 + lengthof(kDeadPeerDefaults);
   bool wrapper_is_multidb = strcmp(GetForeignDataWrapper(server->fdwid)->fdwname, "multidb") == 0;
   RemoteTarget target{};
   target.name = pstrdup(name);
@@ -107,6 +123,15 @@ RemoteTarget resolve_one(const char* name) {
     target.keywords[n] = option->defname;
     target.values[n] = value;
     n++;
+  }
+  // A peer that vanished (a host down, a partition) is noticed by TCP itself, unless the server's options say
+  // otherwise; a peer that is there but frozen is what multidb's own deadline per answer is for (remote.cpp).
+  for (const auto& setting : kDeadPeerDefaults) {
+    bool given = false;
+    for (int i = 0; i < n && !given; i++) given = strcmp(target.keywords[i], setting.keyword) == 0;
+    if (given) continue;
+    target.keywords[n] = setting.keyword;
+    target.values[n++] = setting.value;
   }
   target.keywords[n] = "fallback_application_name";
   target.values[n++] = "multidb";
