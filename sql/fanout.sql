@@ -110,3 +110,14 @@ SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['wrong_passw
 SET client_min_messages = warning;
 DROP SERVER unreachable CASCADE;
 DROP SERVER wrong_password CASCADE;
+
+-- The widest result a row can hold, 1,664 columns, in a worker and in this backend (names were kept in a
+-- fixed array of 1,600 before).
+SELECT source_db, (SELECT count(*) FROM jsonb_object_keys(row_data)) AS keys, row_data->>'c1664' AS last
+  FROM multidb.fanout((SELECT 'SELECT ' || string_agg(g || ' AS c' || g, ', ') FROM generate_series(1, 1664) g),
+                      ARRAY['alpha']);
+SET multidb.max_workers = 0;
+SELECT source_db, (SELECT count(*) FROM jsonb_object_keys(row_data)) AS keys
+  FROM multidb.fanout((SELECT 'SELECT ' || string_agg('1 AS same', ', ') FROM generate_series(1, 1664) g),
+                      ARRAY['alpha']);
+RESET multidb.max_workers;

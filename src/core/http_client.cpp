@@ -12,9 +12,22 @@ namespace {
 
 constexpr int kPollMs = 50;
 
+struct BodySink {
+  std::string* body;
+  size_t limit;
+  bool too_large;
+};
+
+// Returning less than it was given makes libcurl stop the transfer (CURLE_WRITE_ERROR).
 size_t append_body(char* data, size_t size, size_t count, void* target) {
-  static_cast<std::string*>(target)->append(data, size * count);
-  return size * count;
+  BodySink* sink = static_cast<BodySink*>(target);
+  size_t bytes = size * count;
+  if (bytes > sink->limit - sink->body->size()) {
+    sink->too_large = true;
+    return 0;
+  }
+  sink->body->append(data, bytes);
+  return bytes;
 }
 
 void ensure_curl_initialised() {
@@ -35,7 +48,7 @@ struct ListDeleter {
 }  // namespace
 
 HttpResponse http_post(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                       long timeout_ms, const std::function<bool()>& should_abort) {
+                       long timeout_ms, size_t max_body_bytes, const std::function<bool()>& should_abort) {
   ensure_curl_initialised();
   std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
   std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
@@ -53,6 +66,7 @@ HttpResponse http_post(const std::string& url, const std::vector<std::string>& h
   std::unique_ptr<curl_slist, ListDeleter> header_list(raw_list);
 
   HttpResponse response;
+  BodySink sink{&response.body, max_body_bytes, false};
   char error_text[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);  // no SIGALRM: the backend owns its signals
@@ -63,7 +77,7 @@ HttpResponse http_post(const std::string& url, const std::vector<std::string>& h
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(easy.get(), CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(easy.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy.get(), CURLOPT_USERAGENT, "multidb/0.2");
@@ -88,6 +102,9 @@ HttpResponse http_post(const std::string& url, const std::vector<std::string>& h
     if (message->msg == CURLMSG_DONE) result = message->data.result;
   curl_multi_remove_handle(multi.get(), easy.get());
 
+  if (sink.too_large)
+    throw HttpError(HttpError::Kind::kTooLarge, "the reply is longer than " + std::to_string(max_body_bytes) +
+                                                    " bytes (multidb.llm_max_reply_size); the rest was not read");
   if (result == CURLE_OPERATION_TIMEDOUT)
     throw HttpError(HttpError::Kind::kTimeout, "no answer within " + std::to_string(timeout_ms) + " ms");
   if (result != CURLE_OK)

@@ -16,7 +16,7 @@ struct HttpResponse {
 
 class HttpError : public std::runtime_error {
  public:
-  enum class Kind { kTransport, kTimeout, kAborted };
+  enum class Kind { kTransport, kTimeout, kAborted, kTooLarge };
   HttpError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 
@@ -24,7 +24,8 @@ class HttpError : public std::runtime_error {
   Kind kind_;
 };
 
+// A body longer than max_body_bytes stops the transfer there: HttpError kTooLarge.
 HttpResponse http_post(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                       long timeout_ms, const std::function<bool()>& should_abort);
+                       long timeout_ms, size_t max_body_bytes, const std::function<bool()>& should_abort);
 
 }  // namespace multidb

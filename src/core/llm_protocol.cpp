@@ -1,6 +1,9 @@
 #include "core/llm_protocol.hpp"
 #include "core/cpp_only.hpp"
 
+#include "core/text.hpp"
+
+#include <climits>
 #include <nlohmann/json.hpp>
 
 namespace multidb {
@@ -20,19 +23,30 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 [[noreturn]] void fail(const LlmConfig& config, long status, const std::string& what, const std::string& body) {
   std::string message = config.provider + " " + what + " (HTTP " + std::to_string(status) + "): " + text_start(body);
-  // A server echoing the request could quote the key back: never pass it on.
+  // A server echoing the request could quote the key back: never pass it on. The search resumes after each
+  // replacement, which may itself contain the key ("key", "<key>").
+  const std::string hidden = "<key>";
   if (!config.api_key.empty())
-    for (size_t at; (at = message.find(config.api_key)) != std::string::npos;) message.replace(at, config.api_key.size(), "<key>");
+    for (size_t at = 0; (at = message.find(config.api_key, at)) != std::string::npos; at += hidden.size())
+      message.replace(at, config.api_key.size(), hidden);
   throw LlmError(message);
+}
+
+// A token count as the provider gave it, if it is one: anything else (a string, 1e300, -1, 3e9) is unknown.
+long token_count(const json& usage, const char* key) {
+  if (!usage.is_object()) return -1;
+  auto found = usage.find(key);
+  if (found == usage.end() || !found->is_number()) return -1;
+  return static_cast<long>(bounded_count(found->get<double>(), INT_MAX));
 }
 
 }  // namespace
 
 std::string text_start(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
+  if (text.size() <= max_bytes) return valid_utf8(text);
   size_t cut = max_bytes;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut--;  // not inside a UTF-8 character
-  return text.substr(0, cut) + "...";
+  return valid_utf8(std::string_view(text).substr(0, cut)) + "...";
 }
 
 HttpRequest build_llm_request(const LlmConfig& config, const std::vector<ChatMessage>& messages) {
@@ -92,16 +106,16 @@ LlmReply parse_llm_reply(const LlmConfig& config, long http_status, const std::s
         }
       if (!any) fail(config, http_status, "reply is not of the expected form (no content[].text)", body);
       if (document.contains("usage")) {
-        reply.prompt_tokens = document["usage"].value("input_tokens", 0L);
-        reply.completion_tokens = document["usage"].value("output_tokens", 0L);
+        reply.prompt_tokens = token_count(document["usage"], "input_tokens");
+        reply.completion_tokens = token_count(document["usage"], "output_tokens");
       }
     } else {
       const json& content = document.at("choices").at(0).at("message").at("content");
       if (!content.is_string()) fail(config, http_status, "reply is not of the expected form (no choices[0].message.content)", body);
       reply.text = content.get<std::string>();
-      if (document.contains("usage") && document["usage"].is_object()) {
-        reply.prompt_tokens = document["usage"].value("prompt_tokens", 0L);
-        reply.completion_tokens = document["usage"].value("completion_tokens", 0L);
+      if (document.contains("usage")) {
+        reply.prompt_tokens = token_count(document["usage"], "prompt_tokens");
+        reply.completion_tokens = token_count(document["usage"], "completion_tokens");
       }
     }
     if (document.contains("model") && document["model"].is_string()) reply.model = document["model"].get<std::string>();

@@ -36,8 +36,8 @@ HttpRequest build_llm_request(const LlmConfig& config, const std::vector<ChatMes
 struct LlmReply {
   std::string text;
   std::string model;
-  long prompt_tokens = 0;
-  long completion_tokens = 0;
+  long prompt_tokens = -1;  // -1: the reply did not say, or said something that is no count
+  long completion_tokens = -1;
 };
 
 // Throws LlmError naming the provider, the HTTP status and the start of the body; never the key.

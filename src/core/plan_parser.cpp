@@ -2,6 +2,7 @@
 #include "core/cpp_only.hpp"
 
 #include "core/llm_protocol.hpp"
+#include "core/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,6 +10,8 @@
 #include <cctype>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace multidb {
 
@@ -44,27 +47,62 @@ std::string attached_list(const std::vector<std::string>& attached) {
   throw PlanError(what + "; attached: " + attached_list(attached) + ". The reply began: " + text_start(trim(reply)));
 }
 
-// Every balanced {...} (outside strings) that parses as JSON with "queries", outermost first.
-std::optional<json> find_plan_object(const std::string& text) {
-  for (size_t start = text.find('{'); start != std::string::npos; start = text.find('{', start + 1)) {
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (size_t i = start; i < text.size(); i++) {
-      char c = text[i];
-      if (in_string) {
-        if (escaped) escaped = false;
-        else if (c == '\\') escaped = true;
-        else if (c == '"') in_string = false;
-        continue;
-      }
-      if (c == '"') in_string = true;
-      else if (c == '{') depth++;
-      else if (c == '}' && --depth == 0) {
-        json candidate = json::parse(text.substr(start, i - start + 1), nullptr, false);
-        if (!candidate.is_discarded() && candidate.is_object() && candidate.contains("queries")) return candidate;
-        break;
-      }
+// The first balanced {...} that parses as JSON with "queries", outermost first. One pass pairs every brace
+// (quotes count only inside braces, so prose around the JSON cannot flip the reading), then candidates are
+// tried in order of their start. An object that parses is searched as a tree (never parsed again piece by
+// piece), and candidates inside one that did not parse are skipped once kMaxParseAttempts were tried or
+// kMaxParsedBytesPerInputByte times the reply was read: a reply of nested braces costs linear time, not
+// quadratic, and the outcome for a real reply is the same.
+constexpr size_t kMaxParseAttempts = 64;
+constexpr size_t kMaxParsedBytesPerInputByte = 4;
+
+const json* plan_within(const json& root) {
+  std::vector<const json*> pending = {&root};  // breadth first: the outermost plan wins
+  for (size_t next = 0; next < pending.size(); next++) {
+    const json* node = pending[next];
+    if (node->is_object()) {
+      if (node->contains("queries")) return node;
+      for (const auto& item : node->items()) pending.push_back(&item.value());
+    } else if (node->is_array()) {
+      for (const json& element : *node) pending.push_back(&element);
     }
+  }
+  return nullptr;
+}
+
+std::optional<json> find_plan_object(const std::string& text) {
+  std::vector<std::pair<size_t, size_t>> objects;  // start, end of each balanced {...}, by start
+  std::vector<size_t> open;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); i++) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"' && !open.empty()) {
+      in_string = true;
+    } else if (c == '{') {
+      open.push_back(i);
+      objects.push_back({i, std::string::npos});
+    } else if (c == '}' && !open.empty()) {
+      size_t start = open.back();
+      open.pop_back();
+      auto at = std::lower_bound(objects.begin(), objects.end(), std::make_pair(start, size_t{0}));
+      at->second = i;
+    }
+  }
+  size_t attempts = 0, parsed_bytes = 0, covered_until = 0;
+  for (const auto& [start, end] : objects) {
+    if (end == std::string::npos || start < covered_until) continue;  // unbalanced, or inside a parsed object
+    if (attempts++ >= kMaxParseAttempts || parsed_bytes > kMaxParsedBytesPerInputByte * text.size()) break;
+    parsed_bytes += end - start + 1;
+    json candidate = json::parse(text.begin() + start, text.begin() + end + 1, nullptr, false);
+    if (candidate.is_discarded()) continue;
+    covered_until = end + 1;
+    if (const json* plan = plan_within(candidate)) return *plan;
   }
   return std::nullopt;
 }
@@ -162,12 +200,21 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
     fail("the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks)", reply_text, attached);
   }
   if (plan.queries.empty()) fail("the LLM's plan has no queries", reply_text, attached);
+  // SQL goes to servers and into the history as text: a NUL would cut it short, invalid UTF-8 would not
+  // read the same everywhere.
+  auto check_text = [&](const std::string& text, const std::string& what) {
+    if (text.find('\0') != std::string::npos) fail(what + " contains a NUL character", reply_text, attached);
+    if (valid_utf8(text) != text) fail(what + " is not valid UTF-8", reply_text, attached);
+  };
+  for (const PlannedQuery& query : plan.queries)
+    check_text(query.sql, "the SQL for database \"" + valid_utf8(query.database) + "\"");
+  check_text(plan.combine, "the combine step");
   std::vector<std::string> seen;
   for (PlannedQuery& query : plan.queries) {
     auto match = std::find_if(attached.begin(), attached.end(),
                               [&](const std::string& name) { return lower(name) == lower(trim(query.database)); });
     if (match == attached.end())
-      fail("the plan names database \"" + query.database + "\", which is not attached", reply_text, attached);
+      fail("the plan names database \"" + valid_utf8(query.database) + "\", which is not attached", reply_text, attached);
     query.database = *match;
     query.sql = clean_sql(query.sql);
     if (query.sql.empty()) fail("the plan gives no SQL for database \"" + query.database + "\"", reply_text, attached);

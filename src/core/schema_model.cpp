@@ -1,6 +1,8 @@
 #include "core/schema_model.hpp"
 #include "core/cpp_only.hpp"
 
+#include "core/text.hpp"
+
 #include "core/hash.hpp"
 
 #include <nlohmann/json.hpp>
@@ -104,7 +106,9 @@ DatabaseSchema schema_from_json(const std::string& database, const std::string& 
       table.kind = text_or_empty(t, "kind");
       table.comment = text_or_empty(t, "comment");
       auto rows = t.find("rows");
-      if (rows != t.end() && rows->is_number()) table.estimated_rows = rows->get<double>();
+      // A remote's statistics can say anything (2e19, NaN): an estimate that is no count is no estimate.
+      if (rows != t.end() && rows->is_number())
+        table.estimated_rows = static_cast<double>(bounded_count(rows->get<double>(), 1LL << 53));
       auto columns = t.find("columns");
       if (columns != t.end() && columns->is_array())
         for (const json& c : *columns) {

@@ -3,6 +3,7 @@
 //
 // Every call into the pure C++ core happens inside core_call(), which returns plain data; Postgres calls
 // (SPI, ereport, the fan-out) happen outside it, with no C++ object alive in the frame.
+#include "core/history_record.hpp"
 #include "core/http_client.hpp"
 #include "core/llm_protocol.hpp"
 #include "core/plan_parser.hpp"
@@ -31,6 +32,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
@@ -553,9 +555,35 @@ void refresh_plan_json(AskState* ask) {
   if (!error.failed) ask->plan_json = take(json);
 }
 
+// Core text is UTF-8 (made valid there: core/text.hpp); this database may use another encoding. What it
+// cannot hold becomes '?', so that showing or storing a reply's text never fails.
+const char* utf8_to_database(const char* text) {
+  if (GetDatabaseEncoding() == PG_UTF8) return text;
+  MemoryContext caller_context = CurrentMemoryContext;
+  const char* converted = nullptr;
+  PG_TRY();
+  {
+    converted = pg_any_to_server(text, strlen(text), PG_UTF8);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    FlushErrorState();
+    char* ascii = pstrdup(text);
+    char* out = ascii;
+    for (const unsigned char* in = reinterpret_cast<const unsigned char*>(text); *in != '\0'; in++)
+      if (*in < 0x80) *out++ = static_cast<char>(*in);
+      else if ((*in & 0xC0) != 0x80) *out++ = '?';
+    *out = '\0';
+    converted = ascii;
+  }
+  PG_END_TRY();
+  return converted;
+}
+
 void raise_core_error(const AskState* ask, const CoreError& error) {
   if (error.interrupted) CHECK_FOR_INTERRUPTS();
-  ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", error.message),
+  ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", utf8_to_database(error.message)),
                   error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
                       ? errcontext("LLM server \"%s\" (provider %s, model %s)", ask->llm.server_name,
                                    ask->llm.provider, ask->llm.model)
@@ -695,6 +723,13 @@ void store_plan_in_cache(const AskState* ask) {
   restore_user(owner);
 }
 
+// Token counts of several LLM rounds: unknown (-1) if any round's is, and never past what the history's
+// integer columns hold.
+long add_token_counts(long so_far, long more) {
+  if (so_far < 0 || more < 0 || so_far > INT_MAX - more) return -1;
+  return so_far + more;
+}
+
 // Asks the LLM: the plan prompt, or (with failures) the repair prompt after the previous reply.
 void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
                    const char** failure_messages, const char* combine_error = nullptr,
@@ -702,7 +737,7 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   PlanCopy copy{};
   char* reply = nullptr;
   char* model = nullptr;
-  long prompt_tokens = 0, completion_tokens = 0;
+  long prompt_tokens = -1, completion_tokens = -1;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
   CoreError error = core_call([&] {
@@ -721,7 +756,8 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
     }
     LlmConfig config = llm_config(ask);
     HttpRequest request = build_llm_request(config, messages);
-    HttpResponse response = http_post(request.url, request.headers, request.body, config.timeout_ms, interrupt_pending);
+    HttpResponse response = http_post(request.url, request.headers, request.body, config.timeout_ms,
+                                      static_cast<size_t>(llm_max_reply_kb) * 1024, interrupt_pending);
     LlmReply answer = parse_llm_reply(config, response.status, response.body);
     reply = malloc_copy(answer.text);
     model = malloc_copy(answer.model.empty() ? config.model : answer.model);
@@ -734,8 +770,8 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   ask->llm_ms += elapsed_ms(start);
   if (reply != nullptr) ask->reply_text = take(reply);
   if (model != nullptr) ask->llm.model = take(model);
-  ask->prompt_tokens += prompt_tokens;
-  ask->completion_tokens += completion_tokens;
+  ask->prompt_tokens = add_token_counts(ask->prompt_tokens, prompt_tokens);
+  ask->completion_tokens = add_token_counts(ask->completion_tokens, completion_tokens);
   if (error.failed) raise_core_error(ask, error);
   adopt_plan(ask, copy);
 }
@@ -1232,6 +1268,7 @@ void store_results_in_cache(const AskState* ask, Tuplestorestate* result, TupleD
 
 const char* history_record(const AskState* ask) {
   char* record = nullptr;
+  bool database_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
   CoreError error = core_call([&] {
     nlohmann::json json;
     json["session_id"] = ask->session_id ? nlohmann::json(ask->session_id) : nlohmann::json();
@@ -1275,9 +1312,9 @@ const char* history_record(const AskState* ask) {
     json["total_ms"] = elapsed_ms(ask->started);
     json["cached"] = ask->cached ? nlohmann::json(ask->cached) : nlohmann::json();
     json["model"] = ask->llm.model ? nlohmann::json(ask->llm.model) : nlohmann::json();
-    json["prompt_tokens"] = ask->prompt_tokens;
-    json["completion_tokens"] = ask->completion_tokens;
-    record = malloc_copy(json.dump());
+    json["prompt_tokens"] = ask->prompt_tokens >= 0 ? nlohmann::json(ask->prompt_tokens) : nlohmann::json();
+    json["completion_tokens"] = ask->completion_tokens >= 0 ? nlohmann::json(ask->completion_tokens) : nlohmann::json();
+    record = malloc_copy(history_record_text(json, database_is_utf8));
   });
   if (error.failed) return nullptr;
   return take(record);

@@ -117,8 +117,8 @@ RemoteTarget resolve_one(const char* name) {
     }
     if (strcmp(option->defname, "password") == 0 && value[0] != '\0') has_password = true;
     if (strcmp(option->defname, "connect_timeout") == 0) {
-      int seconds = atoi(value);
-      if (seconds > 0) target.connect_timeout_s = seconds;
+      long seconds = strtol(value, nullptr, 10);  // libpq checks the value itself when it connects
+      if (seconds > 0 && seconds <= 3600) target.connect_timeout_s = static_cast<int>(seconds);
     }
     target.keywords[n] = option->defname;
     target.values[n] = value;

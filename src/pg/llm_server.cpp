@@ -1,5 +1,7 @@
 #include "pg/llm_server.hpp"
 
+#include <cerrno>
+
 #include "pg/settings.hpp"
 
 #include <cstdlib>
@@ -33,18 +35,33 @@ const char* default_url(const char* provider) {
   return strcmp(provider, "anthropic") == 0 ? "https://api.anthropic.com" : "https://api.openai.com/v1";
 }
 
-// '60s', '2 min', '1500ms' or a bare number of seconds -> milliseconds.
+constexpr double kMaxTimeoutMs = 24.0 * 3600 * 1000;
+
+// '60s', '2 min', '1500ms' or a bare number of seconds -> milliseconds, more than 0 and at most a day.
 long parse_timeout_ms(const char* server, const char* text) {
   char* end;
+  double ms;
   double seconds = strtod(text, &end);
-  if (end != text && *end == '\0') return static_cast<long>(seconds * 1000);
-  Interval* interval = DatumGetIntervalP(
-      DirectFunctionCall3(interval_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-  double ms = (interval->time + (interval->day * (double) USECS_PER_DAY)) / 1000.0;
-  if (ms <= 0)
+  if (end != text && *end == '\0') {
+    ms = seconds * 1000;
+  } else {
+    Interval* interval = DatumGetIntervalP(
+        DirectFunctionCall3(interval_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+    ms = (interval->time + (interval->day * (double) USECS_PER_DAY) + interval->month * 30.0 * USECS_PER_DAY) / 1000.0;
+  }
+  if (!(ms > 0 && ms <= kMaxTimeoutMs))  // also NaN
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("LLM server \"%s\" has a timeout of \"%s\", which is not positive", server, text)));
+                    errmsg("LLM server \"%s\" has a timeout of \"%s\", which is not between 0 and a day", server, text)));
   return static_cast<long>(ms);
+}
+
+// max_tokens: a whole number from 1 to 10,000,000, or -1 if text is none.
+long parse_max_tokens(const char* text) {
+  char* end;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < 1 || value > 10000000) return -1;
+  return value;
 }
 
 List* mapping_options(Oid user, Oid server) {
@@ -121,7 +138,7 @@ LlmServer resolve_llm_server() {
   const char* timeout = option_value(server->options, "timeout");
   result.timeout_ms = timeout ? parse_timeout_ms(name, timeout) : 60000;
   const char* max_tokens = option_value(server->options, "max_tokens");
-  result.max_tokens = max_tokens ? atoi(max_tokens) : 2048;
+  result.max_tokens = max_tokens ? static_cast<int>(parse_max_tokens(max_tokens)) : 2048;
 
   const char* key = option_value(mapping_options(GetUserId(), server->serverid), "api_key");
   if (key == nullptr) key = option_value(mapping_options(InvalidOid, server->serverid), "api_key");
@@ -168,8 +185,8 @@ Datum multidb_llm_validator(PG_FUNCTION_ARGS) {
                       errhint("Use provider 'openai' (any OpenAI-compatible /chat/completions: OpenAI, Ollama, "
                               "vLLM, llama.cpp, LM Studio) or 'anthropic'.")));
     if (strcmp(option->defname, "timeout") == 0) parse_timeout_ms("(new)", value);
-    if (strcmp(option->defname, "max_tokens") == 0 && atoi(value) <= 0)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_tokens must be a positive number")));
+    if (strcmp(option->defname, "max_tokens") == 0 && parse_max_tokens(value) < 0)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_tokens must be a whole number from 1 to 10000000")));
   }
   PG_RETURN_VOID();
 }

@@ -23,6 +23,7 @@ int max_prompt_tables = 60;
 int history_turns = 5;
 int max_repairs = 1;
 int result_cache_ttl_s = 0;
+int llm_max_reply_kb = 4096;
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -123,6 +124,9 @@ void define_settings() {
   DefineCustomIntVariable("multidb.result_cache_ttl", "How long an ask's rows are reused for the same plan; 0 = off.",
                           nullptr, &result_cache_ttl_s, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
                           nullptr);
+  DefineCustomIntVariable("multidb.llm_max_reply_size", "Longest LLM reply read; a longer one is an error.",
+                          "The body is held in memory while it is read and parsed.", &llm_max_reply_kb, 4096, 16,
+                          1024 * 1024, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("multidb");
 }
 

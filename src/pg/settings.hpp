@@ -21,6 +21,7 @@ extern int max_prompt_tables;
 extern int history_turns;
 extern int max_repairs;
 extern int result_cache_ttl_s;
+extern int llm_max_reply_kb;
 
 void define_settings();
 

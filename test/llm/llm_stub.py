@@ -3,7 +3,11 @@
 (/v1/messages) HTTP server on 127.0.0.1 that answers from a script instead of a model.
 
 The script is a JSON file: {"rules": [{"match": "<substring of the last user message>", "reply": "<text>",
-"status": 200, "delay": 0.0, "raw": "<body sent as is>"}], "default": "<text>"}. The first rule whose match
+"status": 200, "delay": 0.0, "raw": "<body sent as is>"}], "default": "<text>"}. Hostile replies for the
+robustness tests: "raw" may hold %KEY% (replaced by the API key the request carried, as a server echoing it
+would); "raw_hex" sends bytes given in hex (invalid UTF-8); "repeat": {"head", "unit", "count", "tail"} sends
+head + unit * count + tail (large bodies without a large script), and "trickle": seconds between 64 kB
+chunks of it; "usage" replaces the usage object of a normal reply (odd token counts). The first rule whose match
 occurs in the last user message answers (a rule with "after_error": "<substring>" only matches a repair
 request, i.e. when the conversation contains that error text). The file is re-read on every request, so a
 test can change the script while the server runs. Every request is appended to <script>.log as one JSON line
@@ -81,7 +85,14 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(float(rule.get("delay", 0)))
         status = int(rule.get("status", 200))
         if "raw" in rule:
-            return self.answer(status, rule["raw"], raw_body=True)
+            key = (self.headers.get("Authorization") or "").replace("Bearer ", "") or self.headers.get("x-api-key") or ""
+            return self.answer(status, rule["raw"].replace("%KEY%", key), raw_body=True)
+        if "raw_hex" in rule:
+            return self.answer(status, bytes.fromhex(rule["raw_hex"]), raw_body=True)
+        if "repeat" in rule:
+            r = rule["repeat"]
+            data = (r.get("head", "") + r["unit"] * int(r["count"]) + r.get("tail", "")).encode("utf-8")
+            return self.answer(status, data, raw_body=True, trickle=float(rule.get("trickle", 0)))
         text = rule.get("reply", "")
         model = payload.get("model", "stub")
         if self.path.rstrip("/").endswith("/messages"):
@@ -96,15 +107,26 @@ class Handler(BaseHTTPRequestHandler):
                               "completion_tokens": len(text) // 4}}
         else:
             return self.answer(404, {"error": {"message": "no such endpoint: " + self.path}})
+        if "usage" in rule:
+            body["usage"] = rule["usage"]
         self.answer(status, body)
 
-    def answer(self, status, body, raw_body=False):
-        data = (body if raw_body else json.dumps(body)).encode("utf-8")
+    def answer(self, status, body, raw_body=False, trickle=0.0):
+        data = body if isinstance(body, bytes) else (body if raw_body else json.dumps(body)).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            if trickle <= 0:
+                self.wfile.write(data)
+                return
+            for at in range(0, len(data), 65536):
+                self.wfile.write(data[at:at + 65536])
+                self.wfile.flush()
+                time.sleep(trickle)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading: what the size limit and cancels do
 
 
 def main():
