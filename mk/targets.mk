@@ -3,11 +3,12 @@
 #   make demo                   set-up, then a coordinator and two remote servers with a generated shop,
 #                               and multidb.fanout comparing them (demo/run.sh)
 #   make test                   set-up, then every test; ends with "N passed, N failed" (test/harness/)
-#   make test TESTS=regress     only some runners, in the order given: any of unit, regress, tap
+#   make test TESTS=regress     only some runners, in the order given: any of unit, regress, tap, fuzz
 #   make test TESTS=tap PROVE_TESTS=test/t/001_parallel.pl
 #                               only some TAP files
 #   make unit                   build and run the GoogleTest binary here (no server, no set-up)
 #   make bench                  set-up, then the benchmarks against dblink and postgres_fdw
+#   make fuzz                   libFuzzer harnesses of the pure core with ASan + UBSan, FUZZ_SECONDS each
 #
 # Set-up (shared by demo, test, bench; idempotent): installs the missing Debian packages (apt, as root
 # or through sudo), creates the OS user "multidb" when run as root (Postgres will not run as root),
@@ -48,6 +49,44 @@ unit: $(UNIT_TEST_BINARY)
 	./$(UNIT_TEST_BINARY)
 
 unit-clean:
+	rm -rf test/fuzz/build
 	rm -f $(UNIT_TEST_BINARY) $(UNIT_TEST_OBJS)
 
 clean: unit-clean
+
+# ---- fuzzing -------------------------------------------------------------------------------------------------
+# libFuzzer harnesses (test/fuzz/fuzz_*.cpp) over the pure core, built with Debian's clang with ASan and UBSan
+# (float-cast-overflow included: no out-of-range float-to-integer conversion goes unnoticed), each run for
+# FUZZ_SECONDS from its seed corpus (test/fuzz/corpus/<target>, copied: the checkout is never written).
+#   make fuzz                    every target, FUZZ_SECONDS each (default 120)
+#   make fuzz FUZZ_SECONDS=20    shorter (make test runs each for 15 s)
+FUZZ_SECONDS   ?= 120
+FUZZ_TARGETS    = $(patsubst test/fuzz/fuzz_%.cpp,%,$(wildcard test/fuzz/fuzz_*.cpp))
+FUZZ_BUILD      = test/fuzz/build
+FUZZ_CXX       ?= clang++
+FUZZ_FLAGS      = -std=c++17 -g -O1 -fno-sanitize-recover=all -Isrc \
+                  $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null))
+FUZZ_CORE_OBJS  = $(patsubst src/core/%.cpp,$(FUZZ_BUILD)/core/%.o,$(CORE_SRCS))
+
+$(FUZZ_BUILD)/core/%.o: src/core/%.cpp $(wildcard src/core/*.hpp)
+	@mkdir -p $(FUZZ_BUILD)/core
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJS) -lpq -lcurl
+
+fuzz-build: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
+
+# Each target: a fresh copy of its corpus, FUZZ_SECONDS of fuzzing, crashes kept under $(FUZZ_BUILD)/crashes.
+fuzz: fuzz-build
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  work=$$(mktemp -d); cp -r test/fuzz/corpus/$$target/. $$work/; mkdir -p $(FUZZ_BUILD)/crashes; \
+	  echo "fuzz $$target: $(FUZZ_SECONDS) s"; \
+	  if $(FUZZ_BUILD)/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	       -artifact_prefix=$(FUZZ_BUILD)/crashes/$$target- -print_final_stats=1 $$work 2>$(FUZZ_BUILD)/$$target.log; then \
+	    echo "fuzz $$target: ok ($$(grep -E 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$target.log | awk '{print $$2}') runs)"; \
+	  else echo "fuzz $$target: FAILED"; tail -40 $(FUZZ_BUILD)/$$target.log; rm -rf $$work; exit 1; fi; \
+	  rm -rf $$work; \
+	done
+
+.PHONY: fuzz fuzz-build

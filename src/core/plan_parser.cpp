@@ -223,7 +223,9 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
     seen.push_back(query.database);
   }
   plan.combine = clean_sql(plan.combine);
-  plan.explanation = trim(plan.explanation);
+  // The explanation is only shown and stored: what is not UTF-8 in it is replaced (found by fuzzing: it made
+  // plan_to_json throw).
+  plan.explanation = valid_utf8(trim(plan.explanation));
   return plan;
 }
 

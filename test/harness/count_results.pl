@@ -1,8 +1,9 @@
 #!/usr/bin/perl
-# count_results.pl gtest|regress|tap LOGFILE: prints "PASSED FAILED" for one runner's output.
+# count_results.pl gtest|regress|tap|fuzz LOGFILE: prints "PASSED FAILED" for one runner's output.
 #
 #   gtest    one per test case: "[       OK ] Suite.Name (N ms)" and "[  FAILED  ] Suite.Name (N ms)"
 #   regress  one per pg_regress test: "test name ... ok" and "test name ... FAILED"
+#   fuzz     one per libFuzzer target: "fuzz name: ok (N runs)" and "fuzz name: FAILED"
 #   tap      one per assertion, from prove's summary: "Files=F, Tests=N" and, in the "Test Summary Report",
 #            "t/x.pl (Wstat: W ... Tests: N Failed: K)". A file that exited non-zero or broke its plan
 #            without a failed assertion (it died half-way) counts as one failure.
@@ -12,7 +13,7 @@ use strict;
 use warnings;
 
 my ($kind, $file) = @ARGV;
-die "usage: $0 gtest|regress|tap LOGFILE\n" unless $kind && defined $file;
+die "usage: $0 gtest|regress|tap|fuzz LOGFILE\n" unless $kind && defined $file;
 open my $log, '<', $file or die "$file: $!\n";
 my @lines = <$log>;
 close $log;
@@ -22,6 +23,12 @@ if ($kind eq 'gtest')
 {
 	$passed = grep { /^\[       OK \] .* \(\d+ ms\)$/ } @lines;
 	$failed = grep { /^\[  FAILED  \] .* \(\d+ ms\)$/ } @lines;
+}
+elsif ($kind eq 'fuzz')
+{
+	# one per target: "fuzz <target>: ok (N runs)" or "fuzz <target>: FAILED"
+	$passed = grep { /^fuzz \S+: ok\b/ } @lines;
+	$failed = grep { /^fuzz \S+: FAILED\b/ } @lines;
 }
 elsif ($kind eq 'regress')
 {

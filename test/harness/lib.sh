@@ -21,10 +21,11 @@ if [ -z "${PG_CONFIG:-}" ] || [ "$PG_CONFIG" = pg_config ]; then
 fi
 
 # Everything make demo/test need on a bare Debian 12. python3 runs the scripted LLM of the TAP tests;
-# pgbouncer puts a real pooler between multidb and a remote in test/t/015_guard_walls.pl.
+# pgbouncer puts a real pooler between multidb and a remote in test/t/015_guard_walls.pl; clang and its
+# runtime libraries (libFuzzer, ASan, UBSan) build the fuzzing harnesses of test/fuzz.
 REQUIRED_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
                    nlohmann-json3-dev libgtest-dev postgresql-15-cron libipc-run-perl g++ make rsync python3
-                   pgbouncer)
+                   pgbouncer clang libclang-rt-14-dev)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }

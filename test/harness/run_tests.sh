@@ -5,8 +5,9 @@
 #   regress  pg_regress (`make installcheck`, sql/ + expected/) on one throwaway cluster, one count per test
 #   tap      prove over test/t/*.pl (PostgreSQL::Test::Cluster starts its own clusters), one count per
 #            assertion
+#   fuzz     every libFuzzer harness of test/fuzz for FUZZ_SECONDS (default 15), one count per target
 #
-# TESTS="unit regress tap" (the default) picks the runners and their order; PROVE_TESTS="test/t/001_x.pl"
+# TESTS="unit regress tap fuzz" (the default) picks the runners and their order; PROVE_TESTS="test/t/001_x.pl"
 # picks TAP files. Tests run as the unprivileged cluster user in a copy of the tree under a temporary
 # directory (pg_regress writes results/, prove tmp_check/), so the checkout stays clean and needs no
 # permissions for that user. Exit status: 0 only if every test passed and no runner broke.
@@ -15,7 +16,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
 
-TESTS=${TESTS:-unit regress tap}
+TESTS=${TESTS:-unit regress tap fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 PROVE_TESTS=${PROVE_TESTS:-}
 # The regression SQL connects back to its own server over TCP as the superuser, with this password.
 TEST_PASSWORD=multidb
@@ -23,7 +25,8 @@ TEST_PASSWORD=multidb
 # run must stay under 15 minutes on 2 cores; today it takes about 1).
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-240}
 REGRESS_TIMEOUT=${REGRESS_TIMEOUT:-240}
-TAP_TIMEOUT=${TAP_TIMEOUT:-480}
+TAP_TIMEOUT=${TAP_TIMEOUT:-900}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-600}
 
 # run_logged LOG SECONDS COMMAND...: runs COMMAND as the cluster user in the test copy, with a time limit,
 # showing its output as it comes and keeping it in LOG; returns COMMAND's status (124: timed out).
@@ -108,6 +111,14 @@ run_tap() {
   record tap "$WORK_DIR/tap.log" tap "$status"
 }
 
+run_fuzz() {
+  log "fuzz: libFuzzer with ASan and UBSan over the pure core, $FUZZ_SECONDS s per target (make fuzz for longer)"
+  local status=0
+  run_logged "$WORK_DIR/fuzz.log" "$FUZZ_TIMEOUT" make -s -j "$(nproc)" PG_CONFIG="$PG_CONFIG" \
+    FUZZ_SECONDS="$FUZZ_SECONDS" fuzz || status=$?
+  record fuzz "$WORK_DIR/fuzz.log" fuzz "$status"
+}
+
 # run_runner NAME: runs run_NAME in a subshell with errexit, so that a runner that breaks half-way (a
 # cluster that does not start, say) is counted as a failure and the other runners still run.
 run_runner() {
@@ -127,8 +138,8 @@ main() {
   local runner
   for runner in $TESTS; do
     case "$runner" in
-      unit | regress | tap) ;;
-      *) die "unknown runner '$runner' in TESTS (use unit, regress, tap)" ;;
+      unit | regress | tap | fuzz) ;;
+      *) die "unknown runner '$runner' in TESTS (use unit, regress, tap, fuzz)" ;;
     esac
   done
 

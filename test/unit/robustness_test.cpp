@@ -91,6 +91,13 @@ TEST(PlanParser, NulOrInvalidUtf8InSqlIsABadPlan) {
   EXPECT_THROW(parse_plan("DATABASE: shop\nSELECT '\xFF'", {"shop"}), PlanError);
 }
 
+TEST(PlanParser, AnExplanationThatIsNotUtf8IsMadeValid) {
+  // found by fuzzing: plan_to_json threw on it
+  Plan plan = parse_plan("DATABASE: shop\nSELECT 1\nEXPLANATION: caf\xFF", {"shop"});
+  EXPECT_EQ(plan.explanation, "caf\xEF\xBF\xBD");
+  EXPECT_NO_THROW(plan_to_json(plan));
+}
+
 TEST(HistoryRecord, AlwaysStorableText) {
   nlohmann::json record;
   record["error"] = std::string("bad \xFF byte and a \0 NUL", 22);
