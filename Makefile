@@ -15,7 +15,7 @@ DISPATCH_SRCS = $(wildcard src/dispatch/*.cpp)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
 
 REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports
-REGRESS_OPTS = --load-extension=multidb
+REGRESS_OPTS = --load-extension=multidb --inputdir=test
 EXTRA_CLEAN  = test/unit/multidb_unit_tests
 
 PG_CONFIG ?= pg_config

@@ -2,7 +2,7 @@
 # `make test`: set the machine up, then run every test and end with one line "N passed, N failed".
 #
 #   unit     GoogleTest binary of src/core (test/unit/*.cpp), one count per test case
-#   regress  pg_regress (`make installcheck`, sql/ + expected/) on one throwaway cluster, one count per test
+#   regress  pg_regress (`make installcheck`, test/sql + test/expected) on one throwaway cluster, one count per test
 #   tap      prove over test/t/*.pl (PostgreSQL::Test::Cluster starts its own clusters), one count per
 #            assertion
 #   fuzz     every libFuzzer harness of test/fuzz for FUZZ_SECONDS (default 15), one count per target
