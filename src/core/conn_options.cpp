@@ -1,11 +1,13 @@
 #include "core/conn_options.hpp"
-#include "core/cpp_only.hpp"
 
 #include <libpq-fe.h>
 
 #include <memory>
 #include <set>
 #include <stdexcept>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

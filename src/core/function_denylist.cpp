@@ -1,8 +1,10 @@
 #include "core/function_denylist.hpp"
-#include "core/cpp_only.hpp"
 
 #include <cctype>
 #include <stdexcept>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

@@ -1,9 +1,11 @@
 #include "core/history_record.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/text.hpp"
 
 #include <vector>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

@@ -1,10 +1,12 @@
 #include "core/http_client.hpp"
-#include "core/cpp_only.hpp"
 
 #include <curl/curl.h>
 
 #include <memory>
 #include <mutex>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

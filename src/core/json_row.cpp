@@ -1,7 +1,9 @@
 #include "core/json_row.hpp"
-#include "core/cpp_only.hpp"
 
 #include <unordered_set>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

@@ -1,10 +1,12 @@
 #include "core/llm_protocol.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/text.hpp"
 
 #include <climits>
 #include <nlohmann/json.hpp>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

@@ -1,5 +1,4 @@
 #include "core/plan_parser.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/llm_protocol.hpp"
 #include "core/text.hpp"
@@ -12,6 +11,9 @@
 #include <sstream>
 #include <utility>
 #include <vector>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

@@ -1,5 +1,4 @@
 #include "core/prompt.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/hash.hpp"
 
@@ -7,6 +6,9 @@
 
 #include <cinttypes>
 #include <cstdio>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 
@@ -37,7 +39,6 @@ std::string rules(const std::vector<std::string>& databases) {
          "\"combine\": \"<optional: one SELECT over the tables named after the databases>\", "
          "\"explanation\": \"<one or two sentences>\"}";
 }
-
 
 }  // namespace
 

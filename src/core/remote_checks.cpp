@@ -1,10 +1,12 @@
 #include "core/remote_checks.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/function_denylist.hpp"
 
 #include <set>
 #include <stdexcept>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 

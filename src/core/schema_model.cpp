@@ -1,5 +1,4 @@
 #include "core/schema_model.hpp"
-#include "core/cpp_only.hpp"
 
 #include "core/text.hpp"
 
@@ -14,6 +13,9 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 
@@ -31,7 +33,6 @@ std::vector<std::string> strings_or_empty(const json& object, const char* key) {
   if (found == object.end() || found->is_null()) return {};
   return found->get<std::vector<std::string>>();
 }
-
 
 std::vector<std::string> words(const std::string& text) {
   std::vector<std::string> result;

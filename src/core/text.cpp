@@ -1,7 +1,9 @@
 #include "core/text.hpp"
-#include "core/cpp_only.hpp"
 
 #include <cmath>
+
+// Last, so that it also sees what every header above pulled in.
+#include "core/cpp_only.hpp"
 
 namespace multidb {
 
