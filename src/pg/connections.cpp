@@ -34,10 +34,6 @@ constexpr LibpqDefault kDeadPeerDefaults[] = {{"keepalives", "1"},
                                               {"keepalives_count", "3"},
                                               {"tcp_user_timeout", "60000"}};
 
-}  // namespace
-
-namespace {
-
 // classify_option() builds its table on first use; that allocation is the only thing that can throw.
 OptionPlace option_place(const char* name) {
   OptionPlace place = OptionPlace::kUnknown;
@@ -47,11 +43,16 @@ OptionPlace option_place(const char* name) {
 }
 
 const char* option_list(OptionPlace place) {
-  // Copied into a fixed buffer inside the C++ scope, then into palloc'd memory outside it.
-  static char buffer[4096];
-  CppError error = cpp_call([&] { snprintf(buffer, sizeof(buffer), "%s", valid_options_list(place).c_str()); });
+  // A malloc'd copy made inside the C++ scope, taken into palloc'd memory outside it: whole, however long.
+  char* list = nullptr;
+  CppError error = cpp_call([&] {
+    list = strdup(valid_options_list(place).c_str());
+    if (list == nullptr) throw std::bad_alloc();
+  });
   raise_cpp_error(error, "listing libpq's connection options");
-  return pstrdup(buffer);
+  char* copy = pstrdup(list);
+  free(list);
+  return copy;
 }
 
 bool is_accepted_wrapper(const char* fdw_name) {
