@@ -74,6 +74,7 @@ struct Channel {
 // Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker
 // outlives the shared memory it was reading.
 struct WorkerSet {
+  SharedCall* shared;
   int count;
   BackgroundWorkerHandle* handles[FLEXIBLE_ARRAY_MEMBER];
 };
@@ -102,6 +103,8 @@ struct Fanout {
 
 void terminate_workers(dsm_segment*, Datum arg) {
   WorkerSet* workers = reinterpret_cast<WorkerSet*>(DatumGetPointer(arg));
+  // Still mapped here: the workers learn that this is the caller's doing, not an administrator's.
+  pg_atomic_write_u32(&workers->shared->caller_ended, 1);
   for (int i = 0; i < workers->count; i++) {
     if (workers->handles[i] != nullptr) {
       TerminateBackgroundWorker(workers->handles[i]);
@@ -201,6 +204,7 @@ void create_shared_call(Fanout* fanout) {
   fanout->segment = dsm_create(size, 0);
   SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
   shared->magic = kSharedCallMagic;
+  pg_atomic_init_u32(&shared->caller_ended, 0);
   shared->slot_count = n;
   shared->queue_size = queue_size;
   shared->fetch_size = fetch_size;
@@ -230,6 +234,7 @@ void create_shared_call(Fanout* fanout) {
 
   fanout->workers = static_cast<WorkerSet*>(
       MemoryContextAllocZero(TopMemoryContext, offsetof(WorkerSet, handles) + sizeof(BackgroundWorkerHandle*) * n));
+  fanout->workers->shared = shared;
   fanout->workers->count = n;
   on_dsm_detach(fanout->segment, terminate_workers, PointerGetDatum(fanout->workers));
 }

@@ -15,6 +15,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "port/atomics.h"
 #include "storage/dsm.h"
 #include "storage/shm_mq.h"
 }
@@ -36,6 +37,7 @@ struct SharedSlot {
 
 struct SharedCall {
   uint32 magic;
+  pg_atomic_uint32 caller_ended;  // set before the caller terminates its workers: they then exit quietly
   int slot_count;
   Size queue_size;
   int fetch_size;

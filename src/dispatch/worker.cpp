@@ -23,8 +23,30 @@ namespace {
 RemoteSession session;  // static: the exit callback must reach it
 shm_mq_handle* queue;
 StringInfoData message;
+SharedCall* call;
+volatile sig_atomic_t termination_requested = false;
 
 void cancel_remote_on_exit(int, Datum) { remote_abandon(&session); }
+
+// SIGTERM comes from the caller ending the call (a cancel, an error elsewhere, its exit) or from an
+// administrator or a shutdown. The first is routine and ends the worker quietly; only the second is worth a
+// FATAL line in the server log.
+void handle_sigterm(SIGNAL_ARGS) {
+  int saved_errno = errno;
+  termination_requested = true;
+  SetLatch(MyLatch);
+  errno = saved_errno;
+}
+
+void check_for_termination() {
+  if (!termination_requested) return;
+  if (pg_atomic_read_u32(&call->caller_ended) != 0) {
+    remote_abandon(&session);
+    proc_exit(0);
+  }
+  ereport(FATAL, (errcode(ERRCODE_ADMIN_SHUTDOWN),
+                  errmsg("terminating multidb worker for connection \"%s\" due to administrator command", session.name)));
+}
 
 // A false return means the caller went away; the worker then just exits (the exit callback cancels).
 bool send_message() {
@@ -89,6 +111,7 @@ bool send_rows(const PGresult* result) {
       start_rows_message(columns);
       in_message = 0;
     }
+    check_for_termination();
     CHECK_FOR_INTERRUPTS();
   }
   return true;
@@ -117,6 +140,7 @@ void run_statement() {
           int rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | wanted | (timeout >= 0 ? WL_TIMEOUT : 0),
                                      remote_socket(&session), timeout, PG_WAIT_EXTENSION);
           ResetLatch(MyLatch);
+          check_for_termination();
           CHECK_FOR_INTERRUPTS();
           if (rc & (wanted | WL_TIMEOUT)) break;
         }
@@ -166,7 +190,7 @@ void unpack_options(const char* packed, const char*** keywords, const char*** va
 using namespace multidb;
 
 void multidb_worker_main(Datum main_arg) {
-  pqsignal(SIGTERM, die);
+  pqsignal(SIGTERM, handle_sigterm);
   BackgroundWorkerUnblockSignals();
   // No database: only the shared catalogs, which is enough to show up in pg_stat_activity.
   BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
@@ -174,7 +198,7 @@ void multidb_worker_main(Datum main_arg) {
 
   dsm_segment* segment = dsm_attach(DatumGetUInt32(main_arg));
   if (segment == nullptr) return;  // the caller already gave up and removed the segment
-  SharedCall* call = static_cast<SharedCall*>(dsm_segment_address(segment));
+  call = static_cast<SharedCall*>(dsm_segment_address(segment));
   if (call->magic != kSharedCallMagic) return;
   int slot_index;
   memcpy(&slot_index, MyBgworkerEntry->bgw_extra, sizeof(slot_index));

@@ -63,6 +63,11 @@ for my $mode ([ 'background workers', 8 ], [ 'in-backend', 0 ])
 	ok(defined $cleaned, "$label, statement_timeout: no remote query and no worker within 1 s");
 }
 
+# Workers the caller ended on purpose exit quietly: a cancelled fan-out leaves no FATAL line per worker.
+my $log = slurp_file($coordinator->logfile);
+unlike($log, qr/FATAL:.*terminating (background|multidb) worker/, 'no FATAL line in the server log for the workers the caller ended');
+like($log, qr/canceling statement due to user request/, '... while the log does record the cancels themselves');
+
 # The remote statement_timeout from multidb.statement_timeout also ends a query.
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SET multidb.statement_timeout = '300ms'; SELECT * FROM multidb.fanout('SELECT pg_sleep(60)', ARRAY['r1'])");
