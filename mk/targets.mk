@@ -35,7 +35,7 @@ UNIT_CORE_OBJS    = $(CORE_SRCS:.cpp=.o)
 UNIT_TEST_FLAGS   = -std=c++17 -Wall -Wextra -Werror -g -O1 -Isrc $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null))
 UNIT_TEST_LIBS    = -lgtest -lgtest_main -lpthread -lpq -lcurl
 
-test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp)
+test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp) $(wildcard test/unit/*.hpp)
 	$(CXX) $(UNIT_TEST_FLAGS) -c -o $@ $<
 
 # PGXS tracks no header dependencies here; without this a changed core header would leave the tests

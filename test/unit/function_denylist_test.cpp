@@ -1,6 +1,7 @@
 #include "core/function_denylist.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <stdexcept>
 

@@ -1,6 +1,7 @@
 #include "core/json_row.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using multidb::JsonKind;
 
