@@ -11,6 +11,7 @@
 #include "core/schema_model.hpp"
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
+#include "pg/entry_point.hpp"
 #include "pg/history_writer.hpp"
 #include "pg/llm_server.hpp"
 #include "pg/settings.hpp"
@@ -1479,20 +1480,15 @@ using namespace multidb;
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(multidb_ask);
-Datum multidb_ask(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, false); }
+MULTIDB_FUNCTION(multidb_ask) { return ask_entry(fcinfo, false); }
 
-PG_FUNCTION_INFO_V1(multidb_plan);
-Datum multidb_plan(PG_FUNCTION_ARGS) { return ask_entry(fcinfo, true); }
+MULTIDB_FUNCTION(multidb_plan) { return ask_entry(fcinfo, true); }
 
-PG_FUNCTION_INFO_V1(multidb_catalog_objects);
-Datum multidb_catalog_objects(PG_FUNCTION_ARGS) { return catalog_objects_entry(fcinfo); }
+MULTIDB_FUNCTION(multidb_catalog_objects) { return catalog_objects_entry(fcinfo); }
 
-PG_FUNCTION_INFO_V1(multidb_run_plan);
-Datum multidb_run_plan(PG_FUNCTION_ARGS) { return run_plan_entry(fcinfo); }
+MULTIDB_FUNCTION(multidb_run_plan) { return run_plan_entry(fcinfo); }
 
-PG_FUNCTION_INFO_V1(multidb_refresh_schema);
-Datum multidb_refresh_schema(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_refresh_schema) {
   ArrayType* names;
   if (PG_ARGISNULL(0)) {
     // every connection the caller may use
@@ -1512,8 +1508,7 @@ Datum multidb_refresh_schema(PG_FUNCTION_ARGS) {
   PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(multidb_clear_cache);
-Datum multidb_clear_cache(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_clear_cache) {
   OwnerScope owner = become_extension_owner();
   SPI_connect();
   SPI_execute("DELETE FROM multidb.plan_cache", false, 0);

@@ -6,6 +6,7 @@
 // through the fan-out into one tuplestore (spilling to disk past work_mem), read with two pointers.
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
+#include "pg/entry_point.hpp"
 #include "pg/sql_guard.hpp"
 
 extern "C" {
@@ -113,8 +114,7 @@ void emit(ReturnSetInfo* rsinfo, const char* status, Datum key, bool key_null, J
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(multidb_compare);
-Datum multidb_compare(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_compare) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("compare needs a query and two connections")));
   const char* sql = text_to_cstring(PG_GETARG_TEXT_PP(0));

@@ -2,6 +2,7 @@
 
 #include "core/conn_options.hpp"
 #include "pg/boundary.hpp"
+#include "pg/entry_point.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -249,8 +250,7 @@ using namespace multidb;
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(multidb_fdw_validator);
-Datum multidb_fdw_validator(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_fdw_validator) {
   List* options = untransformRelOptions(PG_GETARG_DATUM(0));
   Oid catalog = PG_GETARG_OID(1);
   ListCell* cell;
@@ -315,15 +315,13 @@ static void run_ddl(const char* sql) {
   if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 }
 
-PG_FUNCTION_INFO_V1(multidb_check_connections);
-Datum multidb_check_connections(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_check_connections) {
   int count;
   resolve_targets(PG_GETARG_ARRAYTYPE_P(0), &count);
   PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(multidb_add_connection);
-Datum multidb_add_connection(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_add_connection) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name and conninfo are required")));
   char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));

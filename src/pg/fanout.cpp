@@ -2,6 +2,7 @@
 // denied_relations, allowed_volatile_functions, remote_check_sql).
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
+#include "pg/entry_point.hpp"
 #include "pg/settings.hpp"
 #include "pg/sql_guard.hpp"
 
@@ -68,32 +69,25 @@ Datum return_texts(FunctionCallInfo fcinfo, const std::vector<std::string>& entr
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(multidb_fanout);
-Datum multidb_fanout(PG_FUNCTION_ARGS) { return fanout_entry(fcinfo, RowShape::kJson); }
+MULTIDB_FUNCTION(multidb_fanout) { return fanout_entry(fcinfo, RowShape::kJson); }
 
-PG_FUNCTION_INFO_V1(multidb_fanout_rows);
-Datum multidb_fanout_rows(PG_FUNCTION_ARGS) { return fanout_entry(fcinfo, RowShape::kTyped); }
+MULTIDB_FUNCTION(multidb_fanout_rows) { return fanout_entry(fcinfo, RowShape::kTyped); }
 
-PG_FUNCTION_INFO_V1(multidb_check_sql);
-Datum multidb_check_sql(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_check_sql) {
   require_read_only(text_to_cstring(PG_GETARG_TEXT_PP(0)), "any connection");
   PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(multidb_denied_functions);
-Datum multidb_denied_functions(PG_FUNCTION_ARGS) { return return_texts(fcinfo, current_denylist().patterns()); }
+MULTIDB_FUNCTION(multidb_denied_functions) { return return_texts(fcinfo, current_denylist().patterns()); }
 
-PG_FUNCTION_INFO_V1(multidb_remote_check_sql);
-Datum multidb_remote_check_sql(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_remote_check_sql) {
   PG_RETURN_TEXT_P(cstring_to_text(remote_check_sql_for(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
 }
 
-PG_FUNCTION_INFO_V1(multidb_allowed_volatile_functions);
-Datum multidb_allowed_volatile_functions(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_allowed_volatile_functions) {
   return return_texts(fcinfo, current_volatile_allowlist().patterns());
 }
 
-PG_FUNCTION_INFO_V1(multidb_denied_relations);
-Datum multidb_denied_relations(PG_FUNCTION_ARGS) { return return_texts(fcinfo, builtin_denied_relations()); }
+MULTIDB_FUNCTION(multidb_denied_relations) { return return_texts(fcinfo, builtin_denied_relations()); }
 
 }  // extern "C"

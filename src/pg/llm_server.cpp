@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "pg/entry_point.hpp"
 #include "pg/settings.hpp"
 
 #include <cstdlib>
@@ -155,8 +156,7 @@ using namespace multidb;
 
 extern "C" {
 
-PG_FUNCTION_INFO_V1(multidb_llm_validator);
-Datum multidb_llm_validator(PG_FUNCTION_ARGS) {
+MULTIDB_FUNCTION(multidb_llm_validator) {
   List* options = untransformRelOptions(PG_GETARG_DATUM(0));
   Oid catalog = PG_GETARG_OID(1);
   const char* const* valid = catalog == ForeignServerRelationId  ? kServerOptions
