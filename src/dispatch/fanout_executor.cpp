@@ -52,6 +52,9 @@ struct Channel {
   bool local_ready;  // the local socket reported the event it waited for
   bool refused;      // the worker said its next error is a refusal
   const char* check_sql;
+  pgsocket registered_socket;  // in the call's WaitEventSet (PGINVALID_SOCKET: not there)
+  int registered_position;
+  int registered_events;
   int local_wait_events;
 
   bool columns_known;
@@ -99,6 +102,10 @@ struct Fanout {
   // error context while converting a value
   Channel* converting_channel;
   int converting_column;
+  // The in-backend connections' sockets and the latch, built once and rebuilt only when the set of sockets
+  // changes (a connection starts, ends, or libpq moves to another socket while connecting); between, only
+  // the events each socket waits for are changed.
+  WaitEventSet* wait_set;
 };
 
 void terminate_workers(dsm_segment*, Datum arg) {
@@ -759,6 +766,48 @@ bool pump_local(Fanout* fanout, Channel* channel) {
 
 // ---- waiting ----------------------------------------------------------------------------------------------
 
+bool waits_on_socket(const Channel* channel) {
+  return channel->state == ChannelState::kLocal && !channel->local_ready &&
+         remote_socket(&channel->local) != PGINVALID_SOCKET;
+}
+
+// True when the sockets to wait on are not the ones the set holds. While libpq connects, a socket may be
+// closed and another opened under the same number (the next host or address): the set cannot tell them
+// apart, so it is rebuilt for every wait of a connecting channel.
+bool wait_set_outdated(const Fanout* fanout) {
+  if (fanout->wait_set == nullptr) return true;
+  for (int i = 0; i < fanout->channel_count; i++) {
+    const Channel* channel = &fanout->channels[i];
+    if (channel->state == ChannelState::kLocal && channel->local.phase == RemotePhase::kConnecting) return true;
+    pgsocket wanted = waits_on_socket(channel) ? remote_socket(&channel->local) : PGINVALID_SOCKET;
+    if (wanted != channel->registered_socket) return true;
+  }
+  return false;
+}
+
+void free_wait_set(Fanout* fanout) {
+  if (fanout->wait_set != nullptr) FreeWaitEventSet(fanout->wait_set);
+  fanout->wait_set = nullptr;
+  for (int i = 0; i < fanout->channel_count; i++) fanout->channels[i].registered_socket = PGINVALID_SOCKET;
+}
+
+void build_wait_set(Fanout* fanout) {
+  free_wait_set(fanout);
+  int sockets = 0;
+  for (int i = 0; i < fanout->channel_count; i++) sockets += waits_on_socket(&fanout->channels[i]) ? 1 : 0;
+  fanout->wait_set = CreateWaitEventSet(fanout->caller_context, sockets + 2);
+  AddWaitEventToSet(fanout->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
+  AddWaitEventToSet(fanout->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
+  for (int i = 0; i < fanout->channel_count; i++) {
+    Channel* channel = &fanout->channels[i];
+    if (!waits_on_socket(channel)) continue;
+    channel->registered_socket = remote_socket(&channel->local);
+    channel->registered_events = channel->local_wait_events;
+    channel->registered_position =
+        AddWaitEventToSet(fanout->wait_set, channel->local_wait_events, channel->registered_socket, nullptr, channel);
+  }
+}
+
 void wait_for_progress(Fanout* fanout) {
   int locals = 0;
   long timeout = -1;
@@ -775,17 +824,19 @@ void wait_for_progress(Fanout* fanout) {
     return;
   }
 
-  WaitEventSet* set = CreateWaitEventSet(CurrentMemoryContext, locals + 2);
-  AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-  AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
-  for (int i = 0; i < fanout->request->target_count; i++) {
-    Channel* channel = &fanout->channels[i];
-    if (channel->state != ChannelState::kLocal || channel->local_ready) continue;
-    AddWaitEventToSet(set, channel->local_wait_events, remote_socket(&channel->local), nullptr, channel);
+  if (wait_set_outdated(fanout)) {
+    build_wait_set(fanout);
+  } else {
+    for (int i = 0; i < fanout->channel_count; i++) {
+      Channel* channel = &fanout->channels[i];
+      if (channel->registered_socket == PGINVALID_SOCKET || channel->registered_events == channel->local_wait_events)
+        continue;
+      ModifyWaitEvent(fanout->wait_set, channel->registered_position, channel->local_wait_events, nullptr);
+      channel->registered_events = channel->local_wait_events;
+    }
   }
   WaitEvent events[64];
-  int fired = WaitEventSetWait(set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
-  FreeWaitEventSet(set);
+  int fired = WaitEventSetWait(fanout->wait_set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
   for (int i = 0; i < fired; i++) {
     if (events[i].events & WL_LATCH_SET) ResetLatch(MyLatch);
     if (events[i].user_data != nullptr) static_cast<Channel*>(events[i].user_data)->local_ready = true;
@@ -800,6 +851,7 @@ void wait_for_progress(Fanout* fanout) {
 // Local connections are closed on every way out, including errors and cancels.
 void abandon_local_channels(void* arg) {
   Fanout* fanout = static_cast<Fanout*>(arg);
+  free_wait_set(fanout);  // its epoll descriptor too
   for (int i = 0; i < fanout->channel_count; i++) remote_abandon(&fanout->channels[i].local);
 }
 
@@ -828,6 +880,7 @@ void run_fanout(const FanoutRequest* request) {
     fanout->channels[i].target = &request->targets[i];
     fanout->channels[i].index = i;
     fanout->channels[i].state = ChannelState::kWaiting;
+    fanout->channels[i].registered_socket = PGINVALID_SOCKET;
   }
   fanout->row_context = AllocSetContextCreate(CurrentMemoryContext, "multidb row", ALLOCSET_DEFAULT_SIZES);
   fanout->caller_context = CurrentMemoryContext;
