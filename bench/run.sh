@@ -133,12 +133,14 @@ pgbench_latency() {
   echo "$latency"
 }
 per_call() { pgbench_latency "$1" "$CALLS" -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}"; }
+# median_latency FUNCTION SCRIPT: the median of $RUNS latencies FUNCTION measures for SCRIPT.
+median_latency() {
+  local times=() run
+  for run in $(seq "$RUNS"); do times+=("$("$1" "$2")"); done
+  printf '%s\n' "${times[@]}" | median
+}
 declare -A c_ms
-for method in fanout inbackend dblink; do
-  times=()
-  for _ in $(seq "$RUNS"); do times+=("$(per_call "$WORK_DIR/c_$method.sql")"); done
-  c_ms[$method]=$(printf '%s\n' "${times[@]}" | median)
-done
+for method in fanout inbackend dblink; do c_ms[$method]=$(median_latency per_call "$WORK_DIR/c_$method.sql"); done
 
 # ---- (h) what the guard's remote checks cost --------------------------------------------------------------
 # multidb asks every remote, in the same message as its session set-up (no round trip of its own), about
@@ -150,18 +152,13 @@ h_case=0
 setup_only="SET DateStyle = ISO \; SET TimeZone = 'UTC' \; BEGIN TRANSACTION READ ONLY \; ROLLBACK"
 for names in "SELECT 1" "SELECT count(*), lower(t), abs(n), now() FROM big WHERE id < 0 ORDER BY 1 USING <"; do
   check=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT multidb.remote_check_sql(\$q\$$names\$q\$)")
-  printf '%s\n' "SET DateStyle = ISO \; SET TimeZone = 'UTC' \; BEGIN TRANSACTION READ ONLY \; ${check//;/ \\;} \; ROLLBACK" \
-    > "$WORK_DIR/h_check_$((++h_case)).sql"
+  printf '%s\n' "${setup_only% ROLLBACK} ${check//;/ \\;} \; ROLLBACK" > "$WORK_DIR/h_check_$((++h_case)).sql"
 done
 printf '%s\n' "$setup_only" > "$WORK_DIR/h_setup.sql"
 chmod 644 "$WORK_DIR"/h_*.sql
 direct_latency() { pgbench_latency "$1" "$CHECK_CALLS" -h 127.0.0.1 -p "$r1_PORT" -U bench; }
 declare -A h_ms
-for script in setup check_1 check_2; do
-  times=()
-  for _ in $(seq "$RUNS"); do times+=("$(direct_latency "$WORK_DIR/h_$script.sql")"); done
-  h_ms[$script]=$(printf '%s\n' "${times[@]}" | median)
-done
+for script in setup check_1 check_2; do h_ms[$script]=$(median_latency direct_latency "$WORK_DIR/h_$script.sql"); done
 
 # ---- (d) the cost of an ask beyond the LLM and the remotes ---------------------------------------------------
 # The scripted LLM answers at once; every ask's llm_ms and exec_ms are in query_history, so what is left of
