@@ -1,8 +1,24 @@
+// The fan-out executor: run_fanout() runs one statement (or one per target) on many remote databases at
+// once and puts their rows into the caller's tuplestore, in connection order.
+//
+// The structs (fanout_internal.hpp): a Fanout per call, a Channel per target, the WorkerSet of the call's
+// background workers. The loop of run_fanout():
+//   judge every target's exact text with the guard (its names go to that remote's own checks);
+//   create the DSM segment (shared_call.cpp) and start targets — a background worker each while
+//     multidb.max_workers allows and a slot is free, else the same libpq state machine in this backend;
+//   until every channel is finished:
+//     pump each channel: a worker's queue (pump_worker: columns, rows, completion, refusal, errors) or an
+//       in-backend RemoteSession (pump_local); text values become rows in row_sink.cpp;
+//     start more targets as others finish;
+//     CHECK_FOR_INTERRUPTS(), and when nothing moved, wait on the latch and the in-backend sockets
+//       (fanout_wait.cpp);
+//   a finished channel's held rows move into the result once every channel before it is done.
+// A failed target is an ERROR, or, with outcomes collected or multidb.on_error = warn, recorded while the call
+// goes on. On every way out a memory-context callback closes the in-backend connections and frees the wait
+// set, and detaching the segment terminates the workers.
 #include "dispatch/fanout_executor.hpp"
 
-#include "core/json_row.hpp"
-#include "dispatch/remote.hpp"
-#include "dispatch/shared_call.hpp"
+#include "dispatch/fanout_internal.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 #include "pg/sql_guard.hpp"
@@ -35,123 +51,7 @@ namespace multidb {
 
 namespace {
 
-constexpr Size kMaxQueueSize = 1024 * 1024;
-constexpr Size kMinQueueSize = 64 * 1024;
-constexpr Size kAllQueuesBudget = 16 * 1024 * 1024;
-constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at interrupts
-
-enum class ChannelState { kWaiting, kWorker, kLocal, kFinished };
-
-struct Channel {
-  const RemoteTarget* target;
-  int index;
-  ChannelState state;
-  shm_mq_handle* queue;
-  BackgroundWorkerHandle* worker;  // in TopMemoryContext, owned by WorkerSet
-  RemoteSession local;
-  bool local_ready;  // the local socket reported the event it waited for
-  bool refused;      // the worker said its next error is a refusal
-  const char* check_sql;
-  pgsocket registered_socket;  // in the call's WaitEventSet (PGINVALID_SOCKET: not there)
-  int registered_position;
-  int registered_events;
-  int local_wait_events;
-
-  bool columns_known;
-  int column_count;
-  Oid* column_types;
-  const char** column_names;
-  JsonbValue* json_keys;
-  JsonKind* json_kinds;
-
-  Tuplestorestate* held_rows;  // rows that arrived before the earlier connections finished
-  // kPerTarget: the target's own result
-  TupleDesc own_desc;
-  Tuplestorestate* own_rows;
-  FmgrInfo* own_input_functions;
-  Oid* own_input_ioparams;
-  int64 rows;
-  TimestampTz started_at;
-};
-
-// Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker
-// outlives the shared memory it was reading.
-struct WorkerSet {
-  SharedCall* shared;
-  int count;
-  BackgroundWorkerHandle* handles[FLEXIBLE_ARRAY_MEMBER];
-};
-
-struct Fanout {
-  const FanoutRequest* request;  // the caller's: valid only while run_fanout runs
-  Channel* channels;
-  int channel_count;
-  int head;  // first channel whose rows are not all in the result yet
-  int active;
-  int next_to_start;
-  dsm_segment* segment;
-  SharedCall* shared;
-  WorkerSet* workers;
-  MemoryContext row_context;
-  TupleTableSlot* move_slot;
-  MemoryContext caller_context;
-  // kTyped
-  FmgrInfo* input_functions;
-  Oid* input_ioparams;
-  int32* input_typmods;
-  // error context while converting a value
-  Channel* converting_channel;
-  int converting_column;
-  // The in-backend connections' sockets and the latch, built once and rebuilt only when the set of sockets
-  // changes (a connection starts, ends, or libpq moves to another socket while connecting); between, only
-  // the events each socket waits for are changed.
-  WaitEventSet* wait_set;
-};
-
-void terminate_workers(dsm_segment*, Datum arg) {
-  WorkerSet* workers = reinterpret_cast<WorkerSet*>(DatumGetPointer(arg));
-  // Still mapped here: the workers learn that this is the caller's doing, not an administrator's.
-  pg_atomic_write_u32(&workers->shared->caller_ended, 1);
-  for (int i = 0; i < workers->count; i++) {
-    if (workers->handles[i] != nullptr) {
-      TerminateBackgroundWorker(workers->handles[i]);
-      pfree(workers->handles[i]);
-    }
-  }
-  pfree(workers);
-}
-
-// ---- shared memory ------------------------------------------------------------------------------------
-
-Size packed_options_size(const RemoteTarget* target) {
-  Size size = 1;
-  for (int i = 0; target->keywords[i] != nullptr; i++)
-    size += strlen(target->keywords[i]) + 1 + strlen(target->values[i]) + 1;
-  return size;
-}
-
-char* pack_options(char* out, const RemoteTarget* target) {
-  for (int i = 0; target->keywords[i] != nullptr; i++) {
-    out = stpcpy(out, target->keywords[i]) + 1;
-    out = stpcpy(out, target->values[i]) + 1;
-  }
-  *out++ = '\0';
-  return out;
-}
-
-const char* target_sql(const FanoutRequest* request, int i) {
-  return request->sqls != nullptr ? request->sqls[i] : request->sql;
-}
-
-const char* remote_setup_sql() {
-  // Values come back as text in forms every server and every local input function agree on.
-  return psprintf(
-      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = %s; "
-      "SET statement_timeout = %d; SET cursor_tuple_fraction = 1; BEGIN TRANSACTION READ ONLY",
-      quote_literal_cstr(pg_get_timezone_name(session_timezone)), remote_statement_timeout_ms);
-}
-
-const char* allowed_volatile_setting() { return extra_allowed_volatile_functions ? extra_allowed_volatile_functions : ""; }
+// ---- what is sent: judged here -------------------------------------------------------------------------
 
 // What the remote is asked about the statement's names, with its set-up.
 const char* remote_check_sql(const CalledNames* names) {
@@ -190,60 +90,6 @@ void judge_targets(Fanout* fanout) {
     GuardVerdict verdict = require_read_only(request->sqls[i], describe_targets(&request->targets[i], 1));
     fanout->channels[i].check_sql = remote_check_sql(&verdict.names);
   }
-}
-
-void create_shared_call(Fanout* fanout) {
-  const FanoutRequest* request = fanout->request;
-  int n = request->target_count;
-  Size queue_size = Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n));
-  const char* setup_sql = remote_setup_sql();
-  const char* allowed_volatile = allowed_volatile_setting();
-
-  Size size = MAXALIGN(offsetof(SharedCall, slots) + sizeof(SharedSlot) * n);
-  Size queues_offset = size;
-  size += queue_size * n;
-  Size strings_offset = size;
-  size += strlen(setup_sql) + 1 + strlen(allowed_volatile) + 1;
-  for (int i = 0; i < n; i++)
-    size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]) +
-            strlen(target_sql(request, i)) + 1 + strlen(fanout->channels[i].check_sql) + 1;
-
-  fanout->segment = dsm_create(size, 0);
-  SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
-  shared->magic = kSharedCallMagic;
-  pg_atomic_init_u32(&shared->caller_ended, 0);
-  shared->slot_count = n;
-  shared->queue_size = queue_size;
-  shared->fetch_size = fetch_size;
-  shared->statement_timeout_ms = remote_statement_timeout_ms;
-  char* strings = reinterpret_cast<char*>(shared) + strings_offset;
-  char* out = strings;
-  shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
-  out = stpcpy(out, setup_sql) + 1;
-  shared->allowed_volatile_offset = out - reinterpret_cast<char*>(shared);
-  out = stpcpy(out, allowed_volatile) + 1;
-  for (int i = 0; i < n; i++) {
-    SharedSlot* slot = &shared->slots[i];
-    slot->name_offset = out - reinterpret_cast<char*>(shared);
-    out = stpcpy(out, request->targets[i].name) + 1;
-    slot->sql_offset = out - reinterpret_cast<char*>(shared);
-    out = stpcpy(out, target_sql(request, i)) + 1;
-    slot->check_sql_offset = out - reinterpret_cast<char*>(shared);
-    out = stpcpy(out, fanout->channels[i].check_sql) + 1;
-    slot->options_offset = out - reinterpret_cast<char*>(shared);
-    out = pack_options(out, &request->targets[i]);
-    slot->queue_offset = queues_offset + queue_size * i;
-    slot->connect_timeout_s = request->targets[i].connect_timeout_s;
-    slot->require_password = request->targets[i].require_password;
-    slot->allow_privileged_role = request->targets[i].allow_privileged_role;
-  }
-  fanout->shared = shared;
-
-  fanout->workers = static_cast<WorkerSet*>(
-      MemoryContextAllocZero(TopMemoryContext, offsetof(WorkerSet, handles) + sizeof(BackgroundWorkerHandle*) * n));
-  fanout->workers->shared = shared;
-  fanout->workers->count = n;
-  on_dsm_detach(fanout->segment, terminate_workers, PointerGetDatum(fanout->workers));
 }
 
 // ---- starting targets -----------------------------------------------------------------------------------
@@ -306,230 +152,7 @@ void start_more(Fanout* fanout) {
   }
 }
 
-// ---- rows -----------------------------------------------------------------------------------------------
-
-const char* describe_remote_columns(const Channel* channel) {
-  StringInfoData text;
-  initStringInfo(&text);
-  for (int i = 0; i < channel->column_count; i++) {
-    Oid type = channel->column_types[i];
-    // Built-in types have the same OID on every server; others can only be named by number.
-    const char* type_name = type < FirstGenbkiObjectId ? format_type_be(type) : psprintf("type with OID %u", type);
-    appendStringInfo(&text, "%s%s %s", i > 0 ? ", " : "", quote_identifier(channel->column_names[i]), type_name);
-  }
-  return text.data;
-}
-
-void make_json_keys(int n, const char* const* names, const Oid* types, JsonbValue** keys_out, JsonKind** kinds_out) {
-  JsonbValue* keys = static_cast<JsonbValue*>(palloc0(sizeof(JsonbValue) * Max(n, 1)));
-  JsonKind* kinds = static_cast<JsonKind*>(palloc(sizeof(JsonKind) * Max(n, 1)));
-  // Filled inside the C++ scope with malloc'd copies, turned into palloc'd ones after it.
-  char** unique_names = static_cast<char**>(palloc0(sizeof(char*) * Max(n, 1)));
-  CppError error = cpp_call([&] {
-    std::vector<std::string> given(names, names + n);
-    std::vector<std::string> unique = unique_column_keys(given);
-    for (int i = 0; i < n; i++) {
-      unique_names[i] = strdup(unique[i].c_str());
-      if (unique_names[i] == nullptr) throw std::bad_alloc();
-    }
-  });
-  if (error.failed)
-    for (int i = 0; i < n; i++) free(unique_names[i]);
-  raise_cpp_error(error, "naming the result's columns");
-  for (int i = 0; i < n; i++) {
-    char* key = pstrdup(unique_names[i]);
-    free(unique_names[i]);
-    keys[i].type = jbvString;
-    keys[i].val.string.val = key;
-    keys[i].val.string.len = strlen(key);
-    kinds[i] = json_kind_for_type(types[i]);
-  }
-  *keys_out = keys;
-  *kinds_out = kinds;
-}
-
-void prepare_json_keys(Channel* channel) {
-  make_json_keys(channel->column_count, channel->column_names, channel->column_types, &channel->json_keys,
-                 &channel->json_kinds);
-}
-
-// A remote column's type here: a built-in type has the same OID on every server; any other (an enum, a
-// domain, an extension's type) may not exist here, so its text form is kept.
-Oid local_column_type(Oid remote_type) {
-  if (remote_type >= FirstGenbkiObjectId) return TEXTOID;
-  HeapTuple type = SearchSysCache1(TYPEOID, ObjectIdGetDatum(remote_type));
-  if (!HeapTupleIsValid(type)) return TEXTOID;
-  bool usable = reinterpret_cast<Form_pg_type>(GETSTRUCT(type))->typtype != TYPTYPE_PSEUDO;
-  ReleaseSysCache(type);
-  return usable ? remote_type : TEXTOID;
-}
-
-void prepare_own_result(Fanout* fanout, Channel* channel) {
-  MemoryContext previous = MemoryContextSwitchTo(fanout->caller_context);
-  prepare_json_keys(channel);  // the unique column names
-  int n = channel->column_count;
-  channel->own_desc = CreateTemplateTupleDesc(n);
-  channel->own_input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(n, 1)));
-  channel->own_input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * Max(n, 1)));
-  for (int i = 0; i < n; i++) {
-    Oid type = local_column_type(channel->column_types[i]);
-    TupleDescInitEntry(channel->own_desc, i + 1, channel->json_keys[i].val.string.val, type, -1, 0);
-    Oid input_function;
-    getTypeInputInfo(type, &input_function, &channel->own_input_ioparams[i]);
-    fmgr_info(input_function, &channel->own_input_functions[i]);
-  }
-  channel->own_rows = tuplestore_begin_heap(false, false, work_mem);
-  MemoryContextSwitchTo(previous);
-}
-
-void accept_columns(Fanout* fanout, Channel* channel) {
-  const FanoutRequest* request = fanout->request;
-  if (request->shape == RowShape::kJson) {
-    prepare_json_keys(channel);
-  } else if (request->shape == RowShape::kPerTarget) {
-    prepare_own_result(fanout, channel);
-  } else if (channel->column_count != request->result_desc->natts - 1) {
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("connection \"%s\" returned %d columns, but the column definition list has %d after "
-                           "source_db",
-                           channel->target->name, channel->column_count, request->result_desc->natts - 1),
-                    errdetail("The remote result's columns: %s.", describe_remote_columns(channel))));
-  }
-  channel->columns_known = true;
-}
-
-void conversion_error_context(void* arg) {
-  Fanout* fanout = static_cast<Fanout*>(arg);
-  Channel* channel = fanout->converting_channel;
-  if (channel == nullptr) return;
-  int column = fanout->converting_column;
-  errcontext("column \"%s\" (remote type %s) of connection \"%s\"; the remote result's columns: %s",
-             channel->column_names[column],
-             channel->column_types[column] < FirstGenbkiObjectId ? format_type_be(channel->column_types[column])
-                                                                 : "unknown",
-             channel->target->name, describe_remote_columns(channel));
-}
-
-JsonbValue json_value(JsonKind kind, const char* text) {
-  JsonbValue value;
-  if (text == nullptr) {
-    value.type = jbvNull;
-    return value;
-  }
-  switch (kind) {
-    case JsonKind::kBoolean:
-      value.type = jbvBool;
-      value.val.boolean = text[0] == 't';
-      return value;
-    case JsonKind::kNumber: {
-      Numeric number = DatumGetNumeric(
-          DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-      if (!numeric_is_nan(number) && !numeric_is_inf(number)) {
-        value.type = jbvNumeric;
-        value.val.numeric = number;
-        return value;
-      }
-      break;  // JSON has no NaN or Infinity: keep the text
-    }
-    case JsonKind::kEmbeddedJson: {
-      Jsonb* embedded = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
-      value.type = jbvBinary;
-      value.val.binary.data = &embedded->root;
-      value.val.binary.len = VARSIZE(embedded) - VARHDRSZ;
-      return value;
-    }
-    case JsonKind::kString:
-      break;
-  }
-  value.type = jbvString;
-  value.val.string.val = const_cast<char*>(text);
-  value.val.string.len = strlen(text);
-  return value;
-}
-
-// While a channel's values are converted, an error names the column, the connection and its columns.
-void begin_conversion(Fanout* fanout, Channel* channel, ErrorContextCallback* callback) {
-  callback->callback = conversion_error_context;
-  callback->arg = fanout;
-  callback->previous = error_context_stack;
-  error_context_stack = callback;
-  fanout->converting_channel = channel;
-}
-
-void end_conversion(Fanout* fanout, ErrorContextCallback* callback) {
-  error_context_stack = callback->previous;
-  fanout->converting_channel = nullptr;
-}
-
-// kPerTarget: one row into the target's own store, in the row context.
-void store_own_row(Fanout* fanout, Channel* channel, char** values) {
-  int n = channel->column_count;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
-  ErrorContextCallback callback;
-  begin_conversion(fanout, channel, &callback);
-  for (int i = 0; i < n; i++) {
-    fanout->converting_column = i;
-    datums[i] = InputFunctionCall(&channel->own_input_functions[i], values[i], channel->own_input_ioparams[i], -1);
-    nulls[i] = values[i] == nullptr;
-  }
-  end_conversion(fanout, &callback);
-  tuplestore_putvalues(channel->own_rows, channel->own_desc, datums, nulls);
-}
-
-// values[i] is a NUL-terminated text value, or nullptr for NULL.
-void store_row(Fanout* fanout, Channel* channel, char** values) {
-  const FanoutRequest* request = fanout->request;
-  MemoryContext caller_context = MemoryContextSwitchTo(fanout->row_context);
-  if (request->shape == RowShape::kPerTarget) {
-    store_own_row(fanout, channel, values);
-    MemoryContextSwitchTo(caller_context);
-    MemoryContextReset(fanout->row_context);
-    channel->rows++;
-    return;
-  }
-  int natts = request->result_desc->natts;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-  datums[0] = CStringGetTextDatum(channel->target->name);
-  nulls[0] = false;
-
-  ErrorContextCallback callback;
-  begin_conversion(fanout, channel, &callback);
-
-  if (request->shape == RowShape::kJson) {
-    JsonbParseState* state = nullptr;
-    pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-    for (int i = 0; i < channel->column_count; i++) {
-      fanout->converting_column = i;
-      pushJsonbValue(&state, WJB_KEY, &channel->json_keys[i]);
-      JsonbValue value = json_value(channel->json_kinds[i], values[i]);
-      pushJsonbValue(&state, WJB_VALUE, &value);
-    }
-    JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-    datums[1] = JsonbPGetDatum(JsonbValueToJsonb(object));
-    nulls[1] = false;
-  } else {
-    for (int i = 0; i < channel->column_count; i++) {
-      fanout->converting_column = i;
-      // Called for NULLs too, so that a domain's NOT NULL is checked.
-      datums[i + 1] = InputFunctionCall(&fanout->input_functions[i + 1], values[i], fanout->input_ioparams[i + 1],
-                                        fanout->input_typmods[i + 1]);
-      nulls[i + 1] = values[i] == nullptr;
-    }
-  }
-  end_conversion(fanout, &callback);
-
-  MemoryContextSwitchTo(caller_context);
-  Tuplestorestate* store = channel->index == fanout->head ? request->result : channel->held_rows;
-  if (store == nullptr) {
-    channel->held_rows = tuplestore_begin_heap(false, false, work_mem);
-    store = channel->held_rows;
-  }
-  tuplestore_putvalues(store, request->result_desc, datums, nulls);
-  MemoryContextReset(fanout->row_context);
-  channel->rows++;
-}
+// ---- targets that end ---------------------------------------------------------------------------------------
 
 // Moves the finished channels' held rows into the result, in connection order.
 void advance_head(Fanout* fanout) {
@@ -588,14 +211,6 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
 }
 
 // ---- worker channels ----------------------------------------------------------------------------------
-
-// A result has at most MaxTupleAttributeNumber columns on any server; more is no result of Postgres's.
-void check_column_count(const Channel* channel, int count) {
-  if (count < 0 || count > MaxTupleAttributeNumber)
-    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
-                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold",
-                           channel->target->name, count, MaxTupleAttributeNumber)));
-}
 
 void read_columns_message(Channel* channel, StringInfo message) {
   int16 count;
@@ -764,109 +379,13 @@ bool pump_local(Fanout* fanout, Channel* channel) {
   return progressed;
 }
 
-// ---- waiting ----------------------------------------------------------------------------------------------
-
-bool waits_on_socket(const Channel* channel) {
-  return channel->state == ChannelState::kLocal && !channel->local_ready &&
-         remote_socket(&channel->local) != PGINVALID_SOCKET;
-}
-
-// True when the sockets to wait on are not the ones the set holds. While libpq connects, a socket may be
-// closed and another opened under the same number (the next host or address): the set cannot tell them
-// apart, so it is rebuilt for every wait of a connecting channel.
-bool wait_set_outdated(const Fanout* fanout) {
-  if (fanout->wait_set == nullptr) return true;
-  for (int i = 0; i < fanout->channel_count; i++) {
-    const Channel* channel = &fanout->channels[i];
-    if (channel->state == ChannelState::kLocal && channel->local.phase == RemotePhase::kConnecting) return true;
-    pgsocket wanted = waits_on_socket(channel) ? remote_socket(&channel->local) : PGINVALID_SOCKET;
-    if (wanted != channel->registered_socket) return true;
-  }
-  return false;
-}
-
-void free_wait_set(Fanout* fanout) {
-  if (fanout->wait_set != nullptr) FreeWaitEventSet(fanout->wait_set);
-  fanout->wait_set = nullptr;
-  for (int i = 0; i < fanout->channel_count; i++) fanout->channels[i].registered_socket = PGINVALID_SOCKET;
-}
-
-void build_wait_set(Fanout* fanout) {
-  free_wait_set(fanout);
-  int sockets = 0;
-  for (int i = 0; i < fanout->channel_count; i++) sockets += waits_on_socket(&fanout->channels[i]) ? 1 : 0;
-  fanout->wait_set = CreateWaitEventSet(fanout->caller_context, sockets + 2);
-  AddWaitEventToSet(fanout->wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, nullptr);
-  AddWaitEventToSet(fanout->wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, nullptr, nullptr);
-  for (int i = 0; i < fanout->channel_count; i++) {
-    Channel* channel = &fanout->channels[i];
-    if (!waits_on_socket(channel)) continue;
-    channel->registered_socket = remote_socket(&channel->local);
-    channel->registered_events = channel->local_wait_events;
-    channel->registered_position =
-        AddWaitEventToSet(fanout->wait_set, channel->local_wait_events, channel->registered_socket, nullptr, channel);
-  }
-}
-
-void wait_for_progress(Fanout* fanout) {
-  int locals = 0;
-  long timeout = -1;
-  for (int i = 0; i < fanout->request->target_count; i++) {
-    Channel* channel = &fanout->channels[i];
-    if (channel->state != ChannelState::kLocal || channel->local_ready) continue;
-    locals++;
-    long channel_timeout = remote_timeout_ms(&channel->local);
-    if (channel_timeout >= 0 && (timeout < 0 || channel_timeout < timeout)) timeout = channel_timeout;
-  }
-  if (locals == 0) {
-    WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    return;
-  }
-
-  if (wait_set_outdated(fanout)) {
-    build_wait_set(fanout);
-  } else {
-    for (int i = 0; i < fanout->channel_count; i++) {
-      Channel* channel = &fanout->channels[i];
-      if (channel->registered_socket == PGINVALID_SOCKET || channel->registered_events == channel->local_wait_events)
-        continue;
-      ModifyWaitEvent(fanout->wait_set, channel->registered_position, channel->local_wait_events, nullptr);
-      channel->registered_events = channel->local_wait_events;
-    }
-  }
-  WaitEvent events[64];
-  int fired = WaitEventSetWait(fanout->wait_set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
-  for (int i = 0; i < fired; i++) {
-    if (events[i].events & WL_LATCH_SET) ResetLatch(MyLatch);
-    if (events[i].user_data != nullptr) static_cast<Channel*>(events[i].user_data)->local_ready = true;
-  }
-  if (fired == 0) {
-    // The timeout: let every connecting target look at its deadline.
-    for (int i = 0; i < fanout->request->target_count; i++)
-      if (fanout->channels[i].state == ChannelState::kLocal) fanout->channels[i].local_ready = true;
-  }
-}
+// ---- the call ----------------------------------------------------------------------------------------------
 
 // Local connections are closed on every way out, including errors and cancels.
 void abandon_local_channels(void* arg) {
   Fanout* fanout = static_cast<Fanout*>(arg);
   free_wait_set(fanout);  // its epoll descriptor too
   for (int i = 0; i < fanout->channel_count; i++) remote_abandon(&fanout->channels[i].local);
-}
-
-void prepare_typed_input(Fanout* fanout) {
-  TupleDesc desc = fanout->request->result_desc;
-  fanout->input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * desc->natts));
-  fanout->input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * desc->natts));
-  fanout->input_typmods = static_cast<int32*>(palloc0(sizeof(int32) * desc->natts));
-  for (int i = 1; i < desc->natts; i++) {
-    Form_pg_attribute attribute = TupleDescAttr(desc, i);
-    Oid input_function;
-    getTypeInputInfo(attribute->atttypid, &input_function, &fanout->input_ioparams[i]);
-    fmgr_info(input_function, &fanout->input_functions[i]);
-    fanout->input_typmods[i] = attribute->atttypmod;
-  }
 }
 
 }  // namespace
@@ -918,38 +437,6 @@ void run_fanout(const FanoutRequest* request) {
 const char* remote_check_sql_for(const char* sql) {
   GuardVerdict verdict = require_read_only(sql, "any connection");
   return remote_check_sql(&verdict.names);
-}
-
-struct JsonRowLayout {
-  int column_count;
-  JsonbValue* keys;
-  JsonKind* kinds;
-};
-
-JsonRowLayout* json_row_layout(TupleDesc columns) {
-  JsonRowLayout* layout = static_cast<JsonRowLayout*>(palloc0(sizeof(JsonRowLayout)));
-  int n = columns->natts;
-  const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(n, 1)));
-  Oid* types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(n, 1)));
-  for (int i = 0; i < n; i++) {
-    names[i] = NameStr(TupleDescAttr(columns, i)->attname);
-    types[i] = TupleDescAttr(columns, i)->atttypid;
-  }
-  layout->column_count = n;
-  make_json_keys(n, names, types, &layout->keys, &layout->kinds);
-  return layout;
-}
-
-Datum json_row(const JsonRowLayout* layout, char* const* values) {
-  JsonbParseState* state = nullptr;
-  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
-  for (int i = 0; i < layout->column_count; i++) {
-    pushJsonbValue(&state, WJB_KEY, &layout->keys[i]);
-    JsonbValue value = json_value(layout->kinds[i], values[i]);
-    pushJsonbValue(&state, WJB_VALUE, &value);
-  }
-  JsonbValue* object = pushJsonbValue(&state, WJB_END_OBJECT, nullptr);
-  return JsonbPGetDatum(JsonbValueToJsonb(object));
 }
 
 }  // namespace multidb

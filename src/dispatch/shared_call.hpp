@@ -47,6 +47,9 @@ struct SharedCall {
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };
 
+// A slot's packed libpq options ("keyword\0value\0...\0") -> two nullptr-terminated arrays, palloc'd.
+void unpack_options(const char* packed, const char*** keywords, const char*** values);
+
 inline const char* shared_string(const SharedCall* call, Size offset) {
   return reinterpret_cast<const char*>(call) + offset;
 }

@@ -169,20 +169,6 @@ void run_statement() {
   }
 }
 
-// "keyword\0value\0...\0" -> two nullptr-terminated arrays.
-void unpack_options(const char* packed, const char*** keywords, const char*** values) {
-  int count = 0;
-  for (const char* p = packed; *p != '\0'; p += strlen(p) + 1, p += strlen(p) + 1) count++;
-  *keywords = static_cast<const char**>(palloc0(sizeof(char*) * (count + 1)));
-  *values = static_cast<const char**>(palloc0(sizeof(char*) * (count + 1)));
-  const char* p = packed;
-  for (int i = 0; i < count; i++) {
-    (*keywords)[i] = p;
-    p += strlen(p) + 1;
-    (*values)[i] = p;
-    p += strlen(p) + 1;
-  }
-}
 
 }  // namespace
 }  // namespace multidb
