@@ -19,6 +19,7 @@
 #include "dispatch/fanout_executor.hpp"
 
 #include "dispatch/fanout_internal.hpp"
+#include "dispatch/mq_protocol.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 #include "pg/sql_guard.hpp"
@@ -212,39 +213,9 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
 
 // ---- worker channels ----------------------------------------------------------------------------------
 
-void read_columns_message(Channel* channel, StringInfo message) {
-  int16 count;
-  pq_copymsgbytes(message, reinterpret_cast<char*>(&count), sizeof(count));
-  check_column_count(channel, count);
-  channel->column_count = count;
-  channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(count, 1)));
-  channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
-  for (int i = 0; i < count; i++) {
-    uint32 type;
-    pq_copymsgbytes(message, reinterpret_cast<char*>(&type), sizeof(type));
-    channel->column_types[i] = type;
-    channel->column_names[i] = pstrdup(pq_getmsgstring(message));
-  }
-}
-
-void read_rows_message(Fanout* fanout, Channel* channel, StringInfo message) {
-  int16 columns;
-  int32 rows;
-  pq_copymsgbytes(message, reinterpret_cast<char*>(&columns), sizeof(columns));
-  pq_copymsgbytes(message, reinterpret_cast<char*>(&rows), sizeof(rows));
-  if (columns != channel->column_count)
-    elog(ERROR, "multidb worker sent rows of %d columns, expected %d", columns, channel->column_count);
-  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(columns, 1)));
-  for (int row = 0; row < rows; row++) {
-    for (int i = 0; i < columns; i++) {
-      int32 length;
-      pq_copymsgbytes(message, reinterpret_cast<char*>(&length), sizeof(length));
-      // Points into the queue's message, valid until the next receive; the worker sent the NUL too.
-      values[i] = length < 0 ? nullptr : const_cast<char*>(pq_getmsgbytes(message, length + 1));
-    }
-    store_row(fanout, channel, values);
-  }
-  pfree(values);
+void store_received_row(void* arg, char** values) {
+  Channel* channel = static_cast<Channel*>(arg);
+  store_row(channel->fanout, channel, values);
 }
 
 void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size size) {
@@ -256,11 +227,15 @@ void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size si
   char kind = pq_getmsgbyte(&message);
   switch (kind) {
     case kColumnsMessage:
-      read_columns_message(channel, &message);
+      channel->column_count = mq_read_column_count(&message);
+      check_column_count(channel, channel->column_count);
+      channel->column_types = static_cast<Oid*>(palloc(sizeof(Oid) * Max(channel->column_count, 1)));
+      channel->column_names = static_cast<const char**>(palloc(sizeof(char*) * Max(channel->column_count, 1)));
+      mq_read_columns(&message, channel->column_count, channel->column_types, channel->column_names);
       accept_columns(fanout, channel);
       break;
     case kRowMessage:
-      read_rows_message(fanout, channel, &message);
+      mq_read_rows(&message, channel->column_count, store_received_row, channel);
       break;
     case kCompleteMessage:
       finish_channel(fanout, channel);
@@ -400,6 +375,7 @@ void run_fanout(const FanoutRequest* request) {
     fanout->channels[i].index = i;
     fanout->channels[i].state = ChannelState::kWaiting;
     fanout->channels[i].registered_socket = PGINVALID_SOCKET;
+    fanout->channels[i].fanout = fanout;
   }
   fanout->row_context = AllocSetContextCreate(CurrentMemoryContext, "multidb row", ALLOCSET_DEFAULT_SIZES);
   fanout->caller_context = CurrentMemoryContext;

@@ -30,7 +30,10 @@ constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at
 
 enum class ChannelState { kWaiting, kWorker, kLocal, kFinished };
 
+struct Fanout;
+
 struct Channel {
+  Fanout* fanout;  // the call it belongs to
   const RemoteTarget* target;
   int index;
   ChannelState state;

@@ -1,7 +1,7 @@
 // The dynamic shared memory one fan-out call shares with its background workers: a fixed header, one
 // slot per target (what to connect to, and a shm_mq that streams rows back), then the strings.
 //
-// Worker -> caller messages on a slot's queue, first byte the kind:
+// Worker -> caller messages on a slot's queue (encoded and decoded in mq_protocol.cpp), first byte the kind:
 //   'T' columns:  int16 count, then per column uint32 type oid and the name with its NUL
 //   'D' rows:     int16 columns, int32 rows, then per row and column int32 length (-1 for NULL) and
 //                 the bytes with a NUL

@@ -1,6 +1,7 @@
 // A multidb background worker: runs one statement on one remote database and streams the rows to the
 // calling backend through its shm_mq. It needs no database of its own: the caller resolved the
 // connection (permissions, user mapping) and put everything in shared memory.
+#include "dispatch/mq_protocol.hpp"
 #include "dispatch/remote.hpp"
 #include "dispatch/shared_call.hpp"
 
@@ -21,8 +22,7 @@ namespace multidb {
 namespace {
 
 RemoteSession session;  // static: the exit callback must reach it
-shm_mq_handle* queue;
-StringInfoData message;
+MqWriter writer;
 SharedCall* call;
 volatile sig_atomic_t termination_requested = false;
 
@@ -38,6 +38,13 @@ void handle_sigterm(SIGNAL_ARGS) {
   errno = saved_errno;
 }
 
+void check_for_termination();
+
+void check_between_rows() {
+  check_for_termination();
+  CHECK_FOR_INTERRUPTS();
+}
+
 void check_for_termination() {
   if (!termination_requested) return;
   if (pg_atomic_read_u32(&call->caller_ended) != 0) {
@@ -46,82 +53,6 @@ void check_for_termination() {
   }
   ereport(FATAL, (errcode(ERRCODE_ADMIN_SHUTDOWN),
                   errmsg("terminating multidb worker for connection \"%s\" due to administrator command", session.name)));
-}
-
-// A false return means the caller went away; the worker then just exits (the exit callback cancels).
-bool send_message() {
-  shm_mq_result sent = shm_mq_send(queue, message.len, message.data, false, false);
-  return sent == SHM_MQ_SUCCESS;
-}
-
-template <typename T>
-void append_value(StringInfo out, const T& value) {
-  appendBinaryStringInfo(out, reinterpret_cast<const char*>(&value), sizeof(value));
-}
-
-bool send_columns(const PGresult* result) {
-  if (PQnfields(result) > MaxTupleAttributeNumber)
-    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
-                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold", session.name,
-                           PQnfields(result), MaxTupleAttributeNumber)));
-  resetStringInfo(&message);
-  appendStringInfoChar(&message, kColumnsMessage);
-  int16 count = PQnfields(result);
-  append_value(&message, count);
-  for (int i = 0; i < count; i++) {
-    uint32 type = PQftype(result, i);
-    append_value(&message, type);
-    const char* name = PQfname(result, i);
-    appendBinaryStringInfo(&message, name, strlen(name) + 1);
-  }
-  return send_message();
-}
-
-// Rows go out in messages of about kRowMessageBytes: one message per row would cost a queue operation
-// each, one per batch could be as large as the batch.
-constexpr int kRowMessageBytes = 64 * 1024;
-
-void start_rows_message(int16 columns) {
-  resetStringInfo(&message);
-  appendStringInfoChar(&message, kRowMessage);
-  append_value(&message, columns);
-  int32 rows = 0;
-  append_value(&message, rows);  // patched when the message is sent
-}
-
-bool send_rows_message(int32 rows) {
-  memcpy(message.data + 1 + sizeof(int16), &rows, sizeof(rows));
-  return send_message();
-}
-
-bool send_rows(const PGresult* result) {
-  int16 columns = PQnfields(result);
-  int total = PQntuples(result);
-  int32 in_message = 0;
-  start_rows_message(columns);
-  for (int row = 0; row < total; row++) {
-    for (int i = 0; i < columns; i++) {
-      int32 length = PQgetisnull(result, row, i) ? -1 : PQgetlength(result, row, i);
-      append_value(&message, length);
-      if (length >= 0) appendBinaryStringInfo(&message, PQgetvalue(result, row, i), length + 1);
-    }
-    in_message++;
-    if (message.len >= kRowMessageBytes || row == total - 1) {
-      if (!send_rows_message(in_message)) return false;
-      start_rows_message(columns);
-      in_message = 0;
-    }
-    check_for_termination();
-    CHECK_FOR_INTERRUPTS();
-  }
-  return true;
-}
-
-bool send_complete(int64 rows) {
-  resetStringInfo(&message);
-  appendStringInfoChar(&message, kCompleteMessage);
-  append_value(&message, rows);
-  return shm_mq_send(queue, message.len, message.data, false, true) == SHM_MQ_SUCCESS;
 }
 
 // Runs the statement; returns when done, when the caller left, or raises (the error reaches the caller).
@@ -147,7 +78,11 @@ void run_statement() {
         break;
       }
       case RemoteEvent::kRows: {
-        bool sent = (columns_sent || send_columns(result)) && send_rows(result);
+        if (!columns_sent && PQnfields(result) > MaxTupleAttributeNumber)
+          ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                          errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold",
+                                 session.name, PQnfields(result), MaxTupleAttributeNumber)));
+        bool sent = (columns_sent || mq_send_columns(&writer, result)) && mq_send_rows(&writer, result);
         columns_sent = true;
         rows += PQntuples(result);
         PQclear(result);
@@ -155,14 +90,10 @@ void run_statement() {
         break;
       }
       case RemoteEvent::kDone:
-        send_complete(rows);
+        mq_send_complete(&writer, rows);
         return;
       case RemoteEvent::kFailed:
-        if (session.failure.refused) {
-          resetStringInfo(&message);
-          appendStringInfoChar(&message, kRefusedMessage);
-          if (!send_message()) return;
-        }
+        if (session.failure.refused && !mq_send_refused(&writer)) return;
         report_remote_failure(&session.failure, ERROR);  // becomes FATAL here; the caller gets it as 'E'
         return;
     }
@@ -193,9 +124,9 @@ void multidb_worker_main(Datum main_arg) {
 
   shm_mq* mq = shared_queue(call, slot_index);
   shm_mq_set_sender(mq, MyProc);
-  queue = shm_mq_attach(mq, segment, nullptr);
+  shm_mq_handle* queue = shm_mq_attach(mq, segment, nullptr);
   pq_redirect_to_shm_mq(segment, queue);
-  initStringInfo(&message);
+  mq_writer_init(&writer, queue, check_between_rows);
 
   const char** keywords;
   const char** values;
