@@ -193,11 +193,6 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
     outcome->refused = refused;
     outcome->sqlstate = error->sqlerrcode;
     outcome->message = pstrdup(error->message ? error->message : "unknown error");
-    int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
-    outcome->remote_sql_error = !refused && error_class != ERRCODE_CONNECTION_EXCEPTION &&
-                                error->sqlerrcode != ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED &&
-                                error_class != ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION &&
-                                error->sqlerrcode != ERRCODE_QUERY_CANCELED && error->sqlerrcode != ERRCODE_ADMIN_SHUTDOWN;
     finish_channel(fanout, channel);
     return;
   }

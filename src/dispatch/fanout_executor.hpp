@@ -24,7 +24,6 @@ enum class RowShape {
 // How one target ended, when the caller asked to collect failures instead of raising them.
 struct TargetOutcome {
   bool failed;
-  bool remote_sql_error;  // the remote ran the statement and refused it (not a connection or auth failure)
   bool refused;           // multidb's checks on that remote refused it before it was sent
   int sqlstate;
   const char* message;

@@ -8,6 +8,7 @@
 #include "core/llm_protocol.hpp"
 #include "core/plan_parser.hpp"
 #include "core/prompt.hpp"
+#include "core/repair_policy.hpp"
 #include "core/schema_model.hpp"
 #include "dispatch/fanout_executor.hpp"
 #include "pg/connections.hpp"
@@ -980,12 +981,9 @@ CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc des
     // A cancel or a statement_timeout ends the ask as it would any statement.
     if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(error);
     // The store's files went with the subtransaction; its memory goes with ours.
-    int error_class = ERRCODE_TO_CATEGORY(error->sqlerrcode);
     failure.failed = true;
     failure.error = error;
-    failure.repairable = (error_class == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION &&
-                          error->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE) ||
-                         error_class == ERRCODE_DATA_EXCEPTION || error_class == ERRCODE_CARDINALITY_VIOLATION;
+    failure.repairable = llm_may_repair(unpack_sql_state(error->sqlerrcode), FailedStep::kCombineStep, false);
     return failure;
   }
 
@@ -1076,7 +1074,8 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       failed_sqls[failed] = ask->step_sql[step];
       failed_messages[failed] = outcomes[k].message;
       failed++;
-      if (outcomes[k].remote_sql_error) repairable++;
+      if (llm_may_repair(unpack_sql_state(outcomes[k].sqlstate), FailedStep::kRemoteStatement, outcomes[k].refused))
+        repairable++;
     }
 
     if (failed > 0) {
