@@ -53,4 +53,62 @@ std::string history_record_text(nlohmann::json record, bool utf8_database) {
   return record.dump();
 }
 
+const std::vector<std::string>& history_record_keys() {
+  static const std::vector<std::string> keys = {
+      "session_id", "question", "status",  "error",  "plan",  "attempts",      "databases_used",   "row_counts",
+      "timings_ms", "answer",   "llm_ms",  "exec_ms", "total_ms", "cached", "model", "prompt_tokens", "completion_tokens"};
+  return keys;
+}
+
+std::string history_record_text(const AskRecord& ask, bool utf8_database) {
+  using nlohmann::json;
+  auto optional_text = [](const std::optional<std::string>& text) { return text ? json(*text) : json(); };
+  auto optional_document = [](const std::optional<std::string>& text) {
+    if (!text) return json();
+    json parsed = json::parse(*text, nullptr, false);
+    return parsed.is_discarded() ? json(*text) : parsed;  // kept as text rather than lost
+  };
+  json record;
+  record["session_id"] = optional_text(ask.session_id);
+  record["question"] = ask.question;
+  record["status"] = ask.status.empty() ? "error" : ask.status;
+  record["error"] = optional_text(ask.error);
+  record["plan"] = optional_document(ask.plan_json);
+  record["attempts"] = optional_document(ask.attempts_json);
+  json used = json::array(), rows = json::object(), timings = json::object();
+  std::string answer = ask.explanation;
+  for (size_t i = 0; i < ask.steps.size(); i++) {
+    const AskStepRecord& step = ask.steps[i];
+    used.push_back(step.database);
+    answer += "\n" + step.database + ": " + step.sql;
+    if (ask.steps_ran && i < ask.step_rows.size() && i < ask.step_ms.size()) {
+      rows[step.database] = ask.step_rows[i];
+      timings[step.database] = ask.step_ms[i];
+      answer += "  -- " + std::to_string(ask.step_rows[i]) + " rows";
+    }
+  }
+  if (ask.combine_sql) {
+    used.push_back(ask.combined_source);
+    answer += "\n" + ask.combined_source + ": " + *ask.combine_sql;
+    if (ask.steps_ran && ask.status == "ok") {
+      rows[ask.combined_source] = ask.combined_rows;
+      timings[ask.combined_source] = ask.combine_ms;
+      answer += "  -- " + std::to_string(ask.combined_rows) + " rows";
+    }
+  }
+  if (ask.error) answer += "\nFailed: " + *ask.error;
+  record["databases_used"] = used;
+  record["row_counts"] = rows;
+  record["timings_ms"] = timings;
+  record["answer"] = answer;
+  record["llm_ms"] = ask.llm_ms;
+  record["exec_ms"] = ask.exec_ms;
+  record["total_ms"] = ask.total_ms;
+  record["cached"] = optional_text(ask.cached);
+  record["model"] = optional_text(ask.model);
+  record["prompt_tokens"] = ask.prompt_tokens >= 0 ? json(ask.prompt_tokens) : json();
+  record["completion_tokens"] = ask.completion_tokens >= 0 ? json(ask.completion_tokens) : json();
+  return history_record_text(std::move(record), utf8_database);
+}
+
 }  // namespace multidb

@@ -1269,52 +1269,35 @@ void store_results_in_cache(const AskState* ask, Tuplestorestate* result, TupleD
 const char* history_record(const AskState* ask) {
   char* record = nullptr;
   bool database_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
+  double total_ms = elapsed_ms(ask->started);
   CoreError error = core_call([&] {
-    nlohmann::json json;
-    json["session_id"] = ask->session_id ? nlohmann::json(ask->session_id) : nlohmann::json();
-    json["question"] = ask->question;
-    json["status"] = ask->status ? ask->status : "error";
-    json["error"] = ask->error ? nlohmann::json(ask->error) : nlohmann::json();
-    json["plan"] = ask->plan_json ? nlohmann::json::parse(ask->plan_json) : nlohmann::json();
-    json["attempts"] = ask->attempts_json ? nlohmann::json::parse(ask->attempts_json) : nlohmann::json();
-    nlohmann::json used = nlohmann::json::array(), rows = nlohmann::json::object(), timings = nlohmann::json::object();
-    std::string answer = ask->explanation ? ask->explanation : "";
-    if (ask->step_rows != nullptr) {
-      for (int i = 0; i < ask->step_count; i++) {
-        used.push_back(ask->step_database[i]);
-        rows[ask->step_database[i]] = ask->step_rows[i];
-        timings[ask->step_database[i]] = ask->step_ms[i];
-        answer += std::string("\n") + ask->step_database[i] + ": " + ask->step_sql[i] + "  -- " +
-                  std::to_string(ask->step_rows[i]) + " rows";
-      }
-    } else {
-      for (int i = 0; i < ask->step_count; i++) {
-        used.push_back(ask->step_database[i]);
-        answer += std::string("\n") + ask->step_database[i] + ": " + ask->step_sql[i];
-      }
+    auto text = [](const char* value) { return value ? std::optional<std::string>(value) : std::nullopt; };
+    AskRecord out;
+    out.session_id = text(ask->session_id);
+    out.question = ask->question;
+    out.status = ask->status ? ask->status : "error";
+    out.error = text(ask->error);
+    out.plan_json = text(ask->plan_json);
+    out.attempts_json = text(ask->attempts_json);
+    out.explanation = ask->explanation ? ask->explanation : "";
+    for (int i = 0; i < ask->step_count; i++) out.steps.push_back({ask->step_database[i], ask->step_sql[i]});
+    out.steps_ran = ask->step_rows != nullptr;
+    for (int i = 0; out.steps_ran && i < ask->step_count; i++) {
+      out.step_rows.push_back(ask->step_rows[i]);
+      out.step_ms.push_back(ask->step_ms[i]);
     }
-    if (ask->combine_sql != nullptr) {
-      used.push_back(kCombinedSource);
-      answer += std::string("\n") + kCombinedSource + ": " + ask->combine_sql;
-      if (ask->step_rows != nullptr && strcmp(ask->status ? ask->status : "", "ok") == 0) {
-        rows[kCombinedSource] = ask->combined_rows;
-        timings[kCombinedSource] = ask->combine_ms;
-        answer += "  -- " + std::to_string(ask->combined_rows) + " rows";
-      }
-    }
-    if (ask->error) answer += std::string("\nFailed: ") + ask->error;
-    json["databases_used"] = used;
-    json["row_counts"] = rows;
-    json["timings_ms"] = timings;
-    json["answer"] = answer;
-    json["llm_ms"] = ask->llm_ms;
-    json["exec_ms"] = ask->exec_ms;
-    json["total_ms"] = elapsed_ms(ask->started);
-    json["cached"] = ask->cached ? nlohmann::json(ask->cached) : nlohmann::json();
-    json["model"] = ask->llm.model ? nlohmann::json(ask->llm.model) : nlohmann::json();
-    json["prompt_tokens"] = ask->prompt_tokens >= 0 ? nlohmann::json(ask->prompt_tokens) : nlohmann::json();
-    json["completion_tokens"] = ask->completion_tokens >= 0 ? nlohmann::json(ask->completion_tokens) : nlohmann::json();
-    record = malloc_copy(history_record_text(json, database_is_utf8));
+    out.combine_sql = text(ask->combine_sql);
+    out.combined_source = kCombinedSource;
+    out.combined_rows = ask->combined_rows;
+    out.combine_ms = ask->combine_ms;
+    out.llm_ms = ask->llm_ms;
+    out.exec_ms = ask->exec_ms;
+    out.total_ms = total_ms;
+    out.cached = text(ask->cached);
+    out.model = text(ask->llm.model);
+    out.prompt_tokens = ask->prompt_tokens;
+    out.completion_tokens = ask->completion_tokens;
+    record = malloc_copy(history_record_text(out, database_is_utf8));
   });
   if (error.failed) return nullptr;
   return take(record);

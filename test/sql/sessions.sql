@@ -59,3 +59,12 @@ SELECT regexp_replace(sqlstate_of(format('SELECT multidb.drop_session(%L)', :'se
 SET client_min_messages = warning;
 DROP SERVER llm_ok CASCADE;
 DROP ROLE multidb_regress_reader;
+
+-- The history record has one producer (src/core/history_record.cpp, history_record_keys()) and one
+-- consumer: _record_ask reads every key the producer writes.
+SELECT k AS key_not_read
+  FROM unnest(ARRAY['session_id', 'question', 'status', 'error', 'plan', 'attempts', 'databases_used', 'row_counts',
+                    'timings_ms', 'answer', 'llm_ms', 'exec_ms', 'total_ms', 'cached', 'model', 'prompt_tokens',
+                    'completion_tokens']) k,
+       (SELECT prosrc FROM pg_proc WHERE oid = 'multidb._record_ask(jsonb)'::regprocedure) f(src)
+ WHERE position(format('record->>%L', k) IN src) = 0 AND position(format('record->%L', k) IN src) = 0;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 using namespace multidb;
 using nlohmann::json;
@@ -19,4 +21,45 @@ TEST(HistoryRecord, AlwaysStorableText) {
   EXPECT_EQ(text.find("\\u0000"), std::string::npos) << text;
   std::string ascii = history_record_text({{"q", "caf\xC3\xA9 \xE2\x82\xAC"}}, false);
   EXPECT_EQ(ascii, R"({"q":"caf? ?"})");
+}
+
+TEST(HistoryRecord, TheDocumentHasExactlyItsKeys) {
+  AskRecord ask;
+  ask.question = "how many?";
+  ask.status = "ok";
+  ask.plan_json = R"({"queries": []})";
+  ask.steps = {{"production", "SELECT 1"}, {"backup", "SELECT 2"}};
+  ask.steps_ran = true;
+  ask.step_rows = {3, 4};
+  ask.step_ms = {1.5, 2.5};
+  ask.combine_sql = "SELECT * FROM production";
+  ask.combined_source = "combined";
+  ask.combined_rows = 7;
+  ask.prompt_tokens = 12;
+  json record = json::parse(history_record_text(ask, true));
+  std::vector<std::string> keys;
+  for (const auto& item : record.items()) keys.push_back(item.key());
+  std::vector<std::string> expected = history_record_keys();
+  std::sort(keys.begin(), keys.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(record["databases_used"], json::array({"production", "backup", "combined"}));
+  EXPECT_EQ(record["row_counts"], json({{"production", 3}, {"backup", 4}, {"combined", 7}}));
+  EXPECT_EQ(record["plan"], json({{"queries", json::array()}}));
+  EXPECT_EQ(record["prompt_tokens"], 12);
+  EXPECT_TRUE(record["completion_tokens"].is_null());  // unknown
+  EXPECT_TRUE(record["session_id"].is_null());
+  EXPECT_NE(record["answer"].get<std::string>().find("backup: SELECT 2  -- 4 rows"), std::string::npos);
+}
+
+TEST(HistoryRecord, AnAskThatNeverRanKeepsItsQuestionAndError) {
+  AskRecord ask;
+  ask.question = "q";
+  ask.error = std::string("the LLM's reply holds no plan \xFF");
+  ask.plan_json = "not json";  // kept as text rather than lost
+  json record = json::parse(history_record_text(ask, true));
+  EXPECT_EQ(record["status"], "error");
+  EXPECT_EQ(record["plan"], "not json");
+  EXPECT_EQ(record["row_counts"], json::object());
+  EXPECT_NE(record["answer"].get<std::string>().find("Failed: the LLM's reply holds no plan \xEF\xBF\xBD"), std::string::npos);
 }
