@@ -1,7 +1,7 @@
 // multidb.ask and multidb.plan: a question in plain language -> combined schema -> LLM plan (or the plan
 // cache) -> read-only guard -> fan-out -> rows, with one history record written in a transaction of its own.
 //
-// Every call into the pure C++ core happens inside core_call(), which returns plain data; Postgres calls
+// Every call into the pure C++ core happens inside cpp_call() (pg/boundary.hpp), which returns plain data; Postgres calls
 // (SPI, ereport, the fan-out) happen outside it, with no C++ object alive in the frame.
 #include "core/history_record.hpp"
 #include "core/http_client.hpp"
@@ -11,6 +11,7 @@
 #include "core/repair_policy.hpp"
 #include "core/schema_model.hpp"
 #include "dispatch/fanout_executor.hpp"
+#include "pg/boundary.hpp"
 #include "pg/connections.hpp"
 #include "pg/entry_point.hpp"
 #include "pg/history_writer.hpp"
@@ -53,41 +54,7 @@ extern "C" {
 namespace multidb {
 namespace {
 
-// ---- the boundary for this file ---------------------------------------------------------------------------
-
-struct CoreError {
-  bool failed;
-  bool interrupted;  // the caller's cancel or termination stopped an HTTP call
-  int sqlstate;
-  char message[2048];
-};
-
-template <typename Fn>
-CoreError core_call(Fn&& fn) noexcept {
-  CoreError error{};
-  auto fail = [&](int sqlstate, const char* text) {
-    error.failed = true;
-    error.sqlstate = sqlstate;
-    snprintf(error.message, sizeof(error.message), "%s", text);
-  };
-  try {
-    fn();
-  } catch (const HttpError& e) {
-    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
-    error.interrupted = e.kind() == HttpError::Kind::kAborted;
-  } catch (const LlmError& e) {
-    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
-  } catch (const PlanError& e) {
-    fail(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION, e.what());
-  } catch (const std::bad_alloc&) {
-    fail(ERRCODE_OUT_OF_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    fail(ERRCODE_INTERNAL_ERROR, e.what());
-  }
-  return error;
-}
-
-// A string made inside core_call, handed out as malloc'd memory and taken into palloc'd memory outside.
+// A string made inside cpp_call, handed out as malloc'd memory and taken into palloc'd memory outside.
 char* malloc_copy(const std::string& text) {
   char* copy = strdup(text.c_str());
   if (copy == nullptr) throw std::bad_alloc();
@@ -458,7 +425,7 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog = false
     char* fingerprint = nullptr;
     const char* name = ask->targets[i].name;
     const char* json = ask->schema_json[i];
-    CoreError error = core_call([&] { fingerprint = malloc_copy(schema_fingerprint(schema_from_json(name, json))); });
+    CppError error = cpp_call([&] { fingerprint = malloc_copy(schema_fingerprint(schema_from_json(name, json))); });
     if (error.failed)
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                       errmsg("connection \"%s\": could not read its schema: %s", name, error.message)));
@@ -547,7 +514,7 @@ void adopt_plan(AskState* ask, PlanCopy copy) {
 // and what history shows.
 void refresh_plan_json(AskState* ask) {
   char* json = nullptr;
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     Plan plan;
     for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({ask->step_database[i], ask->step_sql[i]});
     plan.combine = ask->combine_sql ? ask->combine_sql : "";
@@ -583,7 +550,7 @@ const char* utf8_to_database(const char* text) {
   return converted;
 }
 
-void raise_core_error(const AskState* ask, const CoreError& error) {
+void raise_core_error(const AskState* ask, const CppError& error) {
   if (error.interrupted) CHECK_FOR_INTERRUPTS();
   ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", utf8_to_database(error.message)),
                   error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
@@ -623,7 +590,7 @@ const char* sha256_hex(const char* text) {
 // text, so that a cache hit needs no schema at all.
 void prepare_cache_key(AskState* ask) {
   char* key = nullptr;
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     std::vector<ChatMessage> identity;
     identity.push_back({"system", "multidb prompt v2, max_prompt_tables " + std::to_string(max_prompt_tables)});
     for (int i = 0; i < ask->target_count; i++)
@@ -641,7 +608,7 @@ void prepare_cache_key(AskState* ask) {
 
 bool schema_parsed_already(const AskState* ask, int i) {
   bool found = false;
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     found = parsed_schemas != nullptr &&
             parsed_schemas->count(parsed_schema_key(ask->targets[i].name, ask->fingerprints[i])) != 0;
   });
@@ -669,7 +636,7 @@ void prepare_prompt(AskState* ask) {
   restore_user(owner);
 
   char* combined = nullptr;
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     if (parsed_schemas == nullptr) parsed_schemas = new std::unordered_map<std::string, DatabaseSchema>();
     std::vector<DatabaseSchema> schemas;
     for (int i = 0; i < ask->target_count; i++) {
@@ -701,7 +668,7 @@ bool plan_from_cache(AskState* ask) {
   restore_user(owner);
   if (json == nullptr) return false;
   PlanCopy copy{};
-  CoreError error = core_call([&] { copy = copy_plan(plan_from_json(json)); });
+  CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(json)); });
   if (error.failed) return false;  // an unreadable cached plan is simply not used
   adopt_plan(ask, copy);
   ask->cached = "plan";
@@ -742,7 +709,7 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   long prompt_tokens = -1, completion_tokens = -1;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     PromptInput input = prompt_input(ask);
     std::vector<ChatMessage> messages;
     if (combine_error != nullptr) {
@@ -859,7 +826,7 @@ void append_attempt(AskState* ask, int failure_count, const char** databases, co
   char* attempts = nullptr;
   const char* previous = ask->attempts_json;
   const char* plan = ask->plan_json;
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     nlohmann::json all = previous ? nlohmann::json::parse(previous) : nlohmann::json::array();
     nlohmann::json attempt = {{"plan", nlohmann::json::parse(plan)}};
     nlohmann::json failures = nlohmann::json::array();
@@ -1270,7 +1237,7 @@ const char* history_record(const AskState* ask) {
   char* record = nullptr;
   bool database_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
   double total_ms = elapsed_ms(ask->started);
-  CoreError error = core_call([&] {
+  CppError error = cpp_call([&] {
     auto text = [](const char* value) { return value ? std::optional<std::string>(value) : std::nullopt; };
     AskRecord out;
     out.session_id = text(ask->session_id);
@@ -1406,7 +1373,7 @@ Datum run_plan_entry(FunctionCallInfo fcinfo) {
   INSTR_TIME_SET_CURRENT(ask->started);
   const char* plan_text = JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, 0);
   PlanCopy copy{};
-  CoreError error = core_call([&] { copy = copy_plan(plan_from_json(plan_text)); });
+  CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(plan_text)); });
   if (error.failed)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", error.message),
                     errhint("A plan is {\"queries\": [{\"database\": \"...\", \"sql\": \"...\"}], \"combine\": "

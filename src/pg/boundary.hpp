@@ -8,12 +8,17 @@
 //    no C++ object with a destructor alive in that frame: it uses palloc'd memory and plain structs.
 //  * When such code needs the pure C++ core, it calls it through cpp_call(): the lambda runs inside
 //    try/catch, every C++ object it made dies inside it, and a caught exception comes back as a plain
-//    CppError (fixed buffer, no destructor). The caller then raises it with raise_cpp_error(), outside
-//    any C++ scope.
+//    CppError (fixed buffer, no destructor) that says what kind of error it was and its SQLSTATE (the
+//    core's HttpError, LlmError and PlanError included: this is the only boundary). The caller then raises
+//    it with raise_cpp_error(), or with its own words and the error's SQLSTATE, outside any C++ scope.
 //  * A lambda passed to cpp_call() must not call Postgres functions that can ereport.
 #pragma once
 
 #include "pg/postgres.hpp"
+
+#include "core/http_client.hpp"
+#include "core/llm_protocol.hpp"
+#include "core/plan_parser.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -26,27 +31,40 @@ struct CppError {
   bool failed;
   bool out_of_memory;
   bool invalid_argument;
-  char message[1024];
+  bool interrupted;  // an HTTP call stopped because the caller's cancel or termination is pending
+  int sqlstate;      // what the error is as a Postgres error: 38000 an LLM or HTTP failure, 39000 a reply
+                     // that holds no usable plan, 53200 out of memory, 22023 a bad argument, XX000 else
+  char message[2048];
 };
 
 template <typename Fn>
 CppError cpp_call(Fn&& fn) noexcept {
   CppError error{};
+  error.sqlstate = ERRCODE_INTERNAL_ERROR;
+  auto fail = [&](int sqlstate, const char* text) {
+    error.failed = true;
+    error.sqlstate = sqlstate;
+    std::snprintf(error.message, sizeof(error.message), "%s", text);
+  };
   try {
     fn();
+  } catch (const HttpError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
+    error.interrupted = e.kind() == HttpError::Kind::kAborted;
+  } catch (const LlmError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, e.what());
+  } catch (const PlanError& e) {
+    fail(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION, e.what());
   } catch (const std::bad_alloc&) {
-    error.failed = true;
+    fail(ERRCODE_OUT_OF_MEMORY, "out of memory");
     error.out_of_memory = true;
   } catch (const std::invalid_argument& e) {
-    error.failed = true;
+    fail(ERRCODE_INVALID_PARAMETER_VALUE, e.what());
     error.invalid_argument = true;
-    std::snprintf(error.message, sizeof(error.message), "%s", e.what());
   } catch (const std::exception& e) {
-    error.failed = true;
-    std::snprintf(error.message, sizeof(error.message), "%s", e.what());
+    fail(ERRCODE_INTERNAL_ERROR, e.what());
   } catch (...) {
-    error.failed = true;
-    std::snprintf(error.message, sizeof(error.message), "unknown C++ exception");
+    fail(ERRCODE_INTERNAL_ERROR, "unknown C++ exception");
   }
   return error;
 }
