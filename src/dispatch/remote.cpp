@@ -305,7 +305,10 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
         return fail(session, ERRCODE_CONNECTION_FAILURE,
                     psprintf("connection lost: %s", trimmed_libpq_message(session->conn)));
       if (PQisBusy(session->conn)) {
-        if (session->reply_deadline != 0 && GetCurrentTimestamp() >= session->reply_deadline)
+        if (session->reply_deadline != 0 && GetCurrentTimestamp() >= session->reply_deadline) {
+          // The statement may still run once the server answers again: ask it to stop (fail() closes
+          // without a cancel, since its other callers know the remote to be idle or gone).
+          send_cancel_detached(session->conn, Min(session->connect_timeout_s, kCancelDeadlineS));
           return fail(session, ERRCODE_CONNECTION_FAILURE,
                       psprintf("no answer from the server within %d ms (multidb.statement_timeout and %d ms "
                                "of grace)",
@@ -313,6 +316,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
                       "The remote enforces statement_timeout itself, so a server that does not answer past it is "
                       "frozen or unreachable.",
                       "Check the server and the network; the connection was closed and a cancel request sent.");
+        }
         return RemoteEvent::kWantRead;
       }
     }
