@@ -67,15 +67,10 @@ const char* remote_check_sql(const CalledNames* names) {
     add(names->attribute_calls, &wanted.attribute_calls);
     add(names->operators, &wanted.operators);
     add(names->types, &wanted.types);
-    std::string text = build_remote_check_sql(wanted);
-    sql = static_cast<char*>(malloc(text.size() + 1));
-    if (sql == nullptr) throw std::bad_alloc();
-    memcpy(sql, text.c_str(), text.size() + 1);
+    sql = malloc_copy(build_remote_check_sql(wanted));
   });
   raise_cpp_error(error, "building the remote check");
-  char* copy = pstrdup(sql);
-  free(sql);
-  return copy;
+  return take(sql);
 }
 
 // The guard's judgement of exactly what each remote will receive.

@@ -10,6 +10,7 @@
 #include <vector>
 
 extern "C" {
+#include "access/htup_details.h"
 #include "storage/fd.h"
 #include "utils/timestamp.h"
 }
@@ -113,18 +114,10 @@ struct JudgedChecks {
   char* hint;
 };
 
-char* malloc_text(const std::string& text) {
-  char* copy = static_cast<char*>(malloc(text.size() + 1));
-  if (copy == nullptr) throw std::bad_alloc();
-  memcpy(copy, text.c_str(), text.size() + 1);
-  return copy;
-}
-
+// An empty verdict text (no detail, no hint) is none.
 const char* take_text(char* text) {
-  if (text == nullptr) return nullptr;
-  char* copy = text[0] != '\0' ? pstrdup(text) : nullptr;
-  free(text);
-  return copy;
+  char* copy = take(text);
+  return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
 }
 
 RemoteEvent finish_setup(RemoteSession* session) {
@@ -159,9 +152,9 @@ RemoteEvent finish_setup(RemoteSession* session) {
     }
     judged.allowed = verdict.allowed;
     judged.warn = verdict.warn;
-    judged.message = malloc_text(verdict.message);
-    judged.detail = malloc_text(verdict.detail);
-    judged.hint = malloc_text(verdict.hint);
+    judged.message = malloc_copy(verdict.message);
+    judged.detail = malloc_copy(verdict.detail);
+    judged.hint = malloc_copy(verdict.hint);
   });
   const char* message = take_text(judged.message);
   const char* detail = take_text(judged.detail);
@@ -231,6 +224,13 @@ RemoteEvent advance_connect(RemoteSession* session) {
 }
 
 }  // namespace
+
+void check_result_width(const char* connection, int columns) {
+  if (columns < 0 || columns > MaxTupleAttributeNumber)
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold", connection,
+                           columns, MaxTupleAttributeNumber)));
+}
 
 const char* remote_message(const char* name, const char* message) {
   return psprintf("connection \"%s\": %s", name, message);

@@ -91,6 +91,10 @@ void remote_abandon(RemoteSession* session);
 // Raises the failure as an ERROR (or at elevel) — for code that has no choice to make.
 void report_remote_failure(const RemoteFailure* failure, int elevel);
 
+// A result has at most MaxTupleAttributeNumber columns on any Postgres server: a wider one (from a server
+// that is not Postgres) is an ERROR naming the connection.
+void check_result_width(const char* connection, int columns);
+
 // The text every ERROR and WARNING about a remote uses: connection "name": message.
 const char* remote_message(const char* name, const char* message);
 

@@ -179,12 +179,7 @@ void store_own_row(Fanout* fanout, Channel* channel, char** values) {
 }  // namespace
 
 // A result has at most MaxTupleAttributeNumber columns on any server; more is no result of Postgres's.
-void check_column_count(const Channel* channel, int count) {
-  if (count < 0 || count > MaxTupleAttributeNumber)
-    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
-                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold",
-                           channel->target->name, count, MaxTupleAttributeNumber)));
-}
+void check_column_count(const Channel* channel, int count) { check_result_width(channel->target->name, count); }
 
 void accept_columns(Fanout* fanout, Channel* channel) {
   const FanoutRequest* request = fanout->request;

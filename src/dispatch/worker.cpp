@@ -78,10 +78,7 @@ void run_statement() {
         break;
       }
       case RemoteEvent::kRows: {
-        if (!columns_sent && PQnfields(result) > MaxTupleAttributeNumber)
-          ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
-                          errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold",
-                                 session.name, PQnfields(result), MaxTupleAttributeNumber)));
+        if (!columns_sent) check_result_width(session.name, PQnfields(result));
         bool sent = (columns_sent || mq_send_columns(&writer, result)) && mq_send_rows(&writer, result);
         columns_sent = true;
         rows += PQntuples(result);

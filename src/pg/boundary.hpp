@@ -21,6 +21,9 @@
 #include "core/plan_parser.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -67,6 +70,23 @@ CppError cpp_call(Fn&& fn) noexcept {
     fail(ERRCODE_INTERNAL_ERROR, "unknown C++ exception");
   }
   return error;
+}
+
+// A string made inside cpp_call() leaves it as a malloc'd copy (no destructor runs later) and is taken
+// into palloc'd memory outside it, where the malloc'd copy is freed.
+inline char* malloc_copy(const std::string& text) {
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+// palloc'd copy of malloced (nullptr stays nullptr), freeing malloced.
+inline char* take(char* malloced) {
+  if (malloced == nullptr) return nullptr;
+  char* copy = pstrdup(malloced);
+  std::free(malloced);
+  return copy;
 }
 
 // Raises a failed CppError as a Postgres ERROR: invalid arguments as 22023 with the given context

@@ -46,14 +46,9 @@ OptionPlace option_place(const char* name) {
 const char* option_list(OptionPlace place) {
   // A malloc'd copy made inside the C++ scope, taken into palloc'd memory outside it: whole, however long.
   char* list = nullptr;
-  CppError error = cpp_call([&] {
-    list = strdup(valid_options_list(place).c_str());
-    if (list == nullptr) throw std::bad_alloc();
-  });
+  CppError error = cpp_call([&] { list = malloc_copy(valid_options_list(place)); });
   raise_cpp_error(error, "listing libpq's connection options");
-  char* copy = pstrdup(list);
-  free(list);
-  return copy;
+  return take(list);
 }
 
 bool is_accepted_wrapper(const char* fdw_name) {

@@ -36,19 +36,22 @@ bool refuse(GuardWalk* walk, const char* reason) {
   return true;  // stops the walk
 }
 
-bool refuse_denied_call(GuardWalk* walk, const char* name, const char* spelled) {
+// written: the names as the statement wrote them (s.f, x.f), or NIL for (expression).f. Spelled out only for
+// a refusal: most names pass.
+bool refuse_denied_call(GuardWalk* walk, const char* name, List* written) {
   const std::string* pattern = current_denylist().denying_pattern(name);
   if (pattern == nullptr) return false;
+  const char* spelled = written != NIL ? NameListToString(written) : psprintf("(...).%s", name);
   return refuse(walk, psprintf("function %s() acts outside the query (denied by pattern \"%s\")", spelled,
                                pattern->c_str()));
 }
 
 // x.f and (x).f call f(x) when x has no column f (attribute notation): the last name may be a function.
-bool note_attribute_call(GuardWalk* walk, Node* field, const char* spelled_before) {
+bool note_attribute_call(GuardWalk* walk, Node* field, List* written) {
   if (!IsA(field, String)) return false;  // x.* and subscripts
   const char* name = strVal(field);
   walk->names.attribute_calls = lappend(walk->names.attribute_calls, const_cast<char*>(name));
-  return refuse_denied_call(walk, name, psprintf("%s.%s", spelled_before, name));
+  return refuse_denied_call(walk, name, written);
 }
 
 // An operator runs its function: the remote judges its volatility by name.
@@ -87,22 +90,20 @@ bool guard_walker(Node* node, GuardWalk* walk) {
       FuncCall* call = reinterpret_cast<FuncCall*>(node);
       const char* name = strVal(llast(call->funcname));
       walk->names.functions = lappend(walk->names.functions, const_cast<char*>(name));
-      if (refuse_denied_call(walk, name, NameListToString(call->funcname))) return true;
+      if (refuse_denied_call(walk, name, call->funcname)) return true;
       break;
     }
     case T_ColumnRef: {
       ColumnRef* column = reinterpret_cast<ColumnRef*>(node);
-      int count = list_length(column->fields);
-      if (count >= 2 &&
-          note_attribute_call(walk, static_cast<Node*>(llast(column->fields)),
-                              NameListToString(list_truncate(list_copy(column->fields), count - 1))))
+      if (list_length(column->fields) >= 2 &&
+          note_attribute_call(walk, static_cast<Node*>(llast(column->fields)), column->fields))
         return true;
       break;
     }
     case T_A_Indirection: {
       ListCell* cell;
       foreach (cell, reinterpret_cast<A_Indirection*>(node)->indirection)
-        if (note_attribute_call(walk, static_cast<Node*>(lfirst(cell)), "(...)"))
+        if (note_attribute_call(walk, static_cast<Node*>(lfirst(cell)), NIL))
           return true;
       break;
     }

@@ -99,11 +99,12 @@ cmp_ok($took, '<', 2, sprintf('... at once (%.2f s; it looped forever before)', 
 like($history, qr/^error\|/, '... and the history row');
 
 ($stderr, $stdout, $took, $history) = ask('invalid utf8 body');
-like($stderr, qr/ERROR:  openai reply is not JSON \(HTTP 200\): \{"choices": \[\{"message": \{"content": "\x{FFFD}\x{FFFD}"|ERROR:  openai reply is not JSON/,
-	'invalid UTF-8 in a reply: a clear error');
+# the two invalid bytes come out as two U+FFFD (EF BF BD), so the message itself is valid UTF-8
+like($stderr, qr/ERROR:  openai reply is not JSON \(HTTP 200\): \{"choices": \[\{"message": \{"content": "\xEF\xBF\xBD\xEF\xBF\xBD"/,
+	'invalid UTF-8 in a reply: a clear error, the bytes replaced');
 like($history, qr/^error\|openai reply is not JSON/, '... and the history row');
 ($stderr, $stdout, $took, $history) = ask('invalid utf8 error');
-like($stderr, qr/ERROR:  openai returned an error \(HTTP 500\): .*A overloaded/, 'invalid UTF-8 in an error body: shown as replacement characters');
+like($stderr, qr/ERROR:  openai returned an error \(HTTP 500\): \xEF\xBF\xBD\xEF\xBF\xBDA overloaded/, 'invalid UTF-8 in an error body: shown as replacement characters');
 like($history, qr/^error\|openai returned an error \(HTTP 500\)/, '... and the history row');
 
 ($stderr, $stdout, $took, $history) = ask('nul in sql');
