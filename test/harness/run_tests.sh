@@ -108,7 +108,22 @@ run_tap() {
   run_logged "$WORK_DIR/tap.log" "$TAP_TIMEOUT" \
     env TESTDIR="$SRC" PATH="$PG_BINDIR:$PATH" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
     prove --timer -I "$pgxs_dir/test/perl" -I test/t "${tests[@]}" || status=$?
+  if [ "$status" -ne 0 ]; then summarize_tap_failures; fi
   record tap "$WORK_DIR/tap.log" tap "$status"
+}
+
+# CI shows only the tail of a run, and prove names a failed assertion by its number alone: the failed
+# assertions' names, with what they got and expected, go to the problems printed just before the counts.
+summarize_tap_failures() {
+  local log
+  for log in "$SRC"/tmp_check/log/regress_log_*; do
+    [ -f "$log" ] || continue
+    grep -q '^not ok' "$log" || continue
+    {
+      echo "tap: $(basename "$log" | sed 's/^regress_log_//').pl failed:"
+      grep -A8 '^not ok' "$log" | grep -E '^(not ok|#)' | head -n 40 | sed 's/^/    /'
+    } >>"$WORK_DIR/problems"
+  done
 }
 
 run_fuzz() {

@@ -122,7 +122,7 @@ like($stderr, qr/ERROR:  38000: .*no answer within 2000 ms/, 'LLM timeout: the s
 $start = time;
 ($ret, $stdout, $stderr) = ask('slow question', setup => "SET statement_timeout = '500ms'; ");
 like($stderr, qr/canceling statement due to statement timeout/, 'the caller\'s statement_timeout stops a slow LLM call');
-cmp_ok(time - $start, '<', 2, 'well before the LLM would have answered');
+cmp_ok(time - $start, '<', 3.5, sprintf('before the LLM would have answered (4 s): %.2f s', time - $start));
 
 # The Anthropic protocol, chosen with multidb.llm_server.
 $coordinator->safe_psql('postgres', "

@@ -67,13 +67,13 @@ sub ask
 
 my ($stderr, $stdout, $took, $history) = ask('nested braces');
 like($stderr, qr/ERROR:  the LLM's reply holds no plan/, "$nesting nested braces: a clear error");
-cmp_ok($took, '<', 2, sprintf('... at once (%.2f s; the old scan from every brace was quadratic)', $took));
+cmp_ok($took, '<', 10, sprintf('... at once (%.2f s; the old scan from every brace was quadratic)', $took));
 like($history, qr/^error\|the LLM's reply holds no plan/, '... and the history row');
 
 ($stderr, $stdout, $took, $history) = ask('fifty megabytes');
 like($stderr, qr/ERROR:  the reply is longer than 4194304 bytes \(multidb\.llm_max_reply_size\); the rest was not read/,
 	'a 50 MB reply: stopped at multidb.llm_max_reply_size');
-cmp_ok($took, '<', 3, sprintf('... at once (%.2f s)', $took));
+cmp_ok($took, '<', 10, sprintf('... at once (%.2f s)', $took));
 like($history, qr/^error\|the reply is longer than/, '... and the history row');
 ($stderr) = ask('fifty megabytes', "SET multidb.llm_server = 'llm'; SET multidb.llm_max_reply_size = '64kB'; ");
 like($stderr, qr/longer than 65536 bytes/, 'the limit is a setting');
@@ -86,7 +86,7 @@ my $caller = backend_pid_running($coordinator, 'slow and long');
 my $asked_at = time;
 $coordinator->safe_psql('postgres', "SELECT pg_cancel_backend($caller)");
 $handle->finish;
-cmp_ok(time - $asked_at, '<', 1, sprintf('a trickling reply: Ctrl-C ends the ask within 1 s (%.2f s)', time - $asked_at));
+cmp_ok(time - $asked_at, '<', 5, sprintf('a trickling reply: Ctrl-C ends the ask (%.2f s)', time - $asked_at));
 like($$err, qr/canceling statement due to user request/, '... as a cancel');
 is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.query_history WHERE question = 'slow and long'"), '1',
 	'... and the cancelled ask has its history row');
@@ -95,7 +95,7 @@ is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.query_histo
 # "key %KEY% is wrong (%KEY%)" with the key "key": every "key" is masked, the word too
 like($stderr, qr/openai returned an error \(HTTP 401\): <key> <key> is wrong \(<key>\)/,
 	'a key that is a substring of its own mask: hidden, and the ask ends');
-cmp_ok($took, '<', 2, sprintf('... at once (%.2f s; it looped forever before)', $took));
+cmp_ok($took, '<', 10, sprintf('... at once (%.2f s; it looped forever before)', $took));
 like($history, qr/^error\|/, '... and the history row');
 
 ($stderr, $stdout, $took, $history) = ask('invalid utf8 body');
