@@ -3,6 +3,7 @@
 #include "core/conn_options.hpp"
 #include "pg/boundary.hpp"
 #include "pg/entry_point.hpp"
+#include "pg/extension_tables.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -156,35 +157,6 @@ RemoteTarget resolve_one(const char* name) {
 
 }  // namespace
 
-// '@name' -> the group's connections, in order.
-List* group_members(const char* group) {
-  MemoryContext caller_context = CurrentMemoryContext;
-  SPI_connect();
-  Oid types[1] = {TEXTOID};
-  Datum args[1] = {CStringGetTextDatum(group)};
-  int rc = SPI_execute_with_args("SELECT connections FROM multidb.connection_groups WHERE name = $1", 1, types, args,
-                                 nullptr, true, 1);
-  if (rc != SPI_OK_SELECT || SPI_processed == 0) {
-    SPI_finish();
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection group \"%s\" does not exist", group),
-                    errhint("SELECT name, connections FROM multidb.connection_groups lists them; "
-                            "multidb.create_group() makes one.")));
-  }
-  bool is_null;
-  ArrayType* members = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
-  Datum* elements;
-  bool* nulls;
-  int n;
-  MemoryContext spi_context = MemoryContextSwitchTo(caller_context);
-  deconstruct_array(members, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
-  List* names = NIL;
-  for (int i = 0; i < n; i++)
-    if (!nulls[i]) names = lappend(names, TextDatumGetCString(elements[i]));
-  MemoryContextSwitchTo(spi_context);
-  SPI_finish();
-  return names;
-}
-
 RemoteTarget* resolve_targets(ArrayType* names, int* count) {
   Datum* elements;
   bool* nulls;
@@ -307,7 +279,7 @@ static void append_options_clause(StringInfo sql, const OptionList& options) {
 
 static void run_ddl(const char* sql) {
   int rc = SPI_execute(sql, false, 0);
-  if (rc < 0) elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+  if (rc != SPI_OK_UTILITY) elog(ERROR, "multidb, adding a connection: SPI_execute gave %s", SPI_result_code_string(rc));
 }
 
 MULTIDB_FUNCTION(multidb_check_connections) {
@@ -352,12 +324,12 @@ MULTIDB_FUNCTION(multidb_add_connection) {
   }
   PG_END_TRY();
 
-  SPI_connect();
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "multidb, adding a connection: SPI_connect failed");
   run_ddl(create_server.data);
   run_ddl(create_mapping.data);
   if (description != nullptr)
     run_ddl(psprintf("COMMENT ON SERVER %s IS %s", quote_identifier(name), quote_literal_cstr(description)));
-  SPI_finish();
+  if (SPI_finish() != SPI_OK_FINISH) elog(ERROR, "multidb, adding a connection: SPI_finish failed");
   PG_RETURN_VOID();
 }
 

@@ -1,9 +1,10 @@
+// The history writer: the background worker that records an ask in a transaction of its own, and the
+// asking side that starts it and hands the record over (the design is in history_writer.hpp).
 #include "pg/history_writer.hpp"
+#include "pg/extension_tables.hpp"
 
 extern "C" {
 #include "access/xact.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
@@ -11,6 +12,7 @@ extern "C" {
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 }
 
@@ -124,9 +126,7 @@ void multidb_history_writer_main(Datum main_arg) {
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
-  SPI_connect();
-  SPI_execute("SELECT multidb._record_ask(NULL)", false, 0);
-  SPI_finish();
+  record_ask(nullptr);
   PopActiveSnapshot();
   CommitTransactionCommand();
 
@@ -139,15 +139,12 @@ void multidb_history_writer_main(Datum main_arg) {
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
-  SPI_connect();
   // The ask waits for this commit; it need not wait for the WAL flush too (a crash may lose the last
   // few milliseconds of history, never make it inconsistent).
-  SPI_execute("SET LOCAL synchronous_commit = off", false, 0);
-  Oid types[1] = {TEXTOID};
-  Datum args[1] = {CStringGetTextDatum(record)};
+  (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
   PG_TRY();
   {
-    SPI_execute_with_args("SELECT multidb._record_ask($1::jsonb)", 1, types, args, nullptr, false, 0);
+    record_ask(record);
   }
   PG_CATCH();
   {
@@ -160,7 +157,6 @@ void multidb_history_writer_main(Datum main_arg) {
     PG_RE_THROW();
   }
   PG_END_TRY();
-  SPI_finish();
   PopActiveSnapshot();
   CommitTransactionCommand();
   pgstat_report_activity(STATE_IDLE, nullptr);

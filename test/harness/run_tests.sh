@@ -112,18 +112,17 @@ run_tap() {
   record tap "$WORK_DIR/tap.log" tap "$status"
 }
 
-# CI shows only the tail of a run, and prove names a failed assertion by its number alone: the failed
-# assertions' names, with what they got and expected, go to the problems printed just before the counts.
+# CI shows only the tail of a run, and prove's summary names a failed assertion by its number alone: the
+# failed assertions' diagnostics (printed before each file's verdict line) go to the problems printed just
+# before the counts.
 summarize_tap_failures() {
-  local log
-  for log in "$SRC"/tmp_check/log/regress_log_*; do
-    [ -f "$log" ] || continue
-    grep -q '^not ok' "$log" || continue
-    {
-      echo "tap: $(basename "$log" | sed 's/^regress_log_//').pl failed:"
-      grep -A8 '^not ok' "$log" | grep -E '^(not ok|#)' | head -n 40 | sed 's/^/    /'
-    } >>"$WORK_DIR/problems"
-  done
+  awk '
+    /^#/ { diag = diag "    " $0 "\n"; next }
+    /test\/t\/[^ ]+\.pl / {
+      if (diag ~ /Failed test/) { match($0, /test\/t\/[^ ]+\.pl/); printf "tap: %s failed:\n%s", substr($0, RSTART, RLENGTH), diag }
+      diag = ""
+    }
+  ' "$WORK_DIR/tap.log" | head -n 60 >>"$WORK_DIR/problems"
 }
 
 run_fuzz() {

@@ -62,6 +62,8 @@ my $llm = MultidbLlm->new(
 		{ match => 'partial please', reply => plan_reply('x', production => $revenue, backup => 'SELECT nope FROM orders') },
 		{ match => 'ask staging', reply => plan_reply('x', staging => 'SELECT 1') },
 		{ match => 'odd name please', reply => plan_reply('odd', 'odd"name\\' => $revenue) },
+		{ match => 'orders above a million', reply => plan_reply('None.', production => 'SELECT id FROM orders WHERE total > 1000000') },
+		{ match => 'last three orders by id', reply => plan_reply('Newest first.', production => 'SELECT id FROM orders ORDER BY id DESC LIMIT 3') },
 		(map { { match => "attack $_", reply => plan_reply('attack', production => $attacks[$_]) } } 0 .. $#attacks),
 	],
 	default => 'no scripted reply');
@@ -208,6 +210,18 @@ $coordinator->safe_psql('postgres', 'SELECT multidb.clear_cache()');
 ($ret, $stdout, $stderr) = ask('Show revenue only in production', setup => $cached_revenue);
 is($stdout, 'production|{"revenue": 2101.00}', 'clear_cache() forgets cached results');
 $production->safe_psql('postgres', 'UPDATE orders SET total = total - 1 WHERE id = 1');
+
+# An empty result is cached as one too, and cached rows come back in the order they were first returned.
+for my $question ('orders above a million', 'last three orders by id')
+{
+	my @answers = map { (ask($question, setup => $cached_revenue))[1] } 1 .. 2;
+	is($answers[1], $answers[0], "result cache, $question: the same rows the second time ('$answers[0]')");
+	is($coordinator->safe_psql('postgres',
+		"SELECT string_agg(coalesce(cached, 'none'), ',' ORDER BY id) FROM multidb.query_history WHERE question = '$question'"),
+		'none,result', '... and the second came from the cache');
+}
+is((ask('last three orders by id', setup => $cached_revenue))[1],
+	"production|{\"id\": 20}\nproduction|{\"id\": 19}\nproduction|{\"id\": 18}", 'in the order the remote returned them');
 
 # What was sent: the key as a bearer token, the question verbatim and last, the schema with database names.
 my ($last) = grep { $_->{body}{messages}[-1]{content} eq 'Show revenue only in production' } $llm->requests;

@@ -1,0 +1,274 @@
+// A plan for an ask: its cache key (everything the prompt is made of), the plan cache, the LLM call that
+// makes one (or repairs one), and the guard every planned statement passes before anything is sent.
+#include "core/http_client.hpp"
+#include "core/llm_protocol.hpp"
+#include "core/plan_parser.hpp"
+#include "core/prompt.hpp"
+#include "pg/ask_internal.hpp"
+#include "pg/extension_tables.hpp"
+#include "pg/settings.hpp"
+#include "pg/sql_guard.hpp"
+
+#include <climits>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+}
+
+namespace multidb {
+namespace {
+
+PromptInput prompt_input(const AskState* ask) {
+  PromptInput input;
+  for (int i = 0; i < ask->target_count; i++) input.databases.emplace_back(ask->targets[i].name);
+  input.combined_schema = ask->combined_schema;
+  for (int i = 0; i < ask->history_count; i++) input.history.push_back({ask->history_questions[i], ask->history_answers[i]});
+  input.question = ask->question;
+  return input;
+}
+
+LlmConfig llm_config(const AskState* ask) {
+  LlmConfig config;
+  config.provider = ask->llm.provider;
+  config.url = ask->llm.url;
+  config.model = ask->llm.model;
+  config.api_key = ask->llm.api_key;
+  config.timeout_ms = ask->llm.timeout_ms;
+  config.max_tokens = ask->llm.max_tokens;
+  return config;
+}
+
+}  // namespace
+
+PlanCopy copy_plan(const Plan& plan) {
+  PlanCopy copy{};
+  copy.count = static_cast<int>(plan.queries.size());
+  copy.databases = static_cast<char**>(calloc(copy.count + 1, sizeof(char*)));
+  copy.sqls = static_cast<char**>(calloc(copy.count + 1, sizeof(char*)));
+  if (!copy.databases || !copy.sqls) throw std::bad_alloc();
+  for (int i = 0; i < copy.count; i++) {
+    copy.databases[i] = malloc_copy(plan.queries[i].database);
+    copy.sqls[i] = malloc_copy(plan.queries[i].sql);
+  }
+  copy.combine = malloc_copy(plan.combine);
+  copy.explanation = malloc_copy(plan.explanation);
+  copy.json = malloc_copy(plan_to_json(plan));
+  return copy;
+}
+
+void adopt_plan(AskState* ask, PlanCopy copy) {
+  ask->step_count = copy.count;
+  ask->step_database = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  ask->step_sql = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  for (int i = 0; i < copy.count; i++) {
+    ask->step_database[i] = take(copy.databases[i]);
+    ask->step_sql[i] = take(copy.sqls[i]);
+  }
+  free(copy.databases);
+  free(copy.sqls);
+  const char* combine = take(copy.combine);
+  ask->combine_sql = combine[0] != '\0' ? combine : nullptr;
+  ask->explanation = take(copy.explanation);
+  ask->plan_json = take(copy.json);
+}
+
+void refresh_plan_json(AskState* ask) {
+  char* json = nullptr;
+  CppError error = cpp_call([&] {
+    Plan plan;
+    for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({ask->step_database[i], ask->step_sql[i]});
+    plan.combine = ask->combine_sql ? ask->combine_sql : "";
+    plan.explanation = ask->explanation ? ask->explanation : "";
+    json = malloc_copy(plan_to_json(plan));
+  });
+  if (!error.failed) ask->plan_json = take(json);
+}
+
+namespace {
+
+// Core text is UTF-8 (made valid there: core/text.hpp); this database may use another encoding. What it
+// cannot hold becomes '?', so that showing or storing a reply's text never fails.
+const char* utf8_to_database(const char* text) {
+  if (GetDatabaseEncoding() == PG_UTF8) return text;
+  MemoryContext caller_context = CurrentMemoryContext;
+  const char* converted = nullptr;
+  PG_TRY();
+  {
+    converted = pg_any_to_server(text, strlen(text), PG_UTF8);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    FlushErrorState();
+    char* ascii = pstrdup(text);
+    char* out = ascii;
+    for (const unsigned char* in = reinterpret_cast<const unsigned char*>(text); *in != '\0'; in++)
+      if (*in < 0x80) *out++ = static_cast<char>(*in);
+      else if ((*in & 0xC0) != 0x80) *out++ = '?';
+    *out = '\0';
+    converted = ascii;
+  }
+  PG_END_TRY();
+  return converted;
+}
+
+}  // namespace
+
+void raise_core_error(const AskState* ask, const CppError& error) {
+  if (error.interrupted) CHECK_FOR_INTERRUPTS();
+  ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", utf8_to_database(error.message)),
+                  error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
+                      ? errcontext("LLM server \"%s\" (provider %s, model %s)", ask->llm.server_name,
+                                   ask->llm.provider, ask->llm.model)
+                      : 0));
+  pg_unreachable();
+}
+
+const char* sha256_hex(const char* text, const char* purpose) {
+  pg_cryptohash_ctx* context = pg_cryptohash_create(PG_SHA256);
+  uint8 digest[PG_SHA256_DIGEST_LENGTH];
+  if (context == nullptr || pg_cryptohash_init(context) < 0 ||
+      pg_cryptohash_update(context, reinterpret_cast<const uint8*>(text), strlen(text)) < 0 ||
+      pg_cryptohash_final(context, digest, sizeof(digest)) < 0) {
+    const char* why = context != nullptr ? pg_cryptohash_error(context) : "out of memory";
+    pg_cryptohash_free(context);
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not compute the %s: %s", purpose, why)));
+  }
+  pg_cryptohash_free(context);
+  char* hex = static_cast<char*>(palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1));
+  hex_encode(reinterpret_cast<const char*>(digest), PG_SHA256_DIGEST_LENGTH, hex);
+  hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+  return hex;
+}
+
+// The cache key of a plan: everything the prompt is made of — schema fingerprints instead of the schema
+// text, so that a cache hit needs no schema at all.
+void prepare_cache_key(AskState* ask) {
+  char* key = nullptr;
+  CppError error = cpp_call([&] {
+    std::vector<ChatMessage> identity;
+    identity.push_back({"system", "multidb prompt v2, max_prompt_tables " + std::to_string(max_prompt_tables)});
+    for (int i = 0; i < ask->target_count; i++)
+      identity.push_back({"schema", std::string(ask->targets[i].name) + ":" + ask->fingerprints[i]});
+    for (int i = 0; i < ask->history_count; i++) {
+      identity.push_back({"user", ask->history_questions[i]});
+      identity.push_back({"assistant", ask->history_answers[i]});
+    }
+    identity.push_back({"user", ask->question});
+    key = malloc_copy(plan_cache_key_material(identity, ask->llm.model));
+  });
+  if (error.failed) raise_core_error(ask, error);
+  ask->cache_key = sha256_hex(take(key), "plan cache key");
+}
+
+bool plan_from_cache(AskState* ask) {
+  const char* json = take_cached_plan(ask->cache_key);
+  if (json == nullptr) return false;
+  PlanCopy copy{};
+  CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(json)); });
+  if (error.failed) return false;  // an unreadable cached plan is simply not used
+  adopt_plan(ask, copy);
+  ask->cached = "plan";
+  return true;
+}
+
+void store_plan_in_cache(const AskState* ask) {
+  const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(ask->target_count, 1)));
+  for (int i = 0; i < ask->target_count; i++) names[i] = ask->targets[i].name;
+  store_plan(ask->cache_key, names, ask->target_count, ask->plan_json, ask->llm.model);
+}
+
+namespace {
+
+// Token counts of several LLM rounds: unknown (-1) if any round's is, and never past what the history's
+// integer columns hold.
+long add_token_counts(long so_far, long more) {
+  if (so_far < 0 || more < 0 || so_far > INT_MAX - more) return -1;
+  return so_far + more;
+}
+
+bool interrupt_pending() { return QueryCancelPending || ProcDiePending; }
+
+}  // namespace
+
+void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
+                   const char** failure_messages, const char* combine_error, const char* combine_tables) {
+  PlanCopy copy{};
+  char* reply = nullptr;
+  char* model = nullptr;
+  long prompt_tokens = -1, completion_tokens = -1;
+  instr_time start;
+  INSTR_TIME_SET_CURRENT(start);
+  CppError error = cpp_call([&] {
+    PromptInput input = prompt_input(ask);
+    std::vector<ChatMessage> messages;
+    if (combine_error != nullptr) {
+      messages = build_combine_repair_prompt(input, ask->reply_text ? ask->reply_text : "", ask->combine_sql,
+                                             combine_error, combine_tables);
+    } else if (failure_count == 0) {
+      messages = build_plan_prompt(input);
+    } else {
+      std::vector<std::pair<PlannedQuery, std::string>> failures;
+      for (int i = 0; i < failure_count; i++)
+        failures.push_back({PlannedQuery{failed_databases[i], failed_sqls[i]}, failure_messages[i]});
+      messages = build_repair_prompt(input, ask->reply_text ? ask->reply_text : "", failures);
+    }
+    LlmConfig config = llm_config(ask);
+    HttpRequest request = build_llm_request(config, messages);
+    HttpResponse response = http_post(request.url, request.headers, request.body, config.timeout_ms,
+                                      static_cast<size_t>(llm_max_reply_kb) * 1024, interrupt_pending);
+    LlmReply answer = parse_llm_reply(config, response.status, response.body);
+    reply = malloc_copy(answer.text);
+    model = malloc_copy(answer.model.empty() ? config.model : answer.model);
+    prompt_tokens = answer.prompt_tokens;
+    completion_tokens = answer.completion_tokens;
+    std::vector<std::string> attached;
+    for (int i = 0; i < ask->target_count; i++) attached.emplace_back(ask->targets[i].name);
+    copy = copy_plan(parse_plan(answer.text, attached));
+  });
+  ask->llm_ms += elapsed_ms(start);
+  if (reply != nullptr) ask->reply_text = take(reply);
+  if (model != nullptr) ask->llm.model = take(model);
+  ask->prompt_tokens = add_token_counts(ask->prompt_tokens, prompt_tokens);
+  ask->completion_tokens = add_token_counts(ask->completion_tokens, completion_tokens);
+  if (error.failed) raise_core_error(ask, error);
+  adopt_plan(ask, copy);
+}
+
+namespace {
+
+// Whose plan is judged: an ask's comes from the LLM, multidb.run_plan's from a table.
+const char* plan_author(const AskState* ask) { return ask->repairs_allowed ? "the LLM's" : "the plan's"; }
+
+}  // namespace
+
+const char* refusal_hint(const AskState* ask) {
+  return ask->repairs_allowed ? "Nothing was sent. The refusal is recorded in multidb.query_history."
+                              : "Nothing was sent.";
+}
+
+void guard_plan(AskState* ask) {
+  for (int i = 0; i < ask->step_count; i++) {
+    GuardVerdict verdict = judge_statement(ask->step_sql[i]);
+    if (verdict.allowed) continue;
+    ask->status = "refused";
+    ereport(ERROR, (errcode(verdict.sqlstate),
+                    errmsg("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
+                           ask->step_database[i], verdict.reason),
+                    errdetail("The statement: %s", ask->step_sql[i]), errhint("%s", refusal_hint(ask))));
+  }
+  if (ask->combine_sql == nullptr) return;
+  GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
+  if (verdict.allowed) return;
+  ask->status = "refused";
+  ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused %s combine step: %s", plan_author(ask), verdict.reason),
+                  errdetail("The combine step: %s", ask->combine_sql), errhint("%s", refusal_hint(ask))));
+}
+
+}  // namespace multidb
