@@ -56,7 +56,8 @@ std::string history_record_text(nlohmann::json record, bool utf8_database) {
 const std::vector<std::string>& history_record_keys() {
   static const std::vector<std::string> keys = {
       "session_id", "question", "status",  "error",  "plan",  "attempts",      "databases_used",   "row_counts",
-      "timings_ms", "answer",   "llm_ms",  "exec_ms", "total_ms", "cached", "model", "prompt_tokens", "completion_tokens"};
+      "timings_ms", "answer",   "llm_ms",  "exec_ms", "total_ms", "cached", "model", "prompt_tokens", "completion_tokens",
+      "llm_attempts"};
   return keys;
 }
 
@@ -75,6 +76,7 @@ std::string history_record_text(const AskRecord& ask, bool utf8_database) {
   record["error"] = optional_text(ask.error);
   record["plan"] = optional_document(ask.plan_json);
   record["attempts"] = optional_document(ask.attempts_json);
+  record["llm_attempts"] = optional_document(ask.llm_attempts_json);
   json used = json::array(), rows = json::object(), timings = json::object();
   std::string answer = ask.explanation;
   for (size_t i = 0; i < ask.steps.size(); i++) {

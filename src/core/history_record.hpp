@@ -24,6 +24,7 @@ struct AskRecord {
   std::optional<std::string> error;
   std::optional<std::string> plan_json;      // the final plan document
   std::optional<std::string> attempts_json;  // every LLM round and what failed
+  std::optional<std::string> llm_attempts_json;  // every HTTP request to the LLM: status, error, wait before it
   std::string explanation;
   std::vector<AskStepRecord> steps;
   bool steps_ran = false;            // rows and times below are known

@@ -2,8 +2,14 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 // Last, so that it also sees what every header above pulled in.
 #include "core/cpp_only.hpp"
@@ -29,6 +35,26 @@ size_t append_body(char* data, size_t size, size_t count, void* target) {
     return 0;
   }
   sink->body->append(data, bytes);
+  return bytes;
+}
+
+// Header lines as they come; a status line starts a new response (after a 100 Continue or a redirect), so
+// only the final response's headers stay.
+size_t collect_header(char* data, size_t size, size_t count, void* target) {
+  HttpHeaders* headers = static_cast<HttpHeaders*>(target);
+  size_t bytes = size * count;
+  std::string line(data, bytes);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (line.rfind("HTTP/", 0) == 0) {
+    headers->clear();
+    return bytes;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string::npos || headers->size() >= kMaxHeaders || line.size() > kMaxHeaderBytes) return bytes;
+  std::string name = line.substr(0, colon);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t start = line.find_first_not_of(" \t", colon + 1);
+  headers->emplace_back(name, start == std::string::npos ? "" : line.substr(start));
   return bytes;
 }
 
@@ -80,6 +106,8 @@ HttpResponse http_post(const std::string& url, const std::vector<std::string>& h
   curl_easy_setopt(easy.get(), CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(easy.get(), CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(easy.get(), CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(easy.get(), CURLOPT_HEADERDATA, &response.headers);
   curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(easy.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy.get(), CURLOPT_USERAGENT, "multidb/0.2");
@@ -113,6 +141,39 @@ HttpResponse http_post(const std::string& url, const std::vector<std::string>& h
     throw HttpError(HttpError::Kind::kTransport, error_text[0] ? error_text : curl_easy_strerror(result));
   curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
   return response;
+}
+
+const std::string* HttpResponse::header(const std::string& name) const {
+  for (const auto& [key, value] : headers)
+    if (key == name) return &value;
+  return nullptr;
+}
+
+void interruptible_sleep(long ms, const std::function<bool()>& should_abort) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (should_abort && should_abort()) throw HttpError(HttpError::Kind::kAborted, "the request was interrupted");
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(kPollMs)));
+  }
+  if (should_abort && should_abort()) throw HttpError(HttpError::Kind::kAborted, "the request was interrupted");
+}
+
+long retry_after_ms(const HttpResponse& response, long now_epoch_s) {
+  auto number = [](const std::string& text, double* value) {
+    char* end;
+    *value = std::strtod(text.c_str(), &end);
+    return end != text.c_str() && *end == '\0' && std::isfinite(*value) && *value >= 0;
+  };
+  double value;
+  if (const std::string* ms = response.header("retry-after-ms"); ms && number(*ms, &value))
+    return static_cast<long>(std::min(value, 86400000.0));
+  const std::string* after = response.header("retry-after");
+  if (after == nullptr) return -1;
+  if (number(*after, &value)) return static_cast<long>(std::min(value, 86400.0) * 1000);
+  time_t when = curl_getdate(after->c_str(), nullptr);
+  if (when < 0) return -1;
+  return when > now_epoch_s ? std::min(static_cast<long>(when - now_epoch_s), 86400L) * 1000 : 0;
 }
 
 }  // namespace multidb

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,35 @@ std::string attached_list(const std::vector<std::string>& attached) {
 constexpr size_t kMaxParseAttempts = 64;
 constexpr size_t kMaxParsedBytesPerInputByte = 4;
 
+// The slips models commonly make in JSON, mended: a raw line break or tab inside a string, a comma before } or ].
+// Nothing else is guessed; what still does not parse is no plan.
+std::string without_json_slips(std::string_view text) {
+  std::string mended;
+  mended.reserve(text.size() + 16);
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); i++) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      else if (c == '\n') { mended += "\\n"; continue; }
+      else if (c == '\r') { mended += "\\r"; continue; }
+      else if (c == '\t') { mended += "\\t"; continue; }
+      mended += c;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == ',') {
+      size_t next = text.find_first_not_of(" \t\r\n", i + 1);
+      if (next != std::string_view::npos && (text[next] == '}' || text[next] == ']')) continue;
+    }
+    mended += c;
+  }
+  return mended;
+}
+
 const json* plan_within(const json& root) {
   std::vector<const json*> pending = {&root};  // breadth first: the outermost plan wins
   for (size_t next = 0; next < pending.size(); next++) {
@@ -102,6 +132,10 @@ std::optional<json> find_plan_object(const std::string& text) {
     if (attempts++ >= kMaxParseAttempts || parsed_bytes > kMaxParsedBytesPerInputByte * text.size()) break;
     parsed_bytes += end - start + 1;
     json candidate = json::parse(text.begin() + start, text.begin() + end + 1, nullptr, false);
+    if (candidate.is_discarded()) {
+      parsed_bytes += end - start + 1;
+      candidate = json::parse(without_json_slips(std::string_view(text).substr(start, end - start + 1)), nullptr, false);
+    }
     if (candidate.is_discarded()) continue;
     covered_until = end + 1;
     if (const json* plan = plan_within(candidate)) return *plan;
@@ -177,8 +211,7 @@ Plan plan_from_object(const json& object) {
   }
   if (object.contains("combine") && !object["combine"].is_null()) {
     if (!object["combine"].is_string()) throw PlanError("\"combine\" is not one SQL statement (a string)");
-    plan.combine = object["combine"].get<std::string>();
-    if (clean_sql(plan.combine).empty()) throw PlanError("\"combine\" is empty");
+    plan.combine = object["combine"].get<std::string>();  // "" is none: structured output always sends the key
   }
   if (object.contains("explanation") && object["explanation"].is_string())
     plan.explanation = object["explanation"].get<std::string>();

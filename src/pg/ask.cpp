@@ -99,7 +99,8 @@ const char* history_record(const AskState* ask) {
     out.exec_ms = ask->exec_ms;
     out.total_ms = total_ms;
     out.cached = text(ask->cached);
-    out.model = text(ask->llm.model);
+    out.model = text(ask->answered_model ? ask->answered_model : ask->llm.model);
+    out.llm_attempts_json = text(ask->llm_attempts_json);
     out.prompt_tokens = ask->prompt_tokens;
     out.completion_tokens = ask->completion_tokens;
     record = malloc_copy(history_record_text(out, database_is_utf8));

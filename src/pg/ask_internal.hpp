@@ -53,6 +53,8 @@ struct AskState {
   const char* cache_key;
   const char* cached;      // nullptr, "plan" or "result"
   const char* attempts_json;
+  const char* llm_attempts_json;  // every HTTP request to the LLM (core/llm_call.hpp), as a JSON array
+  const char* answered_model;     // the model the last reply named: history only
 
   // outcome
   const char* status;

@@ -1,6 +1,7 @@
 // A plan for an ask: its cache key (everything the prompt is made of), the plan cache, the LLM call that
 // makes one (or repairs one), and the guard every planned statement passes before anything is sent.
 #include "core/http_client.hpp"
+#include "core/llm_call.hpp"
 #include "core/llm_protocol.hpp"
 #include "core/plan_parser.hpp"
 #include "core/prompt.hpp"
@@ -9,7 +10,12 @@
 #include "pg/settings.hpp"
 #include "pg/sql_guard.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <chrono>
 #include <climits>
+#include <ctime>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -33,14 +39,13 @@ PromptInput prompt_input(const AskState* ask) {
   return input;
 }
 
+// Inside cpp_call only: the configured model, every option as the validator checked it, the key.
 LlmConfig llm_config(const AskState* ask) {
-  LlmConfig config;
-  config.provider = ask->llm.provider;
-  config.url = ask->llm.url;
-  config.model = ask->llm.model;
+  OptionList options;
+  for (int i = 0; i < ask->llm.option_count; i++) options.emplace_back(ask->llm.option_names[i], ask->llm.option_values[i]);
+  LlmConfig config = llm_config_from_options(options);
   config.api_key = ask->llm.api_key;
   config.timeout_ms = ask->llm.timeout_ms;
-  config.max_tokens = ask->llm.max_tokens;
   return config;
 }
 
@@ -202,28 +207,63 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   PlanCopy copy{};
   char* reply = nullptr;
   char* model = nullptr;
+  char* attempts_json = nullptr;
+  char* notices[2] = {nullptr, nullptr};
   long prompt_tokens = -1, completion_tokens = -1;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
+  // A repair after a plan-cache hit has no reply of the LLM's to show it: the plan it made then stands in.
+  const char* previous_reply = ask->reply_text ? ask->reply_text : ask->plan_json ? ask->plan_json : "";
   CppError error = cpp_call([&] {
     PromptInput input = prompt_input(ask);
     std::vector<ChatMessage> messages;
     if (combine_error != nullptr) {
-      messages = build_combine_repair_prompt(input, ask->reply_text ? ask->reply_text : "", ask->combine_sql,
-                                             combine_error, combine_tables);
+      messages = build_combine_repair_prompt(input, previous_reply, ask->combine_sql, combine_error, combine_tables);
     } else if (failure_count == 0) {
       messages = build_plan_prompt(input);
     } else {
       std::vector<std::pair<PlannedQuery, std::string>> failures;
       for (int i = 0; i < failure_count; i++)
         failures.push_back({PlannedQuery{failed_databases[i], failed_sqls[i]}, failure_messages[i]});
-      messages = build_repair_prompt(input, ask->reply_text ? ask->reply_text : "", failures);
+      messages = build_repair_prompt(input, previous_reply, failures);
     }
     LlmConfig config = llm_config(ask);
-    HttpRequest request = build_llm_request(config, messages);
-    HttpResponse response = http_post(request.url, request.headers, request.body, config.timeout_ms,
-                                      static_cast<size_t>(llm_max_reply_kb) * 1024, interrupt_pending);
-    LlmReply answer = parse_llm_reply(config, response.status, response.body);
+    size_t max_reply = static_cast<size_t>(llm_max_reply_kb) * 1024;
+    std::mt19937 random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    LlmTransport transport;
+    transport.post = [&](const HttpRequest& request, long timeout_ms) {
+      return http_post(request.url, request.headers, request.body, timeout_ms, max_reply, interrupt_pending);
+    };
+    transport.sleep = [](long ms) { interruptible_sleep(ms, interrupt_pending); };
+    transport.now_ms = [] {
+      return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch()).count());
+    };
+    transport.now_epoch_s = [] { return static_cast<long>(std::time(nullptr)); };
+    transport.random_unit = [&] { return std::uniform_real_distribution<double>(0.0, 1.0)(random); };
+    std::vector<LlmAttempt> attempts;
+    std::vector<std::string> said;
+    // The requests are kept for the history whether the call succeeds or not.
+    auto keep_attempts = [&] {
+      nlohmann::json all = ask->llm_attempts_json ? nlohmann::json::parse(ask->llm_attempts_json, nullptr, false)
+                                                  : nlohmann::json::array();
+      if (!all.is_array()) all = nlohmann::json::array();
+      for (const LlmAttempt& attempt : attempts) {
+        nlohmann::json entry = {{"status", attempt.status}, {"waited_ms", attempt.waited_ms}};
+        if (!attempt.error.empty()) entry["error"] = text_start(attempt.error, 1000);
+        all.push_back(entry);
+      }
+      attempts_json = malloc_copy(all.dump());
+      for (size_t i = 0; i < said.size() && i < 2; i++) notices[i] = malloc_copy(said[i]);
+    };
+    LlmReply answer;
+    try {
+      answer = call_llm(config, messages, llm_retries, transport, attempts, said);
+    } catch (...) {
+      keep_attempts();
+      throw;
+    }
+    keep_attempts();
     reply = malloc_copy(answer.text);
     model = malloc_copy(answer.model.empty() ? config.model : answer.model);
     prompt_tokens = answer.prompt_tokens;
@@ -233,8 +273,12 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
     copy = copy_plan(parse_plan(answer.text, attached));
   });
   ask->llm_ms += elapsed_ms(start);
+  if (attempts_json != nullptr) ask->llm_attempts_json = take(attempts_json);
+  for (char* notice : notices)
+    if (notice != nullptr)
+      ereport(NOTICE, (errmsg("LLM server \"%s\": %s", ask->llm.server_name, utf8_to_database(take(notice)))));
   if (reply != nullptr) ask->reply_text = take(reply);
-  if (model != nullptr) ask->llm.model = take(model);
+  if (model != nullptr) ask->answered_model = take(model);  // for the history; requests keep the configured one
   ask->prompt_tokens = add_token_counts(ask->prompt_tokens, prompt_tokens);
   ask->completion_tokens = add_token_counts(ask->completion_tokens, completion_tokens);
   if (error.failed) raise_core_error(ask, error);

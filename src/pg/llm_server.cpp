@@ -1,7 +1,8 @@
+// The multidb_llm wrapper: its validator, and the server an ask uses with its options and API key.
 #include "pg/llm_server.hpp"
 
-#include <cerrno>
-
+#include "core/llm_config.hpp"
+#include "pg/boundary.hpp"
 #include "pg/entry_point.hpp"
 #include "pg/settings.hpp"
 
@@ -23,7 +24,6 @@ namespace multidb {
 
 namespace {
 
-const char* const kServerOptions[] = {"provider", "url", "model", "timeout", "max_tokens", nullptr};
 const char* const kUserMappingOptions[] = {"api_key", nullptr};
 
 bool listed(const char* const* names, const char* name) {
@@ -32,8 +32,34 @@ bool listed(const char* const* names, const char* name) {
   return false;
 }
 
-const char* default_url(const char* provider) {
-  return strcmp(provider, "anthropic") == 0 ? "https://api.anthropic.com" : "https://api.openai.com/v1";
+bool server_option(const char* name) {
+  bool found = false;
+  CppError error = cpp_call([&] {
+    for (const std::string& option : llm_server_option_names())
+      if (option == name) found = true;
+  });
+  return !error.failed && found;
+}
+
+const char* server_option_list() {
+  char* list = nullptr;
+  CppError error = cpp_call([&] {
+    std::string text;
+    for (const std::string& option : llm_server_option_names()) text += (text.empty() ? "" : ", ") + option;
+    list = malloc_copy(text);
+  });
+  raise_cpp_error(error, "listing the LLM server options");
+  return take(list);
+}
+
+// One option's value checked as the core reads it (the same rules an ask applies): 22023 naming it.
+void check_option(const char* where, const char* name, const char* value) {
+  CppError error = cpp_call([&] { check_llm_option(name, value); });
+  if (error.failed && error.invalid_argument)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid value for option \"%s\" of %s: %s", name, where, error.message),
+                    errhint("The README's provider table shows what to set for each service.")));
+  raise_cpp_error(error, "checking an LLM server option");
 }
 
 constexpr double kMaxTimeoutMs = 24.0 * 3600 * 1000;
@@ -54,15 +80,6 @@ long parse_timeout_ms(const char* server, const char* text) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("LLM server \"%s\" has a timeout of \"%s\", which is not between 0 and a day", server, text)));
   return static_cast<long>(ms);
-}
-
-// max_tokens: a whole number from 1 to 10,000,000, or -1 if text is none.
-long parse_max_tokens(const char* text) {
-  char* end;
-  errno = 0;
-  long value = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || value < 1 || value > 10000000) return -1;
-  return value;
 }
 
 List* mapping_options(Oid user, Oid server) {
@@ -130,16 +147,22 @@ LlmServer resolve_llm_server() {
   result.server_name = pstrdup(name);
   const char* provider = option_value(server->options, "provider");
   result.provider = provider ? provider : "openai";
-  const char* url = option_value(server->options, "url");
-  result.url = url ? url : default_url(result.provider);
   result.model = option_value(server->options, "model");
   if (result.model == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND), errmsg("LLM server \"%s\" names no model", name),
                     errhint("ALTER SERVER %s OPTIONS (ADD model '...');", quote_identifier(name))));
   const char* timeout = option_value(server->options, "timeout");
-  result.timeout_ms = timeout ? parse_timeout_ms(name, timeout) : 60000;
-  const char* max_tokens = option_value(server->options, "max_tokens");
-  result.max_tokens = max_tokens ? static_cast<int>(parse_max_tokens(max_tokens)) : 2048;
+  result.timeout_ms = timeout ? parse_timeout_ms(name, timeout) : kDefaultLlmTimeoutMs;
+  int count = list_length(server->options);
+  result.option_names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+  result.option_values = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+  ListCell* cell;
+  foreach (cell, server->options) {
+    DefElem* option = lfirst_node(DefElem, cell);
+    if (strcmp(option->defname, "timeout") == 0) continue;
+    result.option_names[result.option_count] = option->defname;
+    result.option_values[result.option_count++] = defGetString(option);
+  }
 
   const char* key = option_value(mapping_options(GetUserId(), server->serverid), "api_key");
   if (key == nullptr) key = option_value(mapping_options(InvalidOid, server->serverid), "api_key");
@@ -159,34 +182,48 @@ extern "C" {
 MULTIDB_FUNCTION(multidb_llm_validator) {
   List* options = untransformRelOptions(PG_GETARG_DATUM(0));
   Oid catalog = PG_GETARG_OID(1);
-  const char* const* valid = catalog == ForeignServerRelationId  ? kServerOptions
-                             : catalog == UserMappingRelationId ? kUserMappingOptions
-                                                                : nullptr;
-  const char* where = catalog == ForeignServerRelationId ? "an LLM server" : "an LLM user mapping";
+  if (catalog != ForeignServerRelationId && catalog != UserMappingRelationId && options != NIL)
+    ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+                    errmsg("multidb_llm takes options only on servers and user mappings")));
+  const bool on_server = catalog == ForeignServerRelationId;
+  const char* where = on_server ? "an LLM server" : "an LLM user mapping";
   ListCell* cell;
   foreach (cell, options) {
     DefElem* option = lfirst_node(DefElem, cell);
-    if (valid == nullptr)
-      ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-                      errmsg("multidb_llm takes options only on servers and user mappings")));
-    if (!listed(valid, option->defname)) {
-      bool misplaced = listed(catalog == ForeignServerRelationId ? kUserMappingOptions : kServerOptions, option->defname);
+    bool valid = on_server ? server_option(option->defname) : listed(kUserMappingOptions, option->defname);
+    if (!valid) {
+      bool misplaced = on_server ? listed(kUserMappingOptions, option->defname) : server_option(option->defname);
       ereport(ERROR, (errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
                       misplaced ? errmsg("option \"%s\" belongs on the %s, not on %s", option->defname,
-                                         catalog == ForeignServerRelationId ? "user mapping" : "server", where)
+                                         on_server ? "user mapping" : "server", where)
                                 : errmsg("invalid option \"%s\" for %s", option->defname, where),
-                      errhint("Valid options on %s: %s.", where,
-                              catalog == ForeignServerRelationId ? "provider, url, model, timeout, max_tokens"
-                                                                 : "api_key")));
+                      errhint("Valid options on %s: %s.", where, on_server ? server_option_list() : "api_key")));
     }
     const char* value = defGetString(option);
-    if (strcmp(option->defname, "provider") == 0 && strcmp(value, "openai") != 0 && strcmp(value, "anthropic") != 0)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown LLM provider \"%s\"", value),
-                      errhint("Use provider 'openai' (any OpenAI-compatible /chat/completions: OpenAI, Ollama, "
-                              "vLLM, llama.cpp, LM Studio) or 'anthropic'.")));
     if (strcmp(option->defname, "timeout") == 0) parse_timeout_ms("(new)", value);
-    if (strcmp(option->defname, "max_tokens") == 0 && parse_max_tokens(value) < 0)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_tokens must be a whole number from 1 to 10000000")));
+    else if (on_server) check_option("an LLM server", option->defname, value);
+  }
+  // The validator sees every option the server will have, so the ones that only make sense together (a
+  // provider and its url, Anthropic and the token-limit field) are checked together too.
+  if (on_server) {
+    const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(list_length(options), 1)));
+    const char** values = static_cast<const char**>(palloc(sizeof(char*) * Max(list_length(options), 1)));
+    int count = 0;
+    foreach (cell, options) {
+      DefElem* option = lfirst_node(DefElem, cell);
+      if (strcmp(option->defname, "timeout") == 0) continue;
+      names[count] = option->defname;
+      values[count++] = defGetString(option);
+    }
+    CppError error = cpp_call([&] {
+      OptionList list;
+      for (int i = 0; i < count; i++) list.emplace_back(names[i], values[i]);
+      llm_config_from_options(list);
+    });
+    if (error.failed && error.invalid_argument)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("these LLM server options do not go together: %s", error.message),
+                      errhint("The README's provider table shows what to set for each service.")));
+    raise_cpp_error(error, "checking the LLM server options");
   }
   PG_RETURN_VOID();
 }

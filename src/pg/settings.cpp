@@ -1,5 +1,6 @@
 #include "pg/settings.hpp"
 
+#include "core/llm_call.hpp"
 #include "pg/boundary.hpp"
 
 #include <climits>
@@ -24,6 +25,7 @@ int history_turns = 5;
 int max_repairs = 1;
 int result_cache_ttl_s = 0;
 int llm_max_reply_kb = 4096;
+int llm_retries = kDefaultLlmRetries;
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -116,6 +118,10 @@ void define_settings() {
   DefineCustomIntVariable("multidb.max_prompt_tables",
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.llm_retries", "How often an LLM request is retried after a passing failure.",
+                          "Connection errors, 408, 409, 429, 5xx and an error inside an HTTP 200, as the official SDKs "
+                          "retry them, within the LLM server's timeout; each request is kept in query_history.llm_attempts.",
+                          &llm_retries, kDefaultLlmRetries, 0, 10, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.history_turns", "Earlier exchanges of the session sent with a question.", nullptr,
                           &history_turns, 5, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.max_repairs",

@@ -22,6 +22,7 @@ extern int history_turns;
 extern int max_repairs;
 extern int result_cache_ttl_s;
 extern int llm_max_reply_kb;
+extern int llm_retries;  // multidb.llm_retries
 
 void define_settings();
 

@@ -1,9 +1,21 @@
 -- Sessions, the LLM wrapper's options, and asks that cannot start.
--- LLM servers: provider, url, model, timeout, max_tokens on the server; api_key on the user mapping.
+-- LLM servers: provider, url, model, timeout and what a request carries on the server; api_key on the user
+-- mapping. Each value is checked as an ask reads it, and the options together.
 CREATE SERVER llm_bad1 FOREIGN DATA WRAPPER multidb_llm OPTIONS (provider 'gemini');
 CREATE SERVER llm_bad2 FOREIGN DATA WRAPPER multidb_llm OPTIONS (api_key 'sk-x');
-CREATE SERVER llm_bad3 FOREIGN DATA WRAPPER multidb_llm OPTIONS (temperature '0.5');
+CREATE SERVER llm_bad3 FOREIGN DATA WRAPPER multidb_llm OPTIONS (top_p '0.5');
 CREATE SERVER llm_bad4 FOREIGN DATA WRAPPER multidb_llm OPTIONS (timeout 'soon');
+CREATE SERVER llm_bad5 FOREIGN DATA WRAPPER multidb_llm OPTIONS (model 'm', temperature 'hot');
+CREATE SERVER llm_bad6 FOREIGN DATA WRAPPER multidb_llm OPTIONS (model 'm', headers '{"Authorization": "Bearer sk-x"}');
+CREATE SERVER llm_bad7 FOREIGN DATA WRAPPER multidb_llm OPTIONS (model 'm', headers '{"X-Title": "a\r\nX-Evil: 1"}');
+CREATE SERVER llm_bad8 FOREIGN DATA WRAPPER multidb_llm OPTIONS (provider 'azure', model 'prod-4o');
+CREATE SERVER llm_bad9 FOREIGN DATA WRAPPER multidb_llm OPTIONS (provider 'anthropic', model 'c', response_format 'json_schema');
+CREATE SERVER llm_reasoning FOREIGN DATA WRAPPER multidb_llm
+  OPTIONS (model 'o3-mini', token_limit_field 'max_completion_tokens', temperature 'none', response_format 'json_schema',
+           headers '{"X-Title": "multidb"}', max_tokens '20000');
+-- ALTER SERVER is checked with every option the server will have
+ALTER SERVER llm_reasoning OPTIONS (ADD provider 'anthropic');
+DROP SERVER llm_reasoning;
 CREATE SERVER llm_ok FOREIGN DATA WRAPPER multidb_llm
   OPTIONS (provider 'anthropic', url 'http://127.0.0.1:9/', model 'claude-test', timeout '30s', max_tokens '1000');
 CREATE USER MAPPING FOR PUBLIC SERVER llm_ok OPTIONS (model 'x');

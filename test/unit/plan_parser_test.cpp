@@ -73,8 +73,9 @@ TEST(PlanParser, CombineStep) {
 
   EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": 7})").find("\"combine\" is not"),
             std::string::npos);
-  EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": " ; "})").find("empty"),
-            std::string::npos);
+  // Structured output always sends "combine": an empty one is none.
+  EXPECT_EQ(parse_plan(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": " ; "})", attached).combine, "");
+  EXPECT_EQ(parse_plan(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}], "combine": ""})", attached).combine, "");
   EXPECT_NE(plan_error(R"({"queries": [], "combine": "SELECT 1"})").find("has no queries"), std::string::npos);
   EXPECT_NE(plan_error("DATABASE: backup\nSELECT 1\nCOMBINE: SELECT 1\nCOMBINE: SELECT 2").find("more than one COMBINE"),
             std::string::npos);
@@ -136,4 +137,20 @@ TEST(PlanParser, AnExplanationThatIsNotUtf8IsMadeValid) {
   Plan plan = parse_plan("DATABASE: shop\nSELECT 1\nEXPLANATION: caf\xFF", {"shop"});
   EXPECT_EQ(plan.explanation, "caf\xEF\xBF\xBD");
   EXPECT_NO_THROW(plan_to_json(plan));
+}
+
+TEST(PlanParser, LenientWhereModelsSlipStrictWhereItMatters) {
+  // A raw line break inside the SQL string, and trailing commas: mended.
+  Plan plan = parse_plan("{\"queries\": [{\"database\": \"backup\", \"sql\": \"SELECT 1\n  FROM t\",},],\n"
+                         "\"explanation\": \"two\tlines\",}",
+                         attached);
+  ASSERT_EQ(plan.queries.size(), 1u);
+  EXPECT_EQ(plan.queries[0].sql, "SELECT 1\n  FROM t");
+  EXPECT_EQ(plan.explanation, "two\tlines");
+  // A comma inside a string is not a slip.
+  EXPECT_EQ(parse_plan(R"({"queries": [{"database": "backup", "sql": "SELECT ',}' AS x"}]})", attached).queries[0].sql,
+            "SELECT ',}' AS x");
+  // Never lenient about where SQL goes.
+  EXPECT_NE(plan_error("{\"queries\": [{\"database\": \"staging\", \"sql\": \"SELECT\n1\",}]}").find("not attached"),
+            std::string::npos);
 }
