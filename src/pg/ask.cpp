@@ -208,7 +208,7 @@ Datum run_plan_entry(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
   INSTR_TIME_SET_CURRENT(ask->started);
-  const char* plan_text = JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, 0);
+  const char* plan_text = to_utf8(JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, 0));
   PlanCopy copy{};
   CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(plan_text)); });
   if (error.failed)

@@ -66,6 +66,8 @@ void append_attempt(AskState* ask, int failure_count, const char** databases, co
   char* attempts = nullptr;
   const char* previous = ask->attempts_json;
   const char* plan = ask->plan_json;
+  databases = to_utf8_all(databases, failure_count);
+  messages = to_utf8_all(messages, failure_count);
   CppError error = cpp_call([&] {
     nlohmann::json all = previous ? nlohmann::json::parse(previous) : nlohmann::json::array();
     nlohmann::json attempt = {{"plan", nlohmann::json::parse(plan)}};

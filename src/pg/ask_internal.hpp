@@ -94,6 +94,15 @@ void prepare_prompt(AskState* ask);
 
 // ---- ask_plan.cpp -------------------------------------------------------------------------------------------
 
+// The core reads and writes UTF-8; AskState's text is this database's (SQL, names, messages), except what the
+// core made and only the core reads again: reply_text, combined_schema, plan_json, attempts_json,
+// llm_attempts_json. Outside cpp_call only (converting may raise an error).
+const char* to_utf8(const char* text);
+const char** to_utf8_all(const char* const* texts, int count);
+const char** target_names_utf8(const AskState* ask);
+// 22P05 with what as its context when this database's encoding cannot hold the text.
+const char* from_utf8(const char* text, const char* what);
+
 // Plain-data copy of a parsed plan, made inside the core scope (malloc'd; adopt_plan takes it over).
 struct PlanCopy {
   int count;

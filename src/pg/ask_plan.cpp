@@ -28,14 +28,67 @@ extern "C" {
 }
 
 namespace multidb {
+
 namespace {
 
-PromptInput prompt_input(const AskState* ask) {
+void conversion_context(void* what) { errcontext("%s", static_cast<const char*>(what)); }
+
+}  // namespace
+
+const char* to_utf8(const char* text) {
+  if (text == nullptr || GetDatabaseEncoding() == PG_UTF8) return text;
+  return pg_server_to_any(text, strlen(text), PG_UTF8);
+}
+
+const char** to_utf8_all(const char* const* texts, int count) {
+  const char** converted = static_cast<const char**>(palloc0(sizeof(char*) * Max(count, 1)));
+  for (int i = 0; i < count; i++) converted[i] = to_utf8(texts[i]);
+  return converted;
+}
+
+const char** target_names_utf8(const AskState* ask) {
+  const char** names = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->target_count, 1)));
+  for (int i = 0; i < ask->target_count; i++) names[i] = to_utf8(ask->targets[i].name);
+  return names;
+}
+
+const char* from_utf8(const char* text, const char* what) {
+  if (text == nullptr || GetDatabaseEncoding() == PG_UTF8) return text;
+  ErrorContextCallback context;
+  context.callback = conversion_context;
+  context.arg = const_cast<char*>(what);
+  context.previous = error_context_stack;
+  error_context_stack = &context;
+  const char* converted = pg_any_to_server(text, strlen(text), PG_UTF8);
+  error_context_stack = context.previous;
+  return converted;
+}
+
+namespace {
+
+// What the prompt is made of, as UTF-8 (made outside cpp_call: converting may raise an error).
+struct PromptText {
+  const char* question;
+  const char** databases;
+  const char** history_questions;
+  const char** history_answers;
+};
+
+PromptText prompt_text(const AskState* ask) {
+  PromptText text;
+  text.question = to_utf8(ask->question);
+  text.databases = target_names_utf8(ask);
+  text.history_questions = to_utf8_all(ask->history_questions, ask->history_count);
+  text.history_answers = to_utf8_all(ask->history_answers, ask->history_count);
+  return text;
+}
+
+PromptInput prompt_input(const AskState* ask, const PromptText& text) {
   PromptInput input;
-  for (int i = 0; i < ask->target_count; i++) input.databases.emplace_back(ask->targets[i].name);
-  input.combined_schema = ask->combined_schema;
-  for (int i = 0; i < ask->history_count; i++) input.history.push_back({ask->history_questions[i], ask->history_answers[i]});
-  input.question = ask->question;
+  for (int i = 0; i < ask->target_count; i++) input.databases.emplace_back(text.databases[i]);
+  input.combined_schema = ask->combined_schema;  // UTF-8 already: the core made it
+  for (int i = 0; i < ask->history_count; i++) input.history.push_back({text.history_questions[i], text.history_answers[i]});
+  input.question = text.question;
   return input;
 }
 
@@ -71,25 +124,38 @@ void adopt_plan(AskState* ask, PlanCopy copy) {
   ask->step_count = copy.count;
   ask->step_database = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
   ask->step_sql = static_cast<const char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  // The plan's text comes from the core as UTF-8; its SQL and names are this database's text from here on.
+  // The strings are taken first, so that a conversion error leaks no malloc'd copy.
+  char** sqls = static_cast<char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
+  char** databases = static_cast<char**>(palloc0(sizeof(char*) * Max(copy.count, 1)));
   for (int i = 0; i < copy.count; i++) {
-    ask->step_database[i] = take(copy.databases[i]);
-    ask->step_sql[i] = take(copy.sqls[i]);
+    databases[i] = take(copy.databases[i]);
+    sqls[i] = take(copy.sqls[i]);
   }
   free(copy.databases);
   free(copy.sqls);
   const char* combine = take(copy.combine);
-  ask->combine_sql = combine[0] != '\0' ? combine : nullptr;
-  ask->explanation = take(copy.explanation);
+  const char* explanation = take(copy.explanation);
   ask->plan_json = take(copy.json);
+  for (int i = 0; i < copy.count; i++) {
+    ask->step_database[i] = from_utf8(databases[i], "a database name of the plan");
+    ask->step_sql[i] = from_utf8(sqls[i], psprintf("the plan's SQL for connection \"%s\"", ask->step_database[i]));
+  }
+  ask->combine_sql = combine[0] != '\0' ? from_utf8(combine, "the plan's combine step") : nullptr;
+  ask->explanation = from_utf8(explanation, "the plan's explanation");
 }
 
 void refresh_plan_json(AskState* ask) {
   char* json = nullptr;
+  const char** databases = to_utf8_all(ask->step_database, ask->step_count);
+  const char** sqls = to_utf8_all(ask->step_sql, ask->step_count);
+  const char* combine = to_utf8(ask->combine_sql);
+  const char* explanation = to_utf8(ask->explanation);
   CppError error = cpp_call([&] {
     Plan plan;
-    for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({ask->step_database[i], ask->step_sql[i]});
-    plan.combine = ask->combine_sql ? ask->combine_sql : "";
-    plan.explanation = ask->explanation ? ask->explanation : "";
+    for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({databases[i], sqls[i]});
+    plan.combine = combine ? combine : "";
+    plan.explanation = explanation ? explanation : "";
     json = malloc_copy(plan_to_json(plan));
   });
   if (!error.failed) ask->plan_json = take(json);
@@ -156,16 +222,17 @@ const char* sha256_hex(const char* text, const char* purpose) {
 // text, so that a cache hit needs no schema at all.
 void prepare_cache_key(AskState* ask) {
   char* key = nullptr;
+  PromptText text = prompt_text(ask);
   CppError error = cpp_call([&] {
     std::vector<ChatMessage> identity;
     identity.push_back({"system", "multidb prompt v2, max_prompt_tables " + std::to_string(max_prompt_tables)});
     for (int i = 0; i < ask->target_count; i++)
-      identity.push_back({"schema", std::string(ask->targets[i].name) + ":" + ask->fingerprints[i]});
+      identity.push_back({"schema", std::string(text.databases[i]) + ":" + ask->fingerprints[i]});
     for (int i = 0; i < ask->history_count; i++) {
-      identity.push_back({"user", ask->history_questions[i]});
-      identity.push_back({"assistant", ask->history_answers[i]});
+      identity.push_back({"user", text.history_questions[i]});
+      identity.push_back({"assistant", text.history_answers[i]});
     }
-    identity.push_back({"user", ask->question});
+    identity.push_back({"user", text.question});
     key = malloc_copy(plan_cache_key_material(identity, ask->llm.model));
   });
   if (error.failed) raise_core_error(ask, error);
@@ -173,7 +240,7 @@ void prepare_cache_key(AskState* ask) {
 }
 
 bool plan_from_cache(AskState* ask) {
-  const char* json = take_cached_plan(ask->cache_key);
+  const char* json = to_utf8(take_cached_plan(ask->cache_key));
   if (json == nullptr) return false;
   PlanCopy copy{};
   CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(json)); });
@@ -186,7 +253,7 @@ bool plan_from_cache(AskState* ask) {
 void store_plan_in_cache(const AskState* ask) {
   const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(ask->target_count, 1)));
   for (int i = 0; i < ask->target_count; i++) names[i] = ask->targets[i].name;
-  store_plan(ask->cache_key, names, ask->target_count, ask->plan_json, ask->llm.model);
+  store_plan(ask->cache_key, names, ask->target_count, from_utf8(ask->plan_json, "the plan"), ask->llm.model);
 }
 
 namespace {
@@ -214,11 +281,19 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   INSTR_TIME_SET_CURRENT(start);
   // A repair after a plan-cache hit has no reply of the LLM's to show it: the plan it made then stands in.
   const char* previous_reply = ask->reply_text ? ask->reply_text : ask->plan_json ? ask->plan_json : "";
+  PromptText text = prompt_text(ask);
+  const char* combine_sql = to_utf8(ask->combine_sql);
+  combine_error = to_utf8(combine_error);
+  combine_tables = to_utf8(combine_tables);
+  failed_databases = to_utf8_all(failed_databases, failure_count);
+  failed_sqls = to_utf8_all(failed_sqls, failure_count);
+  failure_messages = to_utf8_all(failure_messages, failure_count);
   CppError error = cpp_call([&] {
-    PromptInput input = prompt_input(ask);
+    PromptInput input = prompt_input(ask, text);
     std::vector<ChatMessage> messages;
     if (combine_error != nullptr) {
-      messages = build_combine_repair_prompt(input, previous_reply, ask->combine_sql, combine_error, combine_tables);
+      messages = build_combine_repair_prompt(input, previous_reply, combine_sql ? combine_sql : "", combine_error,
+                                             combine_tables ? combine_tables : "");
     } else if (failure_count == 0) {
       messages = build_plan_prompt(input);
     } else {
@@ -269,7 +344,7 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
     prompt_tokens = answer.prompt_tokens;
     completion_tokens = answer.completion_tokens;
     std::vector<std::string> attached;
-    for (int i = 0; i < ask->target_count; i++) attached.emplace_back(ask->targets[i].name);
+    for (int i = 0; i < ask->target_count; i++) attached.emplace_back(text.databases[i]);
     copy = copy_plan(parse_plan(answer.text, attached));
   });
   ask->llm_ms += elapsed_ms(start);

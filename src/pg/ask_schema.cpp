@@ -190,7 +190,10 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog) {
     char* fingerprint = nullptr;
     const char* name = ask->targets[i].name;
     const char* json = ask->schema_json[i];
-    CppError error = cpp_call([&] { fingerprint = malloc_copy(schema_fingerprint(schema_from_json(name, json))); });
+    const char* name_utf8 = to_utf8(name);
+    const char* json_utf8 = to_utf8(json);
+    CppError error =
+        cpp_call([&] { fingerprint = malloc_copy(schema_fingerprint(schema_from_json(name_utf8, json_utf8))); });
     if (error.failed)
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                       errmsg("connection \"%s\": could not read its schema: %s", name, error.message)));
@@ -230,6 +233,11 @@ void prepare_prompt(AskState* ask) {
     ask->schema_json[i] = document != nullptr ? document : "{\"tables\": []}";
   }
 
+  // The core reads UTF-8; the documents and names are this database's text.
+  const char** names = target_names_utf8(ask);
+  const char** documents = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->target_count, 1)));
+  for (int i = 0; i < ask->target_count; i++) documents[i] = to_utf8(ask->schema_json[i]);
+  const char* question = to_utf8(ask->question);
   char* combined = nullptr;
   CppError error = cpp_call([&] {
     if (parsed_schemas == nullptr) parsed_schemas = new std::unordered_map<std::string, DatabaseSchema>();
@@ -239,11 +247,11 @@ void prepare_prompt(AskState* ask) {
       auto found = parsed_schemas->find(key);
       if (found == parsed_schemas->end()) {
         if (parsed_schemas->size() >= kParsedSchemasKept) parsed_schemas->clear();
-        found = parsed_schemas->emplace(key, schema_from_json(ask->targets[i].name, ask->schema_json[i])).first;
+        found = parsed_schemas->emplace(key, schema_from_json(names[i], documents[i])).first;
       }
       schemas.push_back(found->second);
     }
-    combined = malloc_copy(format_combined_schema(schemas, ask->question, static_cast<size_t>(max_prompt_tables)));
+    combined = malloc_copy(format_combined_schema(schemas, question, static_cast<size_t>(max_prompt_tables)));
   });
   if (error.failed) raise_core_error(ask, error);
   ask->combined_schema = take(combined);

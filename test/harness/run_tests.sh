@@ -123,6 +123,13 @@ summarize_tap_failures() {
       diag = ""
     }
   ' "$WORK_DIR/tap.log" | head -n 60 >>"$WORK_DIR/problems"
+  # A file that died (an exception, a lost server) says why only in its own log.
+  local file log
+  for file in $(sed -n 's/^\(test\/t\/[^ ]*\.pl\) (Wstat: [0-9]* (exited [0-9]*) Tests: [0-9]* Failed: 0)$/\1/p' "$WORK_DIR/tap.log"); do
+    log="$SRC/tmp_check/log/regress_log_$(basename "$file" .pl)"
+    [ -f "$log" ] || continue
+    { echo "tap: $file died; the end of its log:"; tail -n 12 "$log" | sed 's/^/    /'; } >>"$WORK_DIR/problems"
+  done
 }
 
 run_fuzz() {

@@ -53,15 +53,16 @@ sub start_coordinator
 	return $node;
 }
 
-# add_connection($coordinator, 'r1', $remote, user => 'reader', password => 'secret')
+# add_connection($coordinator, 'r1', $remote, user => 'reader', password => 'secret', dbname => 'postgres',
+#                in => 'postgres'): a connection to database dbname of remote, made in database "in" of the coordinator
 sub add_connection
 {
 	my ($coordinator, $name, $remote, %opts) = @_;
 	my $user = $opts{user} // 'reader';
 	my $password = exists $opts{password} ? $opts{password} : 'secret';
-	my $conninfo = 'host=127.0.0.1 port=' . $remote->port . " dbname=postgres user=$user";
+	my $conninfo = 'host=127.0.0.1 port=' . $remote->port . ' dbname=' . ($opts{dbname} // 'postgres') . " user=$user";
 	$conninfo .= " password=$password" if defined $password;
-	$coordinator->safe_psql('postgres', "SELECT multidb.add_connection('$name', '$conninfo')");
+	$coordinator->safe_psql($opts{in} // 'postgres', "SELECT multidb.add_connection('$name', '$conninfo')");
 	return;
 }
 
