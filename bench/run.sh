@@ -174,8 +174,8 @@ cat > "$WORK_DIR/llm_script.json" <<'JSON'
  "default": "{\"queries\": [{\"database\": \"r1\", \"sql\": \"SELECT 1 AS one\"}, {\"database\": \"r2\", \"sql\": \"SELECT 1 AS one\"}], \"explanation\": \"x\"}"}
 JSON
 chmod 644 "$WORK_DIR/llm_script.json"
-cp "$REPO_ROOT/test/llm/llm_stub.py" "$WORK_DIR/llm_stub.py"
-chmod 644 "$WORK_DIR/llm_stub.py"
+cp "$REPO_ROOT/test/llm/llm_stub.py" "$REPO_ROOT/test/llm/provider_profiles.py" "$WORK_DIR/"
+chmod 644 "$WORK_DIR/llm_stub.py" "$WORK_DIR/provider_profiles.py"
 as_pg_user /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port" >/dev/null 2>&1 &
 stub_pid=$!
 for _ in $(seq 50); do [ -s "$WORK_DIR/llm.port" ] && break; sleep 0.1; done

@@ -8,12 +8,8 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../test/harness/lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
-
-DEMO_TENANTS="tenant_north tenant_south tenant_east tenant_west"
-# The remote login multidb uses; the remotes demand it over TCP like any real server would.
-READER_ROLE=shop_reader
-READER_PASSWORD=reader-secret
-BACKUP_LAG=3    # orders the backup has not caught up with yet
+# shellcheck source=shops.sh
+source "$REPO_ROOT/demo/shops.sh"
 
 # show TITLE SQL: prints each statement of SQL, then its result, on the coordinator; the demo stops if
 # one fails.
@@ -29,20 +25,6 @@ show_error() {
   printf '\n%s-- %s%s\n' "$_BOLD" "$1" "$_PLAIN"
   printf '%s\n' "$2" | as_pg_user "$PG_BINDIR/psql" -X -e -P pager=off -P format=aligned \
     -h "$WORK_DIR" -p "$coordinator_PORT" -U "$PG_SUPERUSER" -d postgres 2>&1 || true
-}
-
-# make_shop SERVER MISSING_ORDERS: database "shop" with the generated data, readable by the reader role.
-make_shop() {
-  local port_var="${1}_PORT"
-  psql_on "${!port_var}" postgres -c "CREATE DATABASE shop" \
-    -c "CREATE ROLE $READER_ROLE LOGIN PASSWORD '$READER_PASSWORD'"
-  psql_on "${!port_var}" shop -v missing_orders="$2" <"$REPO_ROOT/demo/shop_data.sql" >/dev/null
-  psql_on "${!port_var}" shop -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $READER_ROLE"
-}
-
-conninfo() {
-  local port_var="${1}_PORT"
-  echo "host=127.0.0.1 port=${!port_var} dbname=shop user=$READER_ROLE password=$READER_PASSWORD"
 }
 
 setup_machine
@@ -79,24 +61,15 @@ HAVING array_agg(source_db) = ARRAY['production']
  ORDER BY id;"
 show "compare: the rows that differ between production and the backup, by key" \
   "SELECT status, key, a_row FROM multidb.compare('SELECT id, customer_id, status, total FROM orders', 'production', 'backup', ARRAY['id']);"
-psql_on "$production_PORT" shop -c "CREATE INDEX orders_placed_at ON orders (placed_at)" \
-  -c "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false" >/dev/null
+migrate_production
 show "schema_diff: production got a migration (a new column, a new index) that the backup has not" \
   "SELECT object_kind, object_name, difference, a_definition FROM multidb.schema_diff('production', 'backup');"
 log "four tenant databases on the production server, each with its own orders"
-for tenant in $DEMO_TENANTS; do
-  psql_on "$production_PORT" postgres -c "CREATE DATABASE $tenant" >/dev/null
-  psql_on "$production_PORT" "$tenant" -c "CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2) NOT NULL)" \
-    -c "INSERT INTO orders SELECT g, round((5 + (g * 37) % 90 + length('$tenant') * 0.5)::numeric, 2)
-          FROM generate_series(1, 40 + 25 * (length('$tenant') % 4) + ascii(substr('$tenant', 8)) % 30) g" \
-    -c "GRANT SELECT ON orders TO $READER_ROLE" >/dev/null
-  psql_on "$coordinator_PORT" postgres -c "SELECT multidb.add_connection('$tenant', \
-    'host=127.0.0.1 port=$production_PORT dbname=$tenant user=$READER_ROLE password=$READER_PASSWORD')" >/dev/null
-done
+make_tenants production
+connect_tenants_and_groups
 show "connection groups: '@shops' stands for both connections wherever connections are listed" \
-  "SELECT multidb.create_group('shops', ARRAY['production', 'backup']);
+  "SELECT name, connections FROM multidb.connection_groups ORDER BY name;
 SELECT * FROM multidb.fanout('SELECT count(*) AS customers FROM customers', ARRAY['@shops']);
-SELECT multidb.create_group('tenants', ARRAY['$(echo $DEMO_TENANTS | sed "s/ /','/g")']);
 SELECT * FROM multidb.fanout('SELECT count(*) AS orders FROM orders', ARRAY['@tenants']);"
 show "a saved report: frozen SQL over the group, run now (schedule_report hands it to pg_cron)" \
   "SELECT multidb.save_report_sql('daily_revenue', 'SELECT count(*) AS orders, sum(total) AS revenue FROM orders', ARRAY['@shops']);
@@ -119,8 +92,8 @@ if [ -n "${MULTIDB_DEMO_LLM_URL:-}" ]; then
 else
   llm_provider=openai
   llm_model=scripted-stand-in
-  cp "$REPO_ROOT/demo/llm_script.json" "$REPO_ROOT/test/llm/llm_stub.py" "$WORK_DIR/"
-  chmod 644 "$WORK_DIR/llm_stub.py"
+  cp "$REPO_ROOT/demo/llm_script.json" "$REPO_ROOT/test/llm/llm_stub.py" "$REPO_ROOT/test/llm/provider_profiles.py" "$WORK_DIR/"
+  chmod 644 "$WORK_DIR/llm_stub.py" "$WORK_DIR/provider_profiles.py"
   chmod 666 "$WORK_DIR/llm_script.json"
   start_background "$WORK_DIR/llm_stub.log" /usr/bin/python3 "$WORK_DIR/llm_stub.py" \
     --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port"

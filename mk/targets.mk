@@ -8,6 +8,8 @@
 #                               only some TAP files
 #   make unit                   build and run the GoogleTest binary here (no server, no set-up)
 #   make bench                  set-up, then the benchmarks against dblink and postgres_fdw
+#   make eval                   set-up, then how well multidb answers eval/questions.json with the LLM the
+#                               demo's variables name (else the scripted stand-in; EVAL_STUB=gold|mistakes)
 #   make fuzz                   libFuzzer harnesses of the pure core with ASan + UBSan, FUZZ_SECONDS each
 #
 # Set-up (shared by demo, test, bench; idempotent): installs the missing Debian packages (apt, as root
@@ -15,7 +17,7 @@
 # builds and installs the extension. Clusters are throwaway: a temporary directory, 127.0.0.1 only,
 # removed on exit.
 
-.PHONY: demo test unit bench unit-clean
+.PHONY: demo test unit bench eval unit-clean
 
 demo:
 	@PG_CONFIG='$(PG_CONFIG)' bash demo/run.sh
@@ -26,6 +28,9 @@ test:
 bench:
 	@PG_CONFIG='$(PG_CONFIG)' bash test/harness/setup.sh
 	@PG_CONFIG='$(PG_CONFIG)' bash bench/run.sh
+
+eval:
+	@PG_CONFIG='$(PG_CONFIG)' EVAL_STUB='$(EVAL_STUB)' bash eval/run.sh
 
 # GoogleTest of the pure C++ core: every test/unit/*.cpp with the same src/core objects the extension is
 # built from (PGXS compiles them), in one binary.
