@@ -55,6 +55,26 @@ std::vector<std::string> words(const std::string& text) {
 
 std::string qualified(const TableInfo& table) { return table.schema + "." + table.name; }
 
+std::string sql_literal(const std::string& value) {
+  std::string quoted = "'";
+  for (char c : value) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// The common values as the remote gave them, bounded and sorted (their order by frequency changes with every
+// ANALYZE; sorted, the fingerprint changes only when the set does). A column with too many, or too long, shows none.
+std::vector<std::string> common_values(const json& column) {
+  std::vector<std::string> values;
+  auto found = column.find("values");
+  if (found == column.end() || !found->is_array() || found->size() > kMaxCommonValues) return values;
+  for (const json& value : *found) {
+    if (!value.is_string() || value.get_ref<const std::string&>().size() > kMaxCommonValueBytes) return {};
+    values.push_back(value.get<std::string>());
+  }
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
 std::string describe_table(const std::string& database, const TableInfo& table) {
   std::string text = "database \"" + database + "\", " + (table.kind.empty() ? "table" : table.kind) + " " +
                      qualified(table);
@@ -72,6 +92,11 @@ std::string describe_table(const std::string& database, const TableInfo& table) 
       if (key.columns.size() == 1 && key.columns[0] == column.name)
         text += " -> " + key.references + "(" + (key.ref_columns.empty() ? "" : key.ref_columns[0]) + ")";
     if (!column.comment.empty()) text += " /* " + column.comment + " */";
+    if (!column.common_values.empty()) {
+      text += " (values:";
+      for (size_t v = 0; v < column.common_values.size(); v++) text += (v ? ", " : " ") + sql_literal(column.common_values[v]);
+      text += ")";
+    }
   }
   text += "\n";
   for (const ForeignKey& key : table.foreign_keys) {
@@ -119,6 +144,7 @@ DatabaseSchema schema_from_json(const std::string& database, const std::string& 
           auto nullable = c.find("nullable");
           column.nullable = nullable == c.end() || !nullable->is_boolean() || nullable->get<bool>();
           column.comment = text_or_empty(c, "comment");
+          column.common_values = common_values(c);
           table.columns.push_back(column);
         }
       table.primary_key = strings_or_empty(t, "primary_key");
@@ -141,7 +167,8 @@ std::string schema_to_json(const DatabaseSchema& schema) {
     json columns = json::array();
     for (const ColumnInfo& c : table.columns)
       columns.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable},
-                         {"comment", c.comment.empty() ? json() : json(c.comment)}});
+                         {"comment", c.comment.empty() ? json() : json(c.comment)},
+                         {"values", c.common_values.empty() ? json() : json(c.common_values)}});
     json keys = json::array();
     for (const ForeignKey& k : table.foreign_keys)
       keys.push_back({{"columns", k.columns}, {"references", k.references}, {"ref_columns", k.ref_columns}});

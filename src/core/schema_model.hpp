@@ -12,7 +12,13 @@ struct ColumnInfo {
   std::string type;
   bool nullable = true;
   std::string comment;
+  // The few values a short text column takes (from the remote's pg_stats), sorted: they tell a model that the
+  // status is 'refunded', not 'Refunded'. At most kMaxCommonValues of at most kMaxCommonValueBytes each.
+  std::vector<std::string> common_values;
 };
+
+constexpr size_t kMaxCommonValues = 12;
+constexpr size_t kMaxCommonValueBytes = 40;
 
 struct ForeignKey {
   std::vector<std::string> columns;

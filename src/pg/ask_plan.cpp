@@ -225,7 +225,8 @@ void prepare_cache_key(AskState* ask) {
   PromptText text = prompt_text(ask);
   CppError error = cpp_call([&] {
     std::vector<ChatMessage> identity;
-    identity.push_back({"system", "multidb prompt v2, max_prompt_tables " + std::to_string(max_prompt_tables)});
+    identity.push_back({"system", "multidb prompt v3, max_prompt_tables " + std::to_string(max_prompt_tables) +
+                                      (prompt_common_values ? ", common values" : "")});
     for (int i = 0; i < ask->target_count; i++)
       identity.push_back({"schema", std::string(text.databases[i]) + ":" + ask->fingerprints[i]});
     for (int i = 0; i < ask->history_count; i++) {

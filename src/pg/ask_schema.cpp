@@ -21,8 +21,8 @@ namespace multidb {
 namespace {
 
 // Runs on each remote (through the fan-out, so in parallel and guarded): one JSON document of the tables and
-// views the remote user can read, their columns, keys, comments and row estimates ("tables", for the
-// prompt), and of every catalog object outside extensions with its definition as Postgres prints it
+// views the remote user can read, their columns, keys, comments, row estimates and the few values of short text
+// columns from pg_stats (which shows only what the remote user may read) ("tables", for the prompt), and of every catalog object outside extensions with its definition as Postgres prints it
 // ("objects", for schema_diff).
 //
 // "catalog_version" changes with any change to the catalogs the document is made of (a row inserted,
@@ -51,7 +51,15 @@ const char* const kIntrospectionSqlTail = R"SQL(,
          obj_description(c.oid, 'pg_class') AS comment,
          CASE WHEN c.reltuples < 0 THEN -1 ELSE c.reltuples END AS rows,
          (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                                            'nullable', NOT a.attnotnull, 'comment', col_description(c.oid, a.attnum))
+                                            'nullable', NOT a.attnotnull, 'comment', col_description(c.oid, a.attnum),
+                                            'values', (SELECT s.most_common_vals::text::text[] FROM pg_stats s
+                                                        WHERE s.schemaname = n.nspname AND s.tablename = c.relname
+                                                          AND s.attname = a.attname AND NOT s.inherited
+                                                          AND a.atttypid IN (25, 1042, 1043)
+                                                          AND s.avg_width <= 40
+                                                          AND CASE WHEN s.n_distinct < 0
+                                                                   THEN -s.n_distinct * greatest(c.reltuples, 0)
+                                                                   ELSE s.n_distinct END BETWEEN 1 AND 12))
                           ORDER BY a.attnum)
             FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
          (SELECT json_agg(a.attname ORDER BY k.ord)
@@ -250,6 +258,9 @@ void prepare_prompt(AskState* ask) {
         found = parsed_schemas->emplace(key, schema_from_json(names[i], documents[i])).first;
       }
       schemas.push_back(found->second);
+      if (!prompt_common_values)
+        for (TableInfo& table : schemas.back().tables)
+          for (ColumnInfo& column : table.columns) column.common_values.clear();
     }
     combined = malloc_copy(format_combined_schema(schemas, question, static_cast<size_t>(max_prompt_tables)));
   });

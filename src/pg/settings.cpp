@@ -26,6 +26,7 @@ int max_repairs = 1;
 int result_cache_ttl_s = 0;
 int llm_max_reply_kb = 4096;
 int llm_retries = kDefaultLlmRetries;
+bool prompt_common_values = true;
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -118,6 +119,11 @@ void define_settings() {
   DefineCustomIntVariable("multidb.max_prompt_tables",
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("multidb.prompt_common_values", "Whether the prompt shows the few values of short text columns.",
+                           "Up to 12 values of at most 40 bytes per column, from the remote's pg_stats, so that the LLM "
+                           "writes status = 'refunded', not 'Refunded'. These are data: turn it off where no value may "
+                           "reach the LLM's provider.",
+                           &prompt_common_values, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.llm_retries", "How often an LLM request is retried after a passing failure.",
                           "Connection errors, 408, 409, 429, 5xx and an error inside an HTTP 200, as the official SDKs "
                           "retry them, within the LLM server's timeout; each request is kept in query_history.llm_attempts.",

@@ -23,6 +23,7 @@ extern int max_repairs;
 extern int result_cache_ttl_s;
 extern int llm_max_reply_kb;
 extern int llm_retries;  // multidb.llm_retries
+extern bool prompt_common_values;  // multidb.prompt_common_values
 
 void define_settings();
 

@@ -12,10 +12,11 @@ use Test::More;
 
 my $shop = start_remote('shop');
 $shop->safe_psql('postgres', q{
-	CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2) NOT NULL);
+	CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2) NOT NULL, status text NOT NULL);
 	COMMENT ON TABLE orders IS 'une commande passée';
-	INSERT INTO orders SELECT g, 10 * g FROM generate_series(1, 20) g;
+	INSERT INTO orders SELECT g, 10 * g, (ARRAY['shipped', 'new', 'paid'])[1 + g % 3] FROM generate_series(1, 20) g;
 	GRANT SELECT ON orders TO reader;
+	ANALYZE orders;
 });
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'shop', $shop);
@@ -131,6 +132,15 @@ for my $service (@services)
 	unlike($stderr, qr/NOTICE|WARNING/, "$name: no notice, no warning");
 }
 
+# The prompt shows the few values of a short text column, from the remote's pg_stats.
+my ($first) = requests_for('revenue via [openai]');
+like($first->{body}{messages}[0]{content}, qr/status text NOT NULL \(values: 'new', 'paid', 'shipped'\)/,
+	'the prompt shows the values a short text column takes');
+$coordinator->safe_psql('postgres', 'SELECT multidb.clear_cache()');
+my ($stdout, $stderr) = ask('openai', 'revenue via [openai]', 'SET multidb.prompt_common_values = off; ');
+my $without = (requests_for('revenue via [openai]'))[-1];
+unlike($without->{body}{messages}[0]{content}, qr/values:/, '... and none with multidb.prompt_common_values off');
+
 # What each request carried, as the services' references require.
 my ($reasoning) = requests_for('revenue via [openai_reasoning]');
 ok(exists $reasoning->{body}{max_completion_tokens} && !exists $reasoning->{body}{max_tokens}
@@ -159,7 +169,7 @@ unlike(join(' ', map { last_history("revenue via [$_]", 'plan::text') } qw(ollam
 	qr/draft|wrong/, 'no draft plan from the reasoning was taken');
 
 # 2. A reasoning model configured the old way: asked once more without each refused parameter.
-my ($stdout, $stderr) = ask('old_way', 'revenue the old way');
+($stdout, $stderr) = ask('old_way', 'revenue the old way');
 is($stdout, $expected, 'old options on a reasoning model: the rows still come');
 like($stderr, qr/NOTICE:  LLM server "llm_old_way": the model does not take temperature.*temperature 'none'/,
 	'... with a NOTICE naming the option for temperature');

@@ -74,3 +74,23 @@ TEST(SchemaModel, LargeSchemasKeepTheRelevantTablesAndTheirNeighbours) {
   EXPECT_NE(text.find("-- 1,942 more tables not shown (production: 1,942); ask about them by name"), std::string::npos);
   EXPECT_LT(text.size(), 10000u);
 }
+
+TEST(SchemaModel, CommonValuesOfShortTextColumnsSortedQuotedAndBounded) {
+  DatabaseSchema schema = schema_from_json("shop", R"({"tables": [{"schema": "public", "name": "orders", "columns": [
+      {"name": "status", "type": "text", "nullable": false, "values": ["paid", "delivered", "it's"]},
+      {"name": "country", "type": "text", "values": ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M"]},
+      {"name": "note", "type": "text", "values": ["a value far longer than forty bytes, which no prompt needs"]},
+      {"name": "code", "type": "text", "values": null}]}]})");
+  const std::vector<ColumnInfo>& columns = schema.tables[0].columns;
+  EXPECT_EQ(columns[0].common_values, (std::vector<std::string>{"delivered", "it's", "paid"}));
+  EXPECT_TRUE(columns[1].common_values.empty()) << "more than kMaxCommonValues: none";
+  EXPECT_TRUE(columns[2].common_values.empty()) << "a value too long: none";
+  std::string text = format_combined_schema({schema}, "", 60);
+  EXPECT_NE(text.find("status text NOT NULL (values: 'delivered', 'it''s', 'paid')"), std::string::npos) << text;
+  EXPECT_EQ(text.find("values: 'A'"), std::string::npos);
+  // The order pg_stats gives changes with every ANALYZE; the fingerprint does not.
+  DatabaseSchema reordered = schema_from_json("shop", R"({"tables": [{"schema": "public", "name": "orders", "columns": [
+      {"name": "status", "type": "text", "nullable": false, "values": ["it's", "paid", "delivered"]},
+      {"name": "country", "type": "text"}, {"name": "note", "type": "text"}, {"name": "code", "type": "text"}]}]})");
+  EXPECT_EQ(schema_fingerprint(schema), schema_fingerprint(reordered));
+}
