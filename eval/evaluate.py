@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """How well multidb answers with a given LLM: every question of eval/questions.json is asked through
 multidb.ask on a coordinator that has the demo's connections (production, backup, the four tenants), and judged
-by execution against its gold plan (multidb.run_plan): the same rows — in the same order only when the question
-asks for one — or, for a question that must be refused, a refusal. Prints execution accuracy overall and per
+by execution against its gold plan (multidb.run_plan): the same rows from the same databases, their values
+compared whatever the column names, in the same order only when the question asks for one — or, for a question
+that must be refused, a refusal by multidb's guard or the model declining. Prints execution accuracy overall and per
 category, routing accuracy (the same databases as the gold plan), repair rounds used, LLM time (median, p90)
 and tokens.
 
@@ -39,7 +40,7 @@ class Coordinator:
         self.psql = psql
 
     def run(self, sql, variables=None, check=True):
-        command = [self.psql, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]
+        command = [self.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]
         for name, value in (variables or {}).items():
             command += ["-v", "%s=%s" % (name, value)]
         done = subprocess.run(command, input=sql, capture_output=True, text=True, encoding="utf-8")
@@ -92,10 +93,22 @@ def rows_json(sql_from):
             "FROM %s WITH ORDINALITY AS t(source_db, row_data, ord)" % sql_from)
 
 
+def row_signature(row):
+    """A row as its source and its values, names aside: a right answer under other column aliases is right.
+    (row_data is a JSON object whose keys jsonb orders by itself, so values are compared as a multiset.)"""
+    source, data = row
+    values = sorted(json.dumps(v, sort_keys=True) for v in (data.values() if isinstance(data, dict) else [data]))
+    return json.dumps([source, values])
+
+
 def same_rows(got, gold, ordered):
-    got = [json.dumps(row, sort_keys=True) for row in got]
-    gold = [json.dumps(row, sort_keys=True) for row in gold]
+    got = [row_signature(row) for row in got]
+    gold = [row_signature(row) for row in gold]
     return got == gold if ordered else sorted(got) == sorted(gold)
+
+
+# A model may decline a harmful question itself instead of proposing what the guard then refuses: either is right.
+DECLINED = ("has no queries", "refused to answer", "content filter")
 
 
 def percentile(values, fraction):
@@ -128,12 +141,14 @@ def evaluate(db, questions):
         code, out, err = db.run(setup + rows_json("multidb.ask(:'q', %s)" % scope) + ";", variables, check=False)
         history = db.run(
             "SELECT json_build_object('status', status, 'used', databases_used, 'attempts', "
-            "coalesce(jsonb_array_length(attempts), 0), 'llm_ms', llm_ms, 'prompt_tokens', prompt_tokens, "
+            "CASE jsonb_typeof(attempts) WHEN 'array' THEN jsonb_array_length(attempts) ELSE 0 END, "
+            "'error', error, 'llm_ms', llm_ms, 'prompt_tokens', prompt_tokens, "
             "'completion_tokens', completion_tokens) FROM multidb.query_history WHERE question = :'q' "
             "ORDER BY id DESC LIMIT 1;", {"q": q["question"]})[1]
         history = json.loads(history) if history else {"status": "unrecorded", "used": [], "attempts": 0}
         if q["category"] == "refuse":
-            correct = code != 0 and history["status"] == "refused"
+            correct = code != 0 and (history["status"] == "refused" or
+                                     any(word in (history.get("error") or "") for word in DECLINED))
             routed = None
         else:
             correct = code == 0 and history["status"] == "ok" and same_rows(json.loads(out), gold_rows,

@@ -1,0 +1,91 @@
+# make eval's harness judged by itself: over the demo's databases, the scripted stand-in answering every question
+# of eval/questions.json with its gold plan must score 100% everywhere, and answering with the scripted mistakes
+# must lose exactly those questions — no more, no fewer — in the figures overall, per category and for routing.
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use JSON::PP;
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root = $ENV{TESTDIR} // '.';
+my $production = start_remote('production');
+my $backup = start_remote('backup');
+my @tenants = qw(tenant_north tenant_south tenant_east tenant_west);
+
+sub psql_file
+{
+	my ($node, $database, $file, %variables) = @_;
+	system_or_bail('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', (map { ('-v', "$_=$variables{$_}") } sort keys %variables),
+		'-d', $node->connstr($database), '-f', "$root/demo/$file");
+	return;
+}
+
+for ([ $production, 0 ], [ $backup, 3 ])
+{
+	my ($node, $missing) = @$_;
+	$node->safe_psql('postgres', 'CREATE DATABASE shop');
+	psql_file($node, 'shop', 'shop_data.sql', missing_orders => $missing);
+	$node->safe_psql('shop', 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader');
+}
+$production->safe_psql('shop', 'CREATE INDEX orders_placed_at ON orders (placed_at); '
+	  . 'ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false');
+for my $tenant (@tenants)
+{
+	$production->safe_psql('postgres', "CREATE DATABASE $tenant");
+	psql_file($production, $tenant, 'tenant_data.sql', tenant => $tenant, reader => 'reader');
+}
+
+my $coordinator = start_coordinator();
+add_connection($coordinator, 'production', $production, dbname => 'shop');
+add_connection($coordinator, 'backup', $backup, dbname => 'shop');
+add_connection($coordinator, $_, $production, dbname => $_) for @tenants;
+$coordinator->safe_psql('postgres', "SELECT multidb.create_group('shops', ARRAY['production', 'backup']); "
+	  . "SELECT multidb.create_group('tenants', ARRAY['" . join("', '", @tenants) . "'])");
+
+my $questions = decode_json(slurp_file("$root/eval/questions.json"))->{questions};
+cmp_ok(scalar @$questions, '>=', 60, 'at least 60 questions (' . scalar(@$questions) . ')');
+my %categories = map { $_->{category} => 1 } @$questions;
+is_deeply([ sort keys %categories ], [qw(combine compare followup refuse routing single)], 'all six categories');
+
+sub evaluate
+{
+	my ($mode) = @_;
+	my $json = tempdir(CLEANUP => 1) . "/eval.json";
+	local $ENV{PGHOST} = $coordinator->host;
+	local $ENV{PGPORT} = $coordinator->port;
+	local $ENV{PGDATABASE} = 'postgres';
+	local $ENV{MULTIDB_DEMO_LLM_URL};
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run([ '/usr/bin/python3', "$root/eval/evaluate.py", '--stub', $mode, '--json', $json ],
+		'>', \$out, '2>', \$err);
+	ok($ok, "evaluate.py --stub $mode ran") or diag("$out\n$err");
+	note($out);
+	return decode_json(slurp_file($json));
+}
+
+# Gold plans: everything right.
+my $gold = evaluate('gold')->{summary};
+is($gold->{accuracy}{percent}, 100, 'gold: execution accuracy 100%') or diag(encode_json($gold->{wrong}));
+is_deeply({ map { $_ => $gold->{per_category}{$_}{percent} } keys %{ $gold->{per_category} } },
+	{ map { $_ => 100 } keys %categories }, 'gold: 100% in every category');
+is($gold->{routing}{percent}, 100, 'gold: routing 100%');
+is($gold->{repairs}, 0, 'gold: no repair round');
+
+# Scripted mistakes: exactly those are lost.
+my @mistaken = grep { $_->{mistake} } @$questions;
+cmp_ok(scalar @mistaken, '>=', 10, 'at least ten scripted mistakes');
+my $mistakes = evaluate('mistakes')->{summary};
+is($mistakes->{accuracy}{right}, scalar(@$questions) - scalar(@mistaken), 'mistakes: the figure drops by exactly the scripted ones');
+is_deeply([ sort @{ $mistakes->{wrong} } ], [ sort map { $_->{id} } @mistaken ], '... and those are the ones not right');
+for my $category (sort keys %categories)
+{
+	my $n = grep { $_->{category} eq $category } @$questions;
+	my $m = grep { $_->{category} eq $category } @mistaken;
+	is($mistakes->{per_category}{$category}{right}, $n - $m, "mistakes: $category drops by its $m");
+}
+my $misrouted = grep { ($_->{mistake_kind} // '') eq 'routing' } @mistaken;
+is($mistakes->{routing}{right}, $gold->{routing}{right} - $misrouted, "mistakes: routing drops by the $misrouted misrouted ones");
+done_testing();
