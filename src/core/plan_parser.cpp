@@ -59,26 +59,39 @@ std::string attached_list(const std::vector<std::string>& attached) {
 constexpr size_t kMaxParseAttempts = 64;
 constexpr size_t kMaxParsedBytesPerInputByte = 4;
 
+// Whether each character of JSON text lies inside a string literal: fed one character at a time, after the
+// opening quote and up to the closing one (a backslash escapes the next character).
+struct JsonStringTracker {
+  bool in_string = false;
+  bool escaped = false;
+
+  // Steps past c, which lies inside the string; in_string turns false at the closing quote.
+  void step_inside(char c) {
+    if (escaped) escaped = false;
+    else if (c == '\\') escaped = true;
+    else if (c == '"') in_string = false;
+  }
+};
+
 // The slips models commonly make in JSON, mended: a raw line break or tab inside a string, a comma before } or ].
 // Nothing else is guessed; what still does not parse is no plan.
 std::string without_json_slips(std::string_view text) {
   std::string mended;
   mended.reserve(text.size() + 16);
-  bool in_string = false, escaped = false;
+  JsonStringTracker string;
   for (size_t i = 0; i < text.size(); i++) {
     char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      else if (c == '\n') { mended += "\\n"; continue; }
-      else if (c == '\r') { mended += "\\r"; continue; }
-      else if (c == '\t') { mended += "\\t"; continue; }
-      mended += c;
+    if (string.in_string) {
+      bool raw = !string.escaped;
+      string.step_inside(c);
+      if (raw && c == '\n') mended += "\\n";
+      else if (raw && c == '\r') mended += "\\r";
+      else if (raw && c == '\t') mended += "\\t";
+      else mended += c;
       continue;
     }
     if (c == '"') {
-      in_string = true;
+      string.in_string = true;
     } else if (c == ',') {
       size_t next = text.find_first_not_of(" \t\r\n", i + 1);
       if (next != std::string_view::npos && (text[next] == '}' || text[next] == ']')) continue;
@@ -105,17 +118,15 @@ const json* plan_within(const json& root) {
 std::optional<json> find_plan_object(const std::string& text) {
   std::vector<std::pair<size_t, size_t>> objects;  // start, end of each balanced {...}, by start
   std::vector<size_t> open;
-  bool in_string = false, escaped = false;
+  JsonStringTracker string;
   for (size_t i = 0; i < text.size(); i++) {
     char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+    if (string.in_string) {
+      string.step_inside(c);
       continue;
     }
     if (c == '"' && !open.empty()) {
-      in_string = true;
+      string.in_string = true;
     } else if (c == '{') {
       open.push_back(i);
       objects.push_back({i, std::string::npos});
