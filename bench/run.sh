@@ -277,6 +277,86 @@ f_single_ms=$(printf '%s\n' "${f_single[@]}" | median)
 f_default_ms=$(printf '%s\n' "${f_default[@]}" | median)
 f_all_ms=$(printf '%s\n' "${f_all[@]}" | median)
 
+# ---- (i) a small fan-out, many calls: 1, 2 and 20 databases, warm and cold --------------------------------------
+# Per-call latency of a one-row query on each database, one client running the calls in one session (warm:
+# postgres_fdw keeps its connections for the session) or reconnecting before every call (pgbench -C: cold);
+# then 16 clients at once on two databases, with the most connections one remote held meanwhile.
+log "(i) a one-row query on 1, 2 and 20 databases"
+one_table="CREATE TABLE one AS SELECT 1 AS x; GRANT SELECT ON one TO bench"
+psql_on "$r1_PORT" postgres -c "$one_table" >/dev/null
+psql_on "$r2_PORT" postgres -c "$one_table" >/dev/null
+i_targets=("r1:$r1_PORT:postgres" "r2:$r2_PORT:postgres")
+for i in $(seq -w 1 20); do
+  psql_on "$r3_PORT" "tenant_$i" -c "$one_table" >/dev/null
+  i_targets+=("tenant_$i:$r3_PORT:tenant_$i")
+done
+fdw_sql=""
+for spec in "${i_targets[@]}"; do
+  IFS=: read -r name port db <<<"$spec"
+  fdw_sql+="CREATE SERVER fdwi_$name FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$port', dbname '$db');
+    CREATE USER MAPPING FOR CURRENT_USER SERVER fdwi_$name OPTIONS (user 'bench', password '$PASSWORD');
+    CREATE FOREIGN TABLE public.one_$name (x int) SERVER fdwi_$name OPTIONS (table_name 'one');"
+done
+psql_on "$coordinator_PORT" postgres -c "$fdw_sql" >/dev/null
+# i_scripts SIZE NAMES...: the four methods' scripts for a fan-out over NAMES.
+i_scripts() {
+  local size=$1 spec name port db list="" union="" dblinks=""
+  shift
+  for name in "$@"; do
+    for spec in "${i_targets[@]}"; do
+      [ "${spec%%:*}" = "$name" ] || continue
+      IFS=: read -r name port db <<<"$spec"
+      list+="${list:+, }'$name'"
+      union+="${union:+ UNION ALL }SELECT x FROM public.one_$name"
+      dblinks+="${dblinks:+ UNION ALL }SELECT x FROM dblink('host=127.0.0.1 port=$port dbname=$db user=bench password=$PASSWORD', 'SELECT x FROM one') AS t(x int)"
+    done
+  done
+  echo "SELECT count(*) FROM multidb.fanout('SELECT x FROM one', ARRAY[$list]);" >"$WORK_DIR/i_${size}_workers.sql"
+  printf '%s\n' "SET multidb.max_workers = 0;" "SELECT count(*) FROM multidb.fanout('SELECT x FROM one', ARRAY[$list]);" \
+    >"$WORK_DIR/i_${size}_inbackend.sql"
+  printf '%s\n' "SET multidb.keep_connections = on;" "SELECT count(*) FROM multidb.fanout('SELECT x FROM one', ARRAY[$list]);" \
+    >"$WORK_DIR/i_${size}_kept.sql"
+  echo "SELECT count(*) FROM ($union) t;" >"$WORK_DIR/i_${size}_postgres_fdw.sql"
+  echo "SELECT count(*) FROM ($dblinks) t;" >"$WORK_DIR/i_${size}_dblink.sql"
+  chmod 644 "$WORK_DIR"/i_"${size}"_*.sql
+}
+i_scripts 1 r1
+i_scripts 2 r1 r2
+# shellcheck disable=SC2046 # the tenant names are words
+i_scripts 20 $(for i in $(seq -w 1 20); do echo "tenant_$i"; done)
+i_methods=(workers inbackend kept postgres_fdw dblink)
+declare -A i_warm i_cold
+warm_call() { pgbench_latency "$1" "$I_CALLS" -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}"; }
+cold_call() { pgbench_latency "$1" "$I_CALLS" -C -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}"; }
+for size in 1 2 20; do
+  I_CALLS=$CALLS
+  [ "$size" = 20 ] && I_CALLS=$(( CALLS / 4 > 10 ? CALLS / 4 : 10 ))
+  for method in "${i_methods[@]}"; do
+    i_warm[$size.$method]=$(median_latency warm_call "$WORK_DIR/i_${size}_$method.sql")
+    i_cold[$size.$method]=$(median_latency cold_call "$WORK_DIR/i_${size}_$method.sql")
+  done
+done
+# 16 clients on two databases: throughput, and the most sessions r1 held for them at once.
+declare -A i_tps i_held
+for method in "${i_methods[@]}"; do
+  held_file="$WORK_DIR/i_held_$method"
+  echo 0 >"$held_file"
+  ( while [ -f "$WORK_DIR/i_sampling" ]; do
+      n=$(psql_on "$r1_PORT" postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bench'")
+      [ "$n" -gt "$(cat "$held_file")" ] && echo "$n" >"$held_file"
+      sleep 0.05
+    done ) &
+  touch "$WORK_DIR/i_sampling"
+  sampler=$!
+  output=$(as_pg_user env PGPASSWORD="$PASSWORD" "$PG_BINDIR/pgbench" -n -c 16 -j 2 -t "$(( CALLS / 4 > 10 ? CALLS / 4 : 10 ))" \
+    -f "$WORK_DIR/i_2_$method.sql" -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}" postgres 2>&1) ||
+    die "pgbench -c 16 failed on $method: $output"
+  rm -f "$WORK_DIR/i_sampling"
+  wait "$sampler" || true
+  i_tps[$method]=$(printf '%s\n' "$output" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p' | head -n 1)
+  i_held[$method]=$(cat "$held_file")
+done
+
 # ---- report ----------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mkdir -p "$REPO_ROOT/bench/out"
@@ -354,5 +434,21 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| one tenant | $f_single_ms | 1.00 |"
   echo "| 20 tenants, multidb.max_workers = 8 (default: three waves) | $f_default_ms | $(ratio "$f_default_ms" "$f_single_ms") |"
   echo "| 20 tenants, multidb.max_workers = 20 | $f_all_ms | $(ratio "$f_all_ms" "$f_single_ms") |"
+  echo
+  echo "## (i) a one-row query on 1, 2 and 20 databases, one client (ms per call, median of $RUNS pgbench runs)"
+  echo
+  echo "Methods: multidb with a worker per target (workers), in the calling backend (inbackend: multidb.max_workers = 0), in the backend keeping its connections (kept: multidb.keep_connections = on); postgres_fdw over one foreign table per database; dblink with a connection string per call. Warm: every call in one session (postgres_fdw and kept reuse their connections); cold: a new session per call (pgbench -C). postgres_fdw's foreign scans run one after another (async_capable is off by default); 20 databases: $(( CALLS / 4 > 10 ? CALLS / 4 : 10 )) calls per run."
+  echo
+  echo "| method | 1 warm | 1 cold | 2 warm | 2 cold | 20 warm | 20 cold | 2 warm vs postgres_fdw |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for method in "${i_methods[@]}"; do
+    echo "| $method | ${i_warm[1.$method]} | ${i_cold[1.$method]} | ${i_warm[2.$method]} | ${i_cold[2.$method]} | ${i_warm[20.$method]} | ${i_cold[20.$method]} | $(ratio "${i_warm[2.$method]}" "${i_warm[2.postgres_fdw]}") |"
+  done
+  echo
+  echo "16 clients at once on two databases (pgbench -c 16 -j 2):"
+  echo
+  echo "| method | calls/s | most sessions r1 held at once |"
+  echo "|---|---:|---:|"
+  for method in "${i_methods[@]}"; do echo "| $method | ${i_tps[$method]} | ${i_held[$method]} |"; done
 } > "$report"
 cat "$report"

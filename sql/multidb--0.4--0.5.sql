@@ -36,3 +36,13 @@ BEGIN
     END IF;
     RETURN history_id;
 END $$;
+
+-- Kept connections (multidb.keep_connections): this backend's, as postgres_fdw_get_connections() shows its own.
+CREATE FUNCTION open_connections()
+RETURNS TABLE (connection text, local_user text, idle_since timestamptz, calls bigint)
+AS 'MODULE_PATHNAME', 'multidb_open_connections' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION open_connections() IS 'the idle remote connections this backend keeps for reuse';
+
+-- Closes this backend's kept connections to one connection's server, or all of them; returns how many.
+CREATE FUNCTION disconnect(connection text DEFAULT NULL) RETURNS integer
+AS 'MODULE_PATHNAME', 'multidb_disconnect' LANGUAGE C VOLATILE;

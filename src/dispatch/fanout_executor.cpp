@@ -15,9 +15,11 @@
 //   a finished channel's held rows move into the result once every channel before it is done.
 // A failed target is an ERROR, or, with outcomes collected or multidb.on_error = warn, recorded while the call
 // goes on. On every way out a memory-context callback closes the in-backend connections and frees the wait
-// set, and detaching the segment terminates the workers.
+// set, and detaching the segment terminates the workers. With multidb.keep_connections the targets run in this
+// backend and a connection whose call ended cleanly goes back to connection_pool.cpp instead of being closed.
 #include "dispatch/fanout_executor.hpp"
 
+#include "dispatch/connection_pool.hpp"
 #include "dispatch/fanout_internal.hpp"
 #include "dispatch/mq_protocol.hpp"
 #include "pg/boundary.hpp"
@@ -133,14 +135,21 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                             shared_string(shared, shared->allowed_volatile_offset)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               target->allow_privileged_role, target->connect_timeout_s, remote_statement_timeout_ms, fetch_size);
+  if (keep_connections) {
+    channel->local.keep_connection = true;
+    long calls;
+    if (PGconn* warm = pool_take(target->server_oid, GetUserId(), &calls)) remote_adopt(&channel->local, warm, calls);
+  }
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
 }
 
-// multidb.max_workers = 0 runs every target inside this backend, all at once.
+// multidb.max_workers = 0 runs every target inside this backend, all at once. With multidb.keep_connections
+// every target runs in this backend too (only its connections outlive the call), at most max_workers at once.
 void start_more(Fanout* fanout) {
-  bool use_workers = max_workers > 0;
-  while (fanout->next_to_start < fanout->request->target_count && (!use_workers || fanout->active < max_workers)) {
+  bool use_workers = max_workers > 0 && !keep_connections;
+  bool capped = max_workers > 0;
+  while (fanout->next_to_start < fanout->request->target_count && (!capped || fanout->active < max_workers)) {
     Channel* channel = &fanout->channels[fanout->next_to_start++];
     channel->started_at = GetCurrentTimestamp();
     if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
@@ -324,9 +333,13 @@ bool pump_local(Fanout* fanout, Channel* channel) {
         PG_END_TRY();
         break;
       }
-      case RemoteEvent::kDone:
+      case RemoteEvent::kDone: {
+        long calls;
+        if (PGconn* idle = remote_release(&channel->local, &calls))
+          pool_put(channel->target->server_oid, GetUserId(), channel->target->name, idle, calls);
         finish_channel(fanout, channel);
         return true;
+      }
       case RemoteEvent::kFailed: {
         const RemoteFailure* failure = &channel->local.failure;
         ErrorData error;

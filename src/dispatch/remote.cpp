@@ -190,6 +190,7 @@ RemoteEvent start_setup(RemoteSession* session) {
 // exactly one statement.
 bool send_declare(RemoteSession* session) {
   const char* declare = psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql);
+  session->statement_sent = true;  // from here on, a failure is never retried on a new connection
   if (!PQsendQueryParams(session->conn, declare, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
   session->phase = RemotePhase::kDeclare;
   command_sent(session);
@@ -257,12 +258,21 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->phase = RemotePhase::kIdle;
 }
 
-RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
+namespace {
+
+RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
   *result = nullptr;
   if (session->rows_handed_over) {
     // The time the caller spent on the last batch is not the remote's: the next one is owed from now.
     session->rows_handed_over = false;
     if (session->phase == RemotePhase::kFetch) command_sent(session);
+  }
+  if (session->phase == RemotePhase::kIdle && session->conn != nullptr) {  // warm, from remote_adopt
+    if (PQstatus(session->conn) != CONNECTION_OK || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+      return fail(session, ERRCODE_CONNECTION_FAILURE, "the kept connection is no longer usable");
+    PQsetNoticeReceiver(session->conn, forward_remote_notice, session);
+    session->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), session->connect_timeout_s * 1000L);
+    if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   }
   if (session->phase == RemotePhase::kIdle) {
     // Count the socket against max_files_per_process like any file the backend opens.
@@ -358,7 +368,8 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
         break;
       case RemotePhase::kRollback:
         session->query_running = false;
-        remote_abandon(session);
+        // Kept only when nothing is left of the call on it: transaction ended, no result pending.
+        if (!session->keep_connection || PQtransactionStatus(session->conn) != PQTRANS_IDLE) remote_abandon(session);
         session->phase = RemotePhase::kDone;
         return RemoteEvent::kDone;
       case RemotePhase::kDeclare:
@@ -388,6 +399,53 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
     }
     if (!sent) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   }
+}
+
+// A warm connection that failed before the statement went out — the remote restarted or closed it while it
+// was idle — is replaced once by a new one; a failure after that is the call's.
+bool worth_connecting_anew(const RemoteSession* session) {
+  if (!session->reused || session->statement_sent || session->failure.refused) return false;
+  int sqlstate = session->failure.sqlstate;
+  return ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_CONNECTION_EXCEPTION || sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
+         sqlstate == ERRCODE_CRASH_SHUTDOWN || sqlstate == ERRCODE_CANNOT_CONNECT_NOW;
+}
+
+}  // namespace
+
+RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
+  RemoteEvent event = advance_once(session, result);
+  if (event != RemoteEvent::kFailed || !worth_connecting_anew(session)) return event;
+  ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
+  session->reused = false;
+  session->calls = 0;
+  memset(&session->failure, 0, sizeof(session->failure));
+  PGresult** held[] = {&session->role_facts, &session->volatile_matches};
+  for (PGresult** answer : held)
+    if (*answer != nullptr) {
+      PQclear(*answer);
+      *answer = nullptr;
+    }
+  session->reply_deadline = 0;
+  session->phase = RemotePhase::kIdle;
+  return advance_once(session, result);
+}
+
+void remote_adopt(RemoteSession* session, PGconn* conn, long calls) {
+  session->conn = conn;
+  session->holds_external_fd = true;
+  session->reused = true;
+  session->calls = calls;
+}
+
+PGconn* remote_release(RemoteSession* session, long* calls) {
+  if (session->phase != RemotePhase::kDone || session->conn == nullptr || session->query_running ||
+      PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+    return nullptr;
+  PGconn* conn = session->conn;
+  session->conn = nullptr;
+  session->holds_external_fd = false;  // the descriptor's count goes with it
+  *calls = session->calls + 1;
+  return conn;
 }
 
 int remote_socket(const RemoteSession* session) { return session->conn ? PQsocket(session->conn) : PGINVALID_SOCKET; }

@@ -32,7 +32,7 @@ enum class RemoteEvent {
   kWantWrite,  // wait until the socket is writable
   kRows,       // *result holds the next batch (PGRES_TUPLES_OK, maybe no rows, always the columns);
                // the caller PQclears it
-  kDone,       // the statement finished; the connection is closed
+  kDone,       // the statement finished; the connection is closed, or kept for remote_release
   kFailed,     // see failure; the connection is closed
 };
 
@@ -59,6 +59,10 @@ struct RemoteSession {
   bool holds_external_fd;
   bool query_running;     // a command is in flight: a cancel request is worth sending
   bool rows_handed_over;  // the last advance returned a batch; the FETCH in flight is owed from the next
+  bool keep_connection;   // at the end, keep a clean connection for remote_release instead of closing it
+  bool reused;            // the connection came warm from an earlier call (remote_adopt)
+  bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
+  long calls;             // calls the connection served before this one
   TimestampTz connect_deadline;
   TimestampTz reply_deadline;  // 0: none
   RemoteFailure failure;
@@ -77,6 +81,15 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
 
 // Advances as far as possible without blocking.
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
+
+// A warm connection from an earlier call (connection_pool.hpp), for a session not yet advanced: it skips the
+// connect, is checked and set up like a new one, and when it turns out dead before the statement was sent (the
+// remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
+void remote_adopt(RemoteSession* session, PGconn* conn, long calls);
+
+// After kDone with keep_connection: the connection, idle with its transaction rolled back, handed to the caller
+// with its descriptor count (*calls: the calls it served, this one included); nullptr when it is not clean.
+PGconn* remote_release(RemoteSession* session, long* calls);
 
 int remote_socket(const RemoteSession* session);
 

@@ -27,6 +27,8 @@ int result_cache_ttl_s = 0;
 int llm_max_reply_kb = 4096;
 int llm_retries = kDefaultLlmRetries;
 bool prompt_common_values = true;
+bool keep_connections = false;
+int idle_connection_timeout_ms = 300000;
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -119,6 +121,13 @@ void define_settings() {
   DefineCustomIntVariable("multidb.max_prompt_tables",
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomBoolVariable("multidb.keep_connections", "Keep remote connections open between calls.",
+                           "Targets then run in the calling backend, and a connection whose call ended cleanly is "
+                           "reused by the next call for the same server and user mapping.",
+                           &keep_connections, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.idle_connection_timeout", "How long a kept connection may stay idle.",
+                          "Closed at this backend's next call after that.", &idle_connection_timeout_ms, 300000, 1,
+                          INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("multidb.prompt_common_values", "Whether the prompt shows the few values of short text columns.",
                            "Up to 12 values of at most 40 bytes per column, from the remote's pg_stats, so that the LLM "
                            "writes status = 'refunded', not 'Refunded'. These are data: turn it off where no value may "

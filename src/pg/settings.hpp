@@ -24,6 +24,8 @@ extern int result_cache_ttl_s;
 extern int llm_max_reply_kb;
 extern int llm_retries;  // multidb.llm_retries
 extern bool prompt_common_values;  // multidb.prompt_common_values
+extern bool keep_connections;      // multidb.keep_connections
+extern int idle_connection_timeout_ms;  // multidb.idle_connection_timeout
 
 void define_settings();
 

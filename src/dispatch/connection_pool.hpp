@@ -1,0 +1,47 @@
+// Warm remote connections kept by this backend between calls (multidb.keep_connections), as postgres_fdw keeps
+// its own: one idle libpq connection per foreign server and local user — the remote identity is that user's
+// mapping, so a connection is never reused across servers or mappings.
+//
+// Contract:
+//   - Only a connection whose call ended cleanly comes back: its remote transaction rolled back, nothing in flight
+//     (remote.hpp: remote_release). A failed, cancelled or timed-out call closes its connection instead.
+//   - Any change to a foreign server or user mapping (ALTER/DROP, a new password) closes every idle connection
+//     before it could be used again (syscache invalidation); USAGE is checked at every call before a connection
+//     is taken (connections.hpp), so a role that lost it uses none.
+//   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, and
+//     every one at its exit. Each kept connection counts against max_files_per_process.
+//   - A connection taken from the pool belongs to the call until it is returned or closed.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "libpq-fe.h"
+}
+
+namespace multidb {
+
+// An idle connection for the server and user, or nullptr; *calls receives how many calls it served. The caller
+// takes over its file-descriptor count.
+PGconn* pool_take(Oid server, Oid user, long* calls);
+
+// Keeps conn (idle, its transaction ended) for the next call of this server and user, having served calls calls;
+// the pool takes over its file-descriptor count. name is the connection's name, for pool_list.
+void pool_put(Oid server, Oid user, const char* name, PGconn* conn, long calls);
+
+// Closes the idle connections of one server (InvalidOid: all); returns how many.
+int pool_close(Oid server);
+
+struct PooledConnection {
+  const char* name;
+  Oid server;
+  Oid user;
+  TimestampTz idle_since;
+  long calls;  // calls served by this connection, this one included
+};
+
+// The idle connections, for multidb.open_connections(); *count receives their number.
+PooledConnection* pool_list(int* count);
+
+}  // namespace multidb

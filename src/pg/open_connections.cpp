@@ -1,0 +1,43 @@
+// multidb.open_connections() and multidb.disconnect(): this backend's kept connections (multidb.keep_connections,
+// dispatch/connection_pool.hpp), in the spirit of postgres_fdw_get_connections() and postgres_fdw_disconnect().
+#include "dispatch/connection_pool.hpp"
+#include "pg/entry_point.hpp"
+
+extern "C" {
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+}
+
+using namespace multidb;
+
+extern "C" {
+
+MULTIDB_FUNCTION(multidb_open_connections) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  int count;
+  PooledConnection* list = pool_list(&count);
+  for (int i = 0; i < count; i++) {
+    const char* user = GetUserNameFromId(list[i].user, true);
+    Datum values[4] = {CStringGetTextDatum(list[i].name), CStringGetTextDatum(user ? user : "(a dropped role)"),
+                       TimestampTzGetDatum(list[i].idle_since), Int64GetDatum(list[i].calls)};
+    bool nulls[4] = {false, false, false, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return static_cast<Datum>(0);
+}
+
+MULTIDB_FUNCTION(multidb_disconnect) {
+  if (PG_ARGISNULL(0)) PG_RETURN_INT32(pool_close(InvalidOid));
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  ForeignServer* server = GetForeignServerByName(name, true);
+  if (server == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection \"%s\" does not exist", name),
+                    errhint("SELECT connection FROM multidb.open_connections() lists the kept ones.")));
+  PG_RETURN_INT32(pool_close(server->serverid));
+}
+
+}  // extern "C"

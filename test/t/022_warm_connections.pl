@@ -1,0 +1,117 @@
+# multidb.keep_connections: a connection is reused by the next call for the same server and user mapping — and
+# never after a failed or cancelled call, across a changed user mapping, or when the remote restarted (then a
+# new one is made once, before the statement); kept connections are listed and closed on request.
+use strict;
+use warnings;
+
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my @remotes = map { start_remote("r$_") } 1 .. 2;
+my $coordinator = start_coordinator();
+add_connection($coordinator, "r$_", $remotes[ $_ - 1 ]) for 1 .. 2;
+
+# The remote backend serving multidb on a remote: its pid, or '' when there is none.
+sub remote_pid
+{
+	my ($remote) = @_;
+	return $remote->safe_psql('postgres', "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'multidb'");
+}
+
+# Several calls in one coordinator session, each printing its rows, then what the session keeps.
+my $keep = 'SET multidb.keep_connections = on';
+my $call = "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1', 'r2'])";
+
+# 1. Without the setting (the default), nothing outlives a call.
+is($coordinator->safe_psql('postgres', "$call; $call"), "2\n2", 'default: the calls answer');
+is(remote_pid($remotes[0]), '', '... and leave no remote session');
+
+# 2. With it, one session's calls share one connection per remote.
+my $session = sub {
+	my (@statements) = @_;
+	my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ', $keep, @statements));
+	return ($stdout, $stderr);
+};
+my ($stdout, $stderr) = $session->($call, "SELECT pg_sleep(0.1)", $call,
+	"SELECT connection || ':' || calls FROM multidb.open_connections() ORDER BY 1");
+is($stdout, "2\n\n2\nr1:2\nr2:2", 'keep_connections: two calls, one kept connection per remote, each serving both') or diag($stderr);
+ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
+	'the kept connections close when the coordinator session ends');
+
+# The remote sees the same backend for both calls.
+my $pids = q{(SELECT string_agg(row_data->>'pid', ',') FROM multidb.fanout('SELECT pg_backend_pid() AS pid', ARRAY['r1']))};
+($stdout, $stderr) = $session->("SELECT $pids", "SELECT $pids");
+my ($first, $second) = split /\n/, $stdout;
+ok(defined $second && $first eq $second, "the second call ran on the first call's remote backend ($first)") or diag($stderr);
+
+# 3. Not after a failed call.
+($stdout, $stderr) = $session->("SELECT $pids",
+	"DO \$\$ BEGIN PERFORM * FROM multidb.fanout('SELECT 1 / 0', ARRAY['r1']); EXCEPTION WHEN division_by_zero THEN NULL; END \$\$",
+	"SELECT $pids");
+($first, $second) = split /\n/, $stdout;
+ok(defined $second && $first ne $second, 'after a failed call, a new connection') or diag($stderr);
+
+# 4. Not after a cancelled one (statement_timeout mid-query).
+($stdout, $stderr) = $session->("SELECT $pids",
+	"SET statement_timeout = '300ms'",
+	"DO \$\$ BEGIN PERFORM * FROM multidb.fanout('SELECT pg_sleep(5)', ARRAY['r1']); EXCEPTION WHEN query_canceled THEN NULL; END \$\$",
+	"RESET statement_timeout", "SELECT $pids");
+($first, $second) = split /\n/, $stdout;
+ok(defined $second && $first ne $second, 'after a cancelled call, a new connection') or diag($stderr);
+
+# 5. A changed user mapping closes the kept connection; the next call uses the new one.
+($stdout, $stderr) = $session->("SELECT $pids",
+	"ALTER USER MAPPING FOR CURRENT_USER SERVER r1 OPTIONS (SET password 'secret')",
+	"SELECT count(*) FROM multidb.open_connections() WHERE connection = 'r1'", "SELECT $pids");
+my @lines = split /\n/, $stdout;
+is($lines[1], '0', 'ALTER USER MAPPING: the kept connection is closed at once') or diag($stderr);
+ok($lines[0] ne $lines[2], '... and the next call connects anew');
+
+# 6. A remote restarted between calls: connected anew, transparently, before the statement ran.
+my ($restart_handle, $restart_out, $restart_err) = background_fanout($coordinator, $keep,
+	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])", 'SELECT pg_sleep(2)',
+	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",
+	"SELECT connection || ':' || calls FROM multidb.open_connections()");
+usleep(700_000);
+$remotes[0]->restart;
+$restart_handle->finish;
+is($$restart_out =~ s/\n+\z//r, "1\n\n1\nr1:1", 'a remote restarted while the connection was idle: the next call still answers, on a new connection')
+  or diag($$restart_err);
+
+# 7. Listed and closed on request.
+($stdout, $stderr) = $session->($call, 'SELECT multidb.disconnect(\'r1\')', 'SELECT string_agg(connection, \',\') FROM multidb.open_connections()',
+	'SELECT multidb.disconnect()', 'SELECT count(*) FROM multidb.open_connections()');
+is($stdout, "2\n1\nr2\n1\n0", 'disconnect(name) closes that one, disconnect() the rest') or diag($stderr);
+($stdout, $stderr) = $session->("SELECT multidb.disconnect('nowhere')");
+like($stderr, qr/connection "nowhere" does not exist/, 'an unknown name is an error');
+
+# 8. A remote frozen (SIGSTOP) while a kept connection to it is idle: the next call ends by the deadlines (the
+# reply deadline on the kept connection, then the connect deadline of the one new attempt), naming it.
+$coordinator->safe_psql('postgres', "ALTER SERVER r2 OPTIONS (ADD connect_timeout '2')");
+sub remote_pids
+{
+	my ($node) = @_;
+	my $postmaster = (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
+	return ($postmaster, grep { /^\d+$/ } split /\s+/, `pgrep -P $postmaster`);
+}
+my ($frozen_handle, $frozen_out, $frozen_err) = background_fanout($coordinator, $keep,
+	"SET multidb.statement_timeout = '2s'", "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r2'])",
+	'SELECT pg_sleep(1)', "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r2'])");
+usleep(500_000);
+kill 'STOP', remote_pids($remotes[1]);
+my $frozen_at = Time::HiRes::time();
+my $ended = 0;
+while (Time::HiRes::time() - $frozen_at < 15) { if (!$frozen_handle->pumpable) { $ended = 1; last; } usleep(50_000); $frozen_handle->pump_nb; }
+my $took = Time::HiRes::time() - $frozen_at;
+kill 'CONT', remote_pids($remotes[1]);
+$frozen_handle->finish;
+ok($ended && $took < 12, sprintf('frozen with a kept connection idle: the call ends by the deadlines (%.1f s)', $took));
+like($$frozen_err, qr/connection "r2": (no answer from the server within 3000 ms|could not connect within 2 s)/, '... naming the connection');
+
+# 9. Rows and order are the same as without the setting.
+is($coordinator->safe_psql('postgres', "$keep; SELECT source_db, row_data->>'n' FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['r2', 'r1'])"),
+	"r2|100\nr1|100", 'the same rows, in connection order');
+ok(defined wait_until_clean($coordinator, \@remotes, 5), 'no worker and no remote session left afterwards');
+done_testing();
