@@ -341,12 +341,12 @@ declare -A i_tps i_held
 for method in "${i_methods[@]}"; do
   held_file="$WORK_DIR/i_held_$method"
   echo 0 >"$held_file"
+  touch "$WORK_DIR/i_sampling"
   ( while [ -f "$WORK_DIR/i_sampling" ]; do
       n=$(psql_on "$r1_PORT" postgres -At -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bench'")
       [ "$n" -gt "$(cat "$held_file")" ] && echo "$n" >"$held_file"
       sleep 0.05
     done ) &
-  touch "$WORK_DIR/i_sampling"
   sampler=$!
   output=$(as_pg_user env PGPASSWORD="$PASSWORD" "$PG_BINDIR/pgbench" -n -c 16 -j 2 -t "$(( CALLS / 4 > 10 ? CALLS / 4 : 10 ))" \
     -f "$WORK_DIR/i_2_$method.sql" -h "$WORK_DIR" -p "$coordinator_PORT" -U "${PG_SUPERUSER:-postgres}" postgres 2>&1) ||
