@@ -144,13 +144,43 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   channel->state = ChannelState::kLocal;
 }
 
+// The remote cluster a target connects to, "host:port" as its options say (many servers may name databases of
+// one cluster).
+const char* cluster_of(const RemoteTarget* target) {
+  const char *host = nullptr, *hostaddr = nullptr, *port = nullptr;
+  for (int i = 0; target->keywords[i] != nullptr; i++) {
+    if (strcmp(target->keywords[i], "host") == 0) host = target->values[i];
+    else if (strcmp(target->keywords[i], "hostaddr") == 0) hostaddr = target->values[i];
+    else if (strcmp(target->keywords[i], "port") == 0) port = target->values[i];
+  }
+  return psprintf("%s:%s", host ? host : hostaddr ? hostaddr : "(default)", port ? port : "5432");
+}
+
+void index_clusters(Fanout* fanout) {
+  int n = fanout->channel_count;
+  fanout->clusters = static_cast<const char**>(palloc0(sizeof(char*) * Max(n, 1)));
+  fanout->cluster_active = static_cast<int*>(palloc0(sizeof(int) * Max(n, 1)));
+  for (int i = 0; i < n; i++) {
+    const char* cluster = cluster_of(fanout->channels[i].target);
+    int found = 0;
+    while (found < fanout->cluster_count && strcmp(fanout->clusters[found], cluster) != 0) found++;
+    if (found == fanout->cluster_count) fanout->clusters[fanout->cluster_count++] = cluster;
+    fanout->channels[i].cluster = found;
+  }
+}
+
 // multidb.max_workers = 0 runs every target inside this backend, all at once. With multidb.keep_connections
 // every target runs in this backend too (only its connections outlive the call), at most max_workers at once.
 void start_more(Fanout* fanout) {
   bool use_workers = max_workers > 0 && !keep_connections;
   bool capped = max_workers > 0;
   while (fanout->next_to_start < fanout->request->target_count && (!capped || fanout->active < max_workers)) {
-    Channel* channel = &fanout->channels[fanout->next_to_start++];
+    Channel* channel = &fanout->channels[fanout->next_to_start];
+    // A cluster at multidb.max_connections_per_host: this target waits (and those after it, so that targets
+    // start in order) until one of that cluster's finishes.
+    if (max_connections_per_host > 0 && fanout->cluster_active[channel->cluster] >= max_connections_per_host) break;
+    fanout->next_to_start++;
+    fanout->cluster_active[channel->cluster]++;
     channel->started_at = GetCurrentTimestamp();
     if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
     fanout->active++;
@@ -186,6 +216,7 @@ void finish_channel(Fanout* fanout, Channel* channel) {
   channel->state = ChannelState::kFinished;
   channel->queue = nullptr;
   fanout->active--;
+  fanout->cluster_active[channel->cluster]--;
   advance_head(fanout);
 }
 
@@ -393,6 +424,7 @@ void run_fanout(const FanoutRequest* request) {
   MemoryContextRegisterResetCallback(CurrentMemoryContext, cleanup);
 
   judge_targets(fanout);
+  index_clusters(fanout);
   create_shared_call(fanout);
   start_more(fanout);
   while (fanout->head < request->target_count) {

@@ -35,6 +35,7 @@ struct Fanout;
 struct Channel {
   Fanout* fanout;  // the call it belongs to
   const RemoteTarget* target;
+  int cluster;     // index into Fanout.clusters
   int index;
   ChannelState state;
   shm_mq_handle* queue;
@@ -80,6 +81,10 @@ struct Fanout {
   int head;  // first channel whose rows are not all in the result yet
   int active;
   int next_to_start;
+  // multidb.max_connections_per_host: the call's connections in use per remote cluster ("host:port")
+  const char** clusters;
+  int* cluster_active;
+  int cluster_count;
   dsm_segment* segment;
   SharedCall* shared;
   WorkerSet* workers;

@@ -28,6 +28,7 @@ int llm_max_reply_kb = 4096;
 int llm_retries = kDefaultLlmRetries;
 bool prompt_common_values = true;
 bool keep_connections = false;
+int max_connections_per_host = 0;
 int idle_connection_timeout_ms = 300000;
 
 static const struct config_enum_entry on_error_options[] = {
@@ -121,6 +122,11 @@ void define_settings() {
   DefineCustomIntVariable("multidb.max_prompt_tables",
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.max_connections_per_host",
+                          "Most connections one call opens at once to one remote cluster (host and port).",
+                          "Targets beyond it wait their turn, in order. 0: no bound. Counted per call in this backend: "
+                          "many sessions may each open this many.",
+                          &max_connections_per_host, 0, 0, 10000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("multidb.keep_connections", "Keep remote connections open between calls.",
                            "Targets then run in the calling backend, and a connection whose call ended cleanly is "
                            "reused by the next call for the same server and user mapping.",

@@ -25,6 +25,7 @@ extern int llm_max_reply_kb;
 extern int llm_retries;  // multidb.llm_retries
 extern bool prompt_common_values;  // multidb.prompt_common_values
 extern bool keep_connections;      // multidb.keep_connections
+extern int max_connections_per_host;  // multidb.max_connections_per_host
 extern int idle_connection_timeout_ms;  // multidb.idle_connection_timeout
 
 void define_settings();

@@ -110,7 +110,16 @@ $frozen_handle->finish;
 ok($ended && $took < 12, sprintf('frozen with a kept connection idle: the call ends by the deadlines (%.1f s)', $took));
 like($$frozen_err, qr/connection "r2": (no answer from the server within 3000 ms|could not connect within 2 s)/, '... naming the connection');
 
-# 9. Rows and order are the same as without the setting.
+# 9. multidb.max_connections_per_host: two connections to databases of one cluster, bound 1: one after the other,
+# both answering, in order.
+add_connection($coordinator, 'r1_again', $remotes[0]);
+my $start = Time::HiRes::time();
+is($coordinator->safe_psql('postgres', "SET multidb.max_connections_per_host = 1; "
+	  . "SELECT source_db FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['r1', 'r1_again', 'r2'])"),
+	"r1\nr1_again\nr2", 'bound 1 per cluster: every target answers, in order');
+cmp_ok(Time::HiRes::time() - $start, '>=', 1.0, '... the two on one cluster one after the other');
+
+# 10. Rows and order are the same as without the setting.
 is($coordinator->safe_psql('postgres', "$keep; SELECT source_db, row_data->>'n' FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['r2', 'r1'])"),
 	"r2|100\nr1|100", 'the same rows, in connection order');
 ok(defined wait_until_clean($coordinator, \@remotes, 5), 'no worker and no remote session left afterwards');
