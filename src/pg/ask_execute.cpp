@@ -86,6 +86,16 @@ bool names_one_of(const char* name, const char** names, int count) {
   return false;
 }
 
+// The steps' own results once the combine step has read them: a large one spilled to temporary files, which
+// must be closed now, not left to the end of the transaction (which closes them with a WARNING each).
+void release_step_results(AskState* ask) {
+  for (int i = 0; i < ask->step_count; i++) {
+    if (ask->step_results[i] == nullptr) continue;
+    tuplestore_end(ask->step_results[i]);
+    ask->step_results[i] = nullptr;
+  }
+}
+
 void allocate_step_outcomes(AskState* ask) {
   int n = Max(ask->step_count, 1);
   ask->step_rows = static_cast<int64*>(palloc0(sizeof(int64) * n));
@@ -232,6 +242,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
     CombineFailure combine = run_combine(ask, result, desc);
     if (!combine.failed) {
       append_attempt(ask, 0, nullptr, nullptr);
+      release_step_results(ask);
       return;
     }
     const char* combine_failure = psprintf("the combine step failed: %s", combine.error->message);

@@ -38,4 +38,13 @@ my $peak_kb = $coordinator->safe_psql('postgres', q{
 	SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1];});
 ($peak_kb) = (split /\n/, $peak_kb)[-1];
 cmp_ok($peak_kb, '<', 80_000, "the calling backend peaked at $peak_kb kB for 2 x 1,000,000 rows");
+
+# A combine step over a million rows per side: the steps' results spill to temporary files, which are closed when
+# the combine step is done (not left to the end of the transaction, which warns of each).
+my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', q{
+	SET work_mem = '64kB';
+	SELECT row_data->>'n' FROM multidb.run_plan('{"queries": [{"database": "a", "sql": "SELECT id, h FROM facts"},
+	  {"database": "b", "sql": "SELECT id, h FROM facts"}], "combine": "SELECT count(*) AS n FROM (SELECT id, h FROM a EXCEPT SELECT id, h FROM b) x"}')});
+is($stdout, '5', 'run_plan with a combine step over 2 x 1,000,000 rows: the five rows of a that b lacks or changed') or diag($stderr);
+unlike($stderr, qr/temporary file leak/, '... and no temporary file left open');
 done_testing();
