@@ -78,12 +78,12 @@ struct JsonStringTracker {
 std::string without_json_slips(std::string_view text) {
   std::string mended;
   mended.reserve(text.size() + 16);
-  JsonStringTracker string;
+  JsonStringTracker quotes;
   for (size_t i = 0; i < text.size(); i++) {
     char c = text[i];
-    if (string.in_string) {
-      bool raw = !string.escaped;
-      string.step_inside(c);
+    if (quotes.in_string) {
+      bool raw = !quotes.escaped;
+      quotes.step_inside(c);
       if (raw && c == '\n') mended += "\\n";
       else if (raw && c == '\r') mended += "\\r";
       else if (raw && c == '\t') mended += "\\t";
@@ -91,7 +91,7 @@ std::string without_json_slips(std::string_view text) {
       continue;
     }
     if (c == '"') {
-      string.in_string = true;
+      quotes.in_string = true;
     } else if (c == ',') {
       size_t next = text.find_first_not_of(" \t\r\n", i + 1);
       if (next != std::string_view::npos && (text[next] == '}' || text[next] == ']')) continue;
@@ -118,15 +118,15 @@ const json* plan_within(const json& root) {
 std::optional<json> find_plan_object(const std::string& text) {
   std::vector<std::pair<size_t, size_t>> objects;  // start, end of each balanced {...}, by start
   std::vector<size_t> open;
-  JsonStringTracker string;
+  JsonStringTracker quotes;
   for (size_t i = 0; i < text.size(); i++) {
     char c = text[i];
-    if (string.in_string) {
-      string.step_inside(c);
+    if (quotes.in_string) {
+      quotes.step_inside(c);
       continue;
     }
     if (c == '"' && !open.empty()) {
-      string.in_string = true;
+      quotes.in_string = true;
     } else if (c == '{') {
       open.push_back(i);
       objects.push_back({i, std::string::npos});

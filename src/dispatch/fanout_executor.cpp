@@ -160,6 +160,9 @@ void index_clusters(Fanout* fanout) {
   int n = fanout->channel_count;
   fanout->clusters = static_cast<const char**>(palloc0(sizeof(char*) * Max(n, 1)));
   fanout->cluster_active = static_cast<int*>(palloc0(sizeof(int) * Max(n, 1)));
+  fanout->cluster_count = 1;  // without a bound every target counts as one cluster's: nothing to look up
+  if (max_connections_per_host <= 0) return;
+  fanout->cluster_count = 0;
   for (int i = 0; i < n; i++) {
     const char* cluster = cluster_of(fanout->channels[i].target);
     int found = 0;

@@ -75,6 +75,8 @@ RemoteEvent fail_with_result(RemoteSession* session, PGresult* result, const cha
 
 // Remote NOTICEs and WARNINGs reach the caller at their level, naming the connection (in a worker they
 // travel through the shm_mq like its errors).
+void ignore_notice(void*, const PGresult*) {}
+
 void forward_remote_notice(void* arg, const PGresult* result) {
   const RemoteSession* session = static_cast<const RemoteSession*>(arg);
   const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
@@ -442,6 +444,8 @@ PGconn* remote_release(RemoteSession* session, long* calls) {
       PQtransactionStatus(session->conn) != PQTRANS_IDLE)
     return nullptr;
   PGconn* conn = session->conn;
+  // The receiver's argument is this session, which ends with the call: nothing may reach it from the pool.
+  PQsetNoticeReceiver(conn, ignore_notice, nullptr);
   session->conn = nullptr;
   session->holds_external_fd = false;  // the descriptor's count goes with it
   *calls = session->calls + 1;

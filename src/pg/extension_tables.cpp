@@ -102,13 +102,23 @@ OwnerScope become_extension_owner() {
 
 void restore_user(OwnerScope scope) { SetUserIdAndSecContext(scope.saved_user, scope.saved_context); }
 
-// A statement on a cache whose result nobody reads: run as the extension's owner, its result code checked.
-void write_cache(const char* job, const char* sql, int nargs, Oid* types, Datum* args, int expected) {
+// One of multidb's own statements as the extension's owner, inside its own SPI connection.
+OwnerScope begin_as_owner(const char* job) {
   OwnerScope owner = become_extension_owner();
   connect_spi(job);
-  run_checked(job, sql, nargs, types, args, false, 0, expected);
+  return owner;
+}
+
+void end_as_owner(const char* job, OwnerScope owner) {
   finish_spi(job);
   restore_user(owner);
+}
+
+// A statement on a cache whose result nobody reads: run as the extension's owner, its result code checked.
+void write_cache(const char* job, const char* sql, int nargs, Oid* types, Datum* args, int expected) {
+  OwnerScope owner = begin_as_owner(job);
+  run_checked(job, sql, nargs, types, args, false, 0, expected);
+  end_as_owner(job, owner);
 }
 
 }  // namespace
@@ -203,8 +213,7 @@ void fresh_cached_schemas(const char* const* names, int count, int ttl_s, const 
                           const char** catalog_versions) {
   const char* job = "reading the schema cache";
   for (int i = 0; i < count; i++) fingerprints[i] = catalog_versions[i] = nullptr;
-  OwnerScope owner = become_extension_owner();
-  connect_spi(job);
+  OwnerScope owner = begin_as_owner(job);
   Oid types[2] = {TEXTARRAYOID, INT4OID};
   Datum args[2] = {PointerGetDatum(text_array(names, count)), Int32GetDatum(ttl_s)};
   // A row without catalog_version predates schema_diff's use of the cache: read again. The columns are read,
@@ -222,21 +231,18 @@ void fresh_cached_schemas(const char* const* names, int count, int ttl_s, const 
       catalog_versions[i] = text_out(row, 3);
     }
   }
-  finish_spi(job);
-  restore_user(owner);
+  end_as_owner(job, owner);
 }
 
 const char* cached_schema_document(const char* connection) {
   const char* job = "reading a cached schema";
-  OwnerScope owner = become_extension_owner();
-  connect_spi(job);
+  OwnerScope owner = begin_as_owner(job);
   Oid types[1] = {TEXTOID};
   Datum args[1] = {CStringGetTextDatum(connection)};
   run_checked(job, "SELECT schema::text FROM multidb.schema_cache WHERE connection = $1", 1, types, args, true, 1,
               SPI_OK_SELECT);
   const char* document = SPI_processed == 1 ? text_out(0, 1) : nullptr;
-  finish_spi(job);
-  restore_user(owner);
+  end_as_owner(job, owner);
   return document;
 }
 
@@ -253,8 +259,7 @@ void store_schema(const char* connection, const char* fingerprint, const char* s
 
 void put_cached_catalog_objects(const char* connection, Tuplestorestate* result, TupleDesc desc) {
   const char* job = "reading the catalog objects of a cached schema";
-  OwnerScope owner = become_extension_owner();
-  connect_spi(job);
+  OwnerScope owner = begin_as_owner(job);
   Oid types[1] = {TEXTOID};
   Datum args[1] = {CStringGetTextDatum(connection)};
   // Not read-only, so that it sees what store_schema wrote in this statement.
@@ -269,23 +274,20 @@ void put_cached_catalog_objects(const char* connection, Tuplestorestate* result,
     for (int c = 0; c < 4; c++) values[c] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c + 1, &nulls[c]);
     tuplestore_putvalues(result, desc, values, nulls);  // copied into the store's own memory
   }
-  finish_spi(job);
-  restore_user(owner);
+  end_as_owner(job, owner);
 }
 
 // ---- plan_cache and result_cache ---------------------------------------------------------------------------
 
 const char* take_cached_plan(const char* key) {
   const char* job = "reading the plan cache";
-  OwnerScope owner = become_extension_owner();
-  connect_spi(job);
+  OwnerScope owner = begin_as_owner(job);
   Oid types[1] = {TEXTOID};
   Datum args[1] = {CStringGetTextDatum(key)};
   run_checked(job, "UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = $1 RETURNING plan::text", 1, types,
               args, false, 1, SPI_OK_UPDATE_RETURNING);
   const char* plan = SPI_processed == 1 ? text_out(0, 1) : nullptr;
-  finish_spi(job);
-  restore_user(owner);
+  end_as_owner(job, owner);
   return plan;
 }
 
@@ -302,8 +304,7 @@ void store_plan(const char* key, const char* const* connections, int connection_
 
 bool put_cached_results(const char* key, int ttl_s, Tuplestorestate* result, TupleDesc desc) {
   const char* job = "reading the result cache";
-  OwnerScope owner = become_extension_owner();
-  connect_spi(job);
+  OwnerScope owner = begin_as_owner(job);
   Oid types[2] = {TEXTOID, INT4OID};
   Datum args[2] = {CStringGetTextDatum(key), Int32GetDatum(ttl_s)};
   // One statement for both answers: a row per cached row, or one row of NULLs for a cached empty result.
@@ -321,8 +322,7 @@ bool put_cached_results(const char* key, int ttl_s, Tuplestorestate* result, Tup
     if (nulls[0]) continue;  // the empty result's row
     tuplestore_putvalues(result, desc, values, nulls);
   }
-  finish_spi(job);
-  restore_user(owner);
+  end_as_owner(job, owner);
   return hit;
 }
 

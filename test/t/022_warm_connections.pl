@@ -13,20 +13,14 @@ my @remotes = map { start_remote("r$_") } 1 .. 2;
 my $coordinator = start_coordinator();
 add_connection($coordinator, "r$_", $remotes[ $_ - 1 ]) for 1 .. 2;
 
-# The remote backend serving multidb on a remote: its pid, or '' when there is none.
-sub remote_pid
-{
-	my ($remote) = @_;
-	return $remote->safe_psql('postgres', "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'multidb'");
-}
-
 # Several calls in one coordinator session, each printing its rows, then what the session keeps.
 my $keep = 'SET multidb.keep_connections = on';
 my $call = "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1', 'r2'])";
 
 # 1. Without the setting (the default), nothing outlives a call.
 is($coordinator->safe_psql('postgres', "$call; $call"), "2\n2", 'default: the calls answer');
-is(remote_pid($remotes[0]), '', '... and leave no remote session');
+ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
+	'... and leave no remote session');
 
 # 2. With it, one session's calls share one connection per remote.
 my $session = sub {
