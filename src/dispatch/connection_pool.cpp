@@ -2,9 +2,11 @@
 // foreign server or user mapping (the contract is in connection_pool.hpp).
 #include "dispatch/connection_pool.hpp"
 
+#include "dispatch/cluster_slots.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "utils/inval.h"
@@ -24,6 +26,7 @@ struct Entry {
   Oid server;
   Oid user;
   char* name;
+  char* cluster;  // its slot in cluster_slots.cpp, given back when it closes
   PGconn* conn;
   TimestampTz idle_since;
   long calls;
@@ -34,11 +37,18 @@ int entry_count = 0;
 bool invalidated = false;  // a server or user mapping changed: close everything at the next look
 bool callbacks_registered = false;
 
+void forget_entry(int i) {
+  pfree(entries[i].name);
+  pfree(entries[i].cluster);
+  entries[i] = entries[--entry_count];
+  cluster_note_idle(entry_count);
+}
+
 void close_entry(int i) {
   PQfinish(entries[i].conn);
   ReleaseExternalFD();
-  pfree(entries[i].name);
-  entries[i] = entries[--entry_count];
+  cluster_slot_give_back(entries[i].cluster);
+  forget_entry(i);
 }
 
 // Catalog invalidations can arrive at any time, even while a connection is being set up: only note them, and
@@ -49,12 +59,22 @@ void close_all_at_exit(int, Datum) {
   while (entry_count > 0) close_entry(entry_count - 1);
 }
 
+// At the end of every transaction of this backend — including the one an idle backend runs when a waiter wakes
+// it (cluster_slots.hpp) — the idle connections of clusters that a target waits for are closed.
+void close_wanted_at_transaction_end(XactEvent event, void*) {
+  if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT) return;
+  if (entry_count == 0 || !cluster_anyone_waiting()) return;
+  for (int i = entry_count - 1; i >= 0; i--)
+    if (cluster_slot_wanted(entries[i].cluster)) close_entry(i);
+}
+
 // Closes what may not be used: everything after an invalidation, else the connections idle too long.
 void sweep() {
   if (!callbacks_registered) {
     CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_or_mapping_changed, 0);
     CacheRegisterSyscacheCallback(USERMAPPINGOID, server_or_mapping_changed, 0);
     on_proc_exit(close_all_at_exit, 0);
+    RegisterXactCallback(close_wanted_at_transaction_end, nullptr);
     callbacks_registered = true;
   }
   if (invalidated) {
@@ -67,6 +87,16 @@ void sweep() {
     if (TimestampDifferenceExceeds(entries[i].idle_since, now, idle_connection_timeout_ms)) close_entry(i);
 }
 
+// The entry idle longest (of cluster's, when given), or -1.
+int longest_idle(const char* cluster) {
+  int oldest = -1;
+  for (int i = 0; i < entry_count; i++) {
+    if (cluster != nullptr && strcmp(entries[i].cluster, cluster) != 0) continue;
+    if (oldest < 0 || entries[i].idle_since < entries[oldest].idle_since) oldest = i;
+  }
+  return oldest;
+}
+
 }  // namespace
 
 PGconn* pool_take(Oid server, Oid user, long* calls) {
@@ -75,24 +105,33 @@ PGconn* pool_take(Oid server, Oid user, long* calls) {
     if (entries[i].server != server || entries[i].user != user) continue;
     PGconn* conn = entries[i].conn;
     *calls = entries[i].calls;
-    pfree(entries[i].name);
-    entries[i] = entries[--entry_count];  // the caller now holds the descriptor's count
+    forget_entry(i);  // the caller now holds the descriptor's count and the cluster slot
     return conn;
   }
   *calls = 0;
   return nullptr;
 }
 
-void pool_put(Oid server, Oid user, const char* name, PGconn* conn, long calls) {
+void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, long calls) {
   sweep();
-  if (entry_count == kMaxPooled) {  // the longest idle goes
-    int oldest = 0;
-    for (int i = 1; i < entry_count; i++)
-      if (entries[i].idle_since < entries[oldest].idle_since) oldest = i;
-    close_entry(oldest);
+  // A call waits for a slot of this cluster: the connection makes way rather than wait idle.
+  if (cluster_slot_wanted(cluster)) {
+    PQfinish(conn);
+    ReleaseExternalFD();
+    cluster_slot_give_back(cluster);
+    return;
   }
-  entries[entry_count++] = Entry{server, user, MemoryContextStrdup(TopMemoryContext, name), conn,
-                                 GetCurrentTimestamp(), calls};
+  if (entry_count == kMaxPooled) close_entry(longest_idle(nullptr));
+  entries[entry_count++] = Entry{server, user, MemoryContextStrdup(TopMemoryContext, name),
+                                 MemoryContextStrdup(TopMemoryContext, cluster), conn, GetCurrentTimestamp(), calls};
+  cluster_note_idle(entry_count);
+}
+
+bool pool_close_idle_of(const char* cluster) {
+  int oldest = longest_idle(cluster);
+  if (oldest < 0) return false;
+  close_entry(oldest);
+  return true;
 }
 
 int pool_close(Oid server) {

@@ -11,6 +11,9 @@
 //   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, and
 //     every one at its exit. Each kept connection counts against max_files_per_process.
 //   - A connection taken from the pool belongs to the call until it is returned or closed.
+//   - Each idle connection holds its slot of multidb.max_connections_per_host; a call short of a slot first
+//     closes this backend's own idle connections to that cluster, and no connection is kept while another
+//     call waits for its cluster.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -23,12 +26,16 @@ extern "C" {
 namespace multidb {
 
 // An idle connection for the server and user, or nullptr; *calls receives how many calls it served. The caller
-// takes over its file-descriptor count.
+// takes over its file-descriptor count and its cluster slot (cluster_slots.hpp).
 PGconn* pool_take(Oid server, Oid user, long* calls);
 
-// Keeps conn (idle, its transaction ended) for the next call of this server and user, having served calls calls;
-// the pool takes over its file-descriptor count. name is the connection's name, for pool_list.
-void pool_put(Oid server, Oid user, const char* name, PGconn* conn, long calls);
+// Takes conn (idle, its transaction ended) with its descriptor count and its slot of cluster, having served
+// calls calls: kept for the next call of this server and user, or closed at once when a call waits for a slot
+// of that cluster. name is the connection's name, for pool_list.
+void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, long calls);
+
+// Closes this backend's connection to cluster idle longest, giving its slot back; false if there was none.
+bool pool_close_idle_of(const char* cluster);
 
 // Closes the idle connections of one server (InvalidOid: all); returns how many.
 int pool_close(Oid server);

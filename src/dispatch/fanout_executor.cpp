@@ -4,8 +4,11 @@
 // The structs (fanout_internal.hpp): a Fanout per call, a Channel per target, the WorkerSet of the call's
 // background workers. The loop of run_fanout():
 //   judge every target's exact text with the guard (its names go to that remote's own checks);
-//   create the DSM segment (shared_call.cpp) and start targets — a background worker each while
-//     multidb.max_workers allows and a slot is free, else the same libpq state machine in this backend;
+//   create the DSM segment (shared_call.cpp); with multidb.keep_connections, take the kept connections of
+//     this call's targets (connection_pool.cpp); start targets — each needs a slot of its remote cluster
+//     (cluster_slots.cpp, multidb.max_connections_per_host) or waits for one — a background worker each
+//     while multidb.max_workers allows and a worker slot is free, else the same libpq state machine in this
+//     backend;
 //   until every channel is finished:
 //     pump each channel: a worker's queue (pump_worker: columns, rows, completion, refusal, errors) or an
 //       in-backend RemoteSession (pump_local); text values become rows in row_sink.cpp;
@@ -19,6 +22,7 @@
 // backend and a connection whose call ended cleanly goes back to connection_pool.cpp instead of being closed.
 #include "dispatch/fanout_executor.hpp"
 
+#include "dispatch/cluster_slots.hpp"
 #include "dispatch/connection_pool.hpp"
 #include "dispatch/fanout_internal.hpp"
 #include "dispatch/mq_protocol.hpp"
@@ -39,6 +43,7 @@ extern "C" {
 #include "libpq/pqmq.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "storage/fd.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/datetime.h"
@@ -135,10 +140,10 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                             shared_string(shared, shared->allowed_volatile_offset)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               target->allow_privileged_role, target->connect_timeout_s, remote_statement_timeout_ms, fetch_size);
-  if (keep_connections) {
-    channel->local.keep_connection = true;
-    long calls;
-    if (PGconn* warm = pool_take(target->server_oid, GetUserId(), &calls)) remote_adopt(&channel->local, warm, calls);
+  channel->local.keep_connection = keep_connections;
+  if (channel->warm != nullptr) {
+    remote_adopt(&channel->local, channel->warm, channel->warm_calls);
+    channel->warm = nullptr;
   }
   channel->local_ready = true;
   channel->state = ChannelState::kLocal;
@@ -156,38 +161,77 @@ const char* cluster_of(const RemoteTarget* target) {
   return psprintf("%s:%s", host ? host : hostaddr ? hostaddr : "(default)", port ? port : "5432");
 }
 
-void index_clusters(Fanout* fanout) {
-  int n = fanout->channel_count;
-  fanout->clusters = static_cast<const char**>(palloc0(sizeof(char*) * Max(n, 1)));
-  fanout->cluster_active = static_cast<int*>(palloc0(sizeof(int) * Max(n, 1)));
-  fanout->cluster_count = 1;  // without a bound every target counts as one cluster's: nothing to look up
-  if (max_connections_per_host <= 0) return;
-  fanout->cluster_count = 0;
-  for (int i = 0; i < n; i++) {
-    const char* cluster = cluster_of(fanout->channels[i].target);
-    int found = 0;
-    while (found < fanout->cluster_count && strcmp(fanout->clusters[found], cluster) != 0) found++;
-    if (found == fanout->cluster_count) fanout->clusters[fanout->cluster_count++] = cluster;
-    fanout->channels[i].cluster = found;
+// A slot of the cluster for a new connection (cluster_slots.hpp); this backend's own idle connections to it
+// give way first.
+bool take_slot(const char* cluster) {
+  if (cluster_slot_take(cluster)) return true;
+  while (pool_close_idle_of(cluster))
+    if (cluster_slot_take(cluster)) return true;
+  return false;
+}
+
+// Everything the channel holds of a cluster, let go: its connection closed (if it still was open), its slot
+// given back, its wait ended. Safe on every way out, more than once.
+void release_claims(Channel* channel) {
+  if (channel->warm != nullptr) {
+    PQfinish(channel->warm);
+    ReleaseExternalFD();
+    channel->warm = nullptr;
+  }
+  if (channel->waits_for_slot) {
+    cluster_wait_end(channel->cluster);
+    channel->waits_for_slot = false;
+  }
+  if (!channel->holds_slot) return;
+  remote_abandon(&channel->local);
+  cluster_slot_give_back(channel->cluster);
+  channel->holds_slot = false;
+}
+
+// At the call's start every target with a kept connection for its server and user takes it (and the slot it
+// holds): those start first, and no target of this call closes them to make room.
+void take_warm_connections(Fanout* fanout) {
+  if (!keep_connections) return;
+  for (int i = 0; i < fanout->channel_count; i++) {
+    Channel* channel = &fanout->channels[i];
+    channel->warm = pool_take(channel->target->server_oid, GetUserId(), &channel->warm_calls);
+    if (channel->warm != nullptr) channel->holds_slot = true;
   }
 }
 
-// multidb.max_workers = 0 runs every target inside this backend, all at once. With multidb.keep_connections
-// every target runs in this backend too (only its connections outlive the call), at most max_workers at once.
-void start_more(Fanout* fanout) {
+// Starts targets in connection order while multidb.max_workers allows: a target needs a slot of its cluster
+// (multidb.max_connections_per_host), and one that gets none waits while those after it may start; rows still
+// reach the result in connection order. multidb.max_workers = 0 runs every target inside this backend, all at
+// once. With multidb.keep_connections every target runs in this backend too (only its connections outlive the
+// call), at most max_workers at once. True if a target started.
+bool start_more(Fanout* fanout) {
+  bool started = false;
   bool use_workers = max_workers > 0 && !keep_connections;
   bool capped = max_workers > 0;
-  while (fanout->next_to_start < fanout->request->target_count && (!capped || fanout->active < max_workers)) {
-    Channel* channel = &fanout->channels[fanout->next_to_start];
-    // A cluster at multidb.max_connections_per_host: this target waits (and those after it, so that targets
-    // start in order) until one of that cluster's finishes.
-    if (max_connections_per_host > 0 && fanout->cluster_active[channel->cluster] >= max_connections_per_host) break;
-    fanout->next_to_start++;
-    fanout->cluster_active[channel->cluster]++;
+  fanout->waiting_for_slot = false;
+  for (int i = fanout->head; i < fanout->channel_count && (!capped || fanout->active < max_workers); i++) {
+    Channel* channel = &fanout->channels[i];
+    if (channel->state != ChannelState::kWaiting) continue;
+    if (!channel->holds_slot) {
+      if (!take_slot(channel->cluster)) {
+        if (!channel->waits_for_slot) cluster_wait_begin(channel->cluster);
+        channel->waits_for_slot = true;
+        fanout->waiting_for_slot = true;
+        cluster_wake_idle_holders();
+        continue;
+      }
+      channel->holds_slot = true;
+    }
+    if (channel->waits_for_slot) {
+      cluster_wait_end(channel->cluster);
+      channel->waits_for_slot = false;
+    }
     channel->started_at = GetCurrentTimestamp();
     if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
     fanout->active++;
+    started = true;
   }
+  return started;
 }
 
 // ---- targets that end ---------------------------------------------------------------------------------------
@@ -219,7 +263,7 @@ void finish_channel(Fanout* fanout, Channel* channel) {
   channel->state = ChannelState::kFinished;
   channel->queue = nullptr;
   fanout->active--;
-  fanout->cluster_active[channel->cluster]--;
+  release_claims(channel);
   advance_head(fanout);
 }
 
@@ -369,8 +413,10 @@ bool pump_local(Fanout* fanout, Channel* channel) {
       }
       case RemoteEvent::kDone: {
         long calls;
-        if (PGconn* idle = remote_release(&channel->local, &calls))
-          pool_put(channel->target->server_oid, GetUserId(), channel->target->name, idle, calls);
+        if (PGconn* idle = remote_release(&channel->local, &calls)) {
+          pool_put(channel->target->server_oid, GetUserId(), channel->target->name, channel->cluster, idle, calls);
+          channel->holds_slot = false;  // it went with the connection
+        }
         finish_channel(fanout, channel);
         return true;
       }
@@ -393,11 +439,14 @@ bool pump_local(Fanout* fanout, Channel* channel) {
 
 // ---- the call ----------------------------------------------------------------------------------------------
 
-// Local connections are closed on every way out, including errors and cancels.
+// Local connections are closed, and every slot given back, on every way out, including errors and cancels.
 void abandon_local_channels(void* arg) {
   Fanout* fanout = static_cast<Fanout*>(arg);
   free_wait_set(fanout);  // its epoll descriptor too
-  for (int i = 0; i < fanout->channel_count; i++) remote_abandon(&fanout->channels[i].local);
+  for (int i = 0; i < fanout->channel_count; i++) {
+    remote_abandon(&fanout->channels[i].local);
+    release_claims(&fanout->channels[i]);
+  }
 }
 
 }  // namespace
@@ -413,6 +462,7 @@ void run_fanout(const FanoutRequest* request) {
     fanout->channels[i].state = ChannelState::kWaiting;
     fanout->channels[i].registered_socket = PGINVALID_SOCKET;
     fanout->channels[i].fanout = fanout;
+    fanout->channels[i].cluster = cluster_of(&request->targets[i]);
   }
   fanout->row_context = AllocSetContextCreate(CurrentMemoryContext, "multidb row", ALLOCSET_DEFAULT_SIZES);
   fanout->caller_context = CurrentMemoryContext;
@@ -427,8 +477,8 @@ void run_fanout(const FanoutRequest* request) {
   MemoryContextRegisterResetCallback(CurrentMemoryContext, cleanup);
 
   judge_targets(fanout);
-  index_clusters(fanout);
   create_shared_call(fanout);
+  take_warm_connections(fanout);
   start_more(fanout);
   while (fanout->head < request->target_count) {
     bool progressed = false;
@@ -437,7 +487,7 @@ void run_fanout(const FanoutRequest* request) {
       if (channel->state == ChannelState::kWorker) progressed |= pump_worker(fanout, channel);
       else if (channel->state == ChannelState::kLocal) progressed |= pump_local(fanout, channel);
     }
-    start_more(fanout);
+    progressed |= start_more(fanout);  // a new target's first step is taken before any wait
     CHECK_FOR_INTERRUPTS();
     if (fanout->head >= request->target_count) break;
     if (!progressed) wait_for_progress(fanout);

@@ -35,7 +35,11 @@ struct Fanout;
 struct Channel {
   Fanout* fanout;  // the call it belongs to
   const RemoteTarget* target;
-  int cluster;     // index into Fanout.clusters
+  const char* cluster;  // "host:port", for multidb.max_connections_per_host
+  bool holds_slot;      // of cluster (cluster_slots.hpp): given back when its connection closes
+  bool waits_for_slot;  // counted as waiting for one
+  PGconn* warm;         // a kept connection taken at the call's start, until the target starts
+  long warm_calls;
   int index;
   ChannelState state;
   shm_mq_handle* queue;
@@ -80,11 +84,7 @@ struct Fanout {
   int channel_count;
   int head;  // first channel whose rows are not all in the result yet
   int active;
-  int next_to_start;
-  // multidb.max_connections_per_host: the call's connections in use per remote cluster ("host:port")
-  const char** clusters;
-  int* cluster_active;
-  int cluster_count;
+  bool waiting_for_slot;  // a target waits for a slot of its cluster: poll (cluster_slots.hpp)
   dsm_segment* segment;
   SharedCall* shared;
   WorkerSet* workers;

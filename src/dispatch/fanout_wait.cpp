@@ -12,6 +12,8 @@ namespace multidb {
 
 namespace {
 
+constexpr long kSlotPollMs = 10;
+
 bool waits_on_socket(const Channel* channel) {
   return channel->state == ChannelState::kLocal && !channel->local_ready &&
          remote_socket(&channel->local) != PGINVALID_SOCKET;
@@ -66,8 +68,11 @@ void wait_for_progress(Fanout* fanout) {
     long channel_timeout = remote_timeout_ms(&channel->local);
     if (channel_timeout >= 0 && (timeout < 0 || channel_timeout < timeout)) timeout = channel_timeout;
   }
+  // A slot given back in another backend sets no latch of ours: look again soon.
+  if (fanout->waiting_for_slot && (timeout < 0 || timeout > kSlotPollMs)) timeout = kSlotPollMs;
   if (locals == 0) {
-    WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1, PG_WAIT_EXTENSION);
+    WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout >= 0 ? WL_TIMEOUT : 0), timeout,
+              PG_WAIT_EXTENSION);
     ResetLatch(MyLatch);
     return;
   }

@@ -101,7 +101,7 @@ void mq_read_columns(StringInfo message, int count, Oid* types, const char** nam
     uint32 type;
     pq_copymsgbytes(message, reinterpret_cast<char*>(&type), sizeof(type));
     types[i] = type;
-    names[i] = pstrdup(pq_getmsgstring(message));
+    names[i] = pstrdup(pq_getmsgrawstring(message));  // as the remote sent it: no client encoding applies
   }
 }
 

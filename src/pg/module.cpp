@@ -1,4 +1,5 @@
-// The library's entry: module magic and settings.
+// The library's entry: module magic, settings, and the shared table of cluster slots when preloaded.
+#include "dispatch/cluster_slots.hpp"
 #include "pg/settings.hpp"
 
 #include "pg/postgres.hpp"
@@ -7,5 +8,8 @@ extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
-void _PG_init(void) { multidb::define_settings(); }
+void _PG_init(void) {
+  multidb::define_settings();
+  if (process_shared_preload_libraries_in_progress) multidb::request_cluster_slots();
+}
 }

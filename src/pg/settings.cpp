@@ -27,7 +27,7 @@ int result_cache_ttl_s = 0;
 int llm_max_reply_kb = 4096;
 int llm_retries = kDefaultLlmRetries;
 bool prompt_common_values = true;
-bool keep_connections = false;
+bool keep_connections = true;
 int max_connections_per_host = 0;
 int idle_connection_timeout_ms = 300000;
 
@@ -123,14 +123,14 @@ void define_settings() {
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.max_connections_per_host",
-                          "Most connections one call opens at once to one remote cluster (host and port).",
-                          "Targets beyond it wait their turn, in order. 0: no bound. Counted per call in this backend: "
-                          "many sessions may each open this many.",
-                          &max_connections_per_host, 0, 0, 10000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                          "Most remote connections open at once to one remote cluster (host and port).",
+                          "In use or kept idle. Calls beyond it wait their turn. 0: no bound. Counted across the "
+                          "whole server when multidb is in shared_preload_libraries, else per session.",
+                          &max_connections_per_host, 0, 0, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("multidb.keep_connections", "Keep remote connections open between calls.",
                            "Targets then run in the calling backend, and a connection whose call ended cleanly is "
                            "reused by the next call for the same server and user mapping.",
-                           &keep_connections, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                           &keep_connections, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.idle_connection_timeout", "How long a kept connection may stay idle.",
                           "Closed at this backend's next call after that.", &idle_connection_timeout_ms, 300000, 1,
                           INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);

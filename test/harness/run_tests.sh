@@ -128,7 +128,10 @@ summarize_tap_failures() {
   for file in $(sed -n 's/^\(test\/t\/[^ ]*\.pl\) (Wstat: [0-9]* (exited [0-9]*) Tests: [0-9]* Failed: 0)$/\1/p' "$WORK_DIR/tap.log"); do
     log="$SRC/tmp_check/log/regress_log_$(basename "$file" .pl)"
     [ -f "$log" ] || continue
-    { echo "tap: $file died; the end of its log:"; tail -n 12 "$log" | sed 's/^/    /'; } >>"$WORK_DIR/problems"
+    # the clusters' teardown comes after the reason: left out
+    { echo "tap: $file died; the end of its log:"
+      grep -v -E '^(### Stopping node|# Running: pg_ctl .* stop|waiting for server|server stopped|# No postmaster PID|done$)' "$log" |
+        tail -n 12 | sed 's/^/    /'; } >>"$WORK_DIR/problems"
   done
 }
 

@@ -28,7 +28,7 @@ sub wait_for_remote_queries
 for my $mode ([ 'background workers', 8 ], [ 'in-backend', 0 ])
 {
 	my ($label, $max_workers) = @$mode;
-	my $setting = "SET multidb.max_workers = $max_workers";
+	my $setting = "SET multidb.max_workers = $max_workers" . ($max_workers > 0 ? '; SET multidb.keep_connections = off' : '');
 
 	for my $interruption ([ 'pg_cancel_backend', qr/canceling statement due to user request/ ],
 		[ 'pg_terminate_backend', qr/terminating connection due to administrator command|server closed the connection/ ])

@@ -9,7 +9,8 @@ use Time::HiRes qw(time);
 
 my @remotes = map { start_remote("r$_") } 1 .. 3;
 # The logical replication launcher holds one of the slots.
-my $coordinator = start_coordinator(max_worker_processes => 2);
+# Targets run in workers only without kept connections.
+my $coordinator = start_coordinator(max_worker_processes => 2, conf => "multidb.keep_connections = off\n");
 add_connection($coordinator, "r$_", $remotes[$_ - 1]) for 1 .. 3;
 
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',

@@ -1,8 +1,8 @@
 # A remote frozen with SIGSTOP — a paused VM, a partition the kernel still acknowledges — mid-statement and
-# right after connecting, with background workers, in the backend, and with no worker slot free: the call
-# ends at multidb.statement_timeout plus its grace with an error naming the connection; with no such
-# timeout, Ctrl-C and pg_terminate_backend end it within a second; no worker is left, and once the remote
-# thaws, none of our sessions either.
+# right after connecting, with background workers, in the backend (keeping its connections, the default),
+# and with no worker slot free: the call ends at multidb.statement_timeout plus its grace with an error
+# naming the connection; with no such timeout, Ctrl-C and pg_terminate_backend end it within a second; no
+# worker is left, and once the remote thaws, none of our sessions either.
 use strict;
 use warnings;
 
@@ -64,7 +64,7 @@ sub after_thaw_clean
 for my $mode ([ 'workers', $coordinator, 8 ], [ 'in the backend', $coordinator, 0 ], [ 'no worker slot', $no_slots, 8 ])
 {
 	my ($label, $node, $max_workers) = @$mode;
-	my $setting = "SET multidb.max_workers = $max_workers";
+	my $setting = "SET multidb.max_workers = $max_workers" . ($max_workers > 0 ? '; SET multidb.keep_connections = off' : '');
 
 	# 0. Frozen before the call: the connect deadline (the server's connect_timeout, 2 s) ends it.
 	freeze();

@@ -1,8 +1,8 @@
-# A bounded soak: one coordinator session makes fan-outs and asks for about a minute — with workers and
-# in the backend — while faults come between the calls: remote SQL errors, remote and local timeouts, a
+# A bounded soak: one coordinator session makes fan-outs and asks for about a minute — with workers, in the
+# backend, and in the backend keeping its connections — while faults come between the calls: remote SQL errors, remote and local timeouts, a
 # remote stopped and started again, LLM errors and hostile replies. The session's memory, open files, the
-# coordinator's dynamic shared memory segments and workers are the same afterwards, no remote session of
-# ours is left, and every ask has its history row.
+# coordinator's dynamic shared memory segments and workers are the same afterwards (kept connections closed
+# first), no remote session of ours is left, and every ask has its history row.
 use strict;
 use warnings;
 
@@ -74,7 +74,10 @@ my @calls = (
 sub one_round
 {
 	my ($round) = @_;
-	my $mode = $round % 2 ? 'SET multidb.max_workers = 0;' : 'SET multidb.max_workers = 8;';
+	# background workers, in the backend, in the backend keeping connections: in turn
+	my $mode = ('SET multidb.keep_connections = off; SET multidb.max_workers = 8;',
+		'SET multidb.keep_connections = off; SET multidb.max_workers = 0;',
+		'SET multidb.keep_connections = on; SET multidb.max_workers = 8;')[ $round % 3 ];
 	run_in_session($mode);
 	run_in_session($_) for @calls;
 	if ($round % 5 == 4)
@@ -88,10 +91,13 @@ sub one_round
 }
 
 one_round(0);    # warm: caches, libraries, the first worker
+# Kept connections hold a socket each: measured without them.
+run_in_session('SELECT multidb.disconnect();');
 my $before = backend_state();
 my $asks_before = $coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.query_history');
 my ($start, $rounds) = (time, 0);
 while (time - $start < 60) { one_round(++$rounds); }
+run_in_session('SELECT multidb.disconnect();');
 my $after = backend_state();
 my $asks = $coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.query_history') - $asks_before;
 diag(sprintf('%d rounds (%d calls) in %.0f s; RSS %d -> %d kB, files %d -> %d, DSM segments %d -> %d',

@@ -24,7 +24,8 @@ add_connection($coordinator, 'shop', $shop);
 sub plan_json
 {
 	my ($sql, %extra) = @_;
-	return encode_json({ queries => [ { database => 'shop', sql => $sql } ], explanation => 'Revenue.', %extra });
+	# characters, not UTF-8 bytes: the stub's script is encoded once, as a whole (MultidbLlm.pm)
+	return JSON::PP->new->canonical->encode({ queries => [ { database => 'shop', sql => $sql } ], explanation => 'Revenue.', %extra });
 }
 my $revenue = plan_json('SELECT sum(total) AS revenue FROM orders');
 my $expected = 'shop|{"revenue": 2100.00}';
@@ -250,6 +251,10 @@ add_connection($coordinator, 'shop', $shop, dbname => 'shop_utf8', in => 'latin'
 	my ($ret, $out, $err) = $coordinator->psql('latin',
 		"SELECT source_db, row_data FROM multidb.ask('combien de commandes passées ?', connections => ARRAY['shop'])");
 	is($out, 'shop|{"numéro": 20}', 'LATIN1 database: the question went out as UTF-8, the SQL came back and ran') or diag($err);
+	# A background worker's column names reach the caller as the remote sent them, whatever psql's encoding.
+	($ret, $out, $err) = $coordinator->psql('latin',
+		"SET multidb.keep_connections = off; SELECT source_db, row_data FROM multidb.fanout('SELECT count(*) AS \"numéro\" FROM orders', ARRAY['shop'])");
+	is($out, 'shop|{"numéro": 20}', '... and through a background worker') or diag($err);
 }
 my ($latin) = requests_for('combien de commandes pass');
 like(encode_json($latin->{body}{messages}), qr/une commande passée/, '... and the schema comment reached the LLM intact');

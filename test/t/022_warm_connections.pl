@@ -17,8 +17,9 @@ add_connection($coordinator, "r$_", $remotes[ $_ - 1 ]) for 1 .. 2;
 my $keep = 'SET multidb.keep_connections = on';
 my $call = "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1', 'r2'])";
 
-# 1. Without the setting (the default), nothing outlives a call.
-is($coordinator->safe_psql('postgres', "$call; $call"), "2\n2", 'default: the calls answer');
+# 1. On by default; turned off, nothing outlives a call.
+is($coordinator->safe_psql('postgres', "LOAD 'multidb'; SHOW multidb.keep_connections"), 'on', 'kept connections are the default');
+is($coordinator->safe_psql('postgres', "SET multidb.keep_connections = off; $call; $call"), "2\n2", 'off: the calls answer');
 ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
 	'... and leave no remote session');
 
@@ -108,10 +109,18 @@ like($$frozen_err, qr/connection "r2": (no answer from the server within 3000 ms
 # both answering, in order.
 add_connection($coordinator, 'r1_again', $remotes[0]);
 my $start = Time::HiRes::time();
-is($coordinator->safe_psql('postgres', "SET multidb.max_connections_per_host = 1; "
-	  . "SELECT source_db FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['r1', 'r1_again', 'r2'])"),
+# The bound is the server's (PGC_SIGHUP); without shared_preload_libraries it holds per session.
+$coordinator->safe_psql('postgres', "LOAD 'multidb'; ALTER SYSTEM SET multidb.max_connections_per_host = 1; SELECT pg_reload_conf()");
+$coordinator->poll_query_until('postgres', "LOAD 'multidb'; SELECT current_setting('multidb.max_connections_per_host') = '1'", "LOAD\nt")
+  or die 'the reload was not seen';
+is($coordinator->safe_psql('postgres', "SELECT source_db FROM multidb.fanout('SELECT pg_sleep(0.5)', ARRAY['r1', 'r1_again', 'r2'])"),
 	"r1\nr1_again\nr2", 'bound 1 per cluster: every target answers, in order');
 cmp_ok(Time::HiRes::time() - $start, '>=', 1.0, '... the two on one cluster one after the other');
+my ($set_ret, $set_out, $set_err) = $coordinator->psql('postgres', 'SELECT multidb.disconnect(); SET multidb.max_connections_per_host = 5');
+like($set_err, qr/cannot be changed now/, '... and no session sets its own');
+$coordinator->safe_psql('postgres', "LOAD 'multidb'; ALTER SYSTEM RESET multidb.max_connections_per_host; SELECT pg_reload_conf()");
+$coordinator->poll_query_until('postgres', "LOAD 'multidb'; SELECT current_setting('multidb.max_connections_per_host') = '0'", "LOAD\nt")
+  or die 'the reload was not seen';
 
 # 10. Rows and order are the same as without the setting.
 is($coordinator->safe_psql('postgres', "$keep; SELECT source_db, row_data->>'n' FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['r2', 'r1'])"),

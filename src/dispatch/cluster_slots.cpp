@@ -1,0 +1,287 @@
+// The count of open remote connections per remote cluster: one table of clusters, in shared memory under a
+// spinlock when multidb is preloaded, else in this backend (the contract is in cluster_slots.hpp).
+#include "dispatch/cluster_slots.hpp"
+
+#include "pg/postgres.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/procsignal.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+}
+
+namespace multidb {
+
+namespace {
+
+constexpr int kMaxClusters = 256;
+constexpr int kClusterNameSize = 256;  // longer "host:port" names are cut: two such clusters then share a count
+struct ClusterCount {
+  char name[kClusterNameSize];
+  int open;
+  int waiting;  // targets refused a slot that have not started yet
+};
+
+// A backend that keeps idle connections, so that a waiter can wake it (indexed by BackendId).
+struct IdleHolder {
+  pid_t pid;
+  int idle;
+};
+
+struct SlotTable {
+  slock_t mutex;  // shared table only
+  int used;
+  int total_waiting;
+  ClusterCount clusters[kMaxClusters];
+  int holder_count;  // shared table: MaxBackends + 1
+  IdleHolder holders[FLEXIBLE_ARRAY_MEMBER];
+};
+
+constexpr int kWakeEveryMs = 100;
+
+Size table_size(int holders) { return offsetof(SlotTable, holders) + sizeof(IdleHolder) * holders; }
+
+SlotTable* shared_table = nullptr;  // set in the postmaster, inherited by every backend and worker
+SlotTable* local_table = nullptr;
+// Shared table: this process's slots and waiting targets per cluster, given back at its exit.
+int held[kMaxClusters];
+int held_waiting[kMaxClusters];
+bool exit_callback_registered = false;
+
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+void request_table_memory() {
+  if (previous_request_hook != nullptr) previous_request_hook();
+  RequestAddinShmemSpace(table_size(MaxBackends + 1));
+}
+
+void attach_table() {
+  if (previous_startup_hook != nullptr) previous_startup_hook();
+  bool found;
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  Size size = table_size(MaxBackends + 1);
+  shared_table = static_cast<SlotTable*>(ShmemInitStruct("multidb cluster slots", size, &found));
+  if (!found) {
+    memset(shared_table, 0, size);
+    SpinLockInit(&shared_table->mutex);
+    shared_table->holder_count = MaxBackends + 1;
+  }
+  LWLockRelease(AddinShmemInitLock);
+}
+
+void give_back_all_at_exit(int, Datum) {
+  SpinLockAcquire(&shared_table->mutex);
+  for (int i = 0; i < kMaxClusters; i++) {
+    shared_table->clusters[i].open -= held[i];
+    shared_table->clusters[i].waiting -= held_waiting[i];
+    shared_table->total_waiting -= held_waiting[i];
+    held[i] = 0;
+    held_waiting[i] = 0;
+  }
+  if (MyBackendId > 0 && MyBackendId < shared_table->holder_count) shared_table->holders[MyBackendId].idle = 0;
+  SpinLockRelease(&shared_table->mutex);
+}
+
+// The table a slot is taken from, made (and the exit callback registered) on the first take.
+SlotTable* table_for_take() {
+  if (shared_table != nullptr) {
+    if (!exit_callback_registered) {
+      before_shmem_exit(give_back_all_at_exit, 0);
+      exit_callback_registered = true;
+    }
+    return shared_table;
+  }
+  if (local_table == nullptr)
+    local_table = static_cast<SlotTable*>(MemoryContextAllocZero(TopMemoryContext, table_size(0)));
+  return local_table;
+}
+
+// The table to read or give back to: nullptr when nothing was ever taken here (and nothing raises).
+SlotTable* existing_table() { return shared_table != nullptr ? shared_table : local_table; }
+
+void lock(SlotTable* table) {
+  if (table == shared_table) SpinLockAcquire(&table->mutex);
+}
+
+void unlock(SlotTable* table) {
+  if (table == shared_table) SpinLockRelease(&table->mutex);
+}
+
+// The cluster's index, under the lock; with add, a new or unused entry is given to it. -1: none.
+int find_cluster(SlotTable* table, const char* name, bool add) {
+  int unused = -1;
+  for (int i = 0; i < table->used; i++) {
+    if (strcmp(table->clusters[i].name, name) == 0) return i;
+    if (unused < 0 && table->clusters[i].open == 0 && table->clusters[i].waiting == 0) unused = i;
+  }
+  if (!add) return -1;
+  if (unused < 0) {
+    if (table->used == kMaxClusters) return -1;
+    unused = table->used++;
+  }
+  ClusterCount* entry = &table->clusters[unused];
+  strlcpy(entry->name, name, kClusterNameSize);
+  entry->open = 0;
+  entry->waiting = 0;
+  return unused;
+}
+
+}  // namespace
+
+void request_cluster_slots() {
+  previous_request_hook = shmem_request_hook;
+  shmem_request_hook = request_table_memory;
+  previous_startup_hook = shmem_startup_hook;
+  shmem_startup_hook = attach_table;
+}
+
+bool cluster_slots_shared() { return shared_table != nullptr; }
+
+bool cluster_slot_take(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = table_for_take();
+  bool taken = true;
+  lock(table);
+  int i = find_cluster(table, name, true);
+  if (i >= 0) {
+    ClusterCount* entry = &table->clusters[i];
+    if (max_connections_per_host > 0 && entry->open >= max_connections_per_host) {
+      taken = false;
+    } else {
+      entry->open++;
+      if (table == shared_table) held[i]++;
+    }
+  }
+  unlock(table);
+  return taken;
+}
+
+void cluster_slot_give_back(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = existing_table();
+  if (table == nullptr) return;
+  lock(table);
+  int i = find_cluster(table, name, false);
+  if (i >= 0 && table == shared_table && held[i] > 0) {
+    held[i]--;
+    table->clusters[i].open--;
+  } else if (i >= 0 && table != shared_table && table->clusters[i].open > 0) {
+    table->clusters[i].open--;
+  }
+  unlock(table);
+}
+
+void cluster_wait_begin(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = table_for_take();
+  lock(table);
+  int i = find_cluster(table, name, true);
+  if (i >= 0) {
+    table->clusters[i].waiting++;
+    table->total_waiting++;
+    if (table == shared_table) held_waiting[i]++;
+  }
+  unlock(table);
+}
+
+void cluster_wait_end(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = existing_table();
+  if (table == nullptr) return;
+  lock(table);
+  int i = find_cluster(table, name, false);
+  if (i >= 0 && table == shared_table && held_waiting[i] > 0) {
+    held_waiting[i]--;
+    table->clusters[i].waiting--;
+    table->total_waiting--;
+  } else if (i >= 0 && table != shared_table && table->clusters[i].waiting > 0) {
+    table->clusters[i].waiting--;
+    table->total_waiting--;
+  }
+  unlock(table);
+}
+
+bool cluster_slot_wanted(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = existing_table();
+  if (table == nullptr) return false;
+  lock(table);
+  int i = find_cluster(table, name, false);
+  bool wanted = i >= 0 && table->clusters[i].waiting > 0;
+  unlock(table);
+  return wanted;
+}
+
+bool cluster_anyone_waiting() {
+  SlotTable* table = existing_table();
+  return table != nullptr && table->total_waiting > 0;  // a hint: read without the lock
+}
+
+void cluster_note_idle(int count) {
+  if (shared_table == nullptr || MyBackendId <= 0 || MyBackendId >= shared_table->holder_count) return;
+  SpinLockAcquire(&shared_table->mutex);
+  shared_table->holders[MyBackendId] = IdleHolder{MyProcPid, count};
+  SpinLockRelease(&shared_table->mutex);
+}
+
+void cluster_wake_idle_holders() {
+  static TimestampTz last_wake = 0;
+  struct WakeTarget {
+    pid_t pid;
+    BackendId id;
+  };
+  static WakeTarget* to_wake = nullptr;
+  if (shared_table == nullptr) return;
+  TimestampTz now = GetCurrentTimestamp();
+  if (last_wake != 0 && !TimestampDifferenceExceeds(last_wake, now, kWakeEveryMs)) return;
+  last_wake = now;
+  if (to_wake == nullptr)
+    to_wake = static_cast<WakeTarget*>(MemoryContextAlloc(TopMemoryContext, sizeof(WakeTarget) * shared_table->holder_count));
+  int n = 0;
+  SpinLockAcquire(&shared_table->mutex);
+  for (int id = 1; id < shared_table->holder_count; id++) {
+    const IdleHolder* holder = &shared_table->holders[id];
+    if (holder->idle > 0 && holder->pid != MyProcPid) to_wake[n++] = WakeTarget{holder->pid, id};
+  }
+  SpinLockRelease(&shared_table->mutex);
+  // The interrupt Postgres sends an idle backend to make it read catalog invalidations: the backend runs a
+  // transaction at once, whose end lets connection_pool.cpp close what others wait for. A backend that
+  // exited meanwhile is no longer registered under that pid, and the signal goes nowhere.
+  for (int i = 0; i < n; i++) SendProcSignal(to_wake[i].pid, PROCSIG_CATCHUP_INTERRUPT, to_wake[i].id);
+}
+
+ClusterLoad* cluster_slot_list(int* count) {
+  SlotTable* table = existing_table();
+  if (table == nullptr) {
+    *count = 0;
+    return static_cast<ClusterLoad*>(palloc0(sizeof(ClusterLoad)));
+  }
+  ClusterCount* copy = static_cast<ClusterCount*>(palloc(sizeof(ClusterCount) * kMaxClusters));
+  lock(table);
+  int used = table->used;
+  memcpy(copy, table->clusters, sizeof(ClusterCount) * used);
+  unlock(table);
+  ClusterLoad* list = static_cast<ClusterLoad*>(palloc0(sizeof(ClusterLoad) * Max(used, 1)));
+  int n = 0;
+  for (int i = 0; i < used; i++) {
+    if (copy[i].open == 0 && copy[i].waiting == 0) continue;
+    list[n++] = ClusterLoad{pstrdup(copy[i].name), copy[i].open, copy[i].waiting};
+  }
+  pfree(copy);
+  *count = n;
+  return list;
+}
+
+}  // namespace multidb
