@@ -41,7 +41,8 @@ peak_kb() {
 
 log "starting a coordinator and three remote servers"
 # JIT would switch on for the foreign-table plan alone and charge its compile time to postgres_fdw.
-start_cluster coordinator "jit = off"
+# Kept connections are multidb's default; here each method says what it uses (the kept ones set it on).
+start_cluster coordinator "jit = off" "multidb.keep_connections = off"
 for r in r1 r2 r3; do
   start_cluster "$r"
   port_var="${r}_PORT"
@@ -447,7 +448,7 @@ report="$REPO_ROOT/bench/out/results.md"
   echo
   echo "## (i) a one-row query on 1, 2 and 20 databases, one client (ms per call, median of $RUNS pgbench runs)"
   echo
-  echo "Methods: multidb with a worker per target (workers), in the calling backend (inbackend: multidb.max_workers = 0), in the backend keeping its connections (kept: multidb.keep_connections = on); postgres_fdw over one foreign table per database; dblink with a connection string per call. Warm: every call in one session (postgres_fdw and kept reuse their connections); cold: a new session per call (pgbench -C). postgres_fdw's foreign scans run one after another (async_capable is off by default); 20 databases: $(( CALLS / 4 > 10 ? CALLS / 4 : 10 )) calls per run."
+  echo "Methods (the bench's coordinator has multidb.keep_connections = off, multidb's default being on): multidb with a worker per target (workers), in the calling backend (inbackend: multidb.max_workers = 0), in the backend keeping its connections (kept: multidb.keep_connections = on, the default); postgres_fdw over one foreign table per database; dblink with a connection string per call. Warm: every call in one session (postgres_fdw and kept reuse their connections); cold: a new session per call (pgbench -C). postgres_fdw's foreign scans run one after another (async_capable is off by default); 20 databases: $(( CALLS / 4 > 10 ? CALLS / 4 : 10 )) calls per run."
   echo
   echo "| method | 1 warm | 1 cold | 2 warm | 2 cold | 20 warm | 20 cold | 2 warm vs postgres_fdw |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"

@@ -1,7 +1,10 @@
-// multidb.open_connections() and multidb.disconnect(): this backend's kept connections (multidb.keep_connections,
-// dispatch/connection_pool.hpp), in the spirit of postgres_fdw_get_connections() and postgres_fdw_disconnect().
+// What multidb's remote connections look like from SQL: open_connections() and disconnect() for this backend's kept
+// connections (dispatch/connection_pool.hpp), in the spirit of postgres_fdw_get_connections() and
+// postgres_fdw_disconnect(); connection_slots() for the count per remote cluster (dispatch/cluster_slots.hpp).
+#include "dispatch/cluster_slots.hpp"
 #include "dispatch/connection_pool.hpp"
 #include "pg/entry_point.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "foreign/foreign.h"
@@ -38,6 +41,20 @@ MULTIDB_FUNCTION(multidb_disconnect) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection \"%s\" does not exist", name),
                     errhint("SELECT connection FROM multidb.open_connections() lists the kept ones.")));
   PG_RETURN_INT32(pool_close(server->serverid));
+}
+
+MULTIDB_FUNCTION(multidb_connection_slots) {
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  int count;
+  ClusterLoad* list = cluster_slot_list(&count);
+  for (int i = 0; i < count; i++) {
+    Datum values[5] = {CStringGetTextDatum(list[i].cluster), Int32GetDatum(list[i].open), Int32GetDatum(list[i].waiting),
+                       Int32GetDatum(max_connections_per_host), BoolGetDatum(cluster_slots_shared())};
+    bool nulls[5] = {false, false, false, max_connections_per_host <= 0, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  return static_cast<Datum>(0);
 }
 
 }  // extern "C"

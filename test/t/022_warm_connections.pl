@@ -118,6 +118,12 @@ is($coordinator->safe_psql('postgres', "SELECT source_db FROM multidb.fanout('SE
 cmp_ok(Time::HiRes::time() - $start, '>=', 1.0, '... the two on one cluster one after the other');
 my ($set_ret, $set_out, $set_err) = $coordinator->psql('postgres', 'SELECT multidb.disconnect(); SET multidb.max_connections_per_host = 5');
 like($set_err, qr/cannot be changed now/, '... and no session sets its own');
+is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1', 'r2']); "
+	  . "SELECT string_agg(format('%s %s %s', open, max_connections_per_host, shared::text), ',') FROM multidb.connection_slots()"),
+	"2\n1 1 false,1 1 false", '... counted per session without shared_preload_libraries: connection_slots() says so');
+$coordinator->safe_psql('postgres', 'CREATE ROLE onlooker');
+my ($slots_ret, $slots_out, $slots_err) = $coordinator->psql('postgres', 'SET ROLE onlooker; SELECT * FROM multidb.connection_slots()');
+like($slots_err, qr/permission denied for function connection_slots/, '... which is for pg_read_all_stats members');
 $coordinator->safe_psql('postgres', "LOAD 'multidb'; ALTER SYSTEM RESET multidb.max_connections_per_host; SELECT pg_reload_conf()");
 $coordinator->poll_query_until('postgres', "LOAD 'multidb'; SELECT current_setting('multidb.max_connections_per_host') = '0'", "LOAD\nt")
   or die 'the reload was not seen';

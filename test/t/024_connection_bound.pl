@@ -109,6 +109,8 @@ cmp_ok($most, '<=', $bound, "no remote held more than $bound multidb sessions (m
 cmp_ok($most, '>', 1, '... and the call did use several at once');
 is(run_in('a', 'SELECT count(*) FROM multidb.open_connections();'), 3 * $bound,
 	"afterwards the session keeps $bound connections per cluster, the bound's worth");
+is(run_in('a', 'SELECT string_agg(format($$%s %s %s %s$$, open, waiting, max_connections_per_host, shared::text), $$,$$ ORDER BY cluster) FROM multidb.connection_slots();'),
+	join(',', ("$bound 0 $bound true") x 3), '... counted in shared memory: connection_slots() shows each cluster full, nobody waiting');
 
 # 2. The second call reuses them: 12 of its 100 targets open no connection.
 my $offsets = log_offsets();
