@@ -22,6 +22,8 @@ namespace {
 
 constexpr int kMaxClusters = 256;
 constexpr int kClusterNameSize = 256;  // longer "host:port" names are cut: two such clusters then share a count
+constexpr int kWakeEveryMs = 100;
+
 struct ClusterCount {
   char name[kClusterNameSize];
   int open;
@@ -42,8 +44,6 @@ struct SlotTable {
   int holder_count;  // shared table: MaxBackends + 1
   IdleHolder holders[FLEXIBLE_ARRAY_MEMBER];
 };
-
-constexpr int kWakeEveryMs = 100;
 
 Size table_size(int holders) { return offsetof(SlotTable, holders) + sizeof(IdleHolder) * holders; }
 
@@ -230,7 +230,9 @@ bool cluster_anyone_waiting() {
 }
 
 void cluster_note_idle(int count) {
-  if (shared_table == nullptr || MyBackendId <= 0 || MyBackendId >= shared_table->holder_count) return;
+  // Past shared-memory exit this BackendId may already be another backend's.
+  if (shared_table == nullptr || proc_exit_inprogress || MyBackendId <= 0 || MyBackendId >= shared_table->holder_count)
+    return;
   SpinLockAcquire(&shared_table->mutex);
   shared_table->holders[MyBackendId] = IdleHolder{MyProcPid, count};
   SpinLockRelease(&shared_table->mutex);
