@@ -148,7 +148,8 @@ PooledConnection* pool_list(int* count) {
   sweep();
   PooledConnection* list = static_cast<PooledConnection*>(palloc0(sizeof(PooledConnection) * Max(entry_count, 1)));
   for (int i = 0; i < entry_count; i++)
-    list[i] = PooledConnection{pstrdup(entries[i].name), entries[i].server, entries[i].user, entries[i].idle_since,
+    list[i] = PooledConnection{pstrdup(entries[i].name), entries[i].server, entries[i].user,
+                               pstrdup(PQuser(entries[i].conn)), PQbackendPID(entries[i].conn), entries[i].idle_since,
                                entries[i].calls};
   *count = entry_count;
   return list;

@@ -44,6 +44,8 @@ struct PooledConnection {
   const char* name;
   Oid server;
   Oid user;
+  const char* remote_user;  // the role it logged in as on the remote
+  int remote_pid;           // its backend on the remote, as the remote's pg_stat_activity shows it
   TimestampTz idle_since;
   long calls;  // calls served by this connection, this one included
 };

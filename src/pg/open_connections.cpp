@@ -25,9 +25,10 @@ MULTIDB_FUNCTION(multidb_open_connections) {
   PooledConnection* list = pool_list(&count);
   for (int i = 0; i < count; i++) {
     const char* user = GetUserNameFromId(list[i].user, true);
-    Datum values[4] = {CStringGetTextDatum(list[i].name), CStringGetTextDatum(user ? user : "(a dropped role)"),
+    Datum values[6] = {CStringGetTextDatum(list[i].name), CStringGetTextDatum(user ? user : "(a dropped role)"),
+                       CStringGetTextDatum(list[i].remote_user), Int32GetDatum(list[i].remote_pid),
                        TimestampTzGetDatum(list[i].idle_since), Int64GetDatum(list[i].calls)};
-    bool nulls[4] = {false, false, false, false};
+    bool nulls[6] = {false, false, false, false, false, false};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
   return static_cast<Datum>(0);

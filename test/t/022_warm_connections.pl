@@ -32,6 +32,9 @@ my $session = sub {
 my ($stdout, $stderr) = $session->($call, "SELECT pg_sleep(0.1)", $call,
 	"SELECT connection || ':' || calls FROM multidb.open_connections() ORDER BY 1");
 is($stdout, "2\n\n2\nr1:2\nr2:2", 'keep_connections: two calls, one kept connection per remote, each serving both') or diag($stderr);
+($stdout, $stderr) = $session->($call, "SELECT remote_user || ' ' || (remote_pid = (SELECT (row_data->>'pid')::int "
+	  . "FROM multidb.fanout('SELECT pg_backend_pid() AS pid', ARRAY['r1']))) FROM multidb.open_connections() WHERE connection = 'r1'");
+is((split /\n/, $stdout)[-1], 'reader true', "open_connections() names the remote role and the remote backend's pid") or diag($stderr);
 ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
 	'the kept connections close when the coordinator session ends');
 
