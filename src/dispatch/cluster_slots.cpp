@@ -133,6 +133,58 @@ int find_cluster(SlotTable* table, const char* name, bool add) {
   return unused;
 }
 
+enum class Count { kOpen, kWaiting };
+
+// The cluster's count of that kind, and this process's share of it (shared table only).
+int* count_of(SlotTable* table, int i, Count which) {
+  return which == Count::kOpen ? &table->clusters[i].open : &table->clusters[i].waiting;
+}
+
+int* share_of(int i, Count which) { return which == Count::kOpen ? &held[i] : &held_waiting[i]; }
+
+// One more of that kind for cluster, as this process's, unless the count is at bound (> 0). True if counted (a
+// cluster beyond the table is not counted, and never refused).
+bool count_one(const char* cluster, Count which, int bound) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = table_for_take();
+  bool counted = true;
+  lock(table);
+  int i = find_cluster(table, name, true);
+  if (i >= 0) {
+    int* count = count_of(table, i, which);
+    if (bound > 0 && *count >= bound) {
+      counted = false;
+    } else {
+      (*count)++;
+      if (which == Count::kWaiting) table->total_waiting++;
+      if (table == shared_table) (*share_of(i, which))++;
+    }
+  }
+  unlock(table);
+  return counted;
+}
+
+// One of that kind for cluster given back, if this process has one to give.
+void uncount_one(const char* cluster, Count which) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = existing_table();
+  if (table == nullptr) return;
+  lock(table);
+  int i = find_cluster(table, name, false);
+  if (i >= 0) {
+    int* count = count_of(table, i, which);
+    int* share = table == shared_table ? share_of(i, which) : count;
+    if (*share > 0) {
+      if (share != count) (*share)--;
+      (*count)--;
+      if (which == Count::kWaiting) table->total_waiting--;
+    }
+  }
+  unlock(table);
+}
+
 }  // namespace
 
 void request_cluster_slots() {
@@ -144,73 +196,13 @@ void request_cluster_slots() {
 
 bool cluster_slots_shared() { return shared_table != nullptr; }
 
-bool cluster_slot_take(const char* cluster) {
-  char name[kClusterNameSize];
-  strlcpy(name, cluster, sizeof(name));
-  SlotTable* table = table_for_take();
-  bool taken = true;
-  lock(table);
-  int i = find_cluster(table, name, true);
-  if (i >= 0) {
-    ClusterCount* entry = &table->clusters[i];
-    if (max_connections_per_host > 0 && entry->open >= max_connections_per_host) {
-      taken = false;
-    } else {
-      entry->open++;
-      if (table == shared_table) held[i]++;
-    }
-  }
-  unlock(table);
-  return taken;
-}
+bool cluster_slot_take(const char* cluster) { return count_one(cluster, Count::kOpen, max_connections_per_host); }
 
-void cluster_slot_give_back(const char* cluster) {
-  char name[kClusterNameSize];
-  strlcpy(name, cluster, sizeof(name));
-  SlotTable* table = existing_table();
-  if (table == nullptr) return;
-  lock(table);
-  int i = find_cluster(table, name, false);
-  if (i >= 0 && table == shared_table && held[i] > 0) {
-    held[i]--;
-    table->clusters[i].open--;
-  } else if (i >= 0 && table != shared_table && table->clusters[i].open > 0) {
-    table->clusters[i].open--;
-  }
-  unlock(table);
-}
+void cluster_slot_give_back(const char* cluster) { uncount_one(cluster, Count::kOpen); }
 
-void cluster_wait_begin(const char* cluster) {
-  char name[kClusterNameSize];
-  strlcpy(name, cluster, sizeof(name));
-  SlotTable* table = table_for_take();
-  lock(table);
-  int i = find_cluster(table, name, true);
-  if (i >= 0) {
-    table->clusters[i].waiting++;
-    table->total_waiting++;
-    if (table == shared_table) held_waiting[i]++;
-  }
-  unlock(table);
-}
+void cluster_wait_begin(const char* cluster) { count_one(cluster, Count::kWaiting, 0); }
 
-void cluster_wait_end(const char* cluster) {
-  char name[kClusterNameSize];
-  strlcpy(name, cluster, sizeof(name));
-  SlotTable* table = existing_table();
-  if (table == nullptr) return;
-  lock(table);
-  int i = find_cluster(table, name, false);
-  if (i >= 0 && table == shared_table && held_waiting[i] > 0) {
-    held_waiting[i]--;
-    table->clusters[i].waiting--;
-    table->total_waiting--;
-  } else if (i >= 0 && table != shared_table && table->clusters[i].waiting > 0) {
-    table->clusters[i].waiting--;
-    table->total_waiting--;
-  }
-  unlock(table);
-}
+void cluster_wait_end(const char* cluster) { uncount_one(cluster, Count::kWaiting); }
 
 bool cluster_slot_wanted(const char* cluster) {
   char name[kClusterNameSize];

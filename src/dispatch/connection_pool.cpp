@@ -45,8 +45,7 @@ void forget_entry(int i) {
 }
 
 void close_entry(int i) {
-  PQfinish(entries[i].conn);
-  ReleaseExternalFD();
+  close_kept_connection(entries[i].conn);
   cluster_slot_give_back(entries[i].cluster);
   forget_entry(i);
 }
@@ -99,6 +98,11 @@ int longest_idle(const char* cluster) {
 
 }  // namespace
 
+void close_kept_connection(PGconn* conn) {
+  PQfinish(conn);
+  ReleaseExternalFD();
+}
+
 PGconn* pool_take(Oid server, Oid user, long* calls) {
   sweep();
   for (int i = 0; i < entry_count; i++) {
@@ -116,8 +120,7 @@ void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGcon
   sweep();
   // A call waits for a slot of this cluster: the connection makes way rather than wait idle.
   if (cluster_slot_wanted(cluster)) {
-    PQfinish(conn);
-    ReleaseExternalFD();
+    close_kept_connection(conn);
     cluster_slot_give_back(cluster);
     return;
   }

@@ -34,6 +34,10 @@ PGconn* pool_take(Oid server, Oid user, long* calls);
 // of that cluster. name is the connection's name, for pool_list.
 void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, long calls);
 
+// Closes a connection the pool handed out, or would have kept, and gives back its descriptor count (its
+// cluster slot is the caller's to give back).
+void close_kept_connection(PGconn* conn);
+
 // Closes this backend's connection to cluster idle longest, giving its slot back; false if there was none.
 bool pool_close_idle_of(const char* cluster);
 

@@ -43,7 +43,6 @@ extern "C" {
 #include "libpq/pqmq.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
-#include "storage/fd.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/datetime.h"
@@ -174,8 +173,7 @@ bool take_slot(const char* cluster) {
 // given back, its wait ended. Safe on every way out, more than once.
 void release_claims(Channel* channel) {
   if (channel->warm != nullptr) {
-    PQfinish(channel->warm);
-    ReleaseExternalFD();
+    close_kept_connection(channel->warm);
     channel->warm = nullptr;
   }
   if (channel->waits_for_slot) {
@@ -217,7 +215,6 @@ bool start_more(Fanout* fanout) {
         if (!channel->waits_for_slot) cluster_wait_begin(channel->cluster);
         channel->waits_for_slot = true;
         fanout->waiting_for_slot = true;
-        cluster_wake_idle_holders();
         continue;
       }
       channel->holds_slot = true;
@@ -231,6 +228,7 @@ bool start_more(Fanout* fanout) {
     fanout->active++;
     started = true;
   }
+  if (fanout->waiting_for_slot) cluster_wake_idle_holders();
   return started;
 }
 
