@@ -1,6 +1,6 @@
 # multidb.keep_connections: a connection is reused by the next call for the same server and user mapping — and
-# never after a failed or cancelled call, across a changed user mapping, or when the remote restarted (then a
-# new one is made once, before the statement); kept connections are listed and closed on request.
+# never after a failed or cancelled call, across a changed server, user mapping or USAGE, or when the remote
+# restarted (then a new one is made once, before the statement); kept connections are listed and closed on request.
 use strict;
 use warnings;
 
@@ -66,6 +66,37 @@ ok(defined $second && $first ne $second, 'after a cancelled call, a new connecti
 my @lines = split /\n/, $stdout;
 is($lines[1], '0', 'ALTER USER MAPPING: the kept connection is closed at once') or diag($stderr);
 ok($lines[0] ne $lines[2], '... and the next call connects anew');
+
+# 5b. So does ALTER SERVER; a role that loses USAGE or its user mapping cannot use the connection it kept.
+($stdout, $stderr) = $session->("SELECT $pids",
+	"ALTER SERVER r1 OPTIONS (ADD connect_timeout '10')",
+	"SELECT count(*) FROM multidb.open_connections() WHERE connection = 'r1'", "SELECT $pids");
+@lines = split /\n/, $stdout;
+is($lines[1], '0', 'ALTER SERVER: the kept connection is closed at once') or diag($stderr);
+ok(defined $lines[2] && $lines[0] ne $lines[2], '... and the next call connects anew') or diag($stderr);
+
+$coordinator->safe_psql('postgres', "CREATE ROLE carol LOGIN; GRANT USAGE ON FOREIGN SERVER r1 TO carol; "
+	  . "CREATE USER MAPPING FOR carol SERVER r1 OPTIONS (user 'reader', password 'secret')");
+my $as_carol = sub {
+	my (@statements) = @_;
+	my ($ret, $out, $err) = $coordinator->psql('postgres', join('; ', 'SET ROLE carol', @statements),
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	return ($out, $err);
+};
+my $kept_r1 = "SELECT count(*) FROM multidb.open_connections() WHERE connection = 'r1'";
+($stdout, $stderr) = $as_carol->("SELECT $pids", $kept_r1, 'RESET ROLE', 'REVOKE USAGE ON FOREIGN SERVER r1 FROM carol',
+	'SET ROLE carol', $kept_r1, "SELECT $pids");
+is($stdout, join("\n", (split /\n/, $stdout)[0], 1, 0), 'REVOKE USAGE: the kept connection is closed at once') or diag($stderr);
+like($stderr, qr/ERROR:  42501: permission denied for connection "r1"/, '... and the next call is refused');
+
+$coordinator->safe_psql('postgres', 'GRANT USAGE ON FOREIGN SERVER r1 TO carol');
+($stdout, $stderr) = $as_carol->("SELECT $pids", 'RESET ROLE', 'DROP USER MAPPING FOR carol SERVER r1',
+	'SET ROLE carol', $kept_r1, "SELECT $pids");
+is((split /\n/, $stdout)[1], '0', 'DROP USER MAPPING: the kept connection is closed at once') or diag($stderr);
+like($stderr, qr/ERROR:  42704: user mapping not found for "carol"/, '... and the next call is refused');
+ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
+	'no remote session left behind by either');
+$coordinator->safe_psql('postgres', 'REVOKE USAGE ON FOREIGN SERVER r1 FROM carol; DROP ROLE carol');
 
 # 6. A remote restarted between calls: connected anew, transparently, before the statement ran.
 my ($restart_handle, $restart_out, $restart_err) = background_fanout($coordinator, $keep,
