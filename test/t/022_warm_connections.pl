@@ -83,6 +83,13 @@ my $as_carol = sub {
 		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 	return ($out, $err);
 };
+
+# Two local roles whose mappings name the same remote role still never share a kept connection.
+($stdout, $stderr) = $session->("SELECT $pids", 'SET ROLE carol', "SELECT $pids", "SELECT $pids", 'RESET ROLE', "SELECT $pids");
+my ($own_first, $carol_first, $carol_second, $own_second) = split /\n/, $stdout;
+ok(defined $own_second && $own_first eq $own_second && $carol_first eq $carol_second && $own_first ne $carol_first,
+	'each user mapping keeps its own connection, even to the same remote role') or diag($stdout, $stderr);
+
 my $kept_r1 = "SELECT count(*) FROM multidb.open_connections() WHERE connection = 'r1'";
 ($stdout, $stderr) = $as_carol->("SELECT $pids", $kept_r1, 'RESET ROLE', 'REVOKE USAGE ON FOREIGN SERVER r1 FROM carol',
 	'SET ROLE carol', $kept_r1, "SELECT $pids");
