@@ -40,11 +40,11 @@ const LibpqOptions& libpq_options() {
 }  // namespace
 
 bool is_multidb_only_option(std::string_view name) {
-  return name == "password_required" || name == "allow_privileged_role";
+  return name == "password_required" || name == "allow_privileged_role" || name == "allow_implicit_volatile";
 }
 
 OptionPlace classify_option(std::string_view name) {
-  if (name == "allow_privileged_role") return OptionPlace::kServer;
+  if (name == "allow_privileged_role" || name == "allow_implicit_volatile") return OptionPlace::kServer;
   if (is_multidb_only_option(name)) return OptionPlace::kUserMapping;
   if (kReservedOptions.count(name) != 0) return OptionPlace::kReserved;
   if (libpq_options().names.count(name) == 0) return OptionPlace::kUnknown;
@@ -57,6 +57,7 @@ std::string valid_options_list(OptionPlace place) {
   std::set<std::string> names(libpq_options().names.begin(), libpq_options().names.end());
   names.insert("password_required");
   names.insert("allow_privileged_role");
+  names.insert("allow_implicit_volatile");
   for (const std::string& name : names) {
     if (classify_option(name) != place) continue;
     if (!list.empty()) list += ", ";

@@ -28,8 +28,8 @@ const std::vector<std::string>& builtin_denied_function_patterns() {
       "table_to_xml*", "schema_to_xml*", "database_to_xml*",
       // locks and notifications
       "pg_advisory_*", "pg_try_advisory_*", "pg_notify",
-      // sequences
-      "nextval", "setval",
+      // sequences, and transaction ids: STABLE, yet they assign one even inside READ ONLY
+      "nextval", "setval", "txid_current", "pg_current_xact_id",
       // WAL, backups and replication
       "pg_switch_wal", "pg_create_restore_point", "pg_backup_*", "pg_start_backup", "pg_stop_backup",
       "pg_wal_replay_*", "pg_create_*_slot", "pg_drop_replication_slot", "pg_copy_*_slot",

@@ -2,6 +2,7 @@
 
 #include "core/function_denylist.hpp"
 
+#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -12,17 +13,97 @@ namespace multidb {
 
 namespace {
 
-std::string name_array(const std::vector<std::string>& names) {
-  std::set<std::string> distinct(names.begin(), names.end());
+constexpr const char* kEquals = " OPERATOR(pg_catalog.=) ";
+
+std::string text_array(const std::vector<std::string>& items) {
+  std::set<std::string> distinct(items.begin(), items.end());
   std::string out = "ARRAY[";
   bool first = true;
-  for (const std::string& name : distinct) {
+  for (const std::string& item : distinct) {
     if (!first) out += ", ";
-    out += escape_sql_literal(name);
+    out += escape_sql_literal(item);
     first = false;
   }
-  return out + "]::pg_catalog.name[]";
+  return out + "]::pg_catalog.text[]";
 }
+
+// The calls as the remote reads them, one row (w, n) each: w the name as written, n the number of arguments.
+// parse_ident applies the remote's identifier rules (quotes, case folding in its encoding) without cutting, and
+// the cast to name cuts at NAMEDATALEN in its encoding, as its lexer does.
+std::string calls_read_there(const std::vector<CalledFunction>& calls) {
+  std::set<std::pair<std::string, int>> distinct;
+  for (const CalledFunction& call : calls) distinct.insert({call.written, call.arguments});
+  std::string written = "ARRAY[", arguments = "ARRAY[";
+  bool first = true;
+  for (const auto& [name, count] : distinct) {
+    written += (first ? "" : ", ") + escape_sql_literal(name);
+    arguments += (first ? "" : ", ") + std::to_string(count);
+    first = false;
+  }
+  return "ROWS FROM (pg_catalog.unnest(" + written + "]::pg_catalog.text[]), pg_catalog.unnest(" + arguments +
+         "]::pg_catalog.int4[])) c(w, n)";
+}
+
+// Whether p is exactly one of the allowlist's functions named by signature, as the remote resolves them.
+std::string allowed_by_signature(const std::vector<std::string>& signature_entries) {
+  return "COALESCE(p.oid" + std::string(kEquals) +
+         "ANY (ARRAY(SELECT pg_catalog.to_regprocedure(s)::pg_catalog.oid FROM pg_catalog.unnest(" +
+         text_array(signature_entries) + ") s)), false)";
+}
+
+// The volatile function's row: kind, reached through, schema, name, signature, allowed by signature.
+std::string volatile_columns(const std::string& kind, const std::string& reached_through,
+                             const std::vector<std::string>& signature_entries) {
+  return "SELECT " + kind + "::pg_catalog.text, " + reached_through +
+         ", n.nspname::pg_catalog.text, p.proname::pg_catalog.text, pg_catalog.format('%I.%I(%s)', n.nspname, "
+         "p.proname, pg_catalog.oidvectortypes(p.proargtypes)), " +
+         allowed_by_signature(signature_entries) + " ";
+}
+
+// p is VOLATILE, or an aggregate one of whose support functions is.
+const char* const kVolatileFunction =
+    "(p.provolatile OPERATOR(pg_catalog.=) 'v' OR (p.prokind OPERATOR(pg_catalog.=) 'a' AND EXISTS (SELECT FROM "
+    "pg_catalog.pg_aggregate a, pg_catalog.pg_proc s WHERE a.aggfnoid OPERATOR(pg_catalog.=) p.oid AND s.oid "
+    "OPERATOR(pg_catalog.=) ANY (ARRAY[a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn, "
+    "a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn]::pg_catalog.oid[]) AND s.provolatile OPERATOR(pg_catalog.=) 'v')))";
+
+// Objects a statement reaches without naming them, and the function each calls: (classid, objid, function).
+//   - functions made on that server (oid >= FirstNormalObjectId) are found from their side: pg_depend records
+//     every type (input, output, receive, send, typmod, subscript, range), cast, operator (code, restriction,
+//     join), operator class member and conversion that calls them, and every domain constraint whose expression
+//     does; also built-in objects altered to call one;
+//   - objects made there over a function that came with the server have no such record (dependencies on
+//     built-in objects are not kept): user-made casts, operators and operator class members are read directly,
+//     and domain constraints' stored expressions for the functions and operators they call. Built-in functions
+//     of the signatures type input and output need are none of them VOLATILE.
+// Handlers (access methods, wrappers, languages, tablesample, text search templates) are not judged: their
+// volatility says nothing about what they do.
+const char* const kImplicitReach =
+    "SELECT d.classid, d.objid, f.oid FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_depend d ON d.refclassid "
+    "OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) f.oid "
+    "WHERE f.oid OPERATOR(pg_catalog.>=) 16384 AND f.provolatile OPERATOR(pg_catalog.=) 'v' AND (d.classid "
+    "OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_type', 'pg_catalog.pg_cast', 'pg_catalog.pg_operator', "
+    "'pg_catalog.pg_amproc', 'pg_catalog.pg_conversion']::pg_catalog.regclass[]) OR (d.classid OPERATOR(pg_catalog.=) "
+    "'pg_catalog.pg_constraint'::pg_catalog.regclass AND EXISTS (SELECT FROM pg_catalog.pg_constraint c WHERE c.oid "
+    "OPERATOR(pg_catalog.=) d.objid AND c.contypid OPERATOR(pg_catalog.<>) 0))) "
+    "UNION ALL SELECT 'pg_catalog.pg_cast'::pg_catalog.regclass, c.oid, c.castfunc FROM pg_catalog.pg_cast c WHERE "
+    "c.oid OPERATOR(pg_catalog.>=) 16384 AND c.castfunc OPERATOR(pg_catalog.<) 16384 AND c.castfunc "
+    "OPERATOR(pg_catalog.<>) 0 "
+    "UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprcode::pg_catalog.oid FROM "
+    "pg_catalog.pg_operator o WHERE o.oid OPERATOR(pg_catalog.>=) 16384 AND o.oprcode::pg_catalog.oid "
+    "OPERATOR(pg_catalog.<) 16384 "
+    "UNION ALL SELECT 'pg_catalog.pg_amproc'::pg_catalog.regclass, a.oid, a.amproc::pg_catalog.oid FROM "
+    "pg_catalog.pg_amproc a WHERE a.oid OPERATOR(pg_catalog.>=) 16384 AND a.amproc::pg_catalog.oid "
+    "OPERATOR(pg_catalog.<) 16384 "
+    // A stored expression names each function it calls as ":funcid N" (":opfuncid N" for an operator's), and a
+    // row comparison its operators as ":opnos (o N ...)".
+    "UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid, called.id FROM pg_catalog.pg_constraint "
+    "c, LATERAL (SELECT m[1]::pg_catalog.oid FROM pg_catalog.regexp_matches(c.conbin::pg_catalog.text, "
+    "':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m UNION ALL SELECT o.oprcode::pg_catalog.oid FROM "
+    "pg_catalog.regexp_matches(c.conbin::pg_catalog.text, ':opnos [(]o ([0-9 ]+)[)]', 'g') r, "
+    "pg_catalog.unnest(pg_catalog.string_to_array(r[1], ' ')::pg_catalog.oid[]) x(id) JOIN pg_catalog.pg_operator o "
+    "ON o.oid OPERATOR(pg_catalog.=) x.id) called(id) WHERE c.contypid OPERATOR(pg_catalog.>) 0 AND called.id "
+    "OPERATOR(pg_catalog.<) 16384";
 
 std::string list_words(const std::vector<std::string>& words) {
   std::string out;
@@ -50,51 +131,32 @@ const std::vector<std::string>& powerful_builtin_roles() {
   return roles;
 }
 
-std::string build_remote_check_sql(const StatementNames& names) {
-  std::string powerful;
-  for (const std::string& role : powerful_builtin_roles()) powerful += (powerful.empty() ? "'" : ", '") + role + "'";
+std::string build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries) {
+  std::string extension_schema =
+      "(SELECT x.nspname::pg_catalog.text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace x ON x.oid "
+      "OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) ";
   std::string sql =
+      "SET LOCAL search_path = pg_catalog, pg_temp; "
       "SELECT r.rolname, r.rolsuper, r.rolreplication, r.rolbypassrls, "
-      "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname IN (" +
-      powerful +
-      ") AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ',') "
-      "FROM pg_catalog.pg_roles r WHERE r.rolname IN (session_user, current_user); ";
-  // One branch per kind of name the statement holds, each an index look-up by name; the volatility of what
-  // a row points at is read through scalar subqueries, so that no catalog is scanned whole. An aggregate is
-  // recorded as immutable whatever its support functions are: those are judged instead.
-  const std::string schema_of = "(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = ";
-  const std::string volatile_function =
-      "(p.provolatile = 'v' OR (p.prokind = 'a' AND EXISTS (SELECT FROM pg_catalog.pg_aggregate a "
-      "WHERE a.aggfnoid = p.oid AND EXISTS (SELECT FROM pg_catalog.pg_proc s WHERE s.provolatile = 'v' AND s.oid IN "
-      "(a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn, a.aggmtransfn, "
-      "a.aggminvtransfn, a.aggmfinalfn)))))";
-  const std::string function_columns =
-      "SELECT 'function', " + schema_of + "p.pronamespace), p.proname::pg_catalog.text, "
-      "p.oid::pg_catalog.regprocedure::pg_catalog.text FROM pg_catalog.pg_proc p ";
-  std::vector<std::string> branches;
-  if (!names.functions.empty() || !names.attribute_calls.empty()) {
-    std::vector<std::string> all = names.functions;
-    all.insert(all.end(), names.attribute_calls.begin(), names.attribute_calls.end());
-    branches.push_back(function_columns + "WHERE p.proname = ANY (" + name_array(all) + ") AND (p.proname = ANY (" +
-                       name_array(names.functions) + ") OR (p.pronargs >= 1 AND p.pronargs - p.pronargdefaults <= 1)) AND " +
-                       volatile_function);
-  }
-  if (!names.operators.empty())
-    branches.push_back(
-        "SELECT 'operator', " + schema_of + "o.oprnamespace), o.oprname::pg_catalog.text, "
-        "o.oid::pg_catalog.regoperator::pg_catalog.text FROM pg_catalog.pg_operator o WHERE o.oprname = ANY (" +
-        name_array(names.operators) +
-        ") AND (SELECT p.provolatile FROM pg_catalog.pg_proc p WHERE p.oid = o.oprcode::pg_catalog.oid) = 'v'");
-  if (!names.types.empty())
-    branches.push_back(
-        "SELECT 'type', " + schema_of + "t.typnamespace), t.typname::pg_catalog.text, "
-        "pg_catalog.format_type(t.oid, NULL) FROM pg_catalog.pg_type t WHERE t.typname = ANY (" +
-        name_array(names.types) +
-        ") AND ((SELECT p.provolatile FROM pg_catalog.pg_proc p WHERE p.oid = t.typinput::pg_catalog.oid) = 'v' "
-        "OR EXISTS (SELECT FROM pg_catalog.pg_cast c WHERE c.casttarget = t.oid AND (SELECT p.provolatile FROM "
-        "pg_catalog.pg_proc p WHERE p.oid = c.castfunc) = 'v'))");
-  if (branches.empty()) branches.push_back("SELECT NULL::pg_catalog.text, NULL, NULL, NULL WHERE false");
-  for (size_t i = 0; i < branches.size(); i++) sql += (i > 0 ? " UNION ALL " : "") + branches[i];
+      "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname "
+      "OPERATOR(pg_catalog.=) ANY (" + text_array(powerful_builtin_roles()) + "::pg_catalog.name[]) AND "
+      "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " +
+      extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw') "
+      "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[session_user, "
+      "current_user]::pg_catalog.name[]); ";
+  // One index look-up by name for every call, judging the overloads that many arguments can reach (a VARIADIC
+  // call or function: any). An aggregate is recorded as immutable whatever its support functions are: those are
+  // judged instead.
+  sql += "SELECT DISTINCT * FROM (" + volatile_columns("'function'", "''", signature_entries) + "FROM " +
+         calls_read_there(names.calls) + " JOIN pg_catalog.pg_proc p ON p.proname OPERATOR(pg_catalog.=) "
+         "(pg_catalog.parse_ident(c.w, false))[1]::pg_catalog.name AND (c.n OPERATOR(pg_catalog.<) 0 OR p.provariadic "
+         "OPERATOR(pg_catalog.<>) 0 OR (c.n OPERATOR(pg_catalog.>=) (p.pronargs OPERATOR(pg_catalog.-) "
+         "p.pronargdefaults) AND c.n OPERATOR(pg_catalog.<=) p.pronargs)) JOIN pg_catalog.pg_namespace n ON n.oid "
+         "OPERATOR(pg_catalog.=) p.pronamespace WHERE " + kVolatileFunction + ") named; ";
+  sql += volatile_columns("'implicit'", "pg_catalog.pg_describe_object(h.classid, h.objid, 0)", signature_entries) +
+         "FROM (" + kImplicitReach + ") h(classid, objid, fn) JOIN pg_catalog.pg_proc p ON p.oid "
+         "OPERATOR(pg_catalog.=) h.fn JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace "
+         "WHERE p.provolatile OPERATOR(pg_catalog.=) 'v'";
   return sql;
 }
 
@@ -164,8 +226,9 @@ const std::vector<std::string>& VolatileAllowlist::builtin_patterns() {
   return patterns;
 }
 
-VolatileAllowlist::VolatileAllowlist(std::vector<std::string> extra_patterns) : patterns_(builtin_patterns()) {
-  for (std::string& pattern : extra_patterns) patterns_.push_back(std::move(pattern));
+VolatileAllowlist::VolatileAllowlist(std::vector<std::string> extra_entries) : patterns_(builtin_patterns()) {
+  for (std::string& entry : extra_entries)
+    (entry.find('(') == std::string::npos ? patterns_ : signatures_).push_back(std::move(entry));
 }
 
 bool VolatileAllowlist::allows(std::string_view schema, std::string_view name) const {
@@ -181,7 +244,72 @@ bool VolatileAllowlist::allows(std::string_view schema, std::string_view name) c
   return false;
 }
 
-std::vector<std::string> parse_allowlist_patterns(std::string_view list) { return parse_pattern_list(list, true); }
+namespace {
+
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+
+// "schema.name(type, ...)": the schema and name plain identifiers (lowercased), the types as the remote's
+// to_regprocedure reads them: names, qualified names, quoted names, arrays, type modifiers.
+std::string parse_signature_entry(std::string_view entry) {
+  auto malformed = [&](const char* why) {
+    return std::invalid_argument("\"" + std::string(entry) + "\" is not a function signature (" + why +
+                                 "; write schema.name(type, ...), e.g. public.uuid_generate_v4())");
+  };
+  size_t open = entry.find('(');
+  if (entry.back() != ')') throw malformed("it must end with the closing parenthesis");
+  std::string_view head = entry.substr(0, open);
+  while (!head.empty() && head.back() == ' ') head.remove_suffix(1);
+  size_t dot = head.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == head.size()) throw malformed("the schema is required");
+  std::string out;
+  for (size_t i = 0; i < head.size(); i++) {
+    char c = head[i];
+    if (i != dot && !is_name_char(c)) throw malformed("a schema and a name of letters, digits, _ and $");
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  int depth = 0;
+  bool quoted = false;
+  std::string_view arguments = entry.substr(open);
+  for (char c : arguments) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == '(') depth++;
+    if (c == ')' && --depth < 0) throw malformed("unbalanced parentheses");
+    if (!is_name_char(c) && std::string_view(" .,[]()\"").find(c) == std::string_view::npos)
+      throw malformed("a type list of names, dots, brackets and parentheses");
+  }
+  if (depth != 0 || quoted) throw malformed("unbalanced parentheses or quotes");
+  return out + std::string(arguments);
+}
+
+}  // namespace
+
+std::vector<std::string> parse_allowlist_patterns(std::string_view list) {
+  std::vector<std::string> entries;
+  size_t start = 0;
+  int depth = 0;
+  bool quoted = false;
+  for (size_t i = 0; i <= list.size(); i++) {
+    char c = i < list.size() ? list[i] : ',';
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == '(') depth++;
+    if (!quoted && c == ')') depth--;
+    if (i < list.size() && (c != ',' || depth > 0 || quoted)) continue;
+    std::string_view entry = list.substr(start, i - start);
+    while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.front()))) entry.remove_prefix(1);
+    while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.back()))) entry.remove_suffix(1);
+    start = i + 1;
+    if (entry.empty() && i == list.size() && entries.empty()) break;  // an empty list
+    if (entry.find('(') != std::string_view::npos || entry.find(')') != std::string_view::npos) {
+      entries.push_back(parse_signature_entry(entry));
+    } else {
+      std::vector<std::string> one = parse_pattern_list(entry, true);
+      if (one.size() != 1) throw std::invalid_argument("empty entry in function list");
+      entries.push_back(one[0]);
+    }
+  }
+  return entries;
+}
 
 RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matches, const VolatileAllowlist& allowed) {
   RemoteCheckVerdict verdict;
@@ -189,9 +317,9 @@ RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matc
   constexpr size_t kNamedAtMost = 5;
   size_t refused_count = 0;
   for (const VolatileMatch& match : matches) {
-    if (match.kind == "function" && allowed.allows(match.schema, match.name)) continue;
+    if (match.allowed_by_signature || allowed.allows(match.schema, match.name)) continue;
     refused_count++;
-    if (refused.size() < kNamedAtMost) refused.push_back(match.kind + " " + match.signature);
+    if (refused.size() < kNamedAtMost) refused.push_back("function " + match.signature);
   }
   if (refused_count == 0) return verdict;
   verdict.allowed = false;
@@ -204,7 +332,43 @@ RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matc
       "multidb.allowed_volatile_functions().";
   verdict.hint =
       "Rewrite the statement without it. A superuser can allow a harmless function with "
-      "multidb.extra_allowed_volatile_functions.";
+      "multidb.extra_allowed_volatile_functions (by name, or one overload by its signature: 'public.f(integer)').";
+  return verdict;
+}
+
+RemoteCheckVerdict judge_implicit_matches(const std::vector<VolatileMatch>& matches, const VolatileAllowlist& allowed,
+                                          bool allow_implicit_volatile, const std::string& server) {
+  RemoteCheckVerdict verdict;
+  std::vector<std::string> refused;
+  std::string first_signature;
+  constexpr size_t kNamedAtMost = 3;
+  size_t refused_count = 0;
+  for (const VolatileMatch& match : matches) {
+    if (match.allowed_by_signature || allowed.allows(match.schema, match.name)) continue;
+    if (refused_count++ == 0) first_signature = match.signature;
+    if (refused.size() < kNamedAtMost) refused.push_back("function " + match.signature + " (behind " + match.reached_through + ")");
+  }
+  if (refused_count == 0) return verdict;
+  std::string named = list_words(refused);
+  if (refused_count > refused.size()) named += " and " + std::to_string(refused_count - refused.size()) + " more";
+  if (allow_implicit_volatile) {
+    verdict.warn = true;
+    verdict.message = "this database has VOLATILE functions a statement may reach without naming them: " + named +
+                      "; used because the server option allow_implicit_volatile is set";
+    return verdict;
+  }
+  verdict.allowed = false;
+  verdict.message = "this database has VOLATILE functions a statement may reach without naming them: " + named +
+                    "; multidb refuses every statement there";
+  verdict.detail =
+      "Casts, operators, operator classes, type input and output and domain constraints run for statements that do "
+      "not name them (a cast, a CASE, a BETWEEN, an IN, an ORDER BY, a DISTINCT, a domain's value), so the text of a "
+      "statement cannot tell whether it reaches them, and a volatile function may act outside the query.";
+  verdict.hint = "If the function changes nothing outside the query, a superuser can allow it with "
+                 "multidb.extra_allowed_volatile_functions = '" + first_signature +
+                 "', or accept the risk for this server with ALTER SERVER " + server +
+                 " OPTIONS (ADD allow_implicit_volatile 'true'); otherwise make it STABLE on the remote, or drop "
+                 "what reaches it.";
   return verdict;
 }
 

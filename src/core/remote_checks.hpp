@@ -6,12 +6,18 @@
 //   - the remote role: a session that is superuser, has REPLICATION or BYPASSRLS, or is a member of a
 //     role that reads or writes server files, runs programs or signals backends, is refused unless the
 //     server option allow_privileged_role says otherwise;
-//   - the remote catalog: a statement may call a function (or an operator, or a type's input or cast
-//     function) only if nothing of that name is VOLATILE on that remote, except the harmless ones of
-//     VolatileAllowlist.
-// Both questions ride in the session set-up the remote already runs (one simple-Query message: settings,
-// BEGIN READ ONLY, then build_remote_check_sql's two statements), so they cost no round trip of their own
-// and always read the remote's catalog as it is now.
+//   - the remote catalog: a statement may call a function only if nothing of that name is VOLATILE on that
+//     remote, except the harmless ones of VolatileAllowlist; and since casts, operators, operator classes,
+//     type input/output and domain constraints are called by statements that never name them (a CASE, a
+//     BETWEEN, an ORDER BY, a cast, a domain value), a remote where any of those reaches a VOLATILE function
+//     the allowlist does not admit is refused for every statement, unless the server option
+//     allow_implicit_volatile accepts that risk.
+// The questions ride in the session set-up the remote already runs (one simple-Query message: settings,
+// BEGIN READ ONLY, then build_remote_check_sql's statements), so they cost no round trip of their own and
+// always read the remote's catalog as it is now. They read it with search_path = pg_catalog and every
+// operator, function and type spelled out with its schema, so that no remote role setting or object in
+// another schema can change what they see; and a name is compared as the remote itself reads it (its
+// encoding's case rules and its cut at NAMEDATALEN), because the statement's text is sent as written.
 //
 // Owns: the check's SQL text and the judgement of its rows. May not touch: Postgres headers, libpq.
 #pragma once
@@ -22,22 +28,38 @@
 
 namespace multidb {
 
-// Names a statement may call through, collected from its raw parse tree by the guard.
+// A function a statement may call, collected from its raw parse tree by the guard: its name as the statement
+// wrote it (the identifier's text: quoted or not, any case, any length), for the remote to read with its own
+// identifier rules, and how many arguments the call passes (-1: any, for VARIADIC), so that only the overloads it
+// can reach are judged. x.f and (x).f are calls of f with one argument, when f is no column of x.
+struct CalledFunction {
+  std::string written;
+  int arguments;
+};
+
 struct StatementNames {
-  std::vector<std::string> functions;        // f(...), by its unqualified name
-  std::vector<std::string> attribute_calls;  // x.f and (x).f: a one-argument function call if f is no column
-  std::vector<std::string> operators;        // a + b, OPERATOR(s.+), ORDER BY ... USING +
-  std::vector<std::string> types;            // CAST(x AS t), x::t, t 'literal'
+  std::vector<CalledFunction> calls;
 };
 
 // A string literal read the same way whatever standard_conforming_strings is: E'...' with ' and \ doubled.
 std::string escape_sql_literal(std::string_view text);
 
-// Two statements, ';'-separated, to append to the set-up: the role facts (one row per distinct role of
-// session_user and current_user: rolname, rolsuper, rolreplication, rolbypassrls, the powerful roles it
-// is a member of as a comma list), then one row (kind, schema, name, signature) per volatile object the
-// statement's names could reach.
-std::string build_remote_check_sql(const StatementNames& names);
+// The statements appended to the set-up after BEGIN READ ONLY, ';'-separated: first the search_path pin
+// (SET LOCAL search_path = pg_catalog, pg_temp; the caller RESETs it before a statement of the user's), then
+// three queries whose rows are, in order:
+//   session facts   one row per distinct role of session_user and current_user (kSessionFactsColumns): rolname,
+//                   rolsuper, rolreplication, rolbypassrls, the powerful roles it is a member of as a comma list,
+//                   the schema of dblink and of postgres_fdw when installed in that database (or NULL): what a
+//                   kept connection must reset after the call;
+//   named           the VOLATILE functions the statement's calls could reach, by name and number of arguments
+//                   (kVolatileColumns);
+//   implicit        the VOLATILE functions a statement could reach without naming them (kVolatileColumns).
+// signature_entries: the allowlist's entries that name one function by its signature ("public.f(integer)"),
+// resolved by the remote itself.
+std::string build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries);
+
+constexpr int kSessionFactsColumns = 7;
+constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
 
 // The roles whose members act outside the database as the server's OS user, or on other sessions.
 const std::vector<std::string>& powerful_builtin_roles();
@@ -51,15 +73,17 @@ struct RemoteRoleFacts {
 };
 
 struct VolatileMatch {
-  std::string kind;  // function, operator, type
+  std::string kind;            // "function" (the statement names it) or "implicit" (it may reach it unnamed)
+  std::string reached_through;  // implicit: the cast, operator, operator class member, type or domain constraint
   std::string schema;
   std::string name;
   std::string signature;
+  bool allowed_by_signature = false;  // an allowlist entry with a signature names exactly this function
 };
 
 struct RemoteCheckVerdict {
   bool allowed = true;
-  bool warn = false;  // allowed, but say so: a privileged role the server option lets through
+  bool warn = false;  // allowed, but say so: a risk a server option accepts
   std::string message;
   std::string detail;
   std::string hint;
@@ -72,21 +96,32 @@ RemoteCheckVerdict judge_remote_roles(const std::vector<RemoteRoleFacts>& roles,
                                       const std::string& server);
 
 // Volatile functions that are harmless to call: no writes, no signals, no files, no other sessions.
-// Entries are glob patterns ('*' matches anything) over "name" (any schema) or "schema.name".
+// Entries are glob patterns ('*' matches anything) over "name" (any schema, every overload) or "schema.name"
+// (every overload), or one function by its signature, "schema.name(type, ...)" (the schema is required; the
+// types are read by the remote, as to_regprocedure reads them).
 class VolatileAllowlist {
  public:
-  explicit VolatileAllowlist(std::vector<std::string> extra_patterns = {});
+  explicit VolatileAllowlist(std::vector<std::string> extra_entries = {});
   static const std::vector<std::string>& builtin_patterns();  // all pg_catalog.*
+  // By name: the patterns without a signature.
   bool allows(std::string_view schema, std::string_view name) const;
   const std::vector<std::string>& patterns() const { return patterns_; }
+  const std::vector<std::string>& signature_entries() const { return signatures_; }
 
  private:
   std::vector<std::string> patterns_;
+  std::vector<std::string> signatures_;
 };
 
-// Splits multidb.extra_allowed_volatile_functions; throws std::invalid_argument on a malformed entry.
+// Splits multidb.extra_allowed_volatile_functions (commas inside a signature's parentheses belong to it);
+// throws std::invalid_argument on a malformed entry.
 std::vector<std::string> parse_allowlist_patterns(std::string_view list);
 
+// The functions the statement names.
 RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matches, const VolatileAllowlist& allowed);
+
+// What any statement could reach: refused (or, with the server option, a warning) unless allowlisted.
+RemoteCheckVerdict judge_implicit_matches(const std::vector<VolatileMatch>& matches, const VolatileAllowlist& allowed,
+                                          bool allow_implicit_volatile, const std::string& server);
 
 }  // namespace multidb

@@ -60,23 +60,23 @@ namespace {
 
 // ---- what is sent: judged here -------------------------------------------------------------------------
 
-// What the remote is asked about the statement's names, with its set-up.
-const char* remote_check_sql(const CalledNames* names) {
-  char* sql = nullptr;
+// What the remote is asked about the statement's names, with its set-up: the names as the statement wrote them,
+// and the allowlist's entries by signature, for the remote to resolve.
+const char* remote_check_sql(const char* sql, const CalledNames* names) {
+  CalledNames written = names_as_written(sql, names);
+  const VolatileAllowlist& allowlist = current_volatile_allowlist();
+  char* check = nullptr;
   CppError error = cpp_call([&] {
     StatementNames wanted;
-    auto add = [](List* from, std::vector<std::string>* to) {
-      ListCell* cell;
-      foreach (cell, from) to->emplace_back(static_cast<const char*>(lfirst(cell)));
-    };
-    add(names->functions, &wanted.functions);
-    add(names->attribute_calls, &wanted.attribute_calls);
-    add(names->operators, &wanted.operators);
-    add(names->types, &wanted.types);
-    sql = malloc_copy(build_remote_check_sql(wanted));
+    for (int i = 0; i < list_length(written.functions); i++)
+      wanted.calls.push_back(CalledFunction{static_cast<const char*>(list_nth(written.functions, i)),
+                                            list_nth_int(written.function_arguments, i)});
+    ListCell* cell;
+    foreach (cell, written.attribute_calls) wanted.calls.push_back(CalledFunction{static_cast<const char*>(lfirst(cell)), 1});
+    check = malloc_copy(build_remote_check_sql(wanted, allowlist.signature_entries()));
   });
   raise_cpp_error(error, "building the remote check");
-  return take(sql);
+  return take(check);
 }
 
 // The guard's judgement of exactly what each remote will receive.
@@ -84,13 +84,13 @@ void judge_targets(Fanout* fanout) {
   const FanoutRequest* request = fanout->request;
   if (request->sqls == nullptr) {
     GuardVerdict verdict = require_read_only(request->sql, describe_targets(request->targets, request->target_count));
-    const char* check_sql = remote_check_sql(&verdict.names);
+    const char* check_sql = remote_check_sql(request->sql, &verdict.names);
     for (int i = 0; i < fanout->channel_count; i++) fanout->channels[i].check_sql = check_sql;
     return;
   }
   for (int i = 0; i < fanout->channel_count; i++) {
     GuardVerdict verdict = require_read_only(request->sqls[i], describe_targets(&request->targets[i], 1));
-    fanout->channels[i].check_sql = remote_check_sql(&verdict.names);
+    fanout->channels[i].check_sql = remote_check_sql(request->sqls[i], &verdict.names);
   }
 }
 
@@ -136,9 +136,10 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   SharedCall* shared = fanout->shared;
   RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql,
                             target_sql(fanout->request, channel->index),
-                            shared_string(shared, shared->allowed_volatile_offset)};
+                            shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
-              target->allow_privileged_role, target->connect_timeout_s, remote_statement_timeout_ms, fetch_size);
+              RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
+              remote_statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
   if (channel->warm != nullptr) {
     remote_adopt(&channel->local, channel->warm, channel->warm_calls);
@@ -498,7 +499,7 @@ void run_fanout(const FanoutRequest* request) {
 
 const char* remote_check_sql_for(const char* sql) {
   GuardVerdict verdict = require_read_only(sql, "any connection");
-  return remote_check_sql(&verdict.names);
+  return remote_check_sql(sql, &verdict.names);
 }
 
 }  // namespace multidb

@@ -44,6 +44,8 @@ struct FanoutRequest {
   Tuplestorestate* result;     // receives every row; not for kPerTarget
   TargetOutcome* outcomes;     // target_count entries: filled in; failures collected, not raised. Optional
                                // except for kPerTarget
+  bool catalog_search_path;    // multidb's own statement reading the remote's catalog: it runs with search_path =
+                               // pg_catalog, pg_temp, so that no object of the remote role's schemas stands in
 };
 
 // Every statement is judged here by the guard, as the exact text each remote receives (whatever the caller

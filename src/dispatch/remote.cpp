@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "lib/stringinfo.h"
 #include "storage/fd.h"
 #include "utils/timestamp.h"
 }
@@ -106,14 +107,14 @@ RemoteEvent refuse_mismatch(RemoteSession* session, const char* mismatch) {
               "Connect to the server directly, or make that layer keep the client's settings.", nullptr, true);
 }
 
-// The set-up's two answers (core/remote_checks.hpp), judged before the statement is sent. A remote row's
+// The set-up's three answers (core/remote_checks.hpp), judged before the statement is sent. A remote row's
 // values are plain C strings, read inside cpp_call; the verdict's words come out as malloc'd text.
 struct JudgedChecks {
   bool allowed;
-  bool warn;
   char* message;
   char* detail;
   char* hint;
+  char* warnings[2];  // risks the server options accept: a privileged role, implicit volatile functions
 };
 
 // An empty verdict text (no detail, no hint) is none.
@@ -122,51 +123,77 @@ const char* take_text(char* text) {
   return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
 }
 
+std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
+  std::vector<VolatileMatch> found;
+  for (int row = 0; row < PQntuples(rows); row++)
+    found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
+                                  PQgetvalue(rows, row, 3), PQgetvalue(rows, row, 4),
+                                  strcmp(PQgetvalue(rows, row, 5), "t") == 0});
+  return found;
+}
+
 RemoteEvent finish_setup(RemoteSession* session) {
-  PGresult* roles = session->role_facts;
-  PGresult* matches = session->volatile_matches;
-  if (roles == nullptr || matches == nullptr || PQnfields(roles) != 5 || PQnfields(matches) != 4)
+  PGresult* facts = session->answers[0];
+  PGresult* named = session->answers[1];
+  PGresult* implicit = session->answers[2];
+  if (implicit == nullptr || PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
+      PQnfields(implicit) != kVolatileColumns)
     return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
   const char* server = quote_identifier(session->name);
   const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
   bool allow_privileged = session->allow_privileged_role;
-  JudgedChecks judged{true, false, nullptr, nullptr, nullptr};
+  bool allow_implicit = session->allow_implicit_volatile;
+  JudgedChecks judged{true, nullptr, nullptr, nullptr, {nullptr, nullptr}};
   CppError error = cpp_call([&] {
-    std::vector<RemoteRoleFacts> facts;
-    for (int row = 0; row < PQntuples(roles); row++) {
+    std::vector<RemoteRoleFacts> roles;
+    for (int row = 0; row < PQntuples(facts); row++) {
       RemoteRoleFacts role;
-      role.name = PQgetvalue(roles, row, 0);
-      role.superuser = strcmp(PQgetvalue(roles, row, 1), "t") == 0;
-      role.replication = strcmp(PQgetvalue(roles, row, 2), "t") == 0;
-      role.bypassrls = strcmp(PQgetvalue(roles, row, 3), "t") == 0;
-      role.member_of = PQgetvalue(roles, row, 4);
-      facts.push_back(role);
+      role.name = PQgetvalue(facts, row, 0);
+      role.superuser = strcmp(PQgetvalue(facts, row, 1), "t") == 0;
+      role.replication = strcmp(PQgetvalue(facts, row, 2), "t") == 0;
+      role.bypassrls = strcmp(PQgetvalue(facts, row, 3), "t") == 0;
+      role.member_of = PQgetvalue(facts, row, 4);
+      roles.push_back(role);
     }
-    RemoteCheckVerdict verdict = judge_remote_roles(facts, allow_privileged, server);
-    if (verdict.allowed) {
-      std::vector<VolatileMatch> found;
-      for (int row = 0; row < PQntuples(matches); row++)
-        found.push_back(VolatileMatch{PQgetvalue(matches, row, 0), PQgetvalue(matches, row, 1),
-                                      PQgetvalue(matches, row, 2), PQgetvalue(matches, row, 3)});
-      RemoteCheckVerdict functions =
-          judge_volatile_matches(found, VolatileAllowlist(parse_allowlist_patterns(allowed_volatile)));
-      if (!functions.allowed) verdict = functions;
+    VolatileAllowlist allowlist(parse_allowlist_patterns(allowed_volatile));
+    RemoteCheckVerdict verdicts[] = {
+        judge_remote_roles(roles, allow_privileged, server),
+        judge_volatile_matches(read_volatile_matches(named), allowlist),
+        judge_implicit_matches(read_volatile_matches(implicit), allowlist, allow_implicit, server),
+    };
+    int warnings = 0;
+    for (const RemoteCheckVerdict& verdict : verdicts) {
+      if (!verdict.allowed) {
+        judged.allowed = false;
+        judged.message = malloc_copy(verdict.message);
+        judged.detail = malloc_copy(verdict.detail);
+        judged.hint = malloc_copy(verdict.hint);
+        return;
+      }
+      if (verdict.warn) judged.warnings[warnings++] = malloc_copy(verdict.message + "\n" + verdict.hint);
     }
-    judged.allowed = verdict.allowed;
-    judged.warn = verdict.warn;
-    judged.message = malloc_copy(verdict.message);
-    judged.detail = malloc_copy(verdict.detail);
-    judged.hint = malloc_copy(verdict.hint);
   });
   const char* message = take_text(judged.message);
   const char* detail = take_text(judged.detail);
   const char* hint = take_text(judged.hint);
+  const char* warnings[] = {take_text(judged.warnings[0]), take_text(judged.warnings[1])};
   if (error.failed)
     return fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
   if (!judged.allowed) return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, nullptr, true);
-  if (judged.warn)
-    ereport(WARNING, (errcode(ERRCODE_WARNING), errmsg_internal("%s", remote_message(session->name, message)),
-                      hint ? errhint("%s", hint) : 0));
+  for (const char* warning : warnings) {
+    if (warning == nullptr) continue;
+    const char* newline = strchr(warning, '\n');
+    ereport(WARNING, (errcode(ERRCODE_WARNING),
+                      errmsg_internal("%s", remote_message(session->name, pnstrdup(warning, newline - warning))),
+                      newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
+  }
+  for (int column = 5; column <= 6; column++) {
+    for (int row = 0; row < PQntuples(facts); row++) {
+      if (PQgetisnull(facts, row, column)) continue;
+      const char* schema = pstrdup(PQgetvalue(facts, row, column));
+      (column == 5 ? session->dblink_schema : session->fdw_schema) = schema;
+    }
+  }
   if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
   return RemoteEvent::kWantRead;
 }
@@ -179,7 +206,9 @@ RemoteEvent start_setup(RemoteSession* session) {
                 "Change the remote server's authentication method, or have a superuser set "
                 "password_required 'false' on the user mapping.");
   if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
-  const char* setup = psprintf("%s; %s", session->setup_sql, session->check_sql);
+  // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
+  const char* setup = psprintf("%s; %s%s", session->setup_sql, session->check_sql,
+                               session->catalog_search_path ? "" : "; RESET search_path");
   if (PQsetnonblocking(session->conn, 1) != 0 || !PQsendQuery(session->conn, setup))
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   session->phase = RemotePhase::kSetup;
@@ -205,6 +234,32 @@ bool send_fetch(RemoteSession* session) {
   session->phase = RemotePhase::kFetch;
   command_sent(session);
   return true;
+}
+
+constexpr int kSetupAnswers = 3;
+
+// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then everything a statement's
+// hidden code (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, reset;
+// and last one row saying whether anything else stayed that cannot be reset selectively (a prepared statement
+// that is not multidb's): then the connection is closed instead of kept.
+const char* reset_sql(const RemoteSession* session) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfoString(&sql, "ROLLBACK; RESET ALL; SELECT pg_catalog.pg_advisory_unlock_all(); UNLISTEN *; "
+                               "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; ");
+  if (session->dblink_schema != nullptr) {
+    // dblink lists its named connections; the unnamed one can only be closed, which fails when there is none.
+    const char* dblink = quote_identifier(session->dblink_schema);
+    appendStringInfo(&sql,
+                     "DO $multidb$ BEGIN PERFORM %s.dblink_disconnect(c) FROM pg_catalog.unnest(%s.dblink_get_connections()) "
+                     "c; BEGIN PERFORM %s.dblink_disconnect(); EXCEPTION WHEN OTHERS THEN NULL; END; END $multidb$; ",
+                     dblink, dblink, dblink);
+  }
+  if (session->fdw_schema != nullptr)
+    appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
+  appendStringInfoString(&sql, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE NOT "
+                               "pg_catalog.starts_with(name, 'multidb')");
+  return sql.data;
 }
 
 RemoteEvent advance_connect(RemoteSession* session) {
@@ -241,7 +296,7 @@ const char* remote_message(const char* name, const char* message) {
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const RemoteStatement* statement, bool require_password,
-                 bool allow_privileged_role, int connect_timeout_s, int reply_timeout_ms, int fetch_size) {
+                 RemoteRisks risks, int connect_timeout_s, int reply_timeout_ms, int fetch_size) {
   memset(session, 0, sizeof(*session));
   session->name = name;
   session->keywords = keywords;
@@ -250,10 +305,12 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->check_sql = statement->check_sql;
   session->sql = statement->sql;
   session->allowed_volatile = statement->allowed_volatile;
+  session->catalog_search_path = statement->catalog_search_path;
   for (int i = 0; keywords[i] != nullptr; i++)
     if (strcmp(keywords[i], "client_encoding") == 0) session->client_encoding = values[i];
   session->require_password = require_password;
-  session->allow_privileged_role = allow_privileged_role;
+  session->allow_privileged_role = risks.allow_privileged_role;
+  session->allow_implicit_volatile = risks.allow_implicit_volatile;
   session->connect_timeout_s = connect_timeout_s;
   session->reply_timeout_ms = reply_timeout_ms;
   session->fetch_size = fetch_size;
@@ -298,7 +355,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
   }
   if (session->phase == RemotePhase::kAllFetched) {
     // The transaction ends on purpose, not because nothing happens to commit it.
-    if (!PQsendQuery(session->conn, "ROLLBACK"))
+    if (!PQsendQuery(session->conn, session->keep_connection ? reset_sql(session) : "ROLLBACK"))
       return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     session->phase = RemotePhase::kRollback;
     command_sent(session);
@@ -341,14 +398,25 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         continue;
       }
       if (session->phase == RemotePhase::kSetup && status == PGRES_TUPLES_OK) {
-        PGresult** answer = session->role_facts == nullptr ? &session->role_facts : &session->volatile_matches;
-        if (*answer != nullptr) {
+        int answered = 0;
+        while (answered < kSetupAnswers && session->answers[answered] != nullptr) answered++;
+        if (answered == kSetupAnswers) {
           PQclear(next);
           return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up answered more than multidb asked");
         }
-        *answer = next;
+        session->answers[answered] = next;
         continue;
       }
+      if (session->phase == RemotePhase::kRollback && session->rollback_answered) {
+        // The reset's answers: a failure or a session found not clean only means the connection is not kept.
+        if (status == PGRES_TUPLES_OK)
+          session->reset_clean = PQntuples(next) == 1 && strcmp(PQgetvalue(next, 0, 0), "0") == 0;
+        else if (status != PGRES_COMMAND_OK)
+          session->keep_connection = false;
+        PQclear(next);
+        continue;
+      }
+      if (session->phase == RemotePhase::kRollback) session->rollback_answered = true;
       if (status != PGRES_COMMAND_OK) {
         const char* during = session->phase == RemotePhase::kSetup     ? "session set-up"
                              : session->phase == RemotePhase::kRollback ? "ending the remote transaction"
@@ -370,8 +438,10 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         break;
       case RemotePhase::kRollback:
         session->query_running = false;
-        // Kept only when nothing is left of the call on it: transaction ended, no result pending.
-        if (!session->keep_connection || PQtransactionStatus(session->conn) != PQTRANS_IDLE) remote_abandon(session);
+        // Kept only when nothing is left of the call on it: transaction ended, no result pending, the session
+        // reset and found clean.
+        if (!session->keep_connection || !session->reset_clean || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+          remote_abandon(session);
         session->phase = RemotePhase::kDone;
         return RemoteEvent::kDone;
       case RemotePhase::kDeclare:
@@ -421,11 +491,10 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   session->reused = false;
   session->calls = 0;
   memset(&session->failure, 0, sizeof(session->failure));
-  PGresult** held[] = {&session->role_facts, &session->volatile_matches};
-  for (PGresult** answer : held)
-    if (*answer != nullptr) {
-      PQclear(*answer);
-      *answer = nullptr;
+  for (PGresult*& answer : session->answers)
+    if (answer != nullptr) {
+      PQclear(answer);
+      answer = nullptr;
     }
   session->reply_deadline = 0;
   session->phase = RemotePhase::kIdle;
@@ -469,7 +538,7 @@ long remote_timeout_ms(const RemoteSession* session) {
 }
 
 void remote_abandon(RemoteSession* session) {
-  PGresult** held[] = {&session->batch, &session->role_facts, &session->volatile_matches};
+  PGresult** held[] = {&session->batch, &session->answers[0], &session->answers[1], &session->answers[2]};
   for (PGresult** result : held) {
     if (*result != nullptr) {
       PQclear(*result);

@@ -1,7 +1,10 @@
 // One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads
 // SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
-// its role and the statement's volatile names (core/remote_checks.hpp), read the statement's rows through
-// a cursor a batch at a time, and end the transaction with ROLLBACK. The same machine runs inside a
+// its role, the statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp),
+// read the statement's rows through a cursor a batch at a time, and end the transaction with ROLLBACK — and,
+// for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
+// held cursors, temporary objects, settings, dblink's and postgres_fdw's connections) and check that nothing
+// else stayed (prepared statements); a connection that is not clean then is closed. The same machine runs inside a
 // background worker (which waits on its socket) and inside the calling backend when no worker slot is
 // free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
 // so the caller decides between ERROR and WARNING.
@@ -45,7 +48,9 @@ struct RemoteSession {
   const char* sql;        // the statement, already judged read-only
   const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
   const char* client_encoding;   // what the remote must report, as the connection asked for it
+  bool catalog_search_path;      // multidb's own statement: it runs with the checks' search_path = pg_catalog
   bool allow_privileged_role;
+  bool allow_implicit_volatile;
   bool require_password;
   int connect_timeout_s;
   int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
@@ -53,8 +58,11 @@ struct RemoteSession {
 
   RemotePhase phase;
   PGresult* batch;  // a FETCH's rows, held until its command completes
-  PGresult* role_facts;        // the set-up's answers, judged when it completes
-  PGresult* volatile_matches;
+  PGresult* answers[3];  // the set-up's answers (session facts, named, implicit), judged when it completes
+  const char* dblink_schema;  // from the session facts: what the reset must close, or nullptr
+  const char* fdw_schema;
+  bool rollback_answered;  // the ROLLBACK's own result came; what follows is the reset's
+  bool reset_clean;        // the reset's last answer: nothing else was left in the session
   PGconn* conn;
   bool holds_external_fd;
   bool query_running;     // a command is in flight: a cancel request is worth sending
@@ -73,11 +81,18 @@ struct RemoteStatement {
   const char* check_sql;
   const char* sql;
   const char* allowed_volatile;
+  bool catalog_search_path;
+};
+
+// The server options that accept a risk (connections.hpp: RemoteTarget).
+struct RemoteRisks {
+  bool allow_privileged_role;
+  bool allow_implicit_volatile;
 };
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const RemoteStatement* statement, bool require_password,
-                 bool allow_privileged_role, int connect_timeout_s, int reply_timeout_ms, int fetch_size);
+                 RemoteRisks risks, int connect_timeout_s, int reply_timeout_ms, int fetch_size);
 
 // Advances as far as possible without blocking.
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);

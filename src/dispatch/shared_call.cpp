@@ -85,6 +85,7 @@ void create_shared_call(Fanout* fanout) {
   shared->queue_size = queue_size;
   shared->fetch_size = fetch_size;
   shared->statement_timeout_ms = remote_statement_timeout_ms;
+  shared->catalog_search_path = request->catalog_search_path;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;
   shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);
@@ -105,6 +106,7 @@ void create_shared_call(Fanout* fanout) {
     slot->connect_timeout_s = request->targets[i].connect_timeout_s;
     slot->require_password = request->targets[i].require_password;
     slot->allow_privileged_role = request->targets[i].allow_privileged_role;
+    slot->allow_implicit_volatile = request->targets[i].allow_implicit_volatile;
   }
   fanout->shared = shared;
 

@@ -33,6 +33,7 @@ struct SharedSlot {
   int connect_timeout_s;
   bool require_password;
   bool allow_privileged_role;
+  bool allow_implicit_volatile;
 };
 
 struct SharedCall {
@@ -42,6 +43,7 @@ struct SharedCall {
   Size queue_size;
   int fetch_size;
   int statement_timeout_ms;  // multidb.statement_timeout: each worker's deadline for every answer
+  bool catalog_search_path;  // multidb's own statement (FanoutRequest)
   Size setup_sql_offset;
   Size allowed_volatile_offset;  // multidb.extra_allowed_volatile_functions: workers do not see the caller's
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];

@@ -129,9 +129,11 @@ void multidb_worker_main(Datum main_arg) {
   const char** values;
   unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
   RemoteStatement statement{shared_string(call, call->setup_sql_offset), shared_string(call, slot->check_sql_offset),
-                            shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset)};
+                            shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset),
+                            call->catalog_search_path};
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values, &statement,
-              slot->require_password, slot->allow_privileged_role, slot->connect_timeout_s,
+              slot->require_password, RemoteRisks{slot->allow_privileged_role, slot->allow_implicit_volatile},
+              slot->connect_timeout_s,
               call->statement_timeout_ms, call->fetch_size);
   before_shmem_exit(cancel_remote_on_exit, 0);
 

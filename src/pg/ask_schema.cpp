@@ -133,7 +133,8 @@ const char* catalog_probe_sql() {
   return sql;
 }
 
-// Runs sql (one text column, one row) on targets[i] for which skip[i] is false, in parallel, into out[i].
+// Runs sql (one text column, one row) on targets[i] for which skip[i] is false, in parallel, into out[i], with
+// search_path = pg_catalog there: names of other schemas come back qualified.
 void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const bool* skip, const char** out,
                     const char* if_null) {
   int stale = 0;
@@ -157,6 +158,7 @@ void fetch_one_text(const char* sql, RemoteTarget* targets, int count, const boo
   request.shape = RowShape::kTyped;
   request.result_desc = desc;
   request.result = rows;
+  request.catalog_search_path = true;  // multidb's own catalog reading: no object of the remote role's stands in
   run_fanout(&request);
 
   TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);

@@ -36,15 +36,18 @@ const char* wrapped_sql(const char* sql, Datum* key_columns, int key_count) {
   StringInfoData sort;
   initStringInfo(&sort);
   if (key_count == 0) {
-    appendStringInfoString(&sort, "q::text");
+    appendStringInfoString(&sort, "q::pg_catalog.text");
   } else {
-    appendStringInfoString(&sort, "jsonb_build_array(");
+    appendStringInfoString(&sort, "pg_catalog.jsonb_build_array(");
     for (int i = 0; i < key_count; i++)
-      appendStringInfo(&sort, "%sq.%s::text", i ? ", " : "", quote_identifier(TextDatumGetCString(key_columns[i])));
-    appendStringInfoString(&sort, ")::text");
+      appendStringInfo(&sort, "%sq.%s::pg_catalog.text", i ? ", " : "",
+                       quote_identifier(TextDatumGetCString(key_columns[i])));
+    appendStringInfoString(&sort, ")::pg_catalog.text");
   }
-  return psprintf("SELECT q.*, %s AS %s FROM (%s) AS q ORDER BY (%s) COLLATE \"C\"", sort.data, kSortColumn,
-                  as_subquery(sql), sort.data);
+  // The wrapper's own names are spelled with their schema: the user's statement inside runs with the remote
+  // role's search_path, and nothing of it may stand in for them.
+  return psprintf("SELECT q.*, %s AS %s FROM (%s) AS q ORDER BY (%s) COLLATE pg_catalog.\"C\"", sort.data,
+                  kSortColumn, as_subquery(sql), sort.data);
 }
 
 struct Side {

@@ -107,6 +107,8 @@ RemoteTarget resolve_one(const char* name) {
     if (place != OptionPlace::kServer && place != OptionPlace::kUserMapping) continue;
     if (strcmp(option->defname, "allow_privileged_role") == 0 && wrapper_is_multidb)
       target.allow_privileged_role = defGetBoolean(option);
+    if (strcmp(option->defname, "allow_implicit_volatile") == 0 && wrapper_is_multidb)
+      target.allow_implicit_volatile = defGetBoolean(option);
     if (is_multidb_only_option(option->defname)) continue;
     const char* value = defGetString(option);
     if (strcmp(option->defname, "options") == 0) {
@@ -248,6 +250,14 @@ MULTIDB_FUNCTION(multidb_fdw_validator) {
                           errmsg("allow_privileged_role=true is superuser-only"),
                           errdetail("It lets multidb send statements as a remote superuser or a role that "
                                     "reaches the server's files, programs or other sessions.")));
+      }
+      if (strcmp(option->defname, "allow_implicit_volatile") == 0) {
+        bool allowed = defGetBoolean(option);
+        if (allowed && !superuser())
+          ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                          errmsg("allow_implicit_volatile=true is superuser-only"),
+                          errdetail("It lets multidb send statements to a database where a cast, an operator, a "
+                                    "type or a domain calls a VOLATILE function that may act outside the query.")));
       }
       continue;
     }

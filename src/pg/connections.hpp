@@ -20,6 +20,7 @@ struct RemoteTarget {
   bool require_password;  // a non-superuser: the remote must have asked for the password
   bool allow_privileged_role;  // the server option a superuser sets: a privileged remote role is warned of,
                                // not refused
+  bool allow_implicit_volatile;  // likewise: volatile functions behind casts, operators, types, domains
 };
 
 // Resolves every name (USAGE on the server, a user mapping for the current user, a password for

@@ -40,7 +40,7 @@ Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
   int count;
   RemoteTarget* targets = resolve_targets(names, &count);
 
-  FanoutRequest request;
+  FanoutRequest request{};
   request.sql = sql;
   request.targets = targets;
   request.target_count = count;

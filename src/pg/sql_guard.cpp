@@ -18,7 +18,12 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "common/keywords.h"
+#include "mb/pg_wchar.h"
 #include "parser/parser.h"
+#include "parser/scanner.h"
+// After scanner.h, whose types it uses: the token numbers (IDENT, UIDENT).
+#include "parser/gram.h"
 #include "utils/builtins.h"
 }
 
@@ -54,13 +59,6 @@ bool note_attribute_call(GuardWalk* walk, Node* field, List* written) {
   return refuse_denied_call(walk, name, written);
 }
 
-// An operator runs its function: the remote judges its volatility by name.
-void note_operator(GuardWalk* walk, List* name) {
-  if (name == NIL) return;
-  Node* last = static_cast<Node*>(llast(name));
-  if (IsA(last, String)) walk->names.operators = lappend(walk->names.operators, strVal(last));
-}
-
 bool guard_walker(Node* node, GuardWalk* walk) {
   if (node == nullptr) return false;
   switch (nodeTag(node)) {
@@ -90,6 +88,8 @@ bool guard_walker(Node* node, GuardWalk* walk) {
       FuncCall* call = reinterpret_cast<FuncCall*>(node);
       const char* name = strVal(llast(call->funcname));
       walk->names.functions = lappend(walk->names.functions, const_cast<char*>(name));
+      walk->names.function_arguments =
+          lappend_int(walk->names.function_arguments, call->func_variadic ? -1 : list_length(call->args));
       if (refuse_denied_call(walk, name, call->funcname)) return true;
       break;
     }
@@ -105,20 +105,6 @@ bool guard_walker(Node* node, GuardWalk* walk) {
       foreach (cell, reinterpret_cast<A_Indirection*>(node)->indirection)
         if (note_attribute_call(walk, static_cast<Node*>(lfirst(cell)), NIL))
           return true;
-      break;
-    }
-    case T_A_Expr:
-      note_operator(walk, reinterpret_cast<A_Expr*>(node)->name);
-      break;
-    case T_SubLink:
-      note_operator(walk, reinterpret_cast<SubLink*>(node)->operName);
-      break;
-    case T_SortBy:
-      note_operator(walk, reinterpret_cast<SortBy*>(node)->useOp);
-      break;
-    case T_TypeName: {
-      TypeName* type = reinterpret_cast<TypeName*>(node);
-      if (type->names != NIL) walk->names.types = lappend(walk->names.types, strVal(llast(type->names)));
       break;
     }
     default:
@@ -318,6 +304,101 @@ List* parse_as_remote(const char* sql) {
   return statements;
 }
 
+namespace {
+
+// One identifier-like token of a statement: what this server's lexer made of it, and where its text starts.
+struct WordToken {
+  const char* value;  // as read here: case-folded and cut (IDENT), or the keyword
+  int start;
+};
+
+// The identifier tokens of sql (plain, quoted, keywords), in order; *ends receives each token's end: the next
+// token's start, or the end of the text.
+List* word_tokens(const char* sql, List** ends) {
+  core_yy_extra_type extra;
+  core_yyscan_t scanner = scanner_init(sql, &extra, &ScanKeywords, ScanKeywordTokens);
+  extra.standard_conforming_strings = true;  // as the remote reads it (parse_as_remote)
+  List* words = NIL;
+  *ends = NIL;
+  bool previous_is_word = false;
+  for (;;) {
+    core_YYSTYPE value;
+    YYLTYPE location;
+    int token = core_yylex(&value, &location, scanner);
+    if (previous_is_word) *ends = lappend_int(*ends, token == 0 ? static_cast<int>(strlen(sql)) : location);
+    if (token == 0) break;
+    const char* word = nullptr;
+    if (token == IDENT) {
+      word = pstrdup(value.str);
+    } else if (token != UIDENT && (isalpha(static_cast<unsigned char>(sql[location])) || sql[location] == '_')) {
+      int length = 0;
+      while (isalnum(static_cast<unsigned char>(sql[location + length])) || sql[location + length] == '_') length++;
+      char* lowered = pnstrdup(sql + location, length);
+      for (char* c = lowered; *c != '\0'; c++) *c = pg_ascii_tolower(static_cast<unsigned char>(*c));
+      if (ScanKeywordLookup(lowered, &ScanKeywords) >= 0) word = lowered;
+    }
+    previous_is_word = word != nullptr;
+    if (word != nullptr) {
+      WordToken* entry = static_cast<WordToken*>(palloc(sizeof(WordToken)));
+      *entry = WordToken{word, location};
+      words = lappend(words, entry);
+    }
+  }
+  scanner_finish(scanner);
+  return words;
+}
+
+// The written forms of names, in order; with arguments (an int List beside names), *written_arguments receives
+// each form's.
+List* as_written(const char* sql, List* names, List* arguments, List* words, List* ends, List** written_arguments) {
+  List* written = NIL;
+  // A name this long may have been cut here, at a character boundary of this database's encoding.
+  int may_be_cut = NAMEDATALEN - pg_database_encoding_max_length();
+  for (int n = 0; n < list_length(names); n++) {
+    const char* name = static_cast<const char*>(list_nth(names, n));
+    int count = arguments != NIL ? list_nth_int(arguments, n) : 1;
+    int before = list_length(written);
+    for (int i = 0; i < list_length(words); i++) {
+      const WordToken* word = static_cast<const WordToken*>(list_nth(words, i));
+      if (strcmp(word->value, name) == 0)
+        written = lappend(written, pnstrdup(sql + word->start, list_nth_int(ends, i) - word->start));
+    }
+    if (list_length(written) == before) {
+      if (static_cast<int>(strlen(name)) >= may_be_cut)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("multidb refused the statement: the long name \"%s\" is not written as a plain or "
+                               "quoted identifier, so multidb cannot tell which function a remote cuts it to", name),
+                        errhint("Write the function's name without Unicode escapes.")));
+      // U&"...": read back exactly as decoded here (only its cut could differ, and it is short).
+      StringInfoData quoted;
+      initStringInfo(&quoted);
+      appendStringInfoChar(&quoted, '"');
+      for (const char* c = name; *c != '\0'; c++) {
+        if (*c == '"') appendStringInfoChar(&quoted, '"');
+        appendStringInfoChar(&quoted, *c);
+      }
+      appendStringInfoChar(&quoted, '"');
+      written = lappend(written, quoted.data);
+    }
+    if (written_arguments != nullptr)
+      for (int i = before; i < list_length(written); i++) *written_arguments = lappend_int(*written_arguments, count);
+  }
+  return written;
+}
+
+}  // namespace
+
+CalledNames names_as_written(const char* sql, const CalledNames* names) {
+  CalledNames written{NIL, NIL, NIL};
+  if (names->functions == NIL && names->attribute_calls == NIL) return written;
+  List* ends;
+  List* words = word_tokens(sql, &ends);
+  written.functions = as_written(sql, names->functions, names->function_arguments, words, ends,
+                                 &written.function_arguments);
+  written.attribute_calls = as_written(sql, names->attribute_calls, NIL, words, ends, nullptr);
+  return written;
+}
+
 GuardVerdict judge_statement(const char* sql) {
   MemoryContext caller_context = CurrentMemoryContext;
   List* statements = NIL;
@@ -345,7 +426,7 @@ GuardVerdict judge_statement(const char* sql) {
   Node* stmt = linitial_node(RawStmt, statements)->stmt;
   if (const char* reason = top_level_refusal(stmt)) return refused(reason);
 
-  GuardWalk walk{nullptr, {}};
+  GuardWalk walk{nullptr, {NIL, NIL, NIL}};
   bool walk_failed = false;
   PG_TRY();
   {

@@ -9,13 +9,13 @@ extern "C" {
 
 namespace multidb {
 
-// The names an allowed statement may call through (palloc'd Lists of char*), for the remote's own
-// judgement of them (core/remote_checks.hpp): what only that remote's catalog can tell.
+// The names an allowed statement may call through (palloc'd Lists of char*, as this server's lexer read them),
+// for the remote's own judgement of them (core/remote_checks.hpp): what only that remote's catalog can tell.
+// What it reaches without naming it (casts, operators, types, domains) the remote judges whatever the statement.
 struct CalledNames {
-  List* functions;        // f(...)
-  List* attribute_calls;  // x.f and (x).f, a call of f(x) when f is no column of x
-  List* operators;
-  List* types;
+  List* functions;          // f(...)
+  List* function_arguments;  // an int List beside functions: how many arguments each call passes (-1: VARIADIC)
+  List* attribute_calls;    // x.f and (x).f, a call of f(x) when f is no column of x
 };
 
 struct GuardVerdict {
@@ -40,6 +40,12 @@ GuardVerdict judge_statement(const char* sql);
 // (core/remote_checks.hpp's VolatileAllowlist). Run it with search_path = pg_catalog, so that the
 // unqualified names it uses resolve there too.
 GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count);
+
+// The called names as sql wrote them (each identifier token's text up to the next token: quoted or not, any case,
+// any length; function_arguments beside them), for the remote to read with its own rules: its encoding may fold case and cut a long name
+// elsewhere than this server's lexer did. Raises 42501 for a name this server may have cut that is not written
+// as a plain or quoted identifier (a long U&"..." one).
+CalledNames names_as_written(const char* sql, const CalledNames* names);
 
 // Raises the ERROR for a refused statement; targets names the connections it was meant for. Returns the
 // allowed statement's verdict (its names).

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 using multidb::RemoteRoleFacts;
@@ -17,37 +18,72 @@ TEST(EscapeSqlLiteral, ReadsTheSameWhateverStandardConformingStringsIs) {
   EXPECT_EQ(multidb::escape_sql_literal("x\\'); DROP TABLE t; --"), "E'x\\\\''); DROP TABLE t; --'");
 }
 
-TEST(RemoteCheckSql, AsksForEveryKindOfNameOnce) {
+TEST(RemoteCheckSql, AsksForEveryCallOnceAsTheRemoteReadsIt) {
   multidb::StatementNames names;
-  names.functions = {"crosstab", "crosstab", "count"};
-  names.attribute_calls = {"pg_cancel_backend"};
-  names.operators = {"+", "@@"};
-  names.types = {"int4"};
-  std::string sql = multidb::build_remote_check_sql(names);
-  // one look-up for every function name; attribute calls only where one argument can be passed
-  EXPECT_NE(sql.find("proname = ANY (ARRAY[E'count', E'crosstab', E'pg_cancel_backend']::pg_catalog.name[]) AND "
-                     "(p.proname = ANY (ARRAY[E'count', E'crosstab']::pg_catalog.name[]) OR (p.pronargs >= 1"),
+  names.calls = {{"crosstab", 1}, {"crosstab", 1}, {"Count", 0}, {"pg_cancel_backend", 1}, {"concat", -1}};
+  std::string sql = multidb::build_remote_check_sql(names, {});
+  // the names as written, read by the remote's own identifier rules and cut at its NAMEDATALEN, each with the
+  // number of arguments its call passes
+  EXPECT_NE(sql.find("ROWS FROM (pg_catalog.unnest(ARRAY[E'Count', E'concat', E'crosstab', E'pg_cancel_backend']::"
+                     "pg_catalog.text[]), pg_catalog.unnest(ARRAY[0, -1, 1, 1]::pg_catalog.int4[])) c(w, n)"),
             std::string::npos)
       << sql;
-  EXPECT_NE(sql.find("ARRAY[E'+', E'@@']::pg_catalog.name[]"), std::string::npos);
-  EXPECT_NE(sql.find("ARRAY[E'int4']::pg_catalog.name[]"), std::string::npos);
-  EXPECT_NE(sql.find("r.rolname IN (session_user, current_user)"), std::string::npos);
+  EXPECT_NE(sql.find("(pg_catalog.parse_ident(c.w, false))[1]::pg_catalog.name"), std::string::npos);
+  EXPECT_NE(sql.find("p.pronargdefaults) AND c.n OPERATOR(pg_catalog.<=) p.pronargs"), std::string::npos);
   for (const std::string& role : multidb::powerful_builtin_roles())
     EXPECT_NE(sql.find("'" + role + "'"), std::string::npos) << role;
-  // Two statements: appended to the set-up after BEGIN READ ONLY.
-  EXPECT_EQ(std::count(sql.begin(), sql.end(), ';'), 1);
+  // The search_path pin, then three queries: session facts, named functions, what any statement could reach.
+  EXPECT_EQ(sql.rfind("SET LOCAL search_path = pg_catalog, pg_temp; ", 0), 0u) << sql;
+  EXPECT_EQ(std::count(sql.begin(), sql.end(), ';'), 3);
+  EXPECT_NE(sql.find("pg_catalog.pg_depend"), std::string::npos);
+  EXPECT_NE(sql.find("pg_catalog.pg_amproc"), std::string::npos);
+  EXPECT_NE(sql.find("contypid"), std::string::npos);
 }
 
-TEST(RemoteCheckSql, OnlyTheKindsOfNameTheStatementHolds) {
-  std::string none = multidb::build_remote_check_sql({});
-  EXPECT_NE(none.find("WHERE false"), std::string::npos) << none;
-  EXPECT_EQ(none.find("pg_proc"), std::string::npos);
-  multidb::StatementNames attribute_only;
-  attribute_only.attribute_calls = {"f"};
-  std::string sql = multidb::build_remote_check_sql(attribute_only);
-  EXPECT_NE(sql.find("ARRAY[]::pg_catalog.name[]"), std::string::npos) << sql;  // no plain call named f
-  EXPECT_EQ(sql.find("pg_operator"), std::string::npos);
-  EXPECT_EQ(sql.find("pg_type"), std::string::npos);
+// Every operator and function the checks use is spelled with its schema: a remote role's search_path that puts a
+// lying public.= first changes nothing.
+TEST(RemoteCheckSql, SpellsOutEveryOperatorAndFunctionWithItsSchema) {
+  multidb::StatementNames names;
+  names.calls = {{"f", 2}, {"g", 1}};
+  std::string sql = multidb::build_remote_check_sql(names, {"public.f(integer)"});
+  std::string queries = sql.substr(sql.find("; ") + 2);  // after the SET
+  std::string bare;
+  for (size_t i = 0; i < queries.size(); i++) {
+    if (queries[i] == '\'') {  // a literal: skipped ('' inside is two literals, still skipped)
+      size_t close = queries.find('\'', i + 1);
+      ASSERT_NE(close, std::string::npos);
+      i = close;
+      continue;
+    }
+    if (queries.compare(i, 20, "OPERATOR(pg_catalog.") == 0) {
+      i = queries.find(')', i + 20);
+      continue;
+    }
+    bare += queries[i];
+  }
+  for (const char* op : {"=", "<", ">", "||", "~", "!"}) EXPECT_EQ(bare.find(op), std::string::npos) << op << "\n" << bare;
+  // a word followed by '(' is a function of pg_catalog, SQL syntax, or an alias's column list
+  const std::vector<std::string> syntax = {"ARRAY", "EXISTS", "COALESCE", "ANY", "AND", "OR", "ON", "LATERAL",
+                                           "FROM", "h", "called", "x", "c", "IN", "ROWS FROM"};
+  for (size_t open = bare.find('('); open != std::string::npos; open = bare.find('(', open + 1)) {
+    size_t start = open;
+    while (start > 0 && (std::isalnum(static_cast<unsigned char>(bare[start - 1])) || bare[start - 1] == '_' ||
+                         bare[start - 1] == '.'))
+      start--;
+    std::string word = bare.substr(start, open - start);
+    if (word.empty()) continue;
+    bool allowed = word.rfind("pg_catalog.", 0) == 0 || std::find(syntax.begin(), syntax.end(), word) != syntax.end();
+    EXPECT_TRUE(allowed) << word;
+  }
+}
+
+TEST(RemoteCheckSql, SignatureEntriesAreResolvedThere) {
+  std::string sql = multidb::build_remote_check_sql({}, {"public.uuid_generate_v4()"});
+  EXPECT_NE(sql.find("pg_catalog.to_regprocedure(s)"), std::string::npos) << sql;
+  EXPECT_NE(sql.find("ARRAY[E'public.uuid_generate_v4()']::pg_catalog.text[]"), std::string::npos);
+  // no calls: the named query asks for none, the others stand
+  EXPECT_NE(sql.find("ARRAY[]::pg_catalog.text[]), pg_catalog.unnest(ARRAY[]::pg_catalog.int4[])"), std::string::npos);
+  EXPECT_EQ(std::count(sql.begin(), sql.end(), ';'), 3);
 }
 
 TEST(RemoteRoles, PlainReaderPasses) {
@@ -134,33 +170,67 @@ TEST(VolatileAllowlist, ExtraPatternsTakeNameOrSchemaDotName) {
   EXPECT_FALSE(allowlist.allows("public", "stamp_now"));
   EXPECT_THROW(multidb::parse_allowlist_patterns("a,,b"), std::invalid_argument);
   EXPECT_THROW(multidb::parse_allowlist_patterns(".f"), std::invalid_argument);
-  EXPECT_THROW(multidb::parse_allowlist_patterns("f()"), std::invalid_argument);
   EXPECT_TRUE(multidb::parse_allowlist_patterns("  ").empty());
+}
+
+TEST(VolatileAllowlist, AnEntryWithASignatureNamesOneOverload) {
+  std::vector<std::string> entries = multidb::parse_allowlist_patterns(
+      "Public.Gen_Id(), public.f(int, numeric(10, 2)), ext.g(text[], \"My Type\"), h");
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0], "public.gen_id()");
+  EXPECT_EQ(entries[1], "public.f(int, numeric(10, 2))");
+  VolatileAllowlist allowlist(entries);
+  EXPECT_EQ(allowlist.signature_entries().size(), 3u);
+  // by name, only the bare entry: the others are resolved by the remote
+  EXPECT_TRUE(allowlist.allows("public", "h"));
+  EXPECT_FALSE(allowlist.allows("public", "gen_id"));
+  EXPECT_FALSE(allowlist.allows("public", "f"));
+  for (const char* bad : {"f()", "public.f(int", "public.f(int))", "public.f(int) x", "public.f(int; drop)",
+                          "public.*(int)", ".f()", "public.f('x')"})
+    EXPECT_THROW(multidb::parse_allowlist_patterns(bad), std::invalid_argument) << bad;
 }
 
 TEST(VolatileMatches, AllowedFunctionsPassOthersAreNamed) {
   VolatileAllowlist allowlist;
-  std::vector<VolatileMatch> matches = {{"function", "pg_catalog", "random", "random()"}};
+  std::vector<VolatileMatch> matches = {{"function", "", "pg_catalog", "random", "pg_catalog.random()", false}};
   EXPECT_TRUE(multidb::judge_volatile_matches(matches, allowlist).allowed);
-  matches.push_back({"function", "public", "heap_force_kill", "heap_force_kill(regclass,tid[])"});
-  matches.push_back({"operator", "public", "@@@", "@@@(integer,integer)"});
+  matches.push_back({"function", "", "public", "heap_force_kill", "public.heap_force_kill(regclass, tid[])", false});
+  matches.push_back({"function", "", "public", "gen_id", "public.gen_id()", true});
   auto verdict = multidb::judge_volatile_matches(matches, allowlist);
   EXPECT_FALSE(verdict.allowed);
-  EXPECT_NE(verdict.message.find("function heap_force_kill(regclass,tid[])"), std::string::npos) << verdict.message;
-  EXPECT_NE(verdict.message.find("operator @@@(integer,integer)"), std::string::npos);
+  EXPECT_NE(verdict.message.find("function public.heap_force_kill(regclass, tid[])"), std::string::npos) << verdict.message;
   EXPECT_EQ(verdict.message.find("random"), std::string::npos);
+  EXPECT_EQ(verdict.message.find("gen_id"), std::string::npos);  // allowed by its signature
 }
 
-TEST(VolatileMatches, OperatorsAndTypesAreNeverExempt) {
-  VolatileAllowlist allowlist(multidb::parse_allowlist_patterns("*"));
-  EXPECT_TRUE(multidb::judge_volatile_matches({{"function", "x", "f", "f()"}}, allowlist).allowed);
-  EXPECT_FALSE(multidb::judge_volatile_matches({{"type", "x", "t", "t"}}, allowlist).allowed);
+TEST(ImplicitMatches, AnyOneRefusesEveryStatementNamingWhatReachesIt) {
+  std::vector<VolatileMatch> matches = {
+      {"implicit", "constraint dchk_check on domain dchk", "public", "side", "public.side(text)", false}};
+  auto verdict = multidb::judge_implicit_matches(matches, VolatileAllowlist(), false, "hr");
+  EXPECT_FALSE(verdict.allowed);
+  EXPECT_NE(verdict.message.find("public.side(text) (behind constraint dchk_check on domain dchk)"), std::string::npos)
+      << verdict.message;
+  EXPECT_NE(verdict.message.find("every statement"), std::string::npos);
+  EXPECT_NE(verdict.hint.find("multidb.extra_allowed_volatile_functions = 'public.side(text)'"), std::string::npos)
+      << verdict.hint;
+  EXPECT_NE(verdict.hint.find("ALTER SERVER hr OPTIONS (ADD allow_implicit_volatile 'true')"), std::string::npos);
+  // the server option: allowed, said in a warning
+  auto accepted = multidb::judge_implicit_matches(matches, VolatileAllowlist(), true, "hr");
+  EXPECT_TRUE(accepted.allowed);
+  EXPECT_TRUE(accepted.warn);
+  EXPECT_NE(accepted.message.find("allow_implicit_volatile"), std::string::npos);
+  // allowlisted by name or by signature: nothing to say
+  EXPECT_TRUE(multidb::judge_implicit_matches(matches, VolatileAllowlist({"public.side"}), false, "hr").allowed);
+  matches[0].allowed_by_signature = true;
+  auto allowed = multidb::judge_implicit_matches(matches, VolatileAllowlist(), false, "hr");
+  EXPECT_TRUE(allowed.allowed);
+  EXPECT_FALSE(allowed.warn);
 }
 
 TEST(VolatileMatches, ALongListIsCut) {
   std::vector<VolatileMatch> matches;
   for (int i = 0; i < 12; i++)
-    matches.push_back({"function", "public", "f" + std::to_string(i), "f" + std::to_string(i) + "()"});
+    matches.push_back({"function", "", "public", "f" + std::to_string(i), "public.f" + std::to_string(i) + "()", false});
   auto verdict = multidb::judge_volatile_matches(matches, VolatileAllowlist());
   EXPECT_NE(verdict.message.find("and 7 more"), std::string::npos) << verdict.message;
 }
@@ -177,6 +247,8 @@ TEST(FunctionDenylist, SqlTextRunnersThatAreNotVolatile) {
   // tablefunc's and xml2's SQL runners are STABLE or IMMUTABLE: only their names stop them.
   multidb::FunctionDenylist denylist;
   for (const char* name : {"crosstab", "crosstab2", "crosstab_hash", "connectby", "xpath_table", "xslt_process",
-                           "pg_hba_file_rules", "pg_show_all_file_settings", "pg_ident_file_mappings"})
+                           "pg_hba_file_rules", "pg_show_all_file_settings", "pg_ident_file_mappings",
+                           // STABLE, yet they assign a transaction id inside READ ONLY
+                           "txid_current", "pg_current_xact_id"})
     EXPECT_NE(denylist.denying_pattern(name), nullptr) << name;
 }
