@@ -77,7 +77,7 @@ is_deeply(\@reached, [], 'and none of those statements reached the remote');
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SELECT * FROM multidb.fanout('SELECT writes_behind_your_back()', ARRAY['target'])",
 	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-like($stderr, qr/ERROR:  42501: connection "target": the statement could call function writes_behind_your_back\(\), VOLATILE on this database/,
+like($stderr, qr/ERROR:  42501: connection "target": the statement could call function public.writes_behind_your_back\(\), VOLATILE on this database/,
 	'a volatile function of the remote is refused by its own catalog');
 unlike(slurp_file($remote->logfile, $log_offset), qr/CURSOR FOR SELECT writes_behind_your_back/, 'and never sent');
 # The third: what the statement cannot name (a view calls the function) runs in a READ ONLY transaction.
