@@ -3,8 +3,10 @@
 # machine with no remote) and through fanout against a remote with contrib extensions, connected as a
 # superuser that a superuser allowed: the worst case, where only the guard's walls stand. Every statement
 # must be refused before it runs there; check_sql may accept only the calls that need the remote's own
-# catalog to be recognised, listed below and reviewed. The server never crashes or hangs, and afterwards
-# the remote is unchanged.
+# catalog to be recognised, listed below and reviewed. Then what a statement reaches without naming it: in
+# databases where the remote's owner hid a call that ends the victim session behind a domain's CHECK, a cast,
+# comparison operators and a default operator class, statements reaching them by every syntax that does so.
+# The server never crashes or hangs, and afterwards the remote is unchanged.
 use strict;
 use warnings;
 
@@ -136,6 +138,77 @@ is($count{accepted}, scalar(keys %accepted_without_a_remote) * @positions * @spe
 is(scalar(@sent), 0, 'fanout refused every statement before it ran, as a superuser allowed by the server option')
   or diag(join "\n", @sent[0 .. ($#sent < 20 ? $#sent : 19)]);
 
+# What a statement reaches without naming it: each database hides a call that would end the victim session.
+my $kill = "pg_catalog.pg_terminate_backend($victim_pid)";
+my %hidden = (
+	hidden_domain => qq{
+		CREATE DOMAIN dterm AS text CHECK ($kill IS NOT NULL);
+		CREATE TABLE notes (id int, note text); INSERT INTO notes VALUES (1, 'a'), (2, 'b');},
+	hidden_cast => qq{
+		CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE TABLE moods (id int, m mood); INSERT INTO moods VALUES (1, 'sad'), (2, 'happy');
+		CREATE FUNCTION kill_text(mood) RETURNS text LANGUAGE sql VOLATILE AS 'SELECT ${kill}::text';
+		CREATE CAST (mood AS text) WITH FUNCTION kill_text(mood) AS IMPLICIT;
+		CREATE FUNCTION kill_json(mood) RETURNS json LANGUAGE sql VOLATILE AS 'SELECT to_json($kill)';
+		CREATE CAST (mood AS json) WITH FUNCTION kill_json(mood);},
+	hidden_operator => qq{
+		CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE TABLE moods (id int, m mood); INSERT INTO moods VALUES (1, 'sad'), (2, 'happy');
+		CREATE FUNCTION kill_cmp(mood, mood) RETURNS boolean LANGUAGE sql VOLATILE AS 'SELECT $kill';
+		CREATE OPERATOR = (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);
+		CREATE OPERATOR <> (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);
+		CREATE OPERATOR < (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);
+		CREATE OPERATOR > (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);
+		CREATE OPERATOR <= (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);
+		CREATE OPERATOR >= (LEFTARG = mood, RIGHTARG = mood, FUNCTION = kill_cmp);},
+	hidden_opclass => qq{
+		CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+		CREATE TABLE moods (id int, m mood); INSERT INTO moods VALUES (1, 'sad'), (2, 'happy'), (3, 'sad');
+		CREATE FUNCTION kill_order(mood, mood) RETURNS integer LANGUAGE sql VOLATILE AS 'SELECT ${kill}::int';
+		CREATE OPERATOR CLASS mood_ops DEFAULT FOR TYPE mood USING btree AS
+		  OPERATOR 1 pg_catalog.< (anyenum, anyenum), OPERATOR 2 pg_catalog.<= (anyenum, anyenum),
+		  OPERATOR 3 pg_catalog.= (anyenum, anyenum), OPERATOR 4 pg_catalog.>= (anyenum, anyenum),
+		  OPERATOR 5 pg_catalog.> (anyenum, anyenum), FUNCTION 1 kill_order(mood, mood);},
+);
+my %reaching = (
+	hidden_domain => [ q{SELECT 'x'::dterm}, q{SELECT CAST(note AS dterm) FROM notes}, q{SELECT dterm('x')},
+		q{SELECT (n.note).dterm FROM notes n}, q{SELECT ARRAY['x']::dterm[]}, q{SELECT 'x'::text::dterm},
+		q{SELECT id FROM notes WHERE note::dterm IS NOT NULL}, q{VALUES ('x'::dterm)},
+		q{WITH d AS (SELECT 'x'::dterm AS v) SELECT * FROM d}, q{SELECT 1} ],
+	hidden_cast => [ q{SELECT upper(m) FROM moods}, q{SELECT m::text FROM moods}, q{SELECT m || '' FROM moods},
+		q{SELECT length(m) FROM moods}, q{SELECT to_json(m) FROM moods}, q{SELECT to_jsonb(m) FROM moods},
+		q{SELECT json_agg(m) FROM moods}, q{SELECT id FROM moods WHERE m::text LIKE 'h%'},
+		q{SELECT string_agg(m, ',') FROM moods}, q{SELECT 1} ],
+	hidden_operator => [ q{SELECT id FROM moods WHERE m = 'happy'}, q{SELECT CASE m WHEN 'happy' THEN 1 END FROM moods},
+		q{SELECT m BETWEEN 'sad' AND 'ok' FROM moods}, q{SELECT m NOT BETWEEN 'sad' AND 'ok' FROM moods},
+		q{SELECT m IN ('happy', 'ok') FROM moods}, q{SELECT m NOT IN ('happy') FROM moods},
+		q{SELECT NULLIF(m, 'sad') FROM moods}, q{SELECT m IS DISTINCT FROM 'sad' FROM moods},
+		q{SELECT m = ANY (ARRAY['sad', 'ok']::mood[]) FROM moods}, q{SELECT (m, 1) < ('ok', 1) FROM moods},
+		q{SELECT count(*) FROM moods a JOIN moods b ON a.m = b.m}, q{SELECT 1} ],
+	hidden_opclass => [ q{SELECT m FROM moods ORDER BY m}, q{SELECT DISTINCT m FROM moods}, q{SELECT m, count(*) FROM moods GROUP BY m},
+		q{SELECT min(m), max(m) FROM moods}, q{SELECT array_agg(m ORDER BY m) FROM moods},
+		q{SELECT row_number() OVER (ORDER BY m) FROM moods}, q{SELECT m FROM moods UNION SELECT m FROM moods},
+		q{SELECT greatest(m, 'ok') FROM moods}, q{SELECT count(DISTINCT m) FROM moods}, q{SELECT 1} ],
+);
+my @hidden_refusals;
+my $hidden_count = 0;
+for my $db (sort keys %hidden)
+{
+	$remote->safe_psql('postgres', "CREATE DATABASE $db");
+	$remote->safe_psql($db, $hidden{$db} . 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO selector;');
+	add_connection($coordinator, $db, $remote, user => 'admin', dbname => $db);
+	$coordinator->safe_psql('postgres', "ALTER SERVER $db OPTIONS (ADD allow_privileged_role 'true')");
+	for my $sql (@{ $reaching{$db} })
+	{
+		$hidden_count++;
+		my $result = $coordinator->safe_psql('postgres', "SELECT verdict(\$attack\$$sql\$attack\$, '$db')");
+		push @hidden_refusals, "$db: $sql => $result" unless $result =~ /^42501: .*reach without naming them: .*kill_|^42501: .*reach without naming them: .*pg_terminate_backend/;
+	}
+}
+diag("$hidden_count statements reaching a hidden call without naming it");
+is(scalar(@hidden_refusals), 0, 'every statement reaching a hidden call was refused before it ran, naming the call')
+  or diag(join "\n", @hidden_refusals);
+
 # The server is alive and as it was.
 is($remote->safe_psql('postgres', 'SELECT 1'), '1', 'the remote still answers');
 is(contrib_remote_state($remote), $before, 'rows, index pages, slots, origins and large objects unchanged');
@@ -143,6 +216,8 @@ is($remote->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE a
 	'the victim session is alive');
 is(attacks_declared_on($remote, join('|', map { $_->[2] } @calls)), '0',
 	'pg_stat_statements: no statement of the corpus was declared on the remote');
+is(attacks_declared_on($remote, 'moods|dterm|notes'), '0',
+	'... nor any reaching a hidden call');
 is($remote->safe_psql('postgres', "SELECT last_value || '/' || is_called FROM counter"), '1/false', 'the sequence never moved');
 
 $victim->kill_kill;
