@@ -138,7 +138,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                             target_sql(fanout->request, channel->index),
                             shared_string(shared, shared->allowed_volatile_offset)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
-              target->allow_privileged_role, target->connect_timeout_s, remote_statement_timeout_ms, fetch_size);
+              target->allow_privileged_role, target->connect_timeout_s, shared->statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
   if (channel->warm != nullptr) {
     remote_adopt(&channel->local, channel->warm, channel->warm_calls);
