@@ -21,7 +21,7 @@ namespace multidb {
 namespace {
 
 constexpr int kMaxClusters = 256;
-constexpr int kClusterNameSize = 256;  // longer "host:port" names are cut: two such clusters then share a count
+constexpr int kClusterNameSize = 256;  // longer "address:port" names are cut: two such clusters then share a count
 constexpr int kWakeEveryMs = 100;
 
 struct ClusterCount {

@@ -1,6 +1,7 @@
 // The bound on remote connections to one remote cluster (multidb.max_connections_per_host): a count of open
-// connections per "host:port" — many foreign servers may name databases of one cluster, and it is the cluster
-// whose max_connections they share.
+// connections per cluster, named by the address and port libpq connects to (core/cluster_address.hpp) — many
+// foreign servers may name databases of one cluster, however they spell its address, and it is the cluster whose
+// max_connections they share.
 //
 // Contract:
 //   - A slot is one open remote connection: in use by a call, or kept idle in connection_pool.cpp. The count

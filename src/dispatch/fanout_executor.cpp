@@ -22,6 +22,7 @@
 // backend and a connection whose call ended cleanly goes back to connection_pool.cpp instead of being closed.
 #include "dispatch/fanout_executor.hpp"
 
+#include "core/cluster_address.hpp"
 #include "dispatch/cluster_slots.hpp"
 #include "dispatch/connection_pool.hpp"
 #include "dispatch/fanout_internal.hpp"
@@ -148,16 +149,24 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   channel->state = ChannelState::kLocal;
 }
 
-// The remote cluster a target connects to, "host:port" as its options say (many servers may name databases of
-// one cluster).
+// The remote cluster a target connects to, named by the address libpq will reach (core/cluster_address.hpp), so
+// that servers spelling one cluster differently share its bound.
 const char* cluster_of(const RemoteTarget* target) {
-  const char *host = nullptr, *hostaddr = nullptr, *port = nullptr;
+  const char *host = "", *hostaddr = "", *port = "";
   for (int i = 0; target->keywords[i] != nullptr; i++) {
     if (strcmp(target->keywords[i], "host") == 0) host = target->values[i];
     else if (strcmp(target->keywords[i], "hostaddr") == 0) hostaddr = target->values[i];
     else if (strcmp(target->keywords[i], "port") == 0) port = target->values[i];
   }
-  return psprintf("%s:%s", host ? host : hostaddr ? hostaddr : "(default)", port ? port : "5432");
+  static ClusterAddressBook* address_book = nullptr;  // this backend's, never freed: its names outlive calls
+  char* name = nullptr;
+  CppError error = cpp_call([&] {
+    if (address_book == nullptr) address_book = new ClusterAddressBook();
+    name = malloc_copy(address_book->cluster_of(ClusterSpelling{host, hostaddr, port}, libpq_defaults(),
+                                                ClusterAddressBook::Clock::now()));
+  });
+  raise_cpp_error(error, "naming a connection's remote cluster");
+  return take(name);
 }
 
 // A slot of the cluster for a new connection (cluster_slots.hpp); this backend's own idle connections to it

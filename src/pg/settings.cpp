@@ -136,7 +136,7 @@ void define_settings() {
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.max_connections_per_host",
-                          "Most remote connections open at once to one remote cluster (host and port).",
+                          "Most remote connections open at once to one remote cluster (the address and port connected to).",
                           "In use or kept idle. Calls beyond it wait their turn. 0: no bound. Counted across the "
                           "whole server when multidb is in shared_preload_libraries, else per session.",
                           &max_connections_per_host, 0, 0, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
