@@ -67,15 +67,18 @@ void close_wanted_at_transaction_end(XactEvent event, void*) {
     if (cluster_slot_wanted(entries[i].cluster)) close_entry(i);
 }
 
+void register_callbacks() {
+  if (callbacks_registered) return;
+  CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_or_mapping_changed, 0);
+  CacheRegisterSyscacheCallback(USERMAPPINGOID, server_or_mapping_changed, 0);
+  on_proc_exit(close_all_at_exit, 0);
+  RegisterXactCallback(close_wanted_at_transaction_end, nullptr);
+  callbacks_registered = true;
+}
+
 // Closes what may not be used: everything after an invalidation, else the connections idle too long.
 void sweep() {
-  if (!callbacks_registered) {
-    CacheRegisterSyscacheCallback(FOREIGNSERVEROID, server_or_mapping_changed, 0);
-    CacheRegisterSyscacheCallback(USERMAPPINGOID, server_or_mapping_changed, 0);
-    on_proc_exit(close_all_at_exit, 0);
-    RegisterXactCallback(close_wanted_at_transaction_end, nullptr);
-    callbacks_registered = true;
-  }
+  register_callbacks();
   if (invalidated) {
     invalidated = false;
     while (entry_count > 0) close_entry(entry_count - 1);
@@ -101,6 +104,12 @@ int longest_idle(const char* cluster) {
 void close_kept_connection(PGconn* conn) {
   PQfinish(conn);
   ReleaseExternalFD();
+}
+
+void pool_catch_up_with_catalog() {
+  register_callbacks();  // first: the changes read now must reach server_or_mapping_changed
+  AcceptInvalidationMessages();
+  sweep();
 }
 
 PGconn* pool_take(Oid server, Oid user, long* calls) {

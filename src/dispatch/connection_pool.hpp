@@ -5,9 +5,11 @@
 // Contract:
 //   - Only a connection whose call ended cleanly comes back: its remote transaction rolled back, nothing in flight
 //     (remote.hpp: remote_release). A failed, cancelled or timed-out call closes its connection instead.
-//   - Any change to a foreign server or user mapping (ALTER/DROP, a new password) closes every idle connection
-//     before it could be used again (syscache invalidation); USAGE is checked at every call before a connection
-//     is taken (connections.hpp), so a role that lost it uses none.
+//   - Any change to a foreign server or user mapping (ALTER/DROP, a new password, GRANT/REVOKE) closes every idle
+//     connection before it could be used again (syscache invalidation). Every call first reads the catalog changes
+//     other sessions committed (pool_catch_up_with_catalog), then checks USAGE and the user mapping
+//     (connections.hpp) before a connection is taken, so a role that lost either uses none from its next call on,
+//     even inside a transaction.
 //   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, and
 //     every one at its exit. Each kept connection counts against max_files_per_process.
 //   - A connection taken from the pool belongs to the call until it is returned or closed.
@@ -24,6 +26,11 @@ extern "C" {
 }
 
 namespace multidb {
+
+// Reads the catalog changes other sessions committed — inside a transaction Postgres reads them only when it takes a
+// lock it did not hold yet — and closes every idle connection if a server or user mapping changed. Called at the
+// start of every call, before USAGE and user mappings are checked and before a kept connection is taken.
+void pool_catch_up_with_catalog();
 
 // An idle connection for the server and user, or nullptr; *calls receives how many calls it served. The caller
 // takes over its file-descriptor count and its cluster slot (cluster_slots.hpp).

@@ -199,6 +199,7 @@ void release_claims(Channel* channel) {
 // holds): those start first, and no target of this call closes them to make room.
 void take_warm_connections(Fanout* fanout) {
   if (!keep_connections) return;
+  pool_catch_up_with_catalog();  // a server or mapping changed since the targets were resolved (an ask's LLM call)
   for (int i = 0; i < fanout->channel_count; i++) {
     Channel* channel = &fanout->channels[i];
     channel->warm = pool_take(channel->target->server_oid, GetUserId(), &channel->warm_calls);
