@@ -10,12 +10,19 @@
 //     other sessions committed (pool_catch_up_with_catalog), then checks USAGE and the user mapping
 //     (connections.hpp) before a connection is taken, so a role that lost either uses none from its next call on,
 //     even inside a transaction.
-//   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, and
-//     every one at its exit. Each kept connection counts against max_files_per_process.
+//   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, or,
+//     inside a transaction, by the watch (below) within a fraction of a second; every one at its exit. Each kept
+//     connection counts against max_files_per_process.
 //   - A connection taken from the pool belongs to the call until it is returned or closed.
 //   - Each idle connection holds its slot of multidb.max_connections_per_host; a call short of a slot first
 //     closes this backend's own idle connections to that cluster, and no connection is kept while another
 //     call waits for its cluster.
+//   - The watch: while this backend keeps idle connections inside a transaction — a long statement after its
+//     fan-out, a later statement of the same or a later transaction, a session idle in a transaction — a timeout
+//     every 200 ms shuts down, from its signal handler, the idle connections a target of another session waits
+//     for (or idle too long) and gives their slots back, so that a waiting session is answered within a second;
+//     the main code closes them later. Between transactions an idle backend answers the catch-up interrupt
+//     instead (cluster_slots.hpp). connection_pool.cpp's opening comment says how and why it is safe.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -26,6 +33,9 @@ extern "C" {
 }
 
 namespace multidb {
+
+// From _PG_init: the statement-start hooks that arm the watch when a statement begins while connections are kept.
+void pool_install_hooks();
 
 // Reads the catalog changes other sessions committed — inside a transaction Postgres reads them only when it takes a
 // lock it did not hold yet — and closes every idle connection if a server or user mapping changed. Called at the

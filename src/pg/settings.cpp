@@ -145,7 +145,8 @@ void define_settings() {
                            "reused by the next call for the same server and user mapping.",
                            &keep_connections, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.idle_connection_timeout", "How long a kept connection may stay idle.",
-                          "Closed at this backend's next call after that.", &idle_connection_timeout_ms, 300000, 1,
+                          "Closed at this backend's next call after that, or while a transaction of it runs, within "
+                          "a fraction of a second.", &idle_connection_timeout_ms, 300000, 1,
                           INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("multidb.prompt_common_values", "Whether the prompt shows the few values of short text columns.",
                            "Up to 12 values of at most 40 bytes per column, from the remote's pg_stats, so that the LLM "

@@ -20,6 +20,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 my $bound = 2;
+my @figures;  # printed at the end
 my $limits = start_remote('limits');
 my $remote = start_remote('slots');
 my $port = $remote->port;
@@ -96,6 +97,7 @@ for my $path ([ 'in the backend', 'on' ], [ 'with workers', 'off' ])
 	my ($out, $err, $took) = timed("SET multidb.keep_connections = $keep; SET multidb.statement_timeout = 0; $sleep8");
 	like($err, $remote_timeout, "$label: the remote role's statement_timeout (2s) holds with multidb.statement_timeout = 0");
 	cmp_ok($took, '<', 6, sprintf("... the remote ended the 8 s sleep by its own limit (%.1f s)", $took));
+	push @figures, sprintf("remote role's 2 s limit %s: %.1f s", $label, $took);
 }
 my ($out, $err, $took) = timed("SET multidb.statement_timeout = '30s'; SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['lim']); "
 	  . "SELECT calls FROM multidb.open_connections(); SET multidb.statement_timeout = 0; $sleep8");
@@ -142,6 +144,7 @@ for my $path ([ 'in the backend', 'on' ], [ 'with workers', 'off' ])
 	$handle->kill_kill unless $ended;
 	$handle->finish;
 	ok($ended && $took < 8, sprintf("$label, remote frozen, multidb.statement_timeout = 0 under the cap: multidb's own deadline ends the call (%.1f s)", $took));
+	push @figures, sprintf("frozen remote under the 2 s cap %s: ended %.1f s after the freeze", $label, $took);
 	like($$stderr, qr/connection "lim": no answer from the server within 3000 ms/, '... the cap plus the grace');
 	ok(defined seconds_until_none_on($limits, 15), '... and no session of ours is left on the thawed remote');
 }
@@ -197,6 +200,7 @@ while (grep { !answered($_) } 'a', 'b')
 is(answer_of('a') . ' ' . answer_of('b'), '4 4', 'two sessions, four servers spelling one cluster four ways: every target answers')
   or diag(error_of('a'), error_of('b'));
 cmp_ok($most, '<=', $bound, "... and the remote never held more than $bound sessions of ours (most: $most)");
+push @figures, "four spellings of one cluster, two sessions, bound $bound: at most $most sessions on the remote";
 cmp_ok($most, '>', 0, '... (it was sampled while they ran)');
 like(slots(), qr/^local:$port \d+ 0$/, 'connection_slots() shows the one cluster, named by its address');
 run_in($_, 'SELECT multidb.disconnect();') for 'a', 'b';
@@ -229,6 +233,7 @@ sub waiter_answered_quickly
 	my $took = wait_answer('w', 30);
 	is(answer_of('w'), '1', "$label: a waiting session of another role is answered") or diag(error_of('w'));
 	cmp_ok($took, '<', 1, sprintf('... within a second (%.2f s)', $took));
+	push @figures, sprintf('waiter behind %s: %.2f s', $label, $took);
 	return;
 }
 sub cancel_a
@@ -279,6 +284,7 @@ my $gone = seconds_until_none_on($remote, 8);
 ok(defined $gone, 'a connection idle past multidb.idle_connection_timeout is closed while the statement runs'
 	  . (defined $gone ? sprintf(' (%.1f s after the sleep began)', $gone) : ' (still open after 8 s)'));
 ok(!answered('a'), '... which still runs');
+push @figures, sprintf('idle past the timeout inside a statement: closed %.1f s after the sleep began', $gone // -1);
 cancel_a();
 run_in('a', 'RESET multidb.idle_connection_timeout;');
 counts_agree('after the idle timeout');
@@ -307,4 +313,5 @@ for my $change ([ 'REVOKE USAGE ON FOREIGN SERVER w1 FROM carol', qr/42501: perm
 }
 close_session('c');
 ok(defined wait_until_clean($coordinator, [ $remote, $limits ], 10), 'nothing of ours left anywhere');
+diag($_) for @figures;
 done_testing();
