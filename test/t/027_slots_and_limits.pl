@@ -158,6 +158,7 @@ $limits->safe_psql('postgres', q{
 	CREATE FUNCTION public.interval_gt(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
 	CREATE FUNCTION public.interval_lt(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
 	CREATE FUNCTION public.interval_eq(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
+	CREATE FUNCTION public.texteq(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
 	CREATE FUNCTION public.least(interval, interval) RETURNS interval LANGUAGE sql AS $$ SELECT '1d'::interval $$;
 	CREATE FUNCTION public.int4smaller(integer, integer) RETURNS integer LANGUAGE sql AS $$ SELECT 0 $$;
 	CREATE OPERATOR public.< (LEFTARG = interval, RIGHTARG = interval, FUNCTION = public.interval_lt);
