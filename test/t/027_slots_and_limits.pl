@@ -150,17 +150,18 @@ for my $path ([ 'in the backend', 'on' ], [ 'with workers', 'off' ])
 }
 $coordinator->safe_psql('postgres', 'ALTER DATABASE postgres RESET multidb.max_statement_timeout');
 
-# What the set-up computes cannot be turned by the remote's search_path or objects in its public schema.
+# What the set-up computes cannot be turned by the remote's search_path or objects in its public schema (lookalikes
+# of what it calls, IMMUTABLE as a careful attacker would make them, so that no wall refuses the remote for them).
 $limits->safe_psql('postgres', q{
-	CREATE FUNCTION public.set_config(text, text, boolean) RETURNS text LANGUAGE sql AS $$ SELECT 'hijacked'::text $$;
-	CREATE FUNCTION public.current_setting(text) RETURNS text LANGUAGE sql AS $$ SELECT '1d'::text $$;
-	CREATE FUNCTION public.current_setting(text, boolean) RETURNS text LANGUAGE sql AS $$ SELECT '1d'::text $$;
-	CREATE FUNCTION public.interval_gt(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
-	CREATE FUNCTION public.interval_lt(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
-	CREATE FUNCTION public.interval_eq(interval, interval) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
-	CREATE FUNCTION public.texteq(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT false $$;
-	CREATE FUNCTION public.least(interval, interval) RETURNS interval LANGUAGE sql AS $$ SELECT '1d'::interval $$;
-	CREATE FUNCTION public.int4smaller(integer, integer) RETURNS integer LANGUAGE sql AS $$ SELECT 0 $$;
+	CREATE FUNCTION public.set_config(text, text, boolean) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'hijacked'::text $$;
+	CREATE FUNCTION public.current_setting(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '1d'::text $$;
+	CREATE FUNCTION public.current_setting(text, boolean) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '1d'::text $$;
+	CREATE FUNCTION public.interval_gt(interval, interval) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT false $$;
+	CREATE FUNCTION public.interval_lt(interval, interval) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT false $$;
+	CREATE FUNCTION public.interval_eq(interval, interval) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT false $$;
+	CREATE FUNCTION public.texteq(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT false $$;
+	CREATE FUNCTION public.least(interval, interval) RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT '1d'::interval $$;
+	CREATE FUNCTION public.int4smaller(integer, integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 0 $$;
 	CREATE OPERATOR public.< (LEFTARG = interval, RIGHTARG = interval, FUNCTION = public.interval_lt);
 	CREATE OPERATOR public.> (LEFTARG = interval, RIGHTARG = interval, FUNCTION = public.interval_gt);
 	CREATE OPERATOR public.= (LEFTARG = interval, RIGHTARG = interval, FUNCTION = public.interval_eq);
