@@ -1,5 +1,13 @@
-// The count of open remote connections per remote cluster: one table of clusters, in shared memory under a
-// spinlock when multidb is preloaded, else in this backend (the contract is in cluster_slots.hpp).
+// The count of open remote connections per remote cluster: one table of clusters, in shared memory when multidb is
+// preloaded, else in this backend (the contract is in cluster_slots.hpp).
+//
+// The spinlock guards the table's shape (which cluster has which entry) and every take and every check against the
+// bound. The counts themselves are atomics, so that a slot can be given back without the lock — by the watch of
+// idle connections (connection_pool.cpp), which runs in a signal handler and may interrupt this process anywhere,
+// even while it holds the spinlock. Counts only ever rise under the lock, so a check against the bound sees at most
+// one too many (a refusal the next look corrects), never too few. This process's share of each count (held,
+// held_waiting) is atomic for the same reason; a share is lowered before the count and raised after it, so the
+// count is never below the sum of the shares, and an entry whose count is 0 belongs to no one and may be reused.
 #include "dispatch/cluster_slots.hpp"
 
 #include "pg/postgres.hpp"
@@ -7,6 +15,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/procsignal.h"
@@ -16,18 +25,23 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
+// A handler cannot wait for a spinlock its own process may hold: the atomics must be the processor's.
+#ifdef PG_HAVE_ATOMIC_U32_SIMULATION
+#error "multidb's cluster slots need native 32-bit atomics: a signal handler gives slots back"
+#endif
+
 namespace multidb {
 
 namespace {
 
 constexpr int kMaxClusters = 256;
-constexpr int kClusterNameSize = 256;  // longer "host:port" names are cut: two such clusters then share a count
+constexpr int kClusterNameSize = 256;  // longer "address:port" names are cut: two such clusters then share a count
 constexpr int kWakeEveryMs = 100;
 
 struct ClusterCount {
   char name[kClusterNameSize];
-  int open;
-  int waiting;  // targets refused a slot that have not started yet
+  pg_atomic_uint32 open;
+  pg_atomic_uint32 waiting;  // targets refused a slot that have not started yet
 };
 
 // A backend that keeps idle connections, so that a waiter can wake it (indexed by BackendId).
@@ -39,7 +53,7 @@ struct IdleHolder {
 struct SlotTable {
   slock_t mutex;  // shared table only
   int used;
-  int total_waiting;
+  pg_atomic_uint32 total_waiting;
   ClusterCount clusters[kMaxClusters];
   int holder_count;  // shared table: MaxBackends + 1
   IdleHolder holders[FLEXIBLE_ARRAY_MEMBER];
@@ -49,9 +63,9 @@ Size table_size(int holders) { return offsetof(SlotTable, holders) + sizeof(Idle
 
 SlotTable* shared_table = nullptr;  // set in the postmaster, inherited by every backend and worker
 SlotTable* local_table = nullptr;
-// Shared table: this process's slots and waiting targets per cluster, given back at its exit.
-int held[kMaxClusters];
-int held_waiting[kMaxClusters];
+// Shared table: this process's slots and waiting targets per cluster, given back at its exit (static: zero).
+pg_atomic_uint32 held[kMaxClusters];
+pg_atomic_uint32 held_waiting[kMaxClusters];
 bool exit_callback_registered = false;
 
 shmem_request_hook_type previous_request_hook = nullptr;
@@ -71,19 +85,32 @@ void attach_table() {
   if (!found) {
     memset(shared_table, 0, size);
     SpinLockInit(&shared_table->mutex);
+    pg_atomic_init_u32(&shared_table->total_waiting, 0);
+    for (ClusterCount& cluster : shared_table->clusters) {
+      pg_atomic_init_u32(&cluster.open, 0);
+      pg_atomic_init_u32(&cluster.waiting, 0);
+    }
     shared_table->holder_count = MaxBackends + 1;
   }
   LWLockRelease(AddinShmemInitLock);
 }
 
+// One less of a count, if it is above zero; true if it was. A handler of this process may lower it meanwhile.
+bool lower_if_positive(pg_atomic_uint32* count) {
+  uint32 value = pg_atomic_read_u32(count);
+  while (value > 0)
+    if (pg_atomic_compare_exchange_u32(count, &value, value - 1)) return true;
+  return false;
+}
+
 void give_back_all_at_exit(int, Datum) {
   SpinLockAcquire(&shared_table->mutex);
   for (int i = 0; i < kMaxClusters; i++) {
-    shared_table->clusters[i].open -= held[i];
-    shared_table->clusters[i].waiting -= held_waiting[i];
-    shared_table->total_waiting -= held_waiting[i];
-    held[i] = 0;
-    held_waiting[i] = 0;
+    if (uint32 open = pg_atomic_exchange_u32(&held[i], 0)) pg_atomic_fetch_sub_u32(&shared_table->clusters[i].open, open);
+    if (uint32 waiting = pg_atomic_exchange_u32(&held_waiting[i], 0)) {
+      pg_atomic_fetch_sub_u32(&shared_table->clusters[i].waiting, waiting);
+      pg_atomic_fetch_sub_u32(&shared_table->total_waiting, waiting);
+    }
   }
   if (MyBackendId > 0 && MyBackendId < shared_table->holder_count) shared_table->holders[MyBackendId].idle = 0;
   SpinLockRelease(&shared_table->mutex);
@@ -119,7 +146,9 @@ int find_cluster(SlotTable* table, const char* name, bool add) {
   int unused = -1;
   for (int i = 0; i < table->used; i++) {
     if (strcmp(table->clusters[i].name, name) == 0) return i;
-    if (unused < 0 && table->clusters[i].open == 0 && table->clusters[i].waiting == 0) unused = i;
+    if (unused < 0 && pg_atomic_read_u32(&table->clusters[i].open) == 0 &&
+        pg_atomic_read_u32(&table->clusters[i].waiting) == 0)
+      unused = i;
   }
   if (!add) return -1;
   if (unused < 0) {
@@ -128,19 +157,31 @@ int find_cluster(SlotTable* table, const char* name, bool add) {
   }
   ClusterCount* entry = &table->clusters[unused];
   strlcpy(entry->name, name, kClusterNameSize);
-  entry->open = 0;
-  entry->waiting = 0;
+  pg_atomic_write_u32(&entry->open, 0);
+  pg_atomic_write_u32(&entry->waiting, 0);
   return unused;
 }
 
 enum class Count { kOpen, kWaiting };
 
 // The cluster's count of that kind, and this process's share of it (shared table only).
-int* count_of(SlotTable* table, int i, Count which) {
+pg_atomic_uint32* count_of(SlotTable* table, int i, Count which) {
   return which == Count::kOpen ? &table->clusters[i].open : &table->clusters[i].waiting;
 }
 
-int* share_of(int i, Count which) { return which == Count::kOpen ? &held[i] : &held_waiting[i]; }
+pg_atomic_uint32* share_of(int i, Count which) { return which == Count::kOpen ? &held[i] : &held_waiting[i]; }
+
+// One of that kind at entry i given back, if this process has one there. Lock-free: also for a signal handler.
+void give_back_at(SlotTable* table, int i, Count which) {
+  pg_atomic_uint32* count = count_of(table, i, which);
+  if (table == shared_table) {
+    if (!lower_if_positive(share_of(i, which))) return;
+    pg_atomic_fetch_sub_u32(count, 1);
+  } else if (!lower_if_positive(count)) {
+    return;
+  }
+  if (which == Count::kWaiting) pg_atomic_fetch_sub_u32(&table->total_waiting, 1);
+}
 
 // One more of that kind for cluster, as this process's, unless the count is at bound (> 0). True if counted (a
 // cluster beyond the table is not counted, and never refused).
@@ -152,13 +193,13 @@ bool count_one(const char* cluster, Count which, int bound) {
   lock(table);
   int i = find_cluster(table, name, true);
   if (i >= 0) {
-    int* count = count_of(table, i, which);
-    if (bound > 0 && *count >= bound) {
+    pg_atomic_uint32* count = count_of(table, i, which);
+    if (bound > 0 && pg_atomic_read_u32(count) >= static_cast<uint32>(bound)) {
       counted = false;
     } else {
-      (*count)++;
-      if (which == Count::kWaiting) table->total_waiting++;
-      if (table == shared_table) (*share_of(i, which))++;
+      pg_atomic_fetch_add_u32(count, 1);
+      if (which == Count::kWaiting) pg_atomic_fetch_add_u32(&table->total_waiting, 1);
+      if (table == shared_table) pg_atomic_fetch_add_u32(share_of(i, which), 1);
     }
   }
   unlock(table);
@@ -173,15 +214,7 @@ void uncount_one(const char* cluster, Count which) {
   if (table == nullptr) return;
   lock(table);
   int i = find_cluster(table, name, false);
-  if (i >= 0) {
-    int* count = count_of(table, i, which);
-    int* share = table == shared_table ? share_of(i, which) : count;
-    if (*share > 0) {
-      if (share != count) (*share)--;
-      (*count)--;
-      if (which == Count::kWaiting) table->total_waiting--;
-    }
-  }
+  if (i >= 0) give_back_at(table, i, which);
   unlock(table);
 }
 
@@ -211,14 +244,36 @@ bool cluster_slot_wanted(const char* cluster) {
   if (table == nullptr) return false;
   lock(table);
   int i = find_cluster(table, name, false);
-  bool wanted = i >= 0 && table->clusters[i].waiting > 0;
+  bool wanted = i >= 0 && pg_atomic_read_u32(&table->clusters[i].waiting) > 0;
   unlock(table);
   return wanted;
 }
 
 bool cluster_anyone_waiting() {
   SlotTable* table = existing_table();
-  return table != nullptr && table->total_waiting > 0;  // a hint: read without the lock
+  return table != nullptr && pg_atomic_read_u32(&table->total_waiting) > 0;  // a hint: read without the lock
+}
+
+int cluster_slot_index(const char* cluster) {
+  char name[kClusterNameSize];
+  strlcpy(name, cluster, sizeof(name));
+  SlotTable* table = existing_table();
+  if (table == nullptr) return -1;
+  lock(table);
+  int i = find_cluster(table, name, false);
+  unlock(table);
+  return i;
+}
+
+bool cluster_slot_wanted_at(int index) {
+  SlotTable* table = existing_table();
+  return table != nullptr && index >= 0 && index < kMaxClusters &&
+         pg_atomic_read_u32(&table->clusters[index].waiting) > 0;
+}
+
+void cluster_slot_give_back_at(int index) {
+  SlotTable* table = existing_table();
+  if (table != nullptr && index >= 0 && index < kMaxClusters) give_back_at(table, index, Count::kOpen);
 }
 
 void cluster_note_idle(int count) {
@@ -262,16 +317,25 @@ ClusterLoad* cluster_slot_list(int* count) {
     *count = 0;
     return static_cast<ClusterLoad*>(palloc0(sizeof(ClusterLoad)));
   }
-  ClusterCount* copy = static_cast<ClusterCount*>(palloc(sizeof(ClusterCount) * kMaxClusters));
+  struct CountCopy {
+    char name[kClusterNameSize];
+    uint32 open;
+    uint32 waiting;
+  };
+  CountCopy* copy = static_cast<CountCopy*>(palloc(sizeof(CountCopy) * kMaxClusters));
   lock(table);
   int used = table->used;
-  memcpy(copy, table->clusters, sizeof(ClusterCount) * used);
+  for (int i = 0; i < used; i++) {
+    memcpy(copy[i].name, table->clusters[i].name, kClusterNameSize);
+    copy[i].open = pg_atomic_read_u32(&table->clusters[i].open);
+    copy[i].waiting = pg_atomic_read_u32(&table->clusters[i].waiting);
+  }
   unlock(table);
   ClusterLoad* list = static_cast<ClusterLoad*>(palloc0(sizeof(ClusterLoad) * Max(used, 1)));
   int n = 0;
   for (int i = 0; i < used; i++) {
     if (copy[i].open == 0 && copy[i].waiting == 0) continue;
-    list[n++] = ClusterLoad{pstrdup(copy[i].name), copy[i].open, copy[i].waiting};
+    list[n++] = ClusterLoad{pstrdup(copy[i].name), static_cast<int>(copy[i].open), static_cast<int>(copy[i].waiting)};
   }
   pfree(copy);
   *count = n;

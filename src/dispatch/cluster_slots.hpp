@@ -1,6 +1,7 @@
 // The bound on remote connections to one remote cluster (multidb.max_connections_per_host): a count of open
-// connections per "host:port" — many foreign servers may name databases of one cluster, and it is the cluster
-// whose max_connections they share.
+// connections per cluster, named by the address and port libpq connects to (core/cluster_address.hpp) — many
+// foreign servers may name databases of one cluster, however they spell its address, and it is the cluster whose
+// max_connections they share.
 //
 // Contract:
 //   - A slot is one open remote connection: in use by a call, or kept idle in connection_pool.cpp. The count
@@ -16,6 +17,9 @@
 //   - Every slot taken and every wait begun is given back once, or, for what a process still holds, at its
 //     exit. Giving back more than this process holds does nothing. Only the first take or wait of a process
 //     can raise an ERROR (out of memory); giving back never does, so it may run in error clean-up.
+//   - A slot may also be given back from a signal handler of the process that holds it (the watch of idle
+//     connections, connection_pool.hpp), by the cluster's index: cluster_slot_wanted_at and
+//     cluster_slot_give_back_at take no lock and call nothing but atomics, wherever the process was interrupted.
 //   - The table holds 256 clusters; a cluster beyond them is not counted, and not bounded.
 #pragma once
 
@@ -39,6 +43,16 @@ bool cluster_slot_wanted(const char* cluster);
 
 // Some target waits for some cluster: a cheap test before looking at each kept connection.
 bool cluster_anyone_waiting();
+
+// The cluster's place in the table while this process holds a slot of it (the place is kept as long as any slot is
+// held), for the two functions below; -1 when it is beyond the table (nothing is counted for it).
+int cluster_slot_index(const char* cluster);
+
+// Async-signal-safe: a target waits for a slot of the cluster at index.
+bool cluster_slot_wanted_at(int index);
+
+// Async-signal-safe: one slot of the cluster at index, held by this process, given back (nothing if it holds none).
+void cluster_slot_give_back_at(int index);
 
 // This backend now keeps count idle connections (shared table only: so that waiters can wake it).
 void cluster_note_idle(int count);

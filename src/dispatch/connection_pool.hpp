@@ -5,15 +5,24 @@
 // Contract:
 //   - Only a connection whose call ended cleanly comes back: its remote transaction rolled back, nothing in flight
 //     (remote.hpp: remote_release). A failed, cancelled or timed-out call closes its connection instead.
-//   - Any change to a foreign server or user mapping (ALTER/DROP, a new password) closes every idle connection
-//     before it could be used again (syscache invalidation); USAGE is checked at every call before a connection
-//     is taken (connections.hpp), so a role that lost it uses none.
-//   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, and
-//     every one at its exit. Each kept connection counts against max_files_per_process.
+//   - Any change to a foreign server or user mapping (ALTER/DROP, a new password, GRANT/REVOKE) closes every idle
+//     connection before it could be used again (syscache invalidation). Every call first reads the catalog changes
+//     other sessions committed (pool_catch_up_with_catalog), then checks USAGE and the user mapping
+//     (connections.hpp) before a connection is taken, so a role that lost either uses none from its next call on,
+//     even inside a transaction.
+//   - An idle connection older than multidb.idle_connection_timeout is closed at this backend's next call, or,
+//     inside a transaction, by the watch (below) within a fraction of a second; every one at its exit. Each kept
+//     connection counts against max_files_per_process.
 //   - A connection taken from the pool belongs to the call until it is returned or closed.
 //   - Each idle connection holds its slot of multidb.max_connections_per_host; a call short of a slot first
 //     closes this backend's own idle connections to that cluster, and no connection is kept while another
 //     call waits for its cluster.
+//   - The watch: while this backend keeps idle connections inside a transaction — a long statement after its
+//     fan-out, a later statement of the same or a later transaction, a session idle in a transaction — a timeout
+//     every 200 ms shuts down, from its signal handler, the idle connections a target of another session waits
+//     for (or idle too long) and gives their slots back, so that a waiting session is answered within a second;
+//     the main code closes them later. Between transactions an idle backend answers the catch-up interrupt
+//     instead (cluster_slots.hpp). connection_pool.cpp's opening comment says how and why it is safe.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -24,6 +33,14 @@ extern "C" {
 }
 
 namespace multidb {
+
+// From _PG_init: the statement-start hooks that arm the watch when a statement begins while connections are kept.
+void pool_install_hooks();
+
+// Reads the catalog changes other sessions committed — inside a transaction Postgres reads them only when it takes a
+// lock it did not hold yet — and closes every idle connection if a server or user mapping changed. Called at the
+// start of every call, before USAGE and user mappings are checked and before a kept connection is taken.
+void pool_catch_up_with_catalog();
 
 // An idle connection for the server and user, or nullptr; *calls receives how many calls it served. The caller
 // takes over its file-descriptor count and its cluster slot (cluster_slots.hpp).

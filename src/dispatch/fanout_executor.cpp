@@ -22,6 +22,7 @@
 // backend and a connection whose call ended cleanly goes back to connection_pool.cpp instead of being closed.
 #include "dispatch/fanout_executor.hpp"
 
+#include "core/cluster_address.hpp"
 #include "dispatch/cluster_slots.hpp"
 #include "dispatch/connection_pool.hpp"
 #include "dispatch/fanout_internal.hpp"
@@ -139,7 +140,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                             shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
-              remote_statement_timeout_ms, fetch_size);
+              shared->statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
   if (channel->warm != nullptr) {
     remote_adopt(&channel->local, channel->warm, channel->warm_calls);
@@ -149,16 +150,24 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   channel->state = ChannelState::kLocal;
 }
 
-// The remote cluster a target connects to, "host:port" as its options say (many servers may name databases of
-// one cluster).
+// The remote cluster a target connects to, named by the address libpq will reach (core/cluster_address.hpp), so
+// that servers spelling one cluster differently share its bound.
 const char* cluster_of(const RemoteTarget* target) {
-  const char *host = nullptr, *hostaddr = nullptr, *port = nullptr;
+  const char *host = "", *hostaddr = "", *port = "";
   for (int i = 0; target->keywords[i] != nullptr; i++) {
     if (strcmp(target->keywords[i], "host") == 0) host = target->values[i];
     else if (strcmp(target->keywords[i], "hostaddr") == 0) hostaddr = target->values[i];
     else if (strcmp(target->keywords[i], "port") == 0) port = target->values[i];
   }
-  return psprintf("%s:%s", host ? host : hostaddr ? hostaddr : "(default)", port ? port : "5432");
+  static ClusterAddressBook* address_book = nullptr;  // this backend's, never freed: its names outlive calls
+  char* name = nullptr;
+  CppError error = cpp_call([&] {
+    if (address_book == nullptr) address_book = new ClusterAddressBook();
+    name = malloc_copy(address_book->cluster_of(ClusterSpelling{host, hostaddr, port}, libpq_defaults(),
+                                                ClusterAddressBook::Clock::now()));
+  });
+  raise_cpp_error(error, "naming a connection's remote cluster");
+  return take(name);
 }
 
 // A slot of the cluster for a new connection (cluster_slots.hpp); this backend's own idle connections to it
@@ -191,6 +200,7 @@ void release_claims(Channel* channel) {
 // holds): those start first, and no target of this call closes them to make room.
 void take_warm_connections(Fanout* fanout) {
   if (!keep_connections) return;
+  pool_catch_up_with_catalog();  // a server or mapping changed since the targets were resolved (an ask's LLM call)
   for (int i = 0; i < fanout->channel_count; i++) {
     Channel* channel = &fanout->channels[i];
     channel->warm = pool_take(channel->target->server_oid, GetUserId(), &channel->warm_calls);

@@ -35,7 +35,7 @@ struct Fanout;
 struct Channel {
   Fanout* fanout;  // the call it belongs to
   const RemoteTarget* target;
-  const char* cluster;  // "host:port", for multidb.max_connections_per_host
+  const char* cluster;  // "address:port" (core/cluster_address.hpp), for multidb.max_connections_per_host
   bool holds_slot;      // of cluster (cluster_slots.hpp): given back when its connection closes
   bool waits_for_slot;  // counted as waiting for one
   PGconn* warm;         // a kept connection taken at the call's start, until the target starts

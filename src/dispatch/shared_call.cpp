@@ -1,6 +1,6 @@
 // The DSM segment one fan-out call shares with its workers (its layout: shared_call.hpp): packed here by
-// the caller (unpack_options, for the worker, is here too), and the detach callback that terminates the
-// call's workers with it.
+// the caller (unpack_options, for the worker, is here too), with the remote session's set-up every target of the
+// call sends, and the detach callback that terminates the call's workers with it.
 #include "dispatch/fanout_internal.hpp"
 
 #include "pg/settings.hpp"
@@ -47,12 +47,30 @@ char* pack_options(char* out, const RemoteTarget* target) {
   return out;
 }
 
-const char* remote_setup_sql() {
+// The remote's own statement_timeout — its role's, database's or server's setting, or a -c in the server's options —
+// is never raised: RESET returns it to that default (whatever an earlier call on a kept connection left), and inside
+// the transaction only (set_config's is_local, undone by its ROLLBACK) it is lowered to multidb's limit when the
+// default is none ("0") or longer. The comparison runs on the remote, fresh at every call. Its SELECT runs as a
+// cursor that MOVE reads — a plain SELECT would add a result the set-up does not expect (remote.hpp); the ROLLBACK
+// closes it — and it names only pg_catalog's functions and types, with no operator, so that neither the remote
+// role's search_path nor an object in a schema the role can write changes what it computes. It costs the remote
+// about 0.1 ms per call.
+const char* lower_statement_timeout_sql(int timeout_ms) {
+  if (timeout_ms <= 0) return "";
+  return psprintf(
+      "; DECLARE multidb_limits NO SCROLL CURSOR FOR SELECT pg_catalog.set_config('statement_timeout', '%d', true) "
+      "WHERE pg_catalog.texteq(pg_catalog.current_setting('statement_timeout'), '0') "
+      "OR pg_catalog.interval_gt(CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval), "
+      "CAST('%d ms' AS pg_catalog.interval)); MOVE NEXT IN multidb_limits",
+      timeout_ms, timeout_ms);
+}
+
+const char* remote_setup_sql(int statement_timeout_ms) {
   // Values come back as text in forms every server and every local input function agree on.
   return psprintf(
       "SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = %s; "
-      "SET statement_timeout = %d; SET cursor_tuple_fraction = 1; BEGIN TRANSACTION READ ONLY",
-      quote_literal_cstr(pg_get_timezone_name(session_timezone)), remote_statement_timeout_ms);
+      "RESET statement_timeout; SET cursor_tuple_fraction = 1; BEGIN TRANSACTION READ ONLY%s",
+      quote_literal_cstr(pg_get_timezone_name(session_timezone)), lower_statement_timeout_sql(statement_timeout_ms));
 }
 
 }  // namespace
@@ -65,7 +83,8 @@ void create_shared_call(Fanout* fanout) {
   const FanoutRequest* request = fanout->request;
   int n = request->target_count;
   Size queue_size = Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n));
-  const char* setup_sql = remote_setup_sql();
+  int statement_timeout_ms = effective_statement_timeout_ms();
+  const char* setup_sql = remote_setup_sql(statement_timeout_ms);
   const char* allowed_volatile = allowed_volatile_setting();
 
   Size size = MAXALIGN(offsetof(SharedCall, slots) + sizeof(SharedSlot) * n);
@@ -84,7 +103,7 @@ void create_shared_call(Fanout* fanout) {
   shared->slot_count = n;
   shared->queue_size = queue_size;
   shared->fetch_size = fetch_size;
-  shared->statement_timeout_ms = remote_statement_timeout_ms;
+  shared->statement_timeout_ms = statement_timeout_ms;
   shared->catalog_search_path = request->catalog_search_path;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;

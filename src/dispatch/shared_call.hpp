@@ -42,7 +42,8 @@ struct SharedCall {
   int slot_count;
   Size queue_size;
   int fetch_size;
-  int statement_timeout_ms;  // multidb.statement_timeout: each worker's deadline for every answer
+  int statement_timeout_ms;  // multidb.statement_timeout under its cap (effective_statement_timeout_ms): what the
+                             // set-up lowers the remote's limit to, and multidb's deadline for every answer
   bool catalog_search_path;  // multidb's own statement (FanoutRequest)
   Size setup_sql_offset;
   Size allowed_volatile_offset;  // multidb.extra_allowed_volatile_functions: workers do not see the caller's

@@ -1,6 +1,7 @@
 #include "pg/connections.hpp"
 
 #include "core/conn_options.hpp"
+#include "dispatch/connection_pool.hpp"
 #include "pg/boundary.hpp"
 #include "pg/entry_point.hpp"
 #include "pg/extension_tables.hpp"
@@ -160,6 +161,9 @@ RemoteTarget resolve_one(const char* name) {
 }  // namespace
 
 RemoteTarget* resolve_targets(ArrayType* names, int* count) {
+  // A REVOKE or DROP USER MAPPING another session committed holds from this call on, even inside a transaction
+  // (whose catalog caches would otherwise keep the old grant), and the kept connections it affects are closed.
+  pool_catch_up_with_catalog();
   Datum* elements;
   bool* nulls;
   int n;

@@ -24,7 +24,9 @@ struct RemoteTarget {
 };
 
 // Resolves every name (USAGE on the server, a user mapping for the current user, a password for
-// non-superusers). Errors name the connection. A NULL element, a duplicate or an empty list is an error.
+// non-superusers) against the catalog as other sessions last committed it, even inside a transaction; kept
+// connections a server or user mapping change affects are closed first (connection_pool.hpp). Errors name the
+// connection. A NULL element, a duplicate or an empty list is an error.
 RemoteTarget* resolve_targets(ArrayType* names, int* count);
 
 // "production", "backup" and "dev" -> the text used in messages about several connections.

@@ -1,5 +1,7 @@
-// The library's entry: module magic, settings, and the shared table of cluster slots when preloaded.
+// The library's entry: module magic, settings, the statement-start hooks of the kept connections' watch, and the
+// shared table of cluster slots when preloaded.
 #include "dispatch/cluster_slots.hpp"
+#include "dispatch/connection_pool.hpp"
 #include "pg/settings.hpp"
 
 #include "pg/postgres.hpp"
@@ -10,6 +12,7 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 void _PG_init(void) {
   multidb::define_settings();
+  multidb::pool_install_hooks();
   if (process_shared_preload_libraries_in_progress) multidb::request_cluster_slots();
 }
 }

@@ -13,6 +13,7 @@ namespace multidb {
 
 int max_workers = 8;
 int remote_statement_timeout_ms = 5 * 60 * 1000;
+int max_statement_timeout_ms = 0;
 int connect_timeout_s = 10;
 int fetch_size = 1000;
 int on_error = static_cast<int>(OnError::kError);
@@ -84,13 +85,25 @@ const VolatileAllowlist& current_volatile_allowlist() {
   return AllowedVolatileFunctions::get("building the list of allowed volatile functions");
 }
 
+int effective_statement_timeout_ms() {
+  if (max_statement_timeout_ms <= 0) return remote_statement_timeout_ms;
+  if (remote_statement_timeout_ms <= 0) return max_statement_timeout_ms;
+  return Min(remote_statement_timeout_ms, max_statement_timeout_ms);
+}
+
 void define_settings() {
   DefineCustomIntVariable("multidb.max_workers",
                           "Most background workers one multidb call runs at once; further targets queue.",
                           "0 runs every target inside the calling backend instead.", &max_workers, 8, 0, 1024, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("multidb.statement_timeout", "statement_timeout set on every remote query.",
-                          "0 turns the limit off.", &remote_statement_timeout_ms, 5 * 60 * 1000, 0, INT_MAX,
-                          PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("multidb.statement_timeout", "Longest a remote statement may run.",
+                          "The remote session's own statement_timeout is lowered to it, never raised. 0: no limit "
+                          "of multidb's (the remote's own still holds).",
+                          &remote_statement_timeout_ms, 5 * 60 * 1000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("multidb.max_statement_timeout",
+                          "Most that multidb.statement_timeout may be; a role cannot turn it off or above.",
+                          "0: no cap.", &max_statement_timeout_ms, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
   DefineCustomIntVariable("multidb.connect_timeout",
                           "Longest wait for a remote connection, unless its server sets connect_timeout.",
                           nullptr, &connect_timeout_s, 10, 1, 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
@@ -123,7 +136,7 @@ void define_settings() {
                           "Most tables the prompt shows; beyond, the ones most relevant to the question.", nullptr,
                           &max_prompt_tables, 60, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.max_connections_per_host",
-                          "Most remote connections open at once to one remote cluster (host and port).",
+                          "Most remote connections open at once to one remote cluster (the address and port connected to).",
                           "In use or kept idle. Calls beyond it wait their turn. 0: no bound. Counted across the "
                           "whole server when multidb is in shared_preload_libraries, else per session.",
                           &max_connections_per_host, 0, 0, 10000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
@@ -132,7 +145,8 @@ void define_settings() {
                            "reused by the next call for the same server and user mapping.",
                            &keep_connections, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.idle_connection_timeout", "How long a kept connection may stay idle.",
-                          "Closed at this backend's next call after that.", &idle_connection_timeout_ms, 300000, 1,
+                          "Closed at this backend's next call after that, or while a transaction of it runs, within "
+                          "a fraction of a second.", &idle_connection_timeout_ms, 300000, 1,
                           INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomBoolVariable("multidb.prompt_common_values", "Whether the prompt shows the few values of short text columns.",
                            "Up to 12 values of at most 40 bytes per column, from the remote's pg_stats, so that the LLM "

@@ -9,7 +9,8 @@ namespace multidb {
 enum class OnError { kError, kWarn };
 
 extern int max_workers;
-extern int remote_statement_timeout_ms;
+extern int remote_statement_timeout_ms;  // multidb.statement_timeout, as the role set it
+extern int max_statement_timeout_ms;     // multidb.max_statement_timeout, the superuser's cap (0: none)
 extern int connect_timeout_s;
 extern int fetch_size;
 extern int on_error;  // an OnError value
@@ -29,6 +30,10 @@ extern int max_connections_per_host;  // multidb.max_connections_per_host
 extern int idle_connection_timeout_ms;  // multidb.idle_connection_timeout
 
 void define_settings();
+
+// multidb.statement_timeout under multidb.max_statement_timeout: the smaller of the two, where 0 means none on
+// either side (so 0 under a cap is the cap). What every remote statement and multidb's own deadline use.
+int effective_statement_timeout_ms();
 
 // The built-in denied functions plus multidb.extra_denied_functions, rebuilt when the setting changes.
 const FunctionDenylist& current_denylist();

@@ -103,12 +103,13 @@ sub start_attack_coordinator
 	return $coordinator;
 }
 
-# How many cursors pg_stat_statements saw declared on the remote whose text matches $pattern.
+# How many statements pg_stat_statements saw declared on the remote, as the cursor multidb sends a statement in,
+# whose text matches $pattern. (The set-up's own cursor, multidb_limits, calls set_config on purpose.)
 sub attacks_declared_on
 {
 	my ($remote, $pattern) = @_;
 	return $remote->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_statements WHERE query ~* '^DECLARE' AND query ~* '$pattern'");
+		"SELECT count(*) FROM pg_stat_statements WHERE query ~* '^DECLARE multidb_rows ' AND query ~* '$pattern'");
 }
 
 1;
