@@ -14,6 +14,10 @@ namespace multidb {
 
 namespace {
 
+// What an error in a repair request looks like (core/repair_error.hpp), so that a mask is not read as a value.
+constexpr const char* kErrorForm =
+    "(An error begins with its SQLSTATE and condition name; a value it quoted may be masked as \"\xE2\x80\xA6\".)\n";
+
 std::string rules(const std::vector<std::string>& databases) {
   std::string names;
   for (const std::string& name : databases) names += (names.empty() ? "\"" : ", \"") + name + "\"";
@@ -32,8 +36,11 @@ std::string rules(const std::vector<std::string>& databases) {
          "per-database statements. In it, the result of each database's statement is a table named exactly "
          "like that database (double-quote the name unless it is lower case letters, digits and underscores), "
          "with the columns your statement returned. The combine step reads only those tables (and its own WITH "
-         "queries), never the databases' tables, and only its rows are returned. Leave \"combine\" out when the "
-         "rows of each database answer the question as they are.\n"
+         "queries), never the databases' tables, and only its rows are returned. It may use operators, aggregates, "
+         "window functions and functions on values (date and time, text formatting, JSON, arrays, casts), but no "
+         "function that reads the server (its catalog, settings, statistics, sessions, files or version) and no "
+         "cast to regclass or the other reg* types. Leave \"combine\" out when the rows of each database answer the "
+         "question as they are.\n"
          "- Answer with ONLY a JSON object, no other text:\n"
          "{\"queries\": [{\"database\": \"<name>\", \"sql\": \"<one SELECT>\"}], "
          "\"combine\": \"<optional: one SELECT over the tables named after the databases>\", "
@@ -62,6 +69,7 @@ std::vector<ChatMessage> build_repair_prompt(const PromptInput& input, const std
   std::string report = "Some statements failed:\n";
   for (const auto& [query, error] : failures)
     report += "- database \"" + query.database + "\", SQL: " + query.sql + "\n  error: " + error + "\n";
+  report += kErrorForm;
   report +=
       "Answer again with a corrected plan in the same JSON format. Only the failed databases need new SQL.";
   messages.push_back({"user", report});
@@ -74,9 +82,10 @@ std::vector<ChatMessage> build_combine_repair_prompt(const PromptInput& input, c
   std::vector<ChatMessage> messages = build_plan_prompt(input);
   messages.push_back({"assistant", previous_reply});
   messages.push_back({"user", "Every database's statement ran, but the combine step failed.\nSQL: " + combine_sql +
-                                  "\nerror: " + error + "\nThe tables it could read: " + step_tables +
-                                  "\nAnswer again with the whole corrected plan (queries and combine) in the same "
-                                  "JSON format."});
+                                  "\nerror: " + error + "\nThe tables it could read: " + step_tables + "\n" +
+                                  kErrorForm +
+                                  "Answer again with the whole corrected plan (queries and combine) in the same JSON "
+                                  "format."});
   return messages;
 }
 

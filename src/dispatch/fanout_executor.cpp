@@ -284,6 +284,8 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
     outcome->refused = refused;
     outcome->sqlstate = error->sqlerrcode;
     outcome->message = pstrdup(error->message ? error->message : "unknown error");
+    outcome->detail = error->detail ? pstrdup(error->detail) : nullptr;
+    outcome->hint = error->hint ? pstrdup(error->hint) : nullptr;
     finish_channel(fanout, channel);
     return;
   }

@@ -27,6 +27,8 @@ struct TargetOutcome {
   bool refused;           // multidb's checks on that remote refused it before it was sent
   int sqlstate;
   const char* message;
+  const char* detail;     // the error's DETAIL and HINT, or nullptr
+  const char* hint;
   int64 rows;
   double elapsed_ms;
   // kPerTarget only, when the target did not fail: its columns (unique names) and its rows

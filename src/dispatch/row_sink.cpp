@@ -4,6 +4,7 @@
 #include "dispatch/fanout_internal.hpp"
 
 #include "pg/boundary.hpp"
+#include "pg/sql_guard.hpp"
 
 #include <string>
 #include <vector>
@@ -69,9 +70,11 @@ void prepare_json_keys(Channel* channel) {
 }
 
 // A remote column's type here: a built-in type has the same OID on every server; any other (an enum, a
-// domain, an extension's type) may not exist here, so its text form is kept.
+// domain, an extension's type) may not exist here, so its text form is kept. So is a type whose input reads
+// this server's catalog (regclass, aclitem, a catalog's row type: sql_guard.hpp): the remote's names mean
+// other objects here, or none, and the combine step must not make this server look them up.
 Oid local_column_type(Oid remote_type) {
-  if (remote_type >= FirstGenbkiObjectId) return TEXTOID;
+  if (remote_type >= FirstGenbkiObjectId || type_reads_catalog(remote_type)) return TEXTOID;
   HeapTuple type = SearchSysCache1(TYPEOID, ObjectIdGetDatum(remote_type));
   if (!HeapTupleIsValid(type)) return TEXTOID;
   bool usable = reinterpret_cast<Form_pg_type>(GETSTRUCT(type))->typtype != TYPTYPE_PSEUDO;

@@ -131,7 +131,7 @@ void plan_ask(AskState* ask, bool force_llm) {
   prepare_cache_key(ask);
   if (force_llm || !plan_from_cache(ask)) {
     prepare_prompt(ask);
-    plan_with_llm(ask, 0, nullptr, nullptr, nullptr);
+    plan_with_llm(ask);
   }
   guard_plan(ask);
 }

@@ -80,6 +80,14 @@ void append_attempt(AskState* ask, int failure_count, const char** databases, co
   if (!error.failed) ask->attempts_json = take(attempts);
 }
 
+// A remote's message as the remote gave it: the fan-out names the connection first, and the repair request
+// names it its own way.
+const char* without_connection_name(const char* message, const char* connection) {
+  const char* prefix = psprintf("connection \"%s\": ", connection);
+  size_t length = strlen(prefix);
+  return strncmp(message, prefix, length) == 0 ? message + length : message;
+}
+
 bool names_one_of(const char* name, const char** names, int count) {
   for (int i = 0; i < count; i++)
     if (strcmp(name, names[i]) == 0) return true;
@@ -144,6 +152,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
     const char** failed_databases = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
     const char** failed_sqls = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
     const char** failed_messages = static_cast<const char**>(palloc(sizeof(char*) * Max(pending_count, 1)));
+    FailedStatement* failures = static_cast<FailedStatement*>(palloc0(sizeof(FailedStatement) * Max(pending_count, 1)));
     int first_failed_sqlstate = 0;
     for (int k = 0; k < pending_count; k++) {
       int step = pending[k];
@@ -156,6 +165,9 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       failed_databases[failed] = ask->step_database[step];
       failed_sqls[failed] = ask->step_sql[step];
       failed_messages[failed] = outcomes[k].message;
+      failures[failed] = FailedStatement{ask->step_database[step], ask->step_sql[step], outcomes[k].sqlstate,
+                                         without_connection_name(outcomes[k].message, ask->step_database[step]),
+                                         outcomes[k].detail, outcomes[k].hint};
       failed++;
       if (llm_may_repair(unpack_sql_state(outcomes[k].sqlstate), FailedStep::kRemoteStatement, outcomes[k].refused))
         repairable++;
@@ -183,7 +195,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         TupleDesc* kept_columns = ask->step_columns;
         Tuplestorestate** kept_results = ask->step_results;
         prepare_prompt(ask);  // a cached plan that fails needs the prompt after all
-        plan_with_llm(ask, failed, failed_databases, failed_sqls, failed_messages);
+        plan_with_llm(ask, failed, failures);
         if (ask->combine_sql == nullptr) ask->combine_sql = kept_combine;  // "only the failed databases"
         if (ask->explanation == nullptr || ask->explanation[0] == '\0') ask->explanation = kept_explanation;
         // Merge: the steps that ran stay as they are; the repaired statements replace the failed ones.
@@ -245,9 +257,9 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       release_step_results(ask);
       return;
     }
-    const char* combine_failure = psprintf("the combine step failed: %s", combine.error->message);
+    const char* combine_message = psprintf("the combine step failed: %s", combine.error->message);
     const char* combine_name = kCombinedSource;
-    append_attempt(ask, 1, &combine_name, &combine_failure);
+    append_attempt(ask, 1, &combine_name, &combine_message);
     if (!combine.repairable || !may_repair) raise_combine_failure(ask, combine, combine.repairable && ask->repairs_allowed);
 
     const char** old_databases = ask->step_database;
@@ -258,7 +270,9 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
     TupleDesc* old_columns = ask->step_columns;
     Tuplestorestate** old_results = ask->step_results;
     prepare_prompt(ask);
-    plan_with_llm(ask, 0, nullptr, nullptr, nullptr, combine.error->message, describe_step_tables(ask));
+    FailedStatement combine_failure{kCombinedSource, ask->combine_sql, combine.error->sqlerrcode, combine.error->message,
+                                    combine.error->detail, combine.error->hint};
+    plan_with_llm(ask, 0, nullptr, &combine_failure, describe_step_tables(ask));
     if (ask->combine_sql == nullptr)
       ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
                       errmsg("the LLM's repaired plan has no combine step"),

@@ -129,11 +129,21 @@ void prepare_cache_key(AskState* ask);
 bool plan_from_cache(AskState* ask);
 void store_plan_in_cache(const AskState* ask);
 
+// A statement that failed, as a repair request reports it: where, what, and its error as Postgres gave it
+// (what of the error the LLM is told is multidb.repair_error_detail's, core/repair_error.hpp).
+struct FailedStatement {
+  const char* database;  // a connection's name; unused for the combine step
+  const char* sql;
+  int sqlstate;
+  const char* message;   // the primary message, a remote's without multidb's `connection "x": `
+  const char* detail;    // or nullptr
+  const char* hint;      // or nullptr
+};
+
 // Asks the LLM: the plan prompt; with failures, the repair prompt after the previous reply; with
-// combine_error, the combine step's repair prompt.
-void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
-                   const char** failure_messages, const char* combine_error = nullptr,
-                   const char* combine_tables = nullptr);
+// combine_failure, the combine step's repair prompt (combine_tables: the tables it could read).
+void plan_with_llm(AskState* ask, int failure_count = 0, const FailedStatement* failures = nullptr,
+                   const FailedStatement* combine_failure = nullptr, const char* combine_tables = nullptr);
 
 // Every planned statement passes the guard before anything runs; a refusal names the database.
 void guard_plan(AskState* ask);

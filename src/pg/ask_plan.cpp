@@ -5,6 +5,7 @@
 #include "core/llm_protocol.hpp"
 #include "core/plan_parser.hpp"
 #include "core/prompt.hpp"
+#include "core/repair_error.hpp"
 #include "pg/ask_internal.hpp"
 #include "pg/extension_tables.hpp"
 #include "pg/settings.hpp"
@@ -225,7 +226,7 @@ void prepare_cache_key(AskState* ask) {
   PromptText text = prompt_text(ask);
   CppError error = cpp_call([&] {
     std::vector<ChatMessage> identity;
-    identity.push_back({"system", "multidb prompt v3, max_prompt_tables " + std::to_string(max_prompt_tables) +
+    identity.push_back({"system", "multidb prompt v4, max_prompt_tables " + std::to_string(max_prompt_tables) +
                                       (prompt_common_values ? ", common values" : "")});
     for (int i = 0; i < ask->target_count; i++)
       identity.push_back({"schema", std::string(text.databases[i]) + ":" + ask->fingerprints[i]});
@@ -268,10 +269,32 @@ long add_token_counts(long so_far, long more) {
 
 bool interrupt_pending() { return QueryCancelPending || ProcDiePending; }
 
+// A failure's text for the core, as UTF-8 (converting may raise an error: outside cpp_call).
+struct FailureText {
+  const char* database;
+  const char* sql;
+  const char* sqlstate;
+  const char* message;
+  const char* detail;
+  const char* hint;
+};
+
+FailureText failure_text(const FailedStatement& failure) {
+  return FailureText{to_utf8(failure.database ? failure.database : ""), to_utf8(failure.sql),
+                     pstrdup(unpack_sql_state(failure.sqlstate)), to_utf8(failure.message ? failure.message : ""),
+                     to_utf8(failure.detail ? failure.detail : ""), to_utf8(failure.hint ? failure.hint : "")};
+}
+
+// Inside cpp_call only: what the repair request tells the LLM of the failure.
+std::string error_for_llm(const FailureText& failure) {
+  StatementError error{failure.sqlstate, failure.message, failure.detail, failure.hint};
+  return error_for_repair(error, static_cast<RepairErrorDetail>(repair_error_detail), failure.sql);
+}
+
 }  // namespace
 
-void plan_with_llm(AskState* ask, int failure_count, const char** failed_databases, const char** failed_sqls,
-                   const char** failure_messages, const char* combine_error, const char* combine_tables) {
+void plan_with_llm(AskState* ask, int failure_count, const FailedStatement* failures,
+                   const FailedStatement* combine_failure, const char* combine_tables) {
   PlanCopy copy{};
   char* reply = nullptr;
   char* model = nullptr;
@@ -284,24 +307,24 @@ void plan_with_llm(AskState* ask, int failure_count, const char** failed_databas
   const char* previous_reply = ask->reply_text ? ask->reply_text : ask->plan_json ? ask->plan_json : "";
   PromptText text = prompt_text(ask);
   const char* combine_sql = to_utf8(ask->combine_sql);
-  combine_error = to_utf8(combine_error);
   combine_tables = to_utf8(combine_tables);
-  failed_databases = to_utf8_all(failed_databases, failure_count);
-  failed_sqls = to_utf8_all(failed_sqls, failure_count);
-  failure_messages = to_utf8_all(failure_messages, failure_count);
+  FailureText* failure_texts = static_cast<FailureText*>(palloc0(sizeof(FailureText) * Max(failure_count, 1)));
+  for (int i = 0; i < failure_count; i++) failure_texts[i] = failure_text(failures[i]);
+  FailureText combine_text{};
+  if (combine_failure != nullptr) combine_text = failure_text(*combine_failure);
   CppError error = cpp_call([&] {
     PromptInput input = prompt_input(ask, text);
     std::vector<ChatMessage> messages;
-    if (combine_error != nullptr) {
-      messages = build_combine_repair_prompt(input, previous_reply, combine_sql ? combine_sql : "", combine_error,
-                                             combine_tables ? combine_tables : "");
+    if (combine_failure != nullptr) {
+      messages = build_combine_repair_prompt(input, previous_reply, combine_sql ? combine_sql : "",
+                                             error_for_llm(combine_text), combine_tables ? combine_tables : "");
     } else if (failure_count == 0) {
       messages = build_plan_prompt(input);
     } else {
-      std::vector<std::pair<PlannedQuery, std::string>> failures;
+      std::vector<std::pair<PlannedQuery, std::string>> repairs;
       for (int i = 0; i < failure_count; i++)
-        failures.push_back({PlannedQuery{failed_databases[i], failed_sqls[i]}, failure_messages[i]});
-      messages = build_repair_prompt(input, previous_reply, failures);
+        repairs.push_back({PlannedQuery{failure_texts[i].database, failure_texts[i].sql}, error_for_llm(failure_texts[i])});
+      messages = build_repair_prompt(input, previous_reply, repairs);
     }
     LlmConfig config = llm_config(ask);
     size_t max_reply = static_cast<size_t>(llm_max_reply_kb) * 1024;

@@ -1,6 +1,7 @@
 #include "pg/settings.hpp"
 
 #include "core/llm_call.hpp"
+#include "core/repair_error.hpp"
 #include "pg/boundary.hpp"
 
 #include <climits>
@@ -31,10 +32,18 @@ bool prompt_common_values = true;
 bool keep_connections = true;
 int max_connections_per_host = 0;
 int idle_connection_timeout_ms = 300000;
+int repair_error_detail = static_cast<int>(RepairErrorDetail::kMasked);
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
     {"warn", static_cast<int>(OnError::kWarn), false},
+    {nullptr, 0, false},
+};
+
+static const struct config_enum_entry repair_error_detail_options[] = {
+    {"full", static_cast<int>(RepairErrorDetail::kFull), false},
+    {"masked", static_cast<int>(RepairErrorDetail::kMasked), false},
+    {"sqlstate", static_cast<int>(RepairErrorDetail::kSqlstate), false},
     {nullptr, 0, false},
 };
 
@@ -162,6 +171,12 @@ void define_settings() {
   DefineCustomIntVariable("multidb.max_repairs",
                           "Rounds in which a remote SQL error goes back to the LLM for a corrected plan.", nullptr,
                           &max_repairs, 1, 0, 10, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomEnumVariable("multidb.repair_error_detail",
+                           "How much of an error a repair request tells the LLM.",
+                           "full: the message, DETAIL and HINT; masked: the SQLSTATE and the message with the values "
+                           "it quotes masked; sqlstate: the SQLSTATE and its name only. Error messages may quote data.",
+                           &repair_error_detail, static_cast<int>(RepairErrorDetail::kMasked),
+                           repair_error_detail_options, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("multidb.result_cache_ttl", "How long an ask's rows are reused for the same plan; 0 = off.",
                           nullptr, &result_cache_ttl_s, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
                           nullptr);

@@ -28,6 +28,7 @@ extern bool prompt_common_values;  // multidb.prompt_common_values
 extern bool keep_connections;      // multidb.keep_connections
 extern int max_connections_per_host;  // multidb.max_connections_per_host
 extern int idle_connection_timeout_ms;  // multidb.idle_connection_timeout
+extern int repair_error_detail;  // multidb.repair_error_detail: a RepairErrorDetail (core/repair_error.hpp)
 
 void define_settings();
 

@@ -63,6 +63,32 @@ SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELE
   "combine": "SELECT setseed(0.5) FROM alpha"}$$);
 SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT 0.5::float8 AS s"}],
   "combine": "SELECT (s).setseed FROM alpha"}$$);
+-- it calls only functions on values: what reads the catalog, statistics, settings, other sessions, files,
+-- sizes, privileges, transaction ids or the version is refused, named, before anything is sent
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT (SELECT string_agg(query, ',') FROM pg_stat_get_activity(NULL))::int AS n FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT name, setting FROM pg_show_all_settings()"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT version() AS v FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT format_type(id, NULL) AS t FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT pg_size_pretty(id::bigint) AS s FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT id::regclass AS c FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT json_populate_record(NULL::pg_type, '{}') AS t FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id FROM items"}],
+  "combine": "SELECT current_user AS u FROM alpha"}$$);
+SELECT * FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT name FROM items"}],
+  "combine": "SELECT name FROM alpha WHERE name @@ 'apple'"}$$);
+-- functions on values answer: window functions, aggregates, dates, text, JSON, series, arrays
+SELECT row_data FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id, name, price FROM items"},
+              {"database": "beta", "sql": "SELECT id, name, price FROM items"}],
+  "combine": "SELECT a.id, rank() OVER (ORDER BY a.price DESC) AS rank, sum(a.price) OVER () AS total, format('%s at %s', a.name, a.price) AS label, coalesce(b.price - a.price, 0) AS change FROM alpha a LEFT JOIN beta b USING (id) ORDER BY a.id"}$$);
+SELECT row_data FROM multidb.run_plan($${"queries": [{"database": "alpha", "sql": "SELECT id, name FROM items"}],
+  "combine": "SELECT string_agg(upper(name), '+' ORDER BY id) AS names, json_agg(id ORDER BY id) AS ids, jsonb_build_object('n', count(*)) AS n, to_char(date_trunc('month', timestamptz '2024-03-15 10:00+00' AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, (SELECT array_agg(g * x ORDER BY g) FROM generate_series(1, 3) g, unnest(ARRAY[10]) x) AS series FROM alpha"}$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('[]')$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": []}')$$);
 SELECT sqlstate_of($$SELECT * FROM multidb.run_plan('{"queries": [{"database": "nowhere", "sql": "SELECT 1"}]}')$$);

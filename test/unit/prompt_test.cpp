@@ -31,6 +31,7 @@ TEST(Prompt, RepairCarriesTheFailingSqlAndError) {
   EXPECT_EQ(messages[3].content, "{previous}");
   EXPECT_NE(messages[4].content.find("SELECT amount FROM t"), std::string::npos);
   EXPECT_NE(messages[4].content.find("column \"amount\" does not exist"), std::string::npos);
+  EXPECT_NE(messages[4].content.find("SQLSTATE and condition name; a value it quoted may be masked"), std::string::npos);
 }
 
 TEST(Prompt, RulesNameTheCombineTables) {
@@ -49,6 +50,13 @@ TEST(Prompt, CombineRepairCarriesTheSqlErrorAndTables) {
   EXPECT_NE(messages[4].content.find("column \"total\" does not exist"), std::string::npos);
   EXPECT_NE(messages[4].content.find("production (id integer, amount numeric)"), std::string::npos);
   EXPECT_NE(messages[4].content.find("whole corrected plan"), std::string::npos);
+  EXPECT_NE(messages[4].content.find("a value it quoted may be masked as \"\xE2\x80\xA6\""), std::string::npos);
+}
+
+TEST(Prompt, RulesSayWhatTheCombineStepMayCall) {
+  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01"}, "", {}, "q"});
+  EXPECT_NE(messages[0].content.find("functions on values"), std::string::npos);
+  EXPECT_NE(messages[0].content.find("no function that reads the server"), std::string::npos);
 }
 
 TEST(Prompt, CacheKeyMaterialDependsOnMessagesAndModel) {
