@@ -27,37 +27,14 @@ std::string text_array(const std::vector<std::string>& items) {
   return out + "]::pg_catalog.text[]";
 }
 
-// The calls as the remote reads them, one row (w, n) each: w the name as written, n the number of arguments.
-// parse_ident applies the remote's identifier rules (quotes, case folding in its encoding) without cutting, and
-// the cast to name cuts at NAMEDATALEN in its encoding, as its lexer does.
-std::string calls_read_there(const std::vector<CalledFunction>& calls) {
-  std::set<std::pair<std::string, int>> distinct;
-  for (const CalledFunction& call : calls) distinct.insert({call.written, call.arguments});
-  std::string written = "ARRAY[", arguments = "ARRAY[";
-  bool first = true;
-  for (const auto& [name, count] : distinct) {
-    written += (first ? "" : ", ") + escape_sql_literal(name);
-    arguments += (first ? "" : ", ") + std::to_string(count);
-    first = false;
-  }
-  return "ROWS FROM (pg_catalog.unnest(" + written + "]::pg_catalog.text[]), pg_catalog.unnest(" + arguments +
-         "]::pg_catalog.int4[])) c(w, n)";
-}
-
-// Whether p is exactly one of the allowlist's functions named by signature, as the remote resolves them.
-std::string allowed_by_signature(const std::vector<std::string>& signature_entries) {
-  return "COALESCE(p.oid" + std::string(kEquals) +
-         "ANY (ARRAY(SELECT pg_catalog.to_regprocedure(s)::pg_catalog.oid FROM pg_catalog.unnest(" +
-         text_array(signature_entries) + ") s)), false)";
-}
-
-// The volatile function's row: kind, reached through, schema, name, signature, allowed by signature.
-std::string volatile_columns(const std::string& kind, const std::string& reached_through,
-                             const std::vector<std::string>& signature_entries) {
+// The volatile function's row: kind, reached through, schema, name, signature, and whether an allowlist entry with
+// a signature ($signatures: text[]) names exactly it, as the remote resolves them.
+std::string volatile_columns(const std::string& kind, const std::string& reached_through, const char* signatures) {
   return "SELECT " + kind + "::pg_catalog.text, " + reached_through +
          ", n.nspname::pg_catalog.text, p.proname::pg_catalog.text, pg_catalog.format('%I.%I(%s)', n.nspname, "
-         "p.proname, pg_catalog.oidvectortypes(p.proargtypes)), " +
-         allowed_by_signature(signature_entries) + " ";
+         "p.proname, pg_catalog.oidvectortypes(p.proargtypes)), COALESCE(p.oid OPERATOR(pg_catalog.=) ANY (ARRAY("
+         "SELECT pg_catalog.to_regprocedure(s)::pg_catalog.oid FROM pg_catalog.unnest(" + std::string(signatures) +
+         ") s)), false) ";
 }
 
 // p is VOLATILE, or an aggregate one of whose support functions is.
@@ -74,7 +51,8 @@ const char* const kVolatileFunction =
 //     does; also built-in objects altered to call one;
 //   - objects made there over a function that came with the server have no such record (dependencies on
 //     built-in objects are not kept): user-made casts, operators and operator class members are read directly,
-//     and domain constraints' stored expressions for the functions and operators they call. Built-in functions
+//     and the stored expressions of domain constraints made there for the functions and operators they call
+//     (the domains that come with the server call none that is VOLATILE). Built-in functions
 //     of the signatures type input and output need are none of them VOLATILE.
 // Handlers (access methods, wrappers, languages, tablesample, text search templates) are not judged: their
 // volatility says nothing about what they do.
@@ -96,14 +74,14 @@ const char* const kImplicitReach =
     "pg_catalog.pg_amproc a WHERE a.oid OPERATOR(pg_catalog.>=) 16384 AND a.amproc::pg_catalog.oid "
     "OPERATOR(pg_catalog.<) 16384 "
     // A stored expression names each function it calls as ":funcid N" (":opfuncid N" for an operator's), and a
-    // row comparison its operators as ":opnos (o N ...)".
+    // row comparison its operators as ":opnos (o N ...)". The domains that come with the server are not read.
     "UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid, called.id FROM pg_catalog.pg_constraint "
     "c, LATERAL (SELECT m[1]::pg_catalog.oid FROM pg_catalog.regexp_matches(c.conbin::pg_catalog.text, "
     "':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m UNION ALL SELECT o.oprcode::pg_catalog.oid FROM "
     "pg_catalog.regexp_matches(c.conbin::pg_catalog.text, ':opnos [(]o ([0-9 ]+)[)]', 'g') r, "
     "pg_catalog.unnest(pg_catalog.string_to_array(r[1], ' ')::pg_catalog.oid[]) x(id) JOIN pg_catalog.pg_operator o "
-    "ON o.oid OPERATOR(pg_catalog.=) x.id) called(id) WHERE c.contypid OPERATOR(pg_catalog.>) 0 AND called.id "
-    "OPERATOR(pg_catalog.<) 16384";
+    "ON o.oid OPERATOR(pg_catalog.=) x.id) called(id) WHERE c.oid OPERATOR(pg_catalog.>=) 16384 AND c.contypid "
+    "OPERATOR(pg_catalog.>) 0 AND called.id OPERATOR(pg_catalog.<) 16384";
 
 std::string list_words(const std::vector<std::string>& words) {
   std::string out;
@@ -131,32 +109,86 @@ const std::vector<std::string>& powerful_builtin_roles() {
   return roles;
 }
 
-std::string build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries) {
-  std::string extension_schema =
-      "(SELECT x.nspname::pg_catalog.text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace x ON x.oid "
-      "OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) ";
-  std::string sql =
-      "SET LOCAL search_path = pg_catalog, pg_temp; "
-      "SELECT r.rolname, r.rolsuper, r.rolreplication, r.rolbypassrls, "
-      "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname "
-      "OPERATOR(pg_catalog.=) ANY (" + text_array(powerful_builtin_roles()) + "::pg_catalog.name[]) AND "
-      "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " +
-      extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw') "
-      "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[session_user, "
-      "current_user]::pg_catalog.name[]); ";
-  // One index look-up by name for every call, judging the overloads that many arguments can reach (a VARIADIC
-  // call or function: any). An aggregate is recorded as immutable whatever its support functions are: those are
-  // judged instead.
-  sql += "SELECT DISTINCT * FROM (" + volatile_columns("'function'", "''", signature_entries) + "FROM " +
-         calls_read_there(names.calls) + " JOIN pg_catalog.pg_proc p ON p.proname OPERATOR(pg_catalog.=) "
-         "(pg_catalog.parse_ident(c.w, false))[1]::pg_catalog.name AND (c.n OPERATOR(pg_catalog.<) 0 OR p.provariadic "
-         "OPERATOR(pg_catalog.<>) 0 OR (c.n OPERATOR(pg_catalog.>=) (p.pronargs OPERATOR(pg_catalog.-) "
-         "p.pronargdefaults) AND c.n OPERATOR(pg_catalog.<=) p.pronargs)) JOIN pg_catalog.pg_namespace n ON n.oid "
-         "OPERATOR(pg_catalog.=) p.pronamespace WHERE " + kVolatileFunction + ") named; ";
-  sql += volatile_columns("'implicit'", "pg_catalog.pg_describe_object(h.classid, h.objid, 0)", signature_entries) +
-         "FROM (" + kImplicitReach + ") h(classid, objid, fn) JOIN pg_catalog.pg_proc p ON p.oid "
-         "OPERATOR(pg_catalog.=) h.fn JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace "
-         "WHERE p.provolatile OPERATOR(pg_catalog.=) 'v'";
+const RemoteCheckQueries& remote_check_queries() {
+  static const RemoteCheckQueries queries = [] {
+    RemoteCheckQueries q;
+    std::string extension_schema =
+        "(SELECT x.nspname::pg_catalog.text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace x ON x.oid "
+        "OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) ";
+    q.session_facts =
+        "SELECT r.rolname, r.rolsuper, r.rolreplication, r.rolbypassrls, "
+        "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname "
+        "OPERATOR(pg_catalog.=) ANY (" + text_array(powerful_builtin_roles()) + "::pg_catalog.name[]) AND "
+        "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " +
+        extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw') "
+        "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[session_user, "
+        "current_user]::pg_catalog.name[])";
+    // One index look-up by name for every call ($1: as written, $2: its number of arguments), judging the overloads
+    // that many arguments can reach (a VARIADIC call or function: any). An aggregate is recorded as immutable
+    // whatever its support functions are: those are judged instead. Each look-up is its own subquery (OFFSET 0):
+    // the planner would rather scan pg_proc whole.
+    q.named = volatile_columns("'function'", "''", "$3") +
+              "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(w, n) CROSS JOIN LATERAL (SELECT p.* "
+              "FROM pg_catalog.pg_proc p WHERE p.proname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident(c.w, false))[1]"
+              "::pg_catalog.name AND (c.n OPERATOR(pg_catalog.<) 0 OR p.provariadic OPERATOR(pg_catalog.<>) 0 OR (c.n "
+              "OPERATOR(pg_catalog.>=) (p.pronargs OPERATOR(pg_catalog.-) p.pronargdefaults) AND c.n "
+              "OPERATOR(pg_catalog.<=) p.pronargs)) AND " + std::string(kVolatileFunction) +
+              " OFFSET 0) p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
+    q.implicit = volatile_columns("'implicit'", "pg_catalog.pg_describe_object(h.classid, h.objid, 0)", "$1") +
+                 "FROM (" + std::string(kImplicitReach) + ") h(classid, objid, fn) CROSS JOIN LATERAL (SELECT p.* FROM "
+                 "pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) h.fn AND p.provolatile OPERATOR(pg_catalog.=) "
+                 "'v' OFFSET 0) p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
+    q.prepare = "PREPARE " + std::string(kSessionFactsStatement) + " AS " + q.session_facts + "; PREPARE " +
+                kNamedStatement + "(pg_catalog.text[], pg_catalog.int4[], pg_catalog.text[]) AS " + q.named +
+                "; PREPARE " + kImplicitStatement + "(pg_catalog.text[]) AS " + q.implicit;
+    return q;
+  }();
+  return queries;
+}
+
+namespace {
+
+// $1, $2, $3 of text replaced by the literals of values (only the queries' own placeholders: none is in a literal).
+std::string with_values(const std::string& query, const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < query.size(); i++) {
+    if (query[i] == '$' && i + 1 < query.size() && query[i + 1] >= '1' && query[i + 1] <= '9') {
+      out += values.at(query[i + 1] - '1');
+      i++;
+      continue;
+    }
+    out += query[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+RemoteCheckSql build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries) {
+  std::set<std::pair<std::string, int>> distinct;
+  for (const CalledFunction& call : names.calls) distinct.insert({call.written, call.arguments});
+  std::vector<std::string> written_names;
+  std::string arguments = "ARRAY[";
+  for (const auto& [name, count] : distinct) {
+    written_names.push_back(name);
+    arguments += (written_names.size() > 1 ? ", " : "") + std::to_string(count);
+  }
+  arguments += "]::pg_catalog.int4[]";
+  // text_array sorts and removes duplicates: names keep the order of distinct, which is sorted by name first.
+  std::string written = "ARRAY[";
+  for (size_t i = 0; i < written_names.size(); i++) written += (i > 0 ? ", " : "") + escape_sql_literal(written_names[i]);
+  written += "]::pg_catalog.text[]";
+  std::string signatures = text_array(signature_entries);
+
+  const RemoteCheckQueries& q = remote_check_queries();
+  const std::string pin = "SET LOCAL search_path = pg_catalog, pg_temp; ";
+  RemoteCheckSql sql;
+  sql.inline_sql = pin + q.session_facts + "; " + with_values(q.named, {written, arguments, signatures}) + "; " +
+                   with_values(q.implicit, {signatures});
+  // A generic plan, made once: the point of preparing them.
+  sql.execute_sql = pin + "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE " + kSessionFactsStatement +
+                    "; EXECUTE " + kNamedStatement + "(" + written + ", " + arguments + ", " + signatures +
+                    "); EXECUTE " + kImplicitStatement + "(" + signatures + "); RESET plan_cache_mode";
   return sql;
 }
 
@@ -316,8 +348,10 @@ RemoteCheckVerdict judge_volatile_matches(const std::vector<VolatileMatch>& matc
   std::vector<std::string> refused;
   constexpr size_t kNamedAtMost = 5;
   size_t refused_count = 0;
+  std::set<std::string> seen;  // a function two calls reach is named once
   for (const VolatileMatch& match : matches) {
     if (match.allowed_by_signature || allowed.allows(match.schema, match.name)) continue;
+    if (!seen.insert(match.signature).second) continue;
     refused_count++;
     if (refused.size() < kNamedAtMost) refused.push_back("function " + match.signature);
   }
@@ -343,8 +377,10 @@ RemoteCheckVerdict judge_implicit_matches(const std::vector<VolatileMatch>& matc
   std::string first_signature;
   constexpr size_t kNamedAtMost = 3;
   size_t refused_count = 0;
+  std::set<std::string> seen;
   for (const VolatileMatch& match : matches) {
     if (match.allowed_by_signature || allowed.allows(match.schema, match.name)) continue;
+    if (!seen.insert(match.signature + " " + match.reached_through).second) continue;
     if (refused_count++ == 0) first_signature = match.signature;
     if (refused.size() < kNamedAtMost) refused.push_back("function " + match.signature + " (behind " + match.reached_through + ")");
   }

@@ -44,19 +44,39 @@ struct StatementNames {
 // A string literal read the same way whatever standard_conforming_strings is: E'...' with ' and \ doubled.
 std::string escape_sql_literal(std::string_view text);
 
-// The statements appended to the set-up after BEGIN READ ONLY, ';'-separated: first the search_path pin
-// (SET LOCAL search_path = pg_catalog, pg_temp; the caller RESETs it before a statement of the user's), then
-// three queries whose rows are, in order:
+// The three questions, whose rows are, in order:
 //   session facts   one row per distinct role of session_user and current_user (kSessionFactsColumns): rolname,
 //                   rolsuper, rolreplication, rolbypassrls, the powerful roles it is a member of as a comma list,
 //                   the schema of dblink and of postgres_fdw when installed in that database (or NULL): what a
 //                   kept connection must reset after the call;
 //   named           the VOLATILE functions the statement's calls could reach, by name and number of arguments
-//                   (kVolatileColumns);
-//   implicit        the VOLATILE functions a statement could reach without naming them (kVolatileColumns).
-// signature_entries: the allowlist's entries that name one function by its signature ("public.f(integer)"),
-// resolved by the remote itself.
-std::string build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries);
+//                   (kVolatileColumns); parameters: $1 text[] the calls' names as written, $2 int4[] their numbers
+//                   of arguments, $3 text[] the allowlist's entries by signature (resolved by the remote itself);
+//   implicit        the VOLATILE functions a statement could reach without naming them (kVolatileColumns);
+//                   parameter $1 text[] the entries by signature.
+// A connection that is kept prepares them once (prepare: one constant message, so that what stays prepared can be
+// checked against it) and executes them at every call; any other sends them inline.
+struct RemoteCheckQueries {
+  std::string session_facts;
+  std::string named;
+  std::string implicit;
+  std::string prepare;  // PREPARE each of the three under its name below
+};
+const RemoteCheckQueries& remote_check_queries();
+
+constexpr const char* kSessionFactsStatement = "multidb_session_facts";
+constexpr const char* kNamedStatement = "multidb_named_calls";
+constexpr const char* kImplicitStatement = "multidb_implicit_reach";
+
+// What is appended to the set-up after BEGIN READ ONLY for one statement, in either form, ';'-separated: first the
+// search_path pin (SET LOCAL search_path = pg_catalog, pg_temp; the caller RESETs it before a statement of the
+// user's), then the three questions — as text (inline_sql), or as EXECUTEs of the prepared ones, with a generic
+// plan (execute_sql).
+struct RemoteCheckSql {
+  std::string inline_sql;
+  std::string execute_sql;
+};
+RemoteCheckSql build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries);
 
 constexpr int kSessionFactsColumns = 7;
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature

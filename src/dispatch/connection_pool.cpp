@@ -58,7 +58,7 @@ struct Entry {
   pgsocket socket;    // PQsocket(conn), for the watch, which calls no libpq function
   PGconn* conn;
   TimestampTz idle_since;
-  long calls;
+  ConnectionHistory history;
   volatile sig_atomic_t let_go;  // the watch shut its socket down and gave its slot back: close it, give nothing back
 };
 
@@ -224,16 +224,16 @@ void pool_catch_up_with_catalog() {
   end_change();
 }
 
-PGconn* pool_take(Oid server, Oid user, long* calls) {
+PGconn* pool_take(Oid server, Oid user, ConnectionHistory* history) {
   register_callbacks();
   PGconn* conn = nullptr;
-  *calls = 0;
+  *history = ConnectionHistory{0, false, false};
   begin_change();
   sweep();
   for (int i = 0; i < entry_count; i++) {
     if (entries[i].server != server || entries[i].user != user) continue;
     conn = entries[i].conn;
-    *calls = entries[i].calls;
+    *history = entries[i].history;
     forget_entry(i);  // the caller now holds the descriptor's count and the cluster slot
     break;
   }
@@ -241,7 +241,7 @@ PGconn* pool_take(Oid server, Oid user, long* calls) {
   return conn;
 }
 
-void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, long calls) {
+void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, ConnectionHistory history) {
   register_callbacks();
   char* kept_name = MemoryContextStrdup(TopMemoryContext, name);
   char* kept_cluster = MemoryContextStrdup(TopMemoryContext, cluster);
@@ -256,7 +256,7 @@ void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGcon
   } else {
     if (entry_count == kMaxPooled) close_entry(longest_idle(nullptr));
     entries[entry_count] = Entry{server, user, kept_name, kept_cluster, cluster_index, PQsocket(conn), conn,
-                                 GetCurrentTimestamp(), calls, false};
+                                 GetCurrentTimestamp(), history, false};
     entry_count++;
     cluster_note_idle(entry_count);
   }
@@ -300,7 +300,7 @@ PooledConnection* pool_list(int* count) {
   for (int i = 0; i < entry_count; i++)
     list[i] = PooledConnection{pstrdup(entries[i].name), entries[i].server, entries[i].user,
                                pstrdup(PQuser(entries[i].conn)), PQbackendPID(entries[i].conn), entries[i].idle_since,
-                               entries[i].calls};
+                               entries[i].history.calls};
   *count = entry_count;
   return list;
 }

@@ -25,6 +25,7 @@
 //     instead (cluster_slots.hpp). connection_pool.cpp's opening comment says how and why it is safe.
 #pragma once
 
+#include "dispatch/remote.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -42,14 +43,14 @@ void pool_install_hooks();
 // start of every call, before USAGE and user mappings are checked and before a kept connection is taken.
 void pool_catch_up_with_catalog();
 
-// An idle connection for the server and user, or nullptr; *calls receives how many calls it served. The caller
-// takes over its file-descriptor count and its cluster slot (cluster_slots.hpp).
-PGconn* pool_take(Oid server, Oid user, long* calls);
+// An idle connection for the server and user, or nullptr; *history receives what it carries (the calls it served,
+// its prepared checks). The caller takes over its file-descriptor count and its cluster slot (cluster_slots.hpp).
+PGconn* pool_take(Oid server, Oid user, ConnectionHistory* history);
 
-// Takes conn (idle, its transaction ended) with its descriptor count and its slot of cluster, having served
-// calls calls: kept for the next call of this server and user, or closed at once when a call waits for a slot
-// of that cluster. name is the connection's name, for pool_list.
-void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, long calls);
+// Takes conn (idle, its transaction ended) with its descriptor count and its slot of cluster, and its history:
+// kept for the next call of this server and user, or closed at once when a call waits for a slot of that cluster.
+// name is the connection's name, for pool_list.
+void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGconn* conn, ConnectionHistory history);
 
 // Closes a connection the pool handed out, or would have kept, and gives back its descriptor count (its
 // cluster slot is the caller's to give back).

@@ -61,12 +61,18 @@ namespace {
 
 // ---- what is sent: judged here -------------------------------------------------------------------------
 
-// What the remote is asked about the statement's names, with its set-up: the names as the statement wrote them,
-// and the allowlist's entries by signature, for the remote to resolve.
-const char* remote_check_sql(const char* sql, const CalledNames* names) {
+// What the remote is asked about the statement's names, with its set-up, in both forms (core/remote_checks.hpp):
+// the names as the statement wrote them, and the allowlist's entries by signature, for the remote to resolve.
+struct CheckSql {
+  const char* inline_sql;
+  const char* execute_sql;
+};
+
+CheckSql remote_check_sql(const char* sql, const CalledNames* names) {
   CalledNames written = names_as_written(sql, names);
   const VolatileAllowlist& allowlist = current_volatile_allowlist();
-  char* check = nullptr;
+  char* inline_sql = nullptr;
+  char* execute_sql = nullptr;
   CppError error = cpp_call([&] {
     StatementNames wanted;
     for (int i = 0; i < list_length(written.functions); i++)
@@ -74,10 +80,13 @@ const char* remote_check_sql(const char* sql, const CalledNames* names) {
                                             list_nth_int(written.function_arguments, i)});
     ListCell* cell;
     foreach (cell, written.attribute_calls) wanted.calls.push_back(CalledFunction{static_cast<const char*>(lfirst(cell)), 1});
-    check = malloc_copy(build_remote_check_sql(wanted, allowlist.signature_entries()));
+    RemoteCheckSql check = build_remote_check_sql(wanted, allowlist.signature_entries());
+    inline_sql = malloc_copy(check.inline_sql);
+    execute_sql = malloc_copy(check.execute_sql);
   });
+  CheckSql check{take(inline_sql), take(execute_sql)};
   raise_cpp_error(error, "building the remote check");
-  return take(check);
+  return check;
 }
 
 // The guard's judgement of exactly what each remote will receive.
@@ -85,13 +94,18 @@ void judge_targets(Fanout* fanout) {
   const FanoutRequest* request = fanout->request;
   if (request->sqls == nullptr) {
     GuardVerdict verdict = require_read_only(request->sql, describe_targets(request->targets, request->target_count));
-    const char* check_sql = remote_check_sql(request->sql, &verdict.names);
-    for (int i = 0; i < fanout->channel_count; i++) fanout->channels[i].check_sql = check_sql;
+    CheckSql check = remote_check_sql(request->sql, &verdict.names);
+    for (int i = 0; i < fanout->channel_count; i++) {
+      fanout->channels[i].check_sql = check.inline_sql;
+      fanout->channels[i].check_execute = check.execute_sql;
+    }
     return;
   }
   for (int i = 0; i < fanout->channel_count; i++) {
     GuardVerdict verdict = require_read_only(request->sqls[i], describe_targets(&request->targets[i], 1));
-    fanout->channels[i].check_sql = remote_check_sql(request->sqls[i], &verdict.names);
+    CheckSql check = remote_check_sql(request->sqls[i], &verdict.names);
+    fanout->channels[i].check_sql = check.inline_sql;
+    fanout->channels[i].check_execute = check.execute_sql;
   }
 }
 
@@ -135,7 +149,10 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
                                      channel->target->name)));
   const RemoteTarget* target = channel->target;
   SharedCall* shared = fanout->shared;
-  RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql,
+  // A connection that others wait for will make way when this call ends (connection_pool.hpp): not worth preparing
+  // the checks on, which pays for itself only over calls.
+  const char* check_execute = cluster_slot_wanted(channel->cluster) ? nullptr : channel->check_execute;
+  RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql, check_execute,
                             target_sql(fanout->request, channel->index),
                             shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
@@ -143,7 +160,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
               shared->statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
   if (channel->warm != nullptr) {
-    remote_adopt(&channel->local, channel->warm, channel->warm_calls);
+    remote_adopt(&channel->local, channel->warm, channel->warm_history);
     channel->warm = nullptr;
   }
   channel->local_ready = true;
@@ -203,7 +220,7 @@ void take_warm_connections(Fanout* fanout) {
   pool_catch_up_with_catalog();  // a server or mapping changed since the targets were resolved (an ask's LLM call)
   for (int i = 0; i < fanout->channel_count; i++) {
     Channel* channel = &fanout->channels[i];
-    channel->warm = pool_take(channel->target->server_oid, GetUserId(), &channel->warm_calls);
+    channel->warm = pool_take(channel->target->server_oid, GetUserId(), &channel->warm_history);
     if (channel->warm != nullptr) channel->holds_slot = true;
   }
 }
@@ -423,9 +440,9 @@ bool pump_local(Fanout* fanout, Channel* channel) {
         break;
       }
       case RemoteEvent::kDone: {
-        long calls;
-        if (PGconn* idle = remote_release(&channel->local, &calls)) {
-          pool_put(channel->target->server_oid, GetUserId(), channel->target->name, channel->cluster, idle, calls);
+        ConnectionHistory history;
+        if (PGconn* idle = remote_release(&channel->local, &history)) {
+          pool_put(channel->target->server_oid, GetUserId(), channel->target->name, channel->cluster, idle, history);
           channel->holds_slot = false;  // it went with the connection
         }
         finish_channel(fanout, channel);
@@ -511,7 +528,7 @@ void run_fanout(const FanoutRequest* request) {
 
 const char* remote_check_sql_for(const char* sql) {
   GuardVerdict verdict = require_read_only(sql, "any connection");
-  return remote_check_sql(sql, &verdict.names);
+  return remote_check_sql(sql, &verdict.names).inline_sql;
 }
 
 }  // namespace multidb

@@ -39,7 +39,7 @@ struct Channel {
   bool holds_slot;      // of cluster (cluster_slots.hpp): given back when its connection closes
   bool waits_for_slot;  // counted as waiting for one
   PGconn* warm;         // a kept connection taken at the call's start, until the target starts
-  long warm_calls;
+  ConnectionHistory warm_history;
   int index;
   ChannelState state;
   shm_mq_handle* queue;
@@ -47,7 +47,8 @@ struct Channel {
   RemoteSession local;
   bool local_ready;  // the local socket reported the event it waited for
   bool refused;      // the worker said its next error is a refusal
-  const char* check_sql;
+  const char* check_sql;      // the remote checks, inline (core/remote_checks.hpp); workers send these
+  const char* check_execute;  // the same as EXECUTEs, for a kept connection that has them prepared
   pgsocket registered_socket;  // in the call's WaitEventSet (PGINVALID_SOCKET: not there)
   int registered_position;
   int registered_events;

@@ -11,7 +11,9 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "common/md5.h"
 #include "lib/stringinfo.h"
+#include "utils/memutils.h"
 #include "storage/fd.h"
 #include "utils/timestamp.h"
 }
@@ -198,6 +200,38 @@ RemoteEvent finish_setup(RemoteSession* session) {
   return RemoteEvent::kWantRead;
 }
 
+// The check statements' PREPARE message, made once per backend (it is the same for every connection).
+const char* prepare_checks_sql() {
+  static char* sql = nullptr;
+  if (sql == nullptr) {
+    char* made = nullptr;
+    CppError error = cpp_call([&] { made = malloc_copy(remote_check_queries().prepare); });
+    if (error.failed) return nullptr;  // out of memory: the checks go inline
+    sql = MemoryContextStrdup(TopMemoryContext, made);
+    free(made);
+  }
+  return sql;
+}
+
+// The settings, BEGIN READ ONLY and the checks, in one message; the checks as EXECUTEs where they are prepared.
+bool send_setup(RemoteSession* session) {
+  const char* checks = session->history.checks_prepared ? session->check_execute : session->check_sql;
+  // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
+  const char* setup = psprintf("%s; %s%s", session->setup_sql, checks,
+                               session->catalog_search_path ? "" : "; RESET search_path");
+  if (!PQsendQuery(session->conn, setup)) return false;
+  session->phase = RemotePhase::kSetup;
+  command_sent(session);
+  return true;
+}
+
+// A connection to be kept prepares the checks once, in a message of their own (so that what stays prepared can be
+// told from anything else: remote_checks.hpp); then every call EXECUTEs them.
+bool wants_prepared_checks(const RemoteSession* session) {
+  return session->keep_connection && session->check_execute != nullptr && !session->history.checks_prepared &&
+         !session->history.checks_inline;
+}
+
 RemoteEvent start_setup(RemoteSession* session) {
   if (session->require_password && !PQconnectionUsedPassword(session->conn))
     return fail(session, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
@@ -206,13 +240,17 @@ RemoteEvent start_setup(RemoteSession* session) {
                 "Change the remote server's authentication method, or have a superuser set "
                 "password_required 'false' on the user mapping.");
   if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
-  // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
-  const char* setup = psprintf("%s; %s%s", session->setup_sql, session->check_sql,
-                               session->catalog_search_path ? "" : "; RESET search_path");
-  if (PQsetnonblocking(session->conn, 1) != 0 || !PQsendQuery(session->conn, setup))
+  if (PQsetnonblocking(session->conn, 1) != 0)
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
-  session->phase = RemotePhase::kSetup;
-  command_sent(session);
+  const char* prepare = wants_prepared_checks(session) ? prepare_checks_sql() : nullptr;
+  if (prepare != nullptr) {
+    if (!PQsendQuery(session->conn, prepare))
+      return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    session->phase = RemotePhase::kPrepare;
+    command_sent(session);
+  } else if (!send_setup(session)) {
+    return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+  }
   return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
 }
 
@@ -238,6 +276,16 @@ bool send_fetch(RemoteSession* session) {
 
 constexpr int kSetupAnswers = 3;
 
+// The MD5 of the check statements' PREPARE message, as pg_prepared_statements shows their text.
+const char* prepared_checks_md5() {
+  static char hex[33] = "";
+  const char* prepare = prepare_checks_sql();
+  const char* error = nullptr;
+  if (hex[0] == '\0' && (prepare == nullptr || !pg_md5_hash(prepare, strlen(prepare), hex, &error)))
+    return "none";  // no statement has this text: a connection with prepared checks is then never kept
+  return hex;
+}
+
 // What ends a call whose connection is to be kept, in one message: the ROLLBACK, then everything a statement's
 // hidden code (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, reset;
 // and last one row saying whether anything else stayed that cannot be reset selectively (a prepared statement
@@ -257,8 +305,16 @@ const char* reset_sql(const RemoteSession* session) {
   }
   if (session->fdw_schema != nullptr)
     appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
-  appendStringInfoString(&sql, "SELECT pg_catalog.count(*) FROM pg_catalog.pg_prepared_statements WHERE NOT "
-                               "pg_catalog.starts_with(name, 'multidb')");
+  // Ours must be there as prepared (the same text: remote_check_queries()), when this connection prepared them, and
+  // nothing else: a hidden function can DEALLOCATE and PREPARE under our names too.
+  appendStringInfo(&sql,
+                   "SELECT pg_catalog.count(*) FILTER (WHERE NOT (name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
+                   "'%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s')) OPERATOR(pg_catalog.+) "
+                   "pg_catalog.abs(pg_catalog.count(*) FILTER (WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
+                   "'%s'])) OPERATOR(pg_catalog.-) %d) FROM pg_catalog.pg_prepared_statements",
+                   kSessionFactsStatement, kNamedStatement, kImplicitStatement, prepared_checks_md5(),
+                   kSessionFactsStatement, kNamedStatement, kImplicitStatement,
+                   session->history.checks_prepared ? 3 : 0);
   return sql.data;
 }
 
@@ -303,6 +359,7 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->values = values;
   session->setup_sql = statement->setup_sql;
   session->check_sql = statement->check_sql;
+  session->check_execute = statement->check_execute;
   session->sql = statement->sql;
   session->allowed_volatile = statement->allowed_volatile;
   session->catalog_search_path = statement->catalog_search_path;
@@ -407,6 +464,12 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         session->answers[answered] = next;
         continue;
       }
+      if (session->phase == RemotePhase::kPrepare) {
+        // A server that will not prepare them (an old one, a pooler) gets the checks inline.
+        if (status != PGRES_COMMAND_OK) session->history.checks_inline = true;
+        PQclear(next);
+        continue;
+      }
       if (session->phase == RemotePhase::kRollback && session->rollback_answered) {
         // The reset's answers: a failure or a session found not clean only means the connection is not kept.
         if (status == PGRES_TUPLES_OK)
@@ -432,6 +495,10 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     // The current command is complete: start the next one.
     bool sent = true;
     switch (session->phase) {
+      case RemotePhase::kPrepare:
+        if (!session->history.checks_inline) session->history.checks_prepared = true;
+        sent = send_setup(session);
+        break;
       case RemotePhase::kSetup:
         if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         sent = send_declare(session);
@@ -474,10 +541,14 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
 }
 
 // A warm connection that failed before the statement went out — the remote restarted or closed it while it
-// was idle — is replaced once by a new one; a failure after that is the call's.
+// was idle — is replaced once by a new one; so is one whose prepared checks were not there when executed (a pooler
+// that hands each transaction another server session), and the new one sends them inline. A failure after that is
+// the call's.
 bool worth_connecting_anew(const RemoteSession* session) {
-  if (!session->reused || session->statement_sent || session->failure.refused) return false;
+  if (session->statement_sent || session->failure.refused) return false;
   int sqlstate = session->failure.sqlstate;
+  if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->history.checks_prepared) return true;
+  if (!session->reused) return false;
   return ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_CONNECTION_EXCEPTION || sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
          sqlstate == ERRCODE_CRASH_SHUTDOWN || sqlstate == ERRCODE_CANNOT_CONNECT_NOW;
 }
@@ -488,8 +559,9 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   RemoteEvent event = advance_once(session, result);
   if (event != RemoteEvent::kFailed || !worth_connecting_anew(session)) return event;
   ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
+  bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
   session->reused = false;
-  session->calls = 0;
+  session->history = ConnectionHistory{0, false, prepared_ones_vanished};
   memset(&session->failure, 0, sizeof(session->failure));
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {
@@ -501,14 +573,14 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   return advance_once(session, result);
 }
 
-void remote_adopt(RemoteSession* session, PGconn* conn, long calls) {
+void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history) {
   session->conn = conn;
   session->holds_external_fd = true;
   session->reused = true;
-  session->calls = calls;
+  session->history = history;
 }
 
-PGconn* remote_release(RemoteSession* session, long* calls) {
+PGconn* remote_release(RemoteSession* session, ConnectionHistory* history) {
   if (session->phase != RemotePhase::kDone || session->conn == nullptr || session->query_running ||
       PQtransactionStatus(session->conn) != PQTRANS_IDLE)
     return nullptr;
@@ -517,7 +589,8 @@ PGconn* remote_release(RemoteSession* session, long* calls) {
   PQsetNoticeReceiver(conn, ignore_notice, nullptr);
   session->conn = nullptr;
   session->holds_external_fd = false;  // the descriptor's count goes with it
-  *calls = session->calls + 1;
+  *history = session->history;
+  history->calls++;
   return conn;
 }
 

@@ -28,7 +28,7 @@ struct RemoteFailure {
   bool refused;  // multidb's own checks refused the statement before it was sent
 };
 
-enum class RemotePhase { kIdle, kConnecting, kSetup, kDeclare, kFetch, kAllFetched, kRollback, kDone, kFailed };
+enum class RemotePhase { kIdle, kConnecting, kPrepare, kSetup, kDeclare, kFetch, kAllFetched, kRollback, kDone, kFailed };
 
 enum class RemoteEvent {
   kWantRead,   // wait until the socket is readable (or the connect deadline passes)
@@ -39,13 +39,21 @@ enum class RemoteEvent {
   kFailed,     // see failure; the connection is closed
 };
 
+// What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
+struct ConnectionHistory {
+  long calls;            // calls it served
+  bool checks_prepared;  // multidb's check statements are prepared in its session (core/remote_checks.hpp)
+  bool checks_inline;    // they do not stay prepared there (a pooler in between): send them inline
+};
+
 struct RemoteSession {
   const char* name;
   const char* const* keywords;
   const char* const* values;
   const char* setup_sql;  // session settings and BEGIN READ ONLY, sent once connected
-  const char* check_sql;  // build_remote_check_sql() for the statement's names, sent with the set-up
-  const char* sql;        // the statement, already judged read-only
+  const char* check_sql;      // build_remote_check_sql() for the statement's names, sent with the set-up: inline ...
+  const char* check_execute;  // ... or as EXECUTEs, where they are prepared (nullptr: always inline)
+  const char* sql;            // the statement, already judged read-only
   const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
   const char* client_encoding;   // what the remote must report, as the connection asked for it
   bool catalog_search_path;      // multidb's own statement: it runs with the checks' search_path = pg_catalog
@@ -70,7 +78,7 @@ struct RemoteSession {
   bool keep_connection;   // at the end, keep a clean connection for remote_release instead of closing it
   bool reused;            // the connection came warm from an earlier call (remote_adopt)
   bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
-  long calls;             // calls the connection served before this one
+  ConnectionHistory history;  // of the connection, before this call
   TimestampTz connect_deadline;
   TimestampTz reply_deadline;  // 0: none
   RemoteFailure failure;
@@ -79,6 +87,7 @@ struct RemoteSession {
 struct RemoteStatement {
   const char* setup_sql;
   const char* check_sql;
+  const char* check_execute;
   const char* sql;
   const char* allowed_volatile;
   bool catalog_search_path;
@@ -100,11 +109,11 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
 // A warm connection from an earlier call (connection_pool.hpp), for a session not yet advanced: it skips the
 // connect, is checked and set up like a new one, and when it turns out dead before the statement was sent (the
 // remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
-void remote_adopt(RemoteSession* session, PGconn* conn, long calls);
+void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history);
 
 // After kDone with keep_connection: the connection, idle with its transaction rolled back, handed to the caller
-// with its descriptor count (*calls: the calls it served, this one included); nullptr when it is not clean.
-PGconn* remote_release(RemoteSession* session, long* calls);
+// with its descriptor count and *history (its calls counting this one); nullptr when it is not clean.
+PGconn* remote_release(RemoteSession* session, ConnectionHistory* history);
 
 int remote_socket(const RemoteSession* session);
 

@@ -21,7 +21,7 @@ TEST(EscapeSqlLiteral, ReadsTheSameWhateverStandardConformingStringsIs) {
 TEST(RemoteCheckSql, AsksForEveryCallOnceAsTheRemoteReadsIt) {
   multidb::StatementNames names;
   names.calls = {{"crosstab", 1}, {"crosstab", 1}, {"Count", 0}, {"pg_cancel_backend", 1}, {"concat", -1}};
-  std::string sql = multidb::build_remote_check_sql(names, {});
+  std::string sql = multidb::build_remote_check_sql(names, {}).inline_sql;
   // the names as written, read by the remote's own identifier rules and cut at its NAMEDATALEN, each with the
   // number of arguments its call passes
   EXPECT_NE(sql.find("ROWS FROM (pg_catalog.unnest(ARRAY[E'Count', E'concat', E'crosstab', E'pg_cancel_backend']::"
@@ -45,7 +45,7 @@ TEST(RemoteCheckSql, AsksForEveryCallOnceAsTheRemoteReadsIt) {
 TEST(RemoteCheckSql, SpellsOutEveryOperatorAndFunctionWithItsSchema) {
   multidb::StatementNames names;
   names.calls = {{"f", 2}, {"g", 1}};
-  std::string sql = multidb::build_remote_check_sql(names, {"public.f(integer)"});
+  std::string sql = multidb::build_remote_check_sql(names, {"public.f(integer)"}).inline_sql;
   std::string queries = sql.substr(sql.find("; ") + 2);  // after the SET
   std::string bare;
   for (size_t i = 0; i < queries.size(); i++) {
@@ -77,8 +77,32 @@ TEST(RemoteCheckSql, SpellsOutEveryOperatorAndFunctionWithItsSchema) {
   }
 }
 
+// A kept connection prepares the three once, in one constant message, and executes them at every call with the
+// same values the inline form carries.
+TEST(RemoteCheckSql, PreparedOnceExecutedEachCall) {
+  const multidb::RemoteCheckQueries& queries = multidb::remote_check_queries();
+  EXPECT_EQ(queries.prepare.rfind("PREPARE multidb_session_facts AS SELECT r.rolname", 0), 0u) << queries.prepare;
+  EXPECT_NE(queries.prepare.find("; PREPARE multidb_named_calls(pg_catalog.text[], pg_catalog.int4[], "
+                                 "pg_catalog.text[]) AS SELECT"),
+            std::string::npos);
+  EXPECT_NE(queries.prepare.find("; PREPARE multidb_implicit_reach(pg_catalog.text[]) AS SELECT"), std::string::npos);
+  EXPECT_EQ(std::count(queries.prepare.begin(), queries.prepare.end(), ';'), 2);
+  multidb::StatementNames names;
+  names.calls = {{"f", 2}};
+  multidb::RemoteCheckSql sql = multidb::build_remote_check_sql(names, {"public.g()"});
+  EXPECT_NE(sql.execute_sql.find("SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE multidb_session_facts; "
+                                 "EXECUTE multidb_named_calls(ARRAY[E'f']::pg_catalog.text[], ARRAY[2]::pg_catalog."
+                                 "int4[], ARRAY[E'public.g()']::pg_catalog.text[]); EXECUTE multidb_implicit_reach("
+                                 "ARRAY[E'public.g()']::pg_catalog.text[]); RESET plan_cache_mode"),
+            std::string::npos)
+      << sql.execute_sql;
+  EXPECT_EQ(sql.execute_sql.rfind("SET LOCAL search_path = pg_catalog, pg_temp; ", 0), 0u);
+  // the inline form is the same queries with the values in place of the parameters
+  EXPECT_EQ(sql.inline_sql.find('$'), std::string::npos) << sql.inline_sql;
+}
+
 TEST(RemoteCheckSql, SignatureEntriesAreResolvedThere) {
-  std::string sql = multidb::build_remote_check_sql({}, {"public.uuid_generate_v4()"});
+  std::string sql = multidb::build_remote_check_sql({}, {"public.uuid_generate_v4()"}).inline_sql;
   EXPECT_NE(sql.find("pg_catalog.to_regprocedure(s)"), std::string::npos) << sql;
   EXPECT_NE(sql.find("ARRAY[E'public.uuid_generate_v4()']::pg_catalog.text[]"), std::string::npos);
   // no calls: the named query asks for none, the others stand
@@ -196,7 +220,10 @@ TEST(VolatileMatches, AllowedFunctionsPassOthersAreNamed) {
   EXPECT_TRUE(multidb::judge_volatile_matches(matches, allowlist).allowed);
   matches.push_back({"function", "", "public", "heap_force_kill", "public.heap_force_kill(regclass, tid[])", false});
   matches.push_back({"function", "", "public", "gen_id", "public.gen_id()", true});
+  matches.push_back({"function", "", "public", "heap_force_kill", "public.heap_force_kill(regclass, tid[])", false});
   auto verdict = multidb::judge_volatile_matches(matches, allowlist);
+  EXPECT_EQ(verdict.message.find("heap_force_kill", verdict.message.find("heap_force_kill") + 1), std::string::npos)
+      << "named once: " << verdict.message;
   EXPECT_FALSE(verdict.allowed);
   EXPECT_NE(verdict.message.find("function public.heap_force_kill(regclass, tid[])"), std::string::npos) << verdict.message;
   EXPECT_EQ(verdict.message.find("random"), std::string::npos);
