@@ -120,9 +120,9 @@ const RemoteCheckQueries& remote_check_queries() {
         "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname "
         "OPERATOR(pg_catalog.=) ANY (" + text_array(powerful_builtin_roles()) + "::pg_catalog.name[]) AND "
         "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " +
-        extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw') "
-        "FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[session_user, "
-        "current_user]::pg_catalog.name[])";
+        extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw')"
+        ", pg_catalog.pg_backend_pid() FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY["
+        "session_user, current_user]::pg_catalog.name[])";
     // One index look-up by name for every call ($1: as written, $2: its number of arguments), judging the overloads
     // that many arguments can reach (a VARIADIC call or function: any). An aggregate is recorded as immutable
     // whatever its support functions are: those are judged instead. Each look-up is its own subquery (OFFSET 0):
@@ -140,7 +140,8 @@ const RemoteCheckQueries& remote_check_queries() {
                  "'v' OFFSET 0) p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
     q.prepare = "PREPARE " + std::string(kSessionFactsStatement) + " AS " + q.session_facts + "; PREPARE " +
                 kNamedStatement + "(pg_catalog.text[], pg_catalog.int4[], pg_catalog.text[]) AS " + q.named +
-                "; PREPARE " + kImplicitStatement + "(pg_catalog.text[]) AS " + q.implicit;
+                "; PREPARE " + kImplicitStatement + "(pg_catalog.text[]) AS " + q.implicit +
+                "; SELECT pg_catalog.pg_backend_pid()";
     return q;
   }();
   return queries;

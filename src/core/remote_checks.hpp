@@ -48,7 +48,8 @@ std::string escape_sql_literal(std::string_view text);
 //   session facts   one row per distinct role of session_user and current_user (kSessionFactsColumns): rolname,
 //                   rolsuper, rolreplication, rolbypassrls, the powerful roles it is a member of as a comma list,
 //                   the schema of dblink and of postgres_fdw when installed in that database (or NULL): what a
-//                   kept connection must reset after the call;
+//                   kept connection must reset after the call; and the server session's pid: prepared checks are
+//                   trusted only in the session that prepared them (a pooler may hand out another);
 //   named           the VOLATILE functions the statement's calls could reach, by name and number of arguments
 //                   (kVolatileColumns); parameters: $1 text[] the calls' names as written, $2 int4[] their numbers
 //                   of arguments, $3 text[] the allowlist's entries by signature (resolved by the remote itself);
@@ -60,7 +61,7 @@ struct RemoteCheckQueries {
   std::string session_facts;
   std::string named;
   std::string implicit;
-  std::string prepare;  // PREPARE each of the three under its name below
+  std::string prepare;  // PREPARE each of the three under its name below, then the server session's pid
 };
 const RemoteCheckQueries& remote_check_queries();
 
@@ -78,7 +79,7 @@ struct RemoteCheckSql {
 };
 RemoteCheckSql build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries);
 
-constexpr int kSessionFactsColumns = 7;
+constexpr int kSessionFactsColumns = 8;
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
 
 // The roles whose members act outside the database as the server's OS user, or on other sessions.

@@ -227,7 +227,7 @@ void pool_catch_up_with_catalog() {
 PGconn* pool_take(Oid server, Oid user, ConnectionHistory* history) {
   register_callbacks();
   PGconn* conn = nullptr;
-  *history = ConnectionHistory{0, false, false};
+  *history = ConnectionHistory{0, false, false, 0};
   begin_change();
   sweep();
   for (int i = 0; i < entry_count; i++) {

@@ -139,8 +139,15 @@ RemoteEvent finish_setup(RemoteSession* session) {
   PGresult* named = session->answers[1];
   PGresult* implicit = session->answers[2];
   if (implicit == nullptr || PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
-      PQnfields(implicit) != kVolatileColumns)
+      PQnfields(implicit) != kVolatileColumns || PQntuples(facts) < 1)
     return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
+  // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
+  // another server session may run another client's (or a look-alike) under the same name. Then the connection is
+  // replaced by one that sends them inline (worth_connecting_anew).
+  if (session->history.checks_prepared && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
+    return fail(session, ERRCODE_UNDEFINED_PSTATEMENT,
+                "the prepared checks ran in another server session than the one that prepared them",
+                "A connection pooler in transaction mode hands each transaction a server session of its own.");
   const char* server = quote_identifier(session->name);
   const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
   bool allow_privileged = session->allow_privileged_role;
@@ -310,11 +317,12 @@ const char* reset_sql(const RemoteSession* session) {
   appendStringInfo(&sql,
                    "SELECT pg_catalog.count(*) FILTER (WHERE NOT (name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
                    "'%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s')) OPERATOR(pg_catalog.+) "
-                   "pg_catalog.abs(pg_catalog.count(*) FILTER (WHERE name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
-                   "'%s'])) OPERATOR(pg_catalog.-) %d) FROM pg_catalog.pg_prepared_statements",
+                   "GREATEST(%d OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE name OPERATOR(pg_catalog.=) ANY "
+                   "(ARRAY['%s', '%s', '%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s'), 0) FROM "
+                   "pg_catalog.pg_prepared_statements",
                    kSessionFactsStatement, kNamedStatement, kImplicitStatement, prepared_checks_md5(),
-                   kSessionFactsStatement, kNamedStatement, kImplicitStatement,
-                   session->history.checks_prepared ? 3 : 0);
+                   session->history.checks_prepared ? 3 : 0, kSessionFactsStatement, kNamedStatement,
+                   kImplicitStatement, prepared_checks_md5());
   return sql.data;
 }
 
@@ -465,8 +473,12 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         continue;
       }
       if (session->phase == RemotePhase::kPrepare) {
-        // A server that will not prepare them (an old one, a pooler) gets the checks inline.
-        if (status != PGRES_COMMAND_OK) session->history.checks_inline = true;
+        // A server that will not prepare them (an old one, a pooler whose session has them already) gets the
+        // checks inline.
+        if (status == PGRES_TUPLES_OK && PQntuples(next) == 1)
+          session->history.prepared_in = atoi(PQgetvalue(next, 0, 0));
+        else if (status != PGRES_COMMAND_OK)
+          session->history.checks_inline = true;
         PQclear(next);
         continue;
       }
@@ -496,7 +508,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     bool sent = true;
     switch (session->phase) {
       case RemotePhase::kPrepare:
-        if (!session->history.checks_inline) session->history.checks_prepared = true;
+        if (!session->history.checks_inline && session->history.prepared_in != 0) session->history.checks_prepared = true;
         sent = send_setup(session);
         break;
       case RemotePhase::kSetup:
@@ -561,7 +573,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
   bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
   session->reused = false;
-  session->history = ConnectionHistory{0, false, prepared_ones_vanished};
+  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0};
   memset(&session->failure, 0, sizeof(session->failure));
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {

@@ -44,6 +44,7 @@ struct ConnectionHistory {
   long calls;            // calls it served
   bool checks_prepared;  // multidb's check statements are prepared in its session (core/remote_checks.hpp)
   bool checks_inline;    // they do not stay prepared there (a pooler in between): send them inline
+  int prepared_in;       // the pid of the server session that prepared them
 };
 
 struct RemoteSession {

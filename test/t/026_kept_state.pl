@@ -3,13 +3,17 @@
 # the call's ROLLBACK: a session advisory lock, a prepared statement, dblink connections (named and unnamed),
 # postgres_fdw's cached connections; or try to (LISTEN, changed settings and temporary tables are transactional
 # or refused inside READ ONLY). Each is reset or detected at the end of the call, and the next call through the
-# same connection finds a clean session — or a new one.
+# same connection finds a clean session — or a new one. The checks a kept connection keeps prepared are among
+# what such code could replace: a look-alike is found at the end of the call, and the connection closed. Through a
+# pooler in transaction mode, where prepared statements do not stay, the checks go inline.
 use strict;
 use warnings;
 
+use IPC::Run;
 use MultidbCluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $remote = start_remote('stateful');
 my $port = $remote->port;
@@ -38,7 +42,14 @@ $remote->safe_psql('postgres', qq{
 	CREATE VIEW v_temp AS SELECT make_temp() AS x;
 	CREATE VIEW v_dblink AS SELECT open_dblinks() AS x;
 	CREATE VIEW v_fdw AS SELECT count(*) AS x FROM remote_items;
-	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw TO reader;
+	CREATE FUNCTION replace_checks() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN
+	  EXECUTE 'DEALLOCATE multidb_named_calls';
+	  EXECUTE 'PREPARE multidb_named_calls(text[], int4[], text[]) AS SELECT ''function''::text, ''''::text, '
+	    || '''public''::text, ''x''::text, ''public.x()''::text, false WHERE false';
+	  RETURN 1; END \$\$;
+	CREATE VIEW v_replace_checks AS SELECT replace_checks() AS x;
+	CREATE FUNCTION tainted() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
+	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw, v_replace_checks TO reader;
 });
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'r1', $remote);
@@ -97,8 +108,56 @@ ok($remote->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activ
 	"postgres_fdw's cached connection opened by a view is closed at the end of the call") or diag($stderr);
 is($before, $after, '... and the kept connection stays');
 
-# A harmless call keeps its connection: the reset does not cost the warm path.
+# The checks a kept connection has prepared, replaced by a look-alike that finds nothing: the end of the call sees it
+# and closes the connection, and the next call's checks are the real ones.
+($before, $after, $seen, $stderr) = after('v_replace_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
+isnt($before, $after, 'prepared checks replaced by a hidden function: the connection is not kept');
+is($seen, '3', '... and the next connection prepares its own');
 my ($ret, $stdout);
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
+	"SELECT count(*) FROM multidb.fanout('SELECT * FROM v_replace_checks', ARRAY['r1'])",
+	"SELECT count(*) FROM multidb.fanout('SELECT tainted()', ARRAY['r1'])"));
+like($stderr, qr/could call function public\.tainted\(\), VOLATILE/, '... which still refuse a volatile function');
+
+# A pooler in transaction mode hands each transaction another server session: what the first call prepared is not
+# there for the next, which then connects anew with the checks inline, and goes on inline.
+my $pooler_dir = PostgreSQL::Test::Utils::tempdir();
+my $pooler_port = PostgreSQL::Test::Cluster::get_free_port();
+open my $ini, '>', "$pooler_dir/pgbouncer.ini" or die $!;
+print $ini "[databases]\npooled = host=127.0.0.1 port=$port dbname=postgres user=reader password=secret\n"
+  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $pooler_port\nunix_socket_dir =\nauth_type = trust\n"
+  . "auth_file = $pooler_dir/users.txt\nignore_startup_parameters = options\npool_mode = transaction\n"
+  . "default_pool_size = 4\nmin_pool_size = 3\nserver_round_robin = 1\nlogfile = $pooler_dir/pgbouncer.log\n";
+close $ini;
+open my $users, '>', "$pooler_dir/users.txt" or die $!;
+print $users qq{"pooled" ""\n};
+close $users;
+my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$pooler_dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+$coordinator->safe_psql('postgres', "CREATE SERVER pooled FOREIGN DATA WRAPPER multidb "
+	  . "OPTIONS (host '127.0.0.1', port '$pooler_port', dbname 'pooled'); "
+	  . "CREATE USER MAPPING FOR CURRENT_USER SERVER pooled OPTIONS (user 'pooled')");
+my $through = "SELECT count(*) FROM multidb.fanout('SELECT id FROM items', ARRAY['pooled'])";
+my $ready = '';
+for (1 .. 100)
+{
+	($ret, $ready) = $coordinator->psql('postgres', $through);
+	last if $ready eq '100';
+	usleep(50_000);
+}
+# The pooler hands its server sessions out in turn (server_round_robin): what one transaction prepared is not there
+# for the next.
+my $log_offset = -s $remote->logfile;
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ', ($through) x 8));
+is($stdout, join("\n", ('100') x 8), 'through a pooler in transaction mode, eight calls in one session answer')
+  or diag($stderr);
+# (not printed on failure: the log is long)
+ok(slurp_file($remote->logfile, $log_offset) =~ /prepared statement "multidb_session_facts" (does not exist|already exists)/,
+	'... where the prepared checks did not stay in one server session (the way it was tested)');
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', "$through; SELECT count(*) FROM multidb.fanout('SELECT tainted()', ARRAY['pooled'])");
+like($stderr, qr/could call function public\.tainted\(\), VOLATILE/, '... and the checks still refuse a volatile function');
+$pooler->kill_kill;
+
+# A harmless call keeps its connection: the reset does not cost the warm path.
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",

@@ -86,7 +86,10 @@ TEST(RemoteCheckSql, PreparedOnceExecutedEachCall) {
                                  "pg_catalog.text[]) AS SELECT"),
             std::string::npos);
   EXPECT_NE(queries.prepare.find("; PREPARE multidb_implicit_reach(pg_catalog.text[]) AS SELECT"), std::string::npos);
-  EXPECT_EQ(std::count(queries.prepare.begin(), queries.prepare.end(), ';'), 2);
+  // and the server session's pid, which binds them to it (a pooler may hand out another)
+  EXPECT_NE(queries.prepare.find("; SELECT pg_catalog.pg_backend_pid()"), std::string::npos);
+  EXPECT_EQ(std::count(queries.prepare.begin(), queries.prepare.end(), ';'), 3);
+  EXPECT_NE(queries.session_facts.find("pg_catalog.pg_backend_pid() FROM pg_catalog.pg_roles"), std::string::npos);
   multidb::StatementNames names;
   names.calls = {{"f", 2}};
   multidb::RemoteCheckSql sql = multidb::build_remote_check_sql(names, {"public.g()"});
