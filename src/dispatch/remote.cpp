@@ -144,7 +144,7 @@ RemoteEvent finish_setup(RemoteSession* session) {
   // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
   // another server session may run another client's (or a look-alike) under the same name. Then the connection is
   // replaced by one that sends them inline (worth_connecting_anew).
-  if (session->history.checks_prepared && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
+  if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
     return fail(session, ERRCODE_UNDEFINED_PSTATEMENT,
                 "the prepared checks ran in another server session than the one that prepared them",
                 "A connection pooler in transaction mode hands each transaction a server session of its own.");
@@ -222,7 +222,8 @@ const char* prepare_checks_sql() {
 
 // The settings, BEGIN READ ONLY and the checks, in one message; the checks as EXECUTEs where they are prepared.
 bool send_setup(RemoteSession* session) {
-  const char* checks = session->history.checks_prepared ? session->check_execute : session->check_sql;
+  session->checks_executed = session->history.checks_prepared && session->check_execute != nullptr;
+  const char* checks = session->checks_executed ? session->check_execute : session->check_sql;
   // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
   const char* setup = psprintf("%s; %s%s", session->setup_sql, checks,
                                session->catalog_search_path ? "" : "; RESET search_path");
@@ -559,7 +560,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
 bool worth_connecting_anew(const RemoteSession* session) {
   if (session->statement_sent || session->failure.refused) return false;
   int sqlstate = session->failure.sqlstate;
-  if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->history.checks_prepared) return true;
+  if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->checks_executed) return true;
   if (!session->reused) return false;
   return ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_CONNECTION_EXCEPTION || sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
          sqlstate == ERRCODE_CRASH_SHUTDOWN || sqlstate == ERRCODE_CANNOT_CONNECT_NOW;

@@ -80,6 +80,7 @@ struct RemoteSession {
   bool reused;            // the connection came warm from an earlier call (remote_adopt)
   bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
   ConnectionHistory history;  // of the connection, before this call
+  bool checks_executed;       // this call's set-up EXECUTEd the prepared checks (else it sent them inline)
   TimestampTz connect_deadline;
   TimestampTz reply_deadline;  // 0: none
   RemoteFailure failure;
