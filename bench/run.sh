@@ -155,21 +155,32 @@ for method in fanout inbackend dblink; do c_ms[$method]=$(median_latency per_cal
 
 # ---- (h) what the guard's remote checks cost --------------------------------------------------------------
 # multidb asks every remote, in the same message as its session set-up (no round trip of its own), about
-# the remote role's privileges and the volatile functions the statement could reach. Its cost is the
-# remote's work on those two statements: timed here against r1 directly, one message per transaction, as
-# the same message with the checks taken out.
+# the remote role's privileges, the volatile functions the statement's calls could reach, and what any statement
+# could reach unnamed. Its cost is the remote's work on those three questions: timed here against r1 directly, one
+# message per transaction, as the same message with the checks taken out. Inline, as a connection that is not kept
+# sends them; and prepared once per connection, executed per call, as a kept connection does (pgbench -M prepared,
+# one command per statement: the checks' cost is what the three commands add to the others).
 log "(h) the remote checks, $CHECK_CALLS calls"
 h_case=0
 setup_only="SET DateStyle = ISO \; SET TimeZone = 'UTC' \; BEGIN TRANSACTION READ ONLY \; ROLLBACK"
+printf '%s;\n' "SET DateStyle = ISO" "SET TimeZone = 'UTC'" "BEGIN TRANSACTION READ ONLY" \
+  "SET LOCAL search_path = pg_catalog, pg_temp" "ROLLBACK" > "$WORK_DIR/h_setup_separate.sql"
 for names in "SELECT 1" "SELECT count(*), lower(t), abs(n), now() FROM big WHERE id < 0 ORDER BY 1 USING <"; do
   check=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT multidb.remote_check_sql(\$q\$$names\$q\$)")
   printf '%s\n' "${setup_only% ROLLBACK} ${check//;/ \\;} \; ROLLBACK" > "$WORK_DIR/h_check_$((++h_case)).sql"
+  # one statement per line: the pin, then the three questions, each prepared once by pgbench -M prepared
+  { head -n 4 "$WORK_DIR/h_setup_separate.sql"; printf '%s;\n' "${check#*; }" | sed 's/; /;\n/g'; echo 'ROLLBACK;'; } \
+    > "$WORK_DIR/h_prepared_$h_case.sql"
 done
 printf '%s\n' "$setup_only" > "$WORK_DIR/h_setup.sql"
 chmod 644 "$WORK_DIR"/h_*.sql
 direct_latency() { pgbench_latency "$1" "$CHECK_CALLS" -h 127.0.0.1 -p "$r1_PORT" -U bench; }
+prepared_latency() { pgbench_latency "$1" "$CHECK_CALLS" -M prepared -h 127.0.0.1 -p "$r1_PORT" -U bench; }
 declare -A h_ms
 for script in setup check_1 check_2; do h_ms[$script]=$(median_latency direct_latency "$WORK_DIR/h_$script.sql"); done
+for script in setup_separate prepared_1 prepared_2; do
+  h_ms[$script]=$(median_latency prepared_latency "$WORK_DIR/h_$script.sql")
+done
 
 # ---- (d) the cost of an ask beyond the LLM and the remotes ---------------------------------------------------
 # The scripted LLM answers at once; every ask's llm_ms and exec_ms are in query_history, so what is left of
@@ -405,13 +416,16 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| multidb.fanout, multidb.max_workers = 0 (in the backend) | ${c_ms[inbackend]} | $(ratio "${c_ms[inbackend]}" "${c_ms[dblink]}") |"
   echo "| dblink with a connection string | ${c_ms[dblink]} | 1.00 |"
   echo
-  echo "## (h) the guard's remote checks (role privileges, volatile names), sent with the set-up; pgbench -t $CHECK_CALLS against r1 directly"
+  echo "## (h) the guard's remote checks (role privileges, volatile names, implicit reach), sent with the set-up; pgbench -t $CHECK_CALLS against r1 directly"
   echo
   echo "| set-up message | ms per call | added by the checks |"
   echo "|---|---:|---:|"
   echo "| settings, BEGIN READ ONLY, ROLLBACK | ${h_ms[setup]} | |"
   echo "| ... and the checks for 'SELECT 1' (no names) | ${h_ms[check_1]} | $(awk -v a="${h_ms[check_1]}" -v b="${h_ms[setup]}" 'BEGIN { printf "%.3f ms", a - b }') |"
   echo "| ... and the checks for four functions (count, lower, abs, now) and an operator (<) | ${h_ms[check_2]} | $(awk -v a="${h_ms[check_2]}" -v b="${h_ms[setup]}" 'BEGIN { printf "%.3f ms", a - b }') |"
+  echo "| prepared (a kept connection): settings, BEGIN READ ONLY, the search_path pin, ROLLBACK, one command each | ${h_ms[setup_separate]} | |"
+  echo "| ... and the three prepared checks for 'SELECT 1' | ${h_ms[prepared_1]} | $(awk -v a="${h_ms[prepared_1]}" -v b="${h_ms[setup_separate]}" 'BEGIN { printf "%.3f ms", a - b }') |"
+  echo "| ... and the three prepared checks for four functions and an operator | ${h_ms[prepared_2]} | $(awk -v a="${h_ms[prepared_2]}" -v b="${h_ms[setup_separate]}" 'BEGIN { printf "%.3f ms", a - b }') |"
   echo
   echo "## (d) an ask beyond the LLM and the remotes (scripted LLM answering at once; $ASKS asks, medians)"
   echo

@@ -74,11 +74,12 @@ const char* const kImplicitReach =
     "pg_catalog.pg_amproc a WHERE a.oid OPERATOR(pg_catalog.>=) 16384 AND a.amproc::pg_catalog.oid "
     "OPERATOR(pg_catalog.<) 16384 "
     // A stored expression names each function it calls as ":funcid N" (":opfuncid N" for an operator's), and a
-    // row comparison its operators as ":opnos (o N ...)". The domains that come with the server are not read.
+    // row comparison its operators as ":opnos (o N ...)" (the colon in brackets: tools such as pgbench would read
+    // ":name" as a variable). The domains that come with the server are not read.
     "UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, c.oid, called.id FROM pg_catalog.pg_constraint "
-    "c, LATERAL (SELECT m[1]::pg_catalog.oid FROM pg_catalog.regexp_matches(c.conbin::pg_catalog.text, "
-    "':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m UNION ALL SELECT o.oprcode::pg_catalog.oid FROM "
-    "pg_catalog.regexp_matches(c.conbin::pg_catalog.text, ':opnos [(]o ([0-9 ]+)[)]', 'g') r, "
+    "c, LATERAL (SELECT m[2]::pg_catalog.oid FROM pg_catalog.regexp_matches(c.conbin::pg_catalog.text, "
+    "'[:](funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m UNION ALL SELECT o.oprcode::pg_catalog.oid FROM "
+    "pg_catalog.regexp_matches(c.conbin::pg_catalog.text, '[:]opnos [(]o ([0-9 ]+)[)]', 'g') r, "
     "pg_catalog.unnest(pg_catalog.string_to_array(r[1], ' ')::pg_catalog.oid[]) x(id) JOIN pg_catalog.pg_operator o "
     "ON o.oid OPERATOR(pg_catalog.=) x.id) called(id) WHERE c.oid OPERATOR(pg_catalog.>=) 16384 AND c.contypid "
     "OPERATOR(pg_catalog.>) 0 AND called.id OPERATOR(pg_catalog.<) 16384";
