@@ -3,6 +3,7 @@
 // checks postgres_fdw makes.
 #pragma once
 
+#include "core/conn_options.hpp"
 #include "foundation/postgres.hpp"
 
 extern "C" {
@@ -31,5 +32,9 @@ RemoteTarget* resolve_targets(ArrayType* names, int* count);
 
 // "production", "backup" and "dev" -> the text used in messages about several connections.
 const char* describe_targets(const RemoteTarget* targets, int count);
+
+// Where a libpq option belongs (core/conn_options.hpp: a server, a user mapping, neither), as resolution and the
+// wrapper's validator read it; an ERROR only when the core's table of options cannot be built (out of memory).
+OptionPlace option_place(const char* name);
 
 }  // namespace multidb
