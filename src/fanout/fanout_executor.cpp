@@ -1,5 +1,6 @@
 // The fan-out executor: run_fanout() runs one statement (or one per target) on many remote databases at
-// once and puts their rows into the caller's tuplestore, in connection order.
+// once and puts their rows into the caller's tuplestore, in connection order; resolve_targets() gives a call its
+// targets, the kept connections caught up with the catalog first.
 //
 // The structs (fanout_internal.hpp): a Fanout per call, a Channel per target, the WorkerSet of the call's
 // background workers. The loop of run_fanout():
@@ -478,6 +479,11 @@ void abandon_local_channels(void* arg) {
 }
 
 }  // namespace
+
+RemoteTarget* resolve_targets(ArrayType* names, int* count) {
+  pool_catch_up_with_catalog();
+  return resolve_connection_names(names, count);
+}
 
 void run_fanout(const FanoutRequest* request) {
   Fanout* fanout = static_cast<Fanout*>(palloc0(sizeof(Fanout)));

@@ -50,6 +50,12 @@ struct FanoutRequest {
                                // pg_catalog, pg_temp, so that no object of the remote role's schemas stands in
 };
 
+// The targets of a call: a REVOKE or DROP USER MAPPING another session committed holds from this call on, even
+// inside a transaction (whose catalog caches would otherwise keep the old grant), and the kept connections it
+// affects are closed (pool_catch_up_with_catalog); then every name is resolved (resolve_connection_names,
+// connections.hpp).
+RemoteTarget* resolve_targets(ArrayType* names, int* count);
+
 // Every statement is judged here by the guard, as the exact text each remote receives (whatever the caller
 // judged before), and its names go to that remote's own check. A refusal is always an ERROR, even with
 // multidb.on_error = warn; with outcomes, a target refused by its remote comes back as refused.

@@ -1,7 +1,6 @@
 // Connection names into everything a libpq connect needs (the contract is in connections.hpp).
 #include "foundation/connections.hpp"
 
-#include "fanout/connection_pool.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
@@ -147,10 +146,7 @@ OptionPlace option_place(const char* name) {
   return place;
 }
 
-RemoteTarget* resolve_targets(ArrayType* names, int* count) {
-  // A REVOKE or DROP USER MAPPING another session committed holds from this call on, even inside a transaction
-  // (whose catalog caches would otherwise keep the old grant), and the kept connections it affects are closed.
-  pool_catch_up_with_catalog();
+RemoteTarget* resolve_connection_names(ArrayType* names, int* count) {
   Datum* elements;
   bool* nulls;
   int n;

@@ -25,10 +25,12 @@ struct RemoteTarget {
 };
 
 // Resolves every name (USAGE on the server, a user mapping for the current user, a password for
-// non-superusers) against the catalog as other sessions last committed it, even inside a transaction; kept
-// connections a server or user mapping change affects are closed first (connection_pool.hpp). Errors name the
-// connection. A NULL element, a duplicate or an empty list is an error.
-RemoteTarget* resolve_targets(ArrayType* names, int* count);
+// non-superusers) against the catalog as this backend has read it. Errors name the connection. A NULL element, a
+// duplicate or an empty list is an error. A call resolves its names with resolve_targets
+// (fanout/fanout_executor.hpp), which first reads the catalog as other sessions last committed it, even inside a
+// transaction, and closes the kept connections a server or user mapping change affects (connection_pool.hpp): the
+// pool is the fan-out's, a layer above this one.
+RemoteTarget* resolve_connection_names(ArrayType* names, int* count);
 
 // "production", "backup" and "dev" -> the text used in messages about several connections.
 const char* describe_targets(const RemoteTarget* targets, int count);

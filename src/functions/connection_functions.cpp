@@ -2,6 +2,7 @@
 // server, which on a user mapping, and the superuser-only ones), check_connections (names resolved as a call
 // resolves them), and add_connection (a conninfo split into CREATE SERVER and CREATE USER MAPPING).
 #include "core/conn_options.hpp"
+#include "fanout/fanout_executor.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/connections.hpp"
 #include "foundation/entry_point.hpp"
