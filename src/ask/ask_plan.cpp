@@ -7,6 +7,7 @@
 #include "core/plan_parser.hpp"
 #include "core/prompt.hpp"
 #include "core/repair_error.hpp"
+#include "foundation/combine_fence.hpp"
 #include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
 #include "foundation/sql_guard.hpp"

@@ -4,7 +4,7 @@
 #include "fanout/fanout_internal.hpp"
 
 #include "foundation/boundary.hpp"
-#include "foundation/sql_guard.hpp"
+#include "foundation/combine_fence.hpp"
 
 #include <string>
 #include <vector>
@@ -71,7 +71,7 @@ void prepare_json_keys(Channel* channel) {
 
 // A remote column's type here: a built-in type has the same OID on every server; any other (an enum, a
 // domain, an extension's type) may not exist here, so its text form is kept. So is a type whose input reads
-// this server's catalog (regclass, aclitem, a catalog's row type: sql_guard.hpp): the remote's names mean
+// this server's catalog (regclass, aclitem, a catalog's row type: combine_fence.hpp): the remote's names mean
 // other objects here, or none, and the combine step must not make this server look them up.
 Oid local_column_type(Oid remote_type) {
   if (remote_type >= FirstGenbkiObjectId || type_reads_catalog(remote_type)) return TEXTOID;

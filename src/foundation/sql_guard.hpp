@@ -1,4 +1,6 @@
-// The read-only guard: Postgres's own parser judges every statement before multidb sends it anywhere.
+// The read-only guard: Postgres's own parser judges every statement before multidb sends it anywhere (wall 1 of
+// the README's security model), and says which names an allowed one calls, for each remote's own checks. The
+// combine step, which runs here, passes this guard and then the fence of combine_fence.hpp.
 #pragma once
 
 #include "foundation/postgres.hpp"
@@ -34,24 +36,15 @@ struct GuardVerdict {
 // denylist names (core/function_denylist.hpp); a relation that exposes server files or secrets.
 GuardVerdict judge_statement(const char* sql);
 
-// The combine step's SQL, run here over the per-database results: the same judgement, and besides it reads
-// no relation but the step tables (tables[], unqualified) and its own WITH queries in scope, names no function,
-// operator or type outside pg_catalog, and calls only functions on values (core/combine_functions.hpp): every
-// pg_catalog function each called name could resolve to, and every function each operator name could run, is
-// judged; no cast to a type whose input reads the catalog (reg*, aclitem); no CURRENT_USER and its kin. Run it
-// with search_path = pg_catalog, so that the unqualified names it uses resolve there too.
-GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count);
+// raw_parser's statements for sql, read as judge_statement reads it (standard_conforming_strings = on); a syntax
+// error is raised as raw_parser raises it. For the combine fence, which walks the same tree again.
+List* parse_as_remote(const char* sql);
 
 // The called names as sql wrote them (each identifier token's text up to the next token: quoted or not, any case,
 // any length; function_arguments beside them), for the remote to read with its own rules: its encoding may fold case and cut a long name
 // elsewhere than this server's lexer did. Raises 42501 for a name this server may have cut that is not written
 // as a plain or quoted identifier (a long U&"..." one).
 CalledNames names_as_written(const char* sql, const CalledNames* names);
-
-// Whether a value of this type reads this server's catalog when it is read in or written out: the reg* types
-// (a name looked up, an OID printed as a name), aclitem (role names), pg_catalog's composite types (the
-// catalogs' row types, whose columns are of those types), and arrays of them.
-bool type_reads_catalog(Oid type);
 
 // Raises the ERROR for a refused statement; targets names the connections it was meant for. Returns the
 // allowed statement's verdict (its names).
