@@ -4,6 +4,7 @@
 #include "core/llm_config.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/entry_point.hpp"
+#include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
 
 #include <cstdlib>
@@ -102,10 +103,13 @@ const char* option_value(List* options, const char* name) {
 }
 
 const char* only_llm_server() {
-  SPI_connect();
-  SPI_execute("SELECT s.srvname FROM pg_catalog.pg_foreign_server s "
+  const char* job = "finding the LLM server";
+  connect_spi(job);
+  run_checked(job,
+              "SELECT s.srvname FROM pg_catalog.pg_foreign_server s "
               "JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw "
-              "WHERE w.fdwname = 'multidb_llm' ORDER BY 1", true, 0);
+              "WHERE w.fdwname = 'multidb_llm' ORDER BY 1",
+              0, nullptr, nullptr, true, 0, SPI_OK_SELECT);
   uint64 count = SPI_processed;
   StringInfoData names;
   initStringInfo(&names);
@@ -116,7 +120,7 @@ const char* only_llm_server() {
     if (count == 1) only = MemoryContextStrdup(TopTransactionContext, name);
   }
   char* listed_names = MemoryContextStrdup(TopTransactionContext, names.data);
-  SPI_finish();
+  finish_spi(job);
   if (count == 0)
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("no LLM server is configured"),
                     errhint("CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm OPTIONS (provider 'openai', "

@@ -13,7 +13,6 @@ extern "C" {
 }
 
 namespace multidb {
-namespace {
 
 // ---- SPI, checked --------------------------------------------------------------------------------------
 
@@ -36,6 +35,8 @@ void run_checked(const char* job, const char* sql, int nargs, Oid* types, Datum*
     elog(ERROR, "multidb, %s: the statement gave %s where %s was expected", job, SPI_result_code_string(rc),
          SPI_result_code_string(expected));
 }
+
+namespace {
 
 // Column column of row row of the last result, as text copied into the caller's context; nullptr for NULL.
 char* text_out(uint64 row, int column) {

@@ -12,6 +12,9 @@
 //     they are multidb's, not the asking role's. Sessions, messages and groups are read as the caller, so
 //     that their row-level security applies.
 //
+// Every other statement the C++ code runs through SPI on Postgres's own catalogs (never on a multidb table) uses
+// the same checked calls, declared first below.
+//
 // Which side writes what: SQL (sql/multidb--*.sql) owns the statements a user calls by name — sessions,
 // groups, reports and the history record (multidb._record_ask) — because they are plain SQL with
 // constraints and row-level security, and a user can read them in \sf. C++ runs only what the ask's hot
@@ -28,6 +31,19 @@ extern "C" {
 }
 
 namespace multidb {
+
+// ---- SPI, checked ---------------------------------------------------------------------------------------------
+
+// SPI_connect; anything but SPI_OK_CONNECT is an ERROR naming job.
+void connect_spi(const char* job);
+
+// SPI_finish; anything but SPI_OK_FINISH is an ERROR naming job.
+void finish_spi(const char* job);
+
+// Runs sql with its nargs parameters (none: SPI_execute); anything but the result code it must give (expected) is
+// an ERROR naming job. The rows are SPI's (SPI_tuptable, SPI_processed) until finish_spi.
+void run_checked(const char* job, const char* sql, int nargs, Oid* types, Datum* args, bool read_only, long limit,
+                 int expected);
 
 // ---- sessions, messages, groups (as the caller) ---------------------------------------------------------
 
