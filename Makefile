@@ -9,7 +9,8 @@ MODULE_big  = multidb
 DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
-# One folder per layer, bottom to top.
+# One folder per layer, bottom to top; each includes only its own headers and those of the layers below
+# (src/*/README.md, the README's Architecture; test/unit/layering_test.cpp fails otherwise).
 CORE_SRCS       = $(wildcard src/core/*.cpp)
 FOUNDATION_SRCS = $(wildcard src/foundation/*.cpp)
 FANOUT_SRCS     = $(wildcard src/fanout/*.cpp)

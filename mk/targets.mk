@@ -33,7 +33,8 @@ eval:
 	@PG_CONFIG='$(PG_CONFIG)' EVAL_STUB='$(EVAL_STUB)' bash eval/run.sh
 
 # GoogleTest of the pure C++ core: every test/unit/*.cpp with the same src/core objects the extension is
-# built from (PGXS compiles them), in one binary.
+# built from (PGXS compiles them), in one binary; it runs here, at the repository root, where
+# test/unit/layering_test.cpp reads src/ to check that every include points down.
 UNIT_TEST_BINARY  = test/unit/multidb_unit_tests
 UNIT_TEST_OBJS    = $(patsubst %.cpp,%.o,$(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS    = $(CORE_SRCS:.cpp=.o)
