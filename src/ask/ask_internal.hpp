@@ -8,9 +8,9 @@
 //   ask_combine.cpp       the combine step over the steps' results, in a subtransaction of its own
 //   ask_result_cache.cpp  the opt-in result cache
 //
-// Every call into the pure C++ core happens inside cpp_call() (pg/boundary.hpp), which returns plain data;
+// Every call into the pure C++ core happens inside cpp_call() (foundation/boundary.hpp), which returns plain data;
 // Postgres calls (SPI, ereport, the fan-out) happen outside it, with no C++ object alive in the frame. The
-// statements on multidb's own tables are all in pg/extension_tables.cpp.
+// statements on multidb's own tables are all in foundation/extension_tables.cpp.
 #pragma once
 
 #include "ask/llm_server.hpp"

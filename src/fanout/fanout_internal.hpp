@@ -1,5 +1,5 @@
 // The executor's internal header: the structs one fan-out call is made of, and the functions its files share,
-// grouped by file (as postgres_fdw's one internal header is). Only src/dispatch/fanout_*.cpp, row_sink.cpp and
+// grouped by file (as postgres_fdw's one internal header is). Only src/fanout/fanout_*.cpp, row_sink.cpp and
 // shared_call.cpp include it.
 //
 //   Fanout   one call: the request, a Channel per target, the DSM segment and its WorkerSet, the memory

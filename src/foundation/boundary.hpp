@@ -4,8 +4,9 @@
 // errors with exceptions, which must never unwind through Postgres's C frames. multidb keeps the two
 // apart with one rule and one helper:
 //
-//  * Code in src/pg/ and src/dispatch/ that calls Postgres functions (anything that may ereport) keeps
-//    no C++ object with a destructor alive in that frame: it uses palloc'd memory and plain structs.
+//  * Code of the layers above the core (src/foundation/, src/fanout/, src/functions/, src/ask/) that calls
+//    Postgres functions (anything that may ereport) keeps no C++ object with a destructor alive in that frame:
+//    it uses palloc'd memory and plain structs.
 //  * When such code needs the pure C++ core, it calls it through cpp_call(): the lambda runs inside
 //    try/catch, every C++ object it made dies inside it, and a caught exception comes back as a plain
 //    CppError (fixed buffer, no destructor) that says what kind of error it was and its SQLSTATE (the

@@ -11,11 +11,12 @@
 namespace multidb {
 
 // The combine step's SQL, run here over the per-database results: the guard's judgement (judge_statement), and
-// besides it reads no relation but the step tables (tables[], unqualified) and its own WITH queries in scope, names
-// no function, operator or type outside pg_catalog, and calls only functions on values (core/combine_functions.hpp): every
-// pg_catalog function each called name could resolve to, and every function each operator name could run, is
-// judged; no cast to a type whose input reads the catalog (reg*, aclitem); no CURRENT_USER and its kin. Run it
-// with search_path = pg_catalog, so that the unqualified names it uses resolve there too.
+// besides it reads no relation but the step tables (tables[], unqualified) and its own WITH queries in scope,
+// names no function, operator or type outside pg_catalog, and calls only functions on values
+// (core/combine_functions.hpp): every pg_catalog function each called name could resolve to, and every function
+// each operator name could run, is judged; no cast to a type whose input reads the catalog (reg*, aclitem); no
+// CURRENT_USER and its kin. Run it with search_path = pg_catalog, so that the unqualified names it uses resolve
+// there too.
 GuardVerdict judge_combine(const char* sql, const char* const* tables, int table_count);
 
 // Whether a value of this type reads this server's catalog when it is read in or written out: the reg* types

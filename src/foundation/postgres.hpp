@@ -1,4 +1,5 @@
-// The Postgres headers, included from C++. Every file of src/pg/ and src/dispatch/ includes this first.
+// The Postgres headers, included from C++. Every file of the layers above the core
+// (src/foundation/, src/fanout/, src/functions/, src/ask/) includes this first.
 #pragma once
 
 extern "C" {

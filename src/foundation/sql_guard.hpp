@@ -29,7 +29,7 @@ struct GuardVerdict {
 
 // Judges sql without raising; syntax errors come back as a verdict too. The text is read as a server
 // with standard_conforming_strings = on reads it, whatever this session's setting: every remote session
-// is pinned to that setting (src/dispatch/remote.cpp), so both sides read the same statement.
+// is pinned to that setting (src/fanout/remote.cpp), so both sides read the same statement.
 //
 // Refused: anything but one SELECT (WITH, VALUES, set operations included); SELECT INTO; locking
 // clauses; data-modifying WITH; a call, in any position or spelling (f(), x.f, (x).f), of a function the

@@ -1,6 +1,6 @@
 // What multidb's remote connections look like from SQL: open_connections() and disconnect() for this backend's kept
-// connections (dispatch/connection_pool.hpp), in the spirit of postgres_fdw_get_connections() and
-// postgres_fdw_disconnect(); connection_slots() for the count per remote cluster (dispatch/cluster_slots.hpp).
+// connections (fanout/connection_pool.hpp), in the spirit of postgres_fdw_get_connections() and
+// postgres_fdw_disconnect(); connection_slots() for the count per remote cluster (fanout/cluster_slots.hpp).
 #include "fanout/cluster_slots.hpp"
 #include "fanout/connection_pool.hpp"
 #include "foundation/entry_point.hpp"
