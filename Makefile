@@ -9,10 +9,16 @@ MODULE_big  = multidb
 DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
-CORE_SRCS     = $(wildcard src/core/*.cpp)
-PG_SRCS       = $(wildcard src/pg/*.cpp)
-DISPATCH_SRCS = $(wildcard src/dispatch/*.cpp)
-OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o)
+# One folder per layer, bottom to top; each includes only its own headers and those of the layers below
+# (src/*/README.md, the README's Architecture; test/unit/layering_test.cpp fails otherwise).
+CORE_SRCS       = $(wildcard src/core/*.cpp)
+FOUNDATION_SRCS = $(wildcard src/foundation/*.cpp)
+FANOUT_SRCS     = $(wildcard src/fanout/*.cpp)
+FUNCTIONS_SRCS  = $(wildcard src/functions/*.cpp)
+ASK_SRCS        = $(wildcard src/ask/*.cpp)
+# Everything above the core: the Postgres side of the extension.
+POSTGRES_SRCS   = $(FOUNDATION_SRCS) $(FANOUT_SRCS) $(FUNCTIONS_SRCS) $(ASK_SRCS)
+OBJS = $(CORE_SRCS:.cpp=.o) $(POSTGRES_SRCS:.cpp=.o)
 
 REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports
 REGRESS_OPTS = --load-extension=multidb --inputdir=test

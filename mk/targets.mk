@@ -33,7 +33,8 @@ eval:
 	@PG_CONFIG='$(PG_CONFIG)' EVAL_STUB='$(EVAL_STUB)' bash eval/run.sh
 
 # GoogleTest of the pure C++ core: every test/unit/*.cpp with the same src/core objects the extension is
-# built from (PGXS compiles them), in one binary.
+# built from (PGXS compiles them), in one binary; it runs here, at the repository root, where
+# test/unit/layering_test.cpp reads src/ to check that every include points down.
 UNIT_TEST_BINARY  = test/unit/multidb_unit_tests
 UNIT_TEST_OBJS    = $(patsubst %.cpp,%.o,$(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS    = $(CORE_SRCS:.cpp=.o)
@@ -46,9 +47,9 @@ test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp) $(wildcard test/unit/*
 # PGXS tracks no header dependencies here; without this a changed core header would leave the tests
 # running against stale core objects.
 $(UNIT_CORE_OBJS): $(wildcard src/core/*.hpp)
-# The same for the Postgres glue: a changed struct in a header (the executor's, say) must rebuild every object
-# that uses it, or objects of two layouts are linked together.
-$(PG_SRCS:.cpp=.o) $(DISPATCH_SRCS:.cpp=.o): $(wildcard src/core/*.hpp src/pg/*.hpp src/dispatch/*.hpp)
+# The same for the layers above the core: a changed struct in a header (the fan-out's, say) must rebuild every
+# object that uses it, or objects of two layouts are linked together.
+$(POSTGRES_SRCS:.cpp=.o): $(wildcard src/core/*.hpp src/foundation/*.hpp src/fanout/*.hpp src/functions/*.hpp src/ask/*.hpp)
 
 $(UNIT_TEST_BINARY): $(UNIT_TEST_OBJS) $(UNIT_CORE_OBJS)
 	$(CXX) -o $@ $^ $(UNIT_TEST_LIBS)

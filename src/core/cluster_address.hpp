@@ -1,7 +1,7 @@
 // The remote cluster a connection reaches, named by the address libpq will connect to, whatever the server's
 // spelling: host=localhost, host=127.0.0.1, hostaddr=127.0.0.1 under another host name and a unix-socket directory
 // all reach this machine's cluster on that port, and share one count of multidb.max_connections_per_host
-// (dispatch/cluster_slots.hpp).
+// (fanout/cluster_slots.hpp).
 //
 // Contract:
 //   - A server's spelling is its host, hostaddr and port options as libpq receives them (empty: not given); what is

@@ -1,8 +1,8 @@
 // Which built-in functions the combine step may call: functions on values, nothing else. The combine step runs
 // here, in the asking backend, over the step tables; a function that reads this server's catalog, statistics,
 // settings or other sessions, its files, sizes, privileges, transaction ids or version could put what it read
-// into the answer, or into an error that a repair request shows the LLM. The guard (src/pg/sql_guard.cpp)
-// reads each pg_proc entry a name could resolve to and asks here.
+// into the answer, or into an error that a repair request shows the LLM. The combine step's fence
+// (src/foundation/combine_fence.cpp) reads each pg_proc entry a name could resolve to and asks here.
 #pragma once
 
 #include <string>

@@ -2,5 +2,6 @@
 // so that it can be unit-tested alone and can throw exceptions freely.
 #pragma once
 #ifdef POSTGRES_H
-static_assert(false, "src/core/ must not include Postgres headers; put Postgres glue in src/pg/ or src/dispatch/");
+static_assert(false,
+              "src/core/ must not include Postgres headers; put Postgres glue in src/foundation/ or a layer above it");
 #endif

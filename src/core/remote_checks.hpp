@@ -1,6 +1,6 @@
 // What multidb asks a remote database before it sends a statement there, and how it judges the answers.
 //
-// Two walls stand behind the read-only guard (src/pg/sql_guard.hpp), because a list of names cannot know
+// Two walls stand behind the read-only guard (src/foundation/sql_guard.hpp), because a list of names cannot know
 // every extension installed on every remote, and BEGIN READ ONLY does not stop functions that act outside
 // the transaction:
 //   - the remote role: a session that is superuser, has REPLICATION or BYPASSRLS, or is a member of a

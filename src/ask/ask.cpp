@@ -1,0 +1,281 @@
+// multidb.ask and multidb.plan: a question in plain language -> combined schema -> LLM plan (or the plan
+// cache) -> read-only guard -> fan-out -> rows, with one history record written in a transaction of its own;
+// multidb.run_plan, catalog_objects, refresh_schema and clear_cache. This file holds the whole ask (its
+// arguments, the subtransaction, the history record) and the entry points; each step is in a file of its
+// own, listed in ask_internal.hpp.
+#include "ask/ask_internal.hpp"
+#include "ask/history_writer.hpp"
+#include "core/history_record.hpp"
+#include "core/plan_parser.hpp"
+#include "foundation/entry_point.hpp"
+#include "foundation/extension_tables.hpp"
+#include "foundation/settings.hpp"
+
+#include <optional>
+#include <string>
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/uuid.h"
+}
+
+namespace multidb {
+
+double elapsed_ms(instr_time start) {
+  instr_time now;
+  INSTR_TIME_SET_CURRENT(now);
+  INSTR_TIME_SUBTRACT(now, start);
+  return INSTR_TIME_GET_MILLISEC(now);
+}
+
+ErrorData* in_subtransaction(void (*body)(void*), void* arg) {
+  MemoryContext caller_context = CurrentMemoryContext;
+  ResourceOwner caller_owner = CurrentResourceOwner;
+  ErrorData* error = nullptr;
+  BeginInternalSubTransaction(nullptr);
+  MemoryContextSwitchTo(caller_context);
+  PG_TRY();
+  {
+    body(arg);
+    ReleaseCurrentSubTransaction();
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    error = CopyErrorData();
+    FlushErrorState();
+    RollbackAndReleaseCurrentSubTransaction();
+  }
+  PG_END_TRY();
+  MemoryContextSwitchTo(caller_context);
+  CurrentResourceOwner = caller_owner;
+  return error;
+}
+
+namespace {
+
+void load_history(AskState* ask) {
+  ask->history_count = 0;
+  if (ask->session_id == nullptr || history_turns == 0) return;
+  ChatTurns turns = recent_turns(ask->session_id, history_turns);
+  ask->history_questions = turns.questions;
+  ask->history_answers = turns.answers;
+  ask->history_count = turns.count;
+}
+
+const char* history_record(const AskState* ask) {
+  char* record = nullptr;
+  bool database_is_utf8 = GetDatabaseEncoding() == PG_UTF8;
+  double total_ms = elapsed_ms(ask->started);
+  CppError error = cpp_call([&] {
+    auto text = [](const char* value) { return value ? std::optional<std::string>(value) : std::nullopt; };
+    AskRecord out;
+    out.session_id = text(ask->session_id);
+    out.question = ask->question;
+    out.status = ask->status ? ask->status : "error";
+    out.error = text(ask->error);
+    out.plan_json = text(ask->plan_json);
+    out.attempts_json = text(ask->attempts_json);
+    out.explanation = ask->explanation ? ask->explanation : "";
+    for (int i = 0; i < ask->step_count; i++) out.steps.push_back({ask->step_database[i], ask->step_sql[i]});
+    out.steps_ran = ask->step_rows != nullptr;
+    for (int i = 0; out.steps_ran && i < ask->step_count; i++) {
+      out.step_rows.push_back(ask->step_rows[i]);
+      out.step_ms.push_back(ask->step_ms[i]);
+    }
+    out.combine_sql = text(ask->combine_sql);
+    out.combined_source = kCombinedSource;
+    out.combined_rows = ask->combined_rows;
+    out.combine_ms = ask->combine_ms;
+    out.llm_ms = ask->llm_ms;
+    out.exec_ms = ask->exec_ms;
+    out.total_ms = total_ms;
+    out.cached = text(ask->cached);
+    out.model = text(ask->answered_model ? ask->answered_model : ask->llm.model);
+    out.llm_attempts_json = text(ask->llm_attempts_json);
+    out.prompt_tokens = ask->prompt_tokens;
+    out.completion_tokens = ask->completion_tokens;
+    record = malloc_copy(history_record_text(out, database_is_utf8));
+  });
+  if (error.failed) return nullptr;
+  return take(record);
+}
+
+void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
+  ArrayType* connections = nullptr;
+  if (!PG_ARGISNULL(1)) ask->session_id = DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(1)));
+  if (!PG_ARGISNULL(2)) connections = PG_GETARG_ARRAYTYPE_P(2);
+  if (ask->session_id != nullptr && connections != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("give a session or connections, not both"),
+                    errhint("A session already names its connections; multidb.attach() adds one.")));
+  if (ask->session_id == nullptr && connections == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
+                    errhint("Pass a session (multidb.create_session('name', ARRAY['production','backup'])) or "
+                            "connections => ARRAY['production'].")));
+  if (connections == nullptr) connections = session_connections(ask->session_id);
+  ask->targets = resolve_targets(connections, &ask->target_count);
+}
+
+void plan_ask(AskState* ask, bool force_llm) {
+  load_schemas(ask, false, false);
+  load_history(ask);
+  ask->llm = resolve_llm_server();
+  prepare_cache_key(ask);
+  if (force_llm || !plan_from_cache(ask)) {
+    prepare_prompt(ask);
+    plan_with_llm(ask);
+  }
+  guard_plan(ask);
+}
+
+struct AskCall {
+  AskState* ask;
+  ReturnSetInfo* rsinfo;
+};
+
+void ask_body(void* arg) {
+  AskState* ask = static_cast<AskCall*>(arg)->ask;
+  ReturnSetInfo* rsinfo = static_cast<AskCall*>(arg)->rsinfo;
+  plan_ask(ask, false);
+  if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
+    ask->status = "ok";
+    return;
+  }
+  const char* cached_before = ask->cached;
+  execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  if (ask->status == nullptr) ask->status = "ok";
+  if (cached_before == nullptr && strcmp(ask->status, "ok") == 0) store_plan_in_cache(ask);
+  if (result_cache_ttl_s > 0 && strcmp(ask->status, "ok") == 0)
+    store_results_in_cache(ask, rsinfo->setResult, rsinfo->setDesc);
+}
+
+Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the question must not be NULL")));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  INSTR_TIME_SET_CURRENT(ask->started);
+  ask->repairs_allowed = true;
+  ask->question = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  resolve_scope(ask, fcinfo);
+
+  if (dry_run) {
+    plan_ask(ask, false);
+    for (int i = 0; i < ask->step_count; i++) {
+      Datum values[2] = {CStringGetTextDatum(ask->step_database[i]), CStringGetTextDatum(ask->step_sql[i])};
+      bool nulls[2] = {false, false};
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    if (ask->combine_sql != nullptr) {
+      Datum values[2] = {CStringGetTextDatum(kCombinedSource), CStringGetTextDatum(ask->combine_sql)};
+      bool nulls[2] = {false, false};
+      tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    if (ask->cached == nullptr) store_plan_in_cache(ask);
+    return static_cast<Datum>(0);
+  }
+
+  // The ask runs in a subtransaction so that, if it fails, its history can still be written (by the history
+  // writer, in a transaction of its own) before the error goes on. The writer starts now, outside the
+  // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
+  HistoryWriter* writer = start_history_writer();
+  AskCall call{ask, rsinfo};
+  ErrorData* error = in_subtransaction(ask_body, &call);
+  if (error != nullptr) {
+    if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
+    ask->error = error->message;
+  }
+  const char* record = history_record(ask);
+  finish_history_writer(writer, record ? record : "{}");
+  if (error != nullptr) ReThrowError(error);
+  return static_cast<Datum>(0);
+}
+
+// A stored plan (a saved report's, or one from multidb.query_history) runs as the ask would run it, without
+// the LLM: guarded again, each statement on its database in parallel, then the combine step.
+Datum run_plan_entry(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the plan must not be NULL")));
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  INSTR_TIME_SET_CURRENT(ask->started);
+  const char* plan_text = to_utf8(JsonbToCString(nullptr, &PG_GETARG_JSONB_P(0)->root, 0));
+  PlanCopy copy{};
+  CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(plan_text)); });
+  if (error.failed)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", error.message),
+                    errhint("A plan is {\"queries\": [{\"database\": \"...\", \"sql\": \"...\"}], \"combine\": "
+                            "\"...\"}, as multidb.plan() and multidb.query_history.plan show it.")));
+  adopt_plan(ask, copy);
+  if (ask->step_count == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the plan has no queries")));
+  Datum* names = static_cast<Datum*>(palloc(sizeof(Datum) * ask->step_count));
+  for (int i = 0; i < ask->step_count; i++) names[i] = CStringGetTextDatum(ask->step_database[i]);
+  ask->targets = resolve_targets(construct_array(names, ask->step_count, TEXTOID, -1, false, TYPALIGN_INT),
+                                 &ask->target_count);
+  guard_plan(ask);
+  execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  return static_cast<Datum>(0);
+}
+
+// The catalog objects schema_diff compares, per connection: from the schema cache while it is fresh (or
+// read again now with refresh), through the same introspection as asking.
+Datum catalog_objects_entry(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the connection list must not be NULL")));
+  bool refresh = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+  InitMaterializedSRF(fcinfo, 0);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  ask->targets = resolve_targets(PG_GETARG_ARRAYTYPE_P(0), &ask->target_count);
+  load_schemas(ask, refresh, true);
+  for (int i = 0; i < ask->target_count; i++)
+    put_cached_catalog_objects(ask->targets[i].name, rsinfo->setResult, rsinfo->setDesc);
+  return static_cast<Datum>(0);
+}
+
+}  // namespace
+}  // namespace multidb
+
+using namespace multidb;
+
+extern "C" {
+
+MULTIDB_FUNCTION(multidb_ask) { return ask_entry(fcinfo, false); }
+
+MULTIDB_FUNCTION(multidb_plan) { return ask_entry(fcinfo, true); }
+
+MULTIDB_FUNCTION(multidb_catalog_objects) { return catalog_objects_entry(fcinfo); }
+
+MULTIDB_FUNCTION(multidb_run_plan) { return run_plan_entry(fcinfo); }
+
+MULTIDB_FUNCTION(multidb_refresh_schema) {
+  ArrayType* names;
+  if (PG_ARGISNULL(0)) {
+    names = usable_connection_names();  // every connection the caller may use
+    if (ArrayGetNItems(ARR_NDIM(names), ARR_DIMS(names)) == 0) PG_RETURN_VOID();
+  } else {
+    Datum name = PG_GETARG_DATUM(0);
+    names = construct_array(&name, 1, TEXTOID, -1, false, TYPALIGN_INT);
+  }
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  ask->targets = resolve_targets(names, &ask->target_count);
+  load_schemas(ask, true, false);
+  PG_RETURN_VOID();
+}
+
+MULTIDB_FUNCTION(multidb_clear_cache) {
+  clear_caches();
+  PG_RETURN_VOID();
+}
+
+}  // extern "C"

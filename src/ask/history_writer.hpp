@@ -1,0 +1,24 @@
+// Writes an ask's history (query_history row, chat messages) in a transaction of its own, so that it
+// survives the ask's failure and the caller's rollback: a background worker connects to this database as
+// the asking role (row-level security applies) and runs multidb._record_ask().
+//
+// The worker is started when the ask starts, so that its start-up overlaps the LLM call and the remote
+// queries; the record is handed over at the end through a shm_mq, and the ask waits for its commit.
+#pragma once
+
+#include "foundation/postgres.hpp"
+
+namespace multidb {
+
+struct HistoryWriter;
+
+// Starts the writer; nullptr (with a WARNING at finish time) when no worker slot is free.
+HistoryWriter* start_history_writer();
+
+// Hands the record over and waits until it is committed. Never raises for a failure to record: it says so
+// in a WARNING.
+void finish_history_writer(HistoryWriter* writer, const char* record_json);
+
+}  // namespace multidb
+
+extern "C" PGDLLEXPORT void multidb_history_writer_main(Datum main_arg);

@@ -1,0 +1,74 @@
+// The calling backend's side of a fan-out: starts one background worker per target (at most
+// multidb.max_workers at once; when no worker slot is free, runs the target in this backend with
+// async libpq), collects the rows as they arrive, and puts them in the result tuplestore in
+// connection order. Its waits are interruptible; on any error or cancel, the workers are terminated
+// and the remote statements cancelled.
+#pragma once
+
+#include "foundation/connections.hpp"
+
+extern "C" {
+#include "access/tupdesc.h"
+#include "utils/tuplestore.h"
+}
+
+namespace multidb {
+
+enum class RowShape {
+  kJson,       // (source_db text, row_data jsonb)
+  kTyped,      // (source_db text, <the caller's columns>), values through their input functions
+  kPerTarget,  // no common result: each target's rows in a tuplestore of its own, typed as the remote
+               // columns (built-in types as they are, any other type as text), handed back in outcomes
+};
+
+// How one target ended, when the caller asked to collect failures instead of raising them.
+struct TargetOutcome {
+  bool failed;
+  bool refused;           // multidb's checks on that remote refused it before it was sent
+  int sqlstate;
+  const char* message;
+  const char* detail;     // the error's DETAIL and HINT, or nullptr
+  const char* hint;
+  int64 rows;
+  double elapsed_ms;
+  // kPerTarget only, when the target did not fail: its columns (unique names) and its rows
+  TupleDesc columns;
+  Tuplestorestate* rows_store;
+};
+
+struct FanoutRequest {
+  const char* sql;             // already judged read-only; the same for every target ...
+  const char* const* sqls;     // ... unless this gives one statement per target
+  const RemoteTarget* targets;
+  int target_count;
+  RowShape shape;
+  TupleDesc result_desc;       // not for kPerTarget
+  Tuplestorestate* result;     // receives every row; not for kPerTarget
+  TargetOutcome* outcomes;     // target_count entries: filled in; failures collected, not raised. Optional
+                               // except for kPerTarget
+  bool catalog_search_path;    // multidb's own statement reading the remote's catalog: it runs with search_path =
+                               // pg_catalog, pg_temp, so that no object of the remote role's schemas stands in
+};
+
+// The targets of a call: a REVOKE or DROP USER MAPPING another session committed holds from this call on, even
+// inside a transaction (whose catalog caches would otherwise keep the old grant), and the kept connections it
+// affects are closed (pool_catch_up_with_catalog); then every name is resolved (resolve_connection_names,
+// connections.hpp).
+RemoteTarget* resolve_targets(ArrayType* names, int* count);
+
+// Every statement is judged here by the guard, as the exact text each remote receives (whatever the caller
+// judged before), and its names go to that remote's own check. A refusal is always an ERROR, even with
+// multidb.on_error = warn; with outcomes, a target refused by its remote comes back as refused.
+void run_fanout(const FanoutRequest* request);
+
+// The catalog questions asked of a remote with its session set-up before sql is sent there (the guard
+// judges sql first and raises if it refuses it): core/remote_checks.hpp's two statements for its names.
+const char* remote_check_sql_for(const char* sql);
+
+// row_data under the fan-out's typing rules, for rows made here (a combine step's): a row given as text
+// values (nullptr for NULL) of columns with these names and types becomes one jsonb object.
+struct JsonRowLayout;
+JsonRowLayout* json_row_layout(TupleDesc columns);
+Datum json_row(const JsonRowLayout* layout, char* const* values);
+
+}  // namespace multidb

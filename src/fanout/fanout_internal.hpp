@@ -1,0 +1,122 @@
+// The executor's internal header: the structs one fan-out call is made of, and the functions its files share,
+// grouped by file (as postgres_fdw's one internal header is). Only src/fanout/fanout_*.cpp, row_sink.cpp and
+// shared_call.cpp include it.
+//
+//   Fanout   one call: the request, a Channel per target, the DSM segment and its WorkerSet, the memory
+//            contexts rows are made in, the wait set of the in-backend connections
+//   Channel  one target: a background worker's queue, or an in-backend RemoteSession; its columns as they
+//            arrived; its rows held until the targets before it are done (results stay in connection order)
+//   WorkerSet the handles of the call's workers, terminated when the segment is detached
+#pragma once
+
+#include "core/json_row.hpp"
+#include "fanout/fanout_executor.hpp"
+#include "fanout/remote.hpp"
+#include "fanout/shared_call.hpp"
+
+extern "C" {
+#include "postmaster/bgworker.h"
+#include "storage/latch.h"
+#include "storage/shm_mq.h"
+#include "utils/jsonb.h"
+}
+
+namespace multidb {
+
+constexpr Size kMaxQueueSize = 1024 * 1024;
+constexpr Size kMinQueueSize = 64 * 1024;
+constexpr Size kAllQueuesBudget = 16 * 1024 * 1024;
+constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at interrupts
+
+enum class ChannelState { kWaiting, kWorker, kLocal, kFinished };
+
+struct Fanout;
+
+struct Channel {
+  Fanout* fanout;  // the call it belongs to
+  const RemoteTarget* target;
+  const char* cluster;  // "address:port" (core/cluster_address.hpp), for multidb.max_connections_per_host
+  bool holds_slot;      // of cluster (cluster_slots.hpp): given back when its connection closes
+  bool waits_for_slot;  // counted as waiting for one
+  PGconn* warm;         // a kept connection taken at the call's start, until the target starts
+  ConnectionHistory warm_history;
+  int index;
+  ChannelState state;
+  shm_mq_handle* queue;
+  BackgroundWorkerHandle* worker;  // in TopMemoryContext, owned by WorkerSet
+  RemoteSession local;
+  bool local_ready;  // the local socket reported the event it waited for
+  bool refused;      // the worker said its next error is a refusal
+  const char* check_sql;      // the remote checks, inline (core/remote_checks.hpp); workers send these
+  const char* check_execute;  // the same as EXECUTEs, for a kept connection that has them prepared
+  pgsocket registered_socket;  // in the call's WaitEventSet (PGINVALID_SOCKET: not there)
+  int registered_position;
+  int registered_events;
+  int local_wait_events;
+
+  bool columns_known;
+  int column_count;
+  Oid* column_types;
+  const char** column_names;
+  JsonbValue* json_keys;
+  JsonKind* json_kinds;
+
+  Tuplestorestate* held_rows;  // rows that arrived before the earlier connections finished
+  // kPerTarget: the target's own result
+  TupleDesc own_desc;
+  Tuplestorestate* own_rows;
+  FmgrInfo* own_input_functions;
+  Oid* own_input_ioparams;
+  int64 rows;
+  TimestampTz started_at;
+};
+
+// Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker
+// outlives the shared memory it was reading.
+struct WorkerSet {
+  SharedCall* shared;
+  int count;
+  BackgroundWorkerHandle* handles[FLEXIBLE_ARRAY_MEMBER];
+};
+
+struct Fanout {
+  const FanoutRequest* request;  // the caller's: valid only while run_fanout runs
+  Channel* channels;
+  int channel_count;
+  int head;  // first channel whose rows are not all in the result yet
+  int active;
+  bool waiting_for_slot;  // a target waits for a slot of its cluster: poll (cluster_slots.hpp)
+  dsm_segment* segment;
+  SharedCall* shared;
+  WorkerSet* workers;
+  MemoryContext row_context;
+  TupleTableSlot* move_slot;
+  MemoryContext caller_context;
+  // kTyped
+  FmgrInfo* input_functions;
+  Oid* input_ioparams;
+  int32* input_typmods;
+  // error context while converting a value
+  Channel* converting_channel;
+  int converting_column;
+  // The in-backend connections' sockets and the latch, built once and rebuilt only when the set of sockets
+  // changes (a connection starts, ends, or libpq moves to another socket while connecting); between, only
+  // the events each socket waits for are changed.
+  WaitEventSet* wait_set;
+};
+
+// ---- shared_call.cpp: the DSM segment of a call ----------------------------------------------------------
+void create_shared_call(Fanout* fanout);
+const char* target_sql(const FanoutRequest* request, int i);
+
+// ---- row_sink.cpp: remote text values into the caller's rows ---------------------------------------------
+void check_column_count(const Channel* channel, int count);  // more than a row holds: ERROR
+void accept_columns(Fanout* fanout, Channel* channel);       // the target's columns are known
+void store_row(Fanout* fanout, Channel* channel, char** values);  // values[i]: text, or nullptr for NULL
+void prepare_typed_input(Fanout* fanout);                   // kTyped: the result columns' input functions
+
+// ---- fanout_wait.cpp: waiting for the in-backend connections and the latch --------------------------------
+void wait_for_progress(Fanout* fanout);
+void free_wait_set(Fanout* fanout);
+
+}  // namespace multidb

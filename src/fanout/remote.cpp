@@ -1,0 +1,657 @@
+#include "fanout/remote.hpp"
+
+#include "core/remote_checks.hpp"
+#include "fanout/remote_cancel.hpp"
+#include "foundation/boundary.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+extern "C" {
+#include "access/htup_details.h"
+#include "common/md5.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+#include "storage/fd.h"
+#include "utils/timestamp.h"
+}
+
+namespace multidb {
+
+namespace {
+
+constexpr int kReplyGraceMs = 1000;
+constexpr int kCancelDeadlineS = 10;
+
+char* trimmed_libpq_message(PGconn* conn) {
+  char* message = pstrdup(conn ? PQerrorMessage(conn) : "out of memory");
+  size_t length = strlen(message);
+  while (length > 0 && (message[length - 1] == '\n' || message[length - 1] == ' ')) message[--length] = '\0';
+  return message;
+}
+
+RemoteEvent fail(RemoteSession* session, int sqlstate, const char* message, const char* detail = nullptr,
+                 const char* hint = nullptr, const char* context = nullptr, bool refused = false) {
+  session->failure.refused = refused;
+  session->failure.sqlstate = sqlstate;
+  session->failure.message = remote_message(session->name, message);
+  session->failure.detail = detail;
+  session->failure.hint = hint;
+  session->failure.context = context;
+  session->query_running = false;  // the remote is idle or gone; nothing to cancel
+  remote_abandon(session);
+  session->phase = RemotePhase::kFailed;
+  return RemoteEvent::kFailed;
+}
+
+// A command is on its way: the remote owes an answer within multidb.statement_timeout plus a grace. The
+// remote enforces its statement_timeout itself; this deadline is for a remote that cannot (frozen,
+// unreachable): without it, nothing here would ever stop waiting for its answer.
+void command_sent(RemoteSession* session) {
+  session->query_running = true;
+  session->reply_deadline = session->reply_timeout_ms > 0
+                                ? TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+                                                              session->reply_timeout_ms + kReplyGraceMs)
+                                : 0;
+}
+
+RemoteEvent fail_with_result(RemoteSession* session, PGresult* result, const char* during) {
+  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+  const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
+  const char* remote_context = PQresultErrorField(result, PG_DIAG_CONTEXT);
+  int code = sqlstate && strlen(sqlstate) == 5
+                 ? MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])
+                 : ERRCODE_CONNECTION_FAILURE;
+  char* message = pstrdup(primary ? primary : trimmed_libpq_message(session->conn));
+  char* context = remote_context ? psprintf("%s\n%s on connection \"%s\": %s", remote_context, during,
+                                            session->name, session->sql)
+                                 : psprintf("%s on connection \"%s\": %s", during, session->name, session->sql);
+  char* detail_copy = detail ? pstrdup(detail) : nullptr;
+  char* hint_copy = hint ? pstrdup(hint) : nullptr;
+  PQclear(result);
+  return fail(session, code, message, detail_copy, hint_copy, context);
+}
+
+// Remote NOTICEs and WARNINGs reach the caller at their level, naming the connection (in a worker they
+// travel through the shm_mq like its errors).
+void ignore_notice(void*, const PGresult*) {}
+
+void forward_remote_notice(void* arg, const PGresult* result) {
+  const RemoteSession* session = static_cast<const RemoteSession*>(arg);
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  if (primary == nullptr) return;
+  int elevel = severity != nullptr && strcmp(severity, "WARNING") == 0 ? WARNING : NOTICE;
+  ereport(elevel, (errmsg_internal("connection \"%s\": %s", session->name, primary)));
+}
+
+// The guard read the statement as a standard-conforming server in this database's encoding; the remote
+// must report the same, or a quote hidden behind a backslash could read as code on one side only.
+const char* lexing_mismatch(const RemoteSession* session) {
+  const char* conforming = PQparameterStatus(session->conn, "standard_conforming_strings");
+  if (conforming == nullptr || strcmp(conforming, "on") != 0)
+    return psprintf("standard_conforming_strings is %s", conforming ? conforming : "not reported");
+  const char* encoding = PQparameterStatus(session->conn, "client_encoding");
+  if (session->client_encoding != nullptr && (encoding == nullptr || pg_strcasecmp(encoding, session->client_encoding) != 0))
+    return psprintf("client_encoding is %s, not %s", encoding ? encoding : "not reported", session->client_encoding);
+  return nullptr;
+}
+
+RemoteEvent refuse_mismatch(RemoteSession* session, const char* mismatch) {
+  return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE,
+              psprintf("the remote session does not read SQL as multidb's guard does: %s", mismatch),
+              "multidb pins these settings when it connects; something between here and the server (a pooler, "
+              "a proxy, an event trigger) changed them back.",
+              "Connect to the server directly, or make that layer keep the client's settings.", nullptr, true);
+}
+
+// The set-up's three answers (core/remote_checks.hpp), judged before the statement is sent. A remote row's
+// values are plain C strings, read inside cpp_call; the verdict's words come out as malloc'd text.
+struct JudgedChecks {
+  bool allowed;
+  char* message;
+  char* detail;
+  char* hint;
+  char* warnings[2];  // risks the server options accept: a privileged role, implicit volatile functions
+};
+
+// An empty verdict text (no detail, no hint) is none.
+const char* take_text(char* text) {
+  char* copy = take(text);
+  return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
+}
+
+std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
+  std::vector<VolatileMatch> found;
+  for (int row = 0; row < PQntuples(rows); row++)
+    found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
+                                  PQgetvalue(rows, row, 3), PQgetvalue(rows, row, 4),
+                                  strcmp(PQgetvalue(rows, row, 5), "t") == 0});
+  return found;
+}
+
+RemoteEvent finish_setup(RemoteSession* session) {
+  PGresult* facts = session->answers[0];
+  PGresult* named = session->answers[1];
+  PGresult* implicit = session->answers[2];
+  if (implicit == nullptr || PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
+      PQnfields(implicit) != kVolatileColumns || PQntuples(facts) < 1)
+    return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
+  // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
+  // another server session may run another client's (or a look-alike) under the same name. Then the connection is
+  // replaced by one that sends them inline (worth_connecting_anew).
+  if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
+    return fail(session, ERRCODE_UNDEFINED_PSTATEMENT,
+                "the prepared checks ran in another server session than the one that prepared them",
+                "A connection pooler in transaction mode hands each transaction a server session of its own.");
+  const char* server = quote_identifier(session->name);
+  const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
+  bool allow_privileged = session->allow_privileged_role;
+  bool allow_implicit = session->allow_implicit_volatile;
+  JudgedChecks judged{true, nullptr, nullptr, nullptr, {nullptr, nullptr}};
+  CppError error = cpp_call([&] {
+    std::vector<RemoteRoleFacts> roles;
+    for (int row = 0; row < PQntuples(facts); row++) {
+      RemoteRoleFacts role;
+      role.name = PQgetvalue(facts, row, 0);
+      role.superuser = strcmp(PQgetvalue(facts, row, 1), "t") == 0;
+      role.replication = strcmp(PQgetvalue(facts, row, 2), "t") == 0;
+      role.bypassrls = strcmp(PQgetvalue(facts, row, 3), "t") == 0;
+      role.member_of = PQgetvalue(facts, row, 4);
+      roles.push_back(role);
+    }
+    VolatileAllowlist allowlist(parse_allowlist_patterns(allowed_volatile));
+    RemoteCheckVerdict verdicts[] = {
+        judge_remote_roles(roles, allow_privileged, server),
+        judge_volatile_matches(read_volatile_matches(named), allowlist),
+        judge_implicit_matches(read_volatile_matches(implicit), allowlist, allow_implicit, server),
+    };
+    int warnings = 0;
+    for (const RemoteCheckVerdict& verdict : verdicts) {
+      if (!verdict.allowed) {
+        judged.allowed = false;
+        judged.message = malloc_copy(verdict.message);
+        judged.detail = malloc_copy(verdict.detail);
+        judged.hint = malloc_copy(verdict.hint);
+        return;
+      }
+      if (verdict.warn) judged.warnings[warnings++] = malloc_copy(verdict.message + "\n" + verdict.hint);
+    }
+  });
+  const char* message = take_text(judged.message);
+  const char* detail = take_text(judged.detail);
+  const char* hint = take_text(judged.hint);
+  const char* warnings[] = {take_text(judged.warnings[0]), take_text(judged.warnings[1])};
+  if (error.failed)
+    return fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
+  if (!judged.allowed) return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, nullptr, true);
+  for (const char* warning : warnings) {
+    if (warning == nullptr) continue;
+    const char* newline = strchr(warning, '\n');
+    ereport(WARNING, (errcode(ERRCODE_WARNING),
+                      errmsg_internal("%s", remote_message(session->name, pnstrdup(warning, newline - warning))),
+                      newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
+  }
+  for (int column = 5; column <= 6; column++) {
+    for (int row = 0; row < PQntuples(facts); row++) {
+      if (PQgetisnull(facts, row, column)) continue;
+      const char* schema = pstrdup(PQgetvalue(facts, row, column));
+      (column == 5 ? session->dblink_schema : session->fdw_schema) = schema;
+    }
+  }
+  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
+  return RemoteEvent::kWantRead;
+}
+
+// The check statements' PREPARE message, made once per backend (it is the same for every connection).
+const char* prepare_checks_sql() {
+  static char* sql = nullptr;
+  if (sql == nullptr) {
+    char* made = nullptr;
+    CppError error = cpp_call([&] { made = malloc_copy(remote_check_queries().prepare); });
+    if (error.failed) return nullptr;  // out of memory: the checks go inline
+    sql = MemoryContextStrdup(TopMemoryContext, made);
+    free(made);
+  }
+  return sql;
+}
+
+// The settings, BEGIN READ ONLY and the checks, in one message; the checks as EXECUTEs where they are prepared.
+bool send_setup(RemoteSession* session) {
+  session->checks_executed = session->history.checks_prepared && session->check_execute != nullptr;
+  const char* checks = session->checks_executed ? session->check_execute : session->check_sql;
+  // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
+  const char* setup = psprintf("%s; %s%s", session->setup_sql, checks,
+                               session->catalog_search_path ? "" : "; RESET search_path");
+  if (!PQsendQuery(session->conn, setup)) return false;
+  session->phase = RemotePhase::kSetup;
+  command_sent(session);
+  return true;
+}
+
+// A connection to be kept prepares the checks once, in a message of their own (so that what stays prepared can be
+// told from anything else: remote_checks.hpp); then every call EXECUTEs them.
+bool wants_prepared_checks(const RemoteSession* session) {
+  return session->keep_connection && session->check_execute != nullptr && !session->history.checks_prepared &&
+         !session->history.checks_inline;
+}
+
+RemoteEvent start_setup(RemoteSession* session) {
+  if (session->require_password && !PQconnectionUsedPassword(session->conn))
+    return fail(session, ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+                "the remote server did not ask for the password",
+                "Non-superusers may only connect to servers that authenticate them by password.",
+                "Change the remote server's authentication method, or have a superuser set "
+                "password_required 'false' on the user mapping.");
+  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
+  if (PQsetnonblocking(session->conn, 1) != 0)
+    return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+  const char* prepare = wants_prepared_checks(session) ? prepare_checks_sql() : nullptr;
+  if (prepare != nullptr) {
+    if (!PQsendQuery(session->conn, prepare))
+      return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    session->phase = RemotePhase::kPrepare;
+    command_sent(session);
+  } else if (!send_setup(session)) {
+    return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+  }
+  return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
+}
+
+// The statement runs as a cursor read in batches of fetch_size rows: one PGresult per batch instead of
+// one per row, and never the whole result in memory. Sent with the extended protocol, which takes
+// exactly one statement.
+bool send_declare(RemoteSession* session) {
+  const char* declare = psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql);
+  session->statement_sent = true;  // from here on, a failure is never retried on a new connection
+  if (!PQsendQueryParams(session->conn, declare, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
+  session->phase = RemotePhase::kDeclare;
+  command_sent(session);
+  return true;
+}
+
+bool send_fetch(RemoteSession* session) {
+  const char* fetch = psprintf("FETCH %d FROM multidb_rows", session->fetch_size);
+  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
+  session->phase = RemotePhase::kFetch;
+  command_sent(session);
+  return true;
+}
+
+constexpr int kSetupAnswers = 3;
+
+// The MD5 of the check statements' PREPARE message, as pg_prepared_statements shows their text.
+const char* prepared_checks_md5() {
+  static char hex[33] = "";
+  const char* prepare = prepare_checks_sql();
+  const char* error = nullptr;
+  if (hex[0] == '\0' && (prepare == nullptr || !pg_md5_hash(prepare, strlen(prepare), hex, &error)))
+    return "none";  // no statement has this text: a connection with prepared checks is then never kept
+  return hex;
+}
+
+// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then everything a statement's
+// hidden code (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, reset;
+// and last one row saying whether anything else stayed that cannot be reset selectively (a prepared statement
+// that is not multidb's): then the connection is closed instead of kept.
+const char* reset_sql(const RemoteSession* session) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfoString(&sql, "ROLLBACK; RESET ALL; SELECT pg_catalog.pg_advisory_unlock_all(); UNLISTEN *; "
+                               "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; ");
+  if (session->dblink_schema != nullptr) {
+    // dblink lists its named connections; the unnamed one can only be closed, which fails when there is none.
+    const char* dblink = quote_identifier(session->dblink_schema);
+    appendStringInfo(&sql,
+                     "DO $multidb$ BEGIN PERFORM %s.dblink_disconnect(c) FROM pg_catalog.unnest(%s.dblink_get_connections()) "
+                     "c; BEGIN PERFORM %s.dblink_disconnect(); EXCEPTION WHEN OTHERS THEN NULL; END; END $multidb$; ",
+                     dblink, dblink, dblink);
+  }
+  if (session->fdw_schema != nullptr)
+    appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
+  // Ours must be there as prepared (the same text: remote_check_queries()), when this connection prepared them, and
+  // nothing else: a hidden function can DEALLOCATE and PREPARE under our names too.
+  appendStringInfo(&sql,
+                   "SELECT pg_catalog.count(*) FILTER (WHERE NOT (name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
+                   "'%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s')) OPERATOR(pg_catalog.+) "
+                   "GREATEST(%d OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE name OPERATOR(pg_catalog.=) ANY "
+                   "(ARRAY['%s', '%s', '%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s'), 0) FROM "
+                   "pg_catalog.pg_prepared_statements",
+                   kSessionFactsStatement, kNamedStatement, kImplicitStatement, prepared_checks_md5(),
+                   session->history.checks_prepared ? 3 : 0, kSessionFactsStatement, kNamedStatement,
+                   kImplicitStatement, prepared_checks_md5());
+  return sql.data;
+}
+
+RemoteEvent advance_connect(RemoteSession* session) {
+  if (GetCurrentTimestamp() >= session->connect_deadline)
+    return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+                psprintf("could not connect within %d s", session->connect_timeout_s), nullptr,
+                "Check that the server is up and reachable; the limit is the server's connect_timeout "
+                "option or multidb.connect_timeout.");
+  switch (PQconnectPoll(session->conn)) {
+    case PGRES_POLLING_READING:
+      return RemoteEvent::kWantRead;
+    case PGRES_POLLING_WRITING:
+      return RemoteEvent::kWantWrite;
+    case PGRES_POLLING_OK:
+      return start_setup(session);
+    default:
+      return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+                  psprintf("could not connect: %s", trimmed_libpq_message(session->conn)));
+  }
+}
+
+}  // namespace
+
+void check_result_width(const char* connection, int columns) {
+  if (columns < 0 || columns > MaxTupleAttributeNumber)
+    ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
+                    errmsg("connection \"%s\": the result has %d columns, more than the %d a row can hold", connection,
+                           columns, MaxTupleAttributeNumber)));
+}
+
+const char* remote_message(const char* name, const char* message) {
+  return psprintf("connection \"%s\": %s", name, message);
+}
+
+void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
+                 const char* const* values, const RemoteStatement* statement, bool require_password,
+                 RemoteRisks risks, int connect_timeout_s, int reply_timeout_ms, int fetch_size) {
+  memset(session, 0, sizeof(*session));
+  session->name = name;
+  session->keywords = keywords;
+  session->values = values;
+  session->setup_sql = statement->setup_sql;
+  session->check_sql = statement->check_sql;
+  session->check_execute = statement->check_execute;
+  session->sql = statement->sql;
+  session->allowed_volatile = statement->allowed_volatile;
+  session->catalog_search_path = statement->catalog_search_path;
+  for (int i = 0; keywords[i] != nullptr; i++)
+    if (strcmp(keywords[i], "client_encoding") == 0) session->client_encoding = values[i];
+  session->require_password = require_password;
+  session->allow_privileged_role = risks.allow_privileged_role;
+  session->allow_implicit_volatile = risks.allow_implicit_volatile;
+  session->connect_timeout_s = connect_timeout_s;
+  session->reply_timeout_ms = reply_timeout_ms;
+  session->fetch_size = fetch_size;
+  session->phase = RemotePhase::kIdle;
+}
+
+namespace {
+
+RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
+  *result = nullptr;
+  if (session->rows_handed_over) {
+    // The time the caller spent on the last batch is not the remote's: the next one is owed from now.
+    session->rows_handed_over = false;
+    if (session->phase == RemotePhase::kFetch) command_sent(session);
+  }
+  if (session->phase == RemotePhase::kIdle && session->conn != nullptr) {  // warm, from remote_adopt
+    if (PQstatus(session->conn) != CONNECTION_OK || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+      return fail(session, ERRCODE_CONNECTION_FAILURE, "the kept connection is no longer usable");
+    PQsetNoticeReceiver(session->conn, forward_remote_notice, session);
+    session->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), session->connect_timeout_s * 1000L);
+    if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+  }
+  if (session->phase == RemotePhase::kIdle) {
+    // Count the socket against max_files_per_process like any file the backend opens.
+    if (!AcquireExternalFD())
+      return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+                  "could not connect: this process has no file descriptor left", nullptr,
+                  "Raise max_files_per_process or query fewer connections at once.");
+    session->holds_external_fd = true;
+    session->connect_deadline =
+        TimestampTzPlusMilliseconds(GetCurrentTimestamp(), session->connect_timeout_s * 1000L);
+    session->conn = PQconnectStartParams(session->keywords, session->values, 0);
+    if (session->conn == nullptr || PQstatus(session->conn) == CONNECTION_BAD)
+      return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+                  psprintf("could not connect: %s", trimmed_libpq_message(session->conn)));
+    PQsetNoticeReceiver(session->conn, forward_remote_notice, session);
+    session->phase = RemotePhase::kConnecting;
+  }
+  if (session->phase == RemotePhase::kConnecting) {
+    RemoteEvent event = advance_connect(session);
+    if (session->phase == RemotePhase::kConnecting || event == RemoteEvent::kFailed) return event;
+  }
+  if (session->phase == RemotePhase::kAllFetched) {
+    // The transaction ends on purpose, not because nothing happens to commit it.
+    if (!PQsendQuery(session->conn, session->keep_connection ? reset_sql(session) : "ROLLBACK"))
+      return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    session->phase = RemotePhase::kRollback;
+    command_sent(session);
+  }
+  if (session->phase == RemotePhase::kDone) return RemoteEvent::kDone;
+  if (session->phase == RemotePhase::kFailed) return RemoteEvent::kFailed;
+
+  for (;;) {
+    int flushed = PQflush(session->conn);
+    if (flushed < 0) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    if (flushed > 0) return RemoteEvent::kWantWrite;
+    // Read from the socket only when libpq has no complete result buffered: reading more each time
+    // would grow libpq's buffer and move it on every call.
+    if (PQisBusy(session->conn)) {
+      if (!PQconsumeInput(session->conn))
+        return fail(session, ERRCODE_CONNECTION_FAILURE,
+                    psprintf("connection lost: %s", trimmed_libpq_message(session->conn)));
+      if (PQisBusy(session->conn)) {
+        if (session->reply_deadline != 0 && GetCurrentTimestamp() >= session->reply_deadline) {
+          // The statement may still run once the server answers again: ask it to stop (fail() closes
+          // without a cancel, since its other callers know the remote to be idle or gone).
+          send_cancel_detached(session->conn, Min(session->connect_timeout_s, kCancelDeadlineS));
+          return fail(session, ERRCODE_CONNECTION_FAILURE,
+                      psprintf("no answer from the server within %d ms (multidb.statement_timeout and %d ms "
+                               "of grace)",
+                               session->reply_timeout_ms + kReplyGraceMs, kReplyGraceMs),
+                      "The remote enforces statement_timeout itself, so a server that does not answer past it is "
+                      "frozen or unreachable.",
+                      "Check the server and the network; the connection was closed and a cancel request sent.");
+        }
+        return RemoteEvent::kWantRead;
+      }
+    }
+
+    PGresult* next = PQgetResult(session->conn);
+    if (next != nullptr) {
+      ExecStatusType status = PQresultStatus(next);
+      if (session->phase == RemotePhase::kFetch && status == PGRES_TUPLES_OK) {
+        session->batch = next;
+        continue;
+      }
+      if (session->phase == RemotePhase::kSetup && status == PGRES_TUPLES_OK) {
+        int answered = 0;
+        while (answered < kSetupAnswers && session->answers[answered] != nullptr) answered++;
+        if (answered == kSetupAnswers) {
+          PQclear(next);
+          return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up answered more than multidb asked");
+        }
+        session->answers[answered] = next;
+        continue;
+      }
+      if (session->phase == RemotePhase::kPrepare) {
+        // A server that will not prepare them (an old one, a pooler whose session has them already) gets the
+        // checks inline.
+        if (status == PGRES_TUPLES_OK && PQntuples(next) == 1)
+          session->history.prepared_in = atoi(PQgetvalue(next, 0, 0));
+        else if (status != PGRES_COMMAND_OK)
+          session->history.checks_inline = true;
+        PQclear(next);
+        continue;
+      }
+      if (session->phase == RemotePhase::kRollback && session->rollback_answered) {
+        // The reset's answers: a failure or a session found not clean only means the connection is not kept.
+        if (status == PGRES_TUPLES_OK)
+          session->reset_clean = PQntuples(next) == 1 && strcmp(PQgetvalue(next, 0, 0), "0") == 0;
+        else if (status != PGRES_COMMAND_OK)
+          session->keep_connection = false;
+        PQclear(next);
+        continue;
+      }
+      if (session->phase == RemotePhase::kRollback) session->rollback_answered = true;
+      if (status != PGRES_COMMAND_OK) {
+        const char* during = session->phase == RemotePhase::kSetup     ? "session set-up"
+                             : session->phase == RemotePhase::kRollback ? "ending the remote transaction"
+                                                                        : "remote SQL";
+        if (session->batch != nullptr) PQclear(session->batch);
+        session->batch = nullptr;
+        return fail_with_result(session, next, during);
+      }
+      PQclear(next);
+      continue;
+    }
+
+    // The current command is complete: start the next one.
+    bool sent = true;
+    switch (session->phase) {
+      case RemotePhase::kPrepare:
+        if (!session->history.checks_inline && session->history.prepared_in != 0) session->history.checks_prepared = true;
+        sent = send_setup(session);
+        break;
+      case RemotePhase::kSetup:
+        if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+        sent = send_declare(session);
+        break;
+      case RemotePhase::kRollback:
+        session->query_running = false;
+        // Kept only when nothing is left of the call on it: transaction ended, no result pending, the session
+        // reset and found clean.
+        if (!session->keep_connection || !session->reset_clean || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+          remote_abandon(session);
+        session->phase = RemotePhase::kDone;
+        return RemoteEvent::kDone;
+      case RemotePhase::kDeclare:
+        sent = send_fetch(session);
+        break;
+      case RemotePhase::kFetch: {
+        PGresult* batch = session->batch;
+        session->batch = nullptr;
+        if (batch == nullptr) return fail(session, ERRCODE_PROTOCOL_VIOLATION, "FETCH returned no result");
+        // A full batch may have more behind it: ask for the next one now, so that the remote works while
+        // this one is handed on.
+        if (PQntuples(batch) == session->fetch_size) {
+          sent = send_fetch(session);
+        } else {
+          session->phase = RemotePhase::kAllFetched;
+        }
+        if (!sent) {
+          PQclear(batch);
+          break;
+        }
+        *result = batch;
+        session->rows_handed_over = true;
+        return RemoteEvent::kRows;
+      }
+      default:
+        break;
+    }
+    if (!sent) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+  }
+}
+
+// A warm connection that failed before the statement went out — the remote restarted or closed it while it
+// was idle — is replaced once by a new one; so is one whose prepared checks were not there when executed (a pooler
+// that hands each transaction another server session), and the new one sends them inline. A failure after that is
+// the call's.
+bool worth_connecting_anew(const RemoteSession* session) {
+  if (session->statement_sent || session->failure.refused) return false;
+  int sqlstate = session->failure.sqlstate;
+  if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->checks_executed) return true;
+  if (!session->reused) return false;
+  return ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_CONNECTION_EXCEPTION || sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
+         sqlstate == ERRCODE_CRASH_SHUTDOWN || sqlstate == ERRCODE_CANNOT_CONNECT_NOW;
+}
+
+}  // namespace
+
+RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
+  RemoteEvent event = advance_once(session, result);
+  if (event != RemoteEvent::kFailed || !worth_connecting_anew(session)) return event;
+  ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
+  bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
+  session->reused = false;
+  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0};
+  memset(&session->failure, 0, sizeof(session->failure));
+  for (PGresult*& answer : session->answers)
+    if (answer != nullptr) {
+      PQclear(answer);
+      answer = nullptr;
+    }
+  session->reply_deadline = 0;
+  session->phase = RemotePhase::kIdle;
+  return advance_once(session, result);
+}
+
+void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history) {
+  session->conn = conn;
+  session->holds_external_fd = true;
+  session->reused = true;
+  session->history = history;
+}
+
+PGconn* remote_release(RemoteSession* session, ConnectionHistory* history) {
+  if (session->phase != RemotePhase::kDone || session->conn == nullptr || session->query_running ||
+      PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+    return nullptr;
+  PGconn* conn = session->conn;
+  // The receiver's argument is this session, which ends with the call: nothing may reach it from the pool.
+  PQsetNoticeReceiver(conn, ignore_notice, nullptr);
+  session->conn = nullptr;
+  session->holds_external_fd = false;  // the descriptor's count goes with it
+  *history = session->history;
+  history->calls++;
+  return conn;
+}
+
+int remote_socket(const RemoteSession* session) { return session->conn ? PQsocket(session->conn) : PGINVALID_SOCKET; }
+
+long remote_timeout_ms(const RemoteSession* session) {
+  TimestampTz deadline;
+  if (session->phase == RemotePhase::kConnecting || session->phase == RemotePhase::kIdle)
+    deadline = session->connect_deadline;
+  else if (session->reply_deadline != 0 && session->phase != RemotePhase::kDone && session->phase != RemotePhase::kFailed)
+    deadline = session->reply_deadline;
+  else
+    return -1;
+  long secs;
+  int usecs;
+  TimestampDifference(GetCurrentTimestamp(), deadline, &secs, &usecs);
+  return secs * 1000 + usecs / 1000 + 1;
+}
+
+void remote_abandon(RemoteSession* session) {
+  PGresult** held[] = {&session->batch, &session->answers[0], &session->answers[1], &session->answers[2]};
+  for (PGresult** result : held) {
+    if (*result != nullptr) {
+      PQclear(*result);
+      *result = nullptr;
+    }
+  }
+  if (session->conn != nullptr) {
+    if (session->query_running) {
+      // Closing the socket alone would leave a long query running on the remote until it next writes; the
+      // request goes out without waiting on the remote, which may be frozen (remote_cancel.hpp).
+      send_cancel_detached(session->conn, Min(session->connect_timeout_s, kCancelDeadlineS));
+      session->query_running = false;
+    }
+    PQfinish(session->conn);
+    session->conn = nullptr;
+  }
+  if (session->holds_external_fd) {
+    ReleaseExternalFD();
+    session->holds_external_fd = false;
+  }
+}
+
+void report_remote_failure(const RemoteFailure* failure, int elevel) {
+  ereport(elevel, (errcode(failure->sqlstate), errmsg_internal("%s", failure->message),
+                   failure->detail ? errdetail_internal("%s", failure->detail) : 0,
+                   failure->hint ? errhint("%s", failure->hint) : 0,
+                   failure->context ? errcontext("%s", failure->context) : 0));
+}
+
+}  // namespace multidb

@@ -1,0 +1,140 @@
+// One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads
+// SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
+// its role, the statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp),
+// read the statement's rows through a cursor a batch at a time, and end the transaction with ROLLBACK — and,
+// for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
+// held cursors, temporary objects, settings, dblink's and postgres_fdw's connections) and check that nothing
+// else stayed (prepared statements); a connection that is not clean then is closed. The same machine runs inside a
+// background worker (which waits on its socket) and inside the calling backend when no worker slot is
+// free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
+// so the caller decides between ERROR and WARNING.
+#pragma once
+
+#include "foundation/postgres.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "libpq-fe.h"
+}
+
+namespace multidb {
+
+struct RemoteFailure {
+  int sqlstate;         // a Postgres error code (MAKE_SQLSTATE form)
+  const char* message;  // already prefixed with the connection's name
+  const char* detail;
+  const char* hint;
+  const char* context;
+  bool refused;  // multidb's own checks refused the statement before it was sent
+};
+
+enum class RemotePhase { kIdle, kConnecting, kPrepare, kSetup, kDeclare, kFetch, kAllFetched, kRollback, kDone, kFailed };
+
+enum class RemoteEvent {
+  kWantRead,   // wait until the socket is readable (or the connect deadline passes)
+  kWantWrite,  // wait until the socket is writable
+  kRows,       // *result holds the next batch (PGRES_TUPLES_OK, maybe no rows, always the columns);
+               // the caller PQclears it
+  kDone,       // the statement finished; the connection is closed, or kept for remote_release
+  kFailed,     // see failure; the connection is closed
+};
+
+// What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
+struct ConnectionHistory {
+  long calls;            // calls it served
+  bool checks_prepared;  // multidb's check statements are prepared in its session (core/remote_checks.hpp)
+  bool checks_inline;    // they do not stay prepared there (a pooler in between): send them inline
+  int prepared_in;       // the pid of the server session that prepared them
+};
+
+struct RemoteSession {
+  const char* name;
+  const char* const* keywords;
+  const char* const* values;
+  const char* setup_sql;  // session settings and BEGIN READ ONLY, sent once connected
+  const char* check_sql;      // build_remote_check_sql() for the statement's names, sent with the set-up: inline ...
+  const char* check_execute;  // ... or as EXECUTEs, where they are prepared (nullptr: always inline)
+  const char* sql;            // the statement, already judged read-only
+  const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
+  const char* client_encoding;   // what the remote must report, as the connection asked for it
+  bool catalog_search_path;      // multidb's own statement: it runs with the checks' search_path = pg_catalog
+  bool allow_privileged_role;
+  bool allow_implicit_volatile;
+  bool require_password;
+  int connect_timeout_s;
+  int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
+  int fetch_size;
+
+  RemotePhase phase;
+  PGresult* batch;  // a FETCH's rows, held until its command completes
+  PGresult* answers[3];  // the set-up's answers (session facts, named, implicit), judged when it completes
+  const char* dblink_schema;  // from the session facts: what the reset must close, or nullptr
+  const char* fdw_schema;
+  bool rollback_answered;  // the ROLLBACK's own result came; what follows is the reset's
+  bool reset_clean;        // the reset's last answer: nothing else was left in the session
+  PGconn* conn;
+  bool holds_external_fd;
+  bool query_running;     // a command is in flight: a cancel request is worth sending
+  bool rows_handed_over;  // the last advance returned a batch; the FETCH in flight is owed from the next
+  bool keep_connection;   // at the end, keep a clean connection for remote_release instead of closing it
+  bool reused;            // the connection came warm from an earlier call (remote_adopt)
+  bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
+  ConnectionHistory history;  // of the connection, before this call
+  bool checks_executed;       // this call's set-up EXECUTEd the prepared checks (else it sent them inline)
+  TimestampTz connect_deadline;
+  TimestampTz reply_deadline;  // 0: none
+  RemoteFailure failure;
+};
+
+struct RemoteStatement {
+  const char* setup_sql;
+  const char* check_sql;
+  const char* check_execute;
+  const char* sql;
+  const char* allowed_volatile;
+  bool catalog_search_path;
+};
+
+// The server options that accept a risk (connections.hpp: RemoteTarget).
+struct RemoteRisks {
+  bool allow_privileged_role;
+  bool allow_implicit_volatile;
+};
+
+void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
+                 const char* const* values, const RemoteStatement* statement, bool require_password,
+                 RemoteRisks risks, int connect_timeout_s, int reply_timeout_ms, int fetch_size);
+
+// Advances as far as possible without blocking.
+RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
+
+// A warm connection from an earlier call (connection_pool.hpp), for a session not yet advanced: it skips the
+// connect, is checked and set up like a new one, and when it turns out dead before the statement was sent (the
+// remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
+void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history);
+
+// After kDone with keep_connection: the connection, idle with its transaction rolled back, handed to the caller
+// with its descriptor count and *history (its calls counting this one); nullptr when it is not clean.
+PGconn* remote_release(RemoteSession* session, ConnectionHistory* history);
+
+int remote_socket(const RemoteSession* session);
+
+// Milliseconds until the connect deadline or the deadline of the answer awaited (never negative), or -1
+// when there is none now.
+long remote_timeout_ms(const RemoteSession* session);
+
+// Cancels a running statement (without waiting on the network) and closes the connection; safe at any
+// phase, also inside transaction abort and exit callbacks; never raises, idempotent.
+void remote_abandon(RemoteSession* session);
+
+// Raises the failure as an ERROR (or at elevel) — for code that has no choice to make.
+void report_remote_failure(const RemoteFailure* failure, int elevel);
+
+// A result has at most MaxTupleAttributeNumber columns on any Postgres server: a wider one (from a server
+// that is not Postgres) is an ERROR naming the connection.
+void check_result_width(const char* connection, int columns);
+
+// The text every ERROR and WARNING about a remote uses: connection "name": message.
+const char* remote_message(const char* name, const char* message);
+
+}  // namespace multidb
