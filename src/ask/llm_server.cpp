@@ -59,7 +59,7 @@ void check_option(const char* where, const char* name, const char* value) {
   if (error.failed && error.invalid_argument)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("invalid value for option \"%s\" of %s: %s", name, where, error.message),
-                    errhint("The README's provider table shows what to set for each service.")));
+                    errhint("The provider table of docs/asking.md shows what to set for each service.")));
   raise_cpp_error(error, "checking an LLM server option");
 }
 
@@ -226,7 +226,7 @@ MULTIDB_FUNCTION(multidb_llm_validator) {
     });
     if (error.failed && error.invalid_argument)
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("these LLM server options do not go together: %s", error.message),
-                      errhint("The README's provider table shows what to set for each service.")));
+                      errhint("The provider table of docs/asking.md shows what to set for each service.")));
     raise_cpp_error(error, "checking the LLM server options");
   }
   PG_RETURN_VOID();

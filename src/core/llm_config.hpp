@@ -52,7 +52,7 @@ const std::vector<std::string>& llm_server_option_names();
 bool is_reasoning_model(const std::string& model);
 
 // A server's options (timeout excepted: the Postgres layer reads it as an interval) -> the config. What is not
-// given takes the provider's and model's defaults: see the README's provider table. Throws LlmConfigError.
+// given takes the provider's and model's defaults: see the provider table of docs/asking.md. Throws LlmConfigError.
 LlmConfig llm_config_from_options(const OptionList& options);
 
 // Checks one option as CREATE/ALTER SERVER gives it. Throws LlmConfigError.

@@ -1,5 +1,5 @@
 // The read-only guard: Postgres's own parser judges every statement before multidb sends it anywhere (wall 1 of
-// the README's security model), and says which names an allowed one calls, for each remote's own checks. The
+// docs/security.md), and says which names an allowed one calls, for each remote's own checks. The
 // combine step, which runs here, passes this guard and then the fence of combine_fence.hpp.
 #pragma once
 

@@ -124,7 +124,7 @@ sub requests_for
 	} $llm->requests;
 }
 
-# 1. Every service answers on first contact, with the options the README gives.
+# 1. Every service answers on first contact, with the options docs/asking.md gives.
 for my $service (@services)
 {
 	my ($name) = @$service;

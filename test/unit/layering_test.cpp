@@ -1,6 +1,6 @@
 // The layers of src/: each folder is one layer, and a file includes only headers of its own folder and of the
 // layers below it, so that every arrow between folders points down. The order is written here, once; the
-// README's Architecture section draws it and says why, and each folder's README.md says what it owns.
+// docs/architecture.md draws it and says why, and each folder's README.md says what it owns.
 //
 // The test reads the source tree from the working directory, the repository root (`make unit` runs there, in
 // the checkout or in the copy `make test` makes), and fails naming each file and include that points up or
@@ -127,7 +127,7 @@ std::vector<std::string> unplaced_folders(const fs::path& src) {
   for (const std::string& folder : folders)
     if (level_of(folder) < 0)
       problems.push_back("src/" + folder + "/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), "
-                         "the README's layers and a README.md of its own");
+                         "docs/architecture.md's layers and a README.md of its own");
   for (const auto& level : kLayers)
     for (const std::string& name : level)
       if (std::find(folders.begin(), folders.end(), name) == folders.end())
