@@ -10,7 +10,7 @@ DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
 # One folder per layer, bottom to top; each includes only its own headers and those of the layers below
-# (src/*/README.md, the README's Architecture; test/unit/layering_test.cpp fails otherwise).
+# (src/*/README.md, docs/architecture.md; test/unit/layering_test.cpp fails otherwise).
 CORE_SRCS       = $(wildcard src/core/*.cpp)
 FOUNDATION_SRCS = $(wildcard src/foundation/*.cpp)
 FANOUT_SRCS     = $(wildcard src/fanout/*.cpp)
