@@ -259,8 +259,8 @@ TEST_F(LayeringChecker, NamesFoldersThatAreNoLayer) {
   fs::remove_all(root_ / "ask");
   std::vector<std::string> problems = unplaced_folders(root_);
   ASSERT_EQ(problems.size(), 2u) << listed(problems);
-  EXPECT_EQ(problems[0], "src/gateway/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), the "
-                         "README's layers and a README.md of its own");
+  EXPECT_EQ(problems[0], "src/gateway/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), "
+                         "docs/architecture.md's layers and a README.md of its own");
   EXPECT_EQ(problems[1], "layer ask has no folder src/ask/");
 }
 
