@@ -116,10 +116,21 @@ void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
   if (ask->session_id != nullptr && connections != nullptr)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("give a session or connections, not both"),
                     errhint("A session already names its connections; multidb.attach() adds one.")));
-  if (ask->session_id == nullptr && connections == nullptr)
+  if (ask->session_id == nullptr && connections == nullptr) {
+    // The HINT names the caller's own connections, not examples: the first one is the one to try.
+    const char* mine = askable_connection_list();
+    if (mine == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
+                      errhint("There is no connection you can use yet: multidb.add_connection('name', "
+                              "'host=... dbname=... user=...') adds one (or ask its owner for USAGE on it and a "
+                              "user mapping); then pass connections => ARRAY['name'] or a session.")));
+    const char* comma = strchr(mine, ',');
+    char* first = pnstrdup(mine, comma ? static_cast<Size>(comma - mine) : strlen(mine));
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
-                    errhint("Pass a session (multidb.create_session('name', ARRAY['production','backup'])) or "
-                            "connections => ARRAY['production'].")));
+                    errhint("Your connections: %s. Pass connections => ARRAY['%s'], or a session: "
+                            "multidb.create_session('name', ARRAY['%s']) and session => its id.",
+                            mine, first, first)));
+  }
   if (connections == nullptr) connections = session_connections(ask->session_id);
   ask->targets = resolve_targets(connections, &ask->target_count);
 }

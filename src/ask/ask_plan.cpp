@@ -195,11 +195,18 @@ const char* utf8_to_database(const char* text) {
 
 void raise_core_error(const AskState* ask, const CppError& error) {
   if (error.interrupted) CHECK_FOR_INTERRUPTS();
+  // A reply with no usable plan (39000): what the user can change.
+  bool no_plan = error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION && ask->llm.server_name != nullptr;
   ereport(ERROR, (errcode(error.sqlstate), errmsg("%s", utf8_to_database(error.message)),
-                  error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION
+                  error.sqlstate == ERRCODE_EXTERNAL_ROUTINE_EXCEPTION || no_plan
                       ? errcontext("LLM server \"%s\" (provider %s, model %s)", ask->llm.server_name,
                                    ask->llm.provider, ask->llm.model)
-                      : 0));
+                      : 0,
+                  no_plan ? errhint("Rephrase the question as one about the data (the tables and values it is "
+                                    "about), name the databases to ask (connections => or the session's), or "
+                                    "check that the LLM server's model follows instructions: a small or chat-only "
+                                    "model often answers in prose.")
+                          : 0));
   pg_unreachable();
 }
 

@@ -242,6 +242,10 @@ Plan parse_plan(const std::string& reply_text, const std::vector<std::string>& a
     }
   } else if (std::optional<Plan> plain = parse_plain(reply_text, attached)) {
     plan = *plain;
+  } else if (reply_text.find('{') == std::string::npos) {
+    // Prose and no brace at all: the model did not try to plan (it declined, or answered the question itself).
+    fail("the LLM's reply holds no plan: the model answered in prose (it may have declined the question)",
+         reply_text, attached);
   } else {
     fail("the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks)", reply_text, attached);
   }

@@ -153,10 +153,12 @@ ChatTurns recent_turns(const char* session_id, int limit) {
   connect_spi(job);
   Oid types[2] = {TEXTOID, INT4OID};
   Datum args[2] = {CStringGetTextDatum(session_id), Int32GetDatum(limit)};
-  // The newest exchanges: a user message and the assistant message of the same ask.
+  // The newest answered exchanges: a user message and the assistant message of the same ask, whose history
+  // row says it was answered. "Failed: ..." of an ask that failed is no earlier turn the LLM should build on.
   run_checked(job,
               "SELECT u.content, a.content FROM multidb.chat_messages u "
               "JOIN multidb.chat_messages a ON a.query_id = u.query_id AND a.role = 'assistant' "
+              "JOIN multidb.query_history h ON h.id = u.query_id AND h.status IN ('ok', 'partial') "
               "WHERE u.session_id = $1::uuid AND u.role = 'user' "
               "ORDER BY u.id DESC LIMIT $2",
               2, types, args, true, 0, SPI_OK_SELECT);
@@ -206,6 +208,20 @@ ArrayType* usable_connection_names() {
   ArrayType* names = text_array_out(0, 1);
   finish_spi(job);
   return names;
+}
+
+const char* askable_connection_list() {
+  const char* job = "listing the connections the caller can ask";
+  connect_spi(job);
+  run_checked(job,
+              "SELECT string_agg(c.name, ', ' ORDER BY c.name) FROM multidb.connections c "
+              "WHERE c.usable AND EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings m "
+              "WHERE m.srvname = c.name AND m.usename IN (current_user, 'public'))",
+              0, nullptr, nullptr, true, 0, SPI_OK_SELECT);
+  if (SPI_processed != 1) elog(ERROR, "multidb, %s: %lu rows where one was expected", job, static_cast<unsigned long>(SPI_processed));
+  char* list = text_out(0, 1);
+  finish_spi(job);
+  return list;
 }
 
 // ---- schema_cache -------------------------------------------------------------------------------------------

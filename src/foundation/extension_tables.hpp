@@ -57,6 +57,8 @@ struct ChatTurns {
   const char** questions;
   const char** answers;
 };
+// The newest `limit` answered exchanges of a session (its asks recorded as ok or partial), oldest first: a
+// failed or refused ask stays in chat_messages and query_history but is no context for the LLM.
 ChatTurns recent_turns(const char* session_id, int limit);
 
 // '@name' -> the group's connections, in order. ERROR (42704) when there is no such group.
@@ -64,6 +66,10 @@ List* group_members(const char* group);
 
 // Every connection the caller may use (multidb.connections' usable rows), by name.
 ArrayType* usable_connection_names();
+
+// The connections the caller can ask — USAGE on the server and a user mapping for the role or PUBLIC — as
+// "a, b, c" (by name), or nullptr when there is none. For HINTs.
+const char* askable_connection_list();
 
 // ---- schema_cache (as the extension's owner) ------------------------------------------------------------
 

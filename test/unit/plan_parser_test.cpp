@@ -90,9 +90,13 @@ TEST(PlanParser, ErrorsQuoteTheReplyAndListTheAttachedDatabases) {
   EXPECT_NE(plan_error(R"({"queries": [{"database": "backup", "sql": "SELECT 1"}, {"database": "Backup", "sql": "SELECT 2"}]})")
                 .find("twice"),
             std::string::npos);
-  EXPECT_EQ(plan_error("I think the answer is 42."),
+  // Prose without a brace: the model did not try to plan, and the message says so.
+  EXPECT_EQ(plan_error("I do not know."),
+            "the LLM's reply holds no plan: the model answered in prose (it may have declined the question); "
+            "attached: production, backup. The reply began: I do not know.");
+  EXPECT_EQ(plan_error("Here is the plan: {queries: production}"),
             "the LLM's reply holds no plan (neither the JSON form nor DATABASE: blocks); attached: production, "
-            "backup. The reply began: I think the answer is 42.");
+            "backup. The reply began: Here is the plan: {queries: production}");
   EXPECT_NE(plan_error(R"({"queries": [{"db": "backup"}]})").find("malformed"), std::string::npos);
 }
 
