@@ -20,12 +20,15 @@ if [ -z "${PG_CONFIG:-}" ] || [ "$PG_CONFIG" = pg_config ]; then
   PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 fi
 
-# Everything make demo/test need on a bare Debian 12. python3 runs the scripted LLM of the TAP tests;
-# pgbouncer puts a real pooler between multidb and a remote in test/t/015_guard_walls.pl; clang and its
-# runtime libraries (libFuzzer, ASan, UBSan) build the fuzzing harnesses of test/fuzz.
-REQUIRED_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
-                   nlohmann-json3-dev libgtest-dev postgresql-15-cron libipc-run-perl g++ make rsync python3
-                   pgbouncer clang libclang-rt-14-dev)
+# What `make demo` (and `make bench`, `make eval`) need on a bare Debian 12: the server and its development
+# files, the build's libraries and compiler, contrib (dblink and postgres_fdw for the benchmarks), and python3
+# for the scripted LLM stand-in.
+DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
+               nlohmann-json3-dev g++ make python3)
+# What `make test` adds: GoogleTest for the unit tests, pg_cron for the scheduled reports' TAP tests, IPC::Run
+# for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
+# test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz.
+TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }
@@ -50,9 +53,11 @@ as_pg_user() {
   if is_root; then runuser -u "$MULTIDB_OS_USER" -- "$@"; else "$@"; fi
 }
 
+# ensure_packages [PACKAGE...]: installs those of the packages (default: the demo's) that are missing.
 ensure_packages() {
   local missing=() package
-  for package in "${REQUIRED_PACKAGES[@]}"; do
+  [ $# -gt 0 ] || set -- "${DEMO_PACKAGES[@]}"
+  for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi

@@ -167,7 +167,7 @@ main() {
     esac
   done
 
-  ensure_packages
+  ensure_packages "${DEMO_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   ensure_pg_user
   # A tree that does not build is a failed run too, and is reported like one.
   set +e
