@@ -1,0 +1,134 @@
+# A new user's first hour, nothing silent: schedule_report checks that pg_cron can reach the job's database
+# (refusing with libpq's reason and what to set when pg_hba.conf refuses it), a job whose connection fails
+# later still leaves a failed run in report_runs, ask's "which databases" HINT lists the caller's
+# connections, a failed ask is not sent to the LLM as an earlier turn, a model that answers in prose is
+# called so, and `make demo` installs only what the demo needs.
+use strict;
+use warnings;
+
+use JSON::PP;
+use MultidbCluster;
+use MultidbLlm;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $remote = start_remote('shop');
+# The coordinator listens on 127.0.0.1 (pg_cron's cron.host is localhost); pg_hba.conf lets TCP in only
+# with a password, which pg_cron never has: its libpq connection is refused.
+my $coordinator = start_coordinator(conf => "listen_addresses = '127.0.0.1'\n"
+	  . "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\ncron.use_background_workers = off\n");
+sub set_hba
+{
+	my ($tcp_auth) = @_;
+	open my $hba, '>', $coordinator->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
+	print $hba "local all all trust\nhost all all 127.0.0.1/32 $tcp_auth\nhost all all ::1/128 $tcp_auth\n";
+	close $hba;
+	$coordinator->reload;
+	return;
+}
+set_hba('scram-sha-256');
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
+
+# pg_cron starts jobs at the minute: a run of report "stock" within 90 s.
+sub wait_for_run
+{
+	local $PostgreSQL::Test::Utils::timeout_default = 90;
+	return $coordinator->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM multidb.report_runs WHERE report = 'stock'", 't');
+}
+add_connection($coordinator, 'shop', $remote);
+$coordinator->safe_psql('postgres',
+	q{SELECT multidb.save_report_sql('stock', 'SELECT count(*) AS n FROM items', ARRAY['shop'])});
+
+# 1. Refused at scheduling, with libpq's reason and both ways out.
+my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *')},
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($stderr, qr/ERROR:  08001: pg_cron could not connect to run report "stock"/,
+	'schedule_report refuses when pg_cron cannot connect');
+like($stderr, qr/password|authentication|no pg_hba/i, '... quoting libpq\'s reason');
+like($stderr, qr/HINT:  .*cron\.use_background_workers = on.*pg_hba\.conf/s, '... and the HINT names both fixes');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), '0', '... and schedules nothing');
+
+# 2. pg_hba.conf lets pg_cron in: scheduled. Then it is closed again: the job cannot connect, and the failed
+# run reaches report_runs with the reason.
+set_hba('trust');
+is($coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *') > 0}), 't',
+	'with pg_cron let in, schedule_report schedules');
+set_hba('scram-sha-256');
+ok(wait_for_run(), 'a run of the job that could not connect reached report_runs');
+like($coordinator->safe_psql('postgres',
+	"SELECT status || ': ' || error FROM multidb.report_runs WHERE report = 'stock' ORDER BY id LIMIT 1"),
+	qr/^failed: pg_cron could not run the job: connection failed.*cron\.use_background_workers/s,
+	'a job that cannot connect leaves a failed run in report_runs, with the reason');
+like($coordinator->safe_psql('postgres',
+	"SELECT status FROM cron.job_run_details ORDER BY runid LIMIT 1"), qr/failed/, '... as pg_cron recorded it');
+$coordinator->safe_psql('postgres', q{SELECT multidb.unschedule_report('stock')});
+
+# 3. Background workers on: pg_cron needs no connection; scheduled despite pg_hba.conf, and it runs.
+$coordinator->append_conf('postgresql.conf', "cron.use_background_workers = on\n");
+$coordinator->restart;
+$coordinator->safe_psql('postgres', q{DELETE FROM multidb.report_runs});
+is($coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *') > 0}), 't',
+	'with cron.use_background_workers = on, scheduled although pg_hba.conf refuses TCP');
+ok(wait_for_run(), 'the job ran');
+is($coordinator->safe_psql('postgres',
+	"SELECT status, source_db, row_data->>'n' FROM multidb.report_runs WHERE report = 'stock' ORDER BY id LIMIT 1"),
+	'ok|shop|100', '... and it runs');
+$coordinator->safe_psql('postgres', q{SELECT multidb.unschedule_report('stock')});
+
+# 4. ask with neither session nor connections: the HINT lists the caller's usable connections.
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', q{SELECT * FROM multidb.ask('What is the total stock?')});
+like($stderr, qr/ERROR:  which databases should multidb ask\?/, 'ask without connections: the question');
+like($stderr, qr/HINT:  .*Your connections: shop\b.*connections => ARRAY\['shop'\]/s, '... the HINT lists the caller\'s connections');
+unlike($stderr, qr/backup/, '... not example names');
+$coordinator->safe_psql('postgres', q{CREATE ROLE newcomer LOGIN});
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	q{SET ROLE newcomer; SELECT * FROM multidb.ask('What is the total stock?')});
+like($stderr, qr/HINT:  .*no connection you can use.*add_connection/s, '... or says there is none and how to add one');
+
+# 5. A failed ask stays in the session but is not sent to the LLM as an earlier turn.
+my $session = $coordinator->safe_psql('postgres', q{SELECT multidb.create_session('first', ARRAY['shop'])});
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SELECT * FROM multidb.ask('What is the total stock?', session => '$session')");
+like($stderr, qr/no LLM server/, 'an ask before any LLM server fails');
+my $plan = encode_json({ queries => [ { database => 'shop', sql => 'SELECT count(*) AS n FROM items' } ],
+		explanation => 'Items.' });
+my $llm = MultidbLlm->new(rules => [
+		{ match => 'How many items', reply => $plan },
+		{ match => 'And now?', reply => $plan },
+		{ match => 'total price', reply => 'I do not know.' } ],
+	default => 'no scripted reply');
+$coordinator->safe_psql('postgres', "
+	CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
+	  OPTIONS (provider 'openai', url 'http://127.0.0.1:" . $llm->port . "/v1', model 'stub-model', timeout '5s');
+	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');");
+is($coordinator->safe_psql('postgres', "SELECT row_data->>'n' FROM multidb.ask('How many items?', session => '$session')"),
+	'100', 'the next ask of the session is answered');
+my ($request) = grep { $_->{body}{messages}[-1]{content} =~ /How many items/ } $llm->requests;
+my $conversation = join "\n", map { $_->{content} } @{ $request->{body}{messages} };
+unlike($conversation, qr/no LLM server|total stock/, '... and the failed ask was not sent as an earlier turn');
+is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.chat_messages WHERE session_id = '$session' AND content LIKE 'Failed:%'"),
+	'1', '... though it stays in the session\'s messages');
+$coordinator->safe_psql('postgres', "SELECT * FROM multidb.ask('And now?', session => '$session')");
+($request) = grep { $_->{body}{messages}[-1]{content} =~ /And now\?/ } $llm->requests;
+$conversation = join "\n", map { $_->{content} } @{ $request->{body}{messages} };
+like($conversation, qr/How many items/, 'an answered exchange is still sent as context');
+
+# 6. A model that answers in prose: said so, quoted, with what to try.
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	"SELECT * FROM multidb.ask('What is the total price?', connections => ARRAY['shop'])",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($stderr, qr/ERROR:  39000: .*answered in prose.*declined.*The reply began: I do not know\./,
+	'a prose reply: the model declined, quoted');
+like($stderr, qr/HINT:  .*[Rr]ephrase.*name the databases.*model/s, '... with what to try');
+
+# 7. The demo installs only what the demo needs; make test adds the test-only packages.
+my $root = $ENV{TESTDIR} // '.';
+my $demo = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${DEMO_PACKAGES[*]}"'`;
+my $test = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${TEST_PACKAGES[*]}"'`;
+like($demo, qr/\bpostgresql-15\b.*\bpython3\b/, 'the demo\'s packages: what it needs');
+unlike($demo, qr/\b(clang|libclang-rt[\w.-]*|pgbouncer|libgtest-dev)\b/, '... and none of the test-only ones');
+like($test, qr/\blibgtest-dev\b.*\bpgbouncer\b.*\bclang\b/, 'the test-only packages are listed for make test');
+unlike(slurp_file("$root/demo/llm_script.json"), qr/LIMIT 50/, 'the demo\'s "missing from the backup" plan compares all orders');
+
+done_testing();
