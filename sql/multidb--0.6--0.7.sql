@@ -58,16 +58,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     trigger_oid oid;
 BEGIN
-    IF to_regclass('cron.job_run_details') IS NULL
-       OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'cron.job_run_details'::regclass
-                                             AND tgname = 'multidb_report_failures') THEN
+    IF to_regclass('cron.job_run_details') IS NULL THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('cron.job_run_details')
+                                          AND tgname = 'multidb_report_failures') THEN
         RETURN;
     END IF;
     CREATE TRIGGER multidb_report_failures AFTER UPDATE ON cron.job_run_details FOR EACH ROW
         WHEN (NEW.status = 'failed' AND OLD.status IS DISTINCT FROM 'failed')
         EXECUTE FUNCTION multidb._record_cron_failure();
     SELECT oid INTO trigger_oid FROM pg_trigger
-     WHERE tgrelid = 'cron.job_run_details'::regclass AND tgname = 'multidb_report_failures';
+     WHERE tgrelid = to_regclass('cron.job_run_details') AND tgname = 'multidb_report_failures';
     INSERT INTO pg_depend (classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype)
     SELECT 'pg_trigger'::regclass, trigger_oid, 0, 'pg_extension'::regclass, e.oid, 0, 'a'
       FROM pg_extension e WHERE e.extname = 'multidb';

@@ -107,7 +107,7 @@ is($coordinator->safe_psql('postgres', "SELECT row_data->>'n' FROM multidb.ask('
 my ($request) = grep { $_->{body}{messages}[-1]{content} =~ /How many items/ } $llm->requests;
 my $conversation = join "\n", map { $_->{content} } @{ $request->{body}{messages} };
 unlike($conversation, qr/no LLM server|total stock/, '... and the failed ask was not sent as an earlier turn');
-is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.chat_messages WHERE session_id = '$session' AND content LIKE 'Failed:%'"),
+is($coordinator->safe_psql('postgres', "SELECT count(*) FROM multidb.chat_messages WHERE session_id = '$session' AND content LIKE '%Failed: no LLM server%'"),
 	'1', '... though it stays in the session\'s messages');
 $coordinator->safe_psql('postgres', "SELECT * FROM multidb.ask('And now?', session => '$session')");
 ($request) = grep { $_->{body}{messages}[-1]{content} =~ /And now\?/ } $llm->requests;
@@ -122,7 +122,17 @@ like($stderr, qr/ERROR:  39000: .*answered in prose.*declined.*The reply began: 
 	'a prose reply: the model declined, quoted');
 like($stderr, qr/HINT:  .*[Rr]ephrase.*name the databases.*model/s, '... with what to try');
 
-# 7. The demo installs only what the demo needs; make test adds the test-only packages.
+# 7. The trigger goes with the extension, and comes back with it: DROP EXTENSION multidb needs no CASCADE for it,
+# and CREATE EXTENSION at 0.6 then ALTER EXTENSION UPDATE (pg_cron already there) puts it back.
+my $watch = "SELECT count(*) FROM pg_trigger WHERE tgname = 'multidb_report_failures'";
+is($coordinator->safe_psql('postgres', $watch), '1', 'the trigger is on cron.job_run_details');
+$coordinator->safe_psql('postgres', 'DROP SERVER shop CASCADE; DROP SERVER llm CASCADE; DROP EXTENSION multidb');
+is($coordinator->safe_psql('postgres', $watch), '0', 'DROP EXTENSION multidb drops it, without CASCADE');
+$coordinator->safe_psql('postgres', "CREATE EXTENSION multidb VERSION '0.6'; ALTER EXTENSION multidb UPDATE");
+is($coordinator->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'multidb'") . ' '
+	  . $coordinator->safe_psql('postgres', $watch), '0.7 1', 'ALTER EXTENSION multidb UPDATE from 0.6 puts it back');
+
+# 8. The demo installs only what the demo needs; make test adds the test-only packages.
 my $root = $ENV{TESTDIR} // '.';
 my $demo = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${DEMO_PACKAGES[*]}"'`;
 my $test = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${TEST_PACKAGES[*]}"'`;
