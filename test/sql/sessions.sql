@@ -48,6 +48,14 @@ RESET ROLE;
 
 -- Asks that cannot start say why.
 SELECT * FROM multidb.ask('hello');
+-- the HINT lists only connections the role can use: USAGE without a user mapping is not enough
+CREATE ROLE hint_reader;
+GRANT USAGE ON FOREIGN SERVER alpha TO hint_reader;
+SET ROLE hint_reader;
+SELECT * FROM multidb.ask('hello');
+RESET ROLE;
+DROP OWNED BY hint_reader;
+DROP ROLE hint_reader;
 SELECT * FROM multidb.ask('hello', :'session', ARRAY['alpha']);
 SELECT * FROM multidb.ask(NULL, :'session');
 SET multidb.llm_server = 'nope';
