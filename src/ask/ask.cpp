@@ -125,10 +125,10 @@ void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
                               "'host=... dbname=... user=...') adds one (or ask its owner for USAGE on it and a "
                               "user mapping); then pass connections => ARRAY['name'] or a session.")));
     const char* comma = strchr(mine, ',');
-    char* first = pnstrdup(mine, comma ? static_cast<Size>(comma - mine) : strlen(mine));
+    char* first = quote_literal_cstr(pnstrdup(mine, comma ? static_cast<Size>(comma - mine) : strlen(mine)));
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
-                    errhint("Your connections: %s. Pass connections => ARRAY['%s'], or a session: "
-                            "multidb.create_session('name', ARRAY['%s']) and session => its id.",
+                    errhint("Your connections: %s. Pass connections => ARRAY[%s], or a session: "
+                            "multidb.create_session('name', ARRAY[%s]) and session => its id.",
                             mine, first, first)));
   }
   if (connections == nullptr) connections = session_connections(ask->session_id);
