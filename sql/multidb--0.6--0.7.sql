@@ -58,7 +58,12 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     trigger_oid oid;
 BEGIN
-    IF to_regclass('cron.job_run_details') IS NULL THEN
+    -- Only pg_cron's own table: a schema "cron" that someone else made could otherwise have this superuser-owned
+    -- function put a SECURITY DEFINER trigger on a table whose rows they write.
+    IF to_regclass('cron.job_run_details') IS NULL OR NOT EXISTS (
+           SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = to_regclass('cron.job_run_details')
+              AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'pg_cron') THEN
         RETURN;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass('cron.job_run_details')

@@ -132,6 +132,18 @@ $coordinator->safe_psql('postgres', "CREATE EXTENSION multidb VERSION '0.6'; ALT
 is($coordinator->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'multidb'") . ' '
 	  . $coordinator->safe_psql('postgres', $watch), '0.7 1', 'ALTER EXTENSION multidb UPDATE from 0.6 puts it back');
 
+# A look-alike cron.job_run_details that someone else made gets no trigger: a role with CREATE on a database
+# without pg_cron makes schema "cron" and the table, and calls _watch_cron (SECURITY DEFINER, run by anyone).
+$coordinator->safe_psql('postgres', q{
+	CREATE DATABASE nocron; CREATE ROLE mallory LOGIN; GRANT CREATE ON DATABASE nocron TO mallory});
+$coordinator->safe_psql('nocron', 'CREATE EXTENSION multidb');
+$coordinator->safe_psql('nocron', q{
+	SET ROLE mallory; CREATE SCHEMA cron;
+	CREATE TABLE cron.job_run_details (runid bigint, jobid bigint, status text, return_message text,
+	                                   start_time timestamptz);
+	SELECT multidb._watch_cron()});
+is($coordinator->safe_psql('nocron', $watch), '0', 'a look-alike cron.job_run_details gets no trigger');
+
 # 8. The demo installs only what the demo needs; make test adds the test-only packages.
 my $root = $ENV{TESTDIR} // '.';
 my $demo = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${DEMO_PACKAGES[*]}"'`;
