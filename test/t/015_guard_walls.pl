@@ -207,7 +207,7 @@ $coordinator->safe_psql('upgraded', "CREATE EXTENSION multidb VERSION '0.3'; ALT
 is($coordinator->safe_psql('upgraded', q{
 	SELECT extversion || ' ' || (SELECT count(*) FROM multidb.denied_relations()) || ' '
 	       || (SELECT count(*) > 0 FROM multidb.allowed_volatile_functions()) FROM pg_extension WHERE extname = 'multidb'}),
-	'0.6 10 true', 'ALTER EXTENSION multidb UPDATE from 0.3 gives the newest version with the new lists');
+	'0.7 10 true', 'ALTER EXTENSION multidb UPDATE from 0.3 gives the newest version with the new lists');
 is($coordinator->safe_psql('upgraded', q{
 	SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute
 	 WHERE attrelid = 'multidb.query_history'::regclass AND attnum > 0 AND NOT attisdropped}),
