@@ -7,8 +7,9 @@
 //
 // The two sides must return the same columns (names, and types where both are built-in): otherwise every row
 // would differ, so it is an ERROR listing what differs, unless columns => 'common', which first asks each side
-// for its columns (LIMIT 0) and compares only those both have with the same type. A key that is no column of the result is named
-// with the statement's columns (learnt the same way, only when the wrapped statement failed with 42703).
+// for its columns (LIMIT 0) and compares only those both have with the same type. A key that is no column of the
+// result is named with the statement's columns (learnt the same way, only when the wrapped statement failed with
+// 42703).
 #include "fanout/fanout_executor.hpp"
 #include "foundation/connections.hpp"
 #include "foundation/entry_point.hpp"
@@ -97,8 +98,9 @@ const char* column_difference(const char* a_name, const Columns& a, const char* 
     if (j < 0) {
       appendStringInfo(&only_a, "%s%s", only_a.len ? ", " : "", describe_remote_column(a.names[i], a.types[i]));
     } else if (!same_type(a.types[i], b.types[j])) {
-      appendStringInfo(&types, "%s%s is %s on \"%s\", %s on \"%s\"", types.len ? "; " : "", quote_identifier(a.names[i]),
-                       remote_type_name(a.types[i]), a_name, remote_type_name(b.types[j]), b_name);
+      appendStringInfo(&types, "%s%s is %s on \"%s\", %s on \"%s\"", types.len ? "; " : "",
+                       quote_identifier(a.names[i]), remote_type_name(a.types[i]), a_name,
+                       remote_type_name(b.types[j]), b_name);
     }
   }
   for (int j = 0; j < b.count; j++)
@@ -240,7 +242,8 @@ MULTIDB_FUNCTION(multidb_compare) {
   const char* column_mode = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? text_to_cstring(PG_GETARG_TEXT_PP(4)) : "same";
   bool common_columns = strcmp(column_mode, "common") == 0;
   if (!common_columns && strcmp(column_mode, "same") != 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid columns => '%s' for compare", column_mode),
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("invalid columns => '%s' for compare", column_mode),
                     errhint("'same' (the default) requires both sides to return the same columns; 'common' "
                             "compares the columns both have.")));
   InitMaterializedSRF(fcinfo, 0);
@@ -267,8 +270,8 @@ MULTIDB_FUNCTION(multidb_compare) {
     }
     if (select.len == 0)
       ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                      errmsg("connections \"%s\" and \"%s\" return no column of the same name and type", targets[0].name,
-                             targets[1].name),
+                      errmsg("connections \"%s\" and \"%s\" return no column of the same name and type",
+                             targets[0].name, targets[1].name),
                       errdetail("%s", column_difference(targets[0].name, sides[0], targets[1].name, sides[1]))));
     const char* difference = column_difference(targets[0].name, sides[0], targets[1].name, sides[1]);
     if (difference != nullptr)
@@ -314,8 +317,8 @@ MULTIDB_FUNCTION(multidb_compare) {
                     errmsg("connections \"%s\" and \"%s\" return different columns for this statement",
                            targets[0].name, targets[1].name),
                     errdetail("%s", difference),
-                    errhint("multidb.compare(..., columns => 'common') compares only the columns both have (same name and type); or list "
-                            "the same columns, with casts, in the SELECT.")));
+                    errhint("multidb.compare(..., columns => 'common') compares only the columns both have (same "
+                            "name and type); or list the same columns, with casts, in the SELECT.")));
 
   // a's rows come first in the store, then b's: two read pointers, b's moved past a's rows.
   Side a{AllocSetContextCreate(CurrentMemoryContext, "multidb compare a", ALLOCSET_DEFAULT_SIZES), 0,

@@ -111,8 +111,8 @@ MULTIDB_FUNCTION(multidb_check_connections) {
 
 // While add_connection tries a new connection, every error raised says so and how to add it without trying.
 static void validation_context(void* arg) {
-  errcontext("multidb.add_connection trying connection \"%s\" (nothing is kept; validate => false adds it without "
-             "trying)",
+  errcontext("multidb.add_connection trying connection \"%s\" (nothing of it is kept; validate => false adds it "
+             "untried)",
              static_cast<const char*>(arg));
 }
 
