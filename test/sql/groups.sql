@@ -40,17 +40,19 @@ DROP SERVER tmpc CASCADE;
 RESET client_min_messages;
 SELECT * FROM error_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['@duo'])$$);
 SELECT multidb.alter_group('duo', remove => ARRAY['tmpc']);
--- drop_connection refuses while groups and sessions name the connection, listing them; cascade takes it out of
--- them (a group left empty is dropped)
+-- drop_connection refuses while groups, sessions and reports name the connection, listing them; cascade takes it
+-- out of them (a group or report left empty is dropped)
 SELECT multidb.add_connection('tmpd', format('host=127.0.0.1 port=%s dbname=multidb_regress_a user=multidb_regress_remote password=%s', :'pgport', :'password'));
 SELECT multidb.alter_group('duo', add => ARRAY['tmpd']);
 SELECT multidb.create_group('solo', ARRAY['tmpd']);
 SELECT multidb.create_session('with_tmpd', ARRAY['alpha', 'tmpd']) IS NOT NULL AS created;
+SELECT multidb.save_report_sql('tmpd_only', 'SELECT 1 AS one', ARRAY['tmpd']);
 SELECT * FROM error_of($$SELECT multidb.drop_connection('tmpd')$$);
 SELECT multidb.drop_connection('tmpd', cascade => true);
 SELECT name, connections FROM multidb.connection_groups WHERE name IN ('duo', 'solo') ORDER BY name;
 SELECT connections FROM multidb.chat_sessions WHERE name = 'with_tmpd';
 SELECT count(*) AS servers_left FROM pg_foreign_server WHERE srvname = 'tmpd';
+SELECT count(*) AS reports_left FROM multidb.reports WHERE name = 'tmpd_only';
 DELETE FROM multidb.chat_sessions WHERE name = 'with_tmpd';
 -- another role sees groups but cannot change them, and using one needs USAGE on its members
 CREATE ROLE multidb_regress_grouper;
