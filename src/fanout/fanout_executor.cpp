@@ -284,6 +284,9 @@ void finish_channel(Fanout* fanout, Channel* channel) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->rows = channel->rows;
     outcome->elapsed_ms = (GetCurrentTimestamp() - channel->started_at) / 1000.0;
+    outcome->column_count = channel->columns_known ? channel->column_count : 0;
+    outcome->column_names = channel->column_names;
+    outcome->column_types = channel->column_types;
     outcome->columns = channel->own_desc;
     outcome->rows_store = channel->own_rows;
   }

@@ -31,6 +31,11 @@ struct TargetOutcome {
   const char* hint;
   int64 rows;
   double elapsed_ms;
+  // Every shape: the result's columns as the remote described them (column_count 0 when none arrived), its own
+  // types by their OID there (is_remote_own_type, below)
+  int column_count;
+  const char* const* column_names;
+  const Oid* column_types;
   // kPerTarget only, when the target did not fail: its columns (unique names) and its rows
   TupleDesc columns;
   Tuplestorestate* rows_store;
@@ -70,5 +75,14 @@ const char* remote_check_sql_for(const char* sql);
 struct JsonRowLayout;
 JsonRowLayout* json_row_layout(TupleDesc columns);
 Datum json_row(const JsonRowLayout* layout, char* const* values);
+
+// How messages name a remote column's type. A built-in type has the same OID on every server and is named; any
+// other — an enum, a domain, an extension's type — is the remote's own, of which only its OID on that remote came
+// (naming it would take another round trip): "a type of the remote's own (OID 16394)".
+bool is_remote_own_type(Oid type);
+const char* remote_type_name(Oid type);
+const char* describe_remote_column(const char* name, Oid type);  // "id integer", "status (a type of ...)"
+// The HINT for columns of the remote's own types: cast them to text in the statement; nullptr when there is none.
+const char* own_type_hint(const char* const* names, const Oid* types, int count);
 
 }  // namespace multidb

@@ -27,12 +27,9 @@ namespace {
 const char* describe_remote_columns(const Channel* channel) {
   StringInfoData text;
   initStringInfo(&text);
-  for (int i = 0; i < channel->column_count; i++) {
-    Oid type = channel->column_types[i];
-    // Built-in types have the same OID on every server; others can only be named by number.
-    const char* type_name = type < FirstGenbkiObjectId ? format_type_be(type) : psprintf("type with OID %u", type);
-    appendStringInfo(&text, "%s%s %s", i > 0 ? ", " : "", quote_identifier(channel->column_names[i]), type_name);
-  }
+  for (int i = 0; i < channel->column_count; i++)
+    appendStringInfo(&text, "%s%s", i > 0 ? ", " : "",
+                     describe_remote_column(channel->column_names[i], channel->column_types[i]));
   return text.data;
 }
 
@@ -105,11 +102,9 @@ void conversion_error_context(void* arg) {
   Channel* channel = fanout->converting_channel;
   if (channel == nullptr) return;
   int column = fanout->converting_column;
-  errcontext("column \"%s\" (remote type %s) of connection \"%s\"; the remote result's columns: %s",
-             channel->column_names[column],
-             channel->column_types[column] < FirstGenbkiObjectId ? format_type_be(channel->column_types[column])
-                                                                 : "unknown",
-             channel->target->name, describe_remote_columns(channel));
+  errcontext("column \"%s\" (remote type: %s) of connection \"%s\"; the remote result's columns: %s",
+             channel->column_names[column], remote_type_name(channel->column_types[column]), channel->target->name,
+             describe_remote_columns(channel));
 }
 
 JsonbValue json_value(JsonKind kind, const char* text) {
@@ -181,6 +176,37 @@ void store_own_row(Fanout* fanout, Channel* channel, char** values) {
 
 }  // namespace
 
+bool is_remote_own_type(Oid type) { return type >= FirstGenbkiObjectId; }
+
+// Built-in types have the same OID on every server; any other is the remote's own, and only its number came.
+const char* remote_type_name(Oid type) {
+  return is_remote_own_type(type) ? psprintf("a type of the remote's own (OID %u)", type) : format_type_be(type);
+}
+
+const char* describe_remote_column(const char* name, Oid type) {
+  return is_remote_own_type(type) ? psprintf("%s (%s)", quote_identifier(name), remote_type_name(type))
+                                  : psprintf("%s %s", quote_identifier(name), format_type_be(type));
+}
+
+const char* own_type_hint(const char* const* names, const Oid* types, int count) {
+  StringInfoData columns, casts;
+  initStringInfo(&columns);
+  initStringInfo(&casts);
+  int found = 0;
+  for (int i = 0; i < count; i++) {
+    if (!is_remote_own_type(types[i])) continue;
+    appendStringInfo(&columns, "%s%s", found > 0 ? ", " : "", quote_identifier(names[i]));
+    appendStringInfo(&casts, "%s%s::text", found > 0 ? ", " : "", quote_identifier(names[i]));
+    found++;
+  }
+  if (found == 0) return nullptr;
+  return psprintf(found == 1 ? "Column %s is of a type of the remote's own (an enum, a domain or an extension's type), "
+                               "which this server cannot name: cast it to text in the statement (%s)."
+                             : "Columns %s are of types of the remote's own (enums, domains or extensions' types), "
+                               "which this server cannot name: cast them to text in the statement (%s).",
+                  columns.data, casts.data);
+}
+
 // A result has at most MaxTupleAttributeNumber columns on any server; more is no result of Postgres's.
 void check_column_count(const Channel* channel, int count) { check_result_width(channel->target->name, count); }
 
@@ -195,7 +221,11 @@ void accept_columns(Fanout* fanout, Channel* channel) {
                     errmsg("connection \"%s\" returned %d columns, but the column definition list has %d after "
                            "source_db",
                            channel->target->name, channel->column_count, request->result_desc->natts - 1),
-                    errdetail("The remote result's columns: %s.", describe_remote_columns(channel))));
+                    errdetail("The remote result's columns: %s.", describe_remote_columns(channel)),
+                    own_type_hint(channel->column_names, channel->column_types, channel->column_count)
+                        ? errhint("%s", own_type_hint(channel->column_names, channel->column_types,
+                                                      channel->column_count))
+                        : 0));
   }
   channel->columns_known = true;
 }

@@ -13,6 +13,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 namespace multidb {
@@ -45,23 +46,55 @@ bool user_mapping_requires_password(UserMapping* mapping) {
   return true;
 }
 
-RemoteTarget resolve_one(const char* name) {
+// The caller's user mapping for a server, or PUBLIC's, as GetUserMapping() looks them up; false when there is neither.
+bool has_user_mapping(Oid user, Oid server) {
+  const Oid candidates[2] = {user, InvalidOid};
+  for (Oid candidate : candidates) {
+    HeapTuple tuple = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(candidate), ObjectIdGetDatum(server));
+    if (!HeapTupleIsValid(tuple)) continue;
+    ReleaseSysCache(tuple);
+    return true;
+  }
+  return false;
+}
+
+// group: the group (without its '@') the name came through, or nullptr when it was named directly; every error
+// names it, so that a group whose member was dropped or is not the caller's to use says which group to fix.
+RemoteTarget resolve_one(const char* name, const char* group) {
+  const char* connection = group ? psprintf("connection \"%s\" of group \"@%s\"", name, group)
+                                 : psprintf("connection \"%s\"", name);
+  const char* role = GetUserNameFromId(GetUserId(), false);
   ForeignServer* server = GetForeignServerByName(name, true);
-  if (server == nullptr)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("connection \"%s\" does not exist", name),
+  if (server == nullptr) {
+    if (group != nullptr)
+      ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("%s does not exist", connection),
+                      errhint("multidb.alter_group(%s, remove => ARRAY[%s]) takes it out of the group; "
+                              "SELECT * FROM multidb.connections lists the connections there are.",
+                              quote_literal_cstr(group), quote_literal_cstr(name))));
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("%s does not exist", connection),
                     errhint("Create it with multidb.add_connection(), or list them with "
                             "SELECT * FROM multidb.connections.")));
+  }
   ForeignDataWrapper* wrapper = GetForeignDataWrapper(server->fdwid);
   if (!is_accepted_wrapper(wrapper->fdwname))
     ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                    errmsg("server \"%s\" belongs to foreign-data wrapper \"%s\", not to multidb or postgres_fdw",
-                           name, wrapper->fdwname)));
+                    errmsg("server \"%s\"%s belongs to foreign-data wrapper \"%s\", not to multidb or postgres_fdw",
+                           name, group ? psprintf(" of group \"@%s\"", group) : "", wrapper->fdwname)));
   AclResult acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
   if (acl != ACLCHECK_OK)
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                    errmsg("permission denied for connection \"%s\"", name),
+                    errmsg("permission denied for %s", connection),
                     errhint("The owner of server \"%s\" can run GRANT USAGE ON FOREIGN SERVER %s TO %s.", name,
-                            quote_identifier(name), quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+                            quote_identifier(name), quote_identifier(role))));
+  // Postgres's own lookup would say only "user mapping not found for <role>": no server, nothing to do next.
+  if (!has_user_mapping(GetUserId(), server->serverid))
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("%s has no user mapping for role \"%s\"", connection, role),
+                    errdetail("The user mapping holds the remote user and password a role connects with."),
+                    errhint("The owner of server \"%s\" (or the role itself, if it has USAGE on the server) can "
+                            "run CREATE USER MAPPING FOR %s SERVER %s OPTIONS (user '...', password '...'); or "
+                            "the role adds a connection of its own with multidb.add_connection().",
+                            name, quote_identifier(role), quote_identifier(name))));
   UserMapping* mapping = GetUserMapping(GetUserId(), server->serverid);
 
   List* options = list_concat(list_copy(server->options), mapping->options);
@@ -127,8 +160,7 @@ RemoteTarget resolve_one(const char* name) {
 
   if (target.require_password && !has_password)
     ereport(ERROR, (errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
-                    errmsg("connection \"%s\" needs a password in the user mapping for role \"%s\"", name,
-                           GetUserNameFromId(GetUserId(), false)),
+                    errmsg("%s needs a password in the user mapping for role \"%s\"", connection, role),
                     errdetail("Non-superusers must authenticate to remote servers with a password, so that "
                               "nobody borrows the coordinator's own identity."),
                     errhint("ALTER USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (ADD password '...');",
@@ -156,15 +188,18 @@ RemoteTarget* resolve_connection_names(ArrayType* names, int* count) {
                     errhint("Pass connection names, for example ARRAY['production','backup'], or a group as "
                             "'@name'; SELECT name FROM multidb.connections lists them.")));
   // Expand groups: a connection named directly twice is a mistake; one reached again through a group is
-  // simply queried once.
+  // simply queried once. Each name remembers the group it came through (nullptr: named directly), for its errors.
   List* expanded = NIL;
+  List* origins = NIL;
   List* direct = NIL;
   for (int i = 0; i < n; i++) {
     if (nulls[i])
       ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name %d is NULL", i + 1)));
     char* name = TextDatumGetCString(elements[i]);
     if (name[0] == '@') {
-      expanded = list_concat(expanded, group_members(name + 1));
+      List* members = group_members(name + 1);
+      expanded = list_concat(expanded, members);
+      for (int m = 0; m < list_length(members); m++) origins = lappend(origins, name + 1);
       continue;
     }
     ListCell* cell;
@@ -173,15 +208,15 @@ RemoteTarget* resolve_connection_names(ArrayType* names, int* count) {
         ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("connection \"%s\" is listed twice", name)));
     direct = lappend(direct, name);
     expanded = lappend(expanded, name);
+    origins = lappend(origins, nullptr);
   }
   RemoteTarget* targets = static_cast<RemoteTarget*>(palloc0(sizeof(RemoteTarget) * Max(list_length(expanded), 1)));
   int resolved = 0;
-  ListCell* cell;
-  foreach (cell, expanded) {
-    const char* name = static_cast<const char*>(lfirst(cell));
+  for (int i = 0; i < list_length(expanded); i++) {
+    const char* name = static_cast<const char*>(list_nth(expanded, i));
     bool seen = false;
     for (int j = 0; j < resolved; j++) seen |= strcmp(targets[j].name, name) == 0;
-    if (!seen) targets[resolved++] = resolve_one(name);
+    if (!seen) targets[resolved++] = resolve_one(name, static_cast<const char*>(list_nth(origins, i)));
   }
   *count = resolved;
   return targets;

@@ -1,6 +1,6 @@
 // The SQL-callable functions of connections: the multidb wrapper's validator (which libpq options go on a
 // server, which on a user mapping, and the superuser-only ones), check_connections (names resolved as a call
-// resolves them), and add_connection (a conninfo split into CREATE SERVER and CREATE USER MAPPING).
+// resolves them), and add_connection (a conninfo split into CREATE SERVER and CREATE USER MAPPING, then tried).
 #include "core/conn_options.hpp"
 #include "fanout/fanout_executor.hpp"
 #include "foundation/boundary.hpp"
@@ -12,7 +12,10 @@ extern "C" {
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "foreign/foreign.h"
 }
 
 using namespace multidb;
@@ -106,18 +109,75 @@ MULTIDB_FUNCTION(multidb_check_connections) {
   PG_RETURN_VOID();
 }
 
+// While add_connection tries a new connection, every error raised says so and how to add it without trying.
+static void validation_context(void* arg) {
+  errcontext("multidb.add_connection trying connection \"%s\" (nothing of it is kept; validate => false adds it "
+             "untried)",
+             static_cast<const char*>(arg));
+}
+
+// Connects to the new connection as a fan-out does (a resolved target, its guard walls and the remote role's
+// checks, the connect timeout) and runs SELECT 1; a failure is an ERROR, which takes the new server and user
+// mapping back with the transaction.
+static void try_connection(const char* name) {
+  ErrorContextCallback callback;
+  callback.callback = validation_context;
+  callback.arg = const_cast<char*>(name);
+  callback.previous = error_context_stack;
+  error_context_stack = &callback;
+
+  Datum element = CStringGetTextDatum(name);
+  int count;
+  RemoteTarget* targets = resolve_targets(construct_array(&element, 1, TEXTOID, -1, false, TYPALIGN_INT), &count);
+  TupleDesc desc = CreateTemplateTupleDesc(2);
+  TupleDescInitEntry(desc, 1, "source_db", TEXTOID, -1, 0);
+  TupleDescInitEntry(desc, 2, "row_data", JSONBOID, -1, 0);
+  Tuplestorestate* rows = tuplestore_begin_heap(false, false, work_mem);
+  TargetOutcome outcome{};
+  FanoutRequest request{};
+  request.sql = "SELECT 1";
+  request.targets = targets;
+  request.target_count = count;
+  request.shape = RowShape::kJson;
+  request.result_desc = desc;
+  request.result = rows;
+  request.outcomes = &outcome;
+  run_fanout(&request);
+  if (outcome.failed) {
+    // The fan-out's message starts with the connection's name; this one says that first, and what became of it.
+    const char* prefix = psprintf("connection \"%s\": ", name);
+    const char* cause = strncmp(outcome.message, prefix, strlen(prefix)) == 0 ? outcome.message + strlen(prefix)
+                                                                              : outcome.message;
+    ereport(ERROR, (errcode(outcome.sqlstate), errmsg("connection \"%s\" was not added: %s", name, cause),
+                    outcome.detail ? errdetail_internal("%s", outcome.detail) : 0,
+                    outcome.hint ? errhint("%s Or add it untried: multidb.add_connection(%s, ..., validate => false).",
+                                           outcome.hint, quote_literal_cstr(name))
+                                 : errhint("Check the conninfo (host, port, dbname, user, password, sslmode); "
+                                           "multidb.add_connection(%s, ..., validate => false) adds it without trying.",
+                                           quote_literal_cstr(name))));
+  }
+  tuplestore_end(rows);
+  error_context_stack = callback.previous;
+}
+
 MULTIDB_FUNCTION(multidb_add_connection) {
   if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
     ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("connection name and conninfo are required")));
   char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
   char* conninfo = text_to_cstring(PG_GETARG_TEXT_PP(1));
   char* description = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
+  // validate came in 0.7; before ALTER EXTENSION UPDATE the function has three arguments. NULL tries, as true does.
+  bool validate = PG_NARGS() < 4 || PG_ARGISNULL(3) || PG_GETARG_BOOL(3);
   if (name[0] == '\0')
     ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("connection name must not be empty")));
   if (name[0] == '@')
     ereport(ERROR, (errcode(ERRCODE_INVALID_NAME), errmsg("connection name \"%s\" starts with @", name),
                     errhint("'@name' means a connection group wherever connections are listed.")));
-
+  if (GetForeignServerByName(name, true) != nullptr)
+    ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("connection \"%s\" already exists", name),
+                    errhint("multidb.drop_connection(%s) removes it first; or pick another name. "
+                            "SELECT * FROM multidb.connections lists them.",
+                            quote_literal_cstr(name))));
   SplitConninfo* split = nullptr;
   CppError error = cpp_call([&] { split = new SplitConninfo(split_conninfo(conninfo)); });
   if (error.failed && error.invalid_argument)
@@ -148,6 +208,10 @@ MULTIDB_FUNCTION(multidb_add_connection) {
   if (description != nullptr)
     run_ddl(psprintf("COMMENT ON SERVER %s IS %s", quote_identifier(name), quote_literal_cstr(description)));
   if (SPI_finish() != SPI_OK_FINISH) elog(ERROR, "multidb, adding a connection: SPI_finish failed");
+  if (validate) {
+    CommandCounterIncrement();  // the new server and user mapping, seen by the lookups that resolve it
+    try_connection(name);
+  }
   PG_RETURN_VOID();
 }
 

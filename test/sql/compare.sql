@@ -17,3 +17,27 @@ SELECT * FROM multidb.compare('DELETE FROM items', 'alpha', 'beta');
 SELECT * FROM multidb.compare('SELECT 1', 'alpha', 'alpha');
 SELECT * FROM multidb.compare('SELECT id FROM items', 'alpha', 'beta', ARRAY['nope']);
 SELECT * FROM multidb.compare('SELECT 1', 'alpha', NULL);
+-- a key that is not in the SELECT list: named, with the statement's columns
+SELECT * FROM error_of($$SELECT * FROM multidb.compare('SELECT name FROM items', 'alpha', 'beta', ARRAY['id'])$$);
+-- (a table that drifted between a and b, for the rest of this file)
+\c multidb_regress_a
+CREATE TABLE drifted (id int, name text, status text, old_note text);
+INSERT INTO drifted VALUES (1, 'apple', 'ok', 'x'), (2, 'pear', 'ok', 'y');
+\c multidb_regress_b
+CREATE TABLE drifted (id int, name text, status int, new_note date);
+INSERT INTO drifted VALUES (1, 'apple', 1, '2026-01-01'), (2, 'pears', 1, '2026-01-02');
+\c contrib_regression
+-- two sides whose columns drifted (SELECT * over tables that changed): an ERROR saying what differs, either way
+-- round, instead of rows that all differ
+SELECT * FROM error_of($$SELECT * FROM multidb.compare('SELECT * FROM drifted', 'alpha', 'beta', ARRAY['id'])$$);
+SELECT * FROM error_of($$SELECT * FROM multidb.compare('SELECT * FROM drifted', 'beta', 'alpha')$$);
+-- columns => 'common' compares the columns both sides have, and says which it left out
+SELECT * FROM multidb.compare('SELECT * FROM drifted', 'alpha', 'beta', ARRAY['id'], columns => 'common');
+SELECT * FROM multidb.compare('SELECT id, name FROM drifted', 'alpha', 'beta', ARRAY['id'], columns => 'common');
+SELECT * FROM error_of($$SELECT * FROM multidb.compare('SELECT * FROM drifted', 'alpha', 'beta', ARRAY['old_note'], columns => 'common')$$);
+SELECT * FROM error_of($$SELECT * FROM multidb.compare('SELECT 1', 'alpha', 'beta', columns => 'some')$$);
+\c multidb_regress_a
+DROP TABLE drifted;
+\c multidb_regress_b
+DROP TABLE drifted;
+\c contrib_regression

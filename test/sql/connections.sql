@@ -19,7 +19,31 @@ SELECT multidb.add_connection('broken', 'host=127.0.0.1 port');
 SELECT multidb.add_connection('broken', 'client_encoding=LATIN1');
 SELECT multidb.add_connection('', 'host=x');
 SELECT multidb.add_connection(NULL, 'host=x');
-SELECT multidb.add_connection('alpha', 'host=x');
+-- A name that is taken: 42710 naming it, and how to free it.
+SELECT * FROM error_of($$SELECT multidb.add_connection('alpha', 'host=x')$$);
+
+-- add_connection tries the connection first, as a fan-out would, and keeps nothing when that fails: a wrong
+-- password, a closed port, a bogus sslmode, a privileged remote role.
+SELECT * FROM error_of(format($$SELECT multidb.add_connection('wrongpw', 'host=127.0.0.1 port=%s dbname=multidb_regress_a user=multidb_regress_remote password=wrong')$$, :'pgport'));
+SELECT * FROM error_of($$SELECT multidb.add_connection('closedport', 'host=127.0.0.1 port=1 dbname=multidb_regress_a user=multidb_regress_remote password=x')$$);
+SELECT * FROM error_of(format($$SELECT multidb.add_connection('badssl', 'host=127.0.0.1 port=%s dbname=multidb_regress_a user=multidb_regress_remote password=%s sslmode=bogus')$$, :'pgport', :'password'));
+CREATE ROLE multidb_regress_super SUPERUSER LOGIN PASSWORD :'password';
+SELECT * FROM error_of(format($$SELECT multidb.add_connection('super', 'host=127.0.0.1 port=%s dbname=multidb_regress_a user=multidb_regress_super password=%s')$$, :'pgport', :'password'));
+DROP ROLE multidb_regress_super;
+SELECT count(*) AS servers_left FROM pg_foreign_server WHERE srvname IN ('wrongpw', 'closedport', 'badssl', 'super');
+SELECT count(*) AS mappings_left FROM pg_user_mappings WHERE srvname IN ('wrongpw', 'closedport', 'badssl', 'super');
+-- validate => false adds it untried (it fails at first use); drop_connection removes it and its user mappings
+SELECT multidb.add_connection('later', 'host=127.0.0.1 port=1 dbname=x user=x password=x', validate => false);
+SELECT name, host, port, dbname FROM multidb.connections WHERE name = 'later';
+SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['later'])$$) ~ '^08' AS fails_at_use;
+SELECT multidb.drop_connection('later');
+SELECT count(*) AS servers_left FROM pg_foreign_server WHERE srvname = 'later';
+SELECT count(*) AS mappings_left FROM pg_user_mappings WHERE srvname = 'later';
+SELECT * FROM error_of($$SELECT multidb.drop_connection('later')$$);
+-- calls written for 0.6 work as before
+SELECT multidb.add_connection('old_style', format('host=127.0.0.1 port=%s dbname=multidb_regress_a user=multidb_regress_remote password=%s', :'pgport', :'password'), 'described');
+SELECT name, description FROM multidb.connections WHERE name = 'old_style';
+SELECT multidb.drop_connection('old_style');
 
 -- Servers of postgres_fdw work unchanged; their own options are not handed to libpq.
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
@@ -33,6 +57,8 @@ DO $$ BEGIN
 END $$;
 SELECT * FROM multidb.fanout('SELECT count(*) AS n FROM items', ARRAY['legacy']);
 SELECT name, dbname, wrapper FROM multidb.connections WHERE name = 'legacy';
+-- not multidb's to drop
+SELECT * FROM error_of($$SELECT multidb.drop_connection('legacy')$$);
 
 -- A server of another wrapper is not a connection.
 CREATE FOREIGN DATA WRAPPER other_fdw;
@@ -57,6 +83,10 @@ RESET ROLE;
 GRANT USAGE ON FOREIGN SERVER alpha TO multidb_regress_user;
 SET ROLE multidb_regress_user;
 SELECT sqlstate_of($$SELECT * FROM multidb.fanout('SELECT 1', ARRAY['alpha'])$$);
+-- no user mapping: the connection and the role named, and how to make one
+SELECT * FROM error_of($$SELECT multidb.check_connections(ARRAY['alpha'])$$);
+-- and a connection is dropped only by its owner
+SELECT sqlstate_of($$SELECT multidb.drop_connection('alpha')$$);
 RESET ROLE;
 CREATE USER MAPPING FOR multidb_regress_user SERVER alpha OPTIONS (user 'multidb_regress_user');
 SET ROLE multidb_regress_user;

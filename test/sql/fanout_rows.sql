@@ -31,3 +31,15 @@ SELECT * FROM multidb.fanout_rows('SELECT id FROM items', ARRAY['alpha']) AS t(d
 SELECT * FROM multidb.fanout_rows('SELECT id FROM items', ARRAY['alpha']);
 -- the column definition list is checked even when a database returns no rows
 SELECT * FROM multidb.fanout_rows('SELECT id, name FROM items', ARRAY['gamma']) AS t(source_db text, id int);
+-- a column of a type of the remote's own (an enum the coordinator does not have): said so, with the cast to add
+\c multidb_regress_a
+CREATE TYPE mood AS ENUM ('fine', 'grumpy');
+CREATE TABLE moods (id int, m mood);
+INSERT INTO moods VALUES (1, 'fine');
+\c contrib_regression
+SELECT * FROM error_of($$SELECT * FROM multidb.fanout_rows('SELECT * FROM moods', ARRAY['alpha']) AS t(source_db text, id int)$$);
+SELECT * FROM multidb.fanout_rows('SELECT id, m::text FROM moods', ARRAY['alpha']) AS t(source_db text, id int, m text);
+\c multidb_regress_a
+DROP TABLE moods;
+DROP TYPE mood;
+\c contrib_regression

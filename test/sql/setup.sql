@@ -40,6 +40,21 @@ EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
 
+-- The same with the error's DETAIL and HINT, one per line; OIDs and ports (which vary) written as n.
+CREATE FUNCTION error_of(statement text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  state text; message text; detail text; hint text;
+BEGIN
+  EXECUTE statement;
+  RETURN NEXT 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                          hint = PG_EXCEPTION_HINT;
+  RETURN NEXT state || ': ' || regexp_replace(message, '(OID|port) \d+', '\1 n', 'g');
+  IF detail <> '' THEN RETURN NEXT 'DETAIL: ' || regexp_replace(detail, '(OID|port) \d+', '\1 n', 'g'); END IF;
+  IF hint <> '' THEN RETURN NEXT 'HINT: ' || regexp_replace(hint, '(OID|port) \d+', '\1 n', 'g'); END IF;
+END $$;
+
 SELECT multidb.add_connection('alpha', format('host=127.0.0.1 port=%s dbname=multidb_regress_a user=%s password=%s',
                                               :'pgport', 'multidb_regress_remote', :'password'), 'first test database');
 SELECT multidb.add_connection('beta', format('postgresql://%s:%s@127.0.0.1:%s/multidb_regress_b',

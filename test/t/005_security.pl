@@ -34,7 +34,8 @@ like($stderr, qr/ERROR:  42501: permission denied for connection "guarded"/, 'no
 
 $coordinator->safe_psql('postgres', 'GRANT USAGE ON FOREIGN SERVER guarded, trusting TO alice, bob');
 ($ret, $stdout, $stderr) = as_role('alice', $query);
-like($stderr, qr/ERROR:  42704: user mapping not found for "alice"/, 'no user mapping: refused');
+like($stderr, qr/ERROR:  42704: connection "guarded" has no user mapping for role "alice".*HINT:  .*CREATE USER MAPPING FOR alice SERVER guarded OPTIONS/s,
+	'no user mapping: refused, naming the connection and the role, with the statement that makes one');
 
 $coordinator->safe_psql('postgres', "CREATE USER MAPPING FOR alice SERVER guarded OPTIONS (user 'reader')");
 ($ret, $stdout, $stderr) = as_role('alice', $query);

@@ -100,7 +100,7 @@ $coordinator->safe_psql('postgres', 'GRANT USAGE ON FOREIGN SERVER r1 TO carol')
 ($stdout, $stderr) = $as_carol->("SELECT $pids", 'RESET ROLE', 'DROP USER MAPPING FOR carol SERVER r1',
 	'SET ROLE carol', $kept_r1, "SELECT $pids");
 is((split /\n/, $stdout)[1], '0', 'DROP USER MAPPING: the kept connection is closed at once') or diag($stderr);
-like($stderr, qr/ERROR:  42704: user mapping not found for "carol"/, '... and the next call is refused');
+like($stderr, qr/ERROR:  42704: connection "r1" has no user mapping for role "carol"/, '... and the next call is refused');
 ok($remotes[0]->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
 	'no remote session left behind by either');
 $coordinator->safe_psql('postgres', 'REVOKE USAGE ON FOREIGN SERVER r1 FROM carol; DROP ROLE carol');

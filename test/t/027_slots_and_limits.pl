@@ -300,7 +300,7 @@ open_session('c', 'SET ROLE carol;');
 my $carol_call = "SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['w1']);";
 for my $change ([ 'REVOKE USAGE ON FOREIGN SERVER w1 FROM carol', qr/42501: permission denied for connection "w1"/,
 		'GRANT USAGE ON FOREIGN SERVER w1 TO carol' ],
-	[ 'DROP USER MAPPING FOR carol SERVER w1', qr/42704: user mapping not found for "carol"/, undef ])
+	[ 'DROP USER MAPPING FOR carol SERVER w1', qr/42704: connection "w1" has no user mapping for role "carol"/, undef ])
 {
 	my ($sql, $refusal, $undo) = @$change;
 	is(run_in('c', "BEGIN; $carol_call"), '1', "inside a transaction carol's call keeps its connection");

@@ -88,7 +88,7 @@ sub start_attack_coordinator
 {
 	my ($remote) = @_;
 	my $coordinator = start_coordinator();
-	add_connection($coordinator, 'as_admin', $remote, user => 'admin');
+	add_connection($coordinator, 'as_admin', $remote, user => 'admin', validate => 0);  # allowed just below
 	$coordinator->safe_psql('postgres', "ALTER SERVER as_admin OPTIONS (ADD allow_privileged_role 'true')");
 	$coordinator->safe_psql('postgres', q{
 		CREATE FUNCTION verdict(sql text, connection text) RETURNS text LANGUAGE plpgsql AS $$

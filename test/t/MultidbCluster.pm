@@ -54,7 +54,8 @@ sub start_coordinator
 }
 
 # add_connection($coordinator, 'r1', $remote, user => 'reader', password => 'secret', dbname => 'postgres',
-#                in => 'postgres'): a connection to database dbname of remote, made in database "in" of the coordinator
+#                in => 'postgres', validate => 0): a connection to database dbname of remote, made in database "in"
+# of the coordinator; multidb tries it first unless validate => 0 (for a connection meant to fail at use)
 sub add_connection
 {
 	my ($coordinator, $name, $remote, %opts) = @_;
@@ -62,7 +63,8 @@ sub add_connection
 	my $password = exists $opts{password} ? $opts{password} : 'secret';
 	my $conninfo = 'host=127.0.0.1 port=' . $remote->port . ' dbname=' . ($opts{dbname} // 'postgres') . " user=$user";
 	$conninfo .= " password=$password" if defined $password;
-	$coordinator->safe_psql($opts{in} // 'postgres', "SELECT multidb.add_connection('$name', '$conninfo')");
+	my $validate = exists $opts{validate} && !$opts{validate} ? ', validate => false' : '';
+	$coordinator->safe_psql($opts{in} // 'postgres', "SELECT multidb.add_connection('$name', '$conninfo'$validate)");
 	return;
 }
 
