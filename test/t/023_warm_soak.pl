@@ -67,7 +67,8 @@ while ($pgbench->pumpable && time - $start < $seconds + 30)
 		$most = $n if $n > $most;
 	}
 	$early = client_backends() if !$early && time - $start > 10;
-	$late = client_backends() if time - $start > $seconds - 5 && time - $start < $seconds - 1;
+	# Taken again at each turn of the last 15 s, so that a loaded machine whose turns take seconds still has one.
+	$late = client_backends() if time - $start > $seconds - 15 && time - $start < $seconds - 1;
 	usleep(200_000);
 	$pgbench->pump_nb;
 }
