@@ -130,11 +130,32 @@ void Coordinator::release(PGconn* conn) {
   available_.notify_one();
 }
 
+// A pooled connection that the coordinator ended while it was idle (a restart) may look fine until used: when
+// the first statement of a request finds it broken, nothing has run yet, so the request gets a new connection
+// once instead of a 503.
+PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
+  for (int attempt = 0;; attempt++) {
+    PGconn* conn = acquire();
+    RoleTransaction tx(conn);
+    try {
+      tx.query(first, params);
+      return conn;
+    } catch (const ApiError& e) {
+      const bool lost = PQstatus(conn) != CONNECTION_OK;
+      if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PGresult* res = PQexec(conn, "ROLLBACK");
+        if (res) PQclear(res);
+      }
+      release(conn);
+      if (!(lost && attempt == 0)) throw;
+    }
+  }
+}
+
 void Coordinator::as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work) {
-  PGconn* conn = acquire();
+  PGconn* conn = acquire_begun("BEGIN", {});
   RoleTransaction tx(conn);
   try {
-    tx.query("BEGIN");
     // SET LOCAL ROLE: ends with the transaction, whatever happens in it.
     tx.query("SELECT pg_catalog.set_config('role', $1, true)", {role});
     tx.query(kApplyRoleSettings, {role});
@@ -152,11 +173,17 @@ void Coordinator::as_role(const std::string& role, const std::function<void(Role
 }
 
 void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& work) {
-  PGconn* conn = acquire();
+  // The authenticator's own statements (sign-in checks, health) are read-only: in a transaction of their own too.
+  PGconn* conn = acquire_begun("BEGIN READ ONLY", {});
   RoleTransaction tx(conn);
   try {
     work(tx);
+    tx.query("COMMIT");
   } catch (...) {
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PGresult* res = PQexec(conn, "ROLLBACK");
+      if (res) PQclear(res);
+    }
     release(conn);
     throw;
   }

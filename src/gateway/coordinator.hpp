@@ -56,6 +56,7 @@ class Coordinator {
 
  private:
   PGconn* acquire();
+  PGconn* acquire_begun(const char* first, const Params& params);
   void release(PGconn* conn);
   std::string conninfo_;
   std::chrono::milliseconds wait_;

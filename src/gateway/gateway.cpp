@@ -186,7 +186,10 @@ void Gateway::install(httplib::Server& server) {
     json body = {{"status", "ok"}, {"coordinator", "up"}};
     if (!db_.healthy()) {
       reply.status = 503;
-      body = {{"status", "unavailable"}, {"coordinator", "down"}};
+      body = ApiError(503, "the coordinator database does not answer",
+                      "try again shortly; the gateway reconnects by itself", "08006").body();
+      body["status"] = "unavailable";
+      body["coordinator"] = "down";
     } else if (request.has_header("Authorization") || request.has_header("Cookie") || !options_.trust_local.empty()) {
       // Who a request runs as, for clients (and tests) that want to see it.
       Caller caller = authenticate(request);

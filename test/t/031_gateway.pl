@@ -290,6 +290,10 @@ is($status, 401, '... and a sign-in cannot be checked (401)');
 $coordinator->start;
 ($status, $body) = curl(@alice, "$url/api/chat/sessions");
 is($status, 200, 'the coordinator back: served again without a restart of the gateway');
+# A restart between two requests: the pooled connection it ended is noticed before use and made anew.
+$coordinator->restart;
+($status, $body) = curl(@alice, "$url/api/chat/sessions");
+is($status, 200, 'a request right after a coordinator restart is served');
 $gateway->kill_kill;
 
 # 9. The seed's workflows and Python quick start, as written: one person's gateway on a laptop
