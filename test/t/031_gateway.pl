@@ -222,6 +222,10 @@ is($status, 413, 'a body larger than --max-body: 413');
 is($status, 502, 'a remote that fails: 502');
 is($body->{error}{database}, 'shop1', '... naming the database');
 is($body->{error}{sqlstate}, '42P01', '... with the remote SQLSTATE');
+# (alice's ALTER ROLE … SET multidb.max_repairs = 0 applies over HTTP too: with the default, the failure would
+# have gone back to the scripted LLM for a repair, which has no reply for it: 39000.)
+($status, $body) = curl(@alice, '-H', 'X-Big-1: ' . ('a' x 5000), '-H', 'X-Big-2: ' . ('b' x 5000), "$url/api/connections");
+is($status, 431, 'headers larger than --max-header: 431');
 ($status, $body) = curl(@alice, "$url/api/chat/sessions/00000000-0000-0000-0000-000000000000");
 is($status, 404, 'a session that does not exist: 404');
 ($status, $body) = curl(@alice, "$url/api/nothing");
