@@ -45,6 +45,8 @@ class Gateway {
   void verify_password(const std::string& role, const std::string& password, const std::string& address);
   // 403 for a state-changing request a page of another site made.
   void check_origin(const httplib::Request& request, AuthKind kind);
+  // 403 unless role may sign in here: a member of multidb_web, granted to the authenticator, not a superuser.
+  void check_may_sign_in(const std::string& role);
 
   // Registers method+path: the route gets the caller (when needs_caller) and the request.
   using Handler = std::function<Reply(const Caller&, const httplib::Request&)>;
@@ -53,7 +55,6 @@ class Gateway {
   void install(httplib::Server& server);
 
  private:
-  void check_may_sign_in(const std::string& role);
   Options options_;
   Coordinator db_;
   SessionStore sessions_;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "gateway/api_error.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/options.hpp"
 
@@ -38,6 +39,15 @@ int main(int argc, char** argv) {
   if (!unfit.empty()) {
     std::cerr << "multidb-web: " << unfit << "\n";
     return 1;
+  }
+
+  if (!options->trust_local.empty()) {
+    try {
+      gateway.check_may_sign_in(options->trust_local);
+    } catch (const ApiError& e) {
+      std::cerr << "multidb-web: --trust-local: " << e.what() << " (" << e.hint << ")\n";
+      return 1;
+    }
   }
 
   std::unique_ptr<httplib::Server> server;

@@ -123,6 +123,9 @@ sub curl
 	IPC::Run::run([ $program, '--listen', '127.0.0.1:1', '--database', "host=$socket port=$pgport dbname=postgres user=inheritor password=inh-pw" ],
 		'>', \$out, '2>', \$err);
 	like($err, qr/inherits the privileges.*NOINHERIT/, 'and an authenticator that INHERITs');
+	IPC::Run::run([ $program, '--listen', '127.0.0.1:1', '--trust-local', 'carol', '--database',
+		"host=$socket port=$pgport dbname=postgres user=authenticator password=authpw" ], '>', \$out, '2>', \$err);
+	like($err, qr/--trust-local: role "carol" may not sign in here/, '--trust-local of a role outside multidb_web is refused at start');
 	IPC::Run::run([ $program, '--help' ], '>', \$out, '2>', \$err);
 	like($out, qr/--listen.*--database.*--pool-size.*--session-ttl.*--trust-local.*--tls-cert.*--tls-key/s, '--help lists the flags');
 }
