@@ -88,10 +88,10 @@ sub start_gateway
 	my $port = PostgreSQL::Test::Cluster::get_free_port();
 	my ($out, $err) = ('', '');
 	my $handle = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", @flags ], '>', \$out, '2>', \$err);
-	my $url = "http://127.0.0.1:$port";
+	my $url = (grep { $_ eq '--tls-cert' } @flags) ? "https://127.0.0.1:$port" : "http://127.0.0.1:$port";
 	for (1 .. 100)
 	{
-		last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
+		last if `curl -s -k -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
 		usleep(100_000);
 	}
 	$handle->pump_nb;
@@ -303,9 +303,30 @@ $coordinator->restart;
 is($status, 200, 'a request right after a coordinator restart is served');
 $gateway->kill_kill;
 
-# 9. The seed's workflows and Python quick start, as written: one person's gateway on a laptop
-# (--trust-local), so they need no credentials.
-my ($local, $local_url, $local_err) = start_gateway('--database', $conninfo, '--trust-local', 'alice');
+# 9. HTTPS with --tls-cert/--tls-key: the cookie is Secure, the own origin https.
+my $certdir = PostgreSQL::Test::Utils::tempdir();
+system("openssl req -x509 -newkey rsa:2048 -nodes -keyout $certdir/key.pem -out $certdir/cert.pem -days 1 -subj /CN=127.0.0.1 2>/dev/null") == 0
+  or die 'openssl could not make a certificate';
+my ($tls, $tls_url) = start_gateway('--database', $conninfo, '--tls-cert', "$certdir/cert.pem", '--tls-key', "$certdir/key.pem");
+($status, $body, $headers) = curl('-k', '-X', 'POST', "$tls_url/api/auth/login", '-d', '{"role": "bob", "password": "bob-pw"}');
+is($status, 200, 'HTTPS: sign-in');
+like($headers, qr/Set-Cookie: [^\r\n]*HttpOnly; SameSite=Strict[^\r\n]*; Secure/i, '... the cookie is Secure');
+($cookie) = $headers =~ /Set-Cookie: (multidb_session=[0-9a-f]{64})/i;
+($status) = curl('-k', '-b', $cookie, '-X', 'POST', "$tls_url/api/chat/sessions", '-H', 'Origin: ' . ($tls_url =~ s/^https/http/r),
+	'-d', '{"name": "tls", "connection_ids": ["shop1"]}');
+is($status, 403, '... and an http:// origin is another site');
+($status) = curl('-k', '-b', $cookie, '-X', 'POST', "$tls_url/api/chat/sessions", '-H', "Origin: $tls_url",
+	'-d', '{"name": "tls", "connection_ids": ["shop1"]}');
+is($status, 201, '... the https:// one is its own');
+$tls->kill_kill;
+
+# 10. The seed's workflows and Python quick start, as written: one person's gateway on a laptop
+# (--trust-local), so they need no credentials; --database from its environment variable this time.
+my ($local, $local_url, $local_err);
+{
+	local $ENV{MULTIDB_WEB_DATABASE} = $conninfo;
+	($local, $local_url, $local_err) = start_gateway('--trust-local', 'alice');
+}
 like($$local_err, qr/WARNING: --trust-local/, '--trust-local warns at start');
 (my $hostport = $local_url) =~ s{^http://}{};
 
