@@ -19,6 +19,17 @@
 
 .PHONY: demo test unit bench eval unit-clean
 
+# The gateway's sources and build flags (its rules are below, with the other gateway targets).
+GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
+GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
+GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result))
+GATEWAY_BIN       = src/gateway/multidb-web
+GATEWAY_FLAGS     = -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc \
+                    $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null)) \
+                    $(shell pkg-config --cflags cpp-httplib 2>/dev/null || echo -DCPPHTTPLIB_OPENSSL_SUPPORT -DCPPHTTPLIB_ZLIB_SUPPORT -DCPPHTTPLIB_BROTLI_SUPPORT)
+GATEWAY_LIBS      = $(shell pkg-config --libs cpp-httplib 2>/dev/null || echo -lcpp-httplib) -lssl -lcrypto -lpq -lpthread
+
+
 demo:
 	@PG_CONFIG='$(PG_CONFIG)' bash demo/run.sh
 
@@ -44,6 +55,10 @@ UNIT_TEST_LIBS    = -lgtest -lgtest_main -lpthread -lpq -lcurl
 test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp) $(wildcard test/unit/*.hpp)
 	$(CXX) $(UNIT_TEST_FLAGS) -c -o $@ $<
 
+# The gateway's tests also depend on its headers (only theirs: a changed gateway header recompiles five files).
+test/unit/gateway_%.o: test/unit/gateway_%.cpp $(wildcard src/core/*.hpp) $(wildcard src/gateway/*.hpp)
+	$(CXX) $(UNIT_TEST_FLAGS) -c -o $@ $<
+
 # PGXS tracks no header dependencies here; without this a changed core header would leave the tests
 # running against stale core objects.
 $(UNIT_CORE_OBJS): $(wildcard src/core/*.hpp)
@@ -51,7 +66,7 @@ $(UNIT_CORE_OBJS): $(wildcard src/core/*.hpp)
 # object that uses it, or objects of two layouts are linked together.
 $(POSTGRES_SRCS:.cpp=.o): $(wildcard src/core/*.hpp src/foundation/*.hpp src/fanout/*.hpp src/functions/*.hpp src/ask/*.hpp)
 
-$(UNIT_TEST_BINARY): $(UNIT_TEST_OBJS) $(UNIT_CORE_OBJS)
+$(UNIT_TEST_BINARY): $(UNIT_TEST_OBJS) $(UNIT_CORE_OBJS) $(GATEWAY_PURE_OBJS)
 	$(CXX) -o $@ $^ $(UNIT_TEST_LIBS)
 
 unit: $(UNIT_TEST_BINARY)
@@ -61,7 +76,30 @@ unit-clean:
 	rm -rf test/fuzz/build
 	rm -f $(UNIT_TEST_BINARY) $(UNIT_TEST_OBJS)
 
-clean: unit-clean
+clean: unit-clean gateway-clean
+
+# ---- the HTTP gateway ----------------------------------------------------------------------------------------
+# multidb-web (src/gateway/README.md): a program of its own beside the extension, on Debian's cpp-httplib (built
+# with OpenSSL), libpq and nlohmann-json; `make` builds it, `make install` puts it in the server's bindir beside
+# psql. Its pure parts (flags, statuses, bodies, sign-ins, the throttle, the origin check, the answer's shape)
+# are linked into the unit tests too.
+src/gateway/%.o: src/gateway/%.cpp $(wildcard src/gateway/*.hpp)
+	$(CXX) $(GATEWAY_FLAGS) -c -o $@ $<
+
+$(GATEWAY_BIN): $(GATEWAY_OBJS)
+	$(CXX) -o $@ $^ $(GATEWAY_LIBS)
+
+all: $(GATEWAY_BIN)
+
+install: install-gateway
+install-gateway: $(GATEWAY_BIN)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(GATEWAY_BIN) '$(DESTDIR)$(bindir)/'
+
+gateway-clean:
+	rm -f $(GATEWAY_BIN) $(GATEWAY_OBJS)
+
+.PHONY: install-gateway gateway-clean
 
 # ---- fuzzing -------------------------------------------------------------------------------------------------
 # libFuzzer harnesses (test/fuzz/fuzz_*.cpp) over the pure core, built with Debian's clang with ASan and UBSan

@@ -22,13 +22,14 @@ fi
 
 # What `make demo` (and `make bench`, `make eval`) need on a bare Debian 12: the server and its development
 # files, the build's libraries and compiler, contrib (dblink and postgres_fdw for the benchmarks), and python3
-# for the scripted LLM stand-in.
+# for the scripted LLM stand-in; cpp-httplib (with OpenSSL) and pkg-config for multidb-web, which `make` builds.
 DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
-               nlohmann-json3-dev g++ make python3)
+               nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config)
 # What `make test` adds: GoogleTest for the unit tests, pg_cron for the scheduled reports' TAP tests, IPC::Run
 # for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
-# test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz.
-TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev)
+# test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz, curl and
+# python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/031_gateway.pl).
+TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev curl python3-httpx openssl)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }

@@ -29,6 +29,31 @@ const std::vector<std::vector<std::string>> kLayers = {
     {"functions", "ask"},  // the SQL-callable functions; the ask pipeline (its own SQL-callable functions too)
 };
 
+// Programs of their own beside the extension: each folder may include itself and the folders listed, and no
+// Postgres server header (a program is no backend; libpq's client header libpq-fe.h is fine).
+const std::vector<std::pair<std::string, std::vector<std::string>>> kPrograms = {
+    {"gateway", {"core"}},  // multidb-web, the HTTP gateway
+};
+
+const std::vector<std::string>* program_allows(const std::string& folder) {
+  for (const auto& program : kPrograms)
+    if (program.first == folder) return &program.second;
+  return nullptr;
+}
+
+// Headers only a Postgres backend may include: its top-level ones and its include folders.
+bool is_server_header(const std::string& target) {
+  static const std::vector<std::string> kTop = {"postgres.h", "postgres_ext.h", "fmgr.h", "funcapi.h", "miscadmin.h",
+                                                "pgstat.h", "c.h", "pg_config.h"};
+  static const std::vector<std::string> kFolders = {
+      "access/", "catalog/", "commands/", "executor/", "foreign/", "lib/", "libpq/", "mb/", "nodes/", "optimizer/",
+      "parser/", "postmaster/", "replication/", "rewrite/", "storage/", "tcop/", "utils/", "common/", "port/"};
+  if (std::find(kTop.begin(), kTop.end(), target) != kTop.end()) return true;
+  for (const std::string& folder : kFolders)
+    if (target.rfind(folder, 0) == 0) return true;
+  return false;
+}
+
 // The layer's level (0 is the bottom), or -1 for a folder that is no layer.
 int level_of(const std::string& folder) {
   for (size_t level = 0; level < kLayers.size(); level++)
@@ -97,6 +122,21 @@ std::vector<std::string> layering_violations(const fs::path& src) {
         continue;
       }
       const std::string target_folder = first_component(target);
+      if (const std::vector<std::string>* allows = program_allows(folder)) {
+        if (is_server_header(target)) {
+          violations.push_back(where + ": a Postgres server header; program " + folder +
+                               " is no backend (libpq-fe.h is its way to Postgres)");
+          continue;
+        }
+        const bool ours = target.find('/') != std::string::npos && fs::is_directory(src / target_folder);
+        if (ours && target_folder != folder &&
+            std::find(allows->begin(), allows->end(), target_folder) == allows->end())
+          violations.push_back(where + ": program " + folder + " may include only " + join(*allows, ", ") + ", " +
+                               folder);
+        if (!ours && fs::exists((src / file).parent_path() / target))
+          violations.push_back(where + ": write it as \"" + folder + "/" + target + "\", so that its layer shows");
+        continue;
+      }
       const bool names_a_folder = target.find('/') != std::string::npos && fs::is_directory(src / target_folder);
       if (!names_a_folder) {
         // A bare name found beside the file compiles (quoted includes look there first) but hides its folder.
@@ -125,13 +165,16 @@ std::vector<std::string> unplaced_folders(const fs::path& src) {
     if (entry.is_directory()) folders.push_back(entry.path().filename().string());
   std::sort(folders.begin(), folders.end());
   for (const std::string& folder : folders)
-    if (level_of(folder) < 0)
+    if (level_of(folder) < 0 && !program_allows(folder))
       problems.push_back("src/" + folder + "/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), "
                          "docs/architecture.md's layers and a README.md of its own");
   for (const auto& level : kLayers)
     for (const std::string& name : level)
       if (std::find(folders.begin(), folders.end(), name) == folders.end())
         problems.push_back("layer " + name + " has no folder src/" + name + "/");
+  for (const auto& program : kPrograms)
+    if (std::find(folders.begin(), folders.end(), program.first) == folders.end())
+      problems.push_back("program " + program.first + " has no folder src/" + program.first + "/");
   return problems;
 }
 
@@ -177,6 +220,12 @@ TEST(Layering, EveryLayerSaysWhatItOwnsAndMayInclude) {
           << "src/" << name << "/README.md must say what the folder owns and, on a line of its own, what it "
           << "\"May include\"";
     }
+  for (const auto& program : kPrograms) {
+    std::ifstream readme(source_tree() / program.first / "README.md");
+    std::string text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("May include"), std::string::npos)
+        << "src/" << program.first << "/README.md must say what the program is and what it \"May include\"";
+  }
 }
 
 // ---- the checker, on a tree of its own -----------------------------------------------------------------------
@@ -190,6 +239,7 @@ class LayeringChecker : public ::testing::Test {
     fs::remove_all(root_);
     for (const auto& level : kLayers)
       for (const std::string& name : level) fs::create_directories(root_ / name);
+    for (const auto& program : kPrograms) fs::create_directories(root_ / program.first);
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -255,13 +305,34 @@ TEST_F(LayeringChecker, RefusesIncludesThatHideTheirFolder) {
 }
 
 TEST_F(LayeringChecker, NamesFoldersThatAreNoLayer) {
-  fs::create_directories(root_ / "gateway");
+  fs::create_directories(root_ / "tools");
   fs::remove_all(root_ / "ask");
+  fs::remove_all(root_ / "gateway");
   std::vector<std::string> problems = unplaced_folders(root_);
-  ASSERT_EQ(problems.size(), 2u) << listed(problems);
-  EXPECT_EQ(problems[0], "src/gateway/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), "
+  ASSERT_EQ(problems.size(), 3u) << listed(problems);
+  EXPECT_EQ(problems[0], "src/tools/ is in no layer: place it in kLayers (test/unit/layering_test.cpp), "
                          "docs/architecture.md's layers and a README.md of its own");
   EXPECT_EQ(problems[1], "layer ask has no folder src/ask/");
+  EXPECT_EQ(problems[2], "program gateway has no folder src/gateway/");
+}
+
+TEST_F(LayeringChecker, KeepsAProgramToTheCoreAndOffServerHeaders) {
+  write("gateway/main.cpp",
+        "#include \"gateway/options.hpp\"\n#include \"core/text.hpp\"\n#include <libpq-fe.h>\n"
+        "#include <nlohmann/json.hpp>\n#include \"fanout/pool.hpp\"\n#include \"utils/builtins.h\"\n"
+        "#include \"postgres.h\"\n#include \"options.hpp\"\n");
+  write("gateway/options.hpp", "#pragma once\n");
+  write("fanout/pool.hpp", "#pragma once\n");
+  std::vector<std::string> violations = layering_violations(root_);
+  ASSERT_EQ(violations.size(), 4u) << listed(violations);
+  EXPECT_EQ(violations[0], "src/gateway/main.cpp:5: includes \"fanout/pool.hpp\": program gateway may include only "
+                           "core, gateway");
+  EXPECT_EQ(violations[1], "src/gateway/main.cpp:6: includes \"utils/builtins.h\": a Postgres server header; program "
+                           "gateway is no backend (libpq-fe.h is its way to Postgres)");
+  EXPECT_EQ(violations[2], "src/gateway/main.cpp:7: includes \"postgres.h\": a Postgres server header; program "
+                           "gateway is no backend (libpq-fe.h is its way to Postgres)");
+  EXPECT_EQ(violations[3], "src/gateway/main.cpp:8: includes \"options.hpp\": write it as \"gateway/options.hpp\", so "
+                           "that its layer shows");
 }
 
 }  // namespace

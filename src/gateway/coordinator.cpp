@@ -1,0 +1,231 @@
+// The coordinator connection pool and the per-request role transaction.
+#include "gateway/coordinator.hpp"
+
+#include <cstring>
+
+#include "gateway/api_error.hpp"
+#include "gateway/status_map.hpp"
+
+namespace multidb::gateway {
+
+namespace {
+
+std::string field(const PGresult* res, int code) {
+  const char* value = PQresultErrorField(res, code);
+  return value ? value : "";
+}
+
+// The coordinator itself could not be used: 503.
+ApiError coordinator_down(PGconn* conn) {
+  std::string why = conn ? PQerrorMessage(conn) : "no connection";
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return ApiError(503, "the coordinator database does not answer", "try again shortly; the gateway reconnects by itself",
+                  "08006", why);
+}
+
+// Applies the role's own settings (ALTER ROLE … SET, with and without IN DATABASE), which a login would have
+// applied: the database-specific ones last, so they win. A superuser-only setting the authenticator may not
+// set (without GRANT SET ON PARAMETER) is left out rather than failing every request of the role.
+const char* kApplyRoleSettings =
+    "SELECT count(pg_catalog.set_config(s.name, s.value, true)) FROM ("
+    "  SELECT split_part(c, '=', 1) AS name, substr(c, strpos(c, '=') + 1) AS value, d.setdatabase <> 0 AS specific"
+    "  FROM pg_catalog.pg_db_role_setting d, unnest(d.setconfig) AS c"
+    "  WHERE d.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)"
+    "    AND d.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))"
+    "  ORDER BY specific) AS s"
+    " WHERE CASE WHEN coalesce((SELECT context FROM pg_catalog.pg_settings p WHERE p.name = lower(s.name)), 'user')"
+    "            = 'user' THEN true"
+    "       ELSE pg_catalog.has_parameter_privilege(s.name, 'SET') END";
+
+}  // namespace
+
+const std::optional<std::string>& Rows::at(size_t row, const std::string& column) const {
+  for (size_t c = 0; c < columns.size(); c++)
+    if (columns[c] == column) return rows.at(row).at(c);
+  throw std::out_of_range("no column " + column);
+}
+
+Rows RoleTransaction::query(const char* sql, const Params& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PGresult* res = PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+  if (!res || PQstatus(conn_) != CONNECTION_OK) {
+    if (res) PQclear(res);
+    throw coordinator_down(conn_);
+  }
+  ExecStatusType status = PQresultStatus(res);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    std::string sqlstate = field(res, PG_DIAG_SQLSTATE), message = field(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (message.empty()) message = PQresultErrorMessage(res);
+    ApiError error(http_status_for(sqlstate, message), message, field(res, PG_DIAG_MESSAGE_HINT), sqlstate,
+                   field(res, PG_DIAG_MESSAGE_DETAIL), database_named(message));
+    PQclear(res);
+    throw error;
+  }
+  Rows rows;
+  int ncols = PQnfields(res), nrows = PQntuples(res);
+  for (int c = 0; c < ncols; c++) rows.columns.push_back(PQfname(res, c));
+  rows.rows.reserve(static_cast<size_t>(nrows));
+  for (int r = 0; r < nrows; r++) {
+    std::vector<std::optional<std::string>> row;
+    for (int c = 0; c < ncols; c++)
+      row.push_back(PQgetisnull(res, r, c) ? std::nullopt
+                                           : std::optional<std::string>(std::string(PQgetvalue(res, r, c),
+                                                                                    static_cast<size_t>(PQgetlength(res, r, c)))));
+    rows.rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+Coordinator::Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s)
+    : conninfo_(std::move(conninfo)), wait_(wait), connect_timeout_s_(connect_timeout_s), idle_(static_cast<size_t>(size), nullptr) {}
+
+Coordinator::~Coordinator() {
+  for (PGconn* conn : idle_)
+    if (conn) PQfinish(conn);
+}
+
+PGconn* Coordinator::acquire() {
+  PGconn* conn = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!available_.wait_for(lock, wait_, [this] { return !idle_.empty(); }))
+      throw ApiError(504, "every coordinator connection is busy", "try again, or start the gateway with a larger --pool-size",
+                     "57014");
+    conn = idle_.back();
+    idle_.pop_back();
+  }
+  // A connection lost while idle (a coordinator restart: the server's goodbye and EOF are waiting on the
+  // socket; libpq's socket never blocks) is made anew before use.
+  if (conn && (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK)) {
+    PQfinish(conn);
+    conn = nullptr;
+  }
+  if (!conn) {
+    const std::string timeout = std::to_string(connect_timeout_s_);
+    const char* keys[] = {"dbname", "fallback_application_name", "connect_timeout", nullptr};
+    const char* values[] = {conninfo_.c_str(), "multidb-web", timeout.c_str(), nullptr};
+    conn = PQconnectdbParams(keys, values, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+      ApiError error = coordinator_down(conn);
+      if (conn) PQfinish(conn);
+      release(nullptr);
+      throw error;
+    }
+  }
+  return conn;
+}
+
+void Coordinator::release(PGconn* conn) {
+  // A connection left inside a transaction or broken is not reused.
+  if (conn && (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) != PQTRANS_IDLE)) {
+    PQfinish(conn);
+    conn = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(conn);
+  }
+  available_.notify_one();
+}
+
+// A pooled connection that the coordinator ended while it was idle (a restart) may look fine until used: when
+// the first statement of a request finds it broken, nothing has run yet, so the request gets a new connection
+// once instead of a 503.
+PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
+  for (int attempt = 0;; attempt++) {
+    PGconn* conn = acquire();
+    RoleTransaction tx(conn);
+    try {
+      tx.query(first, params);
+      return conn;
+    } catch (const ApiError& e) {
+      const bool lost = PQstatus(conn) != CONNECTION_OK;
+      if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        PGresult* res = PQexec(conn, "ROLLBACK");
+        if (res) PQclear(res);
+      }
+      release(conn);
+      if (!(lost && attempt == 0)) throw;
+    }
+  }
+}
+
+void Coordinator::as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work) {
+  PGconn* conn = acquire_begun("BEGIN", {});
+  RoleTransaction tx(conn);
+  try {
+    // SET LOCAL ROLE: ends with the transaction, whatever happens in it.
+    tx.query("SELECT pg_catalog.set_config('role', $1, true)", {role});
+    tx.query(kApplyRoleSettings, {role});
+    work(tx);
+    tx.query("COMMIT");
+  } catch (...) {
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PGresult* res = PQexec(conn, "ROLLBACK");
+      if (res) PQclear(res);
+    }
+    release(conn);
+    throw;
+  }
+  release(conn);
+}
+
+void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& work) {
+  // The authenticator's own statements (sign-in checks, health) are read-only: in a transaction of their own too.
+  PGconn* conn = acquire_begun("BEGIN READ ONLY", {});
+  RoleTransaction tx(conn);
+  try {
+    work(tx);
+    tx.query("COMMIT");
+  } catch (...) {
+    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      PGresult* res = PQexec(conn, "ROLLBACK");
+      if (res) PQclear(res);
+    }
+    release(conn);
+    throw;
+  }
+  release(conn);
+}
+
+bool Coordinator::healthy() {
+  try {
+    as_authenticator([](RoleTransaction& tx) { tx.query("SELECT 1"); });
+    return true;
+  } catch (const ApiError&) {
+    return false;
+  }
+}
+
+std::string Coordinator::check_authenticator() {
+  std::string why;
+  try {
+    as_authenticator([&why](RoleTransaction& tx) {
+      Rows r = tx.query(
+          "SELECT current_user AS role, rolsuper, rolinherit, rolbypassrls, rolcanlogin,"
+          " (SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'multidb') AS multidb"
+          " FROM pg_catalog.pg_roles WHERE rolname = current_user");
+      const std::string role = *r.at(0, "role");
+      if (*r.at(0, "rolsuper") == "t")
+        why = "the authenticator role \"" + role + "\" is a superuser: refusing to run (a superuser ignores row-level "
+              "security and may become any role). Log in as a role made with CREATE ROLE authenticator LOGIN "
+              "NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD '...'; GRANT multidb_web TO authenticator";
+      else if (*r.at(0, "rolbypassrls") == "t")
+        why = "the authenticator role \"" + role + "\" has BYPASSRLS: refusing to run (every role would see every "
+              "role's sessions and history). ALTER ROLE " + role + " NOBYPASSRLS";
+      else if (*r.at(0, "rolinherit") == "t")
+        why = "the authenticator role \"" + role + "\" inherits the privileges of the roles granted to it: refusing "
+              "to run (a request would hold every signed-in role's rights at once). ALTER ROLE " + role + " NOINHERIT";
+      else if (*r.at(0, "multidb") == "0")
+        why = "the database of --database has no multidb extension: CREATE EXTENSION multidb there, or point "
+              "--database at the database that has it";
+    });
+  } catch (const ApiError& e) {
+    return std::string("cannot connect to the coordinator (--database): ") + e.what() + ": " + e.detail;
+  }
+  return why;
+}
+
+}  // namespace multidb::gateway

@@ -1,0 +1,69 @@
+// The pool of coordinator connections, logged in as the authenticator role, and the one way a request uses
+// one: a transaction in which the authenticator becomes the caller's role (SET LOCAL ROLE through
+// set_config, then the role's own settings from pg_db_role_setting), runs multidb's functions with bind
+// parameters only, and commits. A lost coordinator is 503 and the connection is re-established later; an
+// ERROR becomes an ApiError with its SQLSTATE, DETAIL, HINT and the database it names.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+
+namespace multidb::gateway {
+
+// One statement's result: rows of text values (nullopt for NULL) and the column names.
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  const std::optional<std::string>& at(size_t row, const std::string& column) const;
+};
+
+using Params = std::vector<std::optional<std::string>>;
+
+// A connection inside a request's transaction, already acting as the caller's role.
+class RoleTransaction {
+ public:
+  explicit RoleTransaction(PGconn* conn) : conn_(conn) {}
+  // PQexecParams of a fixed statement with text parameters; an ERROR throws ApiError.
+  Rows query(const char* sql, const Params& params = {});
+
+ private:
+  PGconn* conn_;
+};
+
+class Coordinator {
+ public:
+  Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s);
+  ~Coordinator();
+
+  // Connects once and checks the authenticator: LOGIN, NOINHERIT, not superuser, not BYPASSRLS, the extension
+  // there. Returns "" when fit, else why not (the program refuses to start).
+  std::string check_authenticator();
+
+  // Runs work as role in one transaction (rolled back if work throws).
+  void as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work);
+  // Runs work as the authenticator itself, outside any role (sign-in checks, health).
+  void as_authenticator(const std::function<void(RoleTransaction&)>& work);
+  bool healthy();
+  const std::string& conninfo() const { return conninfo_; }
+
+ private:
+  PGconn* acquire();
+  PGconn* acquire_begun(const char* first, const Params& params);
+  void release(PGconn* conn);
+  std::string conninfo_;
+  std::chrono::milliseconds wait_;
+  long connect_timeout_s_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<PGconn*> idle_;  // nullptr: a slot whose connection is to be (re)made
+};
+
+}  // namespace multidb::gateway

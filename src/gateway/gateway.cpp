@@ -1,0 +1,211 @@
+// The shared plumbing of multidb-web's routes: authentication, the origin check, limits, and errors as JSON.
+#include "gateway/gateway.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <libpq-fe.h>
+
+#include "gateway/api_error.hpp"
+#include "gateway/request_body.hpp"
+
+namespace multidb::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+ApiError unauthorized(const std::string& message) {
+  return ApiError(401, message,
+                  "sign in with HTTP Basic (curl -u role:password) or POST /api/auth/login {\"role\", \"password\"}");
+}
+
+std::string status_message(int status) {
+  switch (status) {
+    case 400: return "bad request";
+    case 404: return "no such endpoint";
+    case 405: return "method not allowed";
+    case 413: return "the request body is larger than --max-body allows";
+    case 414: return "the request URI is too long";
+    case 431: return "the request headers are larger than --max-header allows";
+    default: return "the request failed";
+  }
+}
+
+}  // namespace
+
+void write_error(httplib::Response& response, int status, const json& body) {
+  response.status = status;
+  if (status == 401) response.set_header("WWW-Authenticate", "Basic realm=\"multidb\", charset=\"UTF-8\"");
+  response.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+Gateway::Gateway(const Options& options)
+    : options_(options),
+      db_(options.database, options.pool_size, std::chrono::milliseconds(options.pool_timeout_ms),
+          options.connect_timeout_s),
+      sessions_(std::chrono::seconds(options.session_ttl_s), 100000) {}
+
+void Gateway::check_may_sign_in(const std::string& role) {
+  bool may = false;
+  db_.as_authenticator([&](RoleTransaction& tx) {
+    Rows r = tx.query(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = $1"
+        " AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'multidb_web'"
+        "             AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER'))"
+        " AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')"
+        " AND NOT r.rolsuper) AS may",
+        {role});
+    may = r.at(0, "may") == std::optional<std::string>("t");
+  });
+  if (!may)
+    throw ApiError(403, "role \"" + role + "\" may not sign in here",
+                   "a role signs in through multidb-web when it is a member of multidb_web and granted to the "
+                   "gateway's authenticator role: GRANT multidb_web TO " + role + "; GRANT " + role +
+                   " TO <authenticator>; superusers never");
+}
+
+void Gateway::verify_password(const std::string& role, const std::string& password, const std::string& address) {
+  const auto start = std::chrono::steady_clock::now();
+  bool ok = false;
+  if (!password.empty() && role.size() <= 63) {
+    const std::string timeout = std::to_string(options_.connect_timeout_s);
+    // Later keywords override what the conninfo says: this role, this password, nothing from a .pgpass.
+    const char* keys[] = {"dbname", "user", "password", "passfile", "connect_timeout", "fallback_application_name", nullptr};
+    const char* values[] = {options_.database.c_str(), role.c_str(), password.c_str(), "/dev/null", timeout.c_str(),
+                            "multidb-web sign-in", nullptr};
+    PGconn* conn = PQconnectdbParams(keys, values, 1);
+    if (conn && PQstatus(conn) == CONNECTION_OK) {
+      if (PQconnectionUsedPassword(conn)) ok = true;
+      else
+        std::cerr << "multidb-web: sign-in of role \"" << role
+                  << "\" refused: the coordinator let it in without asking for its password (pg_hba.conf trust or "
+                     "peer for the gateway's connection); every sign-in needs a password check\n";
+    } else if (conn && std::string(PQerrorMessage(conn)).find("password authentication failed") == std::string::npos) {
+      std::cerr << "multidb-web: sign-in of role \"" << role << "\" failed: " << PQerrorMessage(conn);
+    }
+    if (conn) PQfinish(conn);
+  }
+  if (!ok) {
+    const auto wait = std::chrono::milliseconds(options_.auth_delay_ms) + throttle_.extra_delay(address, start);
+    throttle_.record_failure(address, start);
+    std::this_thread::sleep_until(start + wait);
+    throw unauthorized("wrong role or password");
+  }
+  throttle_.record_success(address);
+  check_may_sign_in(role);
+}
+
+void Gateway::check_origin(const httplib::Request& request, AuthKind kind) {
+  OriginCheck check;
+  check.method = request.method;
+  check.auth = kind;
+  check.origin = request.get_header_value("Origin");
+  check.sec_fetch_site = request.get_header_value("Sec-Fetch-Site");
+  check.host = request.get_header_value("Host");
+  check.tls = tls();
+  check.csrf_header = request.has_header("X-Multidb-CSRF");
+  std::string refusal = cross_site_refusal(check);
+  if (!refusal.empty())
+    throw ApiError(403, refusal, "state-changing requests come from the gateway's own pages, or from programs "
+                                 "(which send no Origin); a browser session's script sends X-Multidb-CSRF: 1");
+}
+
+Caller Gateway::authenticate(const httplib::Request& request) {
+  Caller caller;
+  if (request.has_header("Authorization")) {
+    std::optional<BasicCredentials> basic = parse_basic(request.get_header_value("Authorization"));
+    if (!basic) throw unauthorized("the Authorization header is not HTTP Basic credentials");
+    verify_password(basic->role, basic->password, request.remote_addr);
+    caller = Caller{basic->role, AuthKind::kBasic};
+  } else if (std::string token = cookie_value(request.get_header_value("Cookie"), kSessionCookie); !token.empty()) {
+    std::optional<std::string> role = sessions_.role_of(token, SessionStore::Clock::now());
+    if (!role) throw unauthorized("the sign-in has expired or ended");
+    caller = Caller{*role, AuthKind::kCookie};
+  } else if (!options_.trust_local.empty()) {
+    caller = Caller{options_.trust_local, AuthKind::kTrustLocal};
+  } else {
+    throw unauthorized("sign in first");
+  }
+  check_origin(request, caller.kind);
+  return caller;
+}
+
+void Gateway::route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
+                    Handler handler) {
+  auto wrapped = [this, needs_caller, handler](const httplib::Request& request, httplib::Response& response) {
+    try {
+      Caller caller;
+      if (needs_caller) caller = authenticate(request);
+      else check_origin(request, AuthKind::kNone);
+      Reply reply = handler(caller, request);
+      response.status = reply.status;
+      if (reply.status != 204)
+        response.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    } catch (const ApiError& e) {
+      write_error(response, e.status, e.body());
+    } catch (const BodyError& e) {
+      ApiError error(400, e.what(), "see the endpoint's fields in the README's \"Over HTTP\"");
+      error.field = e.field();
+      write_error(response, 400, error.body());
+    } catch (const std::exception& e) {
+      std::cerr << "multidb-web: " << request.method << " " << request.path << ": " << e.what() << "\n";
+      write_error(response, 500, ApiError(500, "the gateway failed on this request", "", "", e.what()).body());
+    }
+  };
+  if (method == "GET") server.Get(pattern, wrapped);
+  else if (method == "POST") server.Post(pattern, wrapped);
+  else if (method == "PATCH") server.Patch(pattern, wrapped);
+  else if (method == "DELETE") server.Delete(pattern, wrapped);
+}
+
+void Gateway::install(httplib::Server& server) {
+  const size_t max_header = options_.max_header_bytes;
+  server.set_pre_routing_handler([max_header](const httplib::Request& request, httplib::Response& response) {
+    size_t total = 0;
+    for (const auto& header : request.headers) total += header.first.size() + header.second.size() + 4;
+    if (total > max_header) {
+      write_error(response, 431, ApiError(431, status_message(431)).body());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Statuses the library sets by itself (413, 404 for an unknown path, 400 for a malformed request) get the
+  // JSON body too.
+  server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    write_error(response, response.status, ApiError(response.status, status_message(response.status)).body());
+  });
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+    write_error(response, 500, ApiError(500, "the gateway failed on this request").body());
+  });
+
+  route(server, "GET", "/api/health", false, [this](const Caller&, const httplib::Request& request) {
+    Reply reply;
+    json body = {{"status", "ok"}, {"coordinator", "up"}};
+    if (!db_.healthy()) {
+      reply.status = 503;
+      body = ApiError(503, "the coordinator database does not answer",
+                      "try again shortly; the gateway reconnects by itself", "08006").body();
+      body["status"] = "unavailable";
+      body["coordinator"] = "down";
+    } else if (request.has_header("Authorization") || request.has_header("Cookie") || !options_.trust_local.empty()) {
+      // Who a request runs as, for clients (and tests) that want to see it.
+      Caller caller = authenticate(request);
+      db_.as_role(caller.role, [&body](RoleTransaction& tx) {
+        Rows r = tx.query("SELECT current_user AS role, session_user AS authenticator");
+        body["role"] = *r.at(0, "role");
+        body["authenticator"] = *r.at(0, "authenticator");
+      });
+    }
+    reply.body = body;
+    return reply;
+  });
+  install_auth_routes(server, *this);
+  install_session_routes(server, *this);
+  install_ask_routes(server, *this);
+  install_connection_routes(server, *this);
+}
+
+}  // namespace multidb::gateway

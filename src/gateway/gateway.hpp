@@ -1,0 +1,73 @@
+// What every route of multidb-web shares: the options, the coordinator pool, the browser sign-ins, the
+// failed-sign-in throttle; who the caller is (Basic, the session cookie, or --trust-local); and the wrapper
+// that turns a route's JSON answer or its error into the HTTP response.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "gateway/auth_throttle.hpp"
+#include "gateway/coordinator.hpp"
+#include "gateway/options.hpp"
+#include "gateway/request_guard.hpp"
+#include "gateway/session_store.hpp"
+
+namespace multidb::gateway {
+
+struct Caller {
+  std::string role;
+  AuthKind kind = AuthKind::kNone;
+};
+
+// A route's answer: status and JSON body (a null body with 204 sends nothing).
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+};
+
+class Gateway {
+ public:
+  explicit Gateway(const Options& options);
+
+  const Options& options() const { return options_; }
+  Coordinator& db() { return db_; }
+  SessionStore& sessions() { return sessions_; }
+  bool tls() const { return !options_.tls_cert.empty(); }
+
+  // The caller of a request that needs one: 401 (with WWW-Authenticate) without credentials or with wrong ones
+  // (after the fixed delay and the address's extra wait), 403 for a role that may not sign in here.
+  Caller authenticate(const httplib::Request& request);
+  // Checks role's password by logging in to the coordinator as that role (and out again), then that the role
+  // may sign in here; the same 401 after the same delay for a wrong password and a role that does not exist.
+  void verify_password(const std::string& role, const std::string& password, const std::string& address);
+  // 403 for a state-changing request a page of another site made.
+  void check_origin(const httplib::Request& request, AuthKind kind);
+  // 403 unless role may sign in here: a member of multidb_web, granted to the authenticator, not a superuser.
+  void check_may_sign_in(const std::string& role);
+
+  // Registers method+path: the route gets the caller (when needs_caller) and the request.
+  using Handler = std::function<Reply(const Caller&, const httplib::Request&)>;
+  void route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
+             Handler handler);
+  void install(httplib::Server& server);
+
+ private:
+  Options options_;
+  Coordinator db_;
+  SessionStore sessions_;
+  AuthThrottle throttle_;
+};
+
+// Writes an error body {"error": {...}} with its status.
+void write_error(httplib::Response& response, int status, const nlohmann::json& body);
+
+// The routes, one file each.
+void install_auth_routes(httplib::Server& server, Gateway& gateway);
+void install_session_routes(httplib::Server& server, Gateway& gateway);
+void install_ask_routes(httplib::Server& server, Gateway& gateway);
+void install_connection_routes(httplib::Server& server, Gateway& gateway);
+
+}  // namespace multidb::gateway

@@ -1,0 +1,58 @@
+// multidb-web's command line: every flag, its environment variable (MULTIDB_WEB_<FLAG>), its default, the
+// checks between flags, and the --help text. Pure: no I/O, the environment is passed in.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace multidb::gateway {
+
+struct Options {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  std::string database;              // libpq conninfo of the coordinator (logs in as the authenticator role)
+  int pool_size = 4;                 // coordinator connections
+  int threads = 16;                  // HTTP worker threads
+  long session_ttl_s = 8 * 3600;     // browser sign-in lifetime
+  std::string trust_local;           // role that requests without credentials run as (loopback only)
+  std::string tls_cert, tls_key;
+  size_t max_body_bytes = 1 << 20;   // larger request bodies: 413
+  size_t max_header_bytes = 8192;    // all request headers together; larger: 431
+  long read_timeout_s = 10;          // a client that sends nothing this long is dropped
+  long write_timeout_s = 10;
+  long idle_timeout_s = 5;           // keep-alive
+  long pool_timeout_ms = 5000;       // waiting for a coordinator connection: 504 after this
+  long auth_delay_ms = 1000;         // every failed sign-in answers after this long
+  long connect_timeout_s = 10;       // coordinator connections and password checks
+  bool help = false;
+};
+
+// One flag, for --help and the environment.
+struct FlagInfo {
+  const char* name;       // "listen"
+  const char* argument;   // "HOST:PORT", or "" for a switch
+  const char* help;
+};
+const std::vector<FlagInfo>& flag_table();
+
+// "listen" -> "MULTIDB_WEB_LISTEN".
+std::string env_name(const std::string& flag);
+
+// Flags from argv override the environment; the environment overrides the defaults. On a bad flag or
+// value, returns nullopt and sets error to a sentence naming the flag (or its variable).
+std::optional<Options> parse_options(const std::vector<std::string>& args,
+                                     const std::function<std::optional<std::string>(const std::string&)>& getenv,
+                                     std::string* error);
+
+std::string help_text();
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback(const std::string& host);
+
+// WARNINGs the start must print for these options (non-loopback without TLS, trust-local).
+std::vector<std::string> start_warnings(const Options& options);
+
+}  // namespace multidb::gateway

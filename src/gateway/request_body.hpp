@@ -1,0 +1,68 @@
+// The JSON bodies the endpoints take, parsed and checked with limits (size, nesting, UTF-8, field types and
+// lengths); a bad body is a BodyError naming the field. Pure.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace multidb::gateway {
+
+// A malformed body: 400, naming the field ("" for the body as a whole).
+class BodyError : public std::runtime_error {
+ public:
+  BodyError(std::string field, const std::string& message) : std::runtime_error(message), field_(std::move(field)) {}
+  const std::string& field() const { return field_; }
+
+ private:
+  std::string field_;
+};
+
+constexpr size_t kMaxNesting = 32;
+constexpr size_t kMaxConnections = 1000;
+constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxQuestionBytes = 100000;
+
+// A JSON object (an empty body is {}); nesting deeper than kMaxNesting, invalid UTF-8 or not an object is a
+// BodyError.
+nlohmann::json parse_object(const std::string& body);
+
+// A connection reference as given: a name ("shop", "@group") or an id from GET /api/connections (1, "1").
+struct ConnectionRef {
+  std::string name;  // set for a name
+  long id = 0;       // > 0 for an id
+};
+
+struct CreateSession {
+  std::string name;
+  std::vector<ConnectionRef> connections;
+};
+struct PatchSession {
+  std::optional<std::string> name;
+  std::optional<std::vector<ConnectionRef>> connections;  // the whole new list
+  std::vector<ConnectionRef> attach, detach;
+};
+struct Ask {
+  std::string question;
+  std::optional<std::string> session;                     // chat_session_id
+  std::optional<std::vector<ConnectionRef>> connections;  // connection_ids
+};
+struct SignIn {
+  std::string role;
+  std::string password;
+};
+
+CreateSession parse_create_session(const nlohmann::json& body);
+PatchSession parse_patch_session(const nlohmann::json& body);
+// For POST /api/multi-query/ (question, chat_session_id or connection_ids). With session_required (POST
+// …/messages) the question may also come as "content", and chat_session_id is not read.
+Ask parse_ask(const nlohmann::json& body, bool in_session);
+SignIn parse_sign_in(const nlohmann::json& body);
+
+// A session id as Postgres prints a uuid (36 characters, hex and dashes; any case).
+bool is_uuid(const std::string& text);
+
+}  // namespace multidb::gateway

@@ -1,0 +1,77 @@
+// Asking over HTTP: POST /api/multi-query/ (with chat_session_id, or connection_ids for a one-off ask) and
+// POST /api/chat/sessions/{id}/messages (a question in that session). Both call multidb.ask with bind
+// parameters as the caller, then read the ask's history row for the SQL, counts and timings.
+#include "gateway/api_error.hpp"
+#include "gateway/ask_result.hpp"
+#include "gateway/connection_refs.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/request_body.hpp"
+
+namespace multidb::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+// The caller's newest history row so far, before the ask.
+const char* const kLastHistoryId =
+    "SELECT coalesce(max(h.id), 0) FROM multidb.query_history h WHERE h.asked_by = current_user";
+
+// The history row of the ask just made: the caller's newest of this question and session since the ask began
+// (the history writer commits it on its own). Two identical asks of one role at the same moment may read each
+// other's row; nothing else can.
+const char* const kHistoryOfAsk =
+    "SELECT jsonb_build_object('id', h.id, 'plan', h.plan, 'status', h.status, 'error', h.error,"
+    " 'row_counts', h.row_counts, 'timings_ms', h.timings_ms, 'llm_ms', h.llm_ms, 'exec_ms', h.exec_ms,"
+    " 'total_ms', h.total_ms, 'cached', h.cached)::text"
+    " FROM multidb.query_history h WHERE h.asked_by = current_user AND h.question = $1"
+    " AND h.session_id IS NOT DISTINCT FROM $2::uuid AND h.id > $3::bigint ORDER BY h.id DESC LIMIT 1";
+
+json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
+  json result;
+  gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
+    std::optional<std::string> connections;
+    if (ask.connections) connections = json_array(resolve_connections(tx, *ask.connections, "connection_ids"));
+    if (ask.session) {
+      Rows found = tx.query("SELECT 1 FROM multidb.chat_sessions WHERE id = $1::uuid AND owner = current_user",
+                            {*ask.session});
+      if (found.rows.empty())
+        throw ApiError(404, "chat session " + *ask.session + " does not exist", "GET /api/chat/sessions lists yours",
+                       "42704");
+    }
+    const std::string before = tx.query(kLastHistoryId).rows.at(0).at(0).value_or("0");
+    Rows rows = tx.query(
+        "SELECT source_db, row_data::text FROM multidb.ask($1, $2::uuid,"
+        " CASE WHEN $3::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END)",
+        {ask.question, ask.session, connections});
+    std::vector<TaggedRow> tagged;
+    tagged.reserve(rows.rows.size());
+    for (const auto& row : rows.rows) tagged.emplace_back(row[0].value_or(""), json::parse(row[1].value_or("null")));
+    Rows history = tx.query(kHistoryOfAsk, {ask.question, ask.session, before});
+    json history_json = history.rows.empty() ? json() : json::parse(*history.rows[0][0]);
+    result = build_ask_result(ask.question, ask.session ? json(*ask.session) : json(), tagged, history_json);
+  });
+  return result;
+}
+
+}  // namespace
+
+void install_ask_routes(httplib::Server& server, Gateway& gateway) {
+  auto multi_query = [&gateway](const Caller& caller, const httplib::Request& request) {
+    Ask ask = parse_ask(parse_object(request.body), false);
+    return Reply{200, run_ask(gateway, caller, ask)};
+  };
+  gateway.route(server, "POST", "/api/multi-query/", true, multi_query);
+  gateway.route(server, "POST", "/api/multi-query", true, multi_query);
+  gateway.route(server, "POST", R"(/api/chat/sessions/([^/]+)/messages)", true,
+                [&gateway](const Caller& caller, const httplib::Request& request) {
+    Ask ask = parse_ask(parse_object(request.body), true);
+    const std::string id = request.matches[1];
+    if (!is_uuid(id))
+      throw ApiError(404, "chat session " + id + " does not exist", "GET /api/chat/sessions lists yours", "42704");
+    ask.session = id;
+    return Reply{201, run_ask(gateway, caller, ask)};
+  });
+}
+
+}  // namespace multidb::gateway

@@ -1,0 +1,47 @@
+// Browser sign-in and sign-out: POST /api/auth/login checks the role's password with Postgres and sets the
+// session cookie; POST /api/auth/logout ends it; GET /api/auth/me says who the caller is.
+#include "gateway/api_error.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/request_body.hpp"
+
+namespace multidb::gateway {
+
+using nlohmann::json;
+
+void install_auth_routes(httplib::Server& server, Gateway& gateway) {
+  server.Post("/api/auth/login", [&gateway](const httplib::Request& request, httplib::Response& response) {
+    try {
+      gateway.check_origin(request, AuthKind::kNone);
+      SignIn sign_in = parse_sign_in(parse_object(request.body));
+      gateway.verify_password(sign_in.role, sign_in.password, request.remote_addr);
+      const std::string token = new_session_token();
+      gateway.sessions().add(token, sign_in.role, SessionStore::Clock::now());
+      response.set_header("Set-Cookie", session_cookie(token, gateway.options().session_ttl_s, gateway.tls()));
+      response.set_header("Cache-Control", "no-store");
+      response.set_content(json{{"role", sign_in.role}, {"expires_in", gateway.options().session_ttl_s}}.dump(),
+                           "application/json");
+    } catch (const ApiError& e) {
+      write_error(response, e.status, e.body());
+    } catch (const BodyError& e) {
+      ApiError error(400, e.what());
+      error.field = e.field();
+      write_error(response, 400, error.body());
+    }
+  });
+  gateway.route(server, "POST", "/api/auth/logout", true, [&gateway](const Caller& caller, const httplib::Request& request) {
+    if (caller.kind == AuthKind::kCookie)
+      gateway.sessions().remove(cookie_value(request.get_header_value("Cookie"), kSessionCookie));
+    return Reply{204, nullptr};
+  });
+  // The cookie that ends the sign-in goes out with the 204.
+  server.set_post_routing_handler([&gateway](const httplib::Request& request, httplib::Response& response) {
+    if (request.path == "/api/auth/logout" && response.status == 204)
+      response.set_header("Set-Cookie", session_cookie("", 0, gateway.tls()));
+  });
+  gateway.route(server, "GET", "/api/auth/me", true, [](const Caller& caller, const httplib::Request&) {
+    static const char* kKinds[] = {"none", "basic", "cookie", "trust-local"};
+    return Reply{200, json{{"role", caller.role}, {"auth", kKinds[static_cast<int>(caller.kind)]}}};
+  });
+}
+
+}  // namespace multidb::gateway

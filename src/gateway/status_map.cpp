@@ -1,0 +1,71 @@
+// SQLSTATE -> HTTP status, in one table; and the database an error message names.
+#include "gateway/status_map.hpp"
+
+#include <cstring>
+
+namespace multidb::gateway {
+
+namespace {
+
+struct Rule {
+  const char* prefix;  // a whole SQLSTATE (5 characters) or its class (2)
+  int status;
+};
+
+// Whole SQLSTATEs first, then classes; the first match wins.
+const Rule kRules[] = {
+    {"57014", 504},  // statement timeout / cancelled: a time limit ran out
+    {"57P01", 503}, {"57P02", 503}, {"57P03", 503},  // the coordinator is shutting down or starting
+    {"42501", 403},  // permission denied (the guard's refusals are 422: see below)
+    {"42704", 404},  // a connection, group or session that does not exist (or is not the caller's)
+    {"42P01", 404},
+    {"42710", 409}, {"42P07", 409}, {"23505", 409}, {"2BP01", 409},  // taken names, objects still in use
+    {"40001", 409}, {"40P01", 409},                                  // serialization failure, deadlock
+    {"38000", 502},  // the LLM failed (HTTP error, timeout, refusal)
+    {"39000", 502},  // the LLM's reply held no usable plan
+    {"2F003", 403},  // a connection's password rule
+    {"28000", 401}, {"28P01", 401},
+    {"08", 502},     // a remote could not be reached (the coordinator's own loss is handled before this)
+    {"53", 503},     // out of resources
+    {"54", 400},     // a program limit the input reached
+    {"22", 400}, {"42", 400}, {"23", 409}, {"0A", 400}, {"P0", 400},
+};
+
+}  // namespace
+
+// A remote's own failure reaches the coordinator as `connection "x": <what the remote said>`; errors about the
+// connection itself (`connection "x" does not exist`, `… has no user mapping …`) have no colon after the name.
+bool from_remote(const std::string& message) {
+  static const std::string kStart = "connection \"";
+  if (message.rfind(kStart, 0) != 0) return false;
+  size_t end = message.find('"', kStart.size());
+  return end != std::string::npos && message.compare(end, 3, "\": ") == 0;
+}
+
+int http_status_for(const std::string& sqlstate, const std::string& message) {
+  const bool remote = from_remote(message);
+  // The guard refused a statement (the request's or the LLM's) or the remote's catalog check did: 422.
+  if ((sqlstate == "42501" || sqlstate == "42601") &&
+      (message.find("multidb refused") != std::string::npos || message.find("multidb refuses") != std::string::npos ||
+       (remote && message.find("refuse") != std::string::npos)))
+    return 422;
+  // Anything else a remote said (its table is missing, its data is bad, it could not be reached) is the remote
+  // failing: 502; its time limit running out is 504.
+  if (remote) return sqlstate == "57014" ? 504 : 502;
+  for (const Rule& rule : kRules) {
+    const size_t n = std::strlen(rule.prefix);
+    if (sqlstate.size() == 5 && sqlstate.compare(0, n, rule.prefix) == 0) return rule.status;
+  }
+  return 500;
+}
+
+std::string database_named(const std::string& message) {
+  static const std::string kStart = "connection \"";
+  size_t at = message.find(kStart);
+  if (at == std::string::npos) return "";
+  size_t begin = at + kStart.size(), end = message.find('"', begin);
+  if (end == std::string::npos || end - begin > 200) return "";
+  return message.substr(begin, end - begin);
+}
+
+}  // namespace multidb::gateway

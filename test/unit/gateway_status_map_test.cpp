@@ -1,0 +1,51 @@
+// The one table from a coordinator ERROR's SQLSTATE to the HTTP status multidb-web answers with, and the
+// database an error message names.
+#include <gtest/gtest.h>
+
+#include "gateway/status_map.hpp"
+
+using namespace multidb::gateway;
+
+TEST(GatewayStatusMap, EachKindOfErrorGetsItsStatus) {
+  // Bad input of the request.
+  EXPECT_EQ(http_status_for("22023", "which databases should multidb ask?"), 400);
+  EXPECT_EQ(http_status_for("22004", "the question must not be NULL"), 400);
+  // Not found / not the caller's.
+  EXPECT_EQ(http_status_for("42704", "connection \"nope\" does not exist"), 404);
+  EXPECT_EQ(http_status_for("42704", "connection \"x\" has no user mapping for role \"r\""), 404);
+  // Conflicts.
+  EXPECT_EQ(http_status_for("42710", "connection \"x\" already exists"), 409);
+  EXPECT_EQ(http_status_for("2BP01", "cannot drop"), 409);
+  // Permission, and the guard's refusals.
+  EXPECT_EQ(http_status_for("42501", "permission denied for connection \"x\""), 403);
+  EXPECT_EQ(http_status_for("42501", "multidb refused the statement for connection \"x\": DELETE writes data"), 422);
+  EXPECT_EQ(http_status_for("42501", "multidb refused the LLM's combine step: it reads pg_authid"), 422);
+  EXPECT_EQ(http_status_for("42601", "multidb refused the statement: it does not parse"), 422);
+  EXPECT_EQ(http_status_for("42501", "connection \"x\": the remote role \"r\" is superuser; multidb refuses privileged remote roles"), 422);
+  // Remote and LLM failures.
+  EXPECT_EQ(http_status_for("08001", "connection \"x\": could not connect: refused"), 502);
+  EXPECT_EQ(http_status_for("08006", "connection \"x\": no answer from the server within 5000 ms"), 502);
+  EXPECT_EQ(http_status_for("42P01", "connection \"x\": relation \"nope\" does not exist"), 502);
+  EXPECT_EQ(http_status_for("22012", "connection \"x\": division by zero"), 502);
+  EXPECT_EQ(http_status_for("38000", "the LLM request failed: HTTP 500"), 502);
+  EXPECT_EQ(http_status_for("39000", "the LLM's reply holds no plan"), 502);
+  // Time limits, the coordinator going away.
+  EXPECT_EQ(http_status_for("57014", "connection \"x\": canceling statement due to statement timeout"), 504);
+  EXPECT_EQ(http_status_for("57014", "canceling statement due to statement timeout"), 504);
+  EXPECT_EQ(http_status_for("57P01", "terminating connection due to administrator command"), 503);
+  EXPECT_EQ(http_status_for("53300", "too many connections"), 503);
+  // Anything else is the gateway's or the server's fault.
+  EXPECT_EQ(http_status_for("XX000", "internal error"), 500);
+  EXPECT_EQ(http_status_for("", "no SQLSTATE"), 500);
+}
+
+TEST(GatewayStatusMap, NamesTheDatabase) {
+  EXPECT_EQ(database_named("connection \"eu-1\": relation \"x\" does not exist"), "eu-1");
+  EXPECT_EQ(database_named("multidb refused the statement for connection \"shop\": DELETE writes data"), "shop");
+  EXPECT_EQ(database_named("connection \"tmpc\" of group \"@eu\" does not exist"), "tmpc");
+  EXPECT_EQ(database_named("which databases should multidb ask?"), "");
+  EXPECT_EQ(database_named("connection \"unterminated"), "");
+  EXPECT_TRUE(from_remote("connection \"x\": relation \"nope\" does not exist"));
+  EXPECT_FALSE(from_remote("connection \"x\" does not exist"));
+  EXPECT_FALSE(from_remote("connection \"x\" has no user mapping for role \"r\""));
+}
