@@ -7,6 +7,7 @@
 #include "ask/history_writer.hpp"
 #include "core/history_record.hpp"
 #include "core/plan_parser.hpp"
+#include "fanout/progress.hpp"
 #include "foundation/entry_point.hpp"
 #include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
@@ -211,6 +212,7 @@ void ask_body(void* arg) {
   AskState* ask = static_cast<AskCall*>(arg)->ask;
   ReturnSetInfo* rsinfo = static_cast<AskCall*>(arg)->rsinfo;
   plan_ask(ask, false);
+  report_plan(ask);
   if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
     ask->status = "ok";
     return;
@@ -255,6 +257,7 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
   HistoryWriter* writer = start_history_writer();
   AskCall call{ask, rsinfo};
+  progress_begin();
   ErrorData* error = in_subtransaction(ask_body, &call);
   if (error != nullptr) {
     if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
@@ -262,6 +265,8 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   }
   const char* record = history_record(ask);
   finish_history_writer(writer, record ? record : "{}");
+  progress_end(ask->status, error != nullptr ? 0 : static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+               elapsed_ms(ask->started));
   if (error != nullptr) ReThrowError(error);
   return static_cast<Datum>(0);
 }
@@ -288,8 +293,12 @@ Datum run_plan_entry(FunctionCallInfo fcinfo) {
   for (int i = 0; i < ask->step_count; i++) names[i] = CStringGetTextDatum(ask->step_database[i]);
   ask->targets = resolve_targets(construct_array(names, ask->step_count, TEXTOID, -1, false, TYPALIGN_INT),
                                  &ask->target_count);
+  progress_begin();
   guard_plan(ask);
+  report_plan(ask);
   execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  progress_end(ask->status ? ask->status : "ok", static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+               elapsed_ms(ask->started));
   return static_cast<Datum>(0);
 }
 
