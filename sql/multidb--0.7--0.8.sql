@@ -1,7 +1,8 @@
 -- multidb 0.7 -> 0.8: what an HTTP gateway needs of the extension.
 -- multidb.default_connections (a setting; ALTER ROLE/DATABASE ... SET): the connections ask, plan and save_report
 -- use when given neither a session nor connections; empty, the one connection the caller can use, if there is
--- exactly one. multidb.progress (a setting): NOTICEs telling how a call goes while it runs.
+-- exactly one. multidb.progress (a setting): NOTICEs telling how a call goes while it runs. An ask stopped on the
+-- coordinator is recorded as cancelled.
 \echo Use "ALTER EXTENSION multidb UPDATE TO '0.8'" to load this file. \quit
 
 CREATE FUNCTION default_connections() RETURNS text[]
@@ -32,3 +33,9 @@ BEGIN
     END IF;
     INSERT INTO multidb.reports (name, question, connections, plan) VALUES (name, question, targets, frozen);
 END $$;
+
+-- An ask stopped on the coordinator (pg_cancel_backend, Ctrl-C, statement_timeout, its backend terminated or its
+-- client gone) is recorded as cancelled, not error.
+ALTER TABLE query_history DROP CONSTRAINT query_history_status_check;
+ALTER TABLE query_history ADD CONSTRAINT query_history_status_check
+    CHECK (status IN ('ok', 'partial', 'refused', 'error', 'cancelled'));

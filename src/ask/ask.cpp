@@ -254,13 +254,25 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
 
   // The ask runs in a subtransaction so that, if it fails, its history can still be written (by the history
   // writer, in a transaction of its own) before the error goes on. The writer starts now, outside the
-  // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
-  HistoryWriter* writer = start_history_writer();
+  // subtransaction, so that its start-up overlaps the LLM call and the remote queries. It holds the record of
+  // the ask as cancelled, which it writes if this backend ends before the ask does.
+  const char* cancelled = history_takes_cancelled() ? "cancelled" : "error";
+  ask->status = cancelled;
+  ask->error = "the ask's backend ended before the ask did (pg_terminate_backend, its client gone, or a FATAL error)";
+  const char* record_if_ended = history_record(ask);
+  ask->status = nullptr;
+  ask->error = nullptr;
+  HistoryWriter* writer = start_history_writer(record_if_ended);
   AskCall call{ask, rsinfo};
   progress_begin();
   ErrorData* error = in_subtransaction(ask_body, &call);
   if (error != nullptr) {
     if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
+    // Stopped from here — pg_cancel_backend, Ctrl-C, statement_timeout: Postgres's own interrupt, not a remote's
+    // error of the same SQLSTATE (those come from multidb's code).
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED && error->funcname != nullptr &&
+        strcmp(error->funcname, "ProcessInterrupts") == 0)
+      ask->status = cancelled;
     ask->error = error->message;
   }
   const char* record = history_record(ask);

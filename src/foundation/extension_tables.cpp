@@ -244,6 +244,20 @@ ArrayType* askable_connection_names() {
   return names;
 }
 
+bool history_takes_cancelled() {
+  const char* job = "reading the extension's version";
+  connect_spi(job);
+  run_checked(job,
+              "SELECT pg_catalog.string_to_array(extversion, '.')::int[] >= '{0,8}' FROM pg_catalog.pg_extension "
+              "WHERE extname = 'multidb'",
+              0, nullptr, nullptr, true, 1, SPI_OK_SELECT);
+  bool is_null = true;
+  bool takes = SPI_processed == 1 &&
+               DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null)) && !is_null;
+  finish_spi(job);
+  return takes;
+}
+
 // ---- schema_cache -------------------------------------------------------------------------------------------
 
 void fresh_cached_schemas(const char* const* names, int count, int ttl_s, const char** fingerprints,

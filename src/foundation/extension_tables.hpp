@@ -75,6 +75,10 @@ const char* askable_connection_list();
 // one and multidb.default_connections is empty.
 ArrayType* askable_connection_names();
 
+// Whether multidb.query_history takes the status cancelled: the extension is at 0.8 or later (the 0.8 library
+// runs under an older version until ALTER EXTENSION multidb UPDATE; a cancelled ask is then recorded as error).
+bool history_takes_cancelled();
+
 // ---- schema_cache (as the extension's owner) ------------------------------------------------------------
 
 // For each name: the fingerprint and catalog version of its cached schema when it is younger than
