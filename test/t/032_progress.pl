@@ -3,7 +3,8 @@
 # slow one's done (it sleeps 2 s), in the backend's loop and with background workers; every DETAIL parses, seq
 # counts 1, 2, 3, …, and hostile connection names and SQL stay valid JSON. An ask through the scripted LLM
 # reports its plan first and its end last; run_plan reports its combine step; a remote failure under
-# on_error = warn is an error event and the end says partial; the guard's refusal is a refused event.
+# on_error = warn is an error event and the end says partial; the guard's refusal (of a fan-out, of a plan) is a
+# refused event.
 use strict;
 use warnings;
 
@@ -123,6 +124,12 @@ is_deeply([ map { $_->{parsed}{event} } @$events ], [qw(plan started done combin
 is($events->[0]{parsed}{queries}[0]{sql}, $hostile_statement, '... the plan\'s SQL comes back exactly from the JSON');
 is($events->[3]{parsed}{rows}, 1, '... the combine event carries its rows');
 unlike(join('', map { $_->{json} } @$events), qr/[^\x00-\x7f]/, '... and every DETAIL is ASCII');
+
+# A plan the guard refuses: a refused event naming the database, then the ERROR.
+my $bad_plan = encode_json({ queries => [ { database => 'fast', sql => 'DELETE FROM items' } ] });
+($events, $stderr) = events_of('SET multidb.progress = on', "SELECT count(*) FROM multidb.run_plan('$bad_plan')");
+is_deeply([ map { $_->{parsed}{event} . ':' . $_->{parsed}{database} } @$events ], ['refused:fast'],
+	'run_plan of a refused statement: one refused event naming the database') or diag($stderr);
 
 # An ask through the scripted LLM: plan, then the databases, then end with the ask's status.
 my $llm = MultidbLlm->new(rules => [ { match => 'both lanes', reply => encode_json({
