@@ -128,7 +128,7 @@ my $watch = "SELECT count(*) FROM pg_trigger WHERE tgname = 'multidb_report_fail
 is($coordinator->safe_psql('postgres', $watch), '1', 'the trigger is on cron.job_run_details');
 $coordinator->safe_psql('postgres', 'DROP SERVER shop CASCADE; DROP SERVER llm CASCADE; DROP EXTENSION multidb');
 is($coordinator->safe_psql('postgres', $watch), '0', 'DROP EXTENSION multidb drops it, without CASCADE');
-$coordinator->safe_psql('postgres', "CREATE EXTENSION multidb VERSION '0.6'; ALTER EXTENSION multidb UPDATE");
+$coordinator->safe_psql('postgres', "CREATE EXTENSION multidb VERSION '0.6'; ALTER EXTENSION multidb UPDATE TO '0.7'");
 is($coordinator->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'multidb'") . ' '
 	  . $coordinator->safe_psql('postgres', $watch), '0.7 1', 'ALTER EXTENSION multidb UPDATE from 0.6 puts it back');
 
