@@ -125,6 +125,13 @@ is($events->[0]{parsed}{queries}[0]{sql}, $hostile_statement, '... the plan\'s S
 is($events->[3]{parsed}{rows}, 1, '... the combine event carries its rows');
 unlike(join('', map { $_->{json} } @$events), qr/[^\x00-\x7f]/, '... and every DETAIL is ASCII');
 
+# compare: both sides' lanes and the end.
+($events, $stderr) = events_of('SET multidb.progress = on',
+	"SELECT count(*) FROM multidb.compare('SELECT 1 AS x', 'fast', '$hostile_sql_literal')");
+check_seq($events, 'compare');
+is_deeply([ map { $_->{parsed}{event} } grep { $_->{parsed}{event} ne 'rows' } @$events ], [qw(started started done done end)],
+	'compare: started, started, done, done, end') or diag($stderr);
+
 # A plan the guard refuses: a refused event naming the database, then the ERROR.
 my $bad_plan = encode_json({ queries => [ { database => 'fast', sql => 'DELETE FROM items' } ] });
 ($events, $stderr) = events_of('SET multidb.progress = on', "SELECT count(*) FROM multidb.run_plan('$bad_plan')");
