@@ -4,7 +4,7 @@
 # counts 1, 2, 3, …, and hostile connection names and SQL stay valid JSON. An ask through the scripted LLM
 # reports its plan first and its end last; run_plan reports its combine step; a remote failure under
 # on_error = warn is an error event and the end says partial; the guard's refusal (of a fan-out, of a plan) is a
-# refused event.
+# refused event; an ask whose statement fails goes through error, repair and the repaired plan to an ok end.
 use strict;
 use warnings;
 
@@ -139,7 +139,12 @@ is_deeply([ map { $_->{parsed}{event} . ':' . $_->{parsed}{database} } @$events 
 	'run_plan of a refused statement: one refused event naming the database') or diag($stderr);
 
 # An ask through the scripted LLM: plan, then the databases, then end with the ask's status.
-my $llm = MultidbLlm->new(rules => [ { match => 'both lanes', reply => encode_json({
+my $llm = MultidbLlm->new(rules => [
+		{ match => 'column "nosuch" does not exist', reply => encode_json({
+				queries => [ { database => 'fast', sql => 'SELECT count(*) AS n FROM items' } ], explanation => 'Fixed.' }) },
+		{ match => 'repair lane', reply => encode_json({
+				queries => [ { database => 'fast', sql => 'SELECT nosuch FROM items' } ], explanation => 'Broken.' }) },
+		{ match => 'both lanes', reply => encode_json({
 				queries => [ { database => 'fast', sql => 'SELECT 1 AS n' }, { database => $hostile, sql => $slow_sql } ],
 				explanation => 'Both.' }) } ], default => 'no scripted reply');
 $coordinator->safe_psql('postgres', "
@@ -155,5 +160,16 @@ is_deeply([ map { $_->{parsed}{event} . ':' . ($_->{parsed}{database} // '') } @
 	'ask: plan, started, started, done, done, end') or diag($stderr);
 is($events->[0]{parsed}{queries}[1]{database}, $hostile, '... the plan names the databases');
 ok($ask_events[4]{arrived_at} - $ask_events[0]{arrived_at} > 1.5, '... the plan arrived while the slow database ran');
+is($events->[-1]{parsed}{status}, 'ok', '... and the end says ok');
+
+# A repair round: the failure, the repair, the repaired plan, its lane, an ok end.
+($events, $stderr) = events_of('SET multidb.progress = on; SET multidb.repair_error_detail = full',
+	"SELECT count(*) FROM multidb.ask('How is the repair lane?', connections => ARRAY['fast'])");
+check_seq($events, 'ask with a repair');
+is_deeply([ map { $_->{parsed}{event} } grep { $_->{parsed}{event} ne 'rows' } @$events ],
+	[qw(plan started error repair plan started done end)], 'ask with a repair: plan, started, error, repair, plan, started, done, end')
+  or diag($stderr);
+my ($repair) = grep { $_->{parsed}{event} eq 'repair' } @$events;
+is_deeply([ @{ $repair->{parsed} }{qw(round database sqlstate)} ], [ 1, 'fast', '42703' ], '... the repair names its round, database and SQLSTATE');
 is($events->[-1]{parsed}{status}, 'ok', '... and the end says ok');
 done_testing();
