@@ -7,6 +7,7 @@
 #include "ask/history_writer.hpp"
 #include "core/history_record.hpp"
 #include "core/plan_parser.hpp"
+#include "fanout/progress.hpp"
 #include "foundation/entry_point.hpp"
 #include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
@@ -109,6 +110,70 @@ const char* history_record(const AskState* ask) {
   return take(record);
 }
 
+// An ask with neither a session nor connections: multidb.default_connections, or, when it is empty, the one
+// connection the caller can use. Otherwise an ERROR whose HINT lists the caller's connections. *from_setting says
+// whether the list came from the setting (its errors then name it).
+ArrayType* default_connection_array(bool* from_setting) {
+  List* names = default_connection_names();
+  *from_setting = names != NIL;
+  if (names != NIL) {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * list_length(names)));
+    int n = 0;
+    ListCell* cell;
+    foreach (cell, names) elements[n++] = CStringGetTextDatum(static_cast<const char*>(lfirst(cell)));
+    return construct_array(elements, n, TEXTOID, -1, false, TYPALIGN_INT);
+  }
+  ArrayType* mine = askable_connection_names();
+  int count = ArrayGetNItems(ARR_NDIM(mine), ARR_DIMS(mine));
+  if (count == 1) return mine;
+  if (count == 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
+                    errdetail("multidb.default_connections is empty and there is no connection you can use."),
+                    errhint("There is no connection you can use yet: multidb.add_connection('name', "
+                            "'host=... dbname=... user=...') adds one (or ask its owner for USAGE on it and a "
+                            "user mapping); then pass connections => ARRAY['name'] or a session.")));
+  const char* list = askable_connection_list();
+  Datum* elements;
+  bool* nulls;
+  int n;
+  deconstruct_array(mine, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
+  const char* first_name = TextDatumGetCString(elements[0]);
+  char* first = quote_literal_cstr(first_name);
+  ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
+                  errdetail("multidb.default_connections is empty and you can use %d connections.", count),
+                  errhint("Your connections: %s. Pass connections => ARRAY[%s], or a session: "
+                          "multidb.create_session('name', ARRAY[%s]) and session => its id, or set the default: "
+                          "SET multidb.default_connections = %s (ALTER ROLE ... SET keeps it).",
+                          list, first, first, quote_literal_cstr(quote_identifier(first_name)))));
+  return nullptr;
+}
+
+// The targets of multidb.default_connections: an error resolving them (a connection that does not exist, no
+// USAGE, no user mapping) names the setting, since the caller named no connection.
+RemoteTarget* resolve_default_targets(ArrayType* connections, bool from_setting, int* count) {
+  if (!from_setting) return resolve_targets(connections, count);
+  RemoteTarget* targets = nullptr;
+  MemoryContext caller_context = CurrentMemoryContext;
+  PG_TRY();
+  {
+    targets = resolve_targets(connections, count);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    ErrorData* error = CopyErrorData();
+    if (error->elevel != ERROR || error->sqlerrcode == ERRCODE_QUERY_CANCELED) PG_RE_THROW();
+    FlushErrorState();
+    error->message = psprintf("%s (named by multidb.default_connections)", error->message);
+    error->hint = psprintf("SHOW multidb.default_connections says what it is; fix it, or RESET it (ALTER ROLE or "
+                           "ALTER DATABASE ... SET may have set it).%s%s",
+                           error->hint ? " " : "", error->hint ? error->hint : "");
+    ReThrowError(error);
+  }
+  PG_END_TRY();
+  return targets;
+}
+
 void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
   ArrayType* connections = nullptr;
   if (!PG_ARGISNULL(1)) ask->session_id = DatumGetCString(DirectFunctionCall1(uuid_out, PG_GETARG_DATUM(1)));
@@ -117,19 +182,10 @@ void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("give a session or connections, not both"),
                     errhint("A session already names its connections; multidb.attach() adds one.")));
   if (ask->session_id == nullptr && connections == nullptr) {
-    // The HINT names the caller's own connections, not examples: the first one is the one to try.
-    const char* mine = askable_connection_list();
-    if (mine == nullptr)
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
-                      errhint("There is no connection you can use yet: multidb.add_connection('name', "
-                              "'host=... dbname=... user=...') adds one (or ask its owner for USAGE on it and a "
-                              "user mapping); then pass connections => ARRAY['name'] or a session.")));
-    const char* comma = strchr(mine, ',');
-    char* first = quote_literal_cstr(pnstrdup(mine, comma ? static_cast<Size>(comma - mine) : strlen(mine)));
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("which databases should multidb ask?"),
-                    errhint("Your connections: %s. Pass connections => ARRAY[%s], or a session: "
-                            "multidb.create_session('name', ARRAY[%s]) and session => its id.",
-                            mine, first, first)));
+    bool from_setting = false;
+    connections = default_connection_array(&from_setting);
+    ask->targets = resolve_default_targets(connections, from_setting, &ask->target_count);
+    return;
   }
   if (connections == nullptr) connections = session_connections(ask->session_id);
   ask->targets = resolve_targets(connections, &ask->target_count);
@@ -156,6 +212,7 @@ void ask_body(void* arg) {
   AskState* ask = static_cast<AskCall*>(arg)->ask;
   ReturnSetInfo* rsinfo = static_cast<AskCall*>(arg)->rsinfo;
   plan_ask(ask, false);
+  report_plan(ask);
   if (result_cache_ttl_s > 0 && results_from_cache(ask, rsinfo->setResult, rsinfo->setDesc)) {
     ask->status = "ok";
     return;
@@ -197,16 +254,31 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
 
   // The ask runs in a subtransaction so that, if it fails, its history can still be written (by the history
   // writer, in a transaction of its own) before the error goes on. The writer starts now, outside the
-  // subtransaction, so that its start-up overlaps the LLM call and the remote queries.
-  HistoryWriter* writer = start_history_writer();
+  // subtransaction, so that its start-up overlaps the LLM call and the remote queries. It holds the record of
+  // the ask as cancelled, which it writes if this backend ends before the ask does.
+  const char* cancelled = history_takes_cancelled() ? "cancelled" : "error";
+  ask->status = cancelled;
+  ask->error = "the ask's backend ended before the ask did (pg_terminate_backend, its client gone, or a FATAL error)";
+  const char* record_if_ended = history_record(ask);
+  ask->status = nullptr;
+  ask->error = nullptr;
+  HistoryWriter* writer = start_history_writer(record_if_ended);
   AskCall call{ask, rsinfo};
+  progress_begin();
   ErrorData* error = in_subtransaction(ask_body, &call);
   if (error != nullptr) {
     if (ask->status == nullptr || strcmp(ask->status, "ok") == 0) ask->status = "error";
+    // Stopped from here — pg_cancel_backend, Ctrl-C, statement_timeout: Postgres's own interrupt, not a remote's
+    // error of the same SQLSTATE (those come from multidb's code).
+    if (error->sqlerrcode == ERRCODE_QUERY_CANCELED && error->funcname != nullptr &&
+        strcmp(error->funcname, "ProcessInterrupts") == 0)
+      ask->status = cancelled;
     ask->error = error->message;
   }
   const char* record = history_record(ask);
   finish_history_writer(writer, record ? record : "{}");
+  progress_end(ask->status, error != nullptr ? 0 : static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+               elapsed_ms(ask->started));
   if (error != nullptr) ReThrowError(error);
   return static_cast<Datum>(0);
 }
@@ -233,8 +305,12 @@ Datum run_plan_entry(FunctionCallInfo fcinfo) {
   for (int i = 0; i < ask->step_count; i++) names[i] = CStringGetTextDatum(ask->step_database[i]);
   ask->targets = resolve_targets(construct_array(names, ask->step_count, TEXTOID, -1, false, TYPALIGN_INT),
                                  &ask->target_count);
+  progress_begin();
   guard_plan(ask);
+  report_plan(ask);
   execute_plan(ask, rsinfo->setResult, rsinfo->setDesc);
+  progress_end(ask->status ? ask->status : "ok", static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+               elapsed_ms(ask->started));
   return static_cast<Datum>(0);
 }
 
@@ -261,6 +337,7 @@ using namespace multidb;
 
 extern "C" {
 
+
 MULTIDB_FUNCTION(multidb_ask) { return ask_entry(fcinfo, false); }
 
 MULTIDB_FUNCTION(multidb_plan) { return ask_entry(fcinfo, true); }
@@ -282,6 +359,16 @@ MULTIDB_FUNCTION(multidb_refresh_schema) {
   ask->targets = resolve_targets(names, &ask->target_count);
   load_schemas(ask, true, false);
   PG_RETURN_VOID();
+}
+
+// The connections an ask given neither a session nor connections would use (multidb.default_connections, or the
+// one usable connection), checked as the ask checks them; the same ERROR as the ask's when there is none.
+MULTIDB_FUNCTION(multidb_default_connections) {
+  bool from_setting = false;
+  ArrayType* names = default_connection_array(&from_setting);
+  int count;
+  resolve_default_targets(names, from_setting, &count);
+  PG_RETURN_ARRAYTYPE_P(names);
 }
 
 MULTIDB_FUNCTION(multidb_clear_cache) {

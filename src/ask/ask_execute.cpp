@@ -1,6 +1,7 @@
 // Running a plan: each step on its database in parallel (the fan-out), the LLM's repair rounds for the
 // statements that failed (the others' results stand), then the combine step when there is one.
 #include "ask/ask_internal.hpp"
+#include "fanout/progress.hpp"
 #include "core/repair_policy.hpp"
 #include "foundation/settings.hpp"
 
@@ -51,6 +52,7 @@ TargetOutcome* run_steps(AskState* ask, const int* which, int count, Tuplestores
     request.result = result;
   }
   request.outcomes = outcomes;
+  request.report_progress = true;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
   run_fanout(&request);
@@ -139,6 +141,10 @@ int carry_over_results(AskState* ask, int old_count, const char** old_databases,
 
 }  // namespace
 
+void report_plan(const AskState* ask) {
+  progress_plan(ask->step_count, ask->step_database, ask->step_sql, ask->combine_sql);
+}
+
 void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
   allocate_step_outcomes(ask);
   int* pending = static_cast<int*>(palloc(sizeof(int) * Max(ask->step_count, 1)));
@@ -194,6 +200,9 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         double* kept_ms = ask->step_ms;
         TupleDesc* kept_columns = ask->step_columns;
         Tuplestorestate** kept_results = ask->step_results;
+        for (int k = 0, f = 0; k < pending_count && progress_on(); k++)
+          if (outcomes[k].failed)
+            progress_repair(round + 1, failed_databases[f++], outcomes[k].sqlstate, outcomes[k].message);
         prepare_prompt(ask);  // a cached plan that fails needs the prompt after all
         plan_with_llm(ask, failed, failures);
         if (ask->combine_sql == nullptr) ask->combine_sql = kept_combine;  // "only the failed databases"
@@ -224,6 +233,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         ask->step_count = merged;
         refresh_plan_json(ask);
         guard_plan(ask);
+        report_plan(ask);
         pending = static_cast<int*>(palloc(sizeof(int) * merged));
         pending_count = carry_over_results(ask, kept_count, kept_databases, kept_sqls, kept_failed, kept_rows, kept_ms,
                                            kept_columns, kept_results, pending);
@@ -252,6 +262,8 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       return;
     }
     CombineFailure combine = run_combine(ask, result, desc);
+    if (!combine.failed) progress_combine(ask->combined_rows, ask->combine_ms);
+    else progress_failed(kCombinedSource, combine.error->sqlerrcode, combine.error->message, false);
     if (!combine.failed) {
       append_attempt(ask, 0, nullptr, nullptr);
       release_step_results(ask);
@@ -269,6 +281,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
     double* old_ms = ask->step_ms;
     TupleDesc* old_columns = ask->step_columns;
     Tuplestorestate** old_results = ask->step_results;
+    progress_repair(round + 1, kCombinedSource, combine.error->sqlerrcode, combine.error->message);
     prepare_prompt(ask);
     FailedStatement combine_failure{kCombinedSource, ask->combine_sql, combine.error->sqlerrcode, combine.error->message,
                                     combine.error->detail, combine.error->hint};
@@ -278,6 +291,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
                       errmsg("the LLM's repaired plan has no combine step"),
                       errdetail("The combine step failed: %s", combine.error->message)));
     guard_plan(ask);
+    report_plan(ask);
     pending = static_cast<int*>(palloc(sizeof(int) * Max(ask->step_count, 1)));
     pending_count = carry_over_results(ask, old_count, old_databases, old_sqls, nullptr, old_rows, old_ms,
                                        old_columns, old_results, pending);

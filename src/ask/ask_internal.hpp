@@ -154,6 +154,8 @@ const char* refusal_hint(const AskState* ask);
 // Runs the plan; remote SQL errors and combine errors go back to the LLM for at most multidb.max_repairs
 // rounds. Rows go into result.
 void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc);
+// The plan progress event (multidb.progress): the SQL per database and the combine step, once guarded.
+void report_plan(const AskState* ask);
 
 // ---- ask_combine.cpp ----------------------------------------------------------------------------------------
 

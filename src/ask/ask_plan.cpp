@@ -1,6 +1,7 @@
 // A plan for an ask: its cache key (everything the prompt is made of), the plan cache, the LLM call that
 // makes one (or repairs one), and the guard every planned statement passes before anything is sent.
 #include "ask/ask_internal.hpp"
+#include "fanout/progress.hpp"
 #include "core/http_client.hpp"
 #include "core/llm_call.hpp"
 #include "core/llm_protocol.hpp"
@@ -409,6 +410,10 @@ void guard_plan(AskState* ask) {
     GuardVerdict verdict = judge_statement(ask->step_sql[i]);
     if (verdict.allowed) continue;
     ask->status = "refused";
+    progress_failed(ask->step_database[i], verdict.sqlstate,
+                    psprintf("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
+                             ask->step_database[i], verdict.reason),
+                    true);
     ereport(ERROR, (errcode(verdict.sqlstate),
                     errmsg("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
                            ask->step_database[i], verdict.reason),
@@ -418,6 +423,8 @@ void guard_plan(AskState* ask) {
   GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
   if (verdict.allowed) return;
   ask->status = "refused";
+  progress_failed(kCombinedSource, verdict.sqlstate,
+                  psprintf("multidb refused %s combine step: %s", plan_author(ask), verdict.reason), true);
   ereport(ERROR, (errcode(verdict.sqlstate), errmsg("multidb refused %s combine step: %s", plan_author(ask), verdict.reason),
                   errdetail("The combine step: %s", ask->combine_sql), errhint("%s", refusal_hint(ask))));
 }

@@ -31,6 +31,7 @@ struct SharedHistory {
   bool done;
   bool failed;
   char error[1024];
+  Size ended_record_offset;  // the record of the ask as cancelled, after the queue; 0: none
   char queue[FLEXIBLE_ARRAY_MEMBER];  // a shm_mq of kQueueSize bytes, MAXALIGNed below
 };
 
@@ -45,8 +46,9 @@ struct HistoryWriter {
   BackgroundWorkerHandle* worker;
 };
 
-HistoryWriter* start_history_writer() {
-  dsm_segment* segment = dsm_create(queue_offset() + kQueueSize, 0);
+HistoryWriter* start_history_writer(const char* record_if_ended) {
+  Size ended_length = record_if_ended ? strlen(record_if_ended) + 1 : 0;
+  dsm_segment* segment = dsm_create(queue_offset() + kQueueSize + ended_length, 0);
   SharedHistory* shared = static_cast<SharedHistory*>(dsm_segment_address(segment));
   shared->magic = kHistoryMagic;
   shared->database = MyDatabaseId;
@@ -55,6 +57,8 @@ HistoryWriter* start_history_writer() {
   shared->done = false;
   shared->failed = false;
   shared->error[0] = '\0';
+  shared->ended_record_offset = ended_length ? queue_offset() + kQueueSize : 0;
+  if (ended_length) memcpy(reinterpret_cast<char*>(shared) + shared->ended_record_offset, record_if_ended, ended_length);
   shm_mq* mq = shm_mq_create(reinterpret_cast<char*>(shared) + queue_offset(), kQueueSize);
   shm_mq_set_sender(mq, MyProc);
 
@@ -132,8 +136,14 @@ void multidb_history_writer_main(Datum main_arg) {
 
   Size length;
   void* data;
-  if (shm_mq_receive(queue, &length, &data, false) != SHM_MQ_SUCCESS) return;  // the ask went away
-  const char* record = static_cast<const char*>(data);
+  const char* record;
+  if (shm_mq_receive(queue, &length, &data, false) == SHM_MQ_SUCCESS) {
+    record = static_cast<const char*>(data);
+  } else {
+    // The asking backend ended before it handed its record over: record the ask as cancelled.
+    if (shared->ended_record_offset == 0) return;
+    record = reinterpret_cast<const char*>(shared) + shared->ended_record_offset;
+  }
 
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();

@@ -4,6 +4,11 @@
 //
 // The worker is started when the ask starts, so that its start-up overlaps the LLM call and the remote
 // queries; the record is handed over at the end through a shm_mq, and the ask waits for its commit.
+//
+// It also gets, at its start, the record of the ask as cancelled (status cancelled, the question, the session): when
+// the asking backend ends before it hands the final record over — pg_terminate_backend, its client gone, a FATAL
+// error — the writer records that one instead, so that no ask vanishes from the history. One transaction writes
+// the history row and the session's messages: nothing is half-written.
 #pragma once
 
 #include "foundation/postgres.hpp"
@@ -12,8 +17,9 @@ namespace multidb {
 
 struct HistoryWriter;
 
-// Starts the writer; nullptr (with a WARNING at finish time) when no worker slot is free.
-HistoryWriter* start_history_writer();
+// Starts the writer with the record to write should the asking backend end first (nullptr: none).
+// Without a free worker slot, the WARNING comes at finish time.
+HistoryWriter* start_history_writer(const char* record_if_ended);
 
 // Hands the record over and waits until it is committed. Never raises for a failure to record: it says so
 // in a WARNING.

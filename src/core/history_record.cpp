@@ -98,7 +98,7 @@ std::string history_record_text(const AskRecord& ask, bool utf8_database) {
       answer += "  -- " + std::to_string(ask.combined_rows) + " rows";
     }
   }
-  if (ask.error) answer += "\nFailed: " + *ask.error;
+  if (ask.error) answer += (ask.status == "cancelled" ? "\nCancelled: " : "\nFailed: ") + *ask.error;
   record["databases_used"] = used;
   record["row_counts"] = rows;
   record["timings_ms"] = timings;

@@ -27,6 +27,7 @@
 #include "fanout/cluster_slots.hpp"
 #include "fanout/connection_pool.hpp"
 #include "fanout/fanout_internal.hpp"
+#include "fanout/progress.hpp"
 #include "fanout/mq_protocol.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/settings.hpp"
@@ -108,6 +109,27 @@ void judge_targets(Fanout* fanout) {
     fanout->channels[i].check_sql = check.inline_sql;
     fanout->channels[i].check_execute = check.execute_sql;
   }
+}
+
+// The guard's refusal as a refused event (naming the database when each target has its statement), then the
+// ERROR as it was.
+void judge_targets_reporting(Fanout* fanout) {
+  MemoryContext caller_context = CurrentMemoryContext;
+  PG_TRY();
+  {
+    judge_targets(fanout);
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(caller_context);
+    ErrorData* error = CopyErrorData();
+    if (error->elevel != ERROR || error->sqlerrcode != ERRCODE_INSUFFICIENT_PRIVILEGE) PG_RE_THROW();
+    FlushErrorState();
+    const char* database = fanout->request->target_count == 1 ? fanout->request->targets[0].name : nullptr;
+    progress_failed(database, error->sqlerrcode, error->message, true);
+    ReThrowError(error);
+  }
+  PG_END_TRY();
 }
 
 // ---- starting targets -----------------------------------------------------------------------------------
@@ -253,6 +275,10 @@ bool start_more(Fanout* fanout) {
       channel->waits_for_slot = false;
     }
     channel->started_at = GetCurrentTimestamp();
+    if (fanout->request->report_progress && progress_on()) {
+      channel->progress_at = channel->started_at;
+      progress_started(channel->target->name);
+    }
     if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
     fanout->active++;
     started = true;
@@ -279,7 +305,21 @@ void advance_head(Fanout* fanout) {
   }
 }
 
+// A rows progress event every kProgressRows rows or kProgressIntervalMs, whichever first; checked per batch.
+void report_rows(Fanout* fanout, Channel* channel) {
+  if (!fanout->request->report_progress || !progress_on() || channel->rows == channel->progress_rows) return;
+  TimestampTz now = GetCurrentTimestamp();
+  if (channel->rows - channel->progress_rows < kProgressRows &&
+      !TimestampDifferenceExceeds(channel->progress_at, now, kProgressIntervalMs))
+    return;
+  channel->progress_rows = channel->rows;
+  channel->progress_at = now;
+  progress_rows(channel->target->name, channel->rows, (now - channel->started_at) / 1000.0);
+}
+
 void finish_channel(Fanout* fanout, Channel* channel) {
+  if (!channel->failed && fanout->request->report_progress && progress_on())
+    progress_done(channel->target->name, channel->rows, (GetCurrentTimestamp() - channel->started_at) / 1000.0);
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->rows = channel->rows;
@@ -299,6 +339,10 @@ void finish_channel(Fanout* fanout, Channel* channel) {
 
 // A failed target: ERROR ends the call; with multidb.on_error = warn, one WARNING and the call goes on.
 void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refused) {
+  channel->failed = true;
+  if (fanout->request->report_progress && progress_on())
+    progress_failed(channel->target->name, error->sqlerrcode, error->message ? error->message : "unknown error",
+                    refused);
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->failed = true;
@@ -345,6 +389,7 @@ void handle_worker_message(Fanout* fanout, Channel* channel, char* data, Size si
       break;
     case kRowMessage:
       mq_read_rows(&message, channel->column_count, store_received_row, channel);
+      report_rows(fanout, channel);
       break;
     case kCompleteMessage:
       finish_channel(fanout, channel);
@@ -435,6 +480,7 @@ bool pump_local(Fanout* fanout, Channel* channel) {
         PG_TRY();
         {
           store_local_batch(fanout, channel, result);
+          report_rows(fanout, channel);
         }
         PG_FINALLY();
         {
@@ -513,7 +559,8 @@ void run_fanout(const FanoutRequest* request) {
   cleanup->arg = fanout;
   MemoryContextRegisterResetCallback(CurrentMemoryContext, cleanup);
 
-  judge_targets(fanout);
+  if (request->report_progress && progress_on()) judge_targets_reporting(fanout);
+  else judge_targets(fanout);
   create_shared_call(fanout);
   take_warm_connections(fanout);
   start_more(fanout);

@@ -51,6 +51,8 @@ struct FanoutRequest {
   Tuplestorestate* result;     // receives every row; not for kPerTarget
   TargetOutcome* outcomes;     // target_count entries: filled in; failures collected, not raised. Optional
                                // except for kPerTarget
+  bool report_progress;        // multidb.progress events for its targets (a call's own statements, not multidb's
+                               // reads of the remotes' catalogs): fanout/progress.hpp
   bool catalog_search_path;    // multidb's own statement reading the remote's catalog: it runs with search_path =
                                // pg_catalog, pg_temp, so that no object of the remote role's schemas stands in
 };

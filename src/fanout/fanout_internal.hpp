@@ -69,6 +69,9 @@ struct Channel {
   Oid* own_input_ioparams;
   int64 rows;
   TimestampTz started_at;
+  bool failed;                  // its failure was reported: no done event
+  int64 progress_rows;          // rows when the last progress event went out
+  TimestampTz progress_at;      // and when
 };
 
 // Registered with on_dsm_detach: when the call ends, normally or by an error or a cancel, no worker

@@ -53,7 +53,13 @@ ArrayType* text_array_out(uint64 row, int column) {
   bool is_null;
   Datum value = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, &is_null);
   if (is_null) return nullptr;
-  return DatumGetArrayTypeP(SPI_datumTransfer(value, false, -1));
+  // Flattened here (an array_agg result may be an expanded object), then copied whole into the caller's context:
+  // flattening after a transfer would put the flat copy in SPI's memory, gone at SPI_finish.
+  ArrayType* flat = DatumGetArrayTypeP(value);
+  Size size = VARSIZE(flat);
+  ArrayType* copy = static_cast<ArrayType*>(SPI_palloc(size));
+  memcpy(copy, flat, size);
+  return copy;
 }
 
 ArrayType* text_array(const char* const* values, int count) {
@@ -222,6 +228,34 @@ const char* askable_connection_list() {
   char* list = text_out(0, 1);
   finish_spi(job);
   return list;
+}
+
+ArrayType* askable_connection_names() {
+  const char* job = "listing the connections the caller can ask";
+  connect_spi(job);
+  run_checked(job,
+              "SELECT coalesce(array_agg(c.name::text ORDER BY c.name), '{}'::text[]) FROM multidb.connections c "
+              "WHERE c.usable AND EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings m "
+              "WHERE m.srvname = c.name AND m.usename IN (current_user, 'public'))",
+              0, nullptr, nullptr, true, 0, SPI_OK_SELECT);
+  if (SPI_processed != 1) elog(ERROR, "multidb, %s: %lu rows where one was expected", job, static_cast<unsigned long>(SPI_processed));
+  ArrayType* names = text_array_out(0, 1);
+  finish_spi(job);
+  return names;
+}
+
+bool history_takes_cancelled() {
+  const char* job = "reading the extension's version";
+  connect_spi(job);
+  run_checked(job,
+              "SELECT pg_catalog.string_to_array(extversion, '.')::int[] >= '{0,8}' FROM pg_catalog.pg_extension "
+              "WHERE extname = 'multidb'",
+              0, nullptr, nullptr, true, 1, SPI_OK_SELECT);
+  bool is_null = true;
+  bool takes = SPI_processed == 1 &&
+               DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null)) && !is_null;
+  finish_spi(job);
+  return takes;
 }
 
 // ---- schema_cache -------------------------------------------------------------------------------------------

@@ -71,6 +71,14 @@ ArrayType* usable_connection_names();
 // "a, b, c" (by name), or nullptr when there is none. For HINTs.
 const char* askable_connection_list();
 
+// The same connections, by name, as a text[] (empty when there is none): the one an ask takes when it is the only
+// one and multidb.default_connections is empty.
+ArrayType* askable_connection_names();
+
+// Whether multidb.query_history takes the status cancelled: the extension is at 0.8 or later (the 0.8 library
+// runs under an older version until ALTER EXTENSION multidb UPDATE; a cancelled ask is then recorded as error).
+bool history_takes_cancelled();
+
 // ---- schema_cache (as the extension's owner) ------------------------------------------------------------
 
 // For each name: the fingerprint and catalog version of its cached schema when it is younger than

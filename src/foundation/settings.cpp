@@ -7,7 +7,9 @@
 #include <climits>
 
 extern "C" {
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 }
 
 namespace multidb {
@@ -33,6 +35,61 @@ bool keep_connections = true;
 int max_connections_per_host = 0;
 int idle_connection_timeout_ms = 300000;
 int repair_error_detail = static_cast<int>(RepairErrorDetail::kMasked);
+char* default_connections = nullptr;
+bool progress = false;
+
+namespace {
+
+// multidb.default_connections is written as search_path is: names separated by commas, double-quoted where they
+// are not lower-case (SplitIdentifierString's rules), a group as '@name'. Only the syntax is checked here: the
+// connections are looked up, and USAGE checked, when an ask uses them (a role's setting is read at its log-in,
+// when its connections may not exist yet).
+bool parse_default_connections(const char* value, List** names, const char** problem) {
+  char* copy = pstrdup(value ? value : "");
+  *names = NIL;
+  if (!SplitIdentifierString(copy, ',', names)) {
+    *problem = "it is not a list of names separated by commas (double-quote a name that holds a comma, a space, a "
+               "quote or upper-case letters)";
+    return false;
+  }
+  if (list_length(*names) > kMaxDefaultConnections) {
+    *problem = psprintf("it lists %d names, more than the %d it may", list_length(*names), kMaxDefaultConnections);
+    return false;
+  }
+  ListCell* cell;
+  foreach (cell, *names) {
+    const char* name = static_cast<const char*>(lfirst(cell));
+    if (name[0] == '\0' || strcmp(name, "@") == 0) {
+      *problem = "it holds an empty name";
+      return false;
+    }
+    if (name[0] == '@' && name[1] == '@') {
+      *problem = psprintf("\"%s\" is no name: a group is written '@name', once", name);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool check_default_connections(char** newval, void** /*extra*/, GucSource /*source*/) {
+  List* names;
+  const char* problem = nullptr;
+  if (parse_default_connections(*newval, &names, &problem)) return true;
+  GUC_check_errdetail("%s.", problem);
+  GUC_check_errhint("For example: SET multidb.default_connections = 'production, @tenants'.");
+  return false;
+}
+
+}  // namespace
+
+List* default_connection_names() {
+  List* names;
+  const char* problem = nullptr;
+  if (!parse_default_connections(default_connections, &names, &problem))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("multidb.default_connections is not a list of connections: %s", problem)));
+  return names;
+}
 
 static const struct config_enum_entry on_error_options[] = {
     {"error", static_cast<int>(OnError::kError), false},
@@ -183,6 +240,16 @@ void define_settings() {
   DefineCustomIntVariable("multidb.llm_max_reply_size", "Longest LLM reply read; a longer one is an error.",
                           "The body is held in memory while it is read and parsed.", &llm_max_reply_kb, 4096, 16,
                           1024 * 1024, PGC_USERSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable(
+      "multidb.default_connections",
+      "The connections ask, plan and save_report use when given neither a session nor connections.",
+      "Names separated by commas, groups as '@name'. Empty: the one connection the role can use, if there is "
+      "exactly one. Set it per role or database with ALTER ROLE/DATABASE ... SET.",
+      &default_connections, "", PGC_USERSET, GUC_LIST_INPUT, check_default_connections, nullptr, nullptr);
+  DefineCustomBoolVariable("multidb.progress", "Whether calls report their progress as NOTICEs while they run.",
+                           "Each NOTICE is 'multidb progress: <event>' with one JSON object as its DETAIL: the plan, "
+                           "each database's start, rows, end or error, the combine step, repairs, the end.",
+                           &progress, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("multidb");
 }
 

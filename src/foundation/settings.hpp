@@ -4,6 +4,8 @@
 #include "core/function_denylist.hpp"
 #include "core/remote_checks.hpp"
 
+struct List;  // Postgres's (nodes/pg_list.h)
+
 namespace multidb {
 
 enum class OnError { kError, kWarn };
@@ -29,8 +31,17 @@ extern bool keep_connections;      // multidb.keep_connections
 extern int max_connections_per_host;  // multidb.max_connections_per_host
 extern int idle_connection_timeout_ms;  // multidb.idle_connection_timeout
 extern int repair_error_detail;  // multidb.repair_error_detail: a RepairErrorDetail (core/repair_error.hpp)
+extern char* default_connections;  // multidb.default_connections: names and '@group's, comma-separated
+extern bool progress;              // multidb.progress: NOTICEs telling how a call goes while it runs
 
 void define_settings();
+
+// Most entries multidb.default_connections may list.
+constexpr int kMaxDefaultConnections = 1000;
+
+// multidb.default_connections as a List of names (char*; a group keeps its '@'), NIL when it is empty. The check
+// hook accepted its syntax, so this cannot fail but for memory.
+List* default_connection_names();
 
 // multidb.statement_timeout under multidb.max_statement_timeout: the smaller of the two, where 0 means none on
 // either side (so 0 under a cap is the cap). What every remote statement and multidb's own deadline use.

@@ -11,6 +11,7 @@
 // result is named with the statement's columns (learnt the same way, only when the wrapped statement failed with
 // 42703).
 #include "fanout/fanout_executor.hpp"
+#include "fanout/progress.hpp"
 #include "foundation/connections.hpp"
 #include "foundation/entry_point.hpp"
 #include "foundation/sql_guard.hpp"
@@ -22,6 +23,7 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 }
 
 using namespace multidb;
@@ -295,6 +297,9 @@ MULTIDB_FUNCTION(multidb_compare) {
   request.result_desc = desc;
   request.result = rows;
   request.outcomes = outcomes;
+  request.report_progress = true;
+  progress_begin();
+  TimestampTz started = progress_on() ? GetCurrentTimestamp() : 0;
   run_fanout(&request);
   for (int i = 0; i < 2; i++) {
     if (!outcomes[i].failed) continue;
@@ -356,6 +361,9 @@ MULTIDB_FUNCTION(multidb_compare) {
   ExecDropSingleTupleTableSlot(a.slot);
   ExecDropSingleTupleTableSlot(b.slot);
   tuplestore_end(rows);
+  if (progress_on())
+    progress_end("ok", static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+                 (GetCurrentTimestamp() - started) / 1000.0);
   return static_cast<Datum>(0);
 }
 

@@ -1,6 +1,7 @@
 // SQL-callable entry points: fanout, fanout_rows, check_sql, and the guard's lists (denied_functions,
 // denied_relations, allowed_volatile_functions, remote_check_sql).
 #include "fanout/fanout_executor.hpp"
+#include "fanout/progress.hpp"
 #include "foundation/connections.hpp"
 #include "foundation/entry_point.hpp"
 #include "foundation/settings.hpp"
@@ -10,6 +11,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
+#include "utils/timestamp.h"
 }
 
 using namespace multidb;
@@ -49,7 +51,13 @@ Datum fanout_entry(FunctionCallInfo fcinfo, RowShape shape) {
   request.result = rsinfo->setResult;
   request.sqls = nullptr;
   request.outcomes = nullptr;
+  request.report_progress = true;
+  progress_begin();
+  TimestampTz started = progress_on() ? GetCurrentTimestamp() : 0;
   run_fanout(&request);
+  if (progress_on())
+    progress_end("ok", static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
+                 (GetCurrentTimestamp() - started) / 1000.0);
   return static_cast<Datum>(0);
 }
 

@@ -28,7 +28,7 @@ DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-d
 # What `make test` adds: GoogleTest for the unit tests, pg_cron for the scheduled reports' TAP tests, IPC::Run
 # for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
 # test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz, curl and
-# python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/031_gateway.pl).
+# python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl).
 TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev curl python3-httpx openssl)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi

@@ -84,9 +84,9 @@ is($coordinator->safe_psql('postgres', q{
 $coordinator->safe_psql('postgres', 'CREATE DATABASE upgraded');
 $coordinator->safe_psql('upgraded', "CREATE EXTENSION multidb VERSION '0.6'");
 $coordinator->safe_psql('upgraded', "SELECT multidb.add_connection('before', '$conninfo', 'made at 0.6')");
-$coordinator->safe_psql('upgraded', 'ALTER EXTENSION multidb UPDATE');
+$coordinator->safe_psql('upgraded', q{ALTER EXTENSION multidb UPDATE TO '0.7'});
 is($coordinator->safe_psql('upgraded', q{
-	SELECT extversion FROM pg_extension WHERE extname = 'multidb'}), '0.7', 'ALTER EXTENSION multidb UPDATE from 0.6 gives 0.7');
+	SELECT extversion FROM pg_extension WHERE extname = 'multidb'}), '0.7', 'ALTER EXTENSION multidb UPDATE TO 0.7 from 0.6 gives 0.7');
 is($coordinator->safe_psql('upgraded', q{
 	SELECT string_agg(p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', ' ' ORDER BY p.proname)
 	  FROM pg_proc p WHERE p.pronamespace = 'multidb'::regnamespace

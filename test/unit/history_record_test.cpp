@@ -63,3 +63,15 @@ TEST(HistoryRecord, AnAskThatNeverRanKeepsItsQuestionAndError) {
   EXPECT_EQ(record["row_counts"], json::object());
   EXPECT_NE(record["answer"].get<std::string>().find("Failed: the LLM's reply holds no plan \xEF\xBF\xBD"), std::string::npos);
 }
+
+TEST(HistoryRecord, ACancelledAskSaysSo) {
+  AskRecord ask;
+  ask.question = "q";
+  ask.status = "cancelled";
+  ask.error = "canceling statement due to user request";
+  json record = json::parse(history_record_text(ask, true));
+  EXPECT_EQ(record["status"], "cancelled");
+  std::string answer = record["answer"];
+  EXPECT_NE(answer.find("Cancelled: canceling statement due to user request"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("Failed:"), std::string::npos) << answer;
+}
