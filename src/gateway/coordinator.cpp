@@ -130,6 +130,16 @@ void Coordinator::release(PGconn* conn) {
   available_.notify_one();
 }
 
+// A request that failed inside its transaction: the transaction is rolled back, so that the connection can
+// go back to the pool (release() drops one that is still in a transaction or broken).
+void Coordinator::roll_back_and_release(PGconn* conn) {
+  if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    PGresult* res = PQexec(conn, "ROLLBACK");
+    if (res) PQclear(res);
+  }
+  release(conn);
+}
+
 // A pooled connection that the coordinator ended while it was idle (a restart) may look fine until used: when
 // the first statement of a request finds it broken, nothing has run yet, so the request gets a new connection
 // once instead of a 503.
@@ -142,11 +152,7 @@ PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
       return conn;
     } catch (const ApiError& e) {
       const bool lost = PQstatus(conn) != CONNECTION_OK;
-      if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-        PGresult* res = PQexec(conn, "ROLLBACK");
-        if (res) PQclear(res);
-      }
-      release(conn);
+      roll_back_and_release(conn);
       if (!(lost && attempt == 0)) throw;
     }
   }
@@ -162,11 +168,7 @@ void Coordinator::as_role(const std::string& role, const std::function<void(Role
     work(tx);
     tx.query("COMMIT");
   } catch (...) {
-    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-      PGresult* res = PQexec(conn, "ROLLBACK");
-      if (res) PQclear(res);
-    }
-    release(conn);
+    roll_back_and_release(conn);
     throw;
   }
   release(conn);
@@ -180,11 +182,7 @@ void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& 
     work(tx);
     tx.query("COMMIT");
   } catch (...) {
-    if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-      PGresult* res = PQexec(conn, "ROLLBACK");
-      if (res) PQclear(res);
-    }
-    release(conn);
+    roll_back_and_release(conn);
     throw;
   }
   release(conn);

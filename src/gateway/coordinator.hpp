@@ -58,6 +58,7 @@ class Coordinator {
   PGconn* acquire();
   PGconn* acquire_begun(const char* first, const Params& params);
   void release(PGconn* conn);
+  void roll_back_and_release(PGconn* conn);
   std::string conninfo_;
   std::chrono::milliseconds wait_;
   long connect_timeout_s_;
