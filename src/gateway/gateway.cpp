@@ -216,6 +216,7 @@ void Gateway::install(httplib::Server& server) {
   install_connection_routes(server, *this);
   install_query_routes(server, *this);
   install_history_routes(server, *this);
+  install_result_routes(server, *this);
   install_api_doc_routes(server, *this);
 }
 

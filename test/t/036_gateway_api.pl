@@ -48,6 +48,8 @@ $coordinator->reload;
 my $llm = MultidbLlm->new(rules => [
 		{ match => 'How many items', reply => encode_json({ queries => [ { database => 'shop1',
 				sql => 'SELECT count(*) AS n FROM items' } ], explanation => 'Counts the items.' }) },
+		{ match => 'the big result', reply => encode_json({ queries => [ { database => 'shop1',
+				sql => q{SELECT g AS n, repeat('x', 150) AS pad FROM generate_series(1, 300000) g} } ] }) },
 		{ match => 'Compare the counts', reply => encode_json({ queries => [ map { { database => $_,
 				sql => 'SELECT count(*) AS n FROM items' } } qw(shop1 shop2) ],
 				combine => 'SELECT shop1.n - shop2.n AS difference FROM shop1, shop2' }) } ],
@@ -171,7 +173,64 @@ is(scalar @$body, 1, '?limit and ?before page');
 is($status, 400, '?limit=abc: 400');
 is($body->{error}{field}, 'limit', '... naming the parameter');
 
-# 5. The document: every route the server has is documented, every documented route exists.
+# 5. A message's results, streamed as JSON or CSV.
+($status, $body) = call($alice, 'POST', '/api/chat/sessions', '/api/chat/sessions', '{"name": "export", "connection_ids": ["shop1"]}');
+my $session = $body->{id};
+($status, $body) = call($alice, 'POST', "/api/chat/sessions/$session/messages", '/api/chat/sessions/{id}/messages',
+	'{"question": "How many items?"}');
+is($status, 201, 'an ask in a session');
+($status, $body) = call($alice, 'GET', "/api/chat/sessions/$session/messages", '/api/chat/sessions/{id}/messages');
+my ($answer) = grep { $_->{role} eq 'assistant' } @$body;
+my $results = "/api/chat/sessions/$session/messages/$answer->{id}/results";
+my $results_doc = '/api/chat/sessions/{id}/messages/{message}/results';
+($status, $body, my $headers) = call($alice, 'GET', $results, $results_doc);
+is($status, 200, "GET …/messages/{id}/results: 200");
+is_deeply($body, [ { database => 'shop1', row => { n => 100 } } ], '... the rows of its plan, as JSON');
+like($headers, qr/Transfer-Encoding: chunked/i, '... streamed (chunked)');
+($status, $body, $headers) = curl('-u', $alice, "$url$results?format=csv&database=shop1");
+is($status, 200, '?format=csv&database=shop1: 200');
+is($body, "source_db,n\r\nshop1,100\r\n", '... CSV with a header');
+like($headers, qr{Content-Type: text/csv}i, '... as text/csv');
+($status, $body) = call($alice, 'GET', "$results?database=shop2", $results_doc);
+is($status, 404, 'a database the plan did not use: 404');
+is($body->{error}{database}, 'shop2', '... naming it');
+($status, $body) = call($alice, 'GET', "$results?format=xml", $results_doc);
+is($status, 400, '?format=xml: 400');
+is($body->{error}{field}, 'format', '... naming the parameter');
+($status, $body) = call($bob, 'GET', $results, $results_doc);
+is($status, 404, "bob reading alice's message's results: 404");
+($status, $body) = call($alice, 'GET', "/api/chat/sessions/$session/messages/999999/results", $results_doc);
+is($status, 404, 'a message that does not exist: 404');
+
+# A large result goes through without the gateway's memory growing with it: the ask is made in SQL (so the
+# gateway never held its rows), then exported over HTTP.
+$coordinator->safe_psql('postgres', "SET ROLE alice; SELECT count(*) FROM multidb.ask('Show me the big result', '$session')");
+($status, $body) = call($alice, 'GET', "/api/chat/sessions/$session/messages", '/api/chat/sessions/{id}/messages');
+my ($big) = grep { $_->{role} eq 'assistant' } reverse @$body;
+my $gateway_pid = $gateway->{KIDS}[0]{PID};
+sub rss_kb
+{
+	open my $fh, '<', "/proc/$gateway_pid/status" or return 0;
+	my ($kb) = map { /^VmRSS:\s+(\d+)/ ? $1 : () } <$fh>;
+	return $kb;
+}
+curl('-u', $alice, '-o', '/dev/null', "$url$results?format=csv");
+my $rss_before = rss_kb();
+my (undef, $big_file) = tempfile();
+for my $format ('csv', 'json')
+{
+	my ($code) = curl('-u', $alice, '-o', $big_file, "$url/api/chat/sessions/$session/messages/$big->{id}/results?format=$format");
+	my $size = -s $big_file;
+	my $grown = rss_kb() - $rss_before;
+	is($code, 200, "a large export as $format: 200");
+	cmp_ok($size, '>', 45_000_000, "... of " . int($size / 1e6) . ' MB');
+	cmp_ok($grown, '<', 15_000, "... while the gateway's RSS grew by $grown kB only");
+}
+my ($code) = curl('-u', $alice, '-o', "$big_file.csv", "$url/api/chat/sessions/$session/messages/$big->{id}/results?format=csv");
+my $lines = `wc -l < $big_file.csv`;
+is($lines + 0, 300_001, '... every row in it, and the header');
+
+# 6. The document: every route the server has is documented, every documented route exists.
 my $routes = `$program --print-routes`;
 is($? >> 8, 0, '--print-routes runs without a coordinator');
 my %served;
@@ -195,7 +254,7 @@ is_deeply([ sort grep { !$documented{$_} } keys %served ], [], 'every route the 
 is_deeply([ sort grep { !$served{$_} } keys %documented ], [], 'every documented route exists');
 ok($served{'post /api/sql'} && $served{'get /api/history'}, '... the list holds the new routes');
 
-# 6. Real answers against the document's schemas.
+# 7. Real answers against the document's schemas.
 my ($fh, $answers_file) = tempfile();
 print $fh encode_json(\@answers);
 close $fh;
@@ -232,8 +291,8 @@ is($check_err, '', 'the schema check ran');
 cmp_ok($checked // 0, '>=', 15, "... on $checked real answers");
 is_deeply(\@invalid, [], '... all valid against the document');
 
-# 7. The API page: swagger-ui, its files from disk, no CDN.
-($status, $body, my $headers) = curl("$url/api/docs");
+# 8. The API page: swagger-ui, its files from disk, no CDN.
+($status, $body, $headers) = curl("$url/api/docs");
 is($status, 200, 'GET /api/docs: 200');
 like($body, qr{<script src="/api/docs/swagger-ui-bundle\.js">}, '... loading swagger-ui from the gateway');
 unlike($body, qr{https?://}, '... and from nowhere else');
