@@ -217,6 +217,8 @@ void Gateway::install(httplib::Server& server) {
   install_query_routes(server, *this);
   install_history_routes(server, *this);
   install_result_routes(server, *this);
+  install_group_routes(server, *this);
+  install_compare_routes(server, *this);
   install_api_doc_routes(server, *this);
 }
 

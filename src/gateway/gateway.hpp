@@ -84,6 +84,8 @@ void install_connection_routes(httplib::Server& server, Gateway& gateway);
 void install_query_routes(httplib::Server& server, Gateway& gateway);
 void install_history_routes(httplib::Server& server, Gateway& gateway);
 void install_result_routes(httplib::Server& server, Gateway& gateway);
+void install_group_routes(httplib::Server& server, Gateway& gateway);
+void install_compare_routes(httplib::Server& server, Gateway& gateway);
 void install_api_doc_routes(httplib::Server& server, Gateway& gateway);
 
 }  // namespace multidb::gateway

@@ -54,17 +54,27 @@ void install_query_routes(httplib::Server& server, Gateway& gateway) {
     json answer;
     gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
       std::vector<std::string> names = resolve_connections(tx, refs, "connection_ids");
+      // A group stands for its members, in order (a connection reached twice is queried once).
+      const std::string expanded = tx.query(
+          "SELECT coalesce(jsonb_agg(d.distinct_name ORDER BY d.min_pos), '[]'::jsonb)::text FROM ("
+          " SELECT m.name AS distinct_name, min(m.pos) AS min_pos FROM ("
+          "  SELECT coalesce(c.member, n.entry) AS name, n.pos * 10000 + coalesce(c.ord, 0) AS pos"
+          "  FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY n(entry, pos)"
+          "  LEFT JOIN multidb.connection_groups g ON left(n.entry, 1) = '@' AND g.name = substr(n.entry, 2)"
+          "  LEFT JOIN LATERAL unnest(g.connections) WITH ORDINALITY c(member, ord) ON true) m"
+          " GROUP BY m.name) d", {json_array(names)}).rows.at(0).at(0).value_or("[]");
+      const std::vector<std::string> databases = json::parse(expanded).get<std::vector<std::string>>();
       const auto start = std::chrono::steady_clock::now();
       Rows rows = tx.query(
           (std::string("SELECT source_db, row_data::text FROM multidb.fanout($1, ") + kAsArray + ")").c_str(),
           {sql, json_array(names)});
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       std::map<std::string, json> per_database;
-      for (const std::string& name : names) per_database[name] = json::array();
+      for (const std::string& name : databases) per_database[name] = json::array();
       for (const auto& row : rows.rows)
         per_database[row[0].value_or("")].push_back(json::parse(row[1].value_or("null")));
       json results = json::array();
-      for (const std::string& name : names) {
+      for (const std::string& name : databases) {
         const json& database_rows = per_database[name];
         results.push_back({{"connection_name", name}, {"sql", sql}, {"row_count", database_rows.size()},
                            {"rows", database_rows}, {"columns", infer_columns(database_rows)}, {"error", nullptr}});

@@ -230,7 +230,51 @@ my ($code) = curl('-u', $alice, '-o', "$big_file.csv", "$url/api/chat/sessions/$
 my $lines = `wc -l < $big_file.csv`;
 is($lines + 0, 300_001, '... every row in it, and the header');
 
-# 6. The document: every route the server has is documented, every documented route exists.
+# 6. Groups, compare, schema-diff.
+($status, $body) = call($alice, 'POST', '/api/groups', '/api/groups', '{"name": "@both", "connection_ids": ["shop1", 2]}');
+is($status, 201, 'POST /api/groups: 201');
+is_deeply($body->{connections}, [ 'shop1', 'shop2' ], '... its members by name');
+($status, $body) = call($alice, 'POST', '/api/groups', '/api/groups', '{"name": "both", "connection_ids": ["shop1"]}');
+is($status, 409, 'a group name that is taken: 409');
+($status, $body) = call($alice, 'POST', '/api/groups', '/api/groups', '{"name": "x"}');
+is($status, 400, 'a group without connection_ids: 400');
+is($body->{error}{field}, 'connection_ids', '... naming the field');
+($status, $body) = call($bob, 'GET', '/api/groups', '/api/groups');
+is_deeply([ map { $_->{name} } @$body ], [ 'both' ], 'GET /api/groups: every role reads the groups');
+($status, $body) = call($bob, 'PATCH', '/api/groups/both', '/api/groups/{name}', '{"remove": ["shop2"]}');
+is($status, 403, "bob changing alice's group: 403");
+($status, $body) = call($alice, 'PATCH', '/api/groups/both', '/api/groups/{name}', '{"remove": ["shop2"]}');
+is($status, 200, 'PATCH /api/groups/{name}: 200');
+is_deeply($body->{connections}, [ 'shop1' ], '... the member removed');
+($status, $body) = call($alice, 'PATCH', '/api/groups/nope', '/api/groups/{name}', '{"add": ["shop2"]}');
+is($status, 404, 'a group that does not exist: 404');
+($status, $body) = call($alice, 'POST', '/api/sql', '/api/sql', '{"sql": "SELECT 1 AS one", "connection_ids": ["@both"]}');
+is_deeply([ map { $_->{connection_name} } @{ $body->{database_results} } ], [ 'shop1' ], 'a group stands for its members');
+($status, $body) = call($bob, 'DELETE', '/api/groups/both', '/api/groups/{name}');
+is($status, 403, "bob dropping alice's group: 403");
+($status, $body) = curl('-u', $alice, '-X', 'DELETE', "$url/api/groups/both");
+is($status, 204, 'DELETE /api/groups/{name}: 204');
+
+($status, $body) = call($alice, 'POST', '/api/compare', '/api/compare',
+	'{"sql": "SELECT id, name FROM items WHERE id > 38 AND id < 43", "a": "shop1", "b": 2, "key": ["id"]}');
+is($status, 200, 'POST /api/compare: 200');
+is_deeply([ map { $_->{key}{id} } @{ $body->{differences} } ], [ 41, 42 ], '... the rows only a has');
+is($body->{differences}[0]{status}, 'only_in_a', '... said so');
+($status, $body) = call($alice, 'POST', '/api/compare', '/api/compare', '{"sql": "SELECT 1", "a": "shop1"}');
+is($status, 400, 'POST /api/compare without b: 400');
+is($body->{error}{field}, 'b', '... naming the field');
+($status, $body) = call($alice, 'POST', '/api/compare', '/api/compare', '{"sql": "SELECT pg_sleep(0) FROM items; DROP TABLE items", "a": "shop1", "b": "shop2"}');
+is($status, 422, 'POST /api/compare of a DROP: 422, refused by the guard');
+$remote_b->safe_psql('postgres', 'CREATE TABLE only_here (x int)');
+($status, $body) = call($alice, 'GET', '/api/schema-diff?a=shop1&b=shop2&refresh=true', '/api/schema-diff');
+is($status, 200, 'GET /api/schema-diff: 200');
+ok((grep { $_->{object_name} =~ /only_here/ && $_->{difference} =~ /only in shop2/ } @{ $body->{differences} }),
+	'... the table only b has');
+($status, $body) = call($alice, 'GET', '/api/schema-diff?a=shop1', '/api/schema-diff');
+is($status, 400, 'GET /api/schema-diff without b: 400');
+is($body->{error}{field}, 'b', '... naming the parameter');
+
+# 7. The document: every route the server has is documented, every documented route exists.
 my $routes = `$program --print-routes`;
 is($? >> 8, 0, '--print-routes runs without a coordinator');
 my %served;
@@ -254,7 +298,7 @@ is_deeply([ sort grep { !$documented{$_} } keys %served ], [], 'every route the 
 is_deeply([ sort grep { !$served{$_} } keys %documented ], [], 'every documented route exists');
 ok($served{'post /api/sql'} && $served{'get /api/history'}, '... the list holds the new routes');
 
-# 7. Real answers against the document's schemas.
+# 8. Real answers against the document's schemas.
 my ($fh, $answers_file) = tempfile();
 print $fh encode_json(\@answers);
 close $fh;
@@ -291,7 +335,7 @@ is($check_err, '', 'the schema check ran');
 cmp_ok($checked // 0, '>=', 15, "... on $checked real answers");
 is_deeply(\@invalid, [], '... all valid against the document');
 
-# 8. The API page: swagger-ui, its files from disk, no CDN.
+# 9. The API page: swagger-ui, its files from disk, no CDN.
 ($status, $body, $headers) = curl("$url/api/docs");
 is($status, 200, 'GET /api/docs: 200');
 like($body, qr{<script src="/api/docs/swagger-ui-bundle\.js">}, '... loading swagger-ui from the gateway');
