@@ -159,6 +159,7 @@ void Gateway::route(httplib::Server& server, const std::string& method, const st
   else if (method == "POST") server.Post(pattern, wrapped);
   else if (method == "PATCH") server.Patch(pattern, wrapped);
   else if (method == "DELETE") server.Delete(pattern, wrapped);
+  else if (method == "PUT") server.Put(pattern, wrapped);
 }
 
 void Gateway::raw_route(httplib::Server& server, const std::string& method, const std::string& pattern,
@@ -219,6 +220,7 @@ void Gateway::install(httplib::Server& server) {
   install_result_routes(server, *this);
   install_group_routes(server, *this);
   install_compare_routes(server, *this);
+  install_report_routes(server, *this);
   install_api_doc_routes(server, *this);
 }
 

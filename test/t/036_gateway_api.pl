@@ -274,7 +274,51 @@ ok((grep { $_->{object_name} =~ /only_here/ && $_->{difference} =~ /only in shop
 is($status, 400, 'GET /api/schema-diff without b: 400');
 is($body->{error}{field}, 'b', '... naming the parameter');
 
-# 7. The document: every route the server has is documented, every documented route exists.
+# 7. Reports: saved from a message's ask (its plan frozen), run, runs, diff, schedule.
+my $llm_calls = scalar(() = $llm->requests);
+($status, $body) = call($alice, 'POST', '/api/reports', '/api/reports',
+	qq({"name": "items", "chat_session_id": "$session", "message_id": $answer->{id}}));
+is($status, 201, 'POST /api/reports from a message: 201');
+is_deeply($body->{plan}{queries}, [ { database => 'shop1', sql => 'SELECT count(*) AS n FROM items' } ],
+	"... the plan the message's ask ran");
+is(scalar(() = $llm->requests), $llm_calls, '... frozen without asking the LLM again');
+($status, $body) = call($alice, 'POST', '/api/reports', '/api/reports',
+	qq({"name": "items", "chat_session_id": "$session", "message_id": $answer->{id}}));
+is($status, 409, 'a report name that is taken: 409');
+($status, $body) = call($alice, 'POST', '/api/reports', '/api/reports', '{"name": "x", "sql": "DELETE FROM items", "connection_ids": ["shop1"]}');
+is($status, 422, 'a report of a DELETE: 422, refused by the guard');
+($status, $body) = call($alice, 'POST', '/api/reports', '/api/reports', '{"name": "x"}');
+is($status, 400, 'a report without message_id or sql: 400');
+is($body->{error}{field}, 'message_id', '... naming the field');
+($status, $body) = call($bob, 'POST', '/api/reports', '/api/reports',
+	qq({"name": "mine", "chat_session_id": "$session", "message_id": $answer->{id}}));
+is($status, 404, "bob saving alice's message as a report: 404");
+($status, $body) = call($alice, 'POST', '/api/reports/items/runs', '/api/reports/{name}/runs', '{}');
+is($status, 201, 'POST /api/reports/{name}/runs: 201');
+is($body->{status}, 'ok', '... the run ok');
+is_deeply($body->{rows}, [ { database => 'shop1', row => { n => 100 } } ], '... with its rows');
+$remote_a->safe_psql('postgres', 'DELETE FROM items WHERE id = 100');
+($status, $body) = call($alice, 'POST', '/api/reports/items/runs', '/api/reports/{name}/runs', '{}');
+($status, $body) = call($alice, 'GET', '/api/reports/items/runs', '/api/reports/{name}/runs');
+is(scalar @$body, 2, 'GET /api/reports/{name}/runs: both runs');
+($status, $body) = call($alice, 'GET', '/api/reports/items/diff', '/api/reports/{name}/diff');
+is($status, 200, 'GET /api/reports/{name}/diff: 200');
+is_deeply([ sort map { "$_->{change} $_->{row}{n}" } @{ $body->{changes} } ], [ 'added 99', 'removed 100' ], '... what changed');
+($status, $body) = call($bob, 'POST', '/api/reports/items/runs', '/api/reports/{name}/runs', '{}');
+is($status, 404, "bob running alice's report: 404");
+($status, $body) = call($bob, 'GET', '/api/reports/items/diff', '/api/reports/{name}/diff');
+is($status, 404, "bob reading alice's report's diff: 404");
+($status, $body) = call($alice, 'GET', '/api/reports', '/api/reports');
+is_deeply([ map { $_->{name} } @$body ], [ 'items' ], 'GET /api/reports: the caller\'s');
+is($body->[0]{last_run}{status}, 'ok', '... with its last run');
+($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{}');
+is($status, 400, 'PUT …/schedule without a schedule: 400');
+is($body->{error}{field}, 'schedule', '... naming the field');
+($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{"schedule": "0 6 * * *"}');
+is($status, 400, 'PUT …/schedule without pg_cron: 400');
+like($body->{error}{hint}, qr/pg_cron/, '... the HINT on installing pg_cron');
+
+# 8. The document: every route the server has is documented, every documented route exists.
 my $routes = `$program --print-routes`;
 is($? >> 8, 0, '--print-routes runs without a coordinator');
 my %served;
@@ -298,7 +342,7 @@ is_deeply([ sort grep { !$documented{$_} } keys %served ], [], 'every route the 
 is_deeply([ sort grep { !$served{$_} } keys %documented ], [], 'every documented route exists');
 ok($served{'post /api/sql'} && $served{'get /api/history'}, '... the list holds the new routes');
 
-# 8. Real answers against the document's schemas.
+# 9. Real answers against the document's schemas.
 my ($fh, $answers_file) = tempfile();
 print $fh encode_json(\@answers);
 close $fh;
@@ -335,7 +379,7 @@ is($check_err, '', 'the schema check ran');
 cmp_ok($checked // 0, '>=', 15, "... on $checked real answers");
 is_deeply(\@invalid, [], '... all valid against the document');
 
-# 9. The API page: swagger-ui, its files from disk, no CDN.
+# 10. The API page: swagger-ui, its files from disk, no CDN.
 ($status, $body, $headers) = curl("$url/api/docs");
 is($status, 200, 'GET /api/docs: 200');
 like($body, qr{<script src="/api/docs/swagger-ui-bundle\.js">}, '... loading swagger-ui from the gateway');
