@@ -24,6 +24,9 @@ GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
 GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result))
 GATEWAY_BIN       = src/gateway/multidb-web
+# Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs.
+GATEWAY_DOCS_DIR  = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/swagger-ui
+GATEWAY_DOCS_FILES = swagger-ui.css swagger-ui-bundle.js favicon-32x32.png LICENSE NOTICE
 GATEWAY_FLAGS     = -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc \
                     $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null)) \
                     $(shell pkg-config --cflags cpp-httplib 2>/dev/null || echo -DCPPHTTPLIB_OPENSSL_SUPPORT -DCPPHTTPLIB_ZLIB_SUPPORT -DCPPHTTPLIB_BROTLI_SUPPORT)
@@ -86,6 +89,12 @@ clean: unit-clean gateway-clean
 src/gateway/%.o: src/gateway/%.cpp $(wildcard src/gateway/*.hpp)
 	$(CXX) $(GATEWAY_FLAGS) -c -o $@ $<
 
+# The OpenAPI document is compiled in (GET /api/openapi.json), as a C++ raw string.
+src/gateway/openapi.json.inc: src/gateway/openapi.json
+	{ printf 'R"OPENAPI('; cat $<; printf ')OPENAPI"\n'; } > $@
+src/gateway/routes_api_docs.o: src/gateway/openapi.json.inc
+src/gateway/options.o: GATEWAY_FLAGS += -DMULTIDB_WEB_DOCS_DIR='"$(GATEWAY_DOCS_DIR)"'
+
 $(GATEWAY_BIN): $(GATEWAY_OBJS)
 	$(CXX) -o $@ $^ $(GATEWAY_LIBS)
 
@@ -95,9 +104,13 @@ install: install-gateway
 install-gateway: $(GATEWAY_BIN)
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(GATEWAY_BIN) '$(DESTDIR)$(bindir)/'
+	@if [ -d web/node_modules/swagger-ui-dist ]; then \
+	  $(MKDIR_P) '$(DESTDIR)$(GATEWAY_DOCS_DIR)' && \
+	  for f in $(GATEWAY_DOCS_FILES); do $(INSTALL_DATA) web/node_modules/swagger-ui-dist/$$f '$(DESTDIR)$(GATEWAY_DOCS_DIR)/' || exit 1; done; \
+	else echo "multidb-web: web/node_modules is missing (run npm ci in web/): /api/docs will have no swagger-ui files"; fi
 
 gateway-clean:
-	rm -f $(GATEWAY_BIN) $(GATEWAY_OBJS)
+	rm -f $(GATEWAY_BIN) $(GATEWAY_OBJS) src/gateway/openapi.json.inc
 
 .PHONY: install-gateway gateway-clean
 

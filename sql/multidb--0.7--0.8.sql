@@ -39,3 +39,37 @@ END $$;
 ALTER TABLE query_history DROP CONSTRAINT query_history_status_check;
 ALTER TABLE query_history ADD CONSTRAINT query_history_status_check
     CHECK (status IN ('ok', 'partial', 'refused', 'error', 'cancelled'));
+
+-- A report from an ask already made (the gateway's "save as report" of a chat message): its plan frozen as it
+-- ran, so the report needs no new LLM call. Only the caller's own asks (row-level security); the statements
+-- are guarded and the connections checked as save_report_sql checks them.
+CREATE FUNCTION save_report_from_history(name text, history_id bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    asked multidb.query_history;
+    frozen jsonb;
+    targets text[];
+BEGIN
+    SELECT * INTO asked FROM multidb.query_history h WHERE h.id = history_id AND h.asked_by = current_user;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ask % does not exist', history_id USING ERRCODE = 'undefined_object',
+              HINT = 'multidb.query_history lists your asks';
+    END IF;
+    IF jsonb_typeof(asked.plan -> 'queries') IS DISTINCT FROM 'array' OR jsonb_array_length(asked.plan -> 'queries') = 0 THEN
+        RAISE EXCEPTION 'ask % has no plan to save', history_id USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'only an ask that was planned (status ok or partial, mostly) can become a report';
+    END IF;
+    PERFORM multidb.check_sql(q ->> 'sql') FROM jsonb_array_elements(asked.plan -> 'queries') q;
+    SELECT array_agg(d.database ORDER BY d.first)
+      INTO targets
+      FROM (SELECT q ->> 'database' AS database, min(n) AS first
+              FROM jsonb_array_elements(asked.plan -> 'queries') WITH ORDINALITY x(q, n) GROUP BY 1) d;
+    PERFORM multidb.check_connections(targets);
+    frozen := jsonb_strip_nulls(jsonb_build_object(
+        'queries', (SELECT jsonb_agg(jsonb_build_object('database', q ->> 'database', 'sql', q ->> 'sql') ORDER BY n)
+                      FROM jsonb_array_elements(asked.plan -> 'queries') WITH ORDINALITY x(q, n)),
+        'combine', asked.plan ->> 'combine'));
+    INSERT INTO multidb.reports (name, question, connections, plan) VALUES (name, asked.question, targets, frozen);
+END $$;
+COMMENT ON FUNCTION save_report_from_history(text, bigint) IS
+    'a report from one of the caller''s asks: its plan frozen as it ran (no LLM call)';

@@ -78,6 +78,47 @@ Rows RoleTransaction::query(const char* sql, const Params& params) {
   return rows;
 }
 
+bool RoleTransaction::stream(const char* sql, const Params& params, const RowSink& row) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  if (!PQsendQueryParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0) ||
+      !PQsetSingleRowMode(conn_))
+    throw coordinator_down(conn_);
+  bool wanted = true;
+  std::optional<ApiError> failure;
+  std::vector<std::optional<std::string>> values_of_row;
+  while (PGresult* res = PQgetResult(conn_)) {
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_SINGLE_TUPLE && wanted) {
+      values_of_row.clear();
+      for (int c = 0; c < PQnfields(res); c++)
+        values_of_row.push_back(PQgetisnull(res, 0, c) ? std::nullopt
+                                                       : std::optional<std::string>(std::string(
+                                                             PQgetvalue(res, 0, c), static_cast<size_t>(PQgetlength(res, 0, c)))));
+      if (!row(values_of_row)) {
+        wanted = false;
+        // The reader left: cancel the statement on the coordinator (and, through it, its remote statements),
+        // then read what is left of its results.
+        if (PGcancel* cancel = PQgetCancel(conn_)) {
+          char why[256];
+          PQcancel(cancel, why, sizeof why);
+          PQfreeCancel(cancel);
+        }
+      }
+    } else if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && wanted &&
+               !failure) {
+      std::string sqlstate = field(res, PG_DIAG_SQLSTATE), message = field(res, PG_DIAG_MESSAGE_PRIMARY);
+      if (message.empty()) message = PQresultErrorMessage(res);
+      failure.emplace(http_status_for(sqlstate, message), message, field(res, PG_DIAG_MESSAGE_HINT), sqlstate,
+                      field(res, PG_DIAG_MESSAGE_DETAIL), database_named(message));
+    }
+    PQclear(res);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) throw coordinator_down(conn_);
+  if (failure) throw *failure;
+  return wanted;
+}
+
 Coordinator::Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s)
     : conninfo_(std::move(conninfo)), wait_(wait), connect_timeout_s_(connect_timeout_s), idle_(static_cast<size_t>(size), nullptr) {}
 

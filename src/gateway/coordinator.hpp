@@ -33,6 +33,11 @@ class RoleTransaction {
   explicit RoleTransaction(PGconn* conn) : conn_(conn) {}
   // PQexecParams of a fixed statement with text parameters; an ERROR throws ApiError.
   Rows query(const char* sql, const Params& params = {});
+  // Runs a fixed statement in libpq's single-row mode, handing each row to row as it arrives (nothing is
+  // gathered here). When row returns false (the reader left), the statement is cancelled and stream returns
+  // false. An ERROR before the first row or after throws ApiError, as query does.
+  using RowSink = std::function<bool(const std::vector<std::optional<std::string>>&)>;
+  bool stream(const char* sql, const Params& params, const RowSink& row);
 
  private:
   PGconn* conn_;

@@ -134,6 +134,7 @@ Caller Gateway::authenticate(const httplib::Request& request) {
 
 void Gateway::route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
                     Handler handler) {
+  routes_.emplace_back(method, pattern);
   auto wrapped = [this, needs_caller, handler](const httplib::Request& request, httplib::Response& response) {
     try {
       Caller caller;
@@ -158,6 +159,14 @@ void Gateway::route(httplib::Server& server, const std::string& method, const st
   else if (method == "POST") server.Post(pattern, wrapped);
   else if (method == "PATCH") server.Patch(pattern, wrapped);
   else if (method == "DELETE") server.Delete(pattern, wrapped);
+  else if (method == "PUT") server.Put(pattern, wrapped);
+}
+
+void Gateway::raw_route(httplib::Server& server, const std::string& method, const std::string& pattern,
+                        httplib::Server::Handler handler) {
+  routes_.emplace_back(method, pattern);
+  if (method == "GET") server.Get(pattern, std::move(handler));
+  else if (method == "POST") server.Post(pattern, std::move(handler));
 }
 
 void Gateway::install(httplib::Server& server) {
@@ -206,6 +215,13 @@ void Gateway::install(httplib::Server& server) {
   install_session_routes(server, *this);
   install_ask_routes(server, *this);
   install_connection_routes(server, *this);
+  install_query_routes(server, *this);
+  install_history_routes(server, *this);
+  install_result_routes(server, *this);
+  install_group_routes(server, *this);
+  install_compare_routes(server, *this);
+  install_report_routes(server, *this);
+  install_api_doc_routes(server, *this);
 }
 
 }  // namespace multidb::gateway

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -52,22 +54,39 @@ class Gateway {
   using Handler = std::function<Reply(const Caller&, const httplib::Request&)>;
   void route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
              Handler handler);
+  // Registers a route that writes its own response (sign-in's cookie, the API page's files), listed as well.
+  void raw_route(httplib::Server& server, const std::string& method, const std::string& pattern,
+                 httplib::Server::Handler handler);
   void install(httplib::Server& server);
+  // Every route registered so far: method and path pattern (a regular expression), in order (--print-routes).
+  const std::vector<std::pair<std::string, std::string>>& routes() const { return routes_; }
 
  private:
   Options options_;
   Coordinator db_;
   SessionStore sessions_;
   AuthThrottle throttle_;
+  std::vector<std::pair<std::string, std::string>> routes_;
 };
 
 // Writes an error body {"error": {...}} with its status.
 void write_error(httplib::Response& response, int status, const nlohmann::json& body);
+
+struct Ask;
+// An ask as the caller (routes_ask.cpp): multidb.ask, then its history row; the seed's multi-query answer.
+nlohmann::json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask);
 
 // The routes, one file each.
 void install_auth_routes(httplib::Server& server, Gateway& gateway);
 void install_session_routes(httplib::Server& server, Gateway& gateway);
 void install_ask_routes(httplib::Server& server, Gateway& gateway);
 void install_connection_routes(httplib::Server& server, Gateway& gateway);
+void install_query_routes(httplib::Server& server, Gateway& gateway);
+void install_history_routes(httplib::Server& server, Gateway& gateway);
+void install_result_routes(httplib::Server& server, Gateway& gateway);
+void install_group_routes(httplib::Server& server, Gateway& gateway);
+void install_compare_routes(httplib::Server& server, Gateway& gateway);
+void install_report_routes(httplib::Server& server, Gateway& gateway);
+void install_api_doc_routes(httplib::Server& server, Gateway& gateway);
 
 }  // namespace multidb::gateway

@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
     std::cout << help_text();
     return 0;
   }
+  if (options->print_routes) {
+    Gateway gateway(*options);
+    httplib::Server server;
+    gateway.install(server);
+    for (const auto& route : gateway.routes()) std::cout << route.first << " " << route.second << "\n";
+    return 0;
+  }
   for (const std::string& warning : start_warnings(*options)) std::cerr << "multidb-web: " << warning << "\n";
 
   Gateway gateway(*options);

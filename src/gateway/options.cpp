@@ -30,6 +30,8 @@ const std::vector<FlagInfo>& flag_table() {
       {"pool-timeout", "MS", "longest wait for a free coordinator connection, then 504 (default 5000)"},
       {"auth-delay", "MS", "every failed sign-in is answered after this long (default 1000)"},
       {"connect-timeout", "SECONDS", "coordinator connections and password checks (default 10)"},
+      {"docs-dir", "DIR", "swagger-ui-dist's files for the API page at /api/docs (default: where make install put them)"},
+      {"print-routes", "", "print every route the server has (method and path pattern, one a line) and exit"},
       {"help", "", "print this and exit"},
   };
   return kFlags;
@@ -107,6 +109,7 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   if (flag == "idle-timeout") { if (!number(1, 3600)) return false; o->idle_timeout_s = n; return true; }
   if (flag == "pool-timeout") { if (!number(1, 600000)) return false; o->pool_timeout_ms = n; return true; }
   if (flag == "auth-delay") { if (!number(0, 60000)) return false; o->auth_delay_ms = n; return true; }
+  if (flag == "docs-dir") { o->docs_dir = value; return true; }
   if (flag == "connect-timeout") { if (!number(1, 600)) return false; o->connect_timeout_s = n; return true; }
   *why = "is no flag of multidb-web";
   return false;
@@ -126,7 +129,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args,
   Options o;
   std::string why;
   for (const FlagInfo& f : flag_table()) {
-    if (std::string(f.name) == "help") continue;
+    if (std::string(f.name) == "help" || std::string(f.name) == "print-routes") continue;
     std::optional<std::string> value = getenv(env_name(f.name));
     if (!value) continue;
     if (!apply(f.name, *value, &o, &why)) {
@@ -137,6 +140,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args,
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") { o.help = true; continue; }
+    if (arg == "--print-routes") { o.print_routes = true; continue; }
     if (arg.rfind("--", 0) != 0) {
       *error = "unexpected argument \"" + arg + "\" (see --help)";
       return std::nullopt;
@@ -162,7 +166,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args,
       return std::nullopt;
     }
   }
-  if (o.help) return o;
+  if (o.help || o.print_routes) return o;
   if (o.database.empty()) {
     *error = "--database (or MULTIDB_WEB_DATABASE) is required: the coordinator's libpq conninfo";
     return std::nullopt;
@@ -188,7 +192,7 @@ std::string help_text() {
     std::string left = std::string("  --") + f.name + (*f.argument ? std::string(" ") + f.argument : "");
     if (left.size() < 28) left.resize(28, ' ');
     text += left + " " + f.help;
-    if (std::string(f.name) != "help") text += " [" + env_name(f.name) + "]";
+    if (std::string(f.name) != "help" && std::string(f.name) != "print-routes") text += " [" + env_name(f.name) + "]";
     text += "\n";
   }
   return text;

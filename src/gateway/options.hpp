@@ -27,7 +27,12 @@ struct Options {
   long pool_timeout_ms = 5000;       // waiting for a coordinator connection: 504 after this
   long auth_delay_ms = 1000;         // every failed sign-in answers after this long
   long connect_timeout_s = 10;       // coordinator connections and password checks
+#ifndef MULTIDB_WEB_DOCS_DIR
+#define MULTIDB_WEB_DOCS_DIR "/usr/share/postgresql/15/multidb-web/swagger-ui"
+#endif
+  std::string docs_dir = MULTIDB_WEB_DOCS_DIR;  // swagger-ui-dist's files for /api/docs (make install puts them here)
   bool help = false;
+  bool print_routes = false;        // print every route (method and path pattern) and exit
 };
 
 // One flag, for --help and the environment.

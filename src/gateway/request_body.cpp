@@ -121,6 +121,12 @@ CreateSession parse_create_session(const json& body) {
   return out;
 }
 
+std::vector<ConnectionRef> parse_connections(const json& body, const std::string& field) {
+  if (!body.contains(field) || body[field].is_null())
+    throw BodyError(field, "\"" + field + "\" is required: the databases to run on");
+  return connection_list(body, field, false);
+}
+
 PatchSession parse_patch_session(const json& body) {
   PatchSession out;
   if (body.contains("name") && !body["name"].is_null()) {

@@ -61,6 +61,8 @@ PatchSession parse_patch_session(const nlohmann::json& body);
 // …/messages) the question may also come as "content", and chat_session_id is not read.
 Ask parse_ask(const nlohmann::json& body, bool in_session);
 SignIn parse_sign_in(const nlohmann::json& body);
+// A required, non-empty list of connection names or ids in body[field].
+std::vector<ConnectionRef> parse_connections(const nlohmann::json& body, const std::string& field);
 
 // A session id as Postgres prints a uuid (36 characters, hex and dashes; any case).
 bool is_uuid(const std::string& text);

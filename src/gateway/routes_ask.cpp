@@ -27,6 +27,8 @@ const char* const kHistoryOfAsk =
     " FROM multidb.query_history h WHERE h.asked_by = current_user AND h.question = $1"
     " AND h.session_id IS NOT DISTINCT FROM $2::uuid AND h.id > $3::bigint ORDER BY h.id DESC LIMIT 1";
 
+}  // namespace
+
 json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
   json result;
   gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
@@ -53,8 +55,6 @@ json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
   });
   return result;
 }
-
-}  // namespace
 
 void install_ask_routes(httplib::Server& server, Gateway& gateway) {
   auto multi_query = [&gateway](const Caller& caller, const httplib::Request& request) {

@@ -9,7 +9,7 @@ namespace multidb::gateway {
 using nlohmann::json;
 
 void install_auth_routes(httplib::Server& server, Gateway& gateway) {
-  server.Post("/api/auth/login", [&gateway](const httplib::Request& request, httplib::Response& response) {
+  gateway.raw_route(server, "POST", "/api/auth/login", [&gateway](const httplib::Request& request, httplib::Response& response) {
     try {
       gateway.check_origin(request, AuthKind::kNone);
       SignIn sign_in = parse_sign_in(parse_object(request.body));

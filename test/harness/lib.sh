@@ -22,14 +22,19 @@ fi
 
 # What `make demo` (and `make bench`, `make eval`) need on a bare Debian 12: the server and its development
 # files, the build's libraries and compiler, contrib (dblink and postgres_fdw for the benchmarks), and python3
-# for the scripted LLM stand-in; cpp-httplib (with OpenSSL) and pkg-config for multidb-web, which `make` builds.
+# for the scripted LLM stand-in; cpp-httplib (with OpenSSL) and pkg-config for multidb-web, which `make` builds;
+# nodejs and npm for `npm ci` in web/ (swagger-ui-dist, the API page at /api/docs, installed beside the gateway).
 DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
-               nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config)
+               nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config nodejs)
+# Debian's npm is a package of its own; NodeSource's nodejs brings npm and conflicts with it.
+command -v npm >/dev/null 2>&1 || DEMO_PACKAGES+=(npm)
 # What `make test` adds: GoogleTest for the unit tests, pg_cron for the scheduled reports' TAP tests, IPC::Run
 # for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
 # test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz, curl and
-# python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl).
-TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev curl python3-httpx openssl)
+# python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl),
+# python3-jsonschema to check the gateway's answers against its OpenAPI document (test/t/036_gateway_api.pl).
+TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev curl python3-httpx openssl
+               python3-jsonschema)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }
@@ -85,6 +90,10 @@ ensure_pg_user() {
 
 build_and_install() {
   log "building and installing multidb"
+  # swagger-ui-dist for the gateway's API page, pinned by web/package-lock.json (installed with the gateway).
+  if [ ! -d "$REPO_ROOT/web/node_modules/swagger-ui-dist" ] && command -v npm >/dev/null; then
+    (cd "$REPO_ROOT/web" && npm ci --no-audit --no-fund --silent) || die "npm ci in web/ failed"
+  fi
   make -s -C "$REPO_ROOT" -j "$(nproc)" PG_CONFIG="$PG_CONFIG"
   as_root make -s -C "$REPO_ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null
 }

@@ -48,14 +48,25 @@ TEST(GatewayOptions, EveryFlagAlsoFromTheEnvironmentTheCommandLineWins) {
   EXPECT_EQ(o->listen_port, 1234);
   EXPECT_EQ(o->trust_local, "alice");
   EXPECT_EQ(env_name("pool-size"), "MULTIDB_WEB_POOL_SIZE");
-  // Each flag but --help has its variable, and --help lists both.
+  // Each flag but the actions (--help, --print-routes) has its variable, and --help lists both.
   const std::string help = help_text();
   for (const FlagInfo& flag : flag_table()) {
     EXPECT_NE(help.find(std::string("--") + flag.name), std::string::npos) << flag.name;
-    if (std::string(flag.name) != "help") {
+    if (std::string(flag.name) != "help" && std::string(flag.name) != "print-routes") {
       EXPECT_NE(help.find(env_name(flag.name)), std::string::npos) << flag.name;
     }
   }
+}
+
+TEST(GatewayOptions, PrintRoutesNeedsNoDatabaseAndDocsDirIsAFlag) {
+  std::string error;
+  auto o = parse({"--print-routes"}, {}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_TRUE(o->print_routes);
+  EXPECT_FALSE(parse({"--listen", "127.0.0.1:1"}, {}, &error)) << "without --print-routes, --database is required";
+  o = parse({"--database", "x"}, {{"MULTIDB_WEB_DOCS_DIR", "/srv/swagger"}}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->docs_dir, "/srv/swagger");
 }
 
 TEST(GatewayOptions, BadValuesAreRefusedNamingTheFlag) {
