@@ -33,10 +33,15 @@ class RoleTransaction {
   explicit RoleTransaction(PGconn* conn) : conn_(conn) {}
   // PQexecParams of a fixed statement with text parameters; an ERROR throws ApiError.
   Rows query(const char* sql, const Params& params = {});
+  // The connection itself, for a statement run with libpq's async API (progress_run.*).
+  PGconn* connection() { return conn_; }
 
  private:
   PGconn* conn_;
 };
+
+// A statement's result (taken over and cleared) as Rows; an ERROR throws ApiError, a lost connection 503.
+Rows take_rows(PGconn* conn, PGresult* res);
 
 class Coordinator {
  public:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <httplib.h>
@@ -13,6 +14,7 @@
 #include "gateway/coordinator.hpp"
 #include "gateway/options.hpp"
 #include "gateway/request_guard.hpp"
+#include "gateway/run_registry.hpp"
 #include "gateway/session_store.hpp"
 
 namespace multidb::gateway {
@@ -20,12 +22,16 @@ namespace multidb::gateway {
 struct Caller {
   std::string role;
   AuthKind kind = AuthKind::kNone;
+  std::shared_ptr<void> slot;  // the role's request slot (--per-role-limit), held while a copy lives
 };
 
 // A route's answer: status and JSON body (a null body with 204 sends nothing).
 struct Reply {
+  Reply(int status_ = 200, nlohmann::json body_ = nullptr) : status(status_), body(std::move(body_)) {}
   int status = 200;
   nlohmann::json body;
+  // Set by a route that streams: it fills the response (headers, a chunked content provider) instead of body.
+  std::function<void(httplib::Response&)> stream;
 };
 
 class Gateway {
@@ -35,6 +41,7 @@ class Gateway {
   const Options& options() const { return options_; }
   Coordinator& db() { return db_; }
   SessionStore& sessions() { return sessions_; }
+  RunRegistry& runs() { return runs_; }
   bool tls() const { return !options_.tls_cert.empty(); }
 
   // The caller of a request that needs one: 401 (with WWW-Authenticate) without credentials or with wrong ones
@@ -59,6 +66,7 @@ class Gateway {
   Coordinator db_;
   SessionStore sessions_;
   AuthThrottle throttle_;
+  RunRegistry runs_;
 };
 
 // Writes an error body {"error": {...}} with its status.
@@ -69,5 +77,6 @@ void install_auth_routes(httplib::Server& server, Gateway& gateway);
 void install_session_routes(httplib::Server& server, Gateway& gateway);
 void install_ask_routes(httplib::Server& server, Gateway& gateway);
 void install_connection_routes(httplib::Server& server, Gateway& gateway);
+void install_run_routes(httplib::Server& server, Gateway& gateway);
 
 }  // namespace multidb::gateway
