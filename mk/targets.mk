@@ -22,7 +22,7 @@
 # The gateway's sources and build flags (its rules are below, with the other gateway targets).
 GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
-GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result))
+GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result event_stream run_registry))
 GATEWAY_BIN       = src/gateway/multidb-web
 GATEWAY_FLAGS     = -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc \
                     $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null)) \
