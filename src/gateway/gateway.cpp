@@ -134,14 +134,14 @@ Caller Gateway::authenticate(const httplib::Request& request) {
 }
 
 void Gateway::route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
-                    Handler handler) {
-  auto wrapped = [this, needs_caller, handler](const httplib::Request& request, httplib::Response& response) {
+                    Handler handler, bool counted) {
+  auto wrapped = [this, needs_caller, handler, counted](const httplib::Request& request, httplib::Response& response) {
     try {
       Caller caller;
       if (needs_caller) {
         caller = authenticate(request);
-        caller.slot = runs_.request_slot(caller.role);
-        if (!caller.slot)
+        if (counted) caller.slot = runs_.request_slot(caller.role);
+        if (counted && !caller.slot)
           throw ApiError(429, "role \"" + caller.role + "\" has too many requests in flight",
                          "wait for one to finish; the gateway allows " + std::to_string(options_.per_role_limit) +
                              " at once per role (--per-role-limit)",

@@ -57,8 +57,10 @@ class Gateway {
 
   // Registers method+path: the route gets the caller (when needs_caller) and the request.
   using Handler = std::function<Reply(const Caller&, const httplib::Request&)>;
+  // A route with counted = false (cancelling a run) is not held to --per-role-limit: a role at its limit can
+  // still stop one of its asks.
   void route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
-             Handler handler);
+             Handler handler, bool counted = true);
   void install(httplib::Server& server);
 
  private:

@@ -113,7 +113,7 @@ void install_run_routes(httplib::Server& server, Gateway& gateway) {
       throw ApiError(404, "run " + id.substr(0, 64) + " does not exist or has ended",
                      "a run's id is the first event (run) of an ask streamed with Accept: text/event-stream", "42704");
     return Reply{202, json{{"run_id", id}, {"status", "cancelling"}}};
-  });
+  }, false);
 }
 
 }  // namespace multidb::gateway

@@ -5,7 +5,7 @@
 # against the event's arrival at the client, one clock); a reader that disconnects mid-ask, and DELETE
 # /api/runs/{id}, cancel the ask on the coordinator (its backend idle again, the remote's statement gone, the
 # history row cancelled) and the gateway's connection serves the next request; another role's DELETE is 404;
-# --per-role-limit answers 429 beyond it.
+# --per-role-limit answers 429 beyond it (a cancel is not held to it); an ask in a chat session streams too.
 use strict;
 use warnings;
 
@@ -242,7 +242,22 @@ sub history_status
 		'an ended run is 404');
 }
 
-# 4. --per-role-limit 2: a third request of the role is 429 while two run; another role is not held up.
+# 4. An ask in a chat session streams the same way; its messages are kept.
+{
+	my $session = `curl -s -u alice:alice-pw -H 'Content-Type: application/json' -d '{"name": "lanes", "connection_ids": ["fast", "slow"]}' $url/api/chat/sessions`;
+	my ($sid) = $session =~ /"id":"([0-9a-f-]{36})"/;
+	ok($sid, 'a session') or diag($session);
+	my $out = `curl -s -N -u alice:alice-pw -H 'Accept: text/event-stream' -H 'Content-Type: application/json' -d '{"question": "two lanes"}' $url/api/chat/sessions/$sid/messages`;
+	my @names = $out =~ /^event: (\w+)$/mg;
+	is($names[0], 'run', 'messages: the run id first');
+	is($names[1], 'plan', '... the plan');
+	is($names[-1], 'result', '... the result last');
+	like($out, qr/"chat_session_id":"$sid"/, '... the session\'s answer');
+	my $messages = `curl -s -u alice:alice-pw $url/api/chat/sessions/$sid/messages`;
+	like($messages, qr/"role":"assistant"/, '... and the conversation kept it');
+}
+
+# 5. --per-role-limit 2: a third request of the role is 429 while two run; another role is not held up.
 {
 	my ($h1, $r1) = start_stream('alice:alice-pw', 'a long wait');
 	my ($h2, $r2) = start_stream('alice:alice-pw', 'a long wait');
@@ -252,6 +267,10 @@ sub history_status
 	like($third, qr/429\z/, 'a third request of alice is 429');
 	like($third, qr/"per-role-limit|--per-role-limit/, '... a JSON error naming --per-role-limit');
 	like(`curl -s -o /dev/null -w '%{http_code}' -u bob:bob-pw $url/api/connections`, qr/^200$/, 'bob is not held up');
+	my $id = $r1->()->[0]{data}{run_id};
+	is(`curl -s -o /dev/null -w '%{http_code}' -u alice:alice-pw -X DELETE $url/api/runs/$id`, '202',
+		'at her limit alice may still cancel a run of hers');
+	ok(wait_for($r1, sub { $_[0]{event} eq 'error' }, 10), '... which ends');
 	$h1->kill_kill;
 	$h2->kill_kill;
 	ok(defined poll_until(sub { coordinator_asks() == 0 && remote_sleepers() == 0 }, 15), 'both cancelled when they leave');
