@@ -2,6 +2,7 @@
 #include "gateway/progress_run.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -13,6 +14,9 @@
 namespace multidb::gateway {
 
 namespace {
+
+// How long a cancelled statement may take to end before its connection is dropped.
+constexpr auto kCancelGrace = std::chrono::seconds(30);
 
 struct Collected {
   std::vector<std::pair<std::string, nlohmann::json>> events;
@@ -56,11 +60,20 @@ Rows run_with_progress(PGconn* conn, const char* sql, const Params& params, cons
     collected.events.clear();
   };
   bool cancel_sent = false;
+  std::chrono::steady_clock::time_point cancelled_at;
   PGresult* last = nullptr;
   for (;;) {
     flush();
+    if (cancel_sent && std::chrono::steady_clock::now() - cancelled_at > kCancelGrace) {
+      // The coordinator did not end the statement after the cancel request: drop the connection (libpq then
+      // reports it broken, and the pool makes a new one) rather than wait for it.
+      shutdown(PQsocket(conn), SHUT_RDWR);
+      PQconsumeInput(conn);
+      break;
+    }
     if (!cancel_sent && !hooks.go_on()) {
       cancel_sent = true;
+      cancelled_at = std::chrono::steady_clock::now();
       if (PGcancel* cancel = PQgetCancel(conn)) {
         char why[256];
         PQcancel(cancel, why, sizeof why);

@@ -1,7 +1,8 @@
 // One statement run with libpq's async API so that its progress NOTICEs are relayed while it runs: a notice
 // receiver collects `multidb progress:` NOTICEs, the loop waits on the connection's socket (poll, a short
 // timeout), hands each event on as soon as it is read, and asks the caller every round whether to go on; when
-// not, it cancels the statement (PQcancel) and waits for the ERROR that ends it.
+// not, it cancels the statement (PQcancel) and waits for the ERROR that ends it (at most 30 s, then the
+// connection is dropped and the caller gets 503).
 #pragma once
 
 #include <chrono>
