@@ -49,9 +49,13 @@ Rows RoleTransaction::query(const char* sql, const Params& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   PGresult* res = PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
-  if (!res || PQstatus(conn_) != CONNECTION_OK) {
+  return take_rows(conn_, res);
+}
+
+Rows take_rows(PGconn* conn, PGresult* res) {
+  if (!res || PQstatus(conn) != CONNECTION_OK) {
     if (res) PQclear(res);
-    throw coordinator_down(conn_);
+    throw coordinator_down(conn);
   }
   ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {

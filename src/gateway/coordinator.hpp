@@ -38,10 +38,15 @@ class RoleTransaction {
   // false. An ERROR before the first row or after throws ApiError, as query does.
   using RowSink = std::function<bool(const std::vector<std::optional<std::string>>&)>;
   bool stream(const char* sql, const Params& params, const RowSink& row);
+  // The connection itself, for a statement run with libpq's async API (progress_run.*).
+  PGconn* connection() { return conn_; }
 
  private:
   PGconn* conn_;
 };
+
+// A statement's result (taken over and cleared) as Rows; an ERROR throws ApiError, a lost connection 503.
+Rows take_rows(PGconn* conn, PGresult* res);
 
 class Coordinator {
  public:

@@ -45,7 +45,8 @@ Gateway::Gateway(const Options& options)
     : options_(options),
       db_(options.database, options.pool_size, std::chrono::milliseconds(options.pool_timeout_ms),
           options.connect_timeout_s),
-      sessions_(std::chrono::seconds(options.session_ttl_s), 100000) {}
+      sessions_(std::chrono::seconds(options.session_ttl_s), 100000),
+      runs_(options.per_role_limit, options.max_streams) {}
 
 void Gateway::check_may_sign_in(const std::string& role) {
   bool may = false;
@@ -118,13 +119,13 @@ Caller Gateway::authenticate(const httplib::Request& request) {
     std::optional<BasicCredentials> basic = parse_basic(request.get_header_value("Authorization"));
     if (!basic) throw unauthorized("the Authorization header is not HTTP Basic credentials");
     verify_password(basic->role, basic->password, request.remote_addr);
-    caller = Caller{basic->role, AuthKind::kBasic};
+    caller = Caller{basic->role, AuthKind::kBasic, nullptr};
   } else if (std::string token = cookie_value(request.get_header_value("Cookie"), kSessionCookie); !token.empty()) {
     std::optional<std::string> role = sessions_.role_of(token, SessionStore::Clock::now());
     if (!role) throw unauthorized("the sign-in has expired or ended");
-    caller = Caller{*role, AuthKind::kCookie};
+    caller = Caller{*role, AuthKind::kCookie, nullptr};
   } else if (!options_.trust_local.empty()) {
-    caller = Caller{options_.trust_local, AuthKind::kTrustLocal};
+    caller = Caller{options_.trust_local, AuthKind::kTrustLocal, nullptr};
   } else {
     throw unauthorized("sign in first");
   }
@@ -133,16 +134,27 @@ Caller Gateway::authenticate(const httplib::Request& request) {
 }
 
 void Gateway::route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
-                    Handler handler) {
+                    Handler handler, bool counted) {
   routes_.emplace_back(method, pattern);
-  auto wrapped = [this, needs_caller, handler](const httplib::Request& request, httplib::Response& response) {
+  auto wrapped = [this, needs_caller, handler, counted](const httplib::Request& request, httplib::Response& response) {
     try {
       Caller caller;
-      if (needs_caller) caller = authenticate(request);
-      else check_origin(request, AuthKind::kNone);
+      if (needs_caller) {
+        caller = authenticate(request);
+        if (counted) caller.slot = runs_.request_slot(caller.role);
+        if (counted && !caller.slot)
+          throw ApiError(429, "role \"" + caller.role + "\" has too many requests in flight",
+                         "wait for one to finish; the gateway allows " + std::to_string(options_.per_role_limit) +
+                             " at once per role (--per-role-limit)",
+                         "53300");
+      } else {
+        check_origin(request, AuthKind::kNone);
+      }
       Reply reply = handler(caller, request);
       response.status = reply.status;
-      if (reply.status != 204)
+      if (reply.stream)
+        reply.stream(response);
+      else if (reply.status != 204)
         response.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
     } catch (const ApiError& e) {
       write_error(response, e.status, e.body());
@@ -222,6 +234,7 @@ void Gateway::install(httplib::Server& server) {
   install_compare_routes(server, *this);
   install_report_routes(server, *this);
   install_api_doc_routes(server, *this);
+  install_run_routes(server, *this);
 }
 
 }  // namespace multidb::gateway

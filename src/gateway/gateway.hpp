@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "gateway/coordinator.hpp"
 #include "gateway/options.hpp"
 #include "gateway/request_guard.hpp"
+#include "gateway/run_registry.hpp"
 #include "gateway/session_store.hpp"
 
 namespace multidb::gateway {
@@ -22,12 +24,16 @@ namespace multidb::gateway {
 struct Caller {
   std::string role;
   AuthKind kind = AuthKind::kNone;
+  std::shared_ptr<void> slot;  // the role's request slot (--per-role-limit), held while a copy lives
 };
 
 // A route's answer: status and JSON body (a null body with 204 sends nothing).
 struct Reply {
+  Reply(int status_ = 200, nlohmann::json body_ = nullptr) : status(status_), body(std::move(body_)) {}
   int status = 200;
   nlohmann::json body;
+  // Set by a route that streams: it fills the response (headers, a chunked content provider) instead of body.
+  std::function<void(httplib::Response&)> stream;
 };
 
 class Gateway {
@@ -37,6 +43,7 @@ class Gateway {
   const Options& options() const { return options_; }
   Coordinator& db() { return db_; }
   SessionStore& sessions() { return sessions_; }
+  RunRegistry& runs() { return runs_; }
   bool tls() const { return !options_.tls_cert.empty(); }
 
   // The caller of a request that needs one: 401 (with WWW-Authenticate) without credentials or with wrong ones
@@ -52,8 +59,10 @@ class Gateway {
 
   // Registers method+path: the route gets the caller (when needs_caller) and the request.
   using Handler = std::function<Reply(const Caller&, const httplib::Request&)>;
+  // A route with counted = false (cancelling a run) is not held to --per-role-limit: a role at its limit can
+  // still stop one of its asks.
   void route(httplib::Server& server, const std::string& method, const std::string& pattern, bool needs_caller,
-             Handler handler);
+             Handler handler, bool counted = true);
   // Registers a route that writes its own response (sign-in's cookie, the API page's files), listed as well.
   void raw_route(httplib::Server& server, const std::string& method, const std::string& pattern,
                  httplib::Server::Handler handler);
@@ -67,13 +76,15 @@ class Gateway {
   SessionStore sessions_;
   AuthThrottle throttle_;
   std::vector<std::pair<std::string, std::string>> routes_;
+  RunRegistry runs_;
 };
 
 // Writes an error body {"error": {...}} with its status.
 void write_error(httplib::Response& response, int status, const nlohmann::json& body);
 
 struct Ask;
-// An ask as the caller (routes_ask.cpp): multidb.ask, then its history row; the seed's multi-query answer.
+// An ask as the caller (routes_ask.cpp): multidb.ask, then its history row; the seed's multi-query answer
+// (the plain answer; ask_stream.hpp has the one that streams progress).
 nlohmann::json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask);
 
 // The routes, one file each.
@@ -88,5 +99,6 @@ void install_group_routes(httplib::Server& server, Gateway& gateway);
 void install_compare_routes(httplib::Server& server, Gateway& gateway);
 void install_report_routes(httplib::Server& server, Gateway& gateway);
 void install_api_doc_routes(httplib::Server& server, Gateway& gateway);
+void install_run_routes(httplib::Server& server, Gateway& gateway);
 
 }  // namespace multidb::gateway

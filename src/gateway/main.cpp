@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
   } else {
     server = std::make_unique<httplib::Server>();
   }
-  const int threads = options->threads;
+  // Each open stream holds a worker thread for as long as it runs: the pool has one per --max-streams besides
+  // --threads for everything else.
+  const int threads = options->threads + options->max_streams;
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server->set_payload_max_length(options->max_body_bytes);
   server->set_read_timeout(options->read_timeout_s, 0);

@@ -16,7 +16,11 @@ const std::vector<FlagInfo>& flag_table() {
        "libpq conninfo of the coordinator database that has multidb, logging in as the authenticator role "
        "(required)"},
       {"pool-size", "N", "coordinator connections, 1..256 (default 4)"},
-      {"threads", "N", "HTTP worker threads, 1..1024 (default 16)"},
+      {"threads", "N", "HTTP worker threads, 1..1024 (default 16), besides one per --max-streams"},
+      {"max-streams", "N",
+       "live-progress streams (Accept: text/event-stream) open at once, 1..1024 (default 16); each holds a worker "
+       "thread of its own, more are 503"},
+      {"per-role-limit", "N", "concurrent requests of one role, streams included, 1..1024 (default 8); more are 429"},
       {"session-ttl", "SECONDS", "how long a browser sign-in lasts (default 28800)"},
       {"trust-local", "ROLE",
        "requests without credentials run as ROLE; only with a loopback --listen (prints a WARNING)"},
@@ -94,6 +98,8 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   }
   if (flag == "pool-size") { if (!number(1, 256)) return false; o->pool_size = static_cast<int>(n); return true; }
   if (flag == "threads") { if (!number(1, 1024)) return false; o->threads = static_cast<int>(n); return true; }
+  if (flag == "max-streams") { if (!number(1, 1024)) return false; o->max_streams = static_cast<int>(n); return true; }
+  if (flag == "per-role-limit") { if (!number(1, 1024)) return false; o->per_role_limit = static_cast<int>(n); return true; }
   if (flag == "session-ttl") { if (!number(60, 30L * 86400)) return false; o->session_ttl_s = n; return true; }
   if (flag == "trust-local") {
     if (value.empty() || value.size() > 63) { *why = "must be a role name"; return false; }

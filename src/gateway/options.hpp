@@ -15,7 +15,9 @@ struct Options {
   int listen_port = 8080;
   std::string database;              // libpq conninfo of the coordinator (logs in as the authenticator role)
   int pool_size = 4;                 // coordinator connections
-  int threads = 16;                  // HTTP worker threads
+  int threads = 16;                  // HTTP worker threads (besides the --max-streams ones)
+  int max_streams = 16;              // open Server-Sent Event streams at once (each holds a worker thread)
+  int per_role_limit = 8;            // concurrent requests (streams too) of one role; more: 429
   long session_ttl_s = 8 * 3600;     // browser sign-in lifetime
   std::string trust_local;           // role that requests without credentials run as (loopback only)
   std::string tls_cert, tls_key;

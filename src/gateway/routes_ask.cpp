@@ -1,9 +1,12 @@
 // Asking over HTTP: POST /api/multi-query/ (with chat_session_id, or connection_ids for a one-off ask) and
 // POST /api/chat/sessions/{id}/messages (a question in that session). Both call multidb.ask with bind
-// parameters as the caller, then read the ask's history row for the SQL, counts and timings.
+// parameters as the caller, then read the ask's history row for the SQL, counts and timings. With Accept:
+// text/event-stream the ask streams its progress instead (routes_stream.cpp).
 #include "gateway/api_error.hpp"
+#include "gateway/ask_stream.hpp"
 #include "gateway/ask_result.hpp"
 #include "gateway/connection_refs.hpp"
+#include "gateway/event_stream.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_body.hpp"
 
@@ -29,9 +32,13 @@ const char* const kHistoryOfAsk =
 
 }  // namespace
 
-json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
+json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask, const AskStatement& statement, bool progress) {
   json result;
   gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
+    if (progress) {
+      tx.query("SELECT pg_catalog.set_config('multidb.progress', 'on', true)");
+      tx.query("SELECT pg_catalog.set_config('client_min_messages', 'notice', true)");
+    }
     std::optional<std::string> connections;
     if (ask.connections) connections = json_array(resolve_connections(tx, *ask.connections, "connection_ids"));
     if (ask.session) {
@@ -42,7 +49,7 @@ json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
                        "42704");
     }
     const std::string before = tx.query(kLastHistoryId).rows.at(0).at(0).value_or("0");
-    Rows rows = tx.query(
+    Rows rows = statement(tx,
         "SELECT source_db, row_data::text FROM multidb.ask($1, $2::uuid,"
         " CASE WHEN $3::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END)",
         {ask.question, ask.session, connections});
@@ -56,10 +63,24 @@ json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
   return result;
 }
 
+json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
+  auto plain = [](RoleTransaction& tx, const char* sql, const Params& params) { return tx.query(sql, params); };
+  return run_ask(gateway, caller, ask, plain, false);
+}
+
+namespace {
+
+Reply answer_ask(Gateway& gateway, const Caller& caller, const Ask& ask, const httplib::Request& request, int status) {
+  if (wants_event_stream(request.get_header_value("Accept"))) return stream_ask(gateway, caller, ask);
+  return Reply{status, run_ask(gateway, caller, ask)};
+}
+
+}  // namespace
+
 void install_ask_routes(httplib::Server& server, Gateway& gateway) {
   auto multi_query = [&gateway](const Caller& caller, const httplib::Request& request) {
     Ask ask = parse_ask(parse_object(request.body), false);
-    return Reply{200, run_ask(gateway, caller, ask)};
+    return answer_ask(gateway, caller, ask, request, 200);
   };
   gateway.route(server, "POST", "/api/multi-query/", true, multi_query);
   gateway.route(server, "POST", "/api/multi-query", true, multi_query);
@@ -70,7 +91,7 @@ void install_ask_routes(httplib::Server& server, Gateway& gateway) {
     if (!is_uuid(id))
       throw ApiError(404, "chat session " + id + " does not exist", "GET /api/chat/sessions lists yours", "42704");
     ask.session = id;
-    return Reply{201, run_ask(gateway, caller, ask)};
+    return answer_ask(gateway, caller, ask, request, 201);
   });
 }
 

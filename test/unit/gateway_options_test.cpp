@@ -28,6 +28,8 @@ TEST(GatewayOptions, FlagsAndDefaults) {
   EXPECT_EQ(o->listen_port, 9090);
   EXPECT_EQ(o->database, "dbname=app");
   EXPECT_EQ(o->pool_size, 7);
+  EXPECT_EQ(o->max_streams, 16);
+  EXPECT_EQ(o->per_role_limit, 8);
   EXPECT_EQ(o->session_ttl_s, 600);
   EXPECT_EQ(o->max_body_bytes, 2048u);
   EXPECT_EQ(o->auth_delay_ms, 0);
@@ -116,4 +118,21 @@ TEST(GatewayOptions, NonLoopbackWithoutTlsIsWarned) {
   EXPECT_TRUE(is_loopback("localhost"));
   EXPECT_FALSE(is_loopback("10.0.0.1"));
   EXPECT_FALSE(is_loopback("128.0.0.1"));
+}
+
+TEST(GatewayOptions, StreamsAndPerRoleLimit) {
+  std::string error;
+  auto o = parse({"--database", "dbname=app", "--max-streams", "200", "--per-role-limit=3"}, {}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->max_streams, 200);
+  EXPECT_EQ(o->per_role_limit, 3);
+  o = parse({"--database", "dbname=app"}, {{"MULTIDB_WEB_PER_ROLE_LIMIT", "5"}}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->per_role_limit, 5);
+  EXPECT_FALSE(parse({"--database", "dbname=app", "--max-streams", "0"}, {}, &error));
+  EXPECT_NE(error.find("--max-streams"), std::string::npos) << error;
+  EXPECT_FALSE(parse({"--database", "dbname=app", "--per-role-limit", "x"}, {}, &error));
+  EXPECT_NE(error.find("--per-role-limit"), std::string::npos) << error;
+  EXPECT_NE(help_text().find("--max-streams"), std::string::npos);
+  EXPECT_NE(help_text().find("--per-role-limit"), std::string::npos);
 }
