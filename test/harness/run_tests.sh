@@ -23,7 +23,7 @@ PROVE_TESTS=${PROVE_TESTS:-}
 TEST_PASSWORD=multidb
 # Upper bounds per runner, in seconds, so that a hang fails the run instead of stalling CI (the whole
 # run must stay under 25 minutes on 2 cores; today TAP takes 10 to 13 of them).
-UNIT_TIMEOUT=${UNIT_TIMEOUT:-240}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-420}  # it builds the unit tests too: 240 s was too short on a loaded machine
 REGRESS_TIMEOUT=${REGRESS_TIMEOUT:-240}
 TAP_TIMEOUT=${TAP_TIMEOUT:-1320}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-600}
