@@ -95,15 +95,17 @@ COMMENT ON TABLE web_sign_ins IS
     'through open_web_sign_in, web_sign_in_role and end_web_sign_in';
 
 -- Whether the caller (the session's login role: the gateway's authenticator) may hold a sign-in of role: a
--- member of multidb_web, not a superuser, and a role the caller could SET ROLE to anyway.
+-- member of multidb_web, not a superuser, and a role the caller could SET ROLE to anyway. PL/pgSQL, as the two
+-- functions that call it, so that their plans are kept: a lookup runs on every cookie request.
 CREATE FUNCTION _may_sign_in_as(role name) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                    WHERE r.rolname = $1 AND NOT r.rolsuper
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = _may_sign_in_as.role AND NOT r.rolsuper
                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles g
                                    WHERE g.rolname = 'multidb_web' AND pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER'))
-                      AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'))
-$$;
+                      AND pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'));
+END $$;
 REVOKE ALL ON FUNCTION _may_sign_in_as(name) FROM PUBLIC;
 
 -- A new sign-in of role for seconds, under the hash of its token; returns when it ends. First purges up to 100
@@ -145,10 +147,17 @@ COMMENT ON FUNCTION open_web_sign_in(bytea, name, integer) IS
 -- The role of a live sign-in, or NULL: unknown, expired (by the database's clock), or of a role that may no
 -- longer sign in here (dropped, renamed, out of multidb_web, made superuser, no longer granted to the caller).
 CREATE FUNCTION web_sign_in_role(token_hash bytea) RETURNS name
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT s.role FROM multidb.web_sign_ins s
-     WHERE s.token_hash = web_sign_in_role.token_hash AND s.expires_at > now() AND multidb._may_sign_in_as(s.role)
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    signed_in name;
+BEGIN
+    SELECT s.role INTO signed_in FROM multidb.web_sign_ins s
+     WHERE s.token_hash = web_sign_in_role.token_hash AND s.expires_at > now();
+    IF signed_in IS NULL OR NOT multidb._may_sign_in_as(signed_in) THEN
+        RETURN NULL;
+    END IF;
+    RETURN signed_in;
+END $$;
 REVOKE ALL ON FUNCTION web_sign_in_role(bytea) FROM PUBLIC;
 COMMENT ON FUNCTION web_sign_in_role(bytea) IS
     'multidb-web: the role of the live browser sign-in under this token hash, or NULL';
