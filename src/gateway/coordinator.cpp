@@ -272,7 +272,7 @@ std::string Coordinator::check_authenticator() {
       // Browser sign-ins live in multidb's table, reached only through three functions the set-up grants to the
       // authenticator (docs/security.md).
       r = tx.query(
-          "SELECT count(*) FILTER (WHERE p IS NULL) AS missing,"
+          "SELECT pg_catalog.quote_ident(current_user) AS who, count(*) FILTER (WHERE p IS NULL) AS missing,"
           " count(*) FILTER (WHERE p IS NOT NULL AND NOT pg_catalog.has_function_privilege(p, 'EXECUTE')) AS denied"
           " FROM unnest(ARRAY['multidb.open_web_sign_in(bytea,name,integer)', 'multidb.web_sign_in_role(bytea)',"
           "                   'multidb.end_web_sign_in(bytea)']) f, pg_catalog.to_regprocedure(f) p");
@@ -282,7 +282,7 @@ std::string Coordinator::check_authenticator() {
       else if (*r.at(0, "denied") != "0")
         why = "the authenticator role \"" + role + "\" may not run multidb's browser sign-in functions: GRANT "
               "EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO " +
-              role + " (as the extension's owner or a superuser)";
+              *r.at(0, "who") + " (as the extension's owner or a superuser)";
     });
   } catch (const ApiError& e) {
     return std::string("cannot connect to the coordinator (--database): ") + e.what() + ": " + e.detail;
