@@ -1,5 +1,6 @@
 // Browser sign-in and sign-out: POST /api/auth/login checks the role's password with Postgres and sets the
-// session cookie (the sign-in kept in the coordinator's table); POST /api/auth/logout ends it on every gateway; GET /api/auth/me says who the caller is.
+// session cookie (the sign-in kept in the coordinator's table); POST /api/auth/logout ends it on every gateway;
+// GET /api/auth/me says who the caller is.
 #include "gateway/api_error.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_body.hpp"
