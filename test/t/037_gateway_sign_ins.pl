@@ -163,7 +163,7 @@ is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM multidb.web_sign_in
 # A role taken out of multidb_web loses its sign-ins at its next request (the look-up checks the role again).
 my $revoked = sign_in($url_a, 'alice', 'alice-pw');
 $coordinator->safe_psql('postgres', 'REVOKE multidb_web FROM alice');
-is((me($url_b, $revoked))[0], 401, 'alice taken out of multidb_web: her cookie is 401 at once');
+is((me($url_a, $revoked))[0], 401, 'alice taken out of multidb_web: her cookie is 401 at once, where she signed in');
 $coordinator->safe_psql('postgres', 'GRANT multidb_web TO alice');
 
 # 7. The coordinator down: a cookie request is 503, and the sign-in works again once it is back.
