@@ -22,7 +22,7 @@
 # The gateway's sources and build flags (its rules are below, with the other gateway targets).
 GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
-GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result event_stream run_registry))
+GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map sign_in_token auth_throttle request_guard request_body ask_result event_stream run_registry))
 GATEWAY_BIN       = src/gateway/multidb-web
 # Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs.
 GATEWAY_DOCS_DIR  = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/swagger-ui
@@ -53,7 +53,7 @@ UNIT_TEST_BINARY  = test/unit/multidb_unit_tests
 UNIT_TEST_OBJS    = $(patsubst %.cpp,%.o,$(wildcard test/unit/*.cpp))
 UNIT_CORE_OBJS    = $(CORE_SRCS:.cpp=.o)
 UNIT_TEST_FLAGS   = -std=c++17 -Wall -Wextra -Werror -g -O1 -Isrc $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null))
-UNIT_TEST_LIBS    = -lgtest -lgtest_main -lpthread -lpq -lcurl
+UNIT_TEST_LIBS    = -lgtest -lgtest_main -lpthread -lpq -lcurl -lcrypto
 
 test/unit/%.o: test/unit/%.cpp $(wildcard src/core/*.hpp) $(wildcard test/unit/*.hpp)
 	$(CXX) $(UNIT_TEST_FLAGS) -c -o $@ $<

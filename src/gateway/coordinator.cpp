@@ -52,6 +52,8 @@ Rows RoleTransaction::query(const char* sql, const Params& params) {
   return take_rows(conn_, res);
 }
 
+void RoleTransaction::command(const std::string& sql) { take_rows(conn_, PQexec(conn_, sql.c_str())); }
+
 Rows take_rows(PGconn* conn, PGresult* res) {
   if (!res || PQstatus(conn) != CONNECTION_OK) {
     if (res) PQclear(res);
@@ -188,12 +190,12 @@ void Coordinator::roll_back_and_release(PGconn* conn) {
 // A pooled connection that the coordinator ended while it was idle (a restart) may look fine until used: when
 // the first statement of a request finds it broken, nothing has run yet, so the request gets a new connection
 // once instead of a 503.
-PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
+PGconn* Coordinator::acquire_begun(const std::string& first) {
   for (int attempt = 0;; attempt++) {
     PGconn* conn = acquire();
     RoleTransaction tx(conn);
     try {
-      tx.query(first, params);
+      tx.command(first);
       return conn;
     } catch (const ApiError& e) {
       const bool lost = PQstatus(conn) != CONNECTION_OK;
@@ -204,7 +206,7 @@ PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
 }
 
 void Coordinator::as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work) {
-  PGconn* conn = acquire_begun("BEGIN", {});
+  PGconn* conn = acquire_begun("BEGIN");
   RoleTransaction tx(conn);
   try {
     // SET LOCAL ROLE: ends with the transaction, whatever happens in it.
@@ -219,9 +221,11 @@ void Coordinator::as_role(const std::string& role, const std::function<void(Role
   release(conn);
 }
 
-void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& work) {
-  // The authenticator's own statements (sign-in checks, health) are read-only: in a transaction of their own too.
-  PGconn* conn = acquire_begun("BEGIN READ ONLY", {});
+void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& work, bool writes) {
+  // The authenticator's own statements (sign-in checks, the sign-in table, health): in a transaction of their own,
+  // bounded, begun in one round trip (fixed text and a number: nothing of the request).
+  PGconn* conn = acquire_begun(std::string(writes ? "BEGIN" : "BEGIN READ ONLY") +
+                               "; SET LOCAL statement_timeout = " + std::to_string(wait_.count()));
   RoleTransaction tx(conn);
   try {
     work(tx);
@@ -264,6 +268,21 @@ std::string Coordinator::check_authenticator() {
       else if (*r.at(0, "multidb") == "0")
         why = "the database of --database has no multidb extension: CREATE EXTENSION multidb there, or point "
               "--database at the database that has it";
+      if (!why.empty()) return;
+      // Browser sign-ins live in multidb's table, reached only through three functions the set-up grants to the
+      // authenticator (docs/security.md).
+      r = tx.query(
+          "SELECT pg_catalog.quote_ident(current_user) AS who, count(*) FILTER (WHERE p IS NULL) AS missing,"
+          " count(*) FILTER (WHERE p IS NOT NULL AND NOT pg_catalog.has_function_privilege(p, 'EXECUTE')) AS denied"
+          " FROM unnest(ARRAY['multidb.open_web_sign_in(bytea,name,integer)', 'multidb.web_sign_in_role(bytea)',"
+          "                   'multidb.end_web_sign_in(bytea)']) f, pg_catalog.to_regprocedure(f) p");
+      if (*r.at(0, "missing") != "0")
+        why = "the multidb extension of --database is older than 0.8 (it has no browser sign-in functions): "
+              "ALTER EXTENSION multidb UPDATE there";
+      else if (*r.at(0, "denied") != "0")
+        why = "the authenticator role \"" + role + "\" may not run multidb's browser sign-in functions: GRANT "
+              "EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO " +
+              *r.at(0, "who") + " (as the extension's owner or a superuser)";
     });
   } catch (const ApiError& e) {
     return std::string("cannot connect to the coordinator (--database): ") + e.what() + ": " + e.detail;

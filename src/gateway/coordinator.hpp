@@ -33,6 +33,8 @@ class RoleTransaction {
   explicit RoleTransaction(PGconn* conn) : conn_(conn) {}
   // PQexecParams of a fixed statement with text parameters; an ERROR throws ApiError.
   Rows query(const char* sql, const Params& params = {});
+  // PQexec of fixed text without parameters (it may hold several statements); an ERROR throws ApiError.
+  void command(const std::string& sql);
   // Runs a fixed statement in libpq's single-row mode, handing each row to row as it arrives (nothing is
   // gathered here). When row returns false (the reader left), the statement is cancelled and stream returns
   // false. An ERROR before the first row or after throws ApiError, as query does.
@@ -59,14 +61,16 @@ class Coordinator {
 
   // Runs work as role in one transaction (rolled back if work throws).
   void as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work);
-  // Runs work as the authenticator itself, outside any role (sign-in checks, health).
-  void as_authenticator(const std::function<void(RoleTransaction&)>& work);
+  // Runs work as the authenticator itself, outside any role (sign-in checks, the sign-in table, health): in a
+  // transaction of its own, read-only unless writes, whose statements are cancelled after the pool's wait (--pool-
+  // timeout, a 504) so that a coordinator that holds them (a lock on the sign-in table) cannot hold the request.
+  void as_authenticator(const std::function<void(RoleTransaction&)>& work, bool writes = false);
   bool healthy();
   const std::string& conninfo() const { return conninfo_; }
 
  private:
   PGconn* acquire();
-  PGconn* acquire_begun(const char* first, const Params& params);
+  PGconn* acquire_begun(const std::string& first);
   void release(PGconn* conn);
   void roll_back_and_release(PGconn* conn);
   std::string conninfo_;

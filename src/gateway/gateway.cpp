@@ -45,7 +45,7 @@ Gateway::Gateway(const Options& options)
     : options_(options),
       db_(options.database, options.pool_size, std::chrono::milliseconds(options.pool_timeout_ms),
           options.connect_timeout_s),
-      sessions_(std::chrono::seconds(options.session_ttl_s), 100000),
+      sign_ins_(db_, options.session_ttl_s),
       runs_(options.per_role_limit, options.max_streams) {}
 
 void Gateway::check_may_sign_in(const std::string& role) {
@@ -121,7 +121,7 @@ Caller Gateway::authenticate(const httplib::Request& request) {
     verify_password(basic->role, basic->password, request.remote_addr);
     caller = Caller{basic->role, AuthKind::kBasic, nullptr};
   } else if (std::string token = cookie_value(request.get_header_value("Cookie"), kSessionCookie); !token.empty()) {
-    std::optional<std::string> role = sessions_.role_of(token, SessionStore::Clock::now());
+    std::optional<std::string> role = sign_ins_.role_of(token);
     if (!role) throw unauthorized("the sign-in has expired or ended");
     caller = Caller{*role, AuthKind::kCookie, nullptr};
   } else if (!options_.trust_local.empty()) {

@@ -1,5 +1,5 @@
-// What every route of multidb-web shares: the options, the coordinator pool, the browser sign-ins, the
-// failed-sign-in throttle; who the caller is (Basic, the session cookie, or --trust-local); and the wrapper
+// What every route of multidb-web shares: the options, the coordinator pool, the browser sign-ins (kept in the
+// coordinator's table), the failed-sign-in throttle; who the caller is (Basic, the session cookie, or --trust-local); and the wrapper
 // that turns a route's JSON answer or its error into the HTTP response.
 #pragma once
 
@@ -17,7 +17,7 @@
 #include "gateway/options.hpp"
 #include "gateway/request_guard.hpp"
 #include "gateway/run_registry.hpp"
-#include "gateway/session_store.hpp"
+#include "gateway/sign_ins.hpp"
 
 namespace multidb::gateway {
 
@@ -42,7 +42,7 @@ class Gateway {
 
   const Options& options() const { return options_; }
   Coordinator& db() { return db_; }
-  SessionStore& sessions() { return sessions_; }
+  SignIns& sign_ins() { return sign_ins_; }
   RunRegistry& runs() { return runs_; }
   bool tls() const { return !options_.tls_cert.empty(); }
 
@@ -73,7 +73,7 @@ class Gateway {
  private:
   Options options_;
   Coordinator db_;
-  SessionStore sessions_;
+  SignIns sign_ins_;
   AuthThrottle throttle_;
   std::vector<std::pair<std::string, std::string>> routes_;
   RunRegistry runs_;

@@ -100,7 +100,7 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   if (flag == "threads") { if (!number(1, 1024)) return false; o->threads = static_cast<int>(n); return true; }
   if (flag == "max-streams") { if (!number(1, 1024)) return false; o->max_streams = static_cast<int>(n); return true; }
   if (flag == "per-role-limit") { if (!number(1, 1024)) return false; o->per_role_limit = static_cast<int>(n); return true; }
-  if (flag == "session-ttl") { if (!number(60, 30L * 86400)) return false; o->session_ttl_s = n; return true; }
+  if (flag == "session-ttl") { if (!number(1, 30L * 86400)) return false; o->session_ttl_s = n; return true; }
   if (flag == "trust-local") {
     if (value.empty() || value.size() > 63) { *why = "must be a role name"; return false; }
     o->trust_local = value;

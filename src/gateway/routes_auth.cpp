@@ -1,5 +1,6 @@
 // Browser sign-in and sign-out: POST /api/auth/login checks the role's password with Postgres and sets the
-// session cookie; POST /api/auth/logout ends it; GET /api/auth/me says who the caller is.
+// session cookie (the sign-in kept in the coordinator's table); POST /api/auth/logout ends it on every gateway;
+// GET /api/auth/me says who the caller is.
 #include "gateway/api_error.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_body.hpp"
@@ -14,8 +15,7 @@ void install_auth_routes(httplib::Server& server, Gateway& gateway) {
       gateway.check_origin(request, AuthKind::kNone);
       SignIn sign_in = parse_sign_in(parse_object(request.body));
       gateway.verify_password(sign_in.role, sign_in.password, request.remote_addr);
-      const std::string token = new_session_token();
-      gateway.sessions().add(token, sign_in.role, SessionStore::Clock::now());
+      const std::string token = gateway.sign_ins().open(sign_in.role);
       response.set_header("Set-Cookie", session_cookie(token, gateway.options().session_ttl_s, gateway.tls()));
       response.set_header("Cache-Control", "no-store");
       response.set_content(json{{"role", sign_in.role}, {"expires_in", gateway.options().session_ttl_s}}.dump(),
@@ -30,7 +30,7 @@ void install_auth_routes(httplib::Server& server, Gateway& gateway) {
   });
   gateway.route(server, "POST", "/api/auth/logout", true, [&gateway](const Caller& caller, const httplib::Request& request) {
     if (caller.kind == AuthKind::kCookie)
-      gateway.sessions().remove(cookie_value(request.get_header_value("Cookie"), kSessionCookie));
+      gateway.sign_ins().end(cookie_value(request.get_header_value("Cookie"), kSessionCookie));
     return Reply{204, nullptr};
   });
   // The cookie that ends the sign-in goes out with the 204.

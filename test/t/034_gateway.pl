@@ -35,6 +35,7 @@ $coordinator->safe_psql('postgres', q{
 	CREATE ROLE carol LOGIN PASSWORD 'carol-pw';
 	CREATE ROLE inheritor LOGIN PASSWORD 'inh-pw';
 	GRANT alice, bob, carol TO authenticator;
+	GRANT EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO authenticator;
 	GRANT USAGE ON FOREIGN SERVER shop1, shop2, shop3 TO alice, bob;
 	CREATE USER MAPPING FOR alice SERVER shop1 OPTIONS (user 'reader', password 'secret');
 	CREATE USER MAPPING FOR alice SERVER shop2 OPTIONS (user 'reader', password 'secret');

@@ -35,6 +35,7 @@ $coordinator->safe_psql('postgres', q{
 	CREATE ROLE alice LOGIN PASSWORD 'alice-pw' IN ROLE multidb_web;
 	CREATE ROLE bob LOGIN PASSWORD 'bob-pw' IN ROLE multidb_web;
 	GRANT alice, bob TO authenticator;
+	GRANT EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO authenticator;
 	GRANT USAGE ON FOREIGN SERVER fast, slow TO alice, bob;
 	CREATE USER MAPPING FOR alice SERVER fast OPTIONS (user 'reader', password 'secret');
 	CREATE USER MAPPING FOR alice SERVER slow OPTIONS (user 'reader', password 'secret');

@@ -1,36 +1,19 @@
-// Sign-ins without waiting: the session store's expiry and bound, the failed-sign-in throttle per address, Basic
-// credentials and cookies, and the cross-site decision for state-changing requests.
+// Sign-ins without waiting: the sign-in token (random, recognised, hashed for the coordinator's table), the
+// failed-sign-in throttle per address, Basic credentials and cookies, and the cross-site decision for
+// state-changing requests.
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "gateway/auth_throttle.hpp"
 #include "gateway/request_guard.hpp"
-#include "gateway/session_store.hpp"
+#include "gateway/sign_in_token.hpp"
 
 using namespace multidb::gateway;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-TEST(GatewaySessionStore, ExpiresSignsOutAndStaysBounded) {
-  SessionStore store(seconds(60), 3);
-  auto t0 = SessionStore::Clock::now();
-  store.add("a", "alice", t0);
-  EXPECT_EQ(store.role_of("a", t0 + seconds(59)), std::optional<std::string>("alice"));
-  EXPECT_EQ(store.role_of("a", t0 + seconds(60)), std::nullopt);  // expired, and forgotten
-  EXPECT_EQ(store.size(), 0u);
-  EXPECT_EQ(store.role_of("unknown", t0), std::nullopt);
-  store.add("b", "bob", t0);
-  EXPECT_TRUE(store.remove("b"));
-  EXPECT_FALSE(store.remove("b"));
-  EXPECT_EQ(store.role_of("b", t0), std::nullopt);
-  for (int i = 0; i < 10; i++) store.add("t" + std::to_string(i), "r", t0 + seconds(i));
-  EXPECT_LE(store.size(), 3u);
-  EXPECT_EQ(store.role_of("t9", t0 + seconds(10)), std::optional<std::string>("r"));  // the newest stays
-  EXPECT_EQ(store.role_of("t0", t0 + seconds(10)), std::nullopt);
-}
-
-TEST(GatewaySessionStore, TokensAreRandomAndLong) {
+TEST(GatewaySignInToken, TokensAreRandomAndLong) {
   std::set<std::string> tokens;
   for (int i = 0; i < 100; i++) {
     std::string token = new_session_token();
@@ -39,6 +22,31 @@ TEST(GatewaySessionStore, TokensAreRandomAndLong) {
     tokens.insert(token);
   }
   EXPECT_EQ(tokens.size(), 100u);
+}
+
+TEST(GatewaySignInToken, OnlyWhatNewSessionTokenMakesIsAToken) {
+  EXPECT_TRUE(is_session_token(new_session_token()));
+  EXPECT_TRUE(is_session_token(std::string(64, 'a')));
+  EXPECT_FALSE(is_session_token(""));
+  EXPECT_FALSE(is_session_token(std::string(63, 'a')));
+  EXPECT_FALSE(is_session_token(std::string(65, 'a')));
+  EXPECT_FALSE(is_session_token(std::string(64, 'A')));  // new_session_token writes lowercase
+  EXPECT_FALSE(is_session_token(std::string(63, 'a') + "g"));
+  EXPECT_FALSE(is_session_token(std::string(63, 'a') + "'"));
+  EXPECT_FALSE(is_session_token(std::string(63, 'a') + std::string(1, '\0')));
+}
+
+// The coordinator keeps sha256 of the token's text; Postgres computes the same:
+// SELECT sha256(convert_to('abc', 'UTF8')) is \xba7816bf…, FIPS 180-2's test vector.
+TEST(GatewaySignInToken, TheCoordinatorGetsTheSha256AsAByteaParameter) {
+  EXPECT_EQ(token_hash_param("abc"), "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(token_hash_param(""), "\\xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const std::string token = new_session_token();
+  const std::string hashed = token_hash_param(token);
+  EXPECT_EQ(hashed.size(), 2u + 64u);
+  EXPECT_EQ(hashed.find(token), std::string::npos);  // the token itself never reaches the coordinator
+  EXPECT_EQ(token_hash_param(token), hashed);
+  EXPECT_NE(token_hash_param(new_session_token()), hashed);
 }
 
 TEST(GatewayAuthThrottle, RepeatedFailuresOfOneAddressAreSlowed) {
