@@ -258,7 +258,8 @@ std::string Coordinator::check_authenticator() {
       if (*r.at(0, "rolsuper") == "t")
         why = "the authenticator role \"" + role + "\" is a superuser: refusing to run (a superuser ignores row-level "
               "security and may become any role). Log in as a role made with CREATE ROLE authenticator LOGIN "
-              "NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD '...'; GRANT multidb_web TO authenticator";
+              "NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD '...', then GRANT each role that signs in (a member of "
+              "multidb_web) TO authenticator";
       else if (*r.at(0, "rolbypassrls") == "t")
         why = "the authenticator role \"" + role + "\" has BYPASSRLS: refusing to run (every role would see every "
               "role's sessions and history). ALTER ROLE " + role + " NOBYPASSRLS";
