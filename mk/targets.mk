@@ -22,7 +22,7 @@
 # The gateway's sources and build flags (its rules are below, with the other gateway targets).
 GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
-GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result event_stream run_registry))
+GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map session_store auth_throttle request_guard request_body ask_result event_stream run_registry request_head))
 GATEWAY_BIN       = src/gateway/multidb-web
 # Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs.
 GATEWAY_DOCS_DIR  = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/swagger-ui
