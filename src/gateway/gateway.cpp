@@ -44,7 +44,7 @@ void write_error(httplib::Response& response, int status, const json& body) {
 Gateway::Gateway(const Options& options)
     : options_(options),
       db_(options.database, options.pool_size, std::chrono::milliseconds(options.pool_timeout_ms),
-          options.connect_timeout_s),
+          options.connect_timeout_s, std::chrono::seconds(options.coordinator_timeout_s)),
       sessions_(std::chrono::seconds(options.session_ttl_s), 100000),
       runs_(options.per_role_limit, options.max_streams) {}
 

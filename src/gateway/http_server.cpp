@@ -366,8 +366,8 @@ class ConnectionGate {
   Next advance(Conn& conn, Clock::time_point now) {
     if (conn.phase == Conn::Phase::kHandshake) {
       const int done = conn.handshake();
-      if (done < 0) return Next::kClose;
       if (done == -2) return Next::kWait;
+      if (done < 0) return Next::kClose;
       conn.phase = Conn::Phase::kHead;
       conn.wants = POLLIN;
     }

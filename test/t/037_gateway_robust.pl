@@ -1,7 +1,8 @@
 # multidb-web under load and bad input, against real clusters: 100 clients that send a request header one byte a
 # second and 20 that send a body that way hold no worker thread (a normal client is answered at once while they
 # trickle) and are each closed once --header-timeout or --body-timeout runs out; idle keep-alive connections
-# hold no thread either.
+# hold no thread either. A frozen coordinator (SIGSTOP) holds no request past --coordinator-timeout: the request
+# answers (503/504, JSON) within the bound, and after SIGCONT the gateway serves again by itself.
 use strict;
 use warnings;
 
@@ -151,6 +152,38 @@ sub timed_request
 	ok($took < 1, sprintf('... at once (%.2f s)', $took));
 	close $_ for @idle;
 
+	$gateway->signal('TERM');
+	$gateway->finish;
+}
+
+# 2. A frozen coordinator: the postmaster and the gateway's backends stopped with SIGSTOP. A request that needs the
+# coordinator answers within --coordinator-timeout (3 s) and the 2 s a cancelled statement is given, with a JSON
+# error; after SIGCONT the gateway serves again by itself.
+{
+	my ($gateway, $port, $url, $err) = start_gateway({ MULTIDB_WEB_COORDINATOR_TIMEOUT => 3 },
+		'--connect-timeout', '2', '--pool-size', '2');
+	is(`curl -s -o /dev/null -w '%{http_code}' $url/api/health`, '200', 'frozen coordinator: the gateway answers first');
+	my $backends = $coordinator->safe_psql('postgres',
+		"SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE usename = 'authenticator'");
+	my ($postmaster) = split /\n/, slurp_file($coordinator->data_dir . '/postmaster.pid');
+	my @frozen = ($postmaster, split(/ /, $backends));
+	ok(@frozen >= 2, 'the postmaster and the gateway\'s backends: ' . join(' ', @frozen));
+	kill 'STOP', @frozen;
+	my $start = time;
+	my $answer = `curl -s -m 30 -w '\n%{http_code}' $url/api/health`;
+	my $took = time - $start;
+	my ($status) = $answer =~ /(\d+)\z/;
+	like($status // '', qr/^50[34]$/, "a request while the coordinator is frozen answers $status") or diag($answer);
+	ok($took < 8, sprintf('... within the bound (%.1f s; --coordinator-timeout 3 s + 2 s)', $took));
+	like($answer, qr/"error":\{/, '... with a JSON error');
+	kill 'CONT', @frozen;
+	my $back;
+	for (1 .. 100)
+	{
+		last if ($back = `curl -s -o /dev/null -w '%{http_code}' -m 5 $url/api/health`) eq '200';
+		usleep(100_000);
+	}
+	is($back, '200', 'after SIGCONT the gateway serves again');
 	$gateway->signal('TERM');
 	$gateway->finish;
 }
