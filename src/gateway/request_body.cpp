@@ -92,7 +92,8 @@ json parse_object(const std::string& body) {
   json value;
   try {
     value = json::parse(body, limit);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // A syntax error, and also a number too large for a double (out_of_range 406): bad input either way.
     throw BodyError("", std::string("the body is not JSON: ") + e.what());
   }
   if (!value.is_object()) throw BodyError("", "the body must be a JSON object");
