@@ -190,6 +190,15 @@ void Gateway::install(httplib::Server& server) {
       write_error(response, 431, ApiError(431, status_message(431)).body());
       return httplib::Server::HandlerResponse::Handled;
     }
+    // The path (percent-decoded) and the query's values name sessions, connections and reports: text, so
+    // UTF-8 like every body.
+    bool utf8 = valid_utf8(request.path);
+    for (const auto& param : request.params) utf8 = utf8 && valid_utf8(param.first) && valid_utf8(param.second);
+    if (!utf8) {
+      write_error(response, 400, ApiError(400, "the request path or query is not valid UTF-8",
+                                          "percent-encode the UTF-8 bytes of names (RFC 3986)").body());
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Statuses the library sets by itself (413, 404 for an unknown path, 400 for a malformed request) get the

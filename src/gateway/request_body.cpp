@@ -7,8 +7,6 @@ namespace multidb::gateway {
 
 using nlohmann::json;
 
-namespace {
-
 bool valid_utf8(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -34,6 +32,8 @@ bool valid_utf8(const std::string& s) {
   }
   return true;
 }
+
+namespace {
 
 std::string text_field(const json& body, const std::string& field, size_t max_bytes, bool required) {
   if (!body.contains(field) || body[field].is_null()) {

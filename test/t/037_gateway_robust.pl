@@ -2,7 +2,12 @@
 # second and 20 that send a body that way hold no worker thread (a normal client is answered at once while they
 # trickle) and are each closed once --header-timeout or --body-timeout runs out; idle keep-alive connections
 # hold no thread either. A frozen coordinator (SIGSTOP) holds no request past --coordinator-timeout: the request
-# answers (503/504, JSON) within the bound, and after SIGCONT the gateway serves again by itself.
+# answers (503/504, JSON) within the bound, and after SIGCONT the gateway serves again by itself. A gateway
+# killed with SIGKILL mid-ask leaves no statement running: its coordinator backend ends within seconds
+# (client_connection_check_interval), the remote statement ends long before its 60 s sleep and within
+# multidb.statement_timeout, and the session's messages and the ask's history row are whole or absent. Bad
+# input: nesting, invalid UTF-8 in a body, a path and a query, a huge number, an empty body, content types: each
+# a 400 with a JSON error body (or accepted), never a crash.
 use strict;
 use warnings;
 
@@ -33,6 +38,17 @@ open my $hba, '>', $coordinator->data_dir . '/pg_hba.conf' or die "pg_hba.conf: 
 print $hba "local all $superuser trust\nlocal all all scram-sha-256\n";
 close $hba;
 $coordinator->reload;
+
+my $llm = MultidbLlm->new(rules => [ { match => 'a long wait', reply => encode_json({
+				queries => [ { database => 'shop', sql => 'SELECT pg_sleep(60), 1 AS n' } ],
+				explanation => 'Waits a minute.' }) } ],
+	default => 'no scripted reply');
+$coordinator->safe_psql('postgres', "
+	CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
+	  OPTIONS (provider 'openai', url 'http://127.0.0.1:" . $llm->port . "/v1', model 'stub-model', timeout '10s');
+	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
+	GRANT USAGE ON FOREIGN SERVER llm TO alice;
+	ALTER ROLE alice SET multidb.statement_timeout = '10s';");
 
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
@@ -186,6 +202,115 @@ sub timed_request
 	is($back, '200', 'after SIGCONT the gateway serves again');
 	$gateway->signal('TERM');
 	$gateway->finish;
+}
+
+sub poll_until
+{
+	my ($check, $limit) = @_;
+	my $start = time;
+	while (time - $start < $limit)
+	{
+		return time - $start if $check->();
+		usleep(100_000);
+	}
+	return undef;
+}
+
+# 3. A gateway killed with SIGKILL mid-ask (the remote statement sleeping, multidb.statement_timeout 10 s).
+{
+	my ($gateway, $port, $url, $err) = start_gateway({});
+	my $session = `curl -s -u alice:alice-pw -H 'Content-Type: application/json' -d '{"name": "killed", "connection_ids": ["shop"]}' $url/api/chat/sessions`;
+	my ($sid) = $session =~ /"id":"([0-9a-f-]{36})"/;
+	ok($sid, 'SIGKILL: a session') or diag($session);
+	my $ask = IPC::Run::start([ 'curl', '-s', '-u', 'alice:alice-pw', '-H', 'Content-Type: application/json',
+			'-d', '{"question": "a long wait"}', "$url/api/chat/sessions/$sid/messages" ], '>', \my $out, '2>', \my $cerr);
+	my $remote_sleeping = sub {
+		# multidb reads through a cursor: the active statement is its FETCH.
+		$remote->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+			  . " AND application_name = 'multidb' AND pid <> pg_backend_pid()");
+	};
+	my $coordinator_asks = sub {
+		$coordinator->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
+			  . " AND query LIKE '%multidb.ask(%' AND pid <> pg_backend_pid()");
+	};
+	ok(defined poll_until(sub { $remote_sleeping->() == 1 }, 20), '... the ask\'s remote statement runs');
+	is($coordinator_asks->(), '1', '... and its coordinator backend');
+	$gateway->signal('KILL');
+	$gateway->finish;
+	my $killed = time;
+	my $backend_gone = poll_until(sub { $coordinator_asks->() == 0 }, 15);
+	ok(defined $backend_gone && $backend_gone < 3,
+		sprintf('the coordinator backend of the ask ended %.1f s after the gateway was killed (under 3 s)', $backend_gone // -1));
+	my $remote_gone = poll_until(sub { $remote_sleeping->() == 0 }, 20);
+	ok(defined $remote_gone && time - $killed < 11,
+		sprintf('the remote statement ended %.1f s after the kill (multidb.statement_timeout 10 s)', $remote_gone // -1));
+	# Whole: the question and the answer that says how the ask ended, written together (by the history writer in a
+	# transaction of its own), or neither.
+	my $messages = $coordinator->safe_psql('postgres',
+		"SELECT coalesce(string_agg(role || ':' || (content <> '')::text || ':' || (query_id IS NOT NULL)::text, ' ' ORDER BY id), '')"
+		  . " FROM multidb.chat_messages WHERE session_id = '$sid'");
+	like($messages, qr/^(|user:true:\w+ assistant:true:true)$/,
+		"the session's messages of the killed ask are whole or absent ($messages)");
+	my $history = $coordinator->safe_psql('postgres',
+		"SELECT count(*) || ' ' || coalesce(string_agg(status, ','), '') FROM multidb.query_history"
+		  . " WHERE question = 'a long wait' AND (status NOT IN ('cancelled', 'error') OR question IS NULL)");
+	is($history, '0 ', 'the ask\'s history row is absent or whole: cancelled or error');
+	my ($again, $port2, $url2) = start_gateway({});
+	like(`curl -s -u alice:alice-pw $url2/api/chat/sessions/$sid`, qr/"killed"/, 'a new gateway serves the session');
+	$again->signal('TERM');
+	$again->finish;
+}
+
+# 4. Bad input: each refused with 400 and a JSON error (or accepted as JSON), and the gateway alive after all.
+{
+	my ($gateway, $port, $url, $err) = start_gateway({});
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my $send = sub {
+		my ($method, $path, $body, @headers) = @_;
+		open my $f, '>:raw', "$dir/body" or die $!;
+		print $f $body;
+		close $f;
+		my $out = '';
+		IPC::Run::run([ 'curl', '-s', '-g', '-X', $method, '-u', 'alice:alice-pw', '-w', '\n%{http_code}',
+				(map { ('-H', $_) } @headers), (length $body ? ('--data-binary', "\@$dir/body") : ()), "$url$path" ],
+			'>', \$out, '2>', \my $e);
+		my ($status) = $out =~ /(\d+)\z/;
+		$out =~ s/\n?\d+\z//;
+		return ($status // 0, eval { decode_json($out) }, $out);
+	};
+	my $json = 'Content-Type: application/json';
+	my @cases = (
+		[ 'nesting 40 deep', 'POST', '/api/chat/sessions', '{"name": ' . ('[' x 40) . (']' x 40) . '}', 400, qr/nests deeper/ ],
+		[ 'nesting 100,000 deep', 'POST', '/api/chat/sessions', ('[' x 100000) . (']' x 100000), 400, qr/nests deeper/ ],
+		[ 'invalid UTF-8 in a body', 'POST', '/api/chat/sessions', qq({"name": "\xff\xfe", "connection_ids": ["shop"]}), 400, qr/UTF-8/ ],
+		[ 'a UTF-16 surrogate in a body', 'POST', '/api/chat/sessions', qq({"name": "\xed\xa0\x80", "connection_ids": ["shop"]}), 400, qr/UTF-8/ ],
+		[ 'a huge number', 'POST', '/api/chat/sessions', '{"name": "n", "connection_ids": [1e9999]}', 400, qr/not JSON/ ],
+		[ 'an empty body', 'POST', '/api/chat/sessions', '', 400, qr/connection_ids/, $json, 'Content-Length: 0' ],
+		[ 'a POST without a length', 'POST', '/api/chat/sessions', '', 400, qr/./ ],
+		[ 'a body that is not an object', 'POST', '/api/chat/sessions', '"shop"', 400, qr/object/ ],
+		[ 'invalid UTF-8 in a path', 'GET', '/api/chat/sessions/%ff%fe', '', 400, qr/UTF-8/ ],
+		[ 'invalid UTF-8 in a query', 'GET', '/api/history?session=%c3', '', 400, qr/UTF-8/ ],
+		[ 'a multipart body', 'POST', '/api/chat/sessions', "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--b--\r\n", 400, qr/./,
+			'Content-Type: multipart/form-data; boundary=b' ],
+	);
+	for my $case (@cases)
+	{
+		my ($what, $method, $path, $body, $want, $message, @headers) = @$case;
+		my ($status, $decoded, $raw) = $send->($method, $path, $body, @headers ? @headers : ($json));
+		is($status, $want, "bad input, $what: $want");
+		like($decoded && $decoded->{error} && $decoded->{error}{message} // '', $message, '... a JSON error saying why')
+		  or diag(substr($raw, 0, 300));
+	}
+	# JSON sent as text/plain or as curl -d's form type is still JSON: accepted.
+	for my $type ('text/plain', 'application/x-www-form-urlencoded')
+	{
+		my ($status) = $send->('POST', '/api/chat/sessions', '{"name": "typed", "connection_ids": ["shop"]}', "Content-Type: $type");
+		is($status, '201', "a JSON body sent as $type is read as JSON");
+	}
+	is(`curl -s -o /dev/null -w '%{http_code}' $url/api/health`, '200', 'after all of it the gateway answers');
+	$gateway->signal('TERM');
+	$gateway->finish;
+	is($gateway->result(0) // 0, 0, '... and stops cleanly on SIGTERM');
 }
 
 done_testing();
