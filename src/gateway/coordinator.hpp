@@ -1,8 +1,10 @@
 // The pool of coordinator connections, logged in as the authenticator role, and the one way a request uses
 // one: a transaction in which the authenticator becomes the caller's role (SET LOCAL ROLE through
 // set_config, then the role's own settings from pg_db_role_setting), runs multidb's functions with bind
-// parameters only, and commits. A lost coordinator is 503 and the connection is re-established later; an
-// ERROR becomes an ApiError with its SQLSTATE, DETAIL, HINT and the database it names.
+// parameters only, and commits. Every statement runs under --coordinator-timeout (progress_run.*): past it,
+// 504 and the connection dropped. A lost coordinator is 503 and the connection is re-established later; an
+// ERROR becomes an ApiError with its SQLSTATE, DETAIL, HINT and the database it names. Each connection sets
+// client_connection_check_interval, so its backend ends a statement whose gateway has gone.
 #pragma once
 
 #include <chrono>
