@@ -85,6 +85,16 @@ void Gateway::verify_password(const std::string& role, const std::string& passwo
                      "peer for the gateway's connection); every sign-in needs a password check\n";
     } else if (conn && std::string(PQerrorMessage(conn)).find("password authentication failed") == std::string::npos) {
       std::cerr << "multidb-web: sign-in of role \"" << role << "\" failed: " << PQerrorMessage(conn);
+      // The coordinator could not be reached (down, frozen past --connect-timeout): that is no wrong password.
+      // Said the same for every role, so it tells nothing about which roles exist.
+      const std::string why = PQerrorMessage(conn);
+      if (why.find("timeout expired") != std::string::npos || why.find("Connection refused") != std::string::npos ||
+          why.find("No such file or directory") != std::string::npos ||
+          why.find("the database system is") != std::string::npos) {
+        PQfinish(conn);
+        throw ApiError(503, "the coordinator database does not answer", "try again shortly; the gateway reconnects by itself",
+                       "08006", "signing in needs the coordinator to check the password");
+      }
     }
     if (conn) PQfinish(conn);
   }

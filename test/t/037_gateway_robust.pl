@@ -192,6 +192,13 @@ sub timed_request
 	like($status // '', qr/^50[34]$/, "a request while the coordinator is frozen answers $status") or diag($answer);
 	ok($took < 8, sprintf('... within the bound (%.1f s; --coordinator-timeout 3 s + 2 s)', $took));
 	like($answer, qr/"error":\{/, '... with a JSON error');
+	# Signing in needs the coordinator too: that is 503 after --connect-timeout, not a wrong password's 401.
+	$start = time;
+	$answer = `curl -s -m 30 -u alice:alice-pw -w '\n%{http_code}' $url/api/connections`;
+	$took = time - $start;
+	($status) = $answer =~ /(\d+)\z/;
+	is($status // '', '503', 'a Basic sign-in while the coordinator is frozen is 503, not 401') or diag($answer);
+	ok($took < 5, sprintf('... within --connect-timeout (%.1f s; 2 s)', $took));
 	kill 'CONT', @frozen;
 	my $back;
 	for (1 .. 100)
