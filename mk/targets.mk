@@ -22,7 +22,7 @@
 # The gateway's sources and build flags (its rules are below, with the other gateway targets).
 GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
-GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map sign_in_token auth_throttle request_guard request_body ask_result event_stream run_registry))
+GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map sign_in_token auth_throttle request_guard request_body ask_result event_stream run_registry request_head))
 GATEWAY_BIN       = src/gateway/multidb-web
 # Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs.
 GATEWAY_DOCS_DIR  = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/swagger-ui
@@ -115,7 +115,7 @@ gateway-clean:
 .PHONY: install-gateway gateway-clean
 
 # ---- fuzzing -------------------------------------------------------------------------------------------------
-# libFuzzer harnesses (test/fuzz/fuzz_*.cpp) over the pure core, built with Debian's clang with ASan and UBSan
+# libFuzzer harnesses (test/fuzz/fuzz_*.cpp) over the pure core and the gateway's pure parsers, built with Debian's clang with ASan and UBSan
 # (float-cast-overflow included: no out-of-range float-to-integer conversion goes unnoticed), each run for
 # FUZZ_SECONDS from its seed corpus (test/fuzz/corpus/<target>, copied: the checkout is never written).
 #   make fuzz                    every target, FUZZ_SECONDS each (default 120)
@@ -134,6 +134,16 @@ $(FUZZ_BUILD)/core/%.o: src/core/%.cpp $(wildcard src/core/*.hpp)
 
 $(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.cpp $(FUZZ_CORE_OBJS)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJS) -lpq -lcurl
+
+# The gateway's target (fuzz_gateway_request) links the gateway's pure parsers instead of the core.
+FUZZ_GATEWAY_OBJS = $(patsubst %,$(FUZZ_BUILD)/gateway/%.o,request_body request_head event_stream status_map request_guard ask_result)
+
+$(FUZZ_BUILD)/gateway/%.o: src/gateway/%.cpp $(wildcard src/gateway/*.hpp)
+	@mkdir -p $(FUZZ_BUILD)/gateway
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_gateway_request: test/fuzz/fuzz_gateway_request.cpp $(FUZZ_GATEWAY_OBJS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_GATEWAY_OBJS)
 
 fuzz-build: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 

@@ -3,12 +3,38 @@
 
 #include <cstring>
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "gateway/api_error.hpp"
+#include "gateway/progress_run.hpp"
 #include "gateway/status_map.hpp"
 
 namespace multidb::gateway {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often a plain statement's wait looks at its deadline (it returns at once when the result comes).
+constexpr std::chrono::milliseconds kPlainPoll(1000);
+
+// Waits until conn's next result can be read without blocking, at most until deadline: false if it has not
+// come by then. A broken connection is "ready" (PQgetResult then reports it).
+bool await_result(PGconn* conn, Clock::time_point deadline) {
+  while (PQisBusy(conn)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd pfd{PQsocket(conn), POLLIN, 0};
+    if (pfd.fd < 0) return true;
+    const int ready = poll(&pfd, 1, static_cast<int>(std::min<long>(left, 1000)));
+    if (ready < 0 && errno != EINTR) return true;
+    if (ready > 0 && !PQconsumeInput(conn)) return true;
+  }
+  return true;
+}
 
 std::string field(const PGresult* res, int code) {
   const char* value = PQresultErrorField(res, code);
@@ -46,13 +72,10 @@ const std::optional<std::string>& Rows::at(size_t row, const std::string& column
 }
 
 Rows RoleTransaction::query(const char* sql, const Params& params) {
-  std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* res = PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
-  return take_rows(conn_, res);
+  ProgressHooks hooks;
+  hooks.deadline = std::chrono::steady_clock::now() + timeout_;
+  return run_with_progress(conn_, sql, params, hooks, kPlainPoll);
 }
-
-void RoleTransaction::command(const std::string& sql) { take_rows(conn_, PQexec(conn_, sql.c_str())); }
 
 Rows take_rows(PGconn* conn, PGresult* res) {
   if (!res || PQstatus(conn) != CONNECTION_OK) {
@@ -90,10 +113,23 @@ bool RoleTransaction::stream(const char* sql, const Params& params, const RowSin
   if (!PQsendQueryParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0) ||
       !PQsetSingleRowMode(conn_))
     throw coordinator_down(conn_);
-  bool wanted = true;
+  bool wanted = true, timed_out = false;
   std::optional<ApiError> failure;
   std::vector<std::optional<std::string>> values_of_row;
-  while (PGresult* res = PQgetResult(conn_)) {
+  for (;;) {
+    if (!await_result(conn_, Clock::now() + timeout_)) {
+      // No row for a whole --coordinator-timeout: cancel; a coordinator that does not end the statement within
+      // 2 s more has its connection dropped.
+      timed_out = true;
+      send_cancel(conn_);
+      if (!await_result(conn_, Clock::now() + std::chrono::seconds(2))) {
+        shutdown(PQsocket(conn_), SHUT_RDWR);
+        PQconsumeInput(conn_);
+        throw statement_timed_out("--coordinator-timeout");
+      }
+    }
+    PGresult* res = PQgetResult(conn_);
+    if (!res) break;
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_SINGLE_TUPLE && wanted) {
       values_of_row.clear();
@@ -105,11 +141,7 @@ bool RoleTransaction::stream(const char* sql, const Params& params, const RowSin
         wanted = false;
         // The reader left: cancel the statement on the coordinator (and, through it, its remote statements),
         // then read what is left of its results.
-        if (PGcancel* cancel = PQgetCancel(conn_)) {
-          char why[256];
-          PQcancel(cancel, why, sizeof why);
-          PQfreeCancel(cancel);
-        }
+        send_cancel(conn_);
       }
     } else if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK && wanted &&
                !failure) {
@@ -120,13 +152,16 @@ bool RoleTransaction::stream(const char* sql, const Params& params, const RowSin
     }
     PQclear(res);
   }
+  if (timed_out && wanted) throw statement_timed_out("--coordinator-timeout");
   if (PQstatus(conn_) != CONNECTION_OK) throw coordinator_down(conn_);
   if (failure) throw *failure;
   return wanted;
 }
 
-Coordinator::Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s)
-    : conninfo_(std::move(conninfo)), wait_(wait), connect_timeout_s_(connect_timeout_s), idle_(static_cast<size_t>(size), nullptr) {}
+Coordinator::Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s,
+                         std::chrono::milliseconds statement_timeout)
+    : conninfo_(std::move(conninfo)), wait_(wait), connect_timeout_s_(connect_timeout_s),
+      statement_timeout_(statement_timeout), idle_(static_cast<size_t>(size), nullptr) {}
 
 Coordinator::~Coordinator() {
   for (PGconn* conn : idle_)
@@ -160,6 +195,15 @@ PGconn* Coordinator::acquire() {
       release(nullptr);
       throw error;
     }
+    // A backend whose gateway went away (killed, or dropped the connection at a deadline) notices it within a
+    // second even while its statement runs, and ends the statement and its transaction.
+    try {
+      RoleTransaction(conn, statement_timeout_).query("SET client_connection_check_interval = '1s'");
+    } catch (const ApiError&) {
+      PQfinish(conn);
+      release(nullptr);
+      throw;
+    }
   }
   return conn;
 }
@@ -181,8 +225,11 @@ void Coordinator::release(PGconn* conn) {
 // go back to the pool (release() drops one that is still in a transaction or broken).
 void Coordinator::roll_back_and_release(PGconn* conn) {
   if (PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
-    PGresult* res = PQexec(conn, "ROLLBACK");
-    if (res) PQclear(res);
+    try {
+      RoleTransaction(conn, statement_timeout_).query("ROLLBACK");
+    } catch (const ApiError&) {
+      // Not rolled back (a timeout, a lost coordinator): release() drops the connection.
+    }
   }
   release(conn);
 }
@@ -190,15 +237,16 @@ void Coordinator::roll_back_and_release(PGconn* conn) {
 // A pooled connection that the coordinator ended while it was idle (a restart) may look fine until used: when
 // the first statement of a request finds it broken, nothing has run yet, so the request gets a new connection
 // once instead of a 503.
-PGconn* Coordinator::acquire_begun(const std::string& first) {
+PGconn* Coordinator::acquire_begun(const char* first, const Params& params) {
   for (int attempt = 0;; attempt++) {
     PGconn* conn = acquire();
-    RoleTransaction tx(conn);
+    RoleTransaction tx(conn, statement_timeout_);
     try {
-      tx.command(first);
+      tx.query(first, params);
       return conn;
     } catch (const ApiError& e) {
-      const bool lost = PQstatus(conn) != CONNECTION_OK;
+      // (Not a connection dropped at its deadline: a coordinator that does not answer is not asked again.)
+      const bool lost = PQstatus(conn) != CONNECTION_OK && e.status != 504;
       roll_back_and_release(conn);
       if (!(lost && attempt == 0)) throw;
     }
@@ -206,8 +254,8 @@ PGconn* Coordinator::acquire_begun(const std::string& first) {
 }
 
 void Coordinator::as_role(const std::string& role, const std::function<void(RoleTransaction&)>& work) {
-  PGconn* conn = acquire_begun("BEGIN");
-  RoleTransaction tx(conn);
+  PGconn* conn = acquire_begun("BEGIN", {});
+  RoleTransaction tx(conn, statement_timeout_);
   try {
     // SET LOCAL ROLE: ends with the transaction, whatever happens in it.
     tx.query("SELECT pg_catalog.set_config('role', $1, true)", {role});
@@ -223,11 +271,11 @@ void Coordinator::as_role(const std::string& role, const std::function<void(Role
 
 void Coordinator::as_authenticator(const std::function<void(RoleTransaction&)>& work, bool writes) {
   // The authenticator's own statements (sign-in checks, the sign-in table, health): in a transaction of their own,
-  // bounded, begun in one round trip (fixed text and a number: nothing of the request).
-  PGconn* conn = acquire_begun(std::string(writes ? "BEGIN" : "BEGIN READ ONLY") +
-                               "; SET LOCAL statement_timeout = " + std::to_string(wait_.count()));
-  RoleTransaction tx(conn);
+  // bounded on the server by --pool-timeout as well as by the request's deadline here.
+  PGconn* conn = acquire_begun(writes ? "BEGIN" : "BEGIN READ ONLY", {});
+  RoleTransaction tx(conn, statement_timeout_);
   try {
+    tx.query("SELECT pg_catalog.set_config('statement_timeout', $1, true)", {std::to_string(wait_.count())});
     work(tx);
     tx.query("COMMIT");
   } catch (...) {

@@ -1,8 +1,10 @@
 // The pool of coordinator connections, logged in as the authenticator role, and the one way a request uses
 // one: a transaction in which the authenticator becomes the caller's role (SET LOCAL ROLE through
 // set_config, then the role's own settings from pg_db_role_setting), runs multidb's functions with bind
-// parameters only, and commits. A lost coordinator is 503 and the connection is re-established later; an
-// ERROR becomes an ApiError with its SQLSTATE, DETAIL, HINT and the database it names.
+// parameters only, and commits. Every statement runs under --coordinator-timeout (progress_run.*): past it,
+// 504 and the connection dropped. A lost coordinator is 503 and the connection is re-established later; an
+// ERROR becomes an ApiError with its SQLSTATE, DETAIL, HINT and the database it names. Each connection sets
+// client_connection_check_interval, so its backend ends a statement whose gateway has gone.
 #pragma once
 
 #include <chrono>
@@ -30,21 +32,24 @@ using Params = std::vector<std::optional<std::string>>;
 // A connection inside a request's transaction, already acting as the caller's role.
 class RoleTransaction {
  public:
-  explicit RoleTransaction(PGconn* conn) : conn_(conn) {}
-  // PQexecParams of a fixed statement with text parameters; an ERROR throws ApiError.
+  RoleTransaction(PGconn* conn, std::chrono::milliseconds timeout) : conn_(conn), timeout_(timeout) {}
+  // A fixed statement with text parameters (libpq's async API, progress_run.*); an ERROR throws ApiError, one
+  // that runs longer than the timeout is cancelled and throws ApiError 504.
   Rows query(const char* sql, const Params& params = {});
-  // PQexec of fixed text without parameters (it may hold several statements); an ERROR throws ApiError.
-  void command(const std::string& sql);
   // Runs a fixed statement in libpq's single-row mode, handing each row to row as it arrives (nothing is
   // gathered here). When row returns false (the reader left), the statement is cancelled and stream returns
-  // false. An ERROR before the first row or after throws ApiError, as query does.
+  // false. An ERROR before the first row or after throws ApiError, as query does; a wait of more than the
+  // timeout for the next row cancels it and throws ApiError 504.
   using RowSink = std::function<bool(const std::vector<std::optional<std::string>>&)>;
   bool stream(const char* sql, const Params& params, const RowSink& row);
   // The connection itself, for a statement run with libpq's async API (progress_run.*).
   PGconn* connection() { return conn_; }
+  // The longest any one statement may take (--coordinator-timeout).
+  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
   PGconn* conn_;
+  std::chrono::milliseconds timeout_;
 };
 
 // A statement's result (taken over and cleared) as Rows; an ERROR throws ApiError, a lost connection 503.
@@ -52,7 +57,9 @@ Rows take_rows(PGconn* conn, PGresult* res);
 
 class Coordinator {
  public:
-  Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s);
+  // statement_timeout: the longest any one statement of a request may take (--coordinator-timeout).
+  Coordinator(std::string conninfo, int size, std::chrono::milliseconds wait, long connect_timeout_s,
+              std::chrono::milliseconds statement_timeout);
   ~Coordinator();
 
   // Connects once and checks the authenticator: LOGIN, NOINHERIT, not superuser, not BYPASSRLS, the extension
@@ -70,12 +77,13 @@ class Coordinator {
 
  private:
   PGconn* acquire();
-  PGconn* acquire_begun(const std::string& first);
+  PGconn* acquire_begun(const char* first, const Params& params);
   void release(PGconn* conn);
   void roll_back_and_release(PGconn* conn);
   std::string conninfo_;
   std::chrono::milliseconds wait_;
   long connect_timeout_s_;
+  std::chrono::milliseconds statement_timeout_;
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<PGconn*> idle_;  // nullptr: a slot whose connection is to be (re)made

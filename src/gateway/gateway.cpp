@@ -44,7 +44,7 @@ void write_error(httplib::Response& response, int status, const json& body) {
 Gateway::Gateway(const Options& options)
     : options_(options),
       db_(options.database, options.pool_size, std::chrono::milliseconds(options.pool_timeout_ms),
-          options.connect_timeout_s),
+          options.connect_timeout_s, std::chrono::seconds(options.coordinator_timeout_s)),
       sign_ins_(db_, options.session_ttl_s),
       runs_(options.per_role_limit, options.max_streams) {}
 
@@ -85,6 +85,16 @@ void Gateway::verify_password(const std::string& role, const std::string& passwo
                      "peer for the gateway's connection); every sign-in needs a password check\n";
     } else if (conn && std::string(PQerrorMessage(conn)).find("password authentication failed") == std::string::npos) {
       std::cerr << "multidb-web: sign-in of role \"" << role << "\" failed: " << PQerrorMessage(conn);
+      // The coordinator could not be reached (down, frozen past --connect-timeout): that is no wrong password.
+      // Said the same for every role, so it tells nothing about which roles exist.
+      const std::string why = PQerrorMessage(conn);
+      if (why.find("timeout expired") != std::string::npos || why.find("Connection refused") != std::string::npos ||
+          why.find("No such file or directory") != std::string::npos ||
+          why.find("the database system is") != std::string::npos) {
+        PQfinish(conn);
+        throw ApiError(503, "the coordinator database does not answer", "try again shortly; the gateway reconnects by itself",
+                       "08006", "signing in needs the coordinator to check the password");
+      }
     }
     if (conn) PQfinish(conn);
   }
@@ -188,6 +198,15 @@ void Gateway::install(httplib::Server& server) {
     for (const auto& header : request.headers) total += header.first.size() + header.second.size() + 4;
     if (total > max_header) {
       write_error(response, 431, ApiError(431, status_message(431)).body());
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // The path (percent-decoded) and the query's values name sessions, connections and reports: text, so
+    // UTF-8 like every body.
+    bool utf8 = valid_utf8(request.path);
+    for (const auto& param : request.params) utf8 = utf8 && valid_utf8(param.first) && valid_utf8(param.second);
+    if (!utf8) {
+      write_error(response, 400, ApiError(400, "the request path or query is not valid UTF-8",
+                                          "percent-encode the UTF-8 bytes of names (RFC 3986)").body());
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;

@@ -1,5 +1,6 @@
 // multidb-web's entry point: reads the flags, refuses an unfit authenticator role, and serves HTTP (or HTTPS)
 // until SIGINT or SIGTERM.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "gateway/api_error.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/http_server.hpp"
 #include "gateway/options.hpp"
 
 namespace {
@@ -57,25 +59,32 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::unique_ptr<httplib::Server> server;
-  if (!options->tls_cert.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(options->tls_cert.c_str(), options->tls_key.c_str());
-    if (!tls->is_valid()) {
-      std::cerr << "multidb-web: cannot use --tls-cert " << options->tls_cert << " with --tls-key " << options->tls_key << "\n";
-      return 1;
-    }
-    server = std::move(tls);
-  } else {
-    server = std::make_unique<httplib::Server>();
-  }
-  // Each open stream holds a worker thread for as long as it runs: the pool has one per --max-streams besides
+  // Connections wait in one poll thread until their request has arrived (http_server.*); the workers serve
+  // whole requests. Each open stream holds a worker for as long as it runs: one per --max-streams besides
   // --threads for everything else.
-  const int threads = options->threads + options->max_streams;
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  ServerLimits limits;
+  limits.header_timeout = std::chrono::seconds(options->header_timeout_s);
+  limits.body_timeout = std::chrono::seconds(options->body_timeout_s);
+  limits.idle_timeout = std::chrono::seconds(options->idle_timeout_s);
+  limits.read_timeout = std::chrono::seconds(options->read_timeout_s);
+  limits.write_timeout = std::chrono::seconds(options->write_timeout_s);
+  // The request line (cpp-httplib allows 8192 bytes) and the headers (--max-header, checked again by name
+  // and value once parsed).
+  limits.max_head_bytes = 8192 + options->max_header_bytes * 2;
+  limits.max_body_bytes = options->max_body_bytes;
+  limits.max_connections = options->max_connections;
+  limits.workers = static_cast<size_t>(options->threads + options->max_streams);
+  std::string why;
+  std::unique_ptr<httplib::Server> server = make_server(limits, options->tls_cert, options->tls_key, &why);
+  if (!server) {
+    std::cerr << "multidb-web: " << why << "\n";
+    return 1;
+  }
   server->set_payload_max_length(options->max_body_bytes);
   server->set_read_timeout(options->read_timeout_s, 0);
   server->set_write_timeout(options->write_timeout_s, 0);
   server->set_keep_alive_timeout(options->idle_timeout_s);
+  server->set_keep_alive_max_count(limits.keep_alive_max);
   gateway.install(*server);
 
   g_server = server.get();

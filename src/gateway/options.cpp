@@ -31,6 +31,18 @@ const std::vector<FlagInfo>& flag_table() {
       {"read-timeout", "SECONDS", "drop a client that sends nothing for this long (default 10)"},
       {"write-timeout", "SECONDS", "drop a client that reads nothing for this long (default 10)"},
       {"idle-timeout", "SECONDS", "close an idle keep-alive connection after this long (default 5)"},
+      {"header-timeout", "SECONDS",
+       "a request's line and headers must all arrive within this long of its first byte, else 408 and the "
+       "connection is closed (default 10)"},
+      {"body-timeout", "SECONDS",
+       "a request's body must all arrive within this long of its headers, else 408 and the connection is closed "
+       "(default 30)"},
+      {"max-connections", "N",
+       "client connections open at once, 16..900 (default 800); more are closed at once. Connections that are "
+       "still sending their request, or idle between requests, hold no worker thread"},
+      {"coordinator-timeout", "SECONDS",
+       "longest wait for any one coordinator statement of a request; then it is cancelled, its connection dropped, "
+       "and the answer is 504 (default 300)"},
       {"pool-timeout", "MS", "longest wait for a free coordinator connection, then 504 (default 5000)"},
       {"auth-delay", "MS", "every failed sign-in is answered after this long (default 1000)"},
       {"connect-timeout", "SECONDS", "coordinator connections and password checks (default 10)"},
@@ -113,6 +125,10 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   if (flag == "read-timeout") { if (!number(1, 3600)) return false; o->read_timeout_s = n; return true; }
   if (flag == "write-timeout") { if (!number(1, 3600)) return false; o->write_timeout_s = n; return true; }
   if (flag == "idle-timeout") { if (!number(1, 3600)) return false; o->idle_timeout_s = n; return true; }
+  if (flag == "header-timeout") { if (!number(1, 3600)) return false; o->header_timeout_s = n; return true; }
+  if (flag == "body-timeout") { if (!number(1, 3600)) return false; o->body_timeout_s = n; return true; }
+  if (flag == "max-connections") { if (!number(16, 900)) return false; o->max_connections = static_cast<size_t>(n); return true; }
+  if (flag == "coordinator-timeout") { if (!number(1, 86400)) return false; o->coordinator_timeout_s = n; return true; }
   if (flag == "pool-timeout") { if (!number(1, 600000)) return false; o->pool_timeout_ms = n; return true; }
   if (flag == "auth-delay") { if (!number(0, 60000)) return false; o->auth_delay_ms = n; return true; }
   if (flag == "docs-dir") { o->docs_dir = value; return true; }

@@ -23,9 +23,13 @@ struct Options {
   std::string tls_cert, tls_key;
   size_t max_body_bytes = 1 << 20;   // larger request bodies: 413
   size_t max_header_bytes = 8192;    // all request headers together; larger: 431
-  long read_timeout_s = 10;          // a client that sends nothing this long is dropped
+  long read_timeout_s = 10;          // one wait for a request's bytes inside a worker
   long write_timeout_s = 10;
   long idle_timeout_s = 5;           // keep-alive
+  long header_timeout_s = 10;        // a request's line and headers, from the first byte: 408 after
+  long body_timeout_s = 30;          // a request's body, from the end of its headers: 408 after
+  size_t max_connections = 800;      // client connections at once (below FD_SETSIZE: cpp-httplib uses select)
+  long coordinator_timeout_s = 300;  // any one coordinator statement of a request: cancelled and 504 after
   long pool_timeout_ms = 5000;       // waiting for a coordinator connection: 504 after this
   long auth_delay_ms = 1000;         // every failed sign-in answers after this long
   long connect_timeout_s = 10;       // coordinator connections and password checks

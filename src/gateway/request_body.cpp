@@ -7,8 +7,6 @@ namespace multidb::gateway {
 
 using nlohmann::json;
 
-namespace {
-
 bool valid_utf8(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -34,6 +32,8 @@ bool valid_utf8(const std::string& s) {
   }
   return true;
 }
+
+namespace {
 
 std::string text_field(const json& body, const std::string& field, size_t max_bytes, bool required) {
   if (!body.contains(field) || body[field].is_null()) {
@@ -92,7 +92,8 @@ json parse_object(const std::string& body) {
   json value;
   try {
     value = json::parse(body, limit);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // A syntax error, and also a number too large for a double (out_of_range 406): bad input either way.
     throw BodyError("", std::string("the body is not JSON: ") + e.what());
   }
   if (!value.is_object()) throw BodyError("", "the body must be a JSON object");

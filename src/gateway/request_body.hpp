@@ -64,6 +64,10 @@ SignIn parse_sign_in(const nlohmann::json& body);
 // A required, non-empty list of connection names or ids in body[field].
 std::vector<ConnectionRef> parse_connections(const nlohmann::json& body, const std::string& field);
 
+// Well-formed UTF-8: no stray continuation byte, no sequence cut short, no overlong form, no surrogate, nothing
+// past U+10FFFF.
+bool valid_utf8(const std::string& text);
+
 // A session id as Postgres prints a uuid (36 characters, hex and dashes; any case).
 bool is_uuid(const std::string& text);
 

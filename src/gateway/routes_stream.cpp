@@ -82,7 +82,9 @@ Reply stream_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
             return !out.gone() && !run->cancel;
           };
           auto with_progress = [&hooks](RoleTransaction& tx, const char* sql, const Params& params) {
-            return run_with_progress(tx.connection(), sql, params, hooks, kPollInterval);
+            ProgressHooks bounded = hooks;
+            bounded.deadline = Clock::now() + tx.timeout();
+            return run_with_progress(tx.connection(), sql, params, bounded, kPollInterval);
           };
           try {
             json result = run_ask(gateway, caller, ask, with_progress, true);

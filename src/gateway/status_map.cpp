@@ -15,7 +15,9 @@ struct Rule {
 // Whole SQLSTATEs first, then classes; the first match wins.
 const Rule kRules[] = {
     {"57014", 504},  // statement timeout / cancelled: a time limit ran out
-    {"57P01", 503}, {"57P02", 503}, {"57P03", 503},  // the coordinator is shutting down or starting
+    {"25P04", 504},  // transaction_timeout (PostgreSQL 17)
+    {"57P0", 503},   // the coordinator is shutting down, restarting, starting, its database dropped, or the
+                     // session ended by idle_session_timeout
     {"42501", 403},  // permission denied (the guard's refusals are 422: see below)
     {"42704", 404},  // a connection, group or session that does not exist (or is not the caller's)
     {"42P01", 404},
@@ -42,6 +44,19 @@ bool from_remote(const std::string& message) {
   return end != std::string::npos && message.compare(end, 3, "\": ") == 0;
 }
 
+namespace {
+
+// A time limit ran out rather than something failing: a statement's, a lock wait's (lock_timeout; NOWAIT's
+// "could not obtain lock" is a conflict instead) or a transaction's. (A remote that stops answering past
+// multidb.statement_timeout is reported as a lost connection, 08006: the remote failing, 502.)
+bool timed_out(const std::string& sqlstate, const std::string& message) {
+  if (sqlstate == "57014" || sqlstate == "25P04") return true;
+  if (sqlstate == "55P03") return message.find("lock timeout") != std::string::npos;
+  return false;
+}
+
+}  // namespace
+
 int http_status_for(const std::string& sqlstate, const std::string& message) {
   const bool remote = from_remote(message);
   // The guard refused a statement (the request's or the LLM's) or the remote's catalog check did: 422.
@@ -50,8 +65,9 @@ int http_status_for(const std::string& sqlstate, const std::string& message) {
        (remote && message.find("refuse") != std::string::npos)))
     return 422;
   // Anything else a remote said (its table is missing, its data is bad, it could not be reached) is the remote
-  // failing: 502; its time limit running out is 504.
-  if (remote) return sqlstate == "57014" ? 504 : 502;
+  // failing: 502; a time limit running out is 504.
+  if (remote) return timed_out(sqlstate, message) ? 504 : 502;
+  if (sqlstate == "55P03") return timed_out(sqlstate, message) ? 504 : 409;
   for (const Rule& rule : kRules) {
     const size_t n = std::strlen(rule.prefix);
     if (sqlstate.size() == 5 && sqlstate.compare(0, n, rule.prefix) == 0) return rule.status;

@@ -294,7 +294,7 @@ $coordinator->stop('fast');
 ($status, $body) = curl("$url/api/health");
 is($status, 503, 'the coordinator down: /api/health 503');
 ($status, $body) = curl(@alice, "$url/api/chat/sessions");
-is($status, 401, '... and a sign-in cannot be checked (401)');
+is($status, 503, '... and a sign-in that cannot be checked is 503 too, not a wrong password\'s 401');
 $coordinator->start;
 ($status, $body) = curl(@alice, "$url/api/chat/sessions");
 is($status, 200, 'the coordinator back: served again without a restart of the gateway');

@@ -29,6 +29,11 @@ TEST(GatewayRequestBody, ParsesObjectsWithLimits) {
   EXPECT_EQ(field_of([] { parse_object("{\"a\": \"\xed\xa0\x80\"}"); }), "(body)");  // a surrogate
   EXPECT_EQ(field_of([] { parse_object("{\"a\": \"\xc3\"}"); }), "(body)");          // cut short
   EXPECT_EQ(parse_object("{\"a\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}")["a"], "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  // A number too large for a double is bad input, not the gateway failing (found by fuzz_gateway_request).
+  EXPECT_EQ(field_of([] { parse_object("{\"n\": 1e9999}"); }), "(body)");
+  EXPECT_EQ(field_of([] { parse_object("{\"n\": -1e400}"); }), "(body)");
+  // An integer beyond 64 bits is read as a double; one within a double's range is accepted.
+  EXPECT_EQ(field_of([] { parse_object("{\"n\": 123456789012345678901234567890}"); }), "(accepted)");
 }
 
 TEST(GatewayRequestBody, CreateSession) {

@@ -33,6 +33,18 @@ TEST(GatewayStatusMap, EachKindOfErrorGetsItsStatus) {
   EXPECT_EQ(http_status_for("57014", "connection \"x\": canceling statement due to statement timeout"), 504);
   EXPECT_EQ(http_status_for("57014", "canceling statement due to statement timeout"), 504);
   EXPECT_EQ(http_status_for("57P01", "terminating connection due to administrator command"), 503);
+  // Every time limit is 504: a remote's lock_timeout, the coordinator's lock_timeout and transaction_timeout.
+  EXPECT_EQ(http_status_for("55P03", "connection \"x\": canceling statement due to lock timeout"), 504);
+  EXPECT_EQ(http_status_for("55P03", "canceling statement due to lock timeout"), 504);
+  EXPECT_EQ(http_status_for("25P04", "canceling statement due to transaction timeout"), 504);
+  // A lock NOWAIT could not take is a conflict, not a time limit; a remote's the remote failing.
+  EXPECT_EQ(http_status_for("55P03", "could not obtain lock on row in relation \"sessions\""), 409);
+  EXPECT_EQ(http_status_for("55P03", "connection \"x\": could not obtain lock on relation \"t\""), 502);
+  // The coordinator going away in any of its ways.
+  EXPECT_EQ(http_status_for("57P02", "terminating connection because of crash of another server process"), 503);
+  EXPECT_EQ(http_status_for("57P03", "the database system is starting up"), 503);
+  EXPECT_EQ(http_status_for("57P04", "terminating connection because the database was dropped"), 503);
+  EXPECT_EQ(http_status_for("57P05", "terminating connection due to idle-session timeout"), 503);
   EXPECT_EQ(http_status_for("53300", "too many connections"), 503);
   // Anything else is the gateway's or the server's fault.
   EXPECT_EQ(http_status_for("XX000", "internal error"), 500);
