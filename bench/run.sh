@@ -204,8 +204,9 @@ JSON
 chmod 644 "$WORK_DIR/llm_script.json"
 cp "$REPO_ROOT/test/llm/llm_stub.py" "$REPO_ROOT/test/llm/provider_profiles.py" "$WORK_DIR/"
 chmod 644 "$WORK_DIR/llm_stub.py" "$WORK_DIR/provider_profiles.py"
-as_pg_user /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port" >/dev/null 2>&1 &
-stub_pid=$!
+# start_background, not `as_pg_user ... &`: $! would be a subshell, and killing it would leave the stub running.
+start_background /dev/null /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port"
+stub_pid=${BACKGROUND_PIDS[-1]}
 for _ in $(seq 50); do [ -s "$WORK_DIR/llm.port" ] && break; sleep 0.1; done
 psql_on "$coordinator_PORT" postgres -c "CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
     OPTIONS (provider 'openai', url 'http://127.0.0.1:$(cat "$WORK_DIR/llm.port")/v1', model 'stub')" \
