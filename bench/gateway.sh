@@ -89,14 +89,14 @@ JSON
   if part cost; then
   # Its own cost: psql and HTTP in turn, in blocks ($GATEWAY_BLOCKS of each, $CALLS calls per side in all), so that
   # a change in the machine's load meets both alike; each block warms up with its first two calls.
-  local body="{\"question\": \"$question\", \"chat_session_id\": \"$session\"}" per_block block answer
+  local body="{\"question\": \"$question\", \"chat_session_id\": \"$session\"}" per_block answer
   per_block=$(( CALLS / GATEWAY_BLOCKS > 1 ? CALLS / GATEWAY_BLOCKS : 1 ))
-  local psql_args=(-c '\timing on') i
-  for i in $(seq $(( per_block + 2 ))); do psql_args+=(-c "SELECT * FROM multidb.ask('$question', '$session')"); done
+  local psql_args=(-c '\timing on')
+  for _ in $(seq $(( per_block + 2 ))); do psql_args+=(-c "SELECT * FROM multidb.ask('$question', '$session')"); done
   start_gateway --pool-size 8 --threads 64 --per-role-limit 64
   : >"$WORK_DIR/j_psql.ms"
   : >"$WORK_DIR/j_http.ms"
-  for block in $(seq "$GATEWAY_BLOCKS"); do
+  for _ in $(seq "$GATEWAY_BLOCKS"); do
     as_pg_user "$PG_BINDIR/psql" -X -At -v ON_ERROR_STOP=1 "$web_conninfo" "${psql_args[@]}" |
       sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n "$per_block" >>"$WORK_DIR/j_psql.ms"
     answer=$(client latency "$gateway_url" --body "$body" --calls "$per_block" --warm-up 2)
