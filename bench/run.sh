@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make bench`: multidb against dblink and postgres_fdw on the same data, in the same run, on throwaway
-# servers. Prints a table and writes bench/out/results.md. Each figure is the median of $RUNS runs.
+# servers, and the HTTP gateway's figures (bench/gateway.sh). Prints a table and writes bench/out/results.md.
+# Each figure is the median of $RUNS runs.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../test/harness/lib.sh
 source "$REPO_ROOT/test/harness/lib.sh"
+# shellcheck source=gateway.sh
+source "$REPO_ROOT/bench/gateway.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
@@ -13,7 +16,8 @@ CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
 
 ensure_pg_user
-[ -f "$(pg_config --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
+[ -f "$("$PG_CONFIG" --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
+[ -x "$PG_BINDIR/multidb-web" ] || die "multidb-web is not installed in $PG_BINDIR: run make install (or make bench)"
 make_work_dir
 trap cleanup_work_dir EXIT
 
@@ -42,7 +46,9 @@ peak_kb() {
 log "starting a coordinator and three remote servers"
 # JIT would switch on for the foreign-table plan alone and charge its compile time to postgres_fdw.
 # Kept connections are multidb's default; here each method says what it uses (the kept ones set it on).
-start_cluster coordinator "jit = off" "multidb.keep_connections = off"
+# Section (j) holds $GATEWAY_STREAMS asks at once, each a backend and a background worker (its history writer).
+start_cluster coordinator "jit = off" "multidb.keep_connections = off" \
+  "max_connections = $(( GATEWAY_STREAMS + 100 ))" "max_worker_processes = $(( GATEWAY_STREAMS + 100 ))"
 for r in r1 r2 r3; do
   start_cluster "$r"
   port_var="${r}_PORT"
@@ -198,8 +204,9 @@ JSON
 chmod 644 "$WORK_DIR/llm_script.json"
 cp "$REPO_ROOT/test/llm/llm_stub.py" "$REPO_ROOT/test/llm/provider_profiles.py" "$WORK_DIR/"
 chmod 644 "$WORK_DIR/llm_stub.py" "$WORK_DIR/provider_profiles.py"
-as_pg_user /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port" >/dev/null 2>&1 &
-stub_pid=$!
+# start_background, not `as_pg_user ... &`: $! would be a subshell, and killing it would leave the stub running.
+start_background /dev/null /usr/bin/python3 "$WORK_DIR/llm_stub.py" --script "$WORK_DIR/llm_script.json" --port-file "$WORK_DIR/llm.port"
+stub_pid=${BACKGROUND_PIDS[-1]}
 for _ in $(seq 50); do [ -s "$WORK_DIR/llm.port" ] && break; sleep 0.1; done
 psql_on "$coordinator_PORT" postgres -c "CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
     OPTIONS (provider 'openai', url 'http://127.0.0.1:$(cat "$WORK_DIR/llm.port")/v1', model 'stub')" \
@@ -379,6 +386,9 @@ for method in "${i_methods[@]}"; do
   i_held[$method]=$(cat "$held_file")
 done
 
+# ---- (j) the HTTP gateway (bench/gateway.sh) -------------------------------------------------------------------
+bench_gateway
+
 # ---- report ----------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mkdir -p "$REPO_ROOT/bench/out"
@@ -475,5 +485,7 @@ report="$REPO_ROOT/bench/out/results.md"
   echo "| method | calls/s | most sessions r1 held at once |"
   echo "|---|---:|---:|"
   for method in "${i_methods[@]}"; do echo "| $method | ${i_tps[$method]} | ${i_held[$method]} |"; done
+  echo
+  bench_gateway_report
 } > "$report"
 cat "$report"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: set the machine up, start three real servers — a coordinator and two remote "shops",
 # production and a backup three orders behind — fill the shops with generated data (demo/shop_data.sql),
-# and show multidb comparing them. Every statement is printed before its result. The servers stay up
-# until Enter is pressed (stdin a terminal) or stop at once (stdin not a terminal, as in CI).
+# and show multidb comparing them; then start the HTTP gateway (multidb-web) on the coordinator and run the
+# seed's two curl workflows against it. Every statement and command is printed before its result. The servers
+# and the gateway stay up until Enter is pressed (stdin a terminal) or stop at once (stdin not a terminal, as in CI).
 # shellcheck disable=SC2154 # the ${NAME}_PORT variables are set by start_cluster
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,7 +84,8 @@ show_error "a remote error names the database it came from" \
   "SELECT * FROM multidb.fanout('SELECT * FROM invoices', ARRAY['production','backup']);"
 
 # Asking in plain language: a real LLM when one is configured in the environment, otherwise the test suite's
-# scripted stand-in (test/llm/llm_stub.py), which knows only the six questions below.
+# scripted stand-in (test/llm/llm_stub.py), which knows only the six questions below and the two of the
+# HTTP workflows.
 if [ -n "${MULTIDB_DEMO_LLM_URL:-}" ]; then
   llm_provider=${MULTIDB_DEMO_LLM_PROVIDER:-openai}
   llm_url=$MULTIDB_DEMO_LLM_URL
@@ -130,15 +132,86 @@ show_error "an LLM that proposes a write is refused, and the refusal is recorded
 show "what happened: one history row per ask" \
   "SELECT question, status, databases_used, row_counts, round(llm_ms) AS llm_ms, round(exec_ms) AS exec_ms, cached FROM multidb.query_history ORDER BY id;"
 
+# ---- over HTTP: multidb-web ------------------------------------------------------------------------------------
+# The set-up docs/security.md gives: an authenticator role the gateway logs in as (NOINHERIT, no rights of its
+# own), a group of the roles that may sign in, and one such role with the rights a psql user of the demo has.
+WEB_ROLE=analyst
+WEB_PASSWORD=analyst-demo-pw
+AUTH_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+tenant_servers=${DEMO_TENANTS// /, }
+mappings=""
+for server in production backup $DEMO_TENANTS; do
+  mappings+="
+CREATE USER MAPPING FOR $WEB_ROLE SERVER $server OPTIONS (user '$READER_ROLE', password '$READER_PASSWORD');"
+done
+show "over HTTP: the roles multidb-web needs (docs/security.md): an authenticator it logs in as, and a user" "
+CREATE ROLE multidb_web NOLOGIN;
+CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS PASSWORD '$AUTH_PASSWORD';
+CREATE ROLE $WEB_ROLE LOGIN PASSWORD '$WEB_PASSWORD' IN ROLE multidb_web;
+GRANT $WEB_ROLE TO authenticator;
+-- browser sign-ins live in multidb's table, reached only through these three functions
+GRANT EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO authenticator;
+-- and the user's rights, as for psql: the servers (the LLM's too) and its own user mappings
+GRANT USAGE ON FOREIGN SERVER production, backup, $tenant_servers, llm TO $WEB_ROLE;$mappings"
+
+# The gateway logs in over TCP, where the coordinator asks every role for its password (scram-sha-256), as
+# signing in by password requires.
+web_port=$(free_port)
+web_url="http://127.0.0.1:$web_port"
+web_database="host=127.0.0.1 port=$coordinator_PORT dbname=postgres user=authenticator password=$AUTH_PASSWORD"
+printf '\n%s-- %s%s\n%s\n' "$_BOLD" "the gateway, on a loopback port, logged in as the authenticator" "$_PLAIN" \
+  "$PG_BINDIR/multidb-web --listen 127.0.0.1:$web_port --database '$web_database'"
+start_background "$WORK_DIR/multidb-web.log" "$PG_BINDIR/multidb-web" --listen "127.0.0.1:$web_port" \
+  --database "$web_database"
+for _ in $(seq 100); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$web_url/api/health")" = 200 ] && break
+  sleep 0.1
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$web_url/api/health")" = 200 ] ||
+  { cat "$WORK_DIR/multidb-web.log" >&2; die "multidb-web did not start (its log above)"; }
+
+# http TITLE COMMAND: prints the command (a curl line as the seed writes it), runs it, and prints its answer
+# indented and trimmed (demo/show_json.py); the answer is also left in $http_answer.
+http() {
+  printf '\n%s-- %s%s\n%s\n' "$_BOLD" "$1" "$_PLAIN" "$2"
+  http_answer=$(bash -c "$2") || die "the command failed: $2"
+  printf '%s\n' "$http_answer" | python3 "$REPO_ROOT/demo/show_json.py"
+}
+http "the seed's workflow 1, step 1: a chat session with 2 databases (connection ids 1 and 2: production, backup)" \
+"curl -s -u $WEB_ROLE:$WEB_PASSWORD -X POST $web_url/api/chat/sessions \\
+  -H \"Content-Type: application/json\" \\
+  -d '{\"name\": \"Analysis\", \"connection_ids\": [1, 2]}'"
+web_session=$(printf '%s' "$http_answer" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+http "workflow 1, step 2: query across both databases in that session" \
+"curl -s -u $WEB_ROLE:$WEB_PASSWORD -X POST $web_url/api/multi-query/ \\
+  -H \"Content-Type: application/json\" \\
+  -d '{
+    \"question\": \"Compare total orders in both databases\",
+    \"chat_session_id\": \"$web_session\"
+  }'"
+http "workflow 2: a direct multi-database query, no session (connection 3 is tenant_north)" \
+"curl -s -u $WEB_ROLE:$WEB_PASSWORD -X POST $web_url/api/multi-query/ \\
+  -H \"Content-Type: application/json\" \\
+  -d '{
+    \"question\": \"Show all products\",
+    \"connection_ids\": [1, 2, 3]
+  }'"
+
 cat <<MSG
 
-${_BOLD}The three servers are running.${_PLAIN} To keep exploring, in another terminal:
+${_BOLD}The three servers and the gateway are running.${_PLAIN} To keep exploring, in another terminal:
   coordinator:  psql -h $WORK_DIR -p $coordinator_PORT -U $PG_SUPERUSER postgres
   production:   psql "$(conninfo production)"
   backup:       psql "$(conninfo backup)"
+
+  over HTTP:    $web_url/   (multidb-web; its log: $WORK_DIR/multidb-web.log)
+  the API page: $web_url/api/docs   (OpenAPI document: $web_url/api/openapi.json)
+  sign in as:   user $WEB_ROLE, password $WEB_PASSWORD — HTTP Basic for programs, e.g.
+                curl -u $WEB_ROLE:$WEB_PASSWORD $web_url/api/connections
+                or POST /api/auth/login {"role": "$WEB_ROLE", "password": "$WEB_PASSWORD"} for a browser cookie
 MSG
 if [ -t 0 ]; then
-  read -r -p "Press Enter to stop the servers and remove $WORK_DIR. " _
+  read -r -p "Press Enter to stop the servers and the gateway and remove $WORK_DIR. " _
 else
-  echo "stdin is not a terminal: stopping the servers and removing $WORK_DIR now."
+  echo "stdin is not a terminal: stopping the servers and the gateway and removing $WORK_DIR now."
 fi

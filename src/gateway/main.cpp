@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
   server->set_write_timeout(options->write_timeout_s, 0);
   server->set_keep_alive_timeout(options->idle_timeout_s);
   server->set_keep_alive_max_count(limits.keep_alive_max);
+  // A response goes out as several writes (headers, then body or chunks): without TCP_NODELAY, Nagle's algorithm
+  // holds the last one until the client acknowledges the first, and a delayed ACK makes that up to 40 ms.
+  server->set_tcp_nodelay(true);
   gateway.install(*server);
 
   g_server = server.get();

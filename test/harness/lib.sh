@@ -23,17 +23,18 @@ fi
 # What `make demo` (and `make bench`, `make eval`) need on a bare Debian 12: the server and its development
 # files, the build's libraries and compiler, contrib (dblink and postgres_fdw for the benchmarks), and python3
 # for the scripted LLM stand-in; cpp-httplib (with OpenSSL) and pkg-config for multidb-web, which `make` builds;
-# nodejs and npm for `npm ci` in web/ (swagger-ui-dist, the API page at /api/docs, installed beside the gateway).
+# nodejs and npm for `npm ci` in web/ (swagger-ui-dist, the API page at /api/docs, installed beside the gateway);
+# curl, with which the demo runs the seed's HTTP workflows against the gateway (and the gateway's tests use).
 DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
-               nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config nodejs)
+               nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config nodejs curl)
 # Debian's npm is a package of its own; NodeSource's nodejs brings npm and conflicts with it.
 command -v npm >/dev/null 2>&1 || DEMO_PACKAGES+=(npm)
 # What `make test` adds: GoogleTest for the unit tests, pg_cron for the scheduled reports' TAP tests, IPC::Run
 # for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
-# test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz, curl and
+# test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz,
 # python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl),
 # python3-jsonschema to check the gateway's answers against its OpenAPI document (test/t/036_gateway_api.pl).
-TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev curl python3-httpx openssl
+TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev python3-httpx openssl
                python3-jsonschema)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi

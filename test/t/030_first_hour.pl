@@ -151,6 +151,15 @@ my $test = `bash -c 'source "$root/test/harness/lib.sh"; echo "\${TEST_PACKAGES[
 like($demo, qr/\bpostgresql-15\b.*\bpython3\b/, 'the demo\'s packages: what it needs');
 unlike($demo, qr/\b(clang|libclang-rt[\w.-]*|pgbouncer|libgtest-dev)\b/, '... and none of the test-only ones');
 like($test, qr/\blibgtest-dev\b.*\bpgbouncer\b.*\bclang\b/, 'the test-only packages are listed for make test');
+like($demo, qr/\bcurl\b/, '... and curl, with which the demo runs the seed\'s HTTP workflows against the gateway');
+# Each question the demo asks over HTTP has a plan in the stand-in's script (not its "knows only" default).
+my $script = decode_json(slurp_file("$root/demo/llm_script.json"));
+my @http_questions = slurp_file("$root/demo/run.sh") =~ /\\"question\\": \\"([^"\\]+)\\"/g;
+is(scalar @http_questions, 2, 'the demo asks the two questions of the seed\'s workflows over HTTP');
+for my $question (@http_questions)
+{
+	ok((grep { index($question, $_->{match}) >= 0 } @{ $script->{rules} }), "... and the stand-in has a plan for \"$question\"");
+}
 unlike(slurp_file("$root/demo/llm_script.json"), qr/LIMIT 50/, 'the demo\'s "missing from the backup" plan compares all orders');
 
 done_testing();
