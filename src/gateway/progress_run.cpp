@@ -60,13 +60,13 @@ std::atomic<int> g_cancels_in_flight{0};
 
 }  // namespace
 
-void send_cancel(PGconn* conn) {
+bool send_cancel(PGconn* conn) {
   PGcancel* cancel = PQgetCancel(conn);
-  if (!cancel) return;
+  if (!cancel) return false;
   if (g_cancels_in_flight.fetch_add(1) >= kMaxCancelThreads) {
     g_cancels_in_flight--;
     PQfreeCancel(cancel);
-    return;
+    return false;
   }
   try {
     std::thread([cancel] {
@@ -75,9 +75,11 @@ void send_cancel(PGconn* conn) {
       PQfreeCancel(cancel);
       g_cancels_in_flight--;
     }).detach();
+    return true;
   } catch (const std::system_error&) {
     g_cancels_in_flight--;
     PQfreeCancel(cancel);
+    return false;
   }
 }
 
@@ -102,13 +104,14 @@ Rows run_with_progress(PGconn* conn, const char* sql, const Params& params, cons
       for (auto& event : collected.events) hooks.on_event(event.first, event.second);
     collected.events.clear();
   };
-  bool cancel_sent = false, timed_out = false, dropped = false;
+  bool cancel_sent = false, timed_out = false, dropped = false, drop_now = false;
   Clock::time_point cancelled_at;
   PGresult* last = nullptr;
   for (;;) {
     flush();
     const auto now = Clock::now();
-    if (cancel_sent && now - cancelled_at > (timed_out ? Clock::duration(kDeadlineGrace) : Clock::duration(kCancelGrace))) {
+    if (cancel_sent &&
+        (drop_now || now - cancelled_at > (timed_out ? Clock::duration(kDeadlineGrace) : Clock::duration(kCancelGrace)))) {
       // The coordinator did not end the statement after the cancel request: drop the connection (libpq then
       // reports it broken, and the pool makes a new one) rather than wait for it.
       shutdown(PQsocket(conn), SHUT_RDWR);
@@ -120,7 +123,10 @@ Rows run_with_progress(PGconn* conn, const char* sql, const Params& params, cons
       timed_out = now >= hooks.deadline;
       cancel_sent = true;
       cancelled_at = now;
-      send_cancel(conn);
+      // No cancel sent (many readers left at once, 8 cancels already in flight): drop the connection now rather
+      // than let the ask run on for the grace (200 streams closed together left asks running for 30 s).
+      drop_now = !send_cancel(conn);
+      continue;
     }
     pollfd pfd{PQsocket(conn), POLLIN, 0};
     if (pfd.fd < 0) break;

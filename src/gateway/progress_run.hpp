@@ -37,8 +37,9 @@ Rows run_with_progress(PGconn* conn, const char* sql, const Params& params, cons
 
 // Asks the coordinator to cancel conn's statement without waiting for it: PQcancel (which waits for the
 // postmaster to close its socket, forever if the coordinator is frozen) runs on a thread of its own, at most 8
-// at once; beyond that the cancel is skipped (the caller drops the connection after its grace anyway).
-void send_cancel(PGconn* conn);
+// at once. Returns false when no cancel was sent (8 in flight): the caller should then drop the connection
+// rather than wait (the backend notices within client_connection_check_interval and ends the statement).
+bool send_cancel(PGconn* conn);
 
 // The ApiError of a statement that outlived its deadline.
 ApiError statement_timed_out(const char* timeout_flag);
