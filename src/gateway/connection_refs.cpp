@@ -43,4 +43,17 @@ std::vector<std::string> resolve_connections(RoleTransaction& tx, const std::vec
   return names;
 }
 
+std::optional<std::string> ask_targets(RoleTransaction& tx, const Ask& ask) {
+  std::optional<std::string> connections;
+  if (ask.connections) connections = json_array(resolve_connections(tx, *ask.connections, "connection_ids"));
+  if (ask.session) {
+    Rows found = tx.query("SELECT 1 FROM multidb.chat_sessions WHERE id = $1::uuid AND owner = current_user",
+                          {*ask.session});
+    if (found.rows.empty())
+      throw ApiError(404, "chat session " + *ask.session + " does not exist", "GET /api/chat/sessions lists yours",
+                     "42704");
+  }
+  return connections;
+}
+
 }  // namespace multidb::gateway

@@ -39,15 +39,7 @@ json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask, const AskSt
       tx.query("SELECT pg_catalog.set_config('multidb.progress', 'on', true)");
       tx.query("SELECT pg_catalog.set_config('client_min_messages', 'notice', true)");
     }
-    std::optional<std::string> connections;
-    if (ask.connections) connections = json_array(resolve_connections(tx, *ask.connections, "connection_ids"));
-    if (ask.session) {
-      Rows found = tx.query("SELECT 1 FROM multidb.chat_sessions WHERE id = $1::uuid AND owner = current_user",
-                            {*ask.session});
-      if (found.rows.empty())
-        throw ApiError(404, "chat session " + *ask.session + " does not exist", "GET /api/chat/sessions lists yours",
-                       "42704");
-    }
+    const std::optional<std::string> connections = ask_targets(tx, ask);
     const std::string before = tx.query(kLastHistoryId).rows.at(0).at(0).value_or("0");
     Rows rows = statement(tx,
         "SELECT source_db, row_data::text FROM multidb.ask($1, $2::uuid,"

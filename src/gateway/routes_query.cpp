@@ -90,15 +90,7 @@ void install_query_routes(httplib::Server& server, Gateway& gateway) {
     json answer = {{"question", ask.question}, {"chat_session_id", ask.session ? json(*ask.session) : json()},
                    {"queries", json::array()}, {"combine", nullptr}};
     gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
-      std::optional<std::string> connections;
-      if (ask.connections) connections = json_array(resolve_connections(tx, *ask.connections, "connection_ids"));
-      if (ask.session) {
-        Rows found = tx.query("SELECT 1 FROM multidb.chat_sessions WHERE id = $1::uuid AND owner = current_user",
-                              {*ask.session});
-        if (found.rows.empty())
-          throw ApiError(404, "chat session " + *ask.session + " does not exist", "GET /api/chat/sessions lists yours",
-                         "42704");
-      }
+      const std::optional<std::string> connections = ask_targets(tx, ask);
       Rows rows = tx.query(
           "SELECT source_db, sql FROM multidb.plan($1, $2::uuid,"
           " CASE WHEN $3::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END)",
