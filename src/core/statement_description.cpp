@@ -35,6 +35,11 @@ TypeParts parse_type(std::string text) {
     text.resize(text.size() - 2);
     ++parts.array_levels;
   }
+  // format_type's names of character and bit without a length (which in SQL would mean a length of 1)
+  if (text == "bpchar" || text == "\"bit\"") {
+    parts.base = text == "bpchar" ? "character" : "bit";
+    return parts;
+  }
   std::size_t open = text.find('(');
   std::size_t close = open == std::string::npos ? std::string::npos : text.find(')', open);
   if (text.find('"') != std::string::npos || text.find('.') != std::string::npos || close == std::string::npos) {
@@ -47,6 +52,13 @@ TypeParts parse_type(std::string text) {
   parts.modifier = text.substr(open + 1, close - open - 1);
   parts.has_modifier = true;
   return parts;
+}
+
+// How format_type writes a type without its typmod: character and bit alone would mean a length of 1.
+std::string without_typmod(const std::string& base) {
+  if (base == "character") return "bpchar";
+  if (base == "bit") return "\"bit\"";
+  return base;
 }
 
 // The position of a number type on the line of implicit casts, or -1.
@@ -86,14 +98,12 @@ bool time_zone_pair(const std::string& a, const std::string& b) {
 
 std::string common_parts(const TypeParts& a, const TypeParts& b) {
   if (a.base == b.base) {
-    if (!a.has_modifier && !b.has_modifier) return a.base;
     if (a.base == "character varying" || a.base == "character") {
       long la = a.has_modifier ? length_of(a.modifier) : -1;
       long lb = b.has_modifier ? length_of(b.modifier) : -1;
-      if (la < 0 || lb < 0) return a.base;
-      return a.base + "(" + std::to_string(la > lb ? la : lb) + ")";
+      if (la >= 0 && lb >= 0) return a.base + "(" + std::to_string(la > lb ? la : lb) + ")";
     }
-    return a.base;
+    return without_typmod(a.base);
   }
   int ra = number_rank(a.base), rb = number_rank(b.base);
   if (ra >= 0 && rb >= 0) return ra > rb ? a.base : b.base;

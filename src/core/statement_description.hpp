@@ -13,13 +13,16 @@
 //   - numbers widen along smallint < integer < bigint < numeric < real < double precision (each casts implicitly
 //     to the next): integer + bigint is bigint, integer + numeric is numeric;
 //   - strings: text wins over any other (varchar + text is text); character + character varying is character
-//     varying (Postgres would keep whichever database came first; multidb chooses one independent of order);
+//     varying. Postgres keeps whichever came first in both cases (each casts implicitly to the other); multidb
+//     chooses independently of the databases' order, the type that holds both;
 //   - date + timestamp without time zone is timestamp without time zone;
 //   - arrays merge by their element type (integer[] + bigint[] is bigint[]);
 //   - one type with different typmods loses its typmod (numeric(12,2) + numeric(10,4) is numeric), as in
 //     Postgres, except character varying(n) and character(n), which take the longest length (varchar(40) +
 //     varchar(80) is varchar(80); either without a length gives none): every value of both fits, and BI tools
-//     show the length. Two different types never keep a typmod (integer + numeric(12,2) is numeric).
+//     show the length. Two different types never keep a typmod (integer + numeric(12,2) is numeric). A type
+//     that loses its typmod is written as format_type writes it without one: "bpchar" and "\"bit\"", never
+//     "character" or "bit", which in SQL mean a length of 1.
 // Deliberately refused although Postgres would merge them (an implicit cast exists): a type with a time zone and
 // one without (timestamp + timestamptz, date + timestamptz, time + timetz). Postgres converts the value through
 // the session's TimeZone, so the answer would change with the reader's settings; the ERROR asks for an explicit

@@ -50,6 +50,10 @@ TEST(CommonColumnType, StringsTakeTextOrTheLongestLength) {
   EXPECT_EQ(common("character varying(40)", "text"), "text");
   EXPECT_EQ(common("character(3)", "text"), "text");
   EXPECT_EQ(common("character(3)", "character varying(40)"), "character varying");
+  // without a length, character is written bpchar (character alone is character(1))
+  EXPECT_EQ(common("character(3)", "bpchar"), "bpchar");
+  EXPECT_EQ(common("bpchar", "text"), "text");
+  EXPECT_EQ(common("bpchar", "character varying(9)"), "character varying");
 }
 
 TEST(CommonColumnType, OneTypeWithDifferentTypmodsLosesIt) {
@@ -58,6 +62,10 @@ TEST(CommonColumnType, OneTypeWithDifferentTypmodsLosesIt) {
   EXPECT_EQ(common("timestamp(3) with time zone", "timestamp with time zone"), "timestamp with time zone");
   EXPECT_EQ(common("timestamp(3) without time zone", "timestamp(6) without time zone"),
             "timestamp without time zone");
+  // bit alone is bit(1): without a length format_type quotes it
+  EXPECT_EQ(common("bit(3)", "bit(5)"), "\"bit\"");
+  EXPECT_EQ(common("bit(3)", "\"bit\""), "\"bit\"");
+  EXPECT_EQ(common("bit varying(3)", "bit varying(5)"), "bit varying");
 }
 
 TEST(CommonColumnType, DatesAndArrays) {
