@@ -33,9 +33,12 @@ command -v npm >/dev/null 2>&1 || DEMO_PACKAGES+=(npm)
 # for the TAP framework, rsync for the test copies, pgbouncer for a real pooler between multidb and a remote in
 # test/t/015_guard_walls.pl, clang and its runtime libraries (libFuzzer, ASan, UBSan) for test/fuzz,
 # python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl),
-# python3-jsonschema to check the gateway's answers against its OpenAPI document (test/t/036_gateway_api.pl).
+# python3-jsonschema to check the gateway's answers against its OpenAPI document (test/t/036_gateway_api.pl);
+# the BI clients of test/t/041_bi_clients.pl: a JDK and pgjdbc (a small program compiled in the test), SQLAlchemy
+# (Debian 12's 1.4 reaches PostgreSQL through psycopg2) and psycopg 3.
 TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev python3-httpx openssl
-               python3-jsonschema)
+               python3-jsonschema default-jdk-headless libpostgresql-jdbc-java python3-sqlalchemy python3-psycopg2
+               python3-psycopg)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }

@@ -1,0 +1,196 @@
+# BI clients find multidb's answers as typed relations (0.9), as a role "bi" with nothing but LOGIN, USAGE on
+# the views' schema and SELECT on the views, over TCP with a password, every remote stopped: pgjdbc's
+# getTables / getColumns / a prepared statement's metadata (test/bi/JdbcMetadata.java, compiled here), SQLAlchemy's
+# inspector and psycopg 3's cursor.description, and Grafana's and Metabase's own catalog queries
+# (test/bi/python_clients.py). A snapshot view reads its rows with the remotes stopped; a live view is described
+# (never run) with them stopped.
+use strict;
+use warnings;
+
+use IPC::Run;
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root = $ENV{TESTDIR} // '.';
+my $jar = '/usr/share/java/postgresql.jar';
+-f $jar or BAIL_OUT("$jar is missing: install libpostgresql-jdbc-java (test/harness/lib.sh lists it)");
+
+my @remotes = (start_remote('shop_north'), start_remote('shop_south'));
+my %orders = (
+	shop_north => q{(1, 10.50, '2026-01-02', 'Ada', '2026-01-02 10:00:00+00', '{1,2}'),
+	                (2, 20.25, '2026-01-03', 'Grace', '2026-01-03 11:30:00+00', '{3}')},
+	shop_south => q{(3, 5.00, '2026-01-04', 'Edsger', '2026-01-04 09:15:00+00', '{}')});
+for my $remote (@remotes)
+{
+	$remote->safe_psql('postgres', "
+		CREATE TABLE orders (id integer PRIMARY KEY, amount numeric(12,2), ordered date, customer varchar(40),
+		                     placed timestamptz, tags integer[]);
+		INSERT INTO orders VALUES $orders{$remote->name};
+		GRANT SELECT ON orders TO reader;");
+}
+
+my $coordinator = start_coordinator(conf => "listen_addresses = '127.0.0.1'\n");
+open my $hba, '>>', $coordinator->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
+print $hba "host all all 127.0.0.1/32 scram-sha-256\n";
+close $hba;
+$coordinator->reload;
+add_connection($coordinator, 'north', $remotes[0]);
+add_connection($coordinator, 'south', $remotes[1]);
+
+# alice makes the views; bi, the BI tool's role, gets USAGE on their schema and SELECT on them, nothing else.
+$coordinator->safe_psql('postgres', q{
+	CREATE ROLE alice LOGIN;
+	GRANT CREATE ON DATABASE postgres TO alice;
+	GRANT USAGE ON FOREIGN SERVER north, south TO alice;
+	CREATE USER MAPPING FOR alice SERVER north OPTIONS (user 'reader', password 'secret');
+	CREATE USER MAPPING FOR alice SERVER south OPTIONS (user 'reader', password 'secret');
+	CREATE ROLE bi LOGIN PASSWORD 'bi-secret';});
+my $question = 'What did each shop sell?';
+my $sql = 'SELECT id, amount, ordered, customer, placed, tags FROM orders ORDER BY id';
+$coordinator->safe_psql('postgres', qq{
+	SET ROLE alice;
+	CREATE SCHEMA dash;
+	CREATE SCHEMA dash_data;
+	CREATE TABLE dash_data.orders_snapshot (source_db text, _as_of timestamptz, id integer, amount numeric(12,2),
+	                                        ordered date, customer varchar(40), placed timestamptz, tags integer[]);
+	INSERT INTO dash_data.orders_snapshot
+	SELECT t.source_db, now(), t.id, t.amount, t.ordered, t.customer, t.placed, t.tags
+	  FROM multidb.fanout_rows('$sql', '{north,south}')
+	    AS t(source_db text, id integer, amount numeric(12,2), ordered date, customer varchar(40), placed timestamptz,
+	         tags integer[]);
+	CREATE VIEW dash.orders AS
+	  SELECT source_db, _as_of, id, amount, ordered, customer, placed, tags FROM dash_data.orders_snapshot;
+	COMMENT ON VIEW dash.orders IS '$question';
+	CREATE VIEW dash.orders_live WITH (security_invoker = true) AS
+	  SELECT t.source_db, t.id, t.amount, t.ordered, t.customer, t.placed, t.tags
+	    FROM multidb.fanout_rows('$sql', '{north,south}')
+	      AS t(source_db text, id integer, amount numeric(12,2), ordered date, customer varchar(40),
+	           placed timestamptz, tags integer[]);
+	COMMENT ON VIEW dash.orders_live IS '$sql';
+	GRANT USAGE ON SCHEMA dash TO bi;
+	GRANT SELECT ON dash.orders, dash.orders_live TO bi;});
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM dash.orders', extra_params => [ '-U', 'bi' ]), '3',
+	'the snapshot holds both shops\' orders');
+
+# Every remote stopped from here on: what follows reads the coordinator alone.
+$_->stop for @remotes;
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my ($out, $err);
+ok(IPC::Run::run([ 'javac', '-d', $tmp, '-cp', $jar, "$root/test/bi/JdbcMetadata.java" ], '>', \$out, '2>', \$err),
+	'the JDBC program compiles against Debian\'s pgjdbc') or diag($err);
+
+# jdbc($relation, $sql): the program's lines as the BI role.
+sub jdbc
+{
+	my ($relation, @sql) = @_;
+	my ($stdout, $stderr) = ('', '');
+	my $url = 'jdbc:postgresql://127.0.0.1:' . $coordinator->port . '/postgres';
+	IPC::Run::run([ 'java', '-cp', "$jar:$tmp", 'JdbcMetadata', $url, 'bi', 'bi-secret', 'dash', $relation, @sql ],
+		'>', \$stdout, '2>', \$stderr)
+	  or diag("JdbcMetadata failed: $stderr");
+	return [ split /\n/, $stdout ];
+}
+
+sub lines_of
+{
+	my ($kind, $lines) = @_;
+	return join("\n", map { s/^\Q$kind\E\t//r } grep { /^\Q$kind\E\t/ } @$lines);
+}
+
+# 1. pgjdbc on the snapshot view: getTables, getColumns, the prepared statement's metadata and the rows.
+my $snapshot = jdbc('orders', 'SELECT source_db, id, amount, ordered, customer, tags FROM dash.orders ORDER BY id');
+is(lines_of('table', $snapshot), "dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql",
+	'pgjdbc getTables({TABLE, VIEW}) lists both views as VIEW, REMARKS the question (the SQL for the live one)');
+is(lines_of('column', $snapshot), join("\n",
+		"source_db\ttext\t12\t2147483647\t0",
+		"_as_of\ttimestamptz\t93\t35\t6",
+		"id\tint4\t4\t10\t0",
+		"amount\tnumeric\t2\t12\t2",
+		"ordered\tdate\t91\t13\t0",
+		"customer\tvarchar\t12\t40\t0",
+		"placed\ttimestamptz\t93\t35\t6",
+		"tags\t_int4\t2003\t10\t0"),
+	'pgjdbc getColumns: numeric 12,2, date, varchar 40, timestamptz, _int4 (TYPE_NAME, DATA_TYPE, COLUMN_SIZE, DECIMAL_DIGITS)');
+is(lines_of('prepared', $snapshot), join("\n",
+		"source_db\ttext\t12\t2147483647\t0",
+		"_as_of\ttimestamptz\t93\t35\t6",
+		"id\tint4\t4\t10\t0",
+		"amount\tnumeric\t2\t12\t2",
+		"ordered\tdate\t91\t13\t0",
+		"customer\tvarchar\t12\t40\t0",
+		"placed\ttimestamptz\t93\t35\t6",
+		"tags\t_int4\t2003\t10\t0"),
+	'a prepared SELECT * over the snapshot view: the same types, with every remote stopped');
+is(lines_of('row', $snapshot), join("\n",
+		"north\t1\t10.50\t2026-01-02\tAda\t{1,2}",
+		"north\t2\t20.25\t2026-01-03\tGrace\t{3}",
+		"south\t3\t5.00\t2026-01-04\tEdsger\t{}"),
+	'... and its rows read through pgjdbc with every remote stopped');
+
+# 2. The live view: described without running it, so the stopped remotes are never asked.
+my $live = jdbc('orders_live');
+is(lines_of('prepared', $live), join("\n",
+		"source_db\ttext\t12\t2147483647\t0",
+		"id\tint4\t4\t10\t0",
+		"amount\tnumeric\t2\t12\t2",
+		"ordered\tdate\t91\t13\t0",
+		"customer\tvarchar\t12\t40\t0",
+		"placed\ttimestamptz\t93\t35\t6",
+		"tags\t_int4\t2003\t10\t0"),
+	'a prepared SELECT * over the live view: its types, with every remote stopped and no fan-out');
+
+# 3. SQLAlchemy, psycopg 3, Grafana's and Metabase's queries.
+my ($py_out, $py_err) = ('', '');
+IPC::Run::run([ '/usr/bin/python3', "$root/test/bi/python_clients.py", '127.0.0.1', $coordinator->port, 'postgres',
+		'bi', 'bi-secret', 'dash', 'orders' ], '>', \$py_out, '2>', \$py_err)
+  or diag("python_clients.py failed: $py_err");
+my $py = [ split /\n/, $py_out ];
+is(lines_of('sqlalchemy_view', $py), "orders\norders_live", 'SQLAlchemy get_view_names lists both views');
+is(lines_of('sqlalchemy_table', $py), '', '... and get_table_names none (they are views)');
+is(lines_of('sqlalchemy_column', $py), join("\n",
+		"source_db\tTEXT\t\\N",
+		"_as_of\tTIMESTAMP WITH TIME ZONE\t\\N",
+		"id\tINTEGER\t\\N",
+		"amount\tNUMERIC(12, 2)\t\\N",
+		"ordered\tDATE\t\\N",
+		"customer\tVARCHAR(40)\t\\N",
+		"placed\tTIMESTAMP WITH TIME ZONE\t\\N",
+		"tags\tINTEGER[]\t\\N"),
+	'SQLAlchemy get_columns: NUMERIC(12, 2), DATE, VARCHAR(40), TIMESTAMP WITH TIME ZONE, INTEGER[]');
+is(lines_of('sqlalchemy_comment', $py), $question, '... and get_table_comment the question');
+is(lines_of('psycopg_column', $py), join("\n",
+		"source_db\t25\t\\N\t\\N\t\\N\t\\N",
+		"_as_of\t1184\t8\t\\N\t\\N\t\\N",
+		"id\t23\t4\t\\N\t\\N\t\\N",
+		"amount\t1700\t\\N\t\\N\t12\t2",
+		"ordered\t1082\t4\t\\N\t\\N\t\\N",
+		"customer\t1043\t\\N\t40\t\\N\t\\N",
+		"placed\t1184\t8\t\\N\t\\N\t\\N",
+		"tags\t1007\t\\N\t\\N\t\\N\t\\N"),
+	'psycopg 3 cursor.description: type OIDs 1700, 1082, 1043, 1184, 1007; internal and display size, precision, scale');
+# multidb's own tables, granted to PUBLIC and showing each role its own rows only, are listed too (qualified,
+# being outside the search_path); the snapshot's table, which bi may not read, is not.
+my $grafana = lines_of('grafana_table', $py);
+is(join("\n", grep { !/^multidb\./ } split /\n/, $grafana), "orders\norders_live",
+	'Grafana\'s table list (information_schema.tables) shows both views, first as the search_path\'s');
+unlike($grafana, qr/dash_data|orders_snapshot/, '... and not the snapshot\'s table, which the role cannot read');
+is(lines_of('grafana_column', $py), join("\n",
+		"source_db\ttext", "_as_of\ttimestamp with time zone", "id\tinteger", "amount\tnumeric", "ordered\tdate",
+		"customer\tcharacter varying", "placed\ttimestamp with time zone", "tags\tARRAY"),
+	'Grafana\'s column list (information_schema.columns) types them');
+my $metabase = lines_of('metabase_table', $py);
+unlike($metabase, qr/dash_data|orders_snapshot/, 'Metabase\'s table list leaves out the snapshot\'s table');
+is(join("\n", grep { /^dash\t/ } split /\n/, $metabase), "dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql",
+	'Metabase\'s table list (pg_class, pg_description, SELECT privilege) shows both views with their descriptions');
+is(lines_of('metabase_column', $py), join("\n",
+		"source_db\ttext\t0", "_as_of\ttimestamptz\t1", "id\tint4\t2", "amount\tnumeric\t3", "ordered\tdate\t4",
+		"customer\tvarchar\t5", "placed\ttimestamptz\t6", "tags\t_int4\t7"),
+	'Metabase\'s field list types them');
+
+# No remote was needed: they are still stopped, and the coordinator never tried one for the BI role.
+my $log = slurp_file($coordinator->logfile);
+unlike($log, qr/could not connect|connection to server .* failed/, 'no connection to a remote was tried');
+
+done_testing();
