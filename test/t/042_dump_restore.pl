@@ -1,0 +1,120 @@
+# What Postgres people do to a coordinator with views of multidb's answers (0.9): pg_dump -Fc and pg_restore
+# into a new database with every remote stopped (both exit 0, no remote contacted, the views, their comments,
+# column types and snapshot rows back, a BI role reading a report owner's view over report_runs again, the next
+# report run numbered after the restored ones); ALTER EXTENSION multidb UPDATE from 0.8 while a user's views
+# over fanout_rows and report_runs exist; reading with SET search_path = ''.
+use strict;
+use warnings;
+
+use IPC::Run;
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my @remotes = (start_remote('plant_a'), start_remote('plant_b'));
+my $coordinator = start_coordinator();
+
+my $fanout = q{multidb.fanout_rows('SELECT id, price, name::varchar(40) AS name FROM items WHERE id <= 2 ORDER BY id', '{a,b}')
+	  AS t(source_db text, id integer, price numeric(10,2), name varchar(40))};
+
+# set_up($database): connections a and b; alice's report with a run, a view over report_runs and views over
+# fanout_rows (a snapshot: a table and a view over it; a live one), all granted to bi.
+sub set_up
+{
+	my ($database) = @_;
+	add_connection($coordinator, 'a', $remotes[0], in => $database);
+	add_connection($coordinator, 'b', $remotes[1], in => $database);
+	$coordinator->safe_psql($database, "
+		GRANT CREATE ON DATABASE $database TO alice;
+		GRANT USAGE ON FOREIGN SERVER a, b TO alice;
+		CREATE USER MAPPING FOR alice SERVER a OPTIONS (user 'reader', password 'secret');
+		CREATE USER MAPPING FOR alice SERVER b OPTIONS (user 'reader', password 'secret');
+		SET ROLE alice;
+		SELECT multidb.save_report_sql('cheap', 'SELECT id FROM items WHERE id <= 2', '{a,b}');
+		SELECT multidb.run_report('cheap');
+		CREATE SCHEMA dash;
+		CREATE VIEW dash.report_rows AS
+		  SELECT report, run_id, source_db, (row_data->>'id')::int AS id FROM multidb.report_runs;
+		CREATE TABLE dash.items_snapshot AS SELECT now() AS _as_of, t.* FROM $fanout;
+		CREATE VIEW dash.items AS SELECT source_db, _as_of, id, price, name FROM dash.items_snapshot;
+		COMMENT ON VIEW dash.items IS 'Which items does each plant have?';
+		CREATE VIEW dash.items_live WITH (security_invoker = true) AS SELECT * FROM $fanout;
+		GRANT USAGE ON SCHEMA dash TO bi;
+		GRANT SELECT ON dash.report_rows, dash.items, dash.items_live TO bi;");
+	return;
+}
+
+sub as_bi
+{
+	my ($database, $sql) = @_;
+	return $coordinator->safe_psql($database, $sql, extra_params => [ '-U', 'bi' ]);
+}
+
+$coordinator->safe_psql('postgres', 'CREATE ROLE alice LOGIN; CREATE ROLE bi LOGIN');
+
+# 1. ALTER EXTENSION multidb UPDATE from 0.8 with a user's views over fanout_rows and report_runs.
+$coordinator->safe_psql('postgres', "CREATE DATABASE old; ");
+$coordinator->safe_psql('old', "CREATE EXTENSION multidb VERSION '0.8'");
+set_up('old');
+my $items = q{SELECT string_agg(source_db || ':' || id || ':' || price || ':' || name, ',' ORDER BY source_db, id) FROM };
+my $two_plants = 'a:1:1.50:item 1,a:2:3.00:item 2,b:1:1.50:item 1,b:2:3.00:item 2';
+my ($ret, $stdout, $stderr) = $coordinator->psql('old', 'ALTER EXTENSION multidb UPDATE');
+is($ret, 0, 'ALTER EXTENSION multidb UPDATE from 0.8 succeeds while views over fanout_rows and report_runs exist')
+  or diag($stderr);
+is($coordinator->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'multidb'}),
+	$coordinator->safe_psql('old', q{SELECT default_version FROM pg_available_extensions WHERE name = 'multidb'}),
+	'... to the control file\'s version');
+is($coordinator->safe_psql('old', "$items dash.items_live", extra_params => [ '-U', 'alice' ]), $two_plants,
+	'the live view over fanout_rows still reads');
+is(as_bi('old', q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
+	'a:1,a:2,b:1,b:2', 'the view over report_runs reads, now also for the BI role alice granted it to');
+
+# 2. pg_dump -Fc of a coordinator database and pg_restore into a new one, every remote stopped.
+set_up('postgres');
+my $run_before = $coordinator->safe_psql('postgres', q{SELECT max(run_id) FROM multidb.report_runs});
+$_->stop for @remotes;
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $dump = "$tmp/coordinator.dump";
+my ($out, $err) = ('', '');
+ok(IPC::Run::run([ 'pg_dump', '-Fc', '-f', $dump, '-d', $coordinator->connstr('postgres') ], '>', \$out, '2>', \$err),
+	'pg_dump -Fc exits 0 with every remote stopped') or diag($err);
+$coordinator->safe_psql('postgres', 'CREATE DATABASE restored');
+($out, $err) = ('', '');
+ok(IPC::Run::run([ 'pg_restore', '-d', $coordinator->connstr('restored'), $dump ], '>', \$out, '2>', \$err),
+	'pg_restore exits 0 with every remote stopped') or diag($err);
+is($err, '', '... and says nothing');
+unlike(slurp_file($coordinator->logfile), qr/could not connect|connection to server .* failed/,
+	'no remote was tried');
+
+is($coordinator->safe_psql('restored', q{
+	SELECT string_agg(c.relname || ' ' || c.relkind::text || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '-'), E'\n' ORDER BY c.relname)
+	  FROM pg_class c WHERE c.relnamespace = 'dash'::regnamespace AND c.relkind = 'v'}),
+	"items v Which items does each plant have?\nitems_live v -\nreport_rows v -",
+	'the views and their comments are back');
+is($coordinator->safe_psql('restored', q{
+	SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+	  FROM pg_attribute WHERE attrelid = 'dash.items_live'::regclass AND attnum > 0}),
+	'source_db text, id integer, price numeric(10,2), name character varying(40)',
+	'... with their column types and typmods');
+is(as_bi('restored', "$items dash.items"), $two_plants, 'the BI role reads the snapshot\'s rows in the restored database');
+is(as_bi('restored', q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
+	'a:1,a:2,b:1,b:2', '... and alice\'s report runs through her view (the owner\'s policies made again)');
+is(as_bi('restored', q{SELECT count(*) FROM multidb.report_runs}), '0', '... and still none of them directly');
+
+($out, $err) = ('', '');
+IPC::Run::run([ 'pg_restore', '-l', $dump ], '>', \$out, '2>', \$err);
+is(join(',', sort map { /SEQUENCE SET multidb (\S+)/ ? $1 : () } split /\n/, $out),
+	'chat_messages_id_seq,query_history_id_seq,report_run_ids,report_runs_id_seq',
+	'the dump sets the sequences of the run ids and of the dumped tables\' identity columns');
+# The next run of a restored report is numbered after the restored runs (the run-id sequence is dumped).
+$_->start for @remotes;
+is($coordinator->safe_psql('restored', q{SELECT multidb.run_report('cheap') > } . $run_before,
+		extra_params => [ '-U', 'alice' ]), 't', 'the next run in the restored database is numbered after the restored ones');
+
+# 3. SET search_path = '': reading the views and running a report still work.
+is($coordinator->safe_psql('restored', "SET search_path = ''; $items dash.items_live", extra_params => [ '-U', 'alice' ]),
+	$two_plants, "with search_path = '' the live view reads");
+is($coordinator->safe_psql('restored', "SET search_path = ''; SELECT multidb.run_report('cheap') IS NOT NULL",
+		extra_params => [ '-U', 'alice' ]), 't', '... and a report runs');
+
+done_testing();
