@@ -138,13 +138,15 @@ CREATE POLICY own_views ON saved_views USING (owner = current_user) WITH CHECK (
 GRANT SELECT, INSERT, UPDATE, DELETE ON saved_views TO PUBLIC;
 
 -- The caller's views. security_invoker, so that the table's policy applies to the caller, not to the owner of
--- this view (the superuser who made the extension).
+-- this view (the superuser who made the extension); the owner test again so that a superuser, whom the policy
+-- lets through, sees only their own too.
 CREATE VIEW views WITH (security_invoker = true) AS
 SELECT pg_catalog.format('%I.%I', v.view_schema, v.view_name) AS view,
        v.mode, v.question, coalesce(v.sql, v.plan ->> 'sql') AS sql, v.connections, v.plan,
        v.described -> 'columns' AS columns, v.on_drift, v.schedule, v.job, v.status, v.last_refresh,
        v.last_attempt, v.error, v.drift, v.row_count, v.owner, v.created_at
-  FROM multidb.saved_views v;
+  FROM multidb.saved_views v
+ WHERE v.owner = current_user;
 COMMENT ON VIEW views IS 'your multidb views: what each answers, its columns, mode, schedule and last refresh';
 GRANT SELECT ON views TO PUBLIC;
 

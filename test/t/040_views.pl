@@ -97,18 +97,41 @@ like($err, qr/ERROR:  view public.sales_snap is not a multidb view of yours\nHIN
 	'nor refresh it');
 is(query('SET ROLE bi; SELECT count(*) FROM multidb.views'), '0', "nor see it in multidb.views");
 
+# --- a view made by a role that is not a superuser: its snapshot table is its own, made for it by
+# _create_snapshot_table, which refuses a role the session's role could not become
+query(q{CREATE ROLE alice LOGIN; CREATE ROLE mallory LOGIN; GRANT CREATE ON SCHEMA public TO alice;
+        GRANT USAGE ON FOREIGN SERVER r1, r2 TO alice;
+        CREATE USER MAPPING FOR alice SERVER r1 OPTIONS (user 'reader', password 'secret');
+        CREATE USER MAPPING FOR alice SERVER r2 OPTIONS (user 'reader', password 'secret')});
+is(query(q{SET ROLE alice; SELECT multidb.create_view_sql('alice_stock', 'SELECT id, qty FROM stock', ARRAY['r1', 'r2']);
+           GRANT SELECT ON public.alice_stock TO bi;
+           SELECT view, status, row_count FROM multidb.views}), "alice_stock\npublic.alice_stock|ok|4",
+	'a role that is not a superuser makes a snapshot view and sees only its own in multidb.views');
+is(query(q{SELECT tableowner FROM pg_tables WHERE schemaname = 'multidb_snapshots'
+              AND tablename = (SELECT snapshot_table FROM multidb.saved_views WHERE view_name = 'alice_stock')}),
+	'alice', 'its snapshot table is its own');
+is(query(q{SET ROLE bi; SELECT count(*) FROM public.alice_stock}), '4', 'and a role it granted SELECT reads it');
+($ret, $out, $err) = $coordinator->psql('postgres', q{SELECT multidb._create_snapshot_table('alice')},
+	extra_params => [ '-U', 'mallory' ]);
+like($err, qr/ERROR:  role "mallory" may not make a snapshot table for role "alice"/,
+	'a role cannot have a snapshot table made for a role it cannot become');
+($ret, $out, $err) = $coordinator->psql('postgres', q{CREATE TABLE multidb_snapshots.mine (x int)},
+	extra_params => [ '-U', 'mallory' ]);
+like($err, qr/ERROR:  permission denied for schema multidb_snapshots/, 'nor create tables in multidb_snapshots itself');
+
 # --- a remote down: the refresh fails, is recorded, the old snapshot stays
 $r2->stop;
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.sales_snap')");
 is($out, '', 'refresh_view returns NULL when a remote is down');
 like($err, qr/WARNING:  refresh of view public.sales_snap failed: /, 'a WARNING says so');
-is(query("SELECT status, error IS NOT NULL, row_count, last_attempt > last_refresh FROM multidb.views"), 'failed|t|6|t',
+is(query("SELECT status, error IS NOT NULL, row_count, last_attempt > last_refresh FROM multidb.views
+            WHERE view = 'public.sales_snap'"), 'failed|t|6|t',
 	'the failure is recorded');
 is(query('SELECT count(*) FROM public.sales_snap'), '6', 'the old snapshot is still served');
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT * FROM multidb.check_view('public.sales_snap')");
 like($err, qr/ERROR: .*r2/, 'check_view names the remote it cannot describe');
 $r2->start;
-is(query("SELECT multidb.refresh_view('public.sales_snap'); SELECT status FROM multidb.views"), "6\nok",
+is(query("SELECT multidb.refresh_view('public.sales_snap'); SELECT status FROM multidb.views WHERE view = 'public.sales_snap'"), "6\nok",
 	'back up: the refresh succeeds');
 
 # --- a live view: every read fans out, with the reader's own user mappings
