@@ -745,10 +745,10 @@ SELECT multidb._report_owner_policies(o.owner) FROM (SELECT DISTINCT r.owner FRO
 
 -- ====================================================================================== dumped sequences
 
--- pg_dump keeps the id sequences of the tables it keeps:
--- reports, report_runs, query_history, chat_messages and saved_views are dumped with their rows (pg_extension_config_dump),
--- but their sequences were not: after pg_restore they started again at 1, and the next run_report (or ask) failed
--- on a duplicate key of a restored row. Marked too, pg_dump restores each sequence's position.
+-- pg_dump keeps the id sequences of the tables it keeps: reports, report_runs, query_history, chat_messages and
+-- saved_views are dumped with their rows (pg_extension_config_dump), but their sequences were not: after pg_restore
+-- they started again at 1, and the next run_report (or ask, or view) failed on a duplicate key of a restored row.
+-- Marked too, pg_dump restores each sequence's position.
 SELECT pg_catalog.pg_extension_config_dump('report_run_ids', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('multidb.report_runs', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('multidb.query_history', 'id'), '');

@@ -1,8 +1,9 @@
-# What Postgres people do to a coordinator with views of multidb's answers (0.9): pg_dump -Fc and pg_restore
-# into a new database with every remote stopped (both exit 0, no remote contacted, the views, their comments,
-# column types and snapshot rows back, a BI role reading a report owner's view over report_runs again, the next
-# report run numbered after the restored ones); ALTER EXTENSION multidb UPDATE from 0.8 while a user's views
-# over fanout_rows and report_runs exist; reading with SET search_path = ''.
+# What Postgres people do to a coordinator with views of multidb's answers (0.9): pg_dump -Fc of it and
+# pg_restore onto a new coordinator server (pg_cron in both, a report scheduled) with every remote stopped (both
+# exit 0, no remote contacted, the views, their comments, column types and snapshot rows back, the schedule back,
+# a BI role reading a report owner's view over report_runs again, the next report run numbered after the restored
+# ones); ALTER EXTENSION multidb UPDATE from 0.8 while a user's views over fanout_rows and report_runs exist;
+# reading with SET search_path = ''.
 use strict;
 use warnings;
 
@@ -12,7 +13,15 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my @remotes = (start_remote('plant_a'), start_remote('plant_b'));
-my $coordinator = start_coordinator();
+my $cron = "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\ncron.use_background_workers = on\n";
+my $coordinator = start_coordinator(conf => $cron);
+$coordinator->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
+# The server the dump is restored on: a new one, as when a coordinator moves (pg_cron lives in one database of
+# a server, so a dump holding it restores onto a server whose cron.database_name is that database).
+my $target = PostgreSQL::Test::Cluster->new('new_coordinator');
+$target->init;
+$target->append_conf('postgresql.conf', $cron);
+$target->start;
 
 my $fanout = q{multidb.fanout_rows('SELECT id, price, name::varchar(40) AS name FROM items WHERE id <= 2 ORDER BY id', '{a,b}')
 	  AS t(source_db text, id integer, price numeric(10,2), name varchar(40))};
@@ -50,7 +59,7 @@ sub as_bi
 	return $coordinator->safe_psql($database, $sql, extra_params => [ '-U', 'bi' ]);
 }
 
-$coordinator->safe_psql('postgres', 'CREATE ROLE alice LOGIN; CREATE ROLE bi LOGIN');
+$_->safe_psql('postgres', 'CREATE ROLE alice LOGIN; CREATE ROLE bi LOGIN') for $coordinator, $target;
 
 # 1. ALTER EXTENSION multidb UPDATE from 0.8 with a user's views over fanout_rows and report_runs.
 $coordinator->safe_psql('postgres', "CREATE DATABASE old; ");
@@ -69,8 +78,9 @@ is($coordinator->safe_psql('old', "$items dash.items_live", extra_params => [ '-
 is(as_bi('old', q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
 	'a:1,a:2,b:1,b:2', 'the view over report_runs reads, now also for the BI role alice granted it to');
 
-# 2. pg_dump -Fc of a coordinator database and pg_restore into a new one, every remote stopped.
+# 2. pg_dump -Fc of the coordinator's database and pg_restore onto the new server, every remote stopped.
 set_up('postgres');
+$coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('cheap', '0 3 * * *')});
 my $run_before = $coordinator->safe_psql('postgres', q{SELECT max(run_id) FROM multidb.report_runs});
 $_->stop for @remotes;
 my $tmp = PostgreSQL::Test::Utils::tempdir;
@@ -78,43 +88,49 @@ my $dump = "$tmp/coordinator.dump";
 my ($out, $err) = ('', '');
 ok(IPC::Run::run([ 'pg_dump', '-Fc', '-f', $dump, '-d', $coordinator->connstr('postgres') ], '>', \$out, '2>', \$err),
 	'pg_dump -Fc exits 0 with every remote stopped') or diag($err);
-$coordinator->safe_psql('postgres', 'CREATE DATABASE restored');
 ($out, $err) = ('', '');
-ok(IPC::Run::run([ 'pg_restore', '-d', $coordinator->connstr('restored'), $dump ], '>', \$out, '2>', \$err),
-	'pg_restore exits 0 with every remote stopped') or diag($err);
+ok(IPC::Run::run([ 'pg_restore', '-d', $target->connstr('postgres'), $dump ], '>', \$out, '2>', \$err),
+	'pg_restore onto a new server exits 0 with every remote stopped') or diag($err);
 is($err, '', '... and says nothing');
-unlike(slurp_file($coordinator->logfile), qr/could not connect|connection to server .* failed/,
+unlike(slurp_file($coordinator->logfile) . slurp_file($target->logfile), qr/could not connect|connection to server .* failed/,
 	'no remote was tried');
 
-is($coordinator->safe_psql('restored', q{
+sub as_bi_restored
+{
+	my ($sql) = @_;
+	return $target->safe_psql('postgres', $sql, extra_params => [ '-U', 'bi' ]);
+}
+is($target->safe_psql('postgres', q{
 	SELECT string_agg(c.relname || ' ' || c.relkind::text || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '-'), E'\n' ORDER BY c.relname)
 	  FROM pg_class c WHERE c.relnamespace = 'dash'::regnamespace AND c.relkind = 'v'}),
 	"items v Which items does each plant have?\nitems_live v -\nreport_rows v -",
 	'the views and their comments are back');
-is($coordinator->safe_psql('restored', q{
+is($target->safe_psql('postgres', q{
 	SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
 	  FROM pg_attribute WHERE attrelid = 'dash.items_live'::regclass AND attnum > 0}),
 	'source_db text, id integer, price numeric(10,2), name character varying(40)',
 	'... with their column types and typmods');
-is(as_bi('restored', "$items dash.items"), $two_plants, 'the BI role reads the snapshot\'s rows in the restored database');
-is(as_bi('restored', q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
+is(as_bi_restored("$items dash.items"), $two_plants, 'the BI role reads the snapshot\'s rows on the new server');
+is(as_bi_restored(q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
 	'a:1,a:2,b:1,b:2', '... and alice\'s report runs through her view (the owner\'s policies made again)');
-is(as_bi('restored', q{SELECT count(*) FROM multidb.report_runs}), '0', '... and still none of them directly');
+is(as_bi_restored(q{SELECT count(*) FROM multidb.report_runs}), '0', '... and still none of them directly');
+is($target->safe_psql('postgres', q{SELECT jobname || ' ' || schedule FROM cron.job}),
+	'multidb report cheap 0 3 * * *', 'the report\'s schedule is back');
 
 ($out, $err) = ('', '');
 IPC::Run::run([ 'pg_restore', '-l', $dump ], '>', \$out, '2>', \$err);
 is(join(',', sort map { /SEQUENCE SET multidb (\S+)/ ? $1 : () } split /\n/, $out),
-	'chat_messages_id_seq,query_history_id_seq,report_run_ids,report_runs_id_seq',
+	'chat_messages_id_seq,query_history_id_seq,report_run_ids,report_runs_id_seq,saved_views_id_seq,snapshot_table_ids',
 	'the dump sets the sequences of the run ids and of the dumped tables\' identity columns');
-# The next run of a restored report is numbered after the restored runs (the run-id sequence is dumped).
+# The next run of a restored report is numbered after the restored runs.
 $_->start for @remotes;
-is($coordinator->safe_psql('restored', q{SELECT multidb.run_report('cheap') > } . $run_before,
-		extra_params => [ '-U', 'alice' ]), 't', 'the next run in the restored database is numbered after the restored ones');
+is($target->safe_psql('postgres', q{SELECT multidb.run_report('cheap') > } . $run_before,
+		extra_params => [ '-U', 'alice' ]), 't', 'the next run on the new server is numbered after the restored ones');
 
 # 3. SET search_path = '': reading the views and running a report still work.
-is($coordinator->safe_psql('restored', "SET search_path = ''; $items dash.items_live", extra_params => [ '-U', 'alice' ]),
+is($target->safe_psql('postgres', "SET search_path = ''; $items dash.items_live", extra_params => [ '-U', 'alice' ]),
 	$two_plants, "with search_path = '' the live view reads");
-is($coordinator->safe_psql('restored', "SET search_path = ''; SELECT multidb.run_report('cheap') IS NOT NULL",
+is($target->safe_psql('postgres', "SET search_path = ''; SELECT multidb.run_report('cheap') IS NOT NULL",
 		extra_params => [ '-U', 'alice' ]), 't', '... and a report runs');
 
 done_testing();
