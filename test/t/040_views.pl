@@ -263,4 +263,34 @@ is(columns_of('public.q_snap') . ' / ' . query('SELECT count(*) FROM public.q_sn
 	'source_db text, _as_of timestamp with time zone, id integer, amount numeric(12,2), label character varying(40) / 4',
 	'and the view takes the new plan\'s columns and rows');
 
+# --- pg_dump and pg_restore with every remote stopped: the views, their snapshots and multidb.views come back,
+# and nothing needs a remote
+$_->stop for @remotes;
+my $dump = $PostgreSQL::Test::Utils::tmp_check . '/views.dump';
+my $globals = $PostgreSQL::Test::Utils::tmp_check . '/globals.sql';
+$coordinator->command_ok([ 'pg_dumpall', '--globals-only', '-f', $globals, '-d', $coordinator->connstr('postgres') ],
+	'pg_dumpall --globals-only');
+$coordinator->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $coordinator->connstr('postgres') ],
+	'pg_dump of the coordinator exits 0 with every remote down');
+my $restored = PostgreSQL::Test::Cluster->new('restored');
+$restored->init;
+$restored->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n"
+	  . "cron.use_background_workers = on\n");
+$restored->start;
+$restored->psql('postgres', undef, extra_params => [ '-f', $globals ]);
+$restored->command_ok([ 'pg_restore', '--exit-on-error', '-d', $restored->connstr('postgres'), $dump ],
+	'pg_restore exits 0 with every remote down');
+my $before = query(q{SELECT string_agg(view || ' ' || status || ' ' || coalesce(row_count::text, '-'), ', ' ORDER BY view)
+                       FROM multidb.views});
+is($restored->safe_psql('postgres', q{SELECT string_agg(view || ' ' || status || ' ' || coalesce(row_count::text, '-'), ', ' ORDER BY view)
+                                        FROM multidb.views}), $before, 'multidb.views is back');
+is($restored->safe_psql('postgres', q{SET ROLE bi; SELECT count(*), sum(qty) FROM public.alice_stock}), '4|60',
+	'a snapshot view reads its rows after the restore, for a role with only SELECT');
+is($restored->safe_psql('postgres', q{SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                                        FROM pg_attribute WHERE attrelid = 'public.q_snap'::regclass AND attnum > 0}),
+	columns_of('public.q_snap'), 'with its types');
+is($restored->safe_psql('postgres', q{SELECT count(*) FROM multidb.saved_views
+                                       WHERE snapshot_table = multidb._create_snapshot_table(current_user)}),
+	'0', 'a snapshot table made after the restore takes a name none of the restored ones has');
+
 done_testing();
