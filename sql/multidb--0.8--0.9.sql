@@ -677,3 +677,44 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
     'a view''s pg_cron job: refresh_view, or, when the view is gone, its job unscheduled and its leftovers dropped';
+
+-- ========================================================================= reports read through a view
+
+-- The policies of reports and report_runs test owner = current_user. Read through a view (not security_invoker)
+-- the rows are checked as the view's owner, but current_user is still the reader: a BI role granted a view its
+-- owner made over report_runs saw nothing. One more policy per report owner, TO that role and naming it
+-- (owner = 'alice'), lets a view of the owner's read the owner's rows whoever reads the view; a role reading the
+-- tables directly still sees only its own (a policy TO alice applies to alice and the roles that can become
+-- alice, nobody else). Made by a trigger when a role saves its first report (SECURITY DEFINER: only the tables'
+-- owner may create policies on them), and here for the owners of the reports there are.
+CREATE FUNCTION _report_owner_policies(owner name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    policy name := 'reports_of_' || owner;
+BEGIN
+    IF owner IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner) THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid = 'multidb.reports'::regclass AND p.polname = policy) THEN
+        EXECUTE format('CREATE POLICY %I ON multidb.reports FOR SELECT TO %I USING (owner = %L)', policy, owner, owner);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid = 'multidb.report_runs'::regclass AND p.polname = policy) THEN
+        EXECUTE format('CREATE POLICY %I ON multidb.report_runs FOR SELECT TO %I USING (report IN '
+                       '(SELECT r.name FROM multidb.reports r WHERE r.owner = %L))', policy, owner, owner);
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION _report_owner_policies(name) FROM PUBLIC;
+
+CREATE FUNCTION _report_owner_policy_trigger() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM multidb._report_owner_policies(NEW.owner::name);
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION _report_owner_policy_trigger() FROM PUBLIC;
+CREATE TRIGGER report_owner_policies AFTER INSERT OR UPDATE OF owner ON reports
+    FOR EACH ROW EXECUTE FUNCTION _report_owner_policy_trigger();
+
+DO $$ BEGIN PERFORM multidb._report_owner_policies(o.owner::name) FROM (SELECT DISTINCT r.owner FROM multidb.reports r) o; END $$;

@@ -119,6 +119,17 @@ like($err, qr/ERROR:  role "mallory" may not make a snapshot table for role "ali
 	extra_params => [ '-U', 'mallory' ]);
 like($err, qr/ERROR:  permission denied for schema multidb_snapshots/, 'nor create tables in multidb_snapshots itself');
 
+# --- a report's runs read through a view its owner made: the reader sees the owner's rows, never others' directly
+query(q{SET ROLE alice;
+        SELECT multidb.save_report_sql('alice_counts', 'SELECT count(*) AS n FROM stock', ARRAY['r1']);
+        SELECT multidb.run_report('alice_counts');
+        CREATE VIEW public.alice_runs AS SELECT report, status, row_data FROM multidb.report_runs;
+        GRANT SELECT ON public.alice_runs TO bi});
+is(query(q{SET ROLE bi; SELECT count(*), max(row_data->>'n') FROM public.alice_runs}), '1|2',
+	'a role granted a view over report_runs reads the view owner\'s runs');
+is(query(q{SET ROLE bi; SELECT count(*) FROM multidb.report_runs}) . ',' . query(q{SET ROLE bi; SELECT count(*) FROM multidb.reports}),
+	'0,0', 'but not the tables themselves');
+
 # --- a remote down: the refresh fails, is recorded, the old snapshot stays
 $r2->stop;
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.sales_snap')");
@@ -289,8 +300,8 @@ is($restored->safe_psql('postgres', q{SET ROLE bi; SELECT count(*), sum(qty) FRO
 is($restored->safe_psql('postgres', q{SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
                                         FROM pg_attribute WHERE attrelid = 'public.q_snap'::regclass AND attnum > 0}),
 	columns_of('public.q_snap'), 'with its types');
-is($restored->safe_psql('postgres', q{SELECT count(*) FROM multidb.saved_views
-                                       WHERE snapshot_table = multidb._create_snapshot_table(current_user)}),
+is($restored->safe_psql('postgres', q{WITH made AS (SELECT multidb._create_snapshot_table(current_user) AS name)
+                                     SELECT count(*) FROM multidb.saved_views v, made WHERE v.snapshot_table = made.name}),
 	'0', 'a snapshot table made after the restore takes a name none of the restored ones has');
 
 done_testing();
