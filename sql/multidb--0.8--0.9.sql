@@ -1,10 +1,36 @@
--- multidb 0.8 -> 0.9: answers as typed relations, so that BI tools, which list relations and never functions,
--- can use them.
+-- multidb 0.8 -> 0.9: answers described without running them (describe), and answers as typed relations, so
+-- that BI tools, which list relations and never functions, can use them (views).
 -- A multidb view is a plain VIEW with the answer's column types (described on the remotes without running the
 -- statement: multidb._describe_answer). A snapshot view reads a typed table in schema multidb_snapshots that
 -- refresh_view (by hand or on a pg_cron schedule) fills; a live view fans out on every read. Each refresh checks
 -- the remotes' description against the stored one (drift: a column removed, retyped or added).
 \echo Use "ALTER EXTENSION multidb UPDATE TO '0.9'" to load this file. \quit
+
+-- ================================================================================== describing
+-- Describing answers without running them (issue 20)
+-- Each database prepares and describes the statement (never runs it) and names its columns' types; the types are
+-- this coordinator's (text, with a NOTICE, for a type this database lacks).
+
+CREATE FUNCTION describe(sql text, connections text[])
+    RETURNS TABLE (source_db text, column_name text, column_type text)
+    AS 'MODULE_PATHNAME', 'multidb_describe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION describe(text, text[]) IS
+    'the columns each database would return for a read-only statement, described without running it: in connection '
+    'order, columns in order, typed with this database''s type names (text where it lacks the remote''s type)';
+
+CREATE FUNCTION _describe_answer(plan jsonb, connections text[] DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'multidb__describe_answer' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION _describe_answer(jsonb, text[]) IS
+    'internal: the columns an answer would have, described without running it: a plan {"sql": ...} on the '
+    'connections, or an ask''s plan (its steps on their databases, its combine step prepared here); '
+    '{"columns", "databases", "combine"}';
+
+CREATE FUNCTION _description_drift(stored jsonb, now jsonb)
+    RETURNS TABLE (change text, column_name text, database text, expected text, found text)
+    AS 'MODULE_PATHNAME', 'multidb__description_drift' LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION _description_drift(jsonb, jsonb) IS
+    'internal: how a description made now (as _describe_answer returns it) differs from a stored one: columns '
+    'removed, added or retyped, per database; no rows when nothing drifted';
 
 -- ===================================================================================================== views
 
