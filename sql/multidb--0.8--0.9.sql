@@ -1,10 +1,36 @@
--- multidb 0.8 -> 0.9: answers as typed relations, so that BI tools, which list relations and never functions,
--- can use them.
+-- multidb 0.8 -> 0.9: answers described without running them (describe), and answers as typed relations, so
+-- that BI tools, which list relations and never functions, can use them (views).
 -- A multidb view is a plain VIEW with the answer's column types (described on the remotes without running the
 -- statement: multidb._describe_answer). A snapshot view reads a typed table in schema multidb_snapshots that
 -- refresh_view (by hand or on a pg_cron schedule) fills; a live view fans out on every read. Each refresh checks
 -- the remotes' description against the stored one (drift: a column removed, retyped or added).
 \echo Use "ALTER EXTENSION multidb UPDATE TO '0.9'" to load this file. \quit
+
+-- ================================================================================== describing
+-- Describing answers without running them (issue 20)
+-- Each database prepares and describes the statement (never runs it) and names its columns' types; the types are
+-- this coordinator's (text, with a NOTICE, for a type this database lacks).
+
+CREATE FUNCTION describe(sql text, connections text[])
+    RETURNS TABLE (source_db text, column_name text, column_type text)
+    AS 'MODULE_PATHNAME', 'multidb_describe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION describe(text, text[]) IS
+    'the columns each database would return for a read-only statement, described without running it: in connection '
+    'order, columns in order, typed with this database''s type names (text where it lacks the remote''s type)';
+
+CREATE FUNCTION _describe_answer(plan jsonb, connections text[] DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'multidb__describe_answer' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION _describe_answer(jsonb, text[]) IS
+    'internal: the columns an answer would have, described without running it: a plan {"sql": ...} on the '
+    'connections, or an ask''s plan (its steps on their databases, its combine step prepared here); '
+    '{"columns", "databases", "combine"}';
+
+CREATE FUNCTION _description_drift(stored jsonb, now jsonb)
+    RETURNS TABLE (change text, column_name text, database text, expected text, found text)
+    AS 'MODULE_PATHNAME', 'multidb__description_drift' LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION _description_drift(jsonb, jsonb) IS
+    'internal: how a description made now (as _describe_answer returns it) differs from a stored one: columns '
+    'removed, added or retyped, per database; no rows when nothing drifted';
 
 -- ===================================================================================================== views
 
@@ -680,9 +706,9 @@ COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
 
 -- ====================================================================================== report policies
 
--- Saved reports behind a view: reports and report_runs show a role its own rows (own_reports, own_report_runs: owner = current_user). A view
--- reads its tables as its owner, and Postgres picks the policies that apply by that role, but current_user inside
--- a policy is still the reader: so a BI role reading a view that a report's owner made over report_runs and
+-- Saved reports behind a view: reports and report_runs show a role its own rows (own_reports, own_report_runs:
+-- owner = current_user). A view reads its tables as its owner, and Postgres picks the policies that apply by that
+-- role, but current_user inside a policy is still the reader: so a BI role reading a view that a report's owner made over report_runs and
 -- granted to it got no rows. Each report owner therefore gets one more permissive policy per table, for SELECT,
 -- TO that owner, on the owner's name written out: it applies when the access is checked as the owner (the
 -- owner's views), and grants nothing to anyone else (the BI role reading the tables itself still sees only its
@@ -692,8 +718,8 @@ COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
 -- A role with a policy is dropped after DROP OWNED BY (as for its user mappings).
 
 -- Makes the two policies of report owner "owner" if it owns a report, is a role, and has none yet; returns
--- whether it made them. Anyone may call it: it only lets an owner's own views read that owner's own rows. The
--- first time takes ACCESS EXCLUSIVE on both tables for the moment CREATE POLICY needs.
+-- whether it made them. It only lets an owner's own views read that owner's own rows; still, only the trigger
+-- and the upgrade call it. The first time takes ACCESS EXCLUSIVE on both tables for the moment CREATE POLICY needs.
 CREATE FUNCTION _report_owner_policies(owner text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -728,6 +754,7 @@ BEGIN
     END;
     RETURN true;
 END $$;
+REVOKE ALL ON FUNCTION _report_owner_policies(text) FROM PUBLIC;
 COMMENT ON FUNCTION _report_owner_policies(text) IS
     'makes the SELECT policies on reports and report_runs that let views owned by a report owner read its rows';
 
@@ -740,6 +767,16 @@ END $$;
 REVOKE ALL ON FUNCTION _reports_inserted() FROM PUBLIC;
 CREATE TRIGGER report_owner_policies AFTER INSERT ON reports
     REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION _reports_inserted();
+-- A report given to another owner (only a superuser or the table's owner can: the policies' WITH CHECK).
+CREATE FUNCTION _report_owner_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM multidb._report_owner_policies(NEW.owner);
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION _report_owner_changed() FROM PUBLIC;
+CREATE TRIGGER report_owner_changed AFTER UPDATE OF owner ON reports
+    FOR EACH ROW WHEN (OLD.owner IS DISTINCT FROM NEW.owner) EXECUTE FUNCTION _report_owner_changed();
 
 SELECT multidb._report_owner_policies(o.owner) FROM (SELECT DISTINCT r.owner FROM multidb.reports r) o;
 

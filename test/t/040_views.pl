@@ -119,6 +119,17 @@ like($err, qr/ERROR:  role "mallory" may not make a snapshot table for role "ali
 	extra_params => [ '-U', 'mallory' ]);
 like($err, qr/ERROR:  permission denied for schema multidb_snapshots/, 'nor create tables in multidb_snapshots itself');
 
+# --- a report's runs read through a view its owner made: the reader sees the owner's rows, never others' directly
+query(q{SET ROLE alice;
+        SELECT multidb.save_report_sql('alice_counts', 'SELECT count(*) AS n FROM stock', ARRAY['r1']);
+        SELECT multidb.run_report('alice_counts');
+        CREATE VIEW public.alice_runs AS SELECT report, status, row_data FROM multidb.report_runs;
+        GRANT SELECT ON public.alice_runs TO bi});
+is(query(q{SET ROLE bi; SELECT count(*), max(row_data->>'n') FROM public.alice_runs}), '1|2',
+	'a role granted a view over report_runs reads the view owner\'s runs');
+is(query(q{SET ROLE bi; SELECT count(*) FROM multidb.report_runs}) . ',' . query(q{SET ROLE bi; SELECT count(*) FROM multidb.reports}),
+	'0,0', 'but not the tables themselves');
+
 # --- a remote down: the refresh fails, is recorded, the old snapshot stays
 $r2->stop;
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.sales_snap')");
@@ -262,5 +273,35 @@ is(scalar($llm->requests), $asked + 1, 'rebind_view with replan asks the LLM aga
 is(columns_of('public.q_snap') . ' / ' . query('SELECT count(*) FROM public.q_snap'),
 	'source_db text, _as_of timestamp with time zone, id integer, amount numeric(12,2), label character varying(40) / 4',
 	'and the view takes the new plan\'s columns and rows');
+
+# --- pg_dump and pg_restore with every remote stopped: the views, their snapshots and multidb.views come back,
+# and nothing needs a remote
+$_->stop for @remotes;
+my $dump = $PostgreSQL::Test::Utils::tmp_check . '/views.dump';
+my $globals = $PostgreSQL::Test::Utils::tmp_check . '/globals.sql';
+$coordinator->command_ok([ 'pg_dumpall', '--globals-only', '-f', $globals, '-d', $coordinator->connstr('postgres') ],
+	'pg_dumpall --globals-only');
+$coordinator->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $coordinator->connstr('postgres') ],
+	'pg_dump of the coordinator exits 0 with every remote down');
+my $restored = PostgreSQL::Test::Cluster->new('restored');
+$restored->init;
+$restored->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n"
+	  . "cron.use_background_workers = on\n");
+$restored->start;
+$restored->psql('postgres', undef, extra_params => [ '-f', $globals ]);
+$restored->command_ok([ 'pg_restore', '--exit-on-error', '-d', $restored->connstr('postgres'), $dump ],
+	'pg_restore exits 0 with every remote down');
+my $before = query(q{SELECT string_agg(view || ' ' || status || ' ' || coalesce(row_count::text, '-'), ', ' ORDER BY view)
+                       FROM multidb.views});
+is($restored->safe_psql('postgres', q{SELECT string_agg(view || ' ' || status || ' ' || coalesce(row_count::text, '-'), ', ' ORDER BY view)
+                                        FROM multidb.views}), $before, 'multidb.views is back');
+is($restored->safe_psql('postgres', q{SET ROLE bi; SELECT count(*), sum(qty) FROM public.alice_stock}), '4|60',
+	'a snapshot view reads its rows after the restore, for a role with only SELECT');
+is($restored->safe_psql('postgres', q{SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+                                        FROM pg_attribute WHERE attrelid = 'public.q_snap'::regclass AND attnum > 0}),
+	columns_of('public.q_snap'), 'with its types');
+is($restored->safe_psql('postgres', q{WITH made AS (SELECT multidb._create_snapshot_table(current_user) AS name)
+                                     SELECT count(*) FROM multidb.saved_views v, made WHERE v.snapshot_table = made.name}),
+	'0', 'a snapshot table made after the restore takes a name none of the restored ones has');
 
 done_testing();

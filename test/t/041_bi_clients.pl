@@ -2,8 +2,8 @@
 # the views' schema and SELECT on the views, over TCP with a password, every remote stopped: pgjdbc's
 # getTables / getColumns / a prepared statement's metadata (test/bi/JdbcMetadata.java, compiled here), SQLAlchemy's
 # inspector and psycopg 3's cursor.description, and Grafana's and Metabase's own catalog queries
-# (test/bi/python_clients.py). A snapshot view reads its rows with the remotes stopped; a live view is described
-# (never run) with them stopped.
+# (test/bi/python_clients.py). The views are made by create_view_sql; a snapshot view reads its rows with the
+# remotes stopped; a live view is described (never run) with them stopped.
 use strict;
 use warnings;
 
@@ -51,25 +51,14 @@ my $sql = 'SELECT id, amount, ordered, customer, placed, tags FROM orders ORDER 
 $coordinator->safe_psql('postgres', qq{
 	SET ROLE alice;
 	CREATE SCHEMA dash;
-	CREATE SCHEMA dash_data;
-	CREATE TABLE dash_data.orders_snapshot (source_db text, _as_of timestamptz, id integer, amount numeric(12,2),
-	                                        ordered date, customer varchar(40), placed timestamptz, tags integer[]);
-	INSERT INTO dash_data.orders_snapshot
-	SELECT t.source_db, now(), t.id, t.amount, t.ordered, t.customer, t.placed, t.tags
-	  FROM multidb.fanout_rows('$sql', '{north,south}')
-	    AS t(source_db text, id integer, amount numeric(12,2), ordered date, customer varchar(40), placed timestamptz,
-	         tags integer[]);
-	CREATE VIEW dash.orders AS
-	  SELECT source_db, _as_of, id, amount, ordered, customer, placed, tags FROM dash_data.orders_snapshot;
-	COMMENT ON VIEW dash.orders IS '$question';
-	CREATE VIEW dash.orders_live WITH (security_invoker = true) AS
-	  SELECT t.source_db, t.id, t.amount, t.ordered, t.customer, t.placed, t.tags
-	    FROM multidb.fanout_rows('$sql', '{north,south}')
-	      AS t(source_db text, id integer, amount numeric(12,2), ordered date, customer varchar(40),
-	           placed timestamptz, tags integer[]);
-	COMMENT ON VIEW dash.orders_live IS '$sql';
+	SELECT multidb.create_view_sql('dash.orders', '$sql', '{north,south}', description => '$question');
+	SELECT multidb.create_view_sql('dash.orders_live', '$sql', '{north,south}', mode => 'live');
 	GRANT USAGE ON SCHEMA dash TO bi;
 	GRANT SELECT ON dash.orders, dash.orders_live TO bi;});
+my $snapshot_table = $coordinator->safe_psql('postgres', q{
+	SELECT c.relname FROM pg_depend d JOIN pg_rewrite r ON d.objid = r.oid JOIN pg_class c ON d.refobjid = c.oid
+	 WHERE r.ev_class = 'dash.orders'::regclass AND c.relnamespace = 'multidb_snapshots'::regnamespace LIMIT 1});
+like($snapshot_table, qr/^snapshot_\d+$/, 'the snapshot view reads a table in multidb_snapshots');
 is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM dash.orders', extra_params => [ '-U', 'bi' ]), '3',
 	'the snapshot holds both shops\' orders');
 
@@ -175,13 +164,13 @@ is(lines_of('psycopg_column', $py), join("\n",
 my $grafana = lines_of('grafana_table', $py);
 is(join("\n", grep { !/^multidb\./ } split /\n/, $grafana), "orders\norders_live",
 	'Grafana\'s table list (information_schema.tables) shows both views, first as the search_path\'s');
-unlike($grafana, qr/dash_data|orders_snapshot/, '... and not the snapshot\'s table, which the role cannot read');
+unlike($grafana, qr/multidb_snapshots|\Q$snapshot_table\E/, '... and not the snapshot\'s table, which the role cannot read');
 is(lines_of('grafana_column', $py), join("\n",
 		"source_db\ttext", "_as_of\ttimestamp with time zone", "id\tinteger", "amount\tnumeric", "ordered\tdate",
 		"customer\tcharacter varying", "placed\ttimestamp with time zone", "tags\tARRAY"),
 	'Grafana\'s column list (information_schema.columns) types them');
 my $metabase = lines_of('metabase_table', $py);
-unlike($metabase, qr/dash_data|orders_snapshot/, 'Metabase\'s table list leaves out the snapshot\'s table');
+unlike($metabase, qr/multidb_snapshots|\Q$snapshot_table\E/, 'Metabase\'s table list leaves out the snapshot\'s table');
 is(join("\n", grep { /^dash\t/ } split /\n/, $metabase), "dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql",
 	'Metabase\'s table list (pg_class, pg_description, SELECT privilege) shows both views with their descriptions');
 is(lines_of('metabase_column', $py), join("\n",

@@ -77,9 +77,18 @@ is($coordinator->safe_psql('old', "$items dash.items_live", extra_params => [ '-
 	'the live view over fanout_rows still reads');
 is(as_bi('old', q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
 	'a:1,a:2,b:1,b:2', 'the view over report_runs reads, now also for the BI role alice granted it to');
+my $plants_sql = 'SELECT id, price, name::varchar(40) AS name FROM items WHERE id <= 2 ORDER BY id';
+is($coordinator->safe_psql('old', "SELECT multidb.create_view_sql('dash.after_update', '$plants_sql', '{a,b}')",
+		extra_params => [ '-U', 'alice' ]), 'dash.after_update', 'then create_view_sql works');
+is($coordinator->safe_psql('old', "$items dash.after_update", extra_params => [ '-U', 'alice' ]), $two_plants,
+	'... and its view reads');
 
 # 2. pg_dump -Fc of the coordinator's database and pg_restore onto the new server, every remote stopped.
 set_up('postgres');
+$coordinator->safe_psql('postgres', "SET ROLE alice;
+	SELECT multidb.create_view_sql('dash.plants', '$plants_sql', '{a,b}', description => 'Items of each plant');
+	SELECT multidb.create_view_sql('dash.plants_live', '$plants_sql', '{a,b}', mode => 'live');
+	GRANT SELECT ON dash.plants, dash.plants_live TO bi;");
 $coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('cheap', '0 3 * * *')});
 my $run_before = $coordinator->safe_psql('postgres', q{SELECT max(run_id) FROM multidb.report_runs});
 $_->stop for @remotes;
@@ -103,8 +112,18 @@ sub as_bi_restored
 is($target->safe_psql('postgres', q{
 	SELECT string_agg(c.relname || ' ' || c.relkind::text || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '-'), E'\n' ORDER BY c.relname)
 	  FROM pg_class c WHERE c.relnamespace = 'dash'::regnamespace AND c.relkind = 'v'}),
-	"items v Which items does each plant have?\nitems_live v -\nreport_rows v -",
+	"items v Which items does each plant have?\nitems_live v -\nplants v Items of each plant\nplants_live v $plants_sql\n"
+	  . "report_rows v -",
 	'the views and their comments are back');
+is($target->safe_psql('postgres', q{SELECT string_agg(view || ' ' || mode || ' ' || status || ' ' || coalesce(row_count::text, '-'), ',' ORDER BY view)
+                                     FROM multidb.views}, extra_params => [ '-U', 'alice' ]),
+	'dash.plants snapshot ok 4,dash.plants_live live never -', 'multidb.views lists create_view_sql\'s views');
+is(as_bi_restored("$items dash.plants"), $two_plants, 'the BI role reads the snapshot view\'s rows');
+is($target->safe_psql('postgres', q{
+	SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+	  FROM pg_attribute WHERE attrelid = 'dash.plants'::regclass AND attnum > 0}),
+	'source_db text, _as_of timestamp with time zone, id integer, price numeric(10,2), name character varying(40)',
+	'... with the remote types');
 is($target->safe_psql('postgres', q{
 	SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
 	  FROM pg_attribute WHERE attrelid = 'dash.items_live'::regclass AND attnum > 0}),
@@ -130,6 +149,10 @@ is($target->safe_psql('postgres', q{SELECT multidb.run_report('cheap') > } . $ru
 # 3. SET search_path = '': reading the views and running a report still work.
 is($target->safe_psql('postgres', "SET search_path = ''; $items dash.items_live", extra_params => [ '-U', 'alice' ]),
 	$two_plants, "with search_path = '' the live view reads");
+is($target->safe_psql('postgres', "SET search_path = ''; SELECT multidb.refresh_view('dash.plants'); $items dash.plants",
+		extra_params => [ '-U', 'alice' ]), "4\n$two_plants", '... refresh_view refreshes and the snapshot view reads');
+is($target->safe_psql('postgres', "SET search_path = ''; $items dash.plants_live", extra_params => [ '-U', 'alice' ]),
+	$two_plants, '... and so does the live view of create_view_sql');
 is($target->safe_psql('postgres', "SET search_path = ''; SELECT multidb.run_report('cheap') IS NOT NULL",
 		extra_params => [ '-U', 'alice' ]), 't', '... and a report runs');
 

@@ -116,19 +116,28 @@ is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE 
 	'2', 'a second report of alice\'s adds no policy');
 is(as_bi('postgres', q{SELECT count(*) FROM alice_bi.runs}), '4', '... and its run shows through the view');
 
-# A role that can set no policy of its own: calling the maker for someone else's name does nothing of note.
+# The policy maker is not for anyone to call; and it makes nothing for a role that owns no report.
 $coordinator->safe_psql('postgres', 'CREATE ROLE carol LOGIN');
-$coordinator->safe_psql('postgres', q{SELECT multidb._report_owner_policies('carol')}, extra_params => [ '-U', 'bi' ]);
+my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', q{SELECT multidb._report_owner_policies('carol')},
+	extra_params => [ '-U', 'bi' ]);
+like($stderr, qr/permission denied for function _report_owner_policies/, 'a role may not call the policy maker');
+is($coordinator->safe_psql('postgres', q{SELECT multidb._report_owner_policies('carol')}), 'f',
+	'... which makes no policy for a role that owns no report');
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE schemaname = 'multidb' AND 'carol' = ANY (roles)}),
-	'0', 'no policy for a role that owns no report, whoever asks');
+	'0', '... none');
+
+# A report given to another owner (a superuser's UPDATE): the new owner's policies are made.
+$coordinator->safe_psql('postgres', q{UPDATE multidb.reports SET owner = 'carol' WHERE name = 'alice_more'});
+is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE schemaname = 'multidb' AND 'carol' = ANY (roles)}),
+	'2', 'a report given to another owner makes that owner\'s policies');
 
 # 3. Dropping a report owner: DROP OWNED BY first (as for its user mappings), then DROP ROLE.
-my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', 'DROP ROLE bob');
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', 'DROP ROLE bob');
 like($stderr, qr/role "bob" cannot be dropped because some objects depend on it/, 'DROP ROLE of a report owner alone is refused');
 $coordinator->safe_psql('upgraded', 'DROP OWNED BY bob CASCADE');
 $coordinator->safe_psql('postgres', 'DROP OWNED BY bob CASCADE; DROP ROLE bob');
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE policyname = 'multidb views of bob'}),
 	'0', 'after DROP OWNED BY, DROP ROLE works and takes its policies');
-is(as_bi('postgres', q{SELECT count(*) FROM alice_bi.runs}), '4', '... and alice\'s view still reads');
+is(as_bi('postgres', q{SELECT count(*) FROM alice_bi.runs}), '3', '... and alice\'s view still reads (alice_more is carol\'s now)');
 
 done_testing();
