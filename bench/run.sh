@@ -8,6 +8,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$REPO_ROOT/test/harness/lib.sh"
 # shellcheck source=gateway.sh
 source "$REPO_ROOT/bench/gateway.sh"
+# shellcheck source=views.sh
+source "$REPO_ROOT/bench/views.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
@@ -389,6 +391,9 @@ done
 # ---- (j) the HTTP gateway (bench/gateway.sh) -------------------------------------------------------------------
 bench_gateway
 
+# ---- (k) views for BI tools (bench/views.sh) ----------------------------------------------------------------------
+bench_views
+
 # ---- report ----------------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mkdir -p "$REPO_ROOT/bench/out"
@@ -487,5 +492,6 @@ report="$REPO_ROOT/bench/out/results.md"
   for method in "${i_methods[@]}"; do echo "| $method | ${i_tps[$method]} | ${i_held[$method]} |"; done
   echo
   bench_gateway_report
+  bench_views_report
 } > "$report"
 cat "$report"
