@@ -25,9 +25,9 @@ def main():
     engine = sqlalchemy.create_engine(URL.create(
         f"postgresql+{driver}", username=user, password=password, host=host, port=int(port), database=dbname))
     inspector = sqlalchemy.inspect(engine)
-    for name in inspector.get_view_names(schema=schema):
+    for name in sorted(inspector.get_view_names(schema=schema)):
         emit("sqlalchemy_view", name)
-    for name in inspector.get_table_names(schema=schema):
+    for name in sorted(inspector.get_table_names(schema=schema)):
         emit("sqlalchemy_table", name)
     for column in inspector.get_columns(view, schema=schema):
         emit("sqlalchemy_column", column["name"], column["type"].compile(dialect=engine.dialect),

@@ -8,7 +8,9 @@ use strict;
 use warnings;
 
 use IPC::Run;
+use JSON::PP;
 use MultidbCluster;
+use MultidbLlm;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -46,6 +48,16 @@ $coordinator->safe_psql('postgres', q{
 	CREATE USER MAPPING FOR alice SERVER north OPTIONS (user 'reader', password 'secret');
 	CREATE USER MAPPING FOR alice SERVER south OPTIONS (user 'reader', password 'secret');
 	CREATE ROLE bi LOGIN PASSWORD 'bi-secret';});
+# A question's view is planned once by the (scripted) LLM when it is made; nothing after that asks the LLM.
+my $asked = 'Which customers ordered how much?';
+my $llm = MultidbLlm->new(rules => [ { match => $asked, reply => encode_json({ explanation => 'Both shops.',
+				queries => [ map { { database => $_, sql => 'SELECT customer, amount FROM orders' } } qw(north south) ] }) } ],
+	default => 'no scripted reply');
+$coordinator->safe_psql('postgres', "
+	CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
+	  OPTIONS (provider 'openai', url 'http://127.0.0.1:" . $llm->port . "/v1', model 'stub-model', timeout '2s');
+	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
+	GRANT USAGE ON FOREIGN SERVER llm TO alice;");
 my $question = 'What did each shop sell?';
 my $sql = 'SELECT id, amount, ordered, customer, placed, tags FROM orders ORDER BY id';
 $coordinator->safe_psql('postgres', qq{
@@ -53,8 +65,11 @@ $coordinator->safe_psql('postgres', qq{
 	CREATE SCHEMA dash;
 	SELECT multidb.create_view_sql('dash.orders', '$sql', '{north,south}', description => '$question');
 	SELECT multidb.create_view_sql('dash.orders_live', '$sql', '{north,south}', mode => 'live');
+	SELECT multidb.create_view('dash.orders_question', '$asked', connections => '{north,south}');
 	GRANT USAGE ON SCHEMA dash TO bi;
-	GRANT SELECT ON dash.orders, dash.orders_live TO bi;});
+	GRANT SELECT ON dash.orders, dash.orders_live, dash.orders_question TO bi;});
+my $llm_calls = scalar $llm->requests;
+is($llm_calls, 1, 'the question\'s view was planned by one LLM call');
 my $snapshot_table = $coordinator->safe_psql('postgres', q{
 	SELECT c.relname FROM pg_depend d JOIN pg_rewrite r ON d.objid = r.oid JOIN pg_class c ON d.refobjid = c.oid
 	 WHERE r.ev_class = 'dash.orders'::regclass AND c.relnamespace = 'multidb_snapshots'::regnamespace LIMIT 1});
@@ -90,8 +105,9 @@ sub lines_of
 
 # 1. pgjdbc on the snapshot view: getTables, getColumns, the prepared statement's metadata and the rows.
 my $snapshot = jdbc('orders', 'SELECT source_db, id, amount, ordered, customer, tags FROM dash.orders ORDER BY id');
-is(lines_of('table', $snapshot), "dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql",
-	'pgjdbc getTables({TABLE, VIEW}) lists both views as VIEW, REMARKS the question (the SQL for the live one)');
+is(lines_of('table', $snapshot),
+	"dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql\ndash\torders_question\tVIEW\t$asked",
+	'pgjdbc getTables({TABLE, VIEW}) lists the views as VIEW, REMARKS the question (the SQL for the live one)');
 is(lines_of('column', $snapshot), join("\n",
 		"source_db\ttext\t12\t2147483647\t0",
 		"_as_of\ttimestamptz\t93\t35\t6",
@@ -130,13 +146,25 @@ is(lines_of('prepared', $live), join("\n",
 		"tags\t_int4\t2003\t10\t0"),
 	'a prepared SELECT * over the live view: its types, with every remote stopped and no fan-out');
 
+# The question's view: typed from the plan's statements, described and read with no LLM call.
+my $by_question = jdbc('orders_question', 'SELECT source_db, customer, amount FROM dash.orders_question ORDER BY amount');
+is(lines_of('column', $by_question), join("\n",
+		"source_db\ttext\t12\t2147483647\t0",
+		"_as_of\ttimestamptz\t93\t35\t6",
+		"customer\tvarchar\t12\t40\t0",
+		"amount\tnumeric\t2\t12\t2"),
+	'pgjdbc getColumns on the question\'s view: varchar 40, numeric 12,2');
+is(lines_of('prepared', $by_question), lines_of('column', $by_question), '... and so does its prepared statement');
+is(lines_of('row', $by_question), "south\tEdsger\t5.00\nnorth\tAda\t10.50\nnorth\tGrace\t20.25",
+	'... and its rows read, every remote stopped');
+
 # 3. SQLAlchemy, psycopg 3, Grafana's and Metabase's queries.
 my ($py_out, $py_err) = ('', '');
 IPC::Run::run([ '/usr/bin/python3', "$root/test/bi/python_clients.py", '127.0.0.1', $coordinator->port, 'postgres',
 		'bi', 'bi-secret', 'dash', 'orders' ], '>', \$py_out, '2>', \$py_err)
   or diag("python_clients.py failed: $py_err");
 my $py = [ split /\n/, $py_out ];
-is(lines_of('sqlalchemy_view', $py), "orders\norders_live", 'SQLAlchemy get_view_names lists both views');
+is(lines_of('sqlalchemy_view', $py), "orders\norders_live\norders_question", 'SQLAlchemy get_view_names lists the views');
 is(lines_of('sqlalchemy_table', $py), '', '... and get_table_names none (they are views)');
 is(lines_of('sqlalchemy_column', $py), join("\n",
 		"source_db\tTEXT\t\\N",
@@ -162,8 +190,8 @@ is(lines_of('psycopg_column', $py), join("\n",
 # multidb's own tables, granted to PUBLIC and showing each role its own rows only, are listed too (qualified,
 # being outside the search_path); the snapshot's table, which bi may not read, is not.
 my $grafana = lines_of('grafana_table', $py);
-is(join("\n", grep { !/^multidb\./ } split /\n/, $grafana), "orders\norders_live",
-	'Grafana\'s table list (information_schema.tables) shows both views, first as the search_path\'s');
+is(join("\n", grep { !/^multidb\./ } split /\n/, $grafana), "orders\norders_live\norders_question",
+	'Grafana\'s table list (information_schema.tables) shows the views, first as the search_path\'s');
 unlike($grafana, qr/multidb_snapshots|\Q$snapshot_table\E/, '... and not the snapshot\'s table, which the role cannot read');
 is(lines_of('grafana_column', $py), join("\n",
 		"source_db\ttext", "_as_of\ttimestamp with time zone", "id\tinteger", "amount\tnumeric", "ordered\tdate",
@@ -171,12 +199,15 @@ is(lines_of('grafana_column', $py), join("\n",
 	'Grafana\'s column list (information_schema.columns) types them');
 my $metabase = lines_of('metabase_table', $py);
 unlike($metabase, qr/multidb_snapshots|\Q$snapshot_table\E/, 'Metabase\'s table list leaves out the snapshot\'s table');
-is(join("\n", grep { /^dash\t/ } split /\n/, $metabase), "dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql",
-	'Metabase\'s table list (pg_class, pg_description, SELECT privilege) shows both views with their descriptions');
+is(join("\n", grep { /^dash\t/ } split /\n/, $metabase),
+	"dash\torders\tVIEW\t$question\ndash\torders_live\tVIEW\t$sql\ndash\torders_question\tVIEW\t$asked",
+	'Metabase\'s table list (pg_class, pg_description, SELECT privilege) shows the views with their descriptions');
 is(lines_of('metabase_column', $py), join("\n",
 		"source_db\ttext\t0", "_as_of\ttimestamptz\t1", "id\tint4\t2", "amount\tnumeric\t3", "ordered\tdate\t4",
 		"customer\tvarchar\t5", "placed\ttimestamptz\t6", "tags\t_int4\t7"),
 	'Metabase\'s field list types them');
+
+is(scalar $llm->requests, $llm_calls, 'no client made multidb call the LLM');
 
 # No remote was needed: they are still stopped, and the coordinator never tried one for the BI role.
 my $log = slurp_file($coordinator->logfile);
