@@ -320,6 +320,8 @@ DECLARE
 BEGIN
     -- Serialises refreshes of this view; readers (ACCESS SHARE) are never blocked.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', storage);
+    -- As a refresh that held the lock before this one left it (an evolve may have changed its columns).
+    SELECT * INTO saved FROM multidb.saved_views v WHERE v.id = saved.id;
     UPDATE multidb.saved_views v SET last_attempt = now() WHERE v.id = saved.id;
     IF redescribe THEN
         BEGIN
