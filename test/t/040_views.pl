@@ -229,6 +229,12 @@ like($err, qr/WARNING:  multidb view public.scheduled no longer exists: its job 
 is(query("SELECT count(*) FROM cron.job") . ',' . query("SELECT to_regclass('multidb_snapshots.$storage') IS NULL")
 	  . ',' . query("SELECT count(*) FROM multidb.saved_views WHERE id = $id"), '0,t,0', 'and leaves no job, table or row');
 
+query(q{SELECT multidb.create_view_sql('again', 'SELECT id FROM stock', ARRAY['r1']); DROP VIEW public.again});
+($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.create_view_sql('again', 'SELECT id, qty FROM stock', ARRAY['r1'])");
+is($out . ' ' . query("SELECT count(*) FROM multidb.views WHERE view = 'public.again'"), 'again 1',
+	'a name a plain DROP VIEW freed can be used again');
+like($err, qr/NOTICE:  view public.again was dropped without multidb.drop_view\(\)/, 'with a NOTICE');
+
 # --- an empty search_path
 is(query(q{SET search_path = '';
            SELECT multidb.create_view_sql('public.bare', 'SELECT id, qty FROM stock', ARRAY['r1', 'r2']);
