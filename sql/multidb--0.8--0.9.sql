@@ -322,6 +322,9 @@ BEGIN
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', storage);
     -- As a refresh that held the lock before this one left it (an evolve may have changed its columns).
     SELECT * INTO saved FROM multidb.saved_views v WHERE v.id = saved.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'view % was dropped while its refresh waited', label USING ERRCODE = 'undefined_object';
+    END IF;
     UPDATE multidb.saved_views v SET last_attempt = now() WHERE v.id = saved.id;
     IF redescribe THEN
         BEGIN
@@ -359,7 +362,7 @@ BEGIN
             UPDATE multidb.saved_views v SET described = now_doc WHERE v.id = saved.id;
             saved.described := now_doc;
             RAISE NOTICE 'view %: columns added by the remotes appended: %', label,
-                (SELECT string_agg(format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
+                (SELECT string_agg(DISTINCT format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
                    FROM pg_catalog.jsonb_array_elements(drifted) d);
         END IF;
     END IF;
