@@ -320,6 +320,11 @@ DECLARE
 BEGIN
     -- Serialises refreshes of this view; readers (ACCESS SHARE) are never blocked.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', storage);
+    -- As a refresh that held the lock before this one left it (an evolve may have changed its columns).
+    SELECT * INTO saved FROM multidb.saved_views v WHERE v.id = saved.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'view % was dropped while its refresh waited', label USING ERRCODE = 'undefined_object';
+    END IF;
     UPDATE multidb.saved_views v SET last_attempt = now() WHERE v.id = saved.id;
     IF redescribe THEN
         BEGIN
@@ -357,7 +362,7 @@ BEGIN
             UPDATE multidb.saved_views v SET described = now_doc WHERE v.id = saved.id;
             saved.described := now_doc;
             RAISE NOTICE 'view %: columns added by the remotes appended: %', label,
-                (SELECT string_agg(format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
+                (SELECT string_agg(DISTINCT format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
                    FROM pg_catalog.jsonb_array_elements(drifted) d);
         END IF;
     END IF;
@@ -438,6 +443,7 @@ DECLARE
     saved  multidb.saved_views;
     made   regclass;
     label  text;
+    stale  multidb.saved_views;
 BEGIN
     IF target IS NULL OR target = '' THEN
         RAISE EXCEPTION 'a view needs a name' USING ERRCODE = 'null_value_not_allowed';
@@ -469,6 +475,20 @@ BEGIN
         RAISE EXCEPTION 'view % is live: every read runs it, there is nothing to refresh on a schedule', label
             USING ERRCODE = 'feature_not_supported', HINT = 'Only a snapshot view (mode => ''snapshot'') takes a schedule.';
     END IF;
+    -- A multidb view of the caller's of this name whose view a plain DROP VIEW removed: forgotten, with its job and
+    -- its snapshot table, so that the name can be used again.
+    FOR stale IN SELECT * FROM multidb.saved_views v
+                  WHERE v.view_schema = in_schema AND v.view_name = parts[cardinality(parts)] AND v.owner = current_user
+                    AND pg_catalog.to_regclass(label) IS NULL LOOP
+        IF stale.job IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+            EXECUTE 'SELECT cron.unschedule(j.jobid) FROM cron.job j WHERE j.jobid = $1' USING stale.job;
+        END IF;
+        IF stale.snapshot_table IS NOT NULL THEN
+            EXECUTE format('DROP TABLE IF EXISTS multidb_snapshots.%I', stale.snapshot_table);
+        END IF;
+        DELETE FROM multidb.saved_views v WHERE v.id = stale.id;
+        RAISE NOTICE 'view % was dropped without multidb.drop_view(): its schedule and snapshot are gone too', label;
+    END LOOP;
     INSERT INTO multidb.saved_views (view_schema, view_name, question, sql, description, session, connections, plan,
                                      mode, on_drift, described)
     VALUES (in_schema, parts[cardinality(parts)], question, sql, description, session, connections, plan, mode, on_drift,

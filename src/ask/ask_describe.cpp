@@ -3,10 +3,13 @@
 // {"queries": [...], "combine": ...} has each step described on its database, and its combine step prepared here
 // (never run) over step tables of the described types, made as the combine step makes them.
 #include "ask/ask_internal.hpp"
+#include "core/json_row.hpp"
 #include "fanout/describe_targets.hpp"
 #include "foundation/entry_point.hpp"
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 extern "C" {
 #include "access/xact.h"
@@ -27,6 +30,7 @@ namespace {
 struct CombineDescription {
   const AskState* ask;
   const TargetDescription* steps;  // by step
+  const char*** step_names;        // by step: its column names made unique, as a run's step tables have them
   int count;
   const char** names;  // out, in the caller's memory
   const char** types;
@@ -45,7 +49,7 @@ void describe_combine_body(void* arg) {
     const TargetDescription* step = &call->steps[i];
     TupleDesc columns = CreateTemplateTupleDesc(step->column_count);
     for (int c = 0; c < step->column_count; c++)
-      TupleDescInitEntry(columns, c + 1, step->names[c], local_column_type(step->remote_types[c]), -1, 0);
+      TupleDescInitEntry(columns, c + 1, call->step_names[i][c], local_column_type(step->remote_types[c]), -1, 0);
     EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
     relation->md.name = pstrdup(ask->step_database[i]);
     relation->md.reliddesc = InvalidOid;
@@ -98,8 +102,28 @@ const char* step_tables_text(const CombineDescription* call) {
   return text.data;
 }
 
+// Each step's column names as a run's step table has them (row_sink.cpp: core/json_row.hpp's unique keys).
+const char*** unique_step_names(const AskState* ask, const TargetDescription* steps) {
+  const char*** names = static_cast<const char***>(palloc0(sizeof(char**) * Max(ask->step_count, 1)));
+  for (int i = 0; i < ask->step_count; i++) {
+    int n = steps[i].column_count;
+    char** unique = static_cast<char**>(palloc0(sizeof(char*) * Max(n, 1)));
+    CppError error = cpp_call([&] {
+      std::vector<std::string> given(steps[i].names, steps[i].names + n);
+      std::vector<std::string> keys = unique_column_keys(given);
+      for (int c = 0; c < n; c++) unique[c] = malloc_copy(keys[c]);
+    });
+    const char** taken = static_cast<const char**>(palloc0(sizeof(char*) * Max(n, 1)));
+    for (int c = 0; c < n; c++) taken[c] = take(unique[c]);
+    raise_cpp_error(error, "naming the step tables' columns");
+    names[i] = taken;
+  }
+  return names;
+}
+
 void describe_combine(CombineDescription* call) {
   call->caller_context = CurrentMemoryContext;
+  call->step_names = unique_step_names(call->ask, call->steps);
   ErrorData* error = in_subtransaction(describe_combine_body, call);
   if (error == nullptr) return;
   if (error->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(error);
@@ -169,7 +193,7 @@ Datum describe_answer_entry(FunctionCallInfo fcinfo) {
       for (int t = 0; t < ask->target_count; t++)
         if (strcmp(ask->targets[t].name, ask->step_database[i]) == 0) targets[i] = ask->targets[t];
     TargetDescription* steps = describe_on_targets(nullptr, ask->step_sql, targets, ask->step_count);
-    CombineDescription combine{ask, steps, 0, nullptr, nullptr, nullptr};
+    CombineDescription combine{ask, steps, nullptr, 0, nullptr, nullptr, nullptr};
     MergedColumns merged{0, nullptr, nullptr};
     if (ask->combine_sql != nullptr) {
       describe_combine(&combine);

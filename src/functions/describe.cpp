@@ -1,12 +1,10 @@
 // SQL-callable entry points of describing: multidb.describe (each database's description of a statement, without
 // running it) and multidb._description_drift (a stored description against one made now).
-#include "core/statement_description.hpp"
+#include "core/description_document.hpp"
 #include "fanout/describe_targets.hpp"
 #include "fanout/fanout_executor.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/entry_point.hpp"
-
-#include <nlohmann/json.hpp>
 
 extern "C" {
 #include "funcapi.h"
@@ -54,55 +52,6 @@ const char* from_utf8_text(const char* text) {
   return GetDatabaseEncoding() == PG_UTF8 ? text : pg_any_to_server(text, strlen(text), PG_UTF8);
 }
 
-std::vector<DescribedColumn> columns_of(const nlohmann::json& list) {
-  std::vector<DescribedColumn> columns;
-  if (!list.is_array()) throw std::invalid_argument("\"columns\" must be an array of {\"name\", \"type\"}");
-  for (const nlohmann::json& column : list) {
-    if (!column.is_object() || !column.contains("name") || !column.contains("type") || !column["name"].is_string() ||
-        !column["type"].is_string())
-      throw std::invalid_argument("each column must be {\"name\": text, \"type\": text}");
-    columns.push_back(DescribedColumn{column["name"].get<std::string>(), column["type"].get<std::string>()});
-  }
-  return columns;
-}
-
-std::vector<DescribedStatement> databases_of(const nlohmann::json& document) {
-  std::vector<DescribedStatement> databases;
-  if (!document.contains("databases") || !document["databases"].is_array())
-    throw std::invalid_argument("a description has \"databases\": [{\"database\", \"columns\"}]");
-  for (const nlohmann::json& database : document["databases"]) {
-    if (!database.is_object() || !database.contains("database") || !database["database"].is_string() ||
-        !database.contains("columns"))
-      throw std::invalid_argument("each database must be {\"database\": text, \"columns\": [...]}");
-    databases.push_back(DescribedStatement{database["database"].get<std::string>(), columns_of(database["columns"])});
-  }
-  return databases;
-}
-
-// Drift of the stored description from the one made now (both as _describe_answer returns them). Without a
-// combine step: the stored answer's columns against each database's now. With one: each database's step against
-// its stored step, then the combine step's columns against the stored ones (as database "combined").
-std::vector<DriftItem> drift_between(const char* stored_text, const char* now_text) {
-  nlohmann::json stored = nlohmann::json::parse(stored_text);
-  nlohmann::json now = nlohmann::json::parse(now_text);
-  if (!stored.is_object() || !now.is_object() || !stored.contains("columns") || !now.contains("columns"))
-    throw std::invalid_argument("a description is {\"columns\": [...], \"databases\": [...]}");
-  std::vector<DescribedStatement> now_databases = databases_of(now);
-  bool combined = stored.contains("combine") || now.contains("combine");
-  if (!combined) return description_drift(columns_of(stored["columns"]), now_databases);
-  std::vector<DriftItem> drift;
-  std::vector<DescribedStatement> stored_databases = databases_of(stored);
-  for (const DescribedStatement& database : now_databases) {
-    std::vector<DescribedColumn> stored_columns;
-    for (const DescribedStatement& old : stored_databases)
-      if (old.database == database.database) stored_columns = old.columns;
-    for (DriftItem& item : description_drift(stored_columns, {database})) drift.push_back(item);
-  }
-  std::vector<DescribedStatement> combine_now{DescribedStatement{kCombinedSource, columns_of(now["columns"])}};
-  for (DriftItem& item : description_drift(columns_of(stored["columns"]), combine_now)) drift.push_back(item);
-  return drift;
-}
-
 Datum description_drift_entry(FunctionCallInfo fcinfo) {
   const char* stored = jsonb_argument_utf8(fcinfo, 0, "stored");
   const char* now = jsonb_argument_utf8(fcinfo, 1, "now");
@@ -112,7 +61,8 @@ Datum description_drift_entry(FunctionCallInfo fcinfo) {
   char** rows = nullptr;  // kFields texts per item, malloc'd
   int count = 0;
   CppError error = cpp_call([&] {
-    std::vector<DriftItem> drift = drift_between(stored, now);
+    std::vector<DriftItem> drift =
+        description_document_drift(read_description_document(stored), read_description_document(now));
     rows = static_cast<char**>(calloc(Max(drift.size(), size_t{1}) * kFields, sizeof(char*)));
     if (rows == nullptr) throw std::bad_alloc();
     for (const DriftItem& item : drift) {
