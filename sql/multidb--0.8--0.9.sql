@@ -84,14 +84,14 @@ BEGIN
                    'to this database and cron.use_background_workers = on, restart, then CREATE EXTENSION pg_cron.';
     END IF;
     -- With background workers pg_cron needs no connection; without, it connects as the caller does here.
-    IF coalesce(current_setting('cron.use_background_workers', true), 'off') <> 'on' THEN
+    IF NOT multidb._cron_uses_background_workers() THEN
         problem := multidb._cron_connection_problem();
         IF problem IS NOT NULL THEN
             RAISE EXCEPTION 'pg_cron could not connect to run %: %', what, problem
                 USING ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
                 DETAIL = format('With cron.use_background_workers off, pg_cron runs each job over libpq: host %s, '
                                 'port %s, database %s, user %s, without a password.',
-                                coalesce(nullif(current_setting('cron.host', true), ''), 'localhost'),
+                                multidb._cron_host(),
                                 current_setting('port'), current_database(), current_user),
                 HINT = format('Set cron.use_background_workers = on in postgresql.conf and restart the server (no '
                               'connection needed), or let that connection in: a pg_hba.conf line such as '
@@ -811,3 +811,20 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('mu
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('multidb.query_history', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('multidb.chat_messages', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('multidb.saved_views', 'id'), '');
+
+-- ====================================================================================== pg_cron's settings
+
+-- pg_cron's settings are readable by superusers and pg_read_all_settings only: read by the caller, the checks of
+-- schedule_report and schedule_view failed for every other role with "must be superuser or have privileges of
+-- pg_read_all_settings to examine cron.use_background_workers". These two read them as the extension's owner and
+-- return nothing else.
+CREATE FUNCTION _cron_uses_background_workers() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(pg_catalog.current_setting('cron.use_background_workers', true), 'off') = 'on'
+$$;
+COMMENT ON FUNCTION _cron_uses_background_workers() IS 'whether pg_cron runs its jobs in background workers';
+CREATE FUNCTION _cron_host() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(nullif(pg_catalog.current_setting('cron.host', true), ''), 'localhost')
+$$;
+COMMENT ON FUNCTION _cron_host() IS 'the host pg_cron connects to when it runs a job over libpq';

@@ -89,7 +89,11 @@ $coordinator->safe_psql('postgres', "SET ROLE alice;
 	SELECT multidb.create_view_sql('dash.plants', '$plants_sql', '{a,b}', description => 'Items of each plant');
 	SELECT multidb.create_view_sql('dash.plants_live', '$plants_sql', '{a,b}', mode => 'live');
 	GRANT SELECT ON dash.plants, dash.plants_live TO bi;");
-$coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('cheap', '0 3 * * *')});
+# Scheduled by alice, who is not a superuser (pg_cron's settings are hers to read only through multidb), given
+# USAGE on schema cron as pg_cron asks.
+$coordinator->safe_psql('postgres', 'GRANT USAGE ON SCHEMA cron TO alice');
+$coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('cheap', '0 3 * * *');
+	SELECT multidb.schedule_view('dash.plants', '0 4 * * *')}, extra_params => [ '-U', 'alice' ]);
 my $run_before = $coordinator->safe_psql('postgres', q{SELECT max(run_id) FROM multidb.report_runs});
 $_->stop for @remotes;
 my $tmp = PostgreSQL::Test::Utils::tempdir;
@@ -133,8 +137,8 @@ is(as_bi_restored("$items dash.items"), $two_plants, 'the BI role reads the snap
 is(as_bi_restored(q{SELECT string_agg(source_db || ':' || id, ',' ORDER BY source_db, id) FROM dash.report_rows}),
 	'a:1,a:2,b:1,b:2', '... and alice\'s report runs through her view (the owner\'s policies made again)');
 is(as_bi_restored(q{SELECT count(*) FROM multidb.report_runs}), '0', '... and still none of them directly');
-is($target->safe_psql('postgres', q{SELECT jobname || ' ' || schedule FROM cron.job}),
-	'multidb report cheap 0 3 * * *', 'the report\'s schedule is back');
+is($target->safe_psql('postgres', q{SELECT string_agg(schedule || ' ' || username, ',' ORDER BY schedule) FROM cron.job}),
+	'0 3 * * * alice,0 4 * * * alice', 'the report\'s and the view\'s schedules are back');
 
 ($out, $err) = ('', '');
 IPC::Run::run([ 'pg_restore', '-l', $dump ], '>', \$out, '2>', \$err);
