@@ -21,7 +21,7 @@ def main():
     # SQLAlchemy, as Superset uses it: get_view_names / get_table_names / get_columns. Debian 12's SQLAlchemy
     # (1.4) reaches PostgreSQL through psycopg2; SQLAlchemy 2's psycopg (3) dialect runs the same inspector
     # queries.
-    driver = "psycopg" if sqlalchemy.__version__.split(".")[0] >= "2" else "psycopg2"
+    driver = "psycopg" if int(sqlalchemy.__version__.split(".")[0]) >= 2 else "psycopg2"
     engine = sqlalchemy.create_engine(URL.create(
         f"postgresql+{driver}", username=user, password=password, host=host, port=int(port), database=dbname))
     inspector = sqlalchemy.inspect(engine)
