@@ -48,6 +48,7 @@ bool send_types_query(RemoteSession* session) {
   initStringInfo(&tables);
   initStringInfo(&columns);
   int n = PQnfields(described);
+  session->described_columns = n;
   for (int c = 0; c < n; c++) {
     const char* separator = c > 0 ? "," : "";
     appendStringInfoString(&names, separator);
@@ -104,7 +105,9 @@ RemoteEvent describe_next(RemoteSession* session, PGresult** result) {
       session->phase = RemotePhase::kDescribeTypes;
       break;
     case RemotePhase::kDescribeTypes:
-      if (session->batch == nullptr || PQnfields(session->batch) != kDescribedColumns)
+      // One row per described column, no more: a server that sends more is not answering this query.
+      if (session->batch == nullptr || PQnfields(session->batch) != kDescribedColumns ||
+          PQntuples(session->batch) != session->described_columns)
         return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the remote did not name the described types");
       *result = session->batch;
       session->batch = nullptr;
