@@ -13,7 +13,7 @@ namespace {
 // The types named where they are defined, with the remote's search_path = pg_catalog (set before it, SET LOCAL):
 // five arrays (names, type OIDs, typmods, and the table and column each column comes from, 0 for none) as bind
 // parameters, one row per column in order. A column's type is what its rows arrive as, except a column taken
-// straight from a table or view column of a domain over that type: the protocol describes it as the domain's base
+// straight from a table's column of a domain over that type: the protocol describes it as the domain's base
 // type, and its type is the domain.
 constexpr const char* kTypesSql =
     "SELECT c.column_name, COALESCE(d.atttypid, c.type_oid) AS type_oid, "
