@@ -154,7 +154,11 @@ void install_view_routes(httplib::Server& server, Gateway& gateway) {
     gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
       Rows readable = tx.query(kReadable, {name});
       if (readable.rows.empty() || !readable.rows[0][0]) throw no_view(name);
-      out->sql = "SELECT row_to_json(v)::text FROM " + *readable.rows[0][0] + " v LIMIT $1::bigint";
+      // CSV takes each value as Postgres writes it (json_each_text), so a numeric keeps its digits.
+      const std::string record = out->csv ? "(SELECT json_object_agg(e.key, e.value ORDER BY e.n)"
+                                            " FROM json_each_text(row_to_json(v)) WITH ORDINALITY e(key, value, n))::text"
+                                          : "row_to_json(v)::text";
+      out->sql = "SELECT " + record + " FROM " + *readable.rows[0][0] + " v LIMIT $1::bigint";
       out->params = {limit};
     });
     Reply reply{200};
