@@ -47,10 +47,11 @@ const char* const kColumns =
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE ARRAY[n.nspname::text, c.relname::text] = parse_ident($1) AND a.attnum > 0 AND NOT a.attisdropped";
 
-// A made view's qualified name, from the regclass the function returned (once: MATERIALIZED).
-const std::string kMadeName =
-    " SELECT format('%I.%I', n.nspname, c.relname) FROM made JOIN pg_class c ON c.oid = made.r"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace";
+// A made view's qualified name, from the oid of the regclass the function returned (a statement of its own: one
+// that made the view does not see it in pg_class).
+const char* const kNameOf =
+    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.oid = $1::oid";
 
 // A list of names as multidb's functions take it (text[]), or NULL when none was given.
 const char* const kNames = "CASE WHEN $%d::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($%d::jsonb)) END";
@@ -111,19 +112,19 @@ void install_view_routes(httplib::Server& server, Gateway& gateway) {
       if (view.question) {
         Ask ask{*view.question, view.session, view.connections};
         const std::optional<std::string> names = ask_targets(tx, ask);
-        const std::string sql = "WITH made AS MATERIALIZED (SELECT multidb.create_view($1, $2, $3::uuid, " +
-                                names_arg(4) + ", $5, $6, $7)::oid AS r)" + kMadeName;
+        const std::string sql = "SELECT multidb.create_view($1, $2, $3::uuid, " + names_arg(4) + ", $5, $6, $7)::oid";
         made = tx.query(sql.c_str(), {view.name, *view.question, view.session, names, view.mode, view.schedule,
                                       view.on_drift}).rows.at(0).at(0);
       } else {
         std::optional<std::string> names;
         if (view.connections) names = json_array(resolve_connections(tx, *view.connections, "connections"));
-        const std::string sql = "WITH made AS MATERIALIZED (SELECT multidb.create_view_sql($1, $2, " + names_arg(3) +
-                                ", $4, $5, $6, $7)::oid AS r)" + kMadeName;
+        const std::string sql =
+            "SELECT multidb.create_view_sql($1, $2, " + names_arg(3) + ", $4, $5, $6, $7)::oid";
         made = tx.query(sql.c_str(), {view.name, *view.sql, names, view.mode, view.schedule, view.on_drift,
                                       view.description}).rows.at(0).at(0);
       }
-      entry = entry_of(tx, made.value_or(view.name));
+      Rows named = tx.query(kNameOf, {made});
+      entry = entry_of(tx, named.rows.empty() || !named.rows[0][0] ? view.name : *named.rows[0][0]);
     });
     return Reply{201, entry};
   });

@@ -31,6 +31,7 @@ $coordinator->safe_psql('postgres', q{
 	CREATE ROLE alice LOGIN PASSWORD 'alice-pw' IN ROLE multidb_web;
 	CREATE ROLE bob LOGIN PASSWORD 'bob-pw' IN ROLE multidb_web;
 	GRANT alice, bob TO authenticator;
+	GRANT EXECUTE ON FUNCTION multidb.open_web_sign_in, multidb.web_sign_in_role, multidb.end_web_sign_in TO authenticator;
 	GRANT USAGE ON FOREIGN SERVER shop1, shop2 TO alice, bob;
 	CREATE USER MAPPING FOR alice SERVER shop1 OPTIONS (user 'reader', password 'secret');
 	CREATE USER MAPPING FOR alice SERVER shop2 OPTIONS (user 'reader', password 'secret');
@@ -152,7 +153,7 @@ $remote_a->safe_psql('postgres', 'UPDATE items SET price = 100 WHERE id = 1');
 ($status, $body) = curl('-u', $alice, "$url/api/views/dash.prices/rows");
 is_deeply([ map { $_->{price} + 0 } grep { $_->{source_db} eq 'shop1' && $_->{id} == 1 } @$body ], [ 1.5 ],
 	'a snapshot keeps its rows while the remote changes');
-($status, $body) = call($alice, 'POST', '/api/views/dash.prices/refresh', "$one/refresh");
+($status, $body) = call($alice, 'POST', '/api/views/dash.prices/refresh', "$one/refresh", '{}');
 is($status, 200, 'POST /api/views/{view}/refresh: 200');
 is($body->{rows}, 6, '... six rows in the new snapshot');
 is($body->{status}, 'ok', '... status ok');
@@ -168,7 +169,7 @@ $_->safe_psql('postgres', 'ALTER TABLE items ALTER COLUMN price TYPE numeric(12,
 ($status, $body) = call($alice, 'GET', '/api/views/dash.prices/check', "$one/check");
 is_deeply([ sort map { "$_->{change} $_->{column_name} $_->{database}" } @{ $body->{drift} } ],
 	[ 'retyped price shop1', 'retyped price shop2' ], '... then price retyped on both databases');
-($status, $body) = call($alice, 'POST', '/api/views/dash.prices/refresh', "$one/refresh");
+($status, $body) = call($alice, 'POST', '/api/views/dash.prices/refresh', "$one/refresh", '{}');
 is($status, 200, 'a refresh that meets the drift: 200, its outcome in the body');
 is($body->{rows}, undef, '... no new snapshot');
 isnt($body->{status}, 'ok', "... status $body->{status}");
@@ -193,7 +194,7 @@ is($body->{mode}, 'live', '... live');
 $remote_b->safe_psql('postgres', 'DELETE FROM items WHERE id > 30');
 ($status, $body) = curl('-u', $alice, "$url/api/views/dash.counts/rows");
 is_deeply([ sort map { "$_->{source_db} $_->{n}" } @$body ], [ 'shop1 100', 'shop2 30' ], '... its rows as the remotes are now');
-($status, $body) = call($alice, 'POST', '/api/views/dash.counts/refresh', "$one/refresh");
+($status, $body) = call($alice, 'POST', '/api/views/dash.counts/refresh', "$one/refresh", '{}');
 is($status, 400, 'refreshing a live view: 400');
 is($body->{error}{sqlstate}, '0A000', '... feature_not_supported');
 ($status, $body) = call($alice, 'POST', '/api/views', '/api/views',
@@ -234,7 +235,7 @@ for my $path ('', '/rows', '/check')
 	($status, $body) = call($bob, 'GET', "/api/views/dash.prices$path", "$one$path");
 	is($status, 404, "bob's GET /api/views/{view}$path of alice's view: 404");
 }
-($status, $body) = call($bob, 'POST', '/api/views/dash.prices/refresh', "$one/refresh");
+($status, $body) = call($bob, 'POST', '/api/views/dash.prices/refresh', "$one/refresh", '{}');
 is($status, 404, "bob refreshing alice's view: 404");
 ($status, $body) = call($bob, 'DELETE', '/api/views/dash.prices', $one);
 is($status, 404, "bob dropping alice's view: 404");
@@ -242,7 +243,7 @@ $coordinator->safe_psql('postgres', 'SET ROLE alice; GRANT USAGE ON SCHEMA dash 
 ($status, $body) = curl('-u', $bob, "$url/api/views/dash.prices/rows");
 is($status, 200, "shared with bob: alice's view's rows are his to read");
 is(scalar @$body, 6, '... all of them');
-($status, $body) = call($bob, 'POST', '/api/views/dash.prices/refresh', "$one/refresh");
+($status, $body) = call($bob, 'POST', '/api/views/dash.prices/refresh', "$one/refresh", '{}');
 is($status, 403, '... but refreshing it is 403');
 is($body->{error}{sqlstate}, '42501', '... insufficient_privilege');
 like($body->{error}{hint}, qr/owner/, '... the HINT saying whose it is');
