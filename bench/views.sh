@@ -7,17 +7,19 @@
 #   - the same aggregate over a live view against the same SQL over multidb.fanout_rows directly (the same time
 #     within noise);
 #   - a refresh of the snapshot view (fetching all its rows anew).
-# Each figure is the median of $VIEW_REPS runs in one session, after one run that warms it.
+# Each figure is the median of $VIEW_REPS runs in one session, the two sides of a comparison taking turns, after one
+# run of each that warms it.
 
 VIEW_ROWS=${VIEW_ROWS:-100000}
 VIEW_REPS=${VIEW_REPS:-7}
 
-# view_ms QUERY: the median ms of $VIEW_REPS runs of QUERY in one session, after one warming run.
-view_ms() {
-  local args=(-c '\timing on') output
-  for _ in $(seq $(( VIEW_REPS + 1 ))); do args+=(-c "$1"); done
-  output=$(psql_on "$coordinator_PORT" postgres -At "${args[@]}")
-  printf '%s\n' "$output" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 | median
+# view_pair_ms QUERY_A QUERY_B: "median_a median_b" of $VIEW_REPS runs of each in one session, A and B taking turns
+# (so that a change in the machine's load meets both), after one warming run of each.
+view_pair_ms() {
+  local args=(-c '\timing on') times
+  for _ in $(seq $(( VIEW_REPS + 1 ))); do args+=(-c "$1" -c "$2"); done
+  times=$(psql_on "$coordinator_PORT" postgres -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +3)
+  echo "$(printf '%s\n' "$times" | awk 'NR % 2 == 1' | median) $(printf '%s\n' "$times" | awk 'NR % 2 == 0' | median)"
 }
 
 bench_views() {
@@ -51,21 +53,18 @@ bench_views() {
   local lookup="SELECT * FROM %s WHERE source_db = 'r2' AND id = $(( half + 4242 ))"
   local fanout="multidb.fanout_rows('$select', ARRAY['r1', 'r2']) AS t(source_db text, id int8, region text, amount numeric(12,2))"
   # shellcheck disable=SC2059 # the queries are the formats
-  {
-    k_dash_snapshot=$(view_ms "$(printf "$dashboard" public.sales_snapshot)")
-    k_dash_local=$(view_ms "$(printf "$dashboard" public.sales_local)")
-    k_lookup_snapshot=$(view_ms "$(printf "$lookup" public.sales_snapshot)")
-    k_lookup_local=$(view_ms "$(printf "$lookup" public.sales_local)")
-    k_dash_live=$(view_ms "$(printf "$dashboard" public.sales_live)")
-    k_dash_fanout=$(view_ms "$(printf "$dashboard" "$fanout")")
-  }
-  k_refresh=$(view_ms "SELECT multidb.refresh_view('public.sales_snapshot')")
+  read -r k_dash_snapshot k_dash_local < <(view_pair_ms "$(printf "$dashboard" public.sales_snapshot)" "$(printf "$dashboard" public.sales_local)")
+  # shellcheck disable=SC2059
+  read -r k_lookup_snapshot k_lookup_local < <(view_pair_ms "$(printf "$lookup" public.sales_snapshot)" "$(printf "$lookup" public.sales_local)")
+  # shellcheck disable=SC2059
+  read -r k_dash_live k_dash_fanout < <(view_pair_ms "$(printf "$dashboard" public.sales_live)" "$(printf "$dashboard" "$fanout")")
+  read -r k_refresh _ < <(view_pair_ms "SELECT multidb.refresh_view('public.sales_snapshot')" "SELECT 1")
 }
 
 bench_views_report() {
   echo "## (k) views: a snapshot view against a plain table, a live view against fanout_rows ($k_rows rows, half on r1, half on r2)"
   echo
-  echo "\`multidb.create_view_sql('public.sales_snapshot', 'SELECT id, region, amount FROM sales', ARRAY['r1', 'r2'])\`; the plain table is \`CREATE TABLE sales_local AS SELECT * FROM sales_snapshot\` (the same rows and types); both vacuumed and analyzed, no index on either. The live view is the same statement with \`mode => 'live'\`. Medians of $VIEW_REPS runs in one session after a warming run."
+  echo "\`multidb.create_view_sql('public.sales_snapshot', 'SELECT id, region, amount FROM sales', ARRAY['r1', 'r2'])\`; the plain table is \`CREATE TABLE sales_local AS SELECT * FROM sales_snapshot\` (the same rows and types); both vacuumed and analyzed, no index on either. The live view is the same statement with \`mode => 'live'\`. Medians of $VIEW_REPS runs of each side in one session, the two sides taking turns, after a warming run of each."
   echo
   echo "| query | view ms | same query, plain table / fanout_rows ms | ratio | goal |"
   echo "|---|---:|---:|---:|---|"
