@@ -1,10 +1,36 @@
--- multidb 0.8 -> 0.9: answers as typed relations, so that BI tools, which list relations and never functions,
--- can use them.
+-- multidb 0.8 -> 0.9: answers described without running them (describe), and answers as typed relations, so
+-- that BI tools, which list relations and never functions, can use them (views).
 -- A multidb view is a plain VIEW with the answer's column types (described on the remotes without running the
 -- statement: multidb._describe_answer). A snapshot view reads a typed table in schema multidb_snapshots that
 -- refresh_view (by hand or on a pg_cron schedule) fills; a live view fans out on every read. Each refresh checks
 -- the remotes' description against the stored one (drift: a column removed, retyped or added).
 \echo Use "ALTER EXTENSION multidb UPDATE TO '0.9'" to load this file. \quit
+
+-- ================================================================================== describing
+-- Describing answers without running them (issue 20)
+-- Each database prepares and describes the statement (never runs it) and names its columns' types; the types are
+-- this coordinator's (text, with a NOTICE, for a type this database lacks).
+
+CREATE FUNCTION describe(sql text, connections text[])
+    RETURNS TABLE (source_db text, column_name text, column_type text)
+    AS 'MODULE_PATHNAME', 'multidb_describe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION describe(text, text[]) IS
+    'the columns each database would return for a read-only statement, described without running it: in connection '
+    'order, columns in order, typed with this database''s type names (text where it lacks the remote''s type)';
+
+CREATE FUNCTION _describe_answer(plan jsonb, connections text[] DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'multidb__describe_answer' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION _describe_answer(jsonb, text[]) IS
+    'internal: the columns an answer would have, described without running it: a plan {"sql": ...} on the '
+    'connections, or an ask''s plan (its steps on their databases, its combine step prepared here); '
+    '{"columns", "databases", "combine"}';
+
+CREATE FUNCTION _description_drift(stored jsonb, now jsonb)
+    RETURNS TABLE (change text, column_name text, database text, expected text, found text)
+    AS 'MODULE_PATHNAME', 'multidb__description_drift' LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION _description_drift(jsonb, jsonb) IS
+    'internal: how a description made now (as _describe_answer returns it) differs from a stored one: columns '
+    'removed, added or retyped, per database; no rows when nothing drifted';
 
 -- ===================================================================================================== views
 
@@ -294,6 +320,11 @@ DECLARE
 BEGIN
     -- Serialises refreshes of this view; readers (ACCESS SHARE) are never blocked.
     EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', storage);
+    -- As a refresh that held the lock before this one left it (an evolve may have changed its columns).
+    SELECT * INTO saved FROM multidb.saved_views v WHERE v.id = saved.id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'view % was dropped while its refresh waited', label USING ERRCODE = 'undefined_object';
+    END IF;
     UPDATE multidb.saved_views v SET last_attempt = now() WHERE v.id = saved.id;
     IF redescribe THEN
         BEGIN
@@ -331,7 +362,7 @@ BEGIN
             UPDATE multidb.saved_views v SET described = now_doc WHERE v.id = saved.id;
             saved.described := now_doc;
             RAISE NOTICE 'view %: columns added by the remotes appended: %', label,
-                (SELECT string_agg(format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
+                (SELECT string_agg(DISTINCT format('%s (%s)', d ->> 'column_name', d ->> 'found'), ', ')
                    FROM pg_catalog.jsonb_array_elements(drifted) d);
         END IF;
     END IF;
@@ -412,6 +443,7 @@ DECLARE
     saved  multidb.saved_views;
     made   regclass;
     label  text;
+    stale  multidb.saved_views;
 BEGIN
     IF target IS NULL OR target = '' THEN
         RAISE EXCEPTION 'a view needs a name' USING ERRCODE = 'null_value_not_allowed';
@@ -443,6 +475,20 @@ BEGIN
         RAISE EXCEPTION 'view % is live: every read runs it, there is nothing to refresh on a schedule', label
             USING ERRCODE = 'feature_not_supported', HINT = 'Only a snapshot view (mode => ''snapshot'') takes a schedule.';
     END IF;
+    -- A multidb view of the caller's of this name whose view a plain DROP VIEW removed: forgotten, with its job and
+    -- its snapshot table, so that the name can be used again.
+    FOR stale IN SELECT * FROM multidb.saved_views v
+                  WHERE v.view_schema = in_schema AND v.view_name = parts[cardinality(parts)] AND v.owner = current_user
+                    AND pg_catalog.to_regclass(label) IS NULL LOOP
+        IF stale.job IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+            EXECUTE 'SELECT cron.unschedule(j.jobid) FROM cron.job j WHERE j.jobid = $1' USING stale.job;
+        END IF;
+        IF stale.snapshot_table IS NOT NULL THEN
+            EXECUTE format('DROP TABLE IF EXISTS multidb_snapshots.%I', stale.snapshot_table);
+        END IF;
+        DELETE FROM multidb.saved_views v WHERE v.id = stale.id;
+        RAISE NOTICE 'view % was dropped without multidb.drop_view(): its schedule and snapshot are gone too', label;
+    END LOOP;
     INSERT INTO multidb.saved_views (view_schema, view_name, question, sql, description, session, connections, plan,
                                      mode, on_drift, described)
     VALUES (in_schema, parts[cardinality(parts)], question, sql, description, session, connections, plan, mode, on_drift,
@@ -677,3 +723,44 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
     'a view''s pg_cron job: refresh_view, or, when the view is gone, its job unscheduled and its leftovers dropped';
+
+-- ========================================================================= reports read through a view
+
+-- The policies of reports and report_runs test owner = current_user. Read through a view (not security_invoker)
+-- the rows are checked as the view's owner, but current_user is still the reader: a BI role granted a view its
+-- owner made over report_runs saw nothing. One more policy per report owner, TO that role and naming it
+-- (owner = 'alice'), lets a view of the owner's read the owner's rows whoever reads the view; a role reading the
+-- tables directly still sees only its own (a policy TO alice applies to alice and the roles that can become
+-- alice, nobody else). Made by a trigger when a role saves its first report (SECURITY DEFINER: only the tables'
+-- owner may create policies on them), and here for the owners of the reports there are.
+CREATE FUNCTION _report_owner_policies(owner name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    policy name := 'reports_of_' || owner;
+BEGIN
+    IF owner IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner) THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid = 'multidb.reports'::regclass AND p.polname = policy) THEN
+        EXECUTE format('CREATE POLICY %I ON multidb.reports FOR SELECT TO %I USING (owner = %L)', policy, owner, owner);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
+                    WHERE p.polrelid = 'multidb.report_runs'::regclass AND p.polname = policy) THEN
+        EXECUTE format('CREATE POLICY %I ON multidb.report_runs FOR SELECT TO %I USING (report IN '
+                       '(SELECT r.name FROM multidb.reports r WHERE r.owner = %L))', policy, owner, owner);
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION _report_owner_policies(name) FROM PUBLIC;
+
+CREATE FUNCTION _report_owner_policy_trigger() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM multidb._report_owner_policies(NEW.owner::name);
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION _report_owner_policy_trigger() FROM PUBLIC;
+CREATE TRIGGER report_owner_policies AFTER INSERT OR UPDATE OF owner ON reports
+    FOR EACH ROW EXECUTE FUNCTION _report_owner_policy_trigger();
+
+DO $$ BEGIN PERFORM multidb._report_owner_policies(o.owner::name) FROM (SELECT DISTINCT r.owner FROM multidb.reports r) o; END $$;

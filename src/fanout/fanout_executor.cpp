@@ -177,7 +177,8 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
   const char* check_execute = cluster_slot_wanted(channel->cluster) ? nullptr : channel->check_execute;
   RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql, check_execute,
                             target_sql(fanout->request, channel->index),
-                            shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path};
+                            shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path,
+                            shared->describe_only};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
               shared->statement_timeout_ms, fetch_size);

@@ -55,6 +55,10 @@ struct FanoutRequest {
                                // reads of the remotes' catalogs): fanout/progress.hpp
   bool catalog_search_path;    // multidb's own statement reading the remote's catalog: it runs with search_path =
                                // pg_catalog, pg_temp, so that no object of the remote role's schemas stands in
+  bool describe_only;          // describe the statement on each target instead of running it (remote_describe.hpp):
+                               // each target's rows are (column_name text, type_oid oid, typmod integer,
+                               // type_name text, wire_type_oid oid), one per column of its statement, the type
+                               // named by the remote
 };
 
 // The targets of a call: a REVOKE or DROP USER MAPPING another session committed holds from this call on, even
@@ -77,6 +81,10 @@ const char* remote_check_sql_for(const char* sql);
 struct JsonRowLayout;
 JsonRowLayout* json_row_layout(TupleDesc columns);
 Datum json_row(const JsonRowLayout* layout, char* const* values);
+
+// The type here of a column of a remote's own result, as RowShape::kPerTarget (and so a combine step's table) has it:
+// a built-in type as it is (no typmod), any other, or one whose input reads this server's catalog, as text.
+Oid local_column_type(Oid remote_type);
 
 // How messages name a remote column's type. A built-in type has the same OID on every server and is named; any
 // other — an enum, a domain, an extension's type — is the remote's own, of which only its OID on that remote came

@@ -2,6 +2,7 @@
 
 #include "core/remote_checks.hpp"
 #include "fanout/remote_cancel.hpp"
+#include "fanout/remote_describe.hpp"
 #include "foundation/boundary.hpp"
 
 #include <cstdlib>
@@ -348,6 +349,12 @@ RemoteEvent advance_connect(RemoteSession* session) {
 
 }  // namespace
 
+RemoteEvent remote_fail(RemoteSession* session, int sqlstate, const char* message) {
+  return fail(session, sqlstate, message);
+}
+
+void remote_command_sent(RemoteSession* session) { command_sent(session); }
+
 void check_result_width(const char* connection, int columns) {
   if (columns < 0 || columns > MaxTupleAttributeNumber)
     ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
@@ -372,6 +379,7 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->sql = statement->sql;
   session->allowed_volatile = statement->allowed_volatile;
   session->catalog_search_path = statement->catalog_search_path;
+  session->describe_only = statement->describe_only;
   for (int i = 0; keywords[i] != nullptr; i++)
     if (strcmp(keywords[i], "client_encoding") == 0) session->client_encoding = values[i];
   session->require_password = require_password;
@@ -463,6 +471,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         session->batch = next;
         continue;
       }
+      if (describe_take_result(session, next)) continue;
       if (session->phase == RemotePhase::kSetup && status == PGRES_TUPLES_OK) {
         int answered = 0;
         while (answered < kSetupAnswers && session->answers[answered] != nullptr) answered++;
@@ -514,8 +523,16 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         break;
       case RemotePhase::kSetup:
         if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
-        sent = send_declare(session);
+        sent = session->describe_only ? describe_send_prepare(session) : send_declare(session);
         break;
+      case RemotePhase::kDescribePrepare:
+      case RemotePhase::kDescribe:
+      case RemotePhase::kDescribePath:
+      case RemotePhase::kDescribeTypes: {
+        RemoteEvent event = describe_next(session, result);
+        if (event != RemoteEvent::kWantRead) return event;
+        break;
+      }
       case RemotePhase::kRollback:
         session->query_running = false;
         // Kept only when nothing is left of the call on it: transaction ended, no result pending, the session

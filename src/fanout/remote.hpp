@@ -1,8 +1,8 @@
 // One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads
 // SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
 // its role, the statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp),
-// read the statement's rows through a cursor a batch at a time, and end the transaction with ROLLBACK — and,
-// for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
+// read the statement's rows through a cursor a batch at a time (or only describe it: remote_describe.hpp), and
+// end the transaction with ROLLBACK — and, for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
 // held cursors, temporary objects, settings, dblink's and postgres_fdw's connections) and check that nothing
 // else stayed (prepared statements); a connection that is not clean then is closed. The same machine runs inside a
 // background worker (which waits on its socket) and inside the calling backend when no worker slot is
@@ -28,7 +28,11 @@ struct RemoteFailure {
   bool refused;  // multidb's own checks refused the statement before it was sent
 };
 
-enum class RemotePhase { kIdle, kConnecting, kPrepare, kSetup, kDeclare, kFetch, kAllFetched, kRollback, kDone, kFailed };
+enum class RemotePhase {
+  kIdle, kConnecting, kPrepare, kSetup, kDeclare, kFetch,
+  kDescribePrepare, kDescribe, kDescribePath, kDescribeTypes,  // describe_only (remote_describe.hpp)
+  kAllFetched, kRollback, kDone, kFailed
+};
 
 enum class RemoteEvent {
   kWantRead,   // wait until the socket is readable (or the connect deadline passes)
@@ -58,6 +62,7 @@ struct RemoteSession {
   const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
   const char* client_encoding;   // what the remote must report, as the connection asked for it
   bool catalog_search_path;      // multidb's own statement: it runs with the checks' search_path = pg_catalog
+  bool describe_only;            // describe the statement instead of running it (remote_describe.hpp)
   bool allow_privileged_role;
   bool allow_implicit_volatile;
   bool require_password;
@@ -93,6 +98,7 @@ struct RemoteStatement {
   const char* sql;
   const char* allowed_volatile;
   bool catalog_search_path;
+  bool describe_only;
 };
 
 // The server options that accept a risk (connections.hpp: RemoteTarget).

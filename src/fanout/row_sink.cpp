@@ -66,6 +66,8 @@ void prepare_json_keys(Channel* channel) {
                  &channel->json_kinds);
 }
 
+}  // namespace
+
 // A remote column's type here: a built-in type has the same OID on every server; any other (an enum, a
 // domain, an extension's type) may not exist here, so its text form is kept. So is a type whose input reads
 // this server's catalog (regclass, aclitem, a catalog's row type: combine_fence.hpp): the remote's names mean
@@ -78,6 +80,8 @@ Oid local_column_type(Oid remote_type) {
   ReleaseSysCache(type);
   return usable ? remote_type : TEXTOID;
 }
+
+namespace {
 
 void prepare_own_result(Fanout* fanout, Channel* channel) {
   MemoryContext previous = MemoryContextSwitchTo(fanout->caller_context);

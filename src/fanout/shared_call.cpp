@@ -105,6 +105,7 @@ void create_shared_call(Fanout* fanout) {
   shared->fetch_size = fetch_size;
   shared->statement_timeout_ms = statement_timeout_ms;
   shared->catalog_search_path = request->catalog_search_path;
+  shared->describe_only = request->describe_only;
   char* strings = reinterpret_cast<char*>(shared) + strings_offset;
   char* out = strings;
   shared->setup_sql_offset = out - reinterpret_cast<char*>(shared);

@@ -45,6 +45,7 @@ struct SharedCall {
   int statement_timeout_ms;  // multidb.statement_timeout under its cap (effective_statement_timeout_ms): what the
                              // set-up lowers the remote's limit to, and multidb's deadline for every answer
   bool catalog_search_path;  // multidb's own statement (FanoutRequest)
+  bool describe_only;        // described, not run (FanoutRequest)
   Size setup_sql_offset;
   Size allowed_volatile_offset;  // multidb.extra_allowed_volatile_functions: workers do not see the caller's
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];

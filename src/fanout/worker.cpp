@@ -131,7 +131,7 @@ void multidb_worker_main(Datum main_arg) {
   RemoteStatement statement{shared_string(call, call->setup_sql_offset), shared_string(call, slot->check_sql_offset),
                             nullptr,  // a worker keeps no connection: the checks go inline
                             shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset),
-                            call->catalog_search_path};
+                            call->catalog_search_path, call->describe_only};
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values, &statement,
               slot->require_password, RemoteRisks{slot->allow_privileged_role, slot->allow_implicit_volatile},
               slot->connect_timeout_s,

@@ -119,6 +119,17 @@ like($err, qr/ERROR:  role "mallory" may not make a snapshot table for role "ali
 	extra_params => [ '-U', 'mallory' ]);
 like($err, qr/ERROR:  permission denied for schema multidb_snapshots/, 'nor create tables in multidb_snapshots itself');
 
+# --- a report's runs read through a view its owner made: the reader sees the owner's rows, never others' directly
+query(q{SET ROLE alice;
+        SELECT multidb.save_report_sql('alice_counts', 'SELECT count(*) AS n FROM stock', ARRAY['r1']);
+        SELECT multidb.run_report('alice_counts');
+        CREATE VIEW public.alice_runs AS SELECT report, status, row_data FROM multidb.report_runs;
+        GRANT SELECT ON public.alice_runs TO bi});
+is(query(q{SET ROLE bi; SELECT count(*), max(row_data->>'n') FROM public.alice_runs}), '1|2',
+	'a role granted a view over report_runs reads the view owner\'s runs');
+is(query(q{SET ROLE bi; SELECT count(*) FROM multidb.report_runs}) . ',' . query(q{SET ROLE bi; SELECT count(*) FROM multidb.reports}),
+	'0,0', 'but not the tables themselves');
+
 # --- a remote down: the refresh fails, is recorded, the old snapshot stays
 $r2->stop;
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.sales_snap')");
@@ -218,6 +229,12 @@ like($err, qr/WARNING:  multidb view public.scheduled no longer exists: its job 
 is(query("SELECT count(*) FROM cron.job") . ',' . query("SELECT to_regclass('multidb_snapshots.$storage') IS NULL")
 	  . ',' . query("SELECT count(*) FROM multidb.saved_views WHERE id = $id"), '0,t,0', 'and leaves no job, table or row');
 
+query(q{SELECT multidb.create_view_sql('again', 'SELECT id FROM stock', ARRAY['r1']); DROP VIEW public.again});
+($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.create_view_sql('again', 'SELECT id, qty FROM stock', ARRAY['r1'])");
+is($out . ' ' . query("SELECT count(*) FROM multidb.views WHERE view = 'public.again'"), 'again 1',
+	'a name a plain DROP VIEW freed can be used again');
+like($err, qr/NOTICE:  view public.again was dropped without multidb.drop_view\(\)/, 'with a NOTICE');
+
 # --- an empty search_path
 is(query(q{SET search_path = '';
            SELECT multidb.create_view_sql('public.bare', 'SELECT id, qty FROM stock', ARRAY['r1', 'r2']);
@@ -232,17 +249,19 @@ like($err, qr/ERROR:  no schema to create view "unqualified" in\nHINT:  Qualify 
 
 # --- a question's view, planned once by the scripted LLM
 my $plan = encode_json({ explanation => 'Both shops.',
-	queries => [ { database => 'r1', sql => 'SELECT id, amount FROM sales' },
-		{ database => 'r2', sql => 'SELECT id, amount FROM sales' } ] });
+	queries => [ { database => 'r1', sql => 'SELECT id, amount, tags FROM sales' },
+		{ database => 'r2', sql => 'SELECT id, amount, tags FROM sales' } ] });
 my $llm = MultidbLlm->new(rules => [ { match => 'Which sales are there', reply => $plan } ], default => 'no scripted reply');
 query("CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
          OPTIONS (provider 'openai', url 'http://127.0.0.1:" . $llm->port . "/v1', model 'stub-model', timeout '2s');
        CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');");
 query(q{SELECT multidb.create_view('q_snap', 'Which sales are there?', connections => ARRAY['r1', 'r2']);
         SELECT multidb.create_view('q_live', 'Which sales are there?', connections => ARRAY['r1', 'r2'], mode => 'live')});
-is(columns_of('public.q_snap'), 'source_db text, _as_of timestamp with time zone, id integer, amount numeric(12,2)',
+is(columns_of('public.q_snap'), 'source_db text, _as_of timestamp with time zone, id integer, amount numeric(12,2), tags integer[]',
 	'a question view has the plan\'s column types');
-is(columns_of('public.q_live'), 'source_db text, id integer, amount numeric(12,2)', 'live too');
+is(columns_of('public.q_live'), 'source_db text, id integer, amount numeric(12,2), tags integer[]', 'live too');
+is(query("SELECT tags FROM public.q_live WHERE source_db = 'r1' AND id = 2") . ' ' . query("SELECT tags[2] FROM public.q_snap WHERE source_db = 'r2' AND id = 1"),
+	'{2,1} 2', 'an array column of a question view is an array');
 is(query("SELECT count(*), sum(amount) FROM public.q_snap"), '7|102.75', 'the snapshot holds the plan\'s rows');
 my $asked = scalar($llm->requests);
 is(query("SELECT count(*) FROM public.q_live") . ',' . query("SELECT multidb.refresh_view('public.q_snap')"), '7,7',
@@ -289,8 +308,8 @@ is($restored->safe_psql('postgres', q{SET ROLE bi; SELECT count(*), sum(qty) FRO
 is($restored->safe_psql('postgres', q{SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
                                         FROM pg_attribute WHERE attrelid = 'public.q_snap'::regclass AND attnum > 0}),
 	columns_of('public.q_snap'), 'with its types');
-is($restored->safe_psql('postgres', q{SELECT count(*) FROM multidb.saved_views
-                                       WHERE snapshot_table = multidb._create_snapshot_table(current_user)}),
+is($restored->safe_psql('postgres', q{WITH made AS (SELECT multidb._create_snapshot_table(current_user) AS name)
+                                     SELECT count(*) FROM multidb.saved_views v, made WHERE v.snapshot_table = made.name}),
 	'0', 'a snapshot table made after the restore takes a name none of the restored ones has');
 
 done_testing();
