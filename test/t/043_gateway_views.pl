@@ -204,7 +204,23 @@ is($body->{question}, 'How many items are there?', '... its question kept');
 ($status, $body) = curl('-u', $alice, "$url/api/views/dash.asked/rows");
 is_deeply([ map { "$_->{source_db} $_->{n}" } @$body ], [ 'shop1 100' ], '... its rows the planned answer');
 
+($status, $body) = call($alice, 'POST', '/api/views/dash.asked/rebind', "$one/rebind", '{"replan": true}');
+is($status, 200, "a question's view rebound with replan: 200, planned again");
+is($body->{question}, 'How many items are there?', '... the same question');
+($status, $body) = call($alice, 'POST', '/api/views/dash.counts/rebind', "$one/rebind", '{"replan": true}');
+is($status, 400, "an SQL view rebound with replan: 400, it has no question");
+is($body->{error}{sqlstate}, '0A000', '... feature_not_supported');
+
 # 6. Errors.
+($status, $body) = call($alice, 'POST', '/api/views', '/api/views',
+	'{"name": "dash.q", "question": "How many items?", "session_id": "00000000-0000-0000-0000-000000000000"}');
+is($status, 404, "a question's view in a session that is not the caller's: 404");
+like($body->{error}{message}, qr/chat session/, '... naming the session');
+($status, $body) = call($alice, 'POST', '/api/views', '/api/views',
+	'{"name": "dash.scheduled", "sql": "SELECT 1 AS one", "connections": ["shop1"], "schedule": "0 6 * * *"}');
+is($status, 400, 'a scheduled view without pg_cron: 400');
+like($body->{error}{hint}, qr/pg_cron/, '... the HINT on installing pg_cron');
+is($coordinator->safe_psql('postgres', "SELECT to_regclass('dash.scheduled') IS NULL"), 't', '... and no view was made');
 ($status, $body) = call($alice, 'POST', '/api/views', '/api/views', '{"name": "dash.x"}');
 is($status, 400, 'neither question nor sql: 400');
 is($body->{error}{field}, 'question', '... naming the field');
