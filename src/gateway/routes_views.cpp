@@ -6,6 +6,7 @@
 // that change it when the caller may read it (a view shared by GRANT SELECT: its rows are readable, the rest is
 // its owner's).
 #include <memory>
+#include <string>
 
 #include "gateway/api_error.hpp"
 #include "gateway/connection_refs.hpp"
@@ -53,13 +54,10 @@ const char* const kNameOf =
     "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.oid = $1::oid";
 
-// A list of names as multidb's functions take it (text[]), or NULL when none was given.
-const char* const kNames = "CASE WHEN $%d::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($%d::jsonb)) END";
-
+// Parameter n as a list of names the way multidb's functions take it (text[]), or NULL when none was given.
 std::string names_arg(int n) {
-  char buffer[160];
-  std::snprintf(buffer, sizeof buffer, kNames, n, n);
-  return buffer;
+  const std::string param = "$" + std::to_string(n) + "::jsonb";
+  return "CASE WHEN " + param + " IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(" + param + ")) END";
 }
 
 ApiError no_view(const std::string& name) {
