@@ -16,6 +16,9 @@ ROWS=${ROWS:-1000000}
 CALLS=${CALLS:-200}
 CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
+# BENCH_ONLY=views: only section (k), written to bench/out/views.md (the full run writes everything to results.md).
+BENCH_ONLY=${BENCH_ONLY:-}
+case "$BENCH_ONLY" in "" | views) ;; *) die "BENCH_ONLY is empty (every section) or views, not '$BENCH_ONLY'" ;; esac
 
 ensure_pg_user
 [ -f "$("$PG_CONFIG" --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
@@ -24,6 +27,7 @@ make_work_dir
 trap cleanup_work_dir EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 # ms QUERY...: runs the statements in one session and prints the last statement's time in ms.
 ms() {
@@ -56,12 +60,14 @@ for r in r1 r2 r3; do
   port_var="${r}_PORT"
   psql_on "${!port_var}" postgres -c "CREATE ROLE bench LOGIN PASSWORD '$PASSWORD'"
 done
-log "generating $ROWS rows x 4 columns on r1"
-psql_on "$r1_PORT" postgres -c "
-  CREATE TABLE big AS SELECT g::int8 AS id, md5(g::text) AS t, (g * 1.25)::numeric AS n,
-                             timestamptz '2024-01-01' + g * interval '1 second' AS ts
-                        FROM generate_series(1, $ROWS) g;
-  GRANT SELECT ON big TO bench;" -c "VACUUM ANALYZE big"
+if [ -z "$BENCH_ONLY" ]; then
+  log "generating $ROWS rows x 4 columns on r1"
+  psql_on "$r1_PORT" postgres -c "
+    CREATE TABLE big AS SELECT g::int8 AS id, md5(g::text) AS t, (g * 1.25)::numeric AS n,
+                               timestamptz '2024-01-01' + g * interval '1 second' AS ts
+                          FROM generate_series(1, $ROWS) g;
+    GRANT SELECT ON big TO bench;" -c "VACUUM ANALYZE big"
+fi
 
 conninfo() { local port_var="${1}_PORT"; echo "host=127.0.0.1 port=${!port_var} dbname=postgres user=bench password=$PASSWORD"; }
 psql_on "$coordinator_PORT" postgres -c "
@@ -72,6 +78,16 @@ psql_on "$coordinator_PORT" postgres -c "
   CREATE SERVER fdw_r1 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '$r1_PORT', dbname 'postgres');
   CREATE USER MAPPING FOR CURRENT_USER SERVER fdw_r1 OPTIONS (user 'bench', password '$PASSWORD');
   CREATE FOREIGN TABLE public.big_fdw (id int8, t text, n numeric, ts timestamptz) SERVER fdw_r1 OPTIONS (schema_name 'public', table_name 'big');" >/dev/null
+
+if [ "$BENCH_ONLY" = views ]; then
+  bench_views
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, views only — $(date -u '+%Y-%m-%d %H:%M UTC')"; echo
+    echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."; echo
+    bench_views_report; } > "$REPO_ROOT/bench/out/views.md"
+  cat "$REPO_ROOT/bench/out/views.md"
+  exit 0
+fi
 
 # ---- (a) three databases x a 1 s query --------------------------------------------------------------
 log "(a) 3 databases x SELECT pg_sleep(1)"
@@ -391,11 +407,10 @@ done
 # ---- (j) the HTTP gateway (bench/gateway.sh) -------------------------------------------------------------------
 bench_gateway
 
-# ---- (k) views for BI tools (bench/views.sh) ----------------------------------------------------------------------
+# ---- (k) views (bench/views.sh) ---------------------------------------------------------------------------------
 bench_views
 
 # ---- report ----------------------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mkdir -p "$REPO_ROOT/bench/out"
 report="$REPO_ROOT/bench/out/results.md"
 {

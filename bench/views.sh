@@ -1,67 +1,77 @@
 # shellcheck shell=bash disable=SC2154 # the ${NAME}_PORT variables are set by start_cluster
-# `make bench`, section (k): views of multidb's answers for BI tools, sourced by bench/run.sh once its
-# coordinator (with r1, its table big of $ROWS rows, and multidb) is up. bench_views measures, bench_views_report
-# prints the section of results.md, medians of $RUNS:
-#   - a dashboard query (rows per hour: count, sum, max) over a snapshot view of big against the same query over a
-#     plain local table of the same rows and types (goal: <= 1.5x; the view is a plain VIEW over the snapshot's
-#     typed table, so the planner inlines it);
-#   - the same query over a live view against fanout_rows called directly with the same column list (goal: the
-#     same within noise: the live view is that call, typed once when it was made).
+# `make bench`, section (k): multidb's views, sourced by bench/run.sh once its coordinator (with r1..r3 and multidb)
+# is up; `BENCH_ONLY=views make bench` runs only this section. bench_views measures, bench_views_report prints:
+#   - a dashboard query (an aggregate by source_db and region) and a point lookup over a snapshot view of
+#     $VIEW_ROWS rows (half on r1, half on r2) against the same queries over a plain local table holding the same
+#     rows (the goal: <= 1.5x);
+#   - the same aggregate over a live view against the same SQL over multidb.fanout_rows directly (the same time
+#     within noise);
+#   - a refresh of the snapshot view (fetching all its rows anew).
+# Each figure is the median of $VIEW_REPS runs in one session, the two sides of a comparison taking turns, after one
+# run of each that warms it.
+
+VIEW_ROWS=${VIEW_ROWS:-100000}
+VIEW_REPS=${VIEW_REPS:-7}
+
+# view_pair_ms QUERY_A QUERY_B: "median_a median_b" of $VIEW_REPS runs of each in one session, A and B taking turns
+# (so that a change in the machine's load meets both), after one warming run of each.
+view_pair_ms() {
+  local args=(-c '\timing on') times
+  for _ in $(seq $(( VIEW_REPS + 1 ))); do args+=(-c "$1" -c "$2"); done
+  times=$(psql_on "$coordinator_PORT" postgres -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +3)
+  echo "$(printf '%s\n' "$times" | awk 'NR % 2 == 1' | median) $(printf '%s\n' "$times" | awk 'NR % 2 == 0' | median)"
+}
 
 bench_views() {
-  log "(k) views: a snapshot view of $ROWS rows against a local table; a live view against fanout_rows"
-  local big_sql='SELECT id, t, n, ts FROM big'
-  psql_on "$coordinator_PORT" postgres -v ON_ERROR_STOP=1 -c "
-    SELECT multidb.create_view_sql('public.big_snapshot', '$big_sql', ARRAY['r1']);
-    SELECT multidb.create_view_sql('public.big_live', '$big_sql', ARRAY['r1'], mode => 'live');
-    CREATE TABLE public.big_local AS SELECT * FROM public.big_snapshot;" -c "VACUUM ANALYZE public.big_local" >/dev/null
-  # refresh_view fills the snapshot inside the calling transaction: VACUUM ANALYZE it as a table of its own.
+  log "(k) views: a snapshot view of $VIEW_ROWS rows against a plain table, a live view against fanout_rows"
+  local half=$(( VIEW_ROWS / 2 )) r offset
+  for r in r1 r2; do
+    local port_var="${r}_PORT"
+    offset=0; [ "$r" = r2 ] && offset=$half
+    psql_on "${!port_var}" postgres -c "
+      DROP TABLE IF EXISTS sales;
+      CREATE TABLE sales AS SELECT (g + $offset)::int8 AS id, 'region ' || (g % 8) AS region,
+                                   ((g * 37) % 100000 / 100.0)::numeric(12,2) AS amount
+                              FROM generate_series(1, $half) g;
+      GRANT SELECT ON sales TO bench;" -c "VACUUM ANALYZE sales" >/dev/null
+  done
+  local select="SELECT id, region, amount FROM sales"
+  psql_on "$coordinator_PORT" postgres -c "
+    SELECT multidb.create_view_sql('public.sales_snapshot', '$select', ARRAY['r1', 'r2']);
+    SELECT multidb.create_view_sql('public.sales_live', '$select', ARRAY['r1', 'r2'], mode => 'live');
+    CREATE TABLE public.sales_local AS SELECT * FROM public.sales_snapshot;" >/dev/null
+  # Both read at their steady state: vacuumed and analyzed (autovacuum would, a little later).
   local snapshot_table
-  snapshot_table=$(psql_on "$coordinator_PORT" postgres -At -c \
-    "SELECT snapshot_table FROM multidb.saved_views WHERE view_name = 'big_snapshot'")
-  psql_on "$coordinator_PORT" postgres -c "VACUUM ANALYZE multidb_snapshots.\"$snapshot_table\"" >/dev/null
-  k_refresh=$(ms "SELECT multidb.refresh_view('public.big_snapshot')")
-  psql_on "$coordinator_PORT" postgres -c "VACUUM ANALYZE multidb_snapshots.\"$snapshot_table\"" >/dev/null
-
-  k_sizes=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT pg_size_pretty(pg_relation_size('public.big_local')) || ' | '
-    || pg_size_pretty(pg_relation_size('multidb_snapshots.\"$snapshot_table\"'))")
-  k_dashboard="SELECT md5(string_agg(concat_ws('|', h, c, s, m), ',' ORDER BY h)) FROM (SELECT date_trunc('hour', ts) AS h, count(*) AS c, sum(n) AS s, max(length(t)) AS m FROM %s GROUP BY 1) x"
-  declare -gA k_ms
-  # k_pair NAME_A FROM_A NAME_B FROM_B QUERY-FORMAT: both sources answer the same; timed alternately, run by run, so
-  # that a change in the machine's load meets both.
-  k_pair() {
-    local name_a=$1 from_a=$2 name_b=$3 from_b=$4 format=$5 expected='' name from run result_and_time
-    local -a times_a=() times_b=()
-    for run in $(seq "$RUNS"); do
-      for name in "$name_a" "$name_b"; do
-        from=$from_a; [ "$name" = "$name_b" ] && from=$from_b
-        # shellcheck disable=SC2059 # the query is the format
-        mapfile -t result_and_time < <(timed "$(printf "$format" "$from")")
-        [ -z "$expected" ] && expected=${result_and_time[0]}
-        [ "${result_and_time[0]}" = "$expected" ] || die "(k) $name answered ${result_and_time[0]}, $name_a $expected"
-        if [ "$name" = "$name_a" ]; then times_a+=("${result_and_time[1]}"); else times_b+=("${result_and_time[1]}"); fi
-      done
-    done
-    k_ms[$name_a]=$(printf '%s\n' "${times_a[@]}" | median)
-    k_ms[$name_b]=$(printf '%s\n' "${times_b[@]}" | median)
-  }
-  k_pair big_local public.big_local big_snapshot public.big_snapshot "$k_dashboard"
-  k_pair fanout_rows "multidb.fanout_rows('$big_sql', ARRAY['r1']) AS s(source_db text, id bigint, t text, n numeric, ts timestamp with time zone)" \
-    big_live public.big_live "$consume %s"
+  snapshot_table=$(psql_on "$coordinator_PORT" postgres -At -c "
+    SELECT format('%I.%I', n.nspname, c.relname) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+      JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+       AND r.ev_class = 'public.sales_snapshot'::regclass AND n.nspname = 'multidb_snapshots' LIMIT 1")
+  psql_on "$coordinator_PORT" postgres -c "VACUUM ANALYZE $snapshot_table" -c "VACUUM ANALYZE public.sales_local" >/dev/null
+  k_rows=$(psql_on "$coordinator_PORT" postgres -At -c "SELECT count(*) FROM public.sales_snapshot")
+  local dashboard="SELECT source_db, region, sum(amount) FROM %s GROUP BY 1, 2"
+  local lookup="SELECT * FROM %s WHERE source_db = 'r2' AND id = $(( half + 4242 ))"
+  local fanout="multidb.fanout_rows('$select', ARRAY['r1', 'r2']) AS t(source_db text, id int8, region text, amount numeric(12,2))"
+  # shellcheck disable=SC2059 # the queries are the formats
+  read -r k_dash_snapshot k_dash_local < <(view_pair_ms "$(printf "$dashboard" public.sales_snapshot)" "$(printf "$dashboard" public.sales_local)")
+  # shellcheck disable=SC2059
+  read -r k_lookup_snapshot k_lookup_local < <(view_pair_ms "$(printf "$lookup" public.sales_snapshot)" "$(printf "$lookup" public.sales_local)")
+  # shellcheck disable=SC2059
+  read -r k_dash_live k_dash_fanout < <(view_pair_ms "$(printf "$dashboard" public.sales_live)" "$(printf "$dashboard" "$fanout")")
+  read -r k_refresh _ < <(view_pair_ms "SELECT multidb.refresh_view('public.sales_snapshot')" "SELECT 1")
 }
 
 bench_views_report() {
-  echo "## (k) views for BI tools, $ROWS rows x 4 columns from r1"
+  echo "## (k) views: a snapshot view against a plain table, a live view against fanout_rows ($k_rows rows, half on r1, half on r2)"
   echo
-  echo "A dashboard query (rows per hour: count, sum(n), max(length(t))) over a snapshot view (create_view_sql; refreshing it took $k_refresh ms) and over a plain local table of the same rows; then a live view against the fanout_rows call it stands for, read with \`$consume <source>\`."
+  echo "\`multidb.create_view_sql('public.sales_snapshot', 'SELECT id, region, amount FROM sales', ARRAY['r1', 'r2'])\`; the plain table is \`CREATE TABLE sales_local AS SELECT * FROM sales_snapshot\` (the same rows and types); both vacuumed and analyzed, no index on either. The live view is the same statement with \`mode => 'live'\`. Medians of $VIEW_REPS runs of each side in one session, the two sides taking turns, after a warming run of each."
   echo
-  echo "Sizes after one refresh and VACUUM ANALYZE (local table | snapshot table): $k_sizes."
+  echo "| query | view ms | same query, plain table / fanout_rows ms | ratio | goal |"
+  echo "|---|---:|---:|---:|---|"
+  echo "| dashboard: \`SELECT source_db, region, sum(amount) … GROUP BY 1, 2\`, snapshot view vs plain table | $k_dash_snapshot | $k_dash_local | $(ratio "$k_dash_snapshot" "$k_dash_local") | <= 1.5 |"
+  echo "| point lookup: \`WHERE source_db = 'r2' AND id = …\`, snapshot view vs plain table | $k_lookup_snapshot | $k_lookup_local | $(ratio "$k_lookup_snapshot" "$k_lookup_local") | <= 1.5 |"
+  echo "| dashboard, live view vs the same SQL over \`multidb.fanout_rows\` | $k_dash_live | $k_dash_fanout | $(ratio "$k_dash_live" "$k_dash_fanout") | ~1.0 (noise) |"
   echo
-  echo "| relation | ms | vs its baseline | goal |"
-  echo "|---|---:|---:|---|"
-  echo "| plain local table | ${k_ms[big_local]} | 1.00 | |"
-  echo "| snapshot view | ${k_ms[big_snapshot]} | $(ratio "${k_ms[big_snapshot]}" "${k_ms[big_local]}") | <= 1.5 |"
-  echo "| fanout_rows called directly | ${k_ms[fanout_rows]} | 1.00 | |"
-  echo "| live view | ${k_ms[big_live]} | $(ratio "${k_ms[big_live]}" "${k_ms[fanout_rows]}") | the same within noise |"
+  echo "A refresh of the snapshot view (\`multidb.refresh_view\`: its columns described again, $k_rows rows fetched, deleted and inserted in one transaction): $k_refresh ms."
   echo
 }

@@ -744,13 +744,13 @@ CREATE FUNCTION _report_owner_policies(owner text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     role_oid oid := pg_catalog.to_regrole(pg_catalog.quote_ident(owner));
-    policy   text := 'multidb views of ' || owner;
+    policy   text := 'reports_of_' || owner;
 BEGIN
     IF role_oid IS NULL OR NOT EXISTS (SELECT 1 FROM multidb.reports r WHERE r.owner = _report_owner_policies.owner) THEN
         RETURN false;
     END IF;
     IF pg_catalog.octet_length(policy) > 63 THEN     -- a policy's name is cut at 63 bytes: the OID keeps it unique
-        policy := 'multidb views of role ' || role_oid;
+        policy := 'reports_of_role_' || role_oid;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
                 WHERE p.polrelid = 'multidb.report_runs'::pg_catalog.regclass AND p.polname = policy)

@@ -84,6 +84,7 @@ struct RemoteSession {
   bool keep_connection;   // at the end, keep a clean connection for remote_release instead of closing it
   bool reused;            // the connection came warm from an earlier call (remote_adopt)
   bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
+  int described_columns;  // describe_only: the columns the statement was described with
   ConnectionHistory history;  // of the connection, before this call
   bool checks_executed;       // this call's set-up EXECUTEd the prepared checks (else it sent them inline)
   TimestampTz connect_deadline;

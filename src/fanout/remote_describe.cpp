@@ -13,7 +13,7 @@ namespace {
 // The types named where they are defined, with the remote's search_path = pg_catalog (set before it, SET LOCAL):
 // five arrays (names, type OIDs, typmods, and the table and column each column comes from, 0 for none) as bind
 // parameters, one row per column in order. A column's type is what its rows arrive as, except a column taken
-// straight from a table or view column of a domain over that type: the protocol describes it as the domain's base
+// straight from a table's column of a domain over that type: the protocol describes it as the domain's base
 // type, and its type is the domain.
 constexpr const char* kTypesSql =
     "SELECT c.column_name, COALESCE(d.atttypid, c.type_oid) AS type_oid, "
@@ -48,6 +48,7 @@ bool send_types_query(RemoteSession* session) {
   initStringInfo(&tables);
   initStringInfo(&columns);
   int n = PQnfields(described);
+  session->described_columns = n;
   for (int c = 0; c < n; c++) {
     const char* separator = c > 0 ? "," : "";
     appendStringInfoString(&names, separator);
@@ -104,7 +105,9 @@ RemoteEvent describe_next(RemoteSession* session, PGresult** result) {
       session->phase = RemotePhase::kDescribeTypes;
       break;
     case RemotePhase::kDescribeTypes:
-      if (session->batch == nullptr || PQnfields(session->batch) != kDescribedColumns)
+      // One row per described column, no more: a server that sends more is not answering this query.
+      if (session->batch == nullptr || PQnfields(session->batch) != kDescribedColumns ||
+          PQntuples(session->batch) != session->described_columns)
         return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the remote did not name the described types");
       *result = session->batch;
       session->batch = nullptr;

@@ -252,6 +252,7 @@ void Gateway::install(httplib::Server& server) {
   install_group_routes(server, *this);
   install_compare_routes(server, *this);
   install_report_routes(server, *this);
+  install_view_routes(server, *this);
   install_api_doc_routes(server, *this);
   install_run_routes(server, *this);
 }

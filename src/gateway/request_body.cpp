@@ -173,4 +173,82 @@ SignIn parse_sign_in(const json& body) {
   return out;
 }
 
+CreateView parse_create_view(const json& body) {
+  CreateView out;
+  out.name = text_field(body, "name", 300, true);
+  if (out.name.find_first_not_of(" \t\r\n") == std::string::npos) throw BodyError("name", "\"name\" must not be empty");
+  const bool has_question = body.contains("question") && !body["question"].is_null();
+  const bool has_sql = body.contains("sql") && !body["sql"].is_null();
+  if (has_question == has_sql)
+    throw BodyError(has_question ? "sql" : "question",
+                    "give either \"question\" (a question for the LLM to plan) or \"sql\" (a statement), not both");
+  if (has_question) {
+    out.question = text_field(body, "question", kMaxQuestionBytes, true);
+    if (out.question->find_first_not_of(" \t\r\n") == std::string::npos)
+      throw BodyError("question", "the question is empty");
+  } else {
+    out.sql = text_field(body, "sql", kMaxQuestionBytes, true);
+    if (out.sql->find_first_not_of(" \t\r\n") == std::string::npos) throw BodyError("sql", "the statement is empty");
+  }
+  if (body.contains("session_id") && !body["session_id"].is_null()) {
+    if (!has_question) throw BodyError("session_id", "\"session_id\" goes with \"question\": an SQL view has none");
+    std::string id = text_field(body, "session_id", 64, true);
+    if (!is_uuid(id)) throw BodyError("session_id", "\"session_id\" must be a session id (a uuid)");
+    out.session = id;
+  }
+  if (body.contains("connections") && !body["connections"].is_null())
+    out.connections = connection_list(body, "connections", false);
+  if (body.contains("mode") && !body["mode"].is_null()) {
+    out.mode = text_field(body, "mode", 20, true);
+    if (out.mode != "snapshot" && out.mode != "live")
+      throw BodyError("mode", "\"mode\" must be \"snapshot\" or \"live\"");
+  }
+  if (body.contains("schedule") && !body["schedule"].is_null()) {
+    out.schedule = text_field(body, "schedule", 200, true);
+    if (out.schedule->empty()) throw BodyError("schedule", "\"schedule\" must be a cron schedule such as \"0 6 * * *\"");
+  }
+  if (body.contains("on_drift") && !body["on_drift"].is_null()) {
+    out.on_drift = text_field(body, "on_drift", 20, true);
+    if (out.on_drift != "fail" && out.on_drift != "evolve")
+      throw BodyError("on_drift", "\"on_drift\" must be \"fail\" or \"evolve\"");
+  }
+  if (body.contains("description") && !body["description"].is_null()) {
+    if (!has_sql)
+      throw BodyError("description", "\"description\" goes with \"sql\": a question view is described by its question");
+    out.description = text_field(body, "description", kMaxQuestionBytes, true);
+  }
+  return out;
+}
+
+bool parse_rebind(const json& body) {
+  if (!body.contains("replan") || body["replan"].is_null()) return false;
+  if (!body["replan"].is_boolean()) throw BodyError("replan", "\"replan\" must be true or false");
+  return body["replan"].get<bool>();
+}
+
+std::string view_name(const std::string& text) {
+  if (text.empty() || text.size() > 300 || text.find('\0') != std::string::npos)
+    throw BodyError("view", "the path must name a view as GET /api/views shows it (schema.name, percent-encoded)");
+  return text;
+}
+
+std::optional<std::string> row_limit(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  if (text->empty() || text->size() > 12 || text->find_first_not_of("0123456789") != std::string::npos)
+    throw BodyError("limit", "?limit must be a whole number of rows, 0 to 999999999999");
+  return text;
+}
+
+bool wants_csv(const std::string& format_param, bool has_format, const std::string& accept) {
+  if (has_format) {
+    if (format_param == "csv") return true;
+    if (format_param == "json") return false;
+    throw BodyError("format", "?format must be csv or json");
+  }
+  const size_t csv = accept.find("text/csv");
+  if (csv == std::string::npos) return false;
+  const size_t js = accept.find("application/json");
+  return js == std::string::npos || csv < js;
+}
+
 }  // namespace multidb::gateway

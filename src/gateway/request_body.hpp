@@ -50,6 +50,17 @@ struct Ask {
   std::optional<std::string> session;                     // chat_session_id
   std::optional<std::vector<ConnectionRef>> connections;  // connection_ids
 };
+// POST /api/views: a view of a question (multidb.create_view) or of SQL (multidb.create_view_sql).
+struct CreateView {
+  std::string name;                                       // as create_view takes it: [schema.]name
+  std::optional<std::string> question, sql;               // exactly one
+  std::optional<std::string> session;                     // session_id (a question's)
+  std::optional<std::vector<ConnectionRef>> connections;  // connections
+  std::string mode = "snapshot";                          // snapshot | live
+  std::optional<std::string> schedule;                    // a cron schedule (snapshot views)
+  std::string on_drift = "fail";                          // fail | evolve
+  std::optional<std::string> description;                 // an SQL view's
+};
 struct SignIn {
   std::string role;
   std::string password;
@@ -61,6 +72,18 @@ PatchSession parse_patch_session(const nlohmann::json& body);
 // …/messages) the question may also come as "content", and chat_session_id is not read.
 Ask parse_ask(const nlohmann::json& body, bool in_session);
 SignIn parse_sign_in(const nlohmann::json& body);
+CreateView parse_create_view(const nlohmann::json& body);
+// POST /api/views/{view}/rebind: {"replan": bool}, false when absent.
+bool parse_rebind(const nlohmann::json& body);
+// A view's name in a path: [schema.]name as multidb.views shows it (quoted parts allowed), at most 300 bytes,
+// no NUL; anything else is a BodyError naming "view". Whether it names a view is the coordinator's to say.
+std::string view_name(const std::string& text);
+// ?limit= of GET /api/views/{view}/rows: nullopt when absent, else a whole number 0..10^12 (BodyError "limit").
+std::optional<std::string> row_limit(const std::optional<std::string>& text);
+// Whether the client asked for CSV: ?format=csv|json first, else an Accept naming text/csv before any JSON;
+// another ?format is a BodyError naming "format".
+bool wants_csv(const std::string& format_param, bool has_format, const std::string& accept);
+
 // A required, non-empty list of connection names or ids in body[field].
 std::vector<ConnectionRef> parse_connections(const nlohmann::json& body, const std::string& field);
 

@@ -64,6 +64,11 @@ void bodies(const std::string& text, bool in_session) {
   each([&] { parse_patch_session(body); });
   each([&] { parse_sign_in(body); });
   each([&] { parse_connections(body, "connection_ids"); });
+  each([&] { parse_create_view(body); });
+  each([&] { parse_rebind(body); });
+  each([&] { view_name(text); });
+  each([&] { row_limit(text); });
+  each([&] { wants_csv(text, !text.empty(), text); });
   for (const auto& item : body.items())
     if (item.value().is_array()) infer_columns(item.value());
   const std::string event = sse_event("result", body);

@@ -98,6 +98,9 @@ $remotes[2]->stop;
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	q{SELECT * FROM multidb.describe('SELECT 1 AS one', ARRAY['r1', 'r3'])});
 like($stderr, qr/ERROR:  connection "r3": could not connect/, 'a stopped remote: an ERROR naming its connection');
+($ret, $stdout, $stderr) = $coordinator->psql('postgres',
+	q{SET multidb.on_error = warn; SELECT * FROM multidb.describe('SELECT 1 AS one', ARRAY['r1', 'r3'])});
+like($stderr, qr/ERROR:  connection "r3": could not connect/, '... even with multidb.on_error = warn: a description is whole or none');
 
 # 6. A kept connection stays clean: kept after describing, and the next fan-out on it works.
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join(";\n",
@@ -127,6 +130,9 @@ is($coordinator->safe_psql('postgres', "SELECT multidb._describe_answer('$plan',
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', "SELECT multidb._describe_answer('$bad_plan', NULL)");
 like($stderr, qr/ERROR:  the combine step cannot be described: column "nosuch" does not exist/,
 	'a combine step that cannot be prepared: an ERROR saying so');
+(my $fenced_plan = $plan) =~ s/FROM r2\) s/FROM pg_catalog.pg_authid) s/;
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', "SELECT multidb._describe_answer('$fenced_plan', NULL)");
+like($stderr, qr/ERROR:  multidb refused the plan's combine step/, 'a combine step outside its fence is refused, not described');
 
 # 9. Drift: a stored description against one made now, per database.
 my $stored = $coordinator->safe_psql('postgres',

@@ -130,6 +130,15 @@ is(query(q{SET ROLE bi; SELECT count(*), max(row_data->>'n') FROM public.alice_r
 is(query(q{SET ROLE bi; SELECT count(*) FROM multidb.report_runs}) . ',' . query(q{SET ROLE bi; SELECT count(*) FROM multidb.reports}),
 	'0,0', 'but not the tables themselves');
 
+# --- ALTER EXTENSION UPDATE from 0.8 with reports of a role: the role gets its policies
+query(q{CREATE DATABASE upgraded});
+$coordinator->safe_psql('upgraded', q{CREATE EXTENSION multidb VERSION '0.8';
+	INSERT INTO multidb.reports (name, connections, plan, owner) VALUES ('old', '{r1}', '{"sql": "SELECT 1"}', 'alice');
+	ALTER EXTENSION multidb UPDATE});
+is($coordinator->safe_psql('upgraded', q{SELECT extversion, (SELECT string_agg(polname, ',' ORDER BY polname) FROM pg_policy
+                                          WHERE polname LIKE 'reports_of_%') FROM pg_extension WHERE extname = 'multidb'}),
+	'0.9|reports_of_alice,reports_of_alice', 'the update from 0.8 gives the owners of reports their policies');
+
 # --- a remote down: the refresh fails, is recorded, the old snapshot stays
 $r2->stop;
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.sales_snap')");

@@ -94,3 +94,64 @@ TEST(GatewayRequestBody, PatchAndSignIn) {
   EXPECT_FALSE(is_uuid("abc-123"));
   EXPECT_FALSE(is_uuid("0b9a5c9e-1c55-4d43-9c7e-2a3a41b8f1a'"));
 }
+
+TEST(GatewayRequestBody, CreateView) {
+  auto v = parse_create_view(json::parse(R"({"name": "dash.sales", "sql": "SELECT 1", "connections": ["shop", 2]})"));
+  EXPECT_EQ(v.name, "dash.sales");
+  EXPECT_EQ(*v.sql, "SELECT 1");
+  EXPECT_FALSE(v.question);
+  ASSERT_TRUE(v.connections);
+  EXPECT_EQ((*v.connections)[1].id, 2);
+  EXPECT_EQ(v.mode, "snapshot");  // the defaults multidb.create_view_sql has
+  EXPECT_EQ(v.on_drift, "fail");
+  auto q = parse_create_view(json::parse(
+      R"({"name": "v", "question": "How many?", "session_id": "0b9a5c9e-1c55-4d43-9c7e-2a3a41b8f1aa", "mode": "live",
+          "on_drift": "evolve", "schedule": "0 6 * * *"})"));
+  EXPECT_EQ(*q.question, "How many?");
+  EXPECT_EQ(*q.session, "0b9a5c9e-1c55-4d43-9c7e-2a3a41b8f1aa");
+  EXPECT_EQ(q.mode, "live");
+  EXPECT_EQ(q.on_drift, "evolve");
+  EXPECT_EQ(*q.schedule, "0 6 * * *");
+  // Exactly one of question and sql; each other field checked, naming it.
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v"})")); }), "question");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "question": "q", "sql": "SELECT 1"})")); }), "sql");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"sql": "SELECT 1"})")); }), "name");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": " ", "sql": "SELECT 1"})")); }), "name");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": " "})")); }), "sql");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "question": 5})")); }), "question");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "mode": "cached"})")); }), "mode");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "on_drift": "x"})")); }), "on_drift");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "schedule": ""})")); }), "schedule");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "connections": []})")); }), "connections");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "session_id": "0b9a5c9e-1c55-4d43-9c7e-2a3a41b8f1aa"})")); }), "session_id");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "question": "q", "session_id": "nope"})")); }), "session_id");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "question": "q", "description": "d"})")); }), "description");
+  EXPECT_EQ(field_of([] { parse_create_view(json{{"name", std::string(301, 'v')}, {"sql", "SELECT 1"}}); }), "name");
+  EXPECT_EQ(field_of([] { parse_create_view(json::parse(R"({"name": "v", "sql": "SELECT 1", "description": "d"})")); }), "(accepted)");
+}
+
+TEST(GatewayRequestBody, ViewPathsAndParameters) {
+  EXPECT_FALSE(parse_rebind(json::object()));
+  EXPECT_TRUE(parse_rebind(json::parse(R"({"replan": true})")));
+  EXPECT_EQ(field_of([] { parse_rebind(json::parse(R"({"replan": "yes"})")); }), "replan");
+  EXPECT_EQ(view_name("\"My schema\".\"Sales\""), "\"My schema\".\"Sales\"");
+  EXPECT_EQ(field_of([] { view_name(""); }), "view");
+  EXPECT_EQ(field_of([] { view_name(std::string("a\0b", 3)); }), "view");
+  EXPECT_EQ(field_of([] { view_name(std::string(301, 'v')); }), "view");
+  EXPECT_FALSE(row_limit(std::nullopt));
+  EXPECT_EQ(*row_limit(std::string("0")), "0");
+  EXPECT_EQ(*row_limit(std::string("999999999999")), "999999999999");
+  EXPECT_EQ(field_of([] { row_limit(std::string("1000000000000")); }), "limit");
+  EXPECT_EQ(field_of([] { row_limit(std::string("-1")); }), "limit");
+  EXPECT_EQ(field_of([] { row_limit(std::string("")); }), "limit");
+  EXPECT_EQ(field_of([] { row_limit(std::string("1e3")); }), "limit");
+  // ?format first, then Accept: CSV only when asked for before JSON.
+  EXPECT_TRUE(wants_csv("csv", true, "application/json"));
+  EXPECT_FALSE(wants_csv("json", true, "text/csv"));
+  EXPECT_EQ(field_of([] { wants_csv("xml", true, ""); }), "format");
+  EXPECT_TRUE(wants_csv("", false, "text/csv"));
+  EXPECT_TRUE(wants_csv("", false, "text/csv, application/json;q=0.5"));
+  EXPECT_FALSE(wants_csv("", false, "application/json, text/csv"));
+  EXPECT_FALSE(wants_csv("", false, "*/*"));
+  EXPECT_FALSE(wants_csv("", false, ""));
+}

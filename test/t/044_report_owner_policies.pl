@@ -91,9 +91,9 @@ is(as_bi('upgraded', q{SELECT count(*) FROM multidb.report_runs}) . ' ' . as_bi(
 set_up('postgres');
 is($coordinator->safe_psql('postgres', q{
 	SELECT string_agg(tablename || ' ' || policyname || ' ' || array_to_string(roles, ',') || ' ' || cmd, E'\n' ORDER BY tablename, policyname)
-	  FROM pg_policies WHERE schemaname = 'multidb' AND policyname LIKE 'multidb views of %'}),
-	join("\n", map { my $t = $_; map { "$t $_" } ('multidb views of alice alice SELECT', 'multidb views of bob bob SELECT',
-		"multidb views of $odd $odd SELECT") } qw(report_runs reports)),
+	  FROM pg_policies WHERE schemaname = 'multidb' AND policyname LIKE 'reports\_of\_%'}),
+	join("\n", map { my $t = $_; map { "$t $_" } ('reports_of_alice alice SELECT', 'reports_of_bob bob SELECT',
+		"reports_of_$odd $odd SELECT") } qw(report_runs reports)),
 	'each report owner has a SELECT policy of its own on reports and on report_runs, TO that owner');
 is(as_bi('postgres', $alice_rows), 'alice_items:1,alice_items:2,alice_items:3',
 	'the BI role reads alice\'s runs through the view alice granted it');
@@ -136,7 +136,7 @@ is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE 
 like($stderr, qr/role "bob" cannot be dropped because some objects depend on it/, 'DROP ROLE of a report owner alone is refused');
 $coordinator->safe_psql('upgraded', 'DROP OWNED BY bob CASCADE');
 $coordinator->safe_psql('postgres', 'DROP OWNED BY bob CASCADE; DROP ROLE bob');
-is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE policyname = 'multidb views of bob'}),
+is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_policies WHERE policyname = 'reports_of_bob'}),
 	'0', 'after DROP OWNED BY, DROP ROLE works and takes its policies');
 is(as_bi('postgres', q{SELECT count(*) FROM alice_bi.runs}), '3', '... and alice\'s view still reads (alice_more is carol\'s now)');
 
