@@ -728,9 +728,9 @@ COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
 
 -- Saved reports behind a view: reports and report_runs show a role its own rows (own_reports, own_report_runs:
 -- owner = current_user). A view reads its tables as its owner, and Postgres picks the policies that apply by that
--- role, but current_user inside a policy is still the reader: so a BI role reading a view that a report's owner made over report_runs and
--- granted to it got no rows. Each report owner therefore gets one more permissive policy per table, for SELECT,
--- TO that owner, on the owner's name written out: it applies when the access is checked as the owner (the
+-- role, but current_user inside a policy is still the reader: so a BI role reading a view that a report's owner
+-- made over report_runs and granted to it got no rows. Each report owner therefore gets one more permissive policy
+-- per table (reports_of_<owner>), for SELECT, TO that owner, on the owner's name written out: it applies when the access is checked as the owner (the
 -- owner's views), and grants nothing to anyone else (the BI role reading the tables itself still sees only its
 -- own reports). The policies are made when a role's first report is saved (a trigger, so that save_report,
 -- save_report_sql, save_report_from_history and pg_restore's reload of the table all make them), and below for
