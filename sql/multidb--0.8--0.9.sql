@@ -18,12 +18,13 @@ COMMENT ON FUNCTION describe(text, text[]) IS
     'the columns each database would return for a read-only statement, described without running it: in connection '
     'order, columns in order, typed with this database''s type names (text where it lacks the remote''s type)';
 
-CREATE FUNCTION _describe_answer(plan jsonb, connections text[] DEFAULT NULL) RETURNS jsonb
+CREATE FUNCTION _describe_answer(plan jsonb, connections text[] DEFAULT NULL, merge boolean DEFAULT true) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'multidb__describe_answer' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION _describe_answer(jsonb, text[]) IS
+COMMENT ON FUNCTION _describe_answer(jsonb, text[], boolean) IS
     'internal: the columns an answer would have, described without running it: a plan {"sql": ...} on the '
     'connections, or an ask''s plan (its steps on their databases, its combine step prepared here); '
-    '{"columns", "databases", "combine"}';
+    '{"columns", "databases", "combine"}; merge => false leaves the databases'' descriptions unmerged '
+    '("columns": [], for a drift check)';
 
 CREATE FUNCTION _description_drift(stored jsonb, now jsonb)
     RETURNS TABLE (change text, column_name text, database text, expected text, found text)
@@ -201,7 +202,11 @@ BEGIN
         RAISE EXCEPTION 'no free snapshot table name in schema multidb_snapshots' USING ERRCODE = 'duplicate_table',
             HINT = 'SELECT setval(''multidb.snapshot_table_ids'', <the highest snapshot_<n> there>) as a superuser.';
     END IF;
-    EXECUTE pg_catalog.format('CREATE TABLE multidb_snapshots.%I (source_db text NOT NULL, _as_of timestamptz NOT NULL)',
+    -- A refresh deletes every row of the old snapshot and inserts the new one, so that readers never wait: until a
+    -- vacuum, a scan also passes over the old snapshot's dead rows. Autovacuum is told to come after any refresh of
+    -- more than a thousand rows (at its next naptime) instead of after a fifth of the table changed.
+    EXECUTE pg_catalog.format('CREATE TABLE multidb_snapshots.%I (source_db text NOT NULL, _as_of timestamptz NOT NULL) '
+                              'WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)',
                               table_name);
     EXECUTE pg_catalog.format('ALTER TABLE multidb_snapshots.%I OWNER TO %I', table_name, owner);
     RETURN table_name;
@@ -303,6 +308,17 @@ BEGIN
                      ELSE 'The view still serves its last snapshot; multidb.views shows the failure.' END;
 END $$;
 
+-- What the remotes describe now, for a drift check: merged while the databases still agree with each other, else each
+-- database's own description without answer columns, so that a column one database retyped or dropped alone is a
+-- difference listed against that database rather than the merge's ERROR.
+CREATE FUNCTION _describe_now(saved multidb.saved_views) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN multidb._describe_answer(saved.plan, saved.connections);
+EXCEPTION WHEN datatype_mismatch OR invalid_table_definition THEN
+    RETURN multidb._describe_answer(saved.plan, saved.connections, merge => false);
+END $$;
+
 -- Fills a snapshot view's table anew: (optionally) re-describes and checks drift, then replaces the rows in one
 -- subtransaction. Returns the number of rows, or NULL when it failed (recorded, WARNING; the old rows stay).
 CREATE FUNCTION _refresh(saved multidb.saved_views, redescribe boolean) RETURNS bigint
@@ -328,7 +344,7 @@ BEGIN
     UPDATE multidb.saved_views v SET last_attempt = now() WHERE v.id = saved.id;
     IF redescribe THEN
         BEGIN
-            now_doc := multidb._describe_answer(saved.plan, saved.connections);
+            now_doc := multidb._describe_now(saved);
         EXCEPTION WHEN OTHERS THEN
             PERFORM multidb._record_view_failure(saved.id, label, 'failed', SQLSTATE || ': ' || SQLERRM, NULL);
             RETURN NULL;
@@ -339,7 +355,9 @@ BEGIN
                                  coalesce(d.found, 'nothing')), '; ')
           INTO drifted, only_add, reasons
           FROM multidb._description_drift(saved.described, now_doc) d;
-        IF drifted IS NOT NULL AND NOT (only_add AND saved.on_drift = 'evolve') THEN
+        -- Evolving needs the answer's columns now, which databases that disagree with each other have not got.
+        IF drifted IS NOT NULL AND NOT (only_add AND saved.on_drift = 'evolve'
+                                        AND pg_catalog.jsonb_array_length(now_doc -> 'columns') > 0) THEN
             PERFORM multidb._record_view_failure(saved.id, label, 'drift', 'the answer''s columns drifted: ' || reasons,
                                                  drifted);
             RETURN NULL;
@@ -580,8 +598,7 @@ DECLARE
     saved multidb.saved_views := multidb._saved_view(view);
 BEGIN
     RETURN QUERY SELECT d.change, d.column_name, d.database, d.expected, d.found
-                   FROM multidb._description_drift(saved.described,
-                                                   multidb._describe_answer(saved.plan, saved.connections)) d;
+                   FROM multidb._description_drift(saved.described, multidb._describe_now(saved)) d;
 END $$;
 COMMENT ON FUNCTION check_view(regclass) IS
     'how the remotes'' description of a view''s answer differs now from its columns: no rows, no drift';

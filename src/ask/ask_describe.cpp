@@ -163,6 +163,9 @@ Datum describe_answer_entry(FunctionCallInfo fcinfo) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", error.message),
                     errhint("A plan is {\"sql\": \"...\"} with connections, or {\"queries\": [{\"database\": \"...\", "
                             "\"sql\": \"...\"}], \"combine\": \"...\"} as multidb.plan() shows it.")));
+  // merge => false: no answer columns ("columns": []) for a drift check, which compares each database on its own,
+  // so that databases that no longer agree with each other are differences to list rather than an ERROR.
+  const bool merge = PG_NARGS() < 3 || PG_ARGISNULL(2) || PG_GETARG_BOOL(2);
   StringInfoData json;
   initStringInfo(&json);
   if (single_sql != nullptr) {
@@ -173,7 +176,7 @@ Datum describe_answer_entry(FunctionCallInfo fcinfo) {
     int count;
     RemoteTarget* targets = resolve_targets(PG_GETARG_ARRAYTYPE_P(1), &count);
     TargetDescription* descriptions = describe_on_targets(sql, nullptr, targets, count);
-    MergedColumns merged = merge_target_descriptions(descriptions, count);
+    MergedColumns merged = merge ? merge_target_descriptions(descriptions, count) : MergedColumns{0, nullptr, nullptr};
     appendStringInfoString(&json, "{\"columns\": ");
     append_columns_json(&json, merged.count, merged.names, merged.types);
     appendStringInfoString(&json, ", \"databases\": ");
@@ -198,7 +201,7 @@ Datum describe_answer_entry(FunctionCallInfo fcinfo) {
     if (ask->combine_sql != nullptr) {
       describe_combine(&combine);
       merged = MergedColumns{combine.count, combine.names, combine.types};
-    } else {
+    } else if (merge) {
       merged = merge_target_descriptions(steps, ask->step_count);
     }
     appendStringInfoString(&json, "{\"columns\": ");

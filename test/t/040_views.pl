@@ -200,6 +200,18 @@ like($err, qr/drifted: .*qty retyped on r1: expected integer, found bigint/, 'a 
 is(query("SELECT string_agg(concat_ws(',', change, column_name, expected, found), ';' ORDER BY change)
             FROM multidb.check_view('public.drifty') WHERE database = 'r2'"),
 	'removed,note,text;retyped,qty,integer,bigint', 'check_view shows a removed and a retyped column');
+# One database drifting alone, so that the databases no longer agree with each other: still the drift, named.
+query(q{SELECT multidb.create_view_sql('lopsided', 'SELECT id, qty FROM stock', ARRAY['r1', 'r2'])});
+$remotes[0]->safe_psql('postgres', 'ALTER TABLE stock ALTER qty TYPE text');
+($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.refresh_view('public.lopsided')");
+like($err, qr/drifted: qty retyped on r1: expected bigint, found text/,
+	'a column retyped on one database alone, beyond a common type, is drift naming that database');
+is(query("SELECT status FROM multidb.views WHERE view = 'public.lopsided'"), 'drift', 'recorded as drift');
+is(query("SELECT string_agg(concat_ws(',', change, column_name, database, expected, found), ';')
+            FROM multidb.check_view('public.lopsided')"), 'retyped,qty,r1,bigint,text',
+	'check_view lists it instead of raising the merge error');
+$remotes[0]->safe_psql('postgres', 'ALTER TABLE stock ALTER qty TYPE bigint USING qty::bigint');
+query(q{SELECT multidb.drop_view('public.lopsided')});
 query(q{CREATE VIEW public.over_drifty AS SELECT id FROM public.drifty});
 ($ret, $out, $err) = $coordinator->psql('postgres', "SELECT multidb.rebind_view('public.drifty')");
 like($err, qr/ERROR:  view public.drifty cannot be rebound: other views depend on it: over_drifty\nHINT:  Drop them/,
