@@ -741,6 +741,55 @@ END $$;
 COMMENT ON FUNCTION _refresh_scheduled_view(bigint) IS
     'a view''s pg_cron job: refresh_view, or, when the view is gone, its job unscheduled and its leftovers dropped';
 
+-- A view's pg_cron job that pg_cron could not run (it could not connect) is a failed refresh too: recorded on the
+-- view, as a report's is in report_runs. The same trigger function as 0.7's, with the branch for view jobs
+-- ("multidb view <schema>.<name>", found by their job id and owner).
+CREATE OR REPLACE FUNCTION _record_cron_failure() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    j           record;
+    report_name text;
+    reason      text;
+BEGIN
+    BEGIN
+        SELECT jobname, username, database, nodename, nodeport INTO j FROM cron.job WHERE jobid = NEW.jobid;
+        IF NOT FOUND OR j.jobname IS NULL
+           OR (left(j.jobname, 15) <> 'multidb report ' AND left(j.jobname, 13) <> 'multidb view ') THEN
+            RETURN NEW;
+        END IF;
+        reason := 'pg_cron could not run the job: ' || coalesce(NEW.return_message, 'no reason given');
+        IF NEW.return_message ILIKE '%connect%' THEN
+            reason := reason || format(' (pg_cron connects over libpq to %s port %s, database %s, as %s, without a '
+                                       'password; set cron.use_background_workers = on and restart, or let that '
+                                       'connection in with a pg_hba.conf line or a .pgpass entry of the server''s OS user)',
+                                       j.nodename, j.nodeport, j.database, j.username);
+        END IF;
+        IF left(j.jobname, 13) = 'multidb view ' THEN
+            -- A refresh that ran marks last_attempt first: then it recorded its own outcome.
+            UPDATE multidb.saved_views v
+               SET status = 'failed', error = reason, last_attempt = coalesce(NEW.start_time, now())
+             WHERE v.job = NEW.jobid AND v.owner = j.username
+               AND (NEW.start_time IS NULL OR v.last_attempt IS NULL OR v.last_attempt < NEW.start_time);
+            RETURN NEW;
+        END IF;
+        report_name := substr(j.jobname, 16);
+        -- run_report ran and recorded this run itself.
+        IF NEW.start_time IS NOT NULL AND EXISTS (SELECT 1 FROM multidb.report_runs rr
+                                                   WHERE rr.report = report_name AND rr.run_at >= NEW.start_time) THEN
+            RETURN NEW;
+        END IF;
+        -- Only a report of the job's owner (a report dropped since has nowhere to record the run).
+        INSERT INTO multidb.report_runs (report, run_id, status, error)
+        SELECT r.name, nextval('multidb.report_run_ids'), 'failed', reason
+          FROM multidb.reports r WHERE r.name = report_name AND r.owner = j.username;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'multidb could not record the failed pg_cron run % in report_runs or saved_views: %',
+            NEW.runid, SQLERRM;
+    END;
+    RETURN NEW;
+END $$;
+REVOKE ALL ON FUNCTION _record_cron_failure() FROM PUBLIC;
+
 -- ====================================================================================== report policies
 
 -- Saved reports behind a view: reports and report_runs show a role its own rows (own_reports, own_report_runs:

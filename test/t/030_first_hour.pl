@@ -54,8 +54,20 @@ is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), '0', '.
 set_hba('trust');
 is($coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *') > 0}), 't',
 	'with pg_cron let in, schedule_report schedules');
+$coordinator->safe_psql('postgres', q{SELECT multidb.create_view_sql('stock_view', 'SELECT count(*) AS n FROM items',
+	ARRAY['shop'], schedule => '* * * * *')});
 set_hba('scram-sha-256');
 ok(wait_for_run(), 'a run of the job that could not connect reached report_runs');
+{
+	local $PostgreSQL::Test::Utils::timeout_default = 90;
+	ok($coordinator->poll_query_until('postgres',
+		"SELECT status = 'failed' FROM multidb.views WHERE view = 'public.stock_view'", 't'),
+		'a view job that could not connect is a failed refresh of the view');
+}
+like($coordinator->safe_psql('postgres', "SELECT error FROM multidb.views WHERE view = 'public.stock_view'"),
+	qr/^pg_cron could not run the job: connection failed.*cron\.use_background_workers/s, '... with the reason');
+is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM public.stock_view'), '1', '... and its snapshot kept');
+$coordinator->safe_psql('postgres', q{SELECT multidb.drop_view('public.stock_view')});
 like($coordinator->safe_psql('postgres',
 	"SELECT status || ': ' || error FROM multidb.report_runs WHERE report = 'stock' ORDER BY id LIMIT 1"),
 	qr/^failed: pg_cron could not run the job: connection failed.*cron\.use_background_workers/s,
