@@ -77,8 +77,10 @@ CompactNames compact_database_names(const std::vector<std::string>& names, const
   if (!group.name.empty()) {
     std::set<std::string> members(group.members.begin(), group.members.end());
     result.is_group = !distinct.empty() && members == distinct;
-    if (result.is_group)
-      group_suffix = " (group @" + (group.name[0] == '@' ? group.name.substr(1) : group.name) + ")";
+    if (result.is_group) {
+      result.group = "@" + (group.name[0] == '@' ? group.name.substr(1) : group.name);
+      group_suffix = " (group " + result.group + ")";
+    }
   }
 
   std::vector<Item> items;

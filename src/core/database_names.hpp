@@ -38,6 +38,7 @@ struct CompactNames {
   std::size_t count = 0; // distinct names
   std::size_t ranges = 0;
   bool is_group = false; // the names are exactly the group's members
+  std::string group;     // then the group's name with one "@" ("@tenants"); else empty
   std::size_t left_out = 0;  // names counted in "and N more"
 };
 

@@ -68,9 +68,11 @@ TEST(DatabaseNames, TheGroupsNameOnlyForExactlyItsMembers) {
   EXPECT_TRUE(all.is_group);
   EXPECT_EQ(all.text, "t0001 \xE2\x80\xA6 t0050 (group @tenants)");
   EXPECT_EQ(compact_database_names(members, {"tenants", members}).text, all.text);
+  EXPECT_EQ(all.group, "@tenants");
 
   std::vector<std::string> fewer(members.begin(), members.end() - 1);
   EXPECT_FALSE(compact_database_names(fewer, tenants).is_group);
+  EXPECT_EQ(compact_database_names(fewer, tenants).group, "");
   EXPECT_EQ(compact_database_names(fewer, tenants).text, "t0001 \xE2\x80\xA6 t0049");
   std::vector<std::string> more = members;
   more.push_back("production");
