@@ -61,6 +61,29 @@ ErrorData* in_subtransaction(void (*body)(void*), void* arg) {
   return error;
 }
 
+void collect_attached_groups(AskState* ask, ArrayType* connections) {
+  Datum* elements;
+  bool* nulls;
+  int n;
+  deconstruct_array(connections, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &n);
+  ask->groups = static_cast<AttachedGroup*>(palloc0(sizeof(AttachedGroup) * Max(n, 1)));
+  ask->group_count = 0;
+  for (int i = 0; i < n; i++) {
+    if (nulls[i]) continue;
+    const char* element = TextDatumGetCString(elements[i]);
+    if (element[0] != '@') continue;
+    bool seen = false;
+    for (int g = 0; g < ask->group_count; g++) seen |= strcmp(ask->groups[g].name, element + 1) == 0;
+    if (seen) continue;
+    List* members = group_members(element + 1);
+    AttachedGroup* group = &ask->groups[ask->group_count++];
+    group->name = element + 1;
+    group->member_count = list_length(members);
+    group->members = static_cast<const char**>(palloc(sizeof(char*) * Max(group->member_count, 1)));
+    for (int m = 0; m < group->member_count; m++) group->members[m] = static_cast<const char*>(list_nth(members, m));
+  }
+}
+
 namespace {
 
 void load_history(AskState* ask) {
@@ -185,10 +208,12 @@ void resolve_scope(AskState* ask, FunctionCallInfo fcinfo) {
     bool from_setting = false;
     connections = default_connection_array(&from_setting);
     ask->targets = resolve_default_targets(connections, from_setting, &ask->target_count);
+    collect_attached_groups(ask, connections);
     return;
   }
   if (connections == nullptr) connections = session_connections(ask->session_id);
   ask->targets = resolve_targets(connections, &ask->target_count);
+  collect_attached_groups(ask, connections);
 }
 
 void plan_ask(AskState* ask, bool force_llm) {

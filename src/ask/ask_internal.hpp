@@ -27,6 +27,15 @@ namespace multidb {
 
 struct Plan;
 
+// A connection group the ask's connection list named ('@tenants'): its name without the '@' and its members as
+// multidb.connection_groups lists them, in order. The prompt writes the members it shares a schema with as the
+// group, and a plan may name the group as one set of databases.
+struct AttachedGroup {
+  const char* name;
+  int member_count;
+  const char** members;
+};
+
 // ---- one ask's state, plain data ------------------------------------------------------------------------
 
 struct AskState {
@@ -34,6 +43,8 @@ struct AskState {
   const char* session_id;  // text form, or nullptr for a one-off ask
   RemoteTarget* targets;
   int target_count;
+  AttachedGroup* groups;  // the groups the connection list named, in its order (none for a direct list of names)
+  int group_count;
   const char** fingerprints;  // per target
   const char** schema_json;   // per target, loaded only when a prompt must be built
   const char* combined_schema;
@@ -81,6 +92,9 @@ double elapsed_ms(instr_time start);
 // goes on. nullptr when body succeeded (the subtransaction is committed), or else its error, copied into
 // the caller's memory context after the subtransaction rolled back.
 ErrorData* in_subtransaction(void (*body)(void*), void* arg);
+
+// The groups ('@name' elements) of a connection list, with their members: into ask->groups.
+void collect_attached_groups(AskState* ask, ArrayType* connections);
 
 // ---- ask_schema.cpp -----------------------------------------------------------------------------------------
 
