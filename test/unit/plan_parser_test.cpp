@@ -101,7 +101,7 @@ TEST(PlanParser, ErrorsQuoteTheReplyAndListTheAttachedDatabases) {
 }
 
 TEST(PlanParser, JsonRoundTrip) {
-  Plan plan{{{"production", "SELECT 1"}, {"backup", "SELECT 2"}}, "", "both"};
+  Plan plan{{{"production", "SELECT 1"}, {"backup", "SELECT 2"}}, "", "both", {}};
   Plan again = plan_from_json(plan_to_json(plan));
   EXPECT_EQ(again.queries[1].sql, "SELECT 2");
   EXPECT_EQ(again.combine, "");
