@@ -81,7 +81,7 @@ TupleDesc set_relation_columns(const AskState* ask, int set, const TupleDesc* co
   TupleDesc first = n > 0 ? columns[0] : nullptr;
   for (int m = 0; m < n; m++)
     if (columns[m] == nullptr) {
-      *mismatch = psprintf("database \"%s\" gave no result", members[m]);
+      *mismatch = psprintf("database %s gave no result", members[m]);
       return nullptr;
     }
   if (first == nullptr) {
@@ -90,8 +90,8 @@ TupleDesc set_relation_columns(const AskState* ask, int set, const TupleDesc* co
   }
   for (int c = 0; c < first->natts; c++)
     if (strcmp(NameStr(TupleDescAttr(first, c)->attname), "source_db") == 0) {
-      *mismatch = psprintf("the result of database \"%s\" has a column \"source_db\" of its own, which the set's "
-                           "relation has first", members[0]);
+      *mismatch = psprintf("the result of database %s has a column source_db of its own, which the set's relation "
+                           "has first", members[0]);
       return nullptr;
     }
   for (int m = 1; m < n; m++) {
@@ -100,19 +100,19 @@ TupleDesc set_relation_columns(const AskState* ask, int set, const TupleDesc* co
     for (int c = 0; c < common; c++) {
       Form_pg_attribute a = TupleDescAttr(first, c), b = TupleDescAttr(other, c);
       if (strcmp(NameStr(a->attname), NameStr(b->attname)) != 0) {
-        *mismatch = psprintf("column %d is \"%s\" on database \"%s\" but \"%s\" on database \"%s\"", c + 1,
+        *mismatch = psprintf("column %d is %s on database %s but %s on database %s", c + 1,
                              NameStr(a->attname), members[0], NameStr(b->attname), members[m]);
         return nullptr;
       }
       if (a->atttypid != b->atttypid) {
-        *mismatch = psprintf("column \"%s\" is %s on database \"%s\" but %s on database \"%s\"", NameStr(a->attname),
+        *mismatch = psprintf("column %s is %s on database %s but %s on database %s", NameStr(a->attname),
                              format_type_be(a->atttypid), members[0], format_type_be(b->atttypid), members[m]);
         return nullptr;
       }
     }
     if (first->natts != other->natts) {
       TupleDesc longer = first->natts > other->natts ? first : other;
-      *mismatch = psprintf("database \"%s\" gives %d columns and database \"%s\" %d (column \"%s\" is only on \"%s\")",
+      *mismatch = psprintf("database %s gives %d columns and database %s %d (column %s is only on %s)",
                            members[0], first->natts, members[m], other->natts,
                            NameStr(TupleDescAttr(longer, common)->attname), longer == first ? members[0] : members[m]);
       return nullptr;
@@ -139,16 +139,17 @@ const char* describe_step_tables(const AskState* ask) {
     TupleDesc* columns = member_columns(ask, s);
     const char* mismatch = nullptr;
     TupleDesc desc = set_relation_columns(ask, s, columns, &mismatch);
-    appendStringInfo(&text, "%s%s (", text.len > 0 ? ", " : "", quote_identifier(ask->set_relation[s]));
-    if (desc != nullptr) {
-      appendStringInfoString(&text, "source_db text");
+    const char* databases = psprintf("%s database%s (%s)", with_thousands(ask->set_member_count[s]),
+                                     ask->set_member_count[s] == 1 ? "" : "s", compact_members(ask, s));
+    appendStringInfo(&text, "%s%s", text.len > 0 ? ", " : "", quote_identifier(ask->set_relation[s]));
+    if (desc == nullptr) {
+      appendStringInfo(&text, ", the set relation of %s, which cannot hold their rows: %s", databases, mismatch);
+    } else {
+      appendStringInfoString(&text, " (source_db text");
       if (desc->natts > 1) appendStringInfoString(&text, ", ");
       append_columns(&text, desc, 1);
+      appendStringInfo(&text, "): the rows of %s, each also a table of its own named after its database", databases);
     }
-    appendStringInfo(&text, "): the rows of %s database%s (%s)", with_thousands(ask->set_member_count[s]),
-                     ask->set_member_count[s] == 1 ? "" : "s", compact_members(ask, s));
-    if (desc == nullptr) appendStringInfo(&text, ", which it cannot hold: %s", mismatch);
-    else appendStringInfoString(&text, ", each also a table of its own named after its database");
     for (int m = 0; m < ask->set_member_count[s]; m++) {
       int step = step_of(ask, ask->set_members[s][m]);
       if (step >= 0 && desc != nullptr) in_set[step] = true;
@@ -185,7 +186,8 @@ Tuplestorestate* register_set_relation(AskState* ask, int set) {
   TupleDesc desc = set_relation_columns(ask, set, columns, &mismatch);
   if (desc == nullptr)
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("the relation \"%s\" cannot hold the rows of its %d databases: %s", name, n, mismatch),
+                    errmsg("the set relation %s cannot hold the rows of its %d databases, whose columns differ: %s",
+                           name, n, mismatch),
                     errhint("Give every database of the set a statement with the same columns (names and types), or "
                             "read the databases' own relations.")));
   Tuplestorestate* rows = tuplestore_begin_heap(false, false, work_mem);

@@ -74,8 +74,8 @@ void describe_combine_body(void* arg) {
     TupleDesc columns = set_relation_columns(ask, s, member_columns, &mismatch);
     if (columns == nullptr)
       ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                      errmsg("the relation \"%s\" cannot hold the rows of its %d databases: %s", ask->set_relation[s],
-                             n, mismatch)));
+                      errmsg("the set relation %s cannot hold the rows of its %d databases, whose columns differ: %s",
+                             ask->set_relation[s], n, mismatch)));
     EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
     relation->md.name = pstrdup(ask->set_relation[s]);
     relation->md.reliddesc = InvalidOid;
