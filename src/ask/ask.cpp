@@ -308,6 +308,21 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   return static_cast<Datum>(0);
 }
 
+// multidb._plan_json: the dry run's plan as one document, the sets included (a report or a view freezes it).
+Datum plan_json_entry(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0))
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the question must not be NULL")));
+  AskState* ask = static_cast<AskState*>(palloc0(sizeof(AskState)));
+  INSTR_TIME_SET_CURRENT(ask->started);
+  ask->repairs_allowed = true;
+  ask->question = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  resolve_scope(ask, fcinfo);
+  plan_ask(ask, false);
+  if (ask->cached == nullptr) store_plan_in_cache(ask);
+  const char* json = from_utf8(ask->plan_json, "the plan");
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
 // A stored plan (a saved report's, or one from multidb.query_history) runs as the ask would run it, without
 // the LLM: guarded again, each statement on its database in parallel, then the combine step.
 Datum run_plan_entry(FunctionCallInfo fcinfo) {
@@ -366,6 +381,8 @@ extern "C" {
 MULTIDB_FUNCTION(multidb_ask) { return ask_entry(fcinfo, false); }
 
 MULTIDB_FUNCTION(multidb_plan) { return ask_entry(fcinfo, true); }
+
+MULTIDB_FUNCTION(multidb__plan_json) { return plan_json_entry(fcinfo); }
 
 MULTIDB_FUNCTION(multidb_catalog_objects) { return catalog_objects_entry(fcinfo); }
 

@@ -41,6 +41,9 @@ my %plans = (
 	'Which tenant has the most orders?' => encode_json({
 		queries => [ { databases => ['@tenants'], sql => $count } ],
 		combine => 'SELECT source_db, n FROM tenants ORDER BY n DESC LIMIT 1', explanation => 'orders per tenant' }),
+	'Top tenant, for a view' => encode_json({
+		queries => [ { databases => ['@tenants'], sql => $count } ],
+		combine => 'SELECT source_db AS tenant, n FROM tenants ORDER BY n DESC LIMIT 1' }),
 	'Orders everywhere' => encode_json({
 		queries => [ { databases => ['*'], sql => $count } ],
 		combine => q{SELECT count(*) AS databases, sum(n) AS orders, string_agg(source_db || ':' || n, ',') AS each FROM all_databases} }),
@@ -98,6 +101,20 @@ is($coordinator->safe_psql('postgres',
 	"SELECT source_db, row_data FROM multidb.run_plan((SELECT plan FROM multidb.query_history "
 	  . "WHERE question = 'Which tenant has the most orders?'))"),
 	'combined|{"n": 9, "source_db": "t04"}', 'run_plan of the stored plan: the expansion runs and the set relation is there');
+
+# A report and a view freeze the plan with its sets: their combine step finds the set relation when it runs.
+$coordinator->safe_psql('postgres',
+	"SELECT multidb.save_report('top_tenant', 'Which tenant has the most orders?', connections => ARRAY['\@tenants'])");
+is($coordinator->safe_psql('postgres',
+	"SELECT plan->'sets'->0->>'relation', jsonb_array_length(plan->'queries') FROM multidb.reports WHERE name = 'top_tenant'"),
+	'tenants|6', 'a saved report keeps the set beside the expansion');
+is($coordinator->safe_psql('postgres',
+	"SELECT multidb.run_report('top_tenant'); SELECT source_db, row_data FROM multidb.report_runs WHERE report = 'top_tenant'"),
+	"1\ncombined|{\"n\": 9, \"source_db\": \"t04\"}", 'and its run reads the set relation');
+$coordinator->safe_psql('postgres',
+	"SELECT multidb.create_view('public.top_tenant', 'Top tenant, for a view', connections => ARRAY['\@tenants'], mode => 'live')");
+is($coordinator->safe_psql('postgres', 'SELECT tenant, n FROM public.top_tenant'), 't04|9',
+	'a live view of a plan with a set: described over the set relation, and read');
 
 ($ret, $out, $err) = ask('Orders everywhere', q{'hq', '@tenants'});
 is($out, 'combined|{"each": "hq:7,t01:3,t02:5,t03:2,t04:9,t05:1,t06:4", "orders": 31, "databases": 7}',

@@ -366,10 +366,16 @@ TEST(PlanSets, AStoredPlanShownBackToTheModelKeepsItsSets) {
   EXPECT_EQ(databases_of(back), databases_of(plan));
   ASSERT_EQ(back.sets.size(), 1u);
   EXPECT_EQ(back.sets[0].relation, "tenants");
-  // A set whose members lack a query is no plan.
+  // A set whose members lack a query (a repair answering for one database, the sets copied along) is dropped.
+  Plan repair = parse_plan(R"({"queries": [{"database": "t01", "sql": "SELECT 1"}],
+                               "sets": [{"databases": ["@tenants"], "sql": "SELECT 1"}]})",
+                           attached, groups);
+  EXPECT_EQ(databases_of(repair), std::vector<std::string>{"t01"});
+  EXPECT_TRUE(repair.sets.empty());
+  // but a set naming what is not attached is still a bad plan
   EXPECT_NE(set_error(R"({"queries": [{"database": "t01", "sql": "SELECT 1"}],
-                          "sets": [{"databases": ["@tenants"], "sql": "SELECT 1"}]})")
-                .find("reaches database \"t03\", which has no query"),
+                          "sets": [{"databases": ["@eu"], "sql": "SELECT 1"}]})")
+                .find("\"@eu\", which is not an attached group"),
             std::string::npos);
 }
 
