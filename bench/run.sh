@@ -10,15 +10,18 @@ source "$REPO_ROOT/test/harness/lib.sh"
 source "$REPO_ROOT/bench/gateway.sh"
 # shellcheck source=views.sh
 source "$REPO_ROOT/bench/views.sh"
+# shellcheck source=fleet.sh
+source "$REPO_ROOT/bench/fleet.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
 CALLS=${CALLS:-200}
 CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
-# BENCH_ONLY=views: only section (k), written to bench/out/views.md (the full run writes everything to results.md).
+# BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=fleet: only section (l), written to
+# bench/out/fleet.md (the full run writes everything to results.md).
 BENCH_ONLY=${BENCH_ONLY:-}
-case "$BENCH_ONLY" in "" | views) ;; *) die "BENCH_ONLY is empty (every section) or views, not '$BENCH_ONLY'" ;; esac
+case "$BENCH_ONLY" in "" | views | fleet) ;; *) die "BENCH_ONLY is empty (every section), views or fleet, not '$BENCH_ONLY'" ;; esac
 
 ensure_pg_user
 [ -f "$("$PG_CONFIG" --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
@@ -48,6 +51,17 @@ peak_kb() {
   psql_on "$coordinator_PORT" postgres -At -c "$1" \
     -c "SELECT (regexp_match(pg_read_file('/proc/' || pg_backend_pid() || '/status'), 'VmHWM:\s+(\d+)'))[1]" | tail -1
 }
+
+# BENCH_ONLY=fleet starts only the fleet's own servers.
+if [ "$BENCH_ONLY" = fleet ]; then
+  bench_fleet
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, fleet only — $(date -u '+%Y-%m-%d %H:%M UTC')"; echo
+    echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."; echo
+    bench_fleet_report; } > "$REPO_ROOT/bench/out/fleet.md"
+  cat "$REPO_ROOT/bench/out/fleet.md"
+  exit 0
+fi
 
 log "starting a coordinator and three remote servers"
 # JIT would switch on for the foreign-table plan alone and charge its compile time to postgres_fdw.
@@ -410,6 +424,9 @@ bench_gateway
 # ---- (k) views (bench/views.sh) ---------------------------------------------------------------------------------
 bench_views
 
+# ---- (l) a fleet of tenant databases (bench/fleet.sh) -------------------------------------------------------------
+bench_fleet
+
 # ---- report ----------------------------------------------------------------------------------------------
 mkdir -p "$REPO_ROOT/bench/out"
 report="$REPO_ROOT/bench/out/results.md"
@@ -508,5 +525,6 @@ report="$REPO_ROOT/bench/out/results.md"
   echo
   bench_gateway_report
   bench_views_report
+  bench_fleet_report
 } > "$report"
 cat "$report"

@@ -44,8 +44,11 @@ namespace multidb {
 
 namespace {
 
-// Beyond this many idle connections the oldest is closed: a backend is no pooler for hundreds of databases.
-constexpr int kMaxPooled = 64;
+// Beyond this many idle connections the oldest is closed. A fleet of a thousand tenant databases is asked warm as
+// postgres_fdw asks it (one connection per server kept); what really bounds the pool is the bound per cluster
+// (multidb.max_connections_per_host) and this backend's descriptors: a call short of one closes the idle connection
+// idle longest (fanout_executor.cpp). Each idle connection holds libpq's buffers, about 40 kB.
+constexpr int kMaxPooled = 1024;
 // How often the watch looks while a transaction runs: a waiting session is answered within about this long.
 constexpr int kWatchEveryMs = 200;
 

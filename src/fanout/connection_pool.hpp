@@ -56,7 +56,8 @@ void pool_put(Oid server, Oid user, const char* name, const char* cluster, PGcon
 // cluster slot is the caller's to give back).
 void close_kept_connection(PGconn* conn);
 
-// Closes this backend's connection to cluster idle longest, giving its slot back; false if there was none.
+// Closes this backend's connection to cluster (nullptr: to any) idle longest, giving its slot back; false if there was
+// none.
 bool pool_close_idle_of(const char* cluster);
 
 // Closes the idle connections of one server (InvalidOid: all); returns how many.

@@ -29,6 +29,7 @@
 #include "fanout/fanout_internal.hpp"
 #include "fanout/progress.hpp"
 #include "fanout/mq_protocol.hpp"
+#include "fanout/remote_cancel.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/settings.hpp"
 #include "foundation/sql_guard.hpp"
@@ -46,6 +47,7 @@ extern "C" {
 #include "libpq/pqmq.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "storage/fd.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/datetime.h"
@@ -165,7 +167,8 @@ bool start_worker(Fanout* fanout, Channel* channel) {
   return true;
 }
 
-void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
+// descriptor: the caller took the connection's descriptor count (take_descriptor), which the session takes over.
+void start_local(Fanout* fanout, Channel* channel, bool wanted_worker, bool descriptor) {
   if (wanted_worker)
     ereport(DEBUG1, (errmsg_internal("multidb: no background worker slot free for connection \"%s\"; "
                                      "running it in this backend",
@@ -183,6 +186,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker) {
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
               shared->statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
+  if (descriptor) remote_hold_descriptor(&channel->local);
   if (channel->warm != nullptr) {
     remote_adopt(&channel->local, channel->warm, channel->warm_history);
     channel->warm = nullptr;
@@ -237,6 +241,24 @@ void release_claims(Channel* channel) {
   channel->holds_slot = false;
 }
 
+// A descriptor for one more in-backend connection, counted against max_files_per_process as postgres_fdw counts its
+// own (AcquireExternalFD): this backend's idle kept connections give theirs up first. True: it is now the target's,
+// which its session takes over; false: none is left.
+// Two more stay free: the call's wait set needs one for its epoll descriptor (CreateWaitEventSet takes it from
+// the same count, and its ERROR would end the whole call), and Postgres may want another.
+constexpr int kDescriptorsLeftFree = 2;
+
+bool take_descriptor() {
+  for (;;) {
+    int taken = 0;
+    while (taken <= kDescriptorsLeftFree && AcquireExternalFD()) taken++;
+    bool enough = taken > kDescriptorsLeftFree;
+    for (int i = enough ? 1 : 0; i < taken; i++) ReleaseExternalFD();  // enough: the target keeps one
+    if (enough) return true;
+    if (!pool_close_idle_of(nullptr)) return false;
+  }
+}
+
 // At the call's start every target with a kept connection for its server and user takes it (and the slot it
 // holds): those start first, and no target of this call closes them to make room.
 void take_warm_connections(Fanout* fanout) {
@@ -254,16 +276,35 @@ void take_warm_connections(Fanout* fanout) {
 // reach the result in connection order. multidb.max_workers = 0 runs every target inside this backend, all at
 // once. With multidb.keep_connections every target runs in this backend too (only its connections outlive the
 // call), at most max_workers at once. True if a target started.
+//
+// A cluster that refused a slot in this pass is not asked again for the targets after it in the same pass: with a
+// thousand targets waiting on a few clusters, one look per cluster and pass, not one per waiting target (each
+// look takes the slot table's lock and searches this backend's idle connections).
 bool start_more(Fanout* fanout) {
   bool started = false;
-  bool use_workers = max_workers > 0 && !keep_connections;
+  bool use_workers = call_uses_workers();
   bool capped = max_workers > 0;
+  constexpr int kRefusedRemembered = 16;  // more clusters refused in one pass are asked again, target by target
+  const char* refused[kRefusedRemembered];
+  int refused_count = 0;
   fanout->waiting_for_slot = false;
   for (int i = fanout->head; i < fanout->channel_count && (!capped || fanout->active < max_workers); i++) {
     Channel* channel = &fanout->channels[i];
     if (channel->state != ChannelState::kWaiting) continue;
+    // In this backend (multidb.max_workers = 0 runs a thousand targets at once): as many as it has descriptors
+    // for; the others wait for a running one to end, as for a slot. With none running, the target starts anyway
+    // and fails naming the reason.
+    bool descriptor = false;
+    if (!use_workers && channel->warm == nullptr) {
+      descriptor = take_descriptor();
+      if (!descriptor && fanout->active > 0) break;
+    }
     if (!channel->holds_slot) {
-      if (!take_slot(channel->cluster)) {
+      bool known_refused = false;
+      for (int r = 0; r < refused_count && !known_refused; r++) known_refused = strcmp(refused[r], channel->cluster) == 0;
+      if (known_refused || !take_slot(channel->cluster)) {
+        if (!known_refused && refused_count < kRefusedRemembered) refused[refused_count++] = channel->cluster;
+        if (descriptor) ReleaseExternalFD();
         if (!channel->waits_for_slot) cluster_wait_begin(channel->cluster);
         channel->waits_for_slot = true;
         fanout->waiting_for_slot = true;
@@ -280,7 +321,7 @@ bool start_more(Fanout* fanout) {
       channel->progress_at = channel->started_at;
       progress_started(channel->target->name);
     }
-    if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers);
+    if (!use_workers || !start_worker(fanout, channel)) start_local(fanout, channel, use_workers, descriptor);
     fanout->active++;
     started = true;
   }
@@ -319,8 +360,10 @@ void report_rows(Fanout* fanout, Channel* channel) {
 }
 
 void finish_channel(Fanout* fanout, Channel* channel) {
+  fanout->finished++;
   if (!channel->failed && fanout->request->report_progress && progress_on())
-    progress_done(channel->target->name, channel->rows, (GetCurrentTimestamp() - channel->started_at) / 1000.0);
+    progress_done(channel->target->name, channel->rows, (GetCurrentTimestamp() - channel->started_at) / 1000.0,
+                  fanout->finished, fanout->channel_count);
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->rows = channel->rows;
@@ -343,7 +386,7 @@ void target_failed(Fanout* fanout, Channel* channel, ErrorData* error, bool refu
   channel->failed = true;
   if (fanout->request->report_progress && progress_on())
     progress_failed(channel->target->name, error->sqlerrcode, error->message ? error->message : "unknown error",
-                    refused);
+                    refused, fanout->finished + 1, fanout->channel_count);
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->failed = true;
@@ -518,10 +561,25 @@ bool pump_local(Fanout* fanout, Channel* channel) {
 
 // ---- the call ----------------------------------------------------------------------------------------------
 
-// Local connections are closed, and every slot given back, on every way out, including errors and cancels.
+// Local connections are closed, and every slot given back, on every way out, including errors and cancels. The
+// statements still running get their cancel requests all at once (one process start for the lot, not one per
+// target: a thousand targets in this backend end within the second).
 void abandon_local_channels(void* arg) {
   Fanout* fanout = static_cast<Fanout*>(arg);
   free_wait_set(fanout);  // its epoll descriptor too
+  PGconn** running = static_cast<PGconn**>(malloc(sizeof(PGconn*) * Max(fanout->channel_count, 1)));
+  if (running != nullptr) {  // else each is cancelled on its own below
+    int count = 0, deadline_s = 1;
+    for (int i = 0; i < fanout->channel_count; i++) {
+      int channel_deadline_s;
+      if (PGconn* conn = remote_take_running(&fanout->channels[i].local, &channel_deadline_s)) {
+        running[count++] = conn;
+        deadline_s = Max(deadline_s, channel_deadline_s);
+      }
+    }
+    send_cancels_detached(running, count, deadline_s);
+    free(running);
+  }
   for (int i = 0; i < fanout->channel_count; i++) {
     remote_abandon(&fanout->channels[i].local);
     release_claims(&fanout->channels[i]);

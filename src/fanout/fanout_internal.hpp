@@ -23,8 +23,10 @@ extern "C" {
 
 namespace multidb {
 
+// A worker's queue: kAllQueuesBudget shared by the call's targets, each between the two sizes (so that a call of
+// a thousand targets maps 16 MB, not 64). No queue at all when no target of the call can run in a worker.
 constexpr Size kMaxQueueSize = 1024 * 1024;
-constexpr Size kMinQueueSize = 64 * 1024;
+constexpr Size kMinQueueSize = 16 * 1024;
 constexpr Size kAllQueuesBudget = 16 * 1024 * 1024;
 constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at interrupts
 
@@ -89,6 +91,7 @@ struct Fanout {
   int head;  // first channel whose rows are not all in the result yet
   int active;
   bool waiting_for_slot;  // a target waits for a slot of its cluster: poll (cluster_slots.hpp)
+  int finished;           // channels finished (done or failed), for progress
   dsm_segment* segment;
   SharedCall* shared;
   WorkerSet* workers;
@@ -110,6 +113,7 @@ struct Fanout {
 
 // ---- shared_call.cpp: the DSM segment of a call ----------------------------------------------------------
 void create_shared_call(Fanout* fanout);
+bool call_uses_workers();  // multidb.max_workers > 0 and multidb.keep_connections off
 const char* target_sql(const FanoutRequest* request, int i);
 
 // ---- row_sink.cpp: remote text values into the caller's rows ---------------------------------------------

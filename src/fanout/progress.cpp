@@ -30,6 +30,8 @@ struct EventArgs {
   int64 count = 0;
   const char* count2_key = nullptr;
   int64 count2 = 0;
+  const char* count3_key = nullptr;
+  int64 count3 = 0;
   const char* ms_key = nullptr;
   double ms = 0;
   const char* text_keys[3] = {nullptr, nullptr, nullptr};
@@ -52,6 +54,7 @@ void emit(const EventArgs& args) {
     if (args.database) event.database = args.database;
     if (args.count_key) event.counts.emplace_back(args.count_key, args.count);
     if (args.count2_key) event.counts.emplace_back(args.count2_key, args.count2);
+    if (args.count3_key) event.counts.emplace_back(args.count3_key, args.count3);
     if (args.ms_key) event.numbers.emplace_back(args.ms_key, args.ms);
     for (int i = 0; i < 3; i++)
       if (args.text_keys[i]) event.texts.emplace_back(args.text_keys[i], args.texts[i] ? args.texts[i] : "");
@@ -108,20 +111,30 @@ void progress_rows(const char* database, int64 rows, double ms) {
   emit(args);
 }
 
-void progress_done(const char* database, int64 rows, double ms) {
+void progress_done(const char* database, int64 rows, double ms, int finished, int of) {
   if (!progress) return;
   EventArgs args{"done", utf8(database)};
   args.count_key = "rows";
   args.count = rows;
+  args.count2_key = "finished";
+  args.count2 = finished;
+  args.count3_key = "of";
+  args.count3 = of;
   args.ms_key = "ms";
   args.ms = ms;
   emit(args);
 }
 
-void progress_failed(const char* database, int sqlstate, const char* message, bool refused) {
+void progress_failed(const char* database, int sqlstate, const char* message, bool refused, int finished, int of) {
   if (!progress) return;
   progress_failures++;
   EventArgs args{refused ? "refused" : "error", database ? utf8(database) : nullptr};
+  if (finished >= 0) {
+    args.count2_key = "finished";
+    args.count2 = finished;
+    args.count3_key = "of";
+    args.count3 = of;
+  }
   args.text_keys[0] = "sqlstate";
   args.texts[0] = unpack_sql_state(sqlstate);
   args.text_keys[1] = "message";

@@ -21,9 +21,12 @@ void progress_begin();  // a new call: seq starts again
 void progress_plan(int count, const char* const* databases, const char* const* sqls, const char* combine);
 void progress_started(const char* database);
 void progress_rows(const char* database, int64 rows, double ms);
-void progress_done(const char* database, int64 rows, double ms);
+// finished and of (a fan-out's databases finished so far, this one included, failed ones too, and its number of
+// databases) go into the event as "finished" and "of"; finished < 0: neither (a failure outside a fan-out).
+void progress_done(const char* database, int64 rows, double ms, int finished, int of);
 // error, or refused when multidb's checks refused the statement (the guard here, or the remote's catalog check)
-void progress_failed(const char* database, int sqlstate, const char* message, bool refused);
+void progress_failed(const char* database, int sqlstate, const char* message, bool refused, int finished = -1,
+                     int of = 0);
 void progress_repair(int round, const char* database, int sqlstate, const char* message);
 void progress_combine(int64 rows, double ms);
 // status: ok, partial, error, refused, cancelled; ok after an error event of the call (multidb.on_error = warn)

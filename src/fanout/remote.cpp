@@ -408,8 +408,8 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   }
   if (session->phase == RemotePhase::kIdle) {
-    // Count the socket against max_files_per_process like any file the backend opens.
-    if (!AcquireExternalFD())
+    // Count the socket against max_files_per_process like any file the backend opens (unless the caller did).
+    if (!session->holds_external_fd && !AcquireExternalFD())
       return fail(session, ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
                   "could not connect: this process has no file descriptor left", nullptr,
                   "Raise max_files_per_process or query fewer connections at once.");
@@ -610,6 +610,8 @@ void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory histor
   session->history = history;
 }
 
+void remote_hold_descriptor(RemoteSession* session) { session->holds_external_fd = true; }
+
 PGconn* remote_release(RemoteSession* session, ConnectionHistory* history) {
   if (session->phase != RemotePhase::kDone || session->conn == nullptr || session->query_running ||
       PQtransactionStatus(session->conn) != PQTRANS_IDLE)
@@ -662,6 +664,13 @@ void remote_abandon(RemoteSession* session) {
     ReleaseExternalFD();
     session->holds_external_fd = false;
   }
+}
+
+PGconn* remote_take_running(RemoteSession* session, int* deadline_s) {
+  if (session->conn == nullptr || !session->query_running) return nullptr;
+  session->query_running = false;
+  *deadline_s = Min(session->connect_timeout_s, kCancelDeadlineS);
+  return session->conn;
 }
 
 void report_remote_failure(const RemoteFailure* failure, int elevel) {

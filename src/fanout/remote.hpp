@@ -120,6 +120,10 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
 // remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
 void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history);
 
+// After remote_init: the caller took the descriptor count of the connection the session will open
+// (AcquireExternalFD), and the session takes it over instead of taking its own.
+void remote_hold_descriptor(RemoteSession* session);
+
 // After kDone with keep_connection: the connection, idle with its transaction rolled back, handed to the caller
 // with its descriptor count and *history (its calls counting this one); nullptr when it is not clean.
 PGconn* remote_release(RemoteSession* session, ConnectionHistory* history);
@@ -133,6 +137,11 @@ long remote_timeout_ms(const RemoteSession* session);
 // Cancels a running statement (without waiting on the network) and closes the connection; safe at any
 // phase, also inside transaction abort and exit callbacks; never raises, idempotent.
 void remote_abandon(RemoteSession* session);
+
+// The connection of a running statement, for a cancel request the caller sends together with others'
+// (remote_cancel.hpp: send_cancels_detached), and the session no longer counts it as running (its
+// remote_abandon then only closes); nullptr when nothing runs. *deadline_s receives the request's time limit.
+PGconn* remote_take_running(RemoteSession* session, int* deadline_s);
 
 // Raises the failure as an ERROR (or at elevel) — for code that has no choice to make.
 void report_remote_failure(const RemoteFailure* failure, int elevel);

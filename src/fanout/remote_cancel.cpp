@@ -49,22 +49,38 @@ void close_inherited_descriptors() {
 
 }  // namespace
 
-void send_cancel_detached(PGconn* conn, int deadline_s) {
-  PGcancel* cancel = PQgetCancel(conn);
-  if (cancel == nullptr) return;
-  pid_t child = fork();
-  if (child == 0) {
-    if (fork() == 0) run_cancel(cancel, deadline_s > 0 ? deadline_s : 1);
-    _exit(0);
-  }
-  if (child > 0) {
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+void send_cancel_detached(PGconn* conn, int deadline_s) { send_cancels_detached(&conn, 1, deadline_s); }
+
+void send_cancels_detached(PGconn* const* conns, int count, int deadline_s) {
+  if (count <= 0) return;
+  // malloc, not palloc: this may run in error clean-up, and the children use it after the caller moved on.
+  PGcancel** cancels = static_cast<PGcancel**>(malloc(sizeof(PGcancel*) * count));
+  if (cancels == nullptr) return;
+  int wanted = 0;
+  for (int i = 0; i < count; i++)
+    if (PGcancel* cancel = PQgetCancel(conns[i])) cancels[wanted++] = cancel;
+  if (wanted > 0) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (fork() == 0) {
+        // The detached process: one sender per request (each with its own alarm), then gone.
+        if (wanted == 1) run_cancel(cancels[0], deadline_s > 0 ? deadline_s : 1);
+        for (int i = 0; i < wanted; i++)
+          if (fork() == 0) run_cancel(cancels[i], deadline_s > 0 ? deadline_s : 1);
+        _exit(0);
+      }
+      _exit(0);
     }
-  } else {
-    ereport(DEBUG1, (errmsg_internal("multidb: could not fork to send a cancel request: %m")));
+    if (child > 0) {
+      int status;
+      while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+      }
+    } else {
+      ereport(DEBUG1, (errmsg_internal("multidb: could not fork to send a cancel request: %m")));
+    }
   }
-  PQfreeCancel(cancel);
+  for (int i = 0; i < wanted; i++) PQfreeCancel(cancels[i]);
+  free(cancels);
 }
 
 }  // namespace multidb

@@ -19,4 +19,9 @@ namespace multidb {
 // own statement_timeout still bounds the statement if the request is lost.
 void send_cancel_detached(PGconn* conn, int deadline_s);
 
+// The same for count connections at once (a call of many targets ending: a cancel or an error): one fork of the
+// caller for all of them, so that ending a call costs one process start, not one per running target; the
+// detached process starts one short-lived sender per request, so that a frozen remote delays no other's.
+void send_cancels_detached(PGconn* const* conns, int count, int deadline_s);
+
 }  // namespace multidb

@@ -75,6 +75,8 @@ const char* remote_setup_sql(int statement_timeout_ms) {
 
 }  // namespace
 
+bool call_uses_workers() { return max_workers > 0 && !keep_connections; }
+
 const char* target_sql(const FanoutRequest* request, int i) {
   return request->sqls != nullptr ? request->sqls[i] : request->sql;
 }
@@ -82,7 +84,7 @@ const char* target_sql(const FanoutRequest* request, int i) {
 void create_shared_call(Fanout* fanout) {
   const FanoutRequest* request = fanout->request;
   int n = request->target_count;
-  Size queue_size = Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n));
+  Size queue_size = call_uses_workers() ? Max(kMinQueueSize, Min(kMaxQueueSize, kAllQueuesBudget / n)) : 0;
   int statement_timeout_ms = effective_statement_timeout_ms();
   const char* setup_sql = remote_setup_sql(statement_timeout_ms);
   const char* allowed_volatile = allowed_volatile_setting();
@@ -92,9 +94,13 @@ void create_shared_call(Fanout* fanout) {
   size += queue_size * n;
   Size strings_offset = size;
   size += strlen(setup_sql) + 1 + strlen(allowed_volatile) + 1;
-  for (int i = 0; i < n; i++)
-    size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]) +
-            strlen(target_sql(request, i)) + 1 + strlen(fanout->channels[i].check_sql) + 1;
+  // A statement and its checks shared by every target (the same text, one pointer) are stored once.
+  for (int i = 0; i < n; i++) {
+    size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]);
+    if (i == 0 || target_sql(request, i) != target_sql(request, i - 1)) size += strlen(target_sql(request, i)) + 1;
+    if (i == 0 || fanout->channels[i].check_sql != fanout->channels[i - 1].check_sql)
+      size += strlen(fanout->channels[i].check_sql) + 1;
+  }
 
   fanout->segment = dsm_create(size, 0);
   SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
@@ -116,10 +122,18 @@ void create_shared_call(Fanout* fanout) {
     SharedSlot* slot = &shared->slots[i];
     slot->name_offset = out - reinterpret_cast<char*>(shared);
     out = stpcpy(out, request->targets[i].name) + 1;
-    slot->sql_offset = out - reinterpret_cast<char*>(shared);
-    out = stpcpy(out, target_sql(request, i)) + 1;
-    slot->check_sql_offset = out - reinterpret_cast<char*>(shared);
-    out = stpcpy(out, fanout->channels[i].check_sql) + 1;
+    if (i > 0 && target_sql(request, i) == target_sql(request, i - 1)) {
+      slot->sql_offset = shared->slots[i - 1].sql_offset;
+    } else {
+      slot->sql_offset = out - reinterpret_cast<char*>(shared);
+      out = stpcpy(out, target_sql(request, i)) + 1;
+    }
+    if (i > 0 && fanout->channels[i].check_sql == fanout->channels[i - 1].check_sql) {
+      slot->check_sql_offset = shared->slots[i - 1].check_sql_offset;
+    } else {
+      slot->check_sql_offset = out - reinterpret_cast<char*>(shared);
+      out = stpcpy(out, fanout->channels[i].check_sql) + 1;
+    }
     slot->options_offset = out - reinterpret_cast<char*>(shared);
     out = pack_options(out, &request->targets[i]);
     slot->queue_offset = queues_offset + queue_size * i;
