@@ -160,3 +160,13 @@ fuzz: fuzz-build
 	done
 
 .PHONY: fuzz fuzz-build
+
+# ---- the prompt's size for fleets of tenants (bench/run.sh, BENCH_ONLY=prompt) ------------------------------
+# A program of the pure core alone, like the unit tests: no server.
+PROMPT_SIZE_BIN = bench/prompt_size
+$(PROMPT_SIZE_BIN): bench/prompt_size.cpp test/unit/tenant_fleet.hpp $(UNIT_CORE_OBJS)
+	$(CXX) $(UNIT_TEST_FLAGS) -O2 -Itest/unit -o $@ bench/prompt_size.cpp $(UNIT_CORE_OBJS) -lpq -lcurl -lcrypto
+clean: prompt-size-clean
+prompt-size-clean:
+	rm -f $(PROMPT_SIZE_BIN)
+.PHONY: prompt-size-clean

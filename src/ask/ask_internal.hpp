@@ -45,6 +45,7 @@ struct AskState {
   int target_count;
   AttachedGroup* groups;  // the groups the connection list named, in its order (none for a direct list of names)
   int group_count;
+  AttachedGroup* prompt_groups;  // the same in UTF-8, for the prompt: made by prepare_prompt
   const char** fingerprints;  // per target
   const char** schema_json;   // per target, loaded only when a prompt must be built
   const char* combined_schema;
@@ -103,7 +104,8 @@ void collect_attached_groups(AskState* ask, ArrayType* connections);
 // unchanged since); the others are read from the remote again and stored.
 void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog);
 
-// ask->combined_schema, the prompt's text of every attached schema (only when the LLM is to be called).
+// ask->combined_schema, the prompt's text of every attached schema (only when the LLM is to be called), and
+// ask->prompt_groups.
 void prepare_prompt(AskState* ask);
 
 // ---- ask_plan.cpp -------------------------------------------------------------------------------------------

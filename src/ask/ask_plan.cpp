@@ -75,6 +75,7 @@ struct PromptText {
   const char** databases;
   const char** history_questions;
   const char** history_answers;
+  const char** groups;  // the attached groups' names
 };
 
 PromptText prompt_text(const AskState* ask) {
@@ -83,6 +84,8 @@ PromptText prompt_text(const AskState* ask) {
   text.databases = target_names_utf8(ask);
   text.history_questions = to_utf8_all(ask->history_questions, ask->history_count);
   text.history_answers = to_utf8_all(ask->history_answers, ask->history_count);
+  text.groups = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->group_count, 1)));
+  for (int g = 0; g < ask->group_count; g++) text.groups[g] = to_utf8(ask->groups[g].name);
   return text;
 }
 
@@ -92,6 +95,10 @@ PromptInput prompt_input(const AskState* ask, const PromptText& text) {
   input.combined_schema = ask->combined_schema;  // UTF-8 already: the core made it
   for (int i = 0; i < ask->history_count; i++) input.history.push_back({text.history_questions[i], text.history_answers[i]});
   input.question = text.question;
+  for (int g = 0; ask->prompt_groups != nullptr && g < ask->group_count; g++) {
+    const AttachedGroup& group = ask->prompt_groups[g];
+    input.groups.push_back({group.name, std::vector<std::string>(group.members, group.members + group.member_count)});
+  }
   return input;
 }
 
@@ -235,10 +242,13 @@ void prepare_cache_key(AskState* ask) {
   PromptText text = prompt_text(ask);
   CppError error = cpp_call([&] {
     std::vector<ChatMessage> identity;
-    identity.push_back({"system", "multidb prompt v4, max_prompt_tables " + std::to_string(max_prompt_tables) +
+    identity.push_back({"system", "multidb prompt v5, max_prompt_tables " + std::to_string(max_prompt_tables) +
                                       (prompt_common_values ? ", common values" : "")});
     for (int i = 0; i < ask->target_count; i++)
       identity.push_back({"schema", std::string(text.databases[i]) + ":" + ask->fingerprints[i]});
+    // The prompt names the groups (and a plan may name them as sets): the same databases attached through a
+    // group or one by one are two prompts.
+    for (int g = 0; g < ask->group_count; g++) identity.push_back({"group", text.groups[g]});
     for (int i = 0; i < ask->history_count; i++) {
       identity.push_back({"user", text.history_questions[i]});
       identity.push_back({"assistant", text.history_answers[i]});

@@ -1,7 +1,7 @@
 // Each connection's schema for an ask: the introspection query every remote runs (through the fan-out, so
 // guarded and in parallel), the schema cache in front of it, and the combined text the prompt shows.
 #include "ask/ask_internal.hpp"
-#include "core/schema_model.hpp"
+#include "core/schema_text.hpp"
 #include "foundation/extension_tables.hpp"
 #include "foundation/settings.hpp"
 
@@ -215,21 +215,50 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog) {
 namespace {
 
 // Parsed schemas kept by this backend, by connection and fingerprint: a large schema is read from the cache
-// table and parsed once per backend, not once per ask.
-std::unordered_map<std::string, DatabaseSchema>* parsed_schemas = nullptr;
-constexpr size_t kParsedSchemasKept = 64;
+// table and parsed once per backend, not once per ask. Bounded by count and by the size of the documents they
+// were parsed from (a fleet of a thousand small tenant schemas fits; a few huge ones do not crowd out memory);
+// when an ask's new schemas would pass either bound, the whole cache is dropped first, never during an ask.
+struct ParsedSchemas {
+  std::unordered_map<std::string, DatabaseSchema> schemas;
+  size_t document_bytes = 0;
+};
+ParsedSchemas* parsed_schemas = nullptr;
+constexpr size_t kParsedSchemasKept = 4096;
+constexpr size_t kParsedSchemaBytesKept = 64 * 1024 * 1024;
 
 std::string parsed_schema_key(const char* connection, const char* fingerprint) {
   return std::string(connection) + '\x1f' + fingerprint;
 }
 
-bool schema_parsed_already(const AskState* ask, int i) {
-  bool found = false;
+// Which targets this backend has parsed already; drops the cache first when the others would not fit in it.
+bool* schemas_parsed_already(const AskState* ask) {
+  bool* parsed = static_cast<bool*>(palloc0(sizeof(bool) * Max(ask->target_count, 1)));
   CppError error = cpp_call([&] {
-    found = parsed_schemas != nullptr &&
-            parsed_schemas->count(parsed_schema_key(ask->targets[i].name, ask->fingerprints[i])) != 0;
+    if (parsed_schemas == nullptr) parsed_schemas = new ParsedSchemas();
+    size_t missing = 0;
+    for (int i = 0; i < ask->target_count; i++) {
+      parsed[i] = parsed_schemas->schemas.count(parsed_schema_key(ask->targets[i].name, ask->fingerprints[i])) != 0;
+      missing += !parsed[i];
+    }
+    if (missing > 0 && parsed_schemas->schemas.size() + missing > kParsedSchemasKept) {
+      parsed_schemas->schemas.clear();
+      parsed_schemas->document_bytes = 0;
+      for (int i = 0; i < ask->target_count; i++) parsed[i] = false;
+    }
   });
-  return !error.failed && found;
+  if (error.failed) raise_core_error(ask, error);
+  return parsed;
+}
+
+// The attached groups in UTF-8, as the prompt names them.
+AttachedGroup* groups_utf8(const AskState* ask) {
+  AttachedGroup* groups = static_cast<AttachedGroup*>(palloc0(sizeof(AttachedGroup) * Max(ask->group_count, 1)));
+  for (int g = 0; g < ask->group_count; g++) {
+    groups[g].name = to_utf8(ask->groups[g].name);
+    groups[g].member_count = ask->groups[g].member_count;
+    groups[g].members = to_utf8_all(ask->groups[g].members, ask->groups[g].member_count);
+  }
+  return groups;
 }
 
 }  // namespace
@@ -237,8 +266,9 @@ bool schema_parsed_already(const AskState* ask, int i) {
 void prepare_prompt(AskState* ask) {
   if (ask->combined_schema != nullptr) return;
   // Schema documents this backend has not parsed yet come from the cache table.
+  bool* parsed = schemas_parsed_already(ask);
   for (int i = 0; i < ask->target_count; i++) {
-    if (ask->schema_json[i] != nullptr || schema_parsed_already(ask, i)) continue;
+    if (ask->schema_json[i] != nullptr || parsed[i]) continue;
     const char* document = cached_schema_document(ask->targets[i].name);
     ask->schema_json[i] = document != nullptr ? document : "{\"tables\": []}";
   }
@@ -246,25 +276,39 @@ void prepare_prompt(AskState* ask) {
   // The core reads UTF-8; the documents and names are this database's text.
   const char** names = target_names_utf8(ask);
   const char** documents = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->target_count, 1)));
-  for (int i = 0; i < ask->target_count; i++) documents[i] = to_utf8(ask->schema_json[i]);
+  for (int i = 0; i < ask->target_count; i++)
+    if (!parsed[i]) documents[i] = to_utf8(ask->schema_json[i]);
   const char* question = to_utf8(ask->question);
+  ask->prompt_groups = groups_utf8(ask);
   char* combined = nullptr;
   CppError error = cpp_call([&] {
-    if (parsed_schemas == nullptr) parsed_schemas = new std::unordered_map<std::string, DatabaseSchema>();
     std::vector<DatabaseSchema> schemas;
+    schemas.reserve(ask->target_count);
     for (int i = 0; i < ask->target_count; i++) {
       std::string key = parsed_schema_key(ask->targets[i].name, ask->fingerprints[i]);
-      auto found = parsed_schemas->find(key);
-      if (found == parsed_schemas->end()) {
-        if (parsed_schemas->size() >= kParsedSchemasKept) parsed_schemas->clear();
-        found = parsed_schemas->emplace(key, schema_from_json(names[i], documents[i])).first;
+      auto found = parsed_schemas->schemas.find(key);
+      if (found != parsed_schemas->schemas.end()) {
+        schemas.push_back(found->second);
+      } else {
+        schemas.push_back(schema_from_json(names[i], documents[i]));
+        size_t bytes = strlen(documents[i]);
+        if (parsed_schemas->schemas.size() < kParsedSchemasKept &&
+            parsed_schemas->document_bytes + bytes <= kParsedSchemaBytesKept) {
+          parsed_schemas->schemas.emplace(key, schemas.back());
+          parsed_schemas->document_bytes += bytes;
+        }
       }
-      schemas.push_back(found->second);
       if (!prompt_common_values)
         for (TableInfo& table : schemas.back().tables)
           for (ColumnInfo& column : table.columns) column.common_values.clear();
     }
-    combined = malloc_copy(format_combined_schema(schemas, question, static_cast<size_t>(max_prompt_tables)));
+    std::vector<DatabaseGroup> groups;
+    for (int g = 0; g < ask->group_count; g++)
+      groups.push_back({ask->prompt_groups[g].name,
+                        std::vector<std::string>(ask->prompt_groups[g].members,
+                                                 ask->prompt_groups[g].members + ask->prompt_groups[g].member_count)});
+    combined =
+        malloc_copy(format_combined_schema(schemas, question, static_cast<size_t>(max_prompt_tables), groups));
   });
   if (error.failed) raise_core_error(ask, error);
   ask->combined_schema = take(combined);

@@ -1,9 +1,16 @@
 // What multidb tells the LLM: the rules, the combined schema, the conversation so far, the question.
+//
+// The rules name the databases compactly (prompt_database_list) and, when there are several databases or a group,
+// say how a plan names a set of them in one entry ({"databases": ["@tenants"], "sql": ...}, a list of names, or
+// ["*"]) and how the combine step reads a set's rows (one table named as the group without "@", or all_databases
+// for "*", with source_db first).
 #pragma once
 
+#include "core/database_names.hpp"
 #include "core/llm_protocol.hpp"
 #include "core/plan_parser.hpp"
 
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +27,14 @@ struct PromptInput {
   std::string combined_schema;
   std::vector<Exchange> history;       // oldest first
   std::string question;
+  std::vector<DatabaseGroup> groups;   // the groups the ask attached ("@tenants"), each with its members
 };
+
+// The rules' list of databases: each group as "the group @tenants (t0001 … t1000, 1,000 databases)", then the
+// databases no group holds, quoted as they are ("production", "backup") up to kMaxNamesQuoted of them, else
+// written compactly (core/database_names); never one name per database of a large fleet.
+constexpr std::size_t kMaxNamesQuoted = 30;
+std::string prompt_database_list(const PromptInput& input);
 
 std::vector<ChatMessage> build_plan_prompt(const PromptInput& input);
 

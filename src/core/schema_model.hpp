@@ -1,5 +1,6 @@
 // The schema of a remote database as multidb shows it to an LLM: tables and views, columns, keys,
-// comments and row estimates; and the one combined text that presents several databases at once.
+// comments, row estimates and sampled values; its JSON document and fingerprint (core/schema_text writes the
+// prompt's text of several databases).
 #pragma once
 
 #include <string>
@@ -48,10 +49,5 @@ std::string schema_to_json(const DatabaseSchema& schema);
 
 // 16 hex digits over what the LLM relies on (not row estimates, so ANALYZE does not invalidate caches).
 std::string schema_fingerprint(const DatabaseSchema& schema);
-
-// One text for the prompt; past max_tables tables, the ones most relevant to the question and their
-// foreign-key neighbours, with a line saying how many were left out.
-std::string format_combined_schema(const std::vector<DatabaseSchema>& schemas, const std::string& question,
-                                   size_t max_tables);
 
 }  // namespace multidb

@@ -1,6 +1,7 @@
 // libFuzzer: a remote's introspection document (what a remote's catalogs, its statistics and its
 // comments make of it), parsed, fingerprinted and written into a prompt.
 #include "core/schema_model.hpp"
+#include "core/schema_text.hpp"
 
 #include <cstddef>
 #include <cstdint>

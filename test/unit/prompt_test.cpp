@@ -9,7 +9,7 @@
 using namespace multidb;
 
 TEST(Prompt, RulesSchemaHistoryThenTheQuestionVerbatim) {
-  PromptInput input{{"production", "backup"}, "database \"production\", table public.orders\n", {{"q1", "a1"}}, "And 2024?"};
+  PromptInput input{{"production", "backup"}, "database \"production\", table public.orders\n", {{"q1", "a1"}}, "And 2024?", {}};
   std::vector<ChatMessage> messages = build_plan_prompt(input);
   ASSERT_EQ(messages.size(), 5u);
   EXPECT_EQ(messages[0].role, "system");
@@ -24,7 +24,7 @@ TEST(Prompt, RulesSchemaHistoryThenTheQuestionVerbatim) {
 }
 
 TEST(Prompt, RepairCarriesTheFailingSqlAndError) {
-  PromptInput input{{"production"}, "", {}, "q"};
+  PromptInput input{{"production"}, "", {}, "q", {}};
   auto messages = build_repair_prompt(input, "{previous}", {{{"production", "SELECT amount FROM t"}, "column \"amount\" does not exist"}});
   ASSERT_EQ(messages.size(), 5u);
   EXPECT_EQ(messages[3].role, "assistant");
@@ -35,13 +35,13 @@ TEST(Prompt, RepairCarriesTheFailingSqlAndError) {
 }
 
 TEST(Prompt, RulesNameTheCombineTables) {
-  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01", "tenant_02"}, "", {}, "q"});
+  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01", "tenant_02"}, "", {}, "q", {}});
   EXPECT_NE(messages[0].content.find("\"combine\""), std::string::npos);
   EXPECT_NE(messages[0].content.find("a table named exactly like that database"), std::string::npos);
 }
 
 TEST(Prompt, CombineRepairCarriesTheSqlErrorAndTables) {
-  auto messages = build_combine_repair_prompt(PromptInput{{"production", "backup"}, "", {}, "q"}, "{previous}",
+  auto messages = build_combine_repair_prompt(PromptInput{{"production", "backup"}, "", {}, "q", {}}, "{previous}",
                                               "SELECT total FROM production", "column \"total\" does not exist",
                                               "production (id integer, amount numeric), backup (id integer)");
   ASSERT_EQ(messages.size(), 5u);
@@ -54,7 +54,7 @@ TEST(Prompt, CombineRepairCarriesTheSqlErrorAndTables) {
 }
 
 TEST(Prompt, RulesSayWhatTheCombineStepMayCall) {
-  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01"}, "", {}, "q"});
+  std::vector<ChatMessage> messages = build_plan_prompt(PromptInput{{"tenant_01"}, "", {}, "q", {}});
   EXPECT_NE(messages[0].content.find("functions on values"), std::string::npos);
   EXPECT_NE(messages[0].content.find("no function that reads the server"), std::string::npos);
 }

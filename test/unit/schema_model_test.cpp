@@ -1,5 +1,6 @@
 // core/schema_model: the introspection document, fingerprints, and the schema text of a prompt.
 #include "core/schema_model.hpp"
+#include "core/schema_text.hpp"
 
 #include "shop_schema.hpp"
 
@@ -43,15 +44,22 @@ TEST(SchemaModel, FingerprintIgnoresOrderAndRowEstimatesButNotTypes) {
 }
 
 TEST(SchemaModel, CombinedTextNamesEveryTablesDatabase) {
-  std::vector<DatabaseSchema> schemas = {schema_from_json("production", kShop), schema_from_json("backup", kShop)};
-  std::string text = format_combined_schema(schemas, "revenue", 60);
+  DatabaseSchema production = schema_from_json("production", kShop);
+  DatabaseSchema analytics = schema_from_json("analytics", kShop);
+  for (TableInfo& table : analytics.tables) table.name = "daily_" + table.name;  // no table in common
+  std::string text = format_combined_schema({production, analytics}, "revenue", 60);
   EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
             "database \"production\", table public.customers (about 120 rows)\n"
             "  id integer NOT NULL PK, country text NOT NULL /* ISO code */\n");
-  EXPECT_NE(text.find("database \"backup\", table public.orders (about 600 rows) -- one purchase\n"
+  EXPECT_NE(text.find("database \"analytics\", table public.daily_orders (about 600 rows) -- one purchase\n"
                       "  id integer NOT NULL PK, customer_id integer NOT NULL -> public.customers(id), total numeric(12,2)\n"),
             std::string::npos);
   EXPECT_EQ(text.find("more tables"), std::string::npos);
+  // Two databases of one schema: described once (core/schema_text).
+  text = format_combined_schema({production, schema_from_json("backup", kShop)}, "revenue", 60);
+  EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
+            "databases backup, production (2) share this schema:\n"
+            "table public.customers (about 120 rows each)\n");
 }
 
 TEST(SchemaModel, LargeSchemasKeepTheRelevantTablesAndTheirNeighbours) {
