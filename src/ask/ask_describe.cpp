@@ -1,7 +1,7 @@
 // multidb._describe_answer: the columns an answer would have, described on its databases without running anything.
 // A plan {"sql": ...} is one statement on the given connections, its databases' descriptions merged; an ask's plan
 // {"queries": [...], "combine": ...} has each step described on its database, and its combine step prepared here
-// (never run) over step tables of the described types, made as the combine step makes them.
+// (never run) over step tables of the described types (and its sets' relations), made as the combine step makes them.
 #include "ask/ask_internal.hpp"
 #include "core/json_row.hpp"
 #include "fanout/describe_targets.hpp"
@@ -45,11 +45,13 @@ void describe_combine_body(void* arg) {
   const AskState* ask = call->ask;
   int connected = SPI_connect();
   if (connected != SPI_OK_CONNECT) elog(ERROR, "multidb, describing the combine step: SPI_connect failed");
+  TupleDesc* step_tables = static_cast<TupleDesc*>(palloc0(sizeof(TupleDesc) * Max(ask->step_count, 1)));
   for (int i = 0; i < ask->step_count; i++) {
     const TargetDescription* step = &call->steps[i];
     TupleDesc columns = CreateTemplateTupleDesc(step->column_count);
     for (int c = 0; c < step->column_count; c++)
       TupleDescInitEntry(columns, c + 1, call->step_names[i][c], local_column_type(step->remote_types[c]), -1, 0);
+    step_tables[i] = columns;
     EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
     relation->md.name = pstrdup(ask->step_database[i]);
     relation->md.reliddesc = InvalidOid;
@@ -59,6 +61,30 @@ void describe_combine_body(void* arg) {
     relation->reldata = tuplestore_begin_heap(false, false, work_mem);
     if (SPI_register_relation(relation) != SPI_OK_REL_REGISTER)
       elog(ERROR, "could not expose the description of connection \"%s\" to the combine step", ask->step_database[i]);
+  }
+  // Each set's relation, as the combine step makes it (ask_combine.cpp): source_db, then its members' columns.
+  for (int s = 0; s < ask->set_count; s++) {
+    if (ask->set_relation[s] == nullptr) continue;
+    int n = ask->set_member_count[s];
+    TupleDesc* member_columns = static_cast<TupleDesc*>(palloc0(sizeof(TupleDesc) * Max(n, 1)));
+    for (int m = 0; m < n; m++)
+      for (int i = 0; i < ask->step_count && member_columns[m] == nullptr; i++)
+        if (strcmp(ask->step_database[i], ask->set_members[s][m]) == 0) member_columns[m] = step_tables[i];
+    const char* mismatch = nullptr;
+    TupleDesc columns = set_relation_columns(ask, s, member_columns, &mismatch);
+    if (columns == nullptr)
+      ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                      errmsg("the set relation %s cannot hold the rows of its %d databases, whose columns differ: %s",
+                             ask->set_relation[s], n, mismatch)));
+    EphemeralNamedRelation relation = static_cast<EphemeralNamedRelation>(palloc0(sizeof(EphemeralNamedRelationData)));
+    relation->md.name = pstrdup(ask->set_relation[s]);
+    relation->md.reliddesc = InvalidOid;
+    relation->md.tupdesc = columns;
+    relation->md.enrtype = ENR_NAMED_TUPLESTORE;
+    relation->md.enrtuples = 0;
+    relation->reldata = tuplestore_begin_heap(false, false, work_mem);
+    if (SPI_register_relation(relation) != SPI_OK_REL_REGISTER)
+      elog(ERROR, "could not expose the description of the relation \"%s\" to the combine step", ask->set_relation[s]);
   }
   int guc_level = NewGUCNestLevel();
   set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);

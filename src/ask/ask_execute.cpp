@@ -195,6 +195,12 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         const char** kept_sqls = ask->step_sql;
         const char* kept_combine = ask->combine_sql;
         const char* kept_explanation = ask->explanation;
+        // The plan's sets stand: a repair gives statements for some of their members, not new sets.
+        int kept_set_count = ask->set_count;
+        const char** kept_set_relation = ask->set_relation;
+        int* kept_set_member_count = ask->set_member_count;
+        const char*** kept_set_members = ask->set_members;
+        const char* kept_sets_json = ask->sets_json;
         int kept_count = ask->step_count;
         int64* kept_rows = ask->step_rows;
         double* kept_ms = ask->step_ms;
@@ -231,6 +237,11 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
         ask->step_database = merged_databases;
         ask->step_sql = merged_sqls;
         ask->step_count = merged;
+        ask->set_count = kept_set_count;
+        ask->set_relation = kept_set_relation;
+        ask->set_member_count = kept_set_member_count;
+        ask->set_members = kept_set_members;
+        ask->sets_json = kept_sets_json;
         refresh_plan_json(ask);
         guard_plan(ask);
         report_plan(ask);

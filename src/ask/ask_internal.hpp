@@ -60,6 +60,13 @@ struct AskState {
   const char** step_sql;
   const char* combine_sql;  // nullptr when the plan has no combine step
   const char* explanation;
+  // The plan's sets (core/plan_parser.hpp's PlanSet): statements written once for several databases, whose steps
+  // are among the steps above. A set with a relation gives the combine step one relation of all its members' rows.
+  int set_count;
+  const char** set_relation;   // per set; nullptr when it has none
+  int* set_member_count;       // per set
+  const char*** set_members;   // per set: its databases, in the attached order
+  const char* sets_json;       // the plan JSON these sets came from (UTF-8, the core's): a repair's merge keeps them
   const char* plan_json;
   const char* reply_text;  // the LLM's last reply, for a repair round
   const char* cache_key;
@@ -127,6 +134,10 @@ struct PlanCopy {
   char* combine;
   char* explanation;
   char* json;
+  int set_count;
+  char** set_relations;     // "" for a set without one
+  int* set_member_counts;
+  char*** set_members;
 };
 PlanCopy copy_plan(const Plan& plan);
 void adopt_plan(AskState* ask, PlanCopy copy);
@@ -186,8 +197,14 @@ struct CombineFailure {
 CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc desc);
 [[noreturn]] void raise_combine_failure(AskState* ask, const CombineFailure& failure, bool after_repairs);
 
-// "production (id integer, total numeric), backup (...)": the tables the combine step had, for messages.
+// "production (id integer, total numeric), backup (...)": the tables the combine step had, for messages. A set's
+// relation is written once with how many databases it holds, and its members are not listed one by one.
 const char* describe_step_tables(const AskState* ask);
+
+// A set relation's columns: source_db text, then the columns its members' results agree on (names and types).
+// nullptr with *mismatch set (palloc'd: which column, which databases) when they do not agree. member_columns
+// gives each member's result columns, in the set's member order.
+TupleDesc set_relation_columns(const AskState* ask, int set, const TupleDesc* member_columns, const char** mismatch);
 
 // ---- ask_result_cache.cpp -----------------------------------------------------------------------------------
 

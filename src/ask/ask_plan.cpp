@@ -20,6 +20,7 @@
 #include <ctime>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -127,6 +128,19 @@ PlanCopy copy_plan(const Plan& plan) {
   copy.combine = malloc_copy(plan.combine);
   copy.explanation = malloc_copy(plan.explanation);
   copy.json = malloc_copy(plan_to_json(plan));
+  copy.set_count = static_cast<int>(plan.sets.size());
+  copy.set_relations = static_cast<char**>(calloc(copy.set_count + 1, sizeof(char*)));
+  copy.set_member_counts = static_cast<int*>(calloc(copy.set_count + 1, sizeof(int)));
+  copy.set_members = static_cast<char***>(calloc(copy.set_count + 1, sizeof(char**)));
+  if (!copy.set_relations || !copy.set_member_counts || !copy.set_members) throw std::bad_alloc();
+  for (int s = 0; s < copy.set_count; s++) {
+    const PlanSet& set = plan.sets[s];
+    copy.set_relations[s] = malloc_copy(set.relation);
+    copy.set_member_counts[s] = static_cast<int>(set.members.size());
+    copy.set_members[s] = static_cast<char**>(calloc(set.members.size() + 1, sizeof(char*)));
+    if (!copy.set_members[s]) throw std::bad_alloc();
+    for (size_t m = 0; m < set.members.size(); m++) copy.set_members[s][m] = malloc_copy(set.members[m]);
+  }
   return copy;
 }
 
@@ -147,12 +161,37 @@ void adopt_plan(AskState* ask, PlanCopy copy) {
   const char* combine = take(copy.combine);
   const char* explanation = take(copy.explanation);
   ask->plan_json = take(copy.json);
+  ask->sets_json = ask->plan_json;
+  int set_count = copy.set_count;
+  char** relations = static_cast<char**>(palloc0(sizeof(char*) * Max(set_count, 1)));
+  char*** members = static_cast<char***>(palloc0(sizeof(char**) * Max(set_count, 1)));
+  int* member_counts = static_cast<int*>(palloc0(sizeof(int) * Max(set_count, 1)));
+  for (int s = 0; s < set_count; s++) {
+    relations[s] = take(copy.set_relations[s]);
+    member_counts[s] = copy.set_member_counts[s];
+    members[s] = static_cast<char**>(palloc0(sizeof(char*) * Max(member_counts[s], 1)));
+    for (int m = 0; m < member_counts[s]; m++) members[s][m] = take(copy.set_members[s][m]);
+    free(copy.set_members[s]);
+  }
+  free(copy.set_relations);
+  free(copy.set_members);
+  free(copy.set_member_counts);
   for (int i = 0; i < copy.count; i++) {
     ask->step_database[i] = from_utf8(databases[i], "a database name of the plan");
     ask->step_sql[i] = from_utf8(sqls[i], psprintf("the plan's SQL for connection \"%s\"", ask->step_database[i]));
   }
   ask->combine_sql = combine[0] != '\0' ? from_utf8(combine, "the plan's combine step") : nullptr;
   ask->explanation = from_utf8(explanation, "the plan's explanation");
+  ask->set_count = set_count;
+  ask->set_relation = static_cast<const char**>(palloc0(sizeof(char*) * Max(set_count, 1)));
+  ask->set_member_count = member_counts;
+  ask->set_members = static_cast<const char***>(palloc0(sizeof(char**) * Max(set_count, 1)));
+  for (int s = 0; s < set_count; s++) {
+    ask->set_relation[s] = relations[s][0] != '\0' ? from_utf8(relations[s], "a set relation of the plan") : nullptr;
+    ask->set_members[s] = static_cast<const char**>(palloc0(sizeof(char*) * Max(member_counts[s], 1)));
+    for (int m = 0; m < member_counts[s]; m++)
+      ask->set_members[s][m] = from_utf8(members[s][m], "a database name of the plan");
+  }
 }
 
 void refresh_plan_json(AskState* ask) {
@@ -161,11 +200,27 @@ void refresh_plan_json(AskState* ask) {
   const char** sqls = to_utf8_all(ask->step_sql, ask->step_count);
   const char* combine = to_utf8(ask->combine_sql);
   const char* explanation = to_utf8(ask->explanation);
+  const char* sets_json = ask->set_count > 0 ? ask->sets_json : nullptr;
   CppError error = cpp_call([&] {
     Plan plan;
     for (int i = 0; i < ask->step_count; i++) plan.queries.push_back({databases[i], sqls[i]});
     plan.combine = combine ? combine : "";
     plan.explanation = explanation ? explanation : "";
+    if (sets_json != nullptr) plan.sets = plan_from_json(sets_json).sets;
+    // A set whose members were all repaired alike shows the statement they run now.
+    std::unordered_map<std::string, const std::string*> sql_of;
+    for (const PlannedQuery& query : plan.queries) sql_of[query.database] = &query.sql;
+    for (PlanSet& set : plan.sets) {
+      const std::string* first = nullptr;
+      bool alike = true;
+      for (const std::string& member : set.members) {
+        auto found = sql_of.find(member);
+        if (found == sql_of.end()) throw PlanError("a set's database \"" + member + "\" has no step");
+        if (first == nullptr) first = found->second;
+        alike = alike && *found->second == *first;
+      }
+      if (alike && first != nullptr) set.sql = *first;
+    }
     json = malloc_copy(plan_to_json(plan));
   });
   if (!error.failed) ask->plan_json = take(json);
@@ -331,6 +386,11 @@ void plan_with_llm(AskState* ask, int failure_count, const FailedStatement* fail
   for (int i = 0; i < failure_count; i++) failure_texts[i] = failure_text(failures[i]);
   FailureText combine_text{};
   if (combine_failure != nullptr) combine_text = failure_text(*combine_failure);
+  // The groups a plan may name as sets, as UTF-8.
+  AttachedGroup* group_names = static_cast<AttachedGroup*>(palloc0(sizeof(AttachedGroup) * Max(ask->group_count, 1)));
+  for (int g = 0; g < ask->group_count; g++)
+    group_names[g] = AttachedGroup{to_utf8(ask->groups[g].name), ask->groups[g].member_count,
+                                   to_utf8_all(ask->groups[g].members, ask->groups[g].member_count)};
   CppError error = cpp_call([&] {
     PromptInput input = prompt_input(ask, text);
     std::vector<ChatMessage> messages;
@@ -388,7 +448,12 @@ void plan_with_llm(AskState* ask, int failure_count, const FailedStatement* fail
     completion_tokens = answer.completion_tokens;
     std::vector<std::string> attached;
     for (int i = 0; i < ask->target_count; i++) attached.emplace_back(text.databases[i]);
-    copy = copy_plan(parse_plan(answer.text, attached));
+    std::vector<DatabaseGroup> groups;
+    for (int g = 0; g < ask->group_count; g++) {
+      groups.push_back({group_names[g].name, {}});
+      for (int m = 0; m < group_names[g].member_count; m++) groups.back().members.emplace_back(group_names[g].members[m]);
+    }
+    copy = copy_plan(parse_plan(answer.text, attached, groups));
   });
   ask->llm_ms += elapsed_ms(start);
   if (attempts_json != nullptr) ask->llm_attempts_json = take(attempts_json);
@@ -416,9 +481,14 @@ const char* refusal_hint(const AskState* ask) {
 }
 
 void guard_plan(AskState* ask) {
+  const char* allowed = nullptr;  // the text last allowed: a set's members run the same text, judged once
   for (int i = 0; i < ask->step_count; i++) {
+    if (allowed != nullptr && strcmp(allowed, ask->step_sql[i]) == 0) continue;
     GuardVerdict verdict = judge_statement(ask->step_sql[i]);
-    if (verdict.allowed) continue;
+    if (verdict.allowed) {
+      allowed = ask->step_sql[i];
+      continue;
+    }
     ask->status = "refused";
     progress_failed(ask->step_database[i], verdict.sqlstate,
                     psprintf("multidb refused %s statement for connection \"%s\": %s", plan_author(ask),
@@ -430,7 +500,13 @@ void guard_plan(AskState* ask) {
                     errdetail("The statement: %s", ask->step_sql[i]), errhint("%s", refusal_hint(ask))));
   }
   if (ask->combine_sql == nullptr) return;
-  GuardVerdict verdict = judge_combine(ask->combine_sql, ask->step_database, ask->step_count);
+  // The combine step may read each database's relation and each set's.
+  const char** relations = static_cast<const char**>(palloc(sizeof(char*) * (ask->step_count + ask->set_count + 1)));
+  int relation_count = 0;
+  for (int i = 0; i < ask->step_count; i++) relations[relation_count++] = ask->step_database[i];
+  for (int s = 0; s < ask->set_count; s++)
+    if (ask->set_relation[s] != nullptr) relations[relation_count++] = ask->set_relation[s];
+  GuardVerdict verdict = judge_combine(ask->combine_sql, relations, relation_count);
   if (verdict.allowed) return;
   ask->status = "refused";
   progress_failed(kCombinedSource, verdict.sqlstate,

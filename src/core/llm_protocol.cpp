@@ -59,12 +59,18 @@ long token_count(const json& usage, const char* key) {
 }
 
 // The JSON schema of a plan, for response_format json_schema. Strict mode needs every property required, so
-// "combine" is always there: "" means none (core/plan_parser.cpp reads it so).
+// "combine" is always there: "" means none (core/plan_parser.cpp reads it so). A query names one database or a
+// set of them ("databases": groups '@g', names, or "*"), as the parser reads either.
 json plan_schema() {
-  json query = {{"type", "object"},
-                {"properties", {{"database", {{"type", "string"}}}, {"sql", {{"type", "string"}}}}},
-                {"required", {"database", "sql"}},
-                {"additionalProperties", false}};
+  json one = {{"type", "object"},
+              {"properties", {{"database", {{"type", "string"}}}, {"sql", {{"type", "string"}}}}},
+              {"required", {"database", "sql"}},
+              {"additionalProperties", false}};
+  json set = {{"type", "object"},
+              {"properties", {{"databases", {{"type", "array"}, {"items", {{"type", "string"}}}}}, {"sql", {{"type", "string"}}}}},
+              {"required", {"databases", "sql"}},
+              {"additionalProperties", false}};
+  json query = {{"anyOf", {one, set}}};
   json schema = {{"type", "object"},
                  {"properties",
                   {{"queries", {{"type", "array"}, {"items", query}}},

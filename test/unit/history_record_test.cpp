@@ -75,3 +75,31 @@ TEST(HistoryRecord, ACancelledAskSaysSo) {
   EXPECT_NE(answer.find("Cancelled: canceling statement due to user request"), std::string::npos) << answer;
   EXPECT_EQ(answer.find("Failed:"), std::string::npos) << answer;
 }
+
+TEST(HistoryRecord, AThousandDatabasesOfASetKeepOneKeyEach) {
+  AskRecord ask;
+  ask.question = "Which tenant has the most orders?";
+  ask.status = "ok";
+  ask.steps_ran = true;
+  std::string plan = R"({"queries": [)";
+  for (int i = 1; i <= 1000; i++) {
+    std::string name = "t" + std::string(i < 10 ? "000" : i < 100 ? "00" : i < 1000 ? "0" : "") + std::to_string(i);
+    ask.steps.push_back({name, "SELECT count(*) AS n FROM orders"});
+    ask.step_rows.push_back(1);
+    ask.step_ms.push_back(i / 10.0);
+    plan += (i > 1 ? ", " : "") + json{{"database", name}, {"sql", "SELECT count(*) AS n FROM orders"}}.dump();
+  }
+  plan += R"(], "sets": [{"databases": ["@tenants"], "sql": "SELECT count(*) AS n FROM orders", "relation": "tenants"}]})";
+  ask.plan_json = plan;
+  ask.combine_sql = "SELECT source_db, n FROM tenants ORDER BY n DESC LIMIT 1";
+  ask.combined_source = "combined";
+  ask.combined_rows = 1;
+  json record = json::parse(history_record_text(ask, true));
+  EXPECT_EQ(record["row_counts"].size(), 1001u);
+  EXPECT_EQ(record["timings_ms"].size(), 1001u);
+  EXPECT_EQ(record["row_counts"]["t0734"], 1);
+  EXPECT_DOUBLE_EQ(record["timings_ms"]["t1000"].get<double>(), 100.0);
+  EXPECT_EQ(record["databases_used"].size(), 1001u);
+  EXPECT_EQ(record["plan"]["queries"].size(), 1000u);
+  EXPECT_EQ(record["plan"]["sets"][0]["databases"][0], "@tenants");
+}

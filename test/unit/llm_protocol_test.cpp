@@ -165,6 +165,11 @@ TEST(LlmRequest, TokenFieldTemperatureAndStructuredOutput) {
   EXPECT_FALSE(body.contains("max_completion_tokens"));
   EXPECT_EQ(body["response_format"]["type"], "json_schema");
   EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["required"], json({"queries", "combine", "explanation"}));
+  // A query names one database or a set of them.
+  const json& query = body["response_format"]["json_schema"]["schema"]["properties"]["queries"]["items"];
+  ASSERT_EQ(query["anyOf"].size(), 2u);
+  EXPECT_EQ(query["anyOf"][0]["required"], json({"database", "sql"}));
+  EXPECT_EQ(query["anyOf"][1]["required"], json({"databases", "sql"}));
   config.response_format = ResponseFormat::kJsonObject;
   EXPECT_EQ(json::parse(build_llm_request(config, {{"user", "q"}}).body)["response_format"], json({{"type", "json_object"}}));
 }
