@@ -48,7 +48,11 @@ is($coordinator->safe_psql('postgres',
 	'tenant_20', 'a session over @tenants asks all twenty');
 my ($request) = $llm->requests;
 my $prompt = join "\n", map { $_->{content} } @{ $request->{body}{messages} };
-is(scalar(() = $prompt =~ /database "tenant_\d\d", table public\.orders/g), 20, 'the prompt shows each tenant\'s schema');
+is(scalar(() = $prompt =~ /table public\.orders/g), 1, 'the prompt shows the tenants\' one schema once');
+like($prompt, qr/databases tenant_01 \x{2026} tenant_20 \(20; group \@tenants\) share this schema:\ntable public\.orders( \(about [^)]* rows each\))?\n/,
+	'... under the tenants\' names written compactly, with their count and their group');
+like($prompt, qr/the group \@tenants \(tenant_01 \x{2026} tenant_20, 20 databases\)/, 'the rules list the group, not twenty names');
+like($prompt, qr/\{"databases": \[\.\.\.\], "sql": "<one SELECT>"\} runs that statement on each of them/, '... and say a plan may name a set');
 
 # ---- answers that need several databases at once: the combine step ----------------------------------------
 

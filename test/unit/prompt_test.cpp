@@ -68,3 +68,47 @@ TEST(Prompt, CacheKeyMaterialDependsOnMessagesAndModel) {
   EXPECT_NE(plan_cache_key_material({{"user", "ab"}}, "c"), plan_cache_key_material({{"user", "a"}}, "bc"));
   EXPECT_NE(plan_cache_key_material({{"user", "a"}, {"user", "b"}}, "m"), plan_cache_key_material({{"user", "a\"b"}}, "m"));
 }
+
+TEST(Prompt, RulesListAFleetCompactlyAndTheGroupsOnce) {
+  PromptInput input;
+  for (int i = 1; i <= 1000; i++) input.databases.push_back("t" + std::to_string(10000 + i).substr(1));
+  input.groups = {{"tenants", input.databases}};
+  input.databases.push_back("production");
+  input.databases.push_back("backup");
+  input.question = "q";
+  EXPECT_EQ(prompt_database_list(input),
+            "the group @tenants (t0001 \xE2\x80\xA6 t1000, 1,000 databases), and \"production\", \"backup\"");
+  std::string rules = build_plan_prompt(input)[0].content;
+  EXPECT_EQ(rules.find("t0002"), std::string::npos) << "no member written out";
+  EXPECT_LT(rules.size(), 5000u);
+  // Ungrouped names past kMaxNamesQuoted: written compactly as well.
+  input.groups.clear();
+  EXPECT_EQ(prompt_database_list(input), "backup, production, t0001 \xE2\x80\xA6 t1000 (1,002 databases)");
+  // A group none of whose members is attached is not listed; a group's name is written with one "@".
+  EXPECT_EQ(prompt_database_list(PromptInput{{"a", "b"}, "", {}, "q", {{"@other", {"z"}}, {"@ab", {"a", "b"}}}}),
+            "the group @ab (a, b, 2 databases)");
+}
+
+TEST(Prompt, RulesSayHowAPlanNamesASetAndHowTheCombineStepReadsIt) {
+  std::vector<ChatMessage> messages =
+      build_plan_prompt(PromptInput{{"t01", "t02", "t03", "shop"}, "", {}, "q", {{"tenants", {"t01", "t02", "t03"}}}});
+  const std::string& rules = messages[0].content;
+  EXPECT_NE(rules.find("the group @tenants (t01 \xE2\x80\xA6 t03, 3 databases) and \"shop\""), std::string::npos)
+      << rules;
+  EXPECT_NE(rules.find("{\"databases\": [...], \"sql\": \"<one SELECT>\"} runs that statement on each of them"),
+            std::string::npos);
+  EXPECT_NE(rules.find("a group listed above ([\"@tenants\"]: each of its members)"), std::string::npos);
+  EXPECT_NE(rules.find("[\"*\"] (every database listed above)"), std::string::npos);
+  EXPECT_NE(rules.find("write one entry for the set, not one entry per database"), std::string::npos);
+  EXPECT_NE(rules.find("with source_db (the database's name) as its first column"), std::string::npos);
+  EXPECT_NE(rules.find("a group's is named like the group without \"@\" (tenants)"), std::string::npos);
+  EXPECT_NE(rules.find("[\"*\"]'s is all_databases"), std::string::npos);
+  // Without a group, no group is offered as an example (a plan naming one would be refused).
+  std::string plain = build_plan_prompt(PromptInput{{"production", "backup"}, "", {}, "q", {}})[0].content;
+  EXPECT_EQ(plain.find("@"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("[\"*\"]'s is all_databases"), std::string::npos);
+  // One database and no group: nothing about sets.
+  std::string one = build_plan_prompt(PromptInput{{"production"}, "", {}, "q", {}})[0].content;
+  EXPECT_EQ(one.find("\"databases\""), std::string::npos);
+  EXPECT_EQ(one.find("source_db"), std::string::npos);
+}
