@@ -46,8 +46,6 @@ my $llm = MultidbLlm->new(rules => [
 	{ match => 'Which tenant has the most orders?',
 	  reply => plan_json(queries => [$per_tenant], combine => 'SELECT source_db, n FROM tenants ORDER BY n DESC LIMIT 1') },
 	{ match => 'How many orders has each tenant?', reply => plan_json(queries => [$per_tenant]) },
-	{ match => 'How many orders has the first tenant?',
-	  reply => plan_json(queries => [ { database => 't0001', sql => 'SELECT count(*) AS n FROM orders' } ]) },
 	{ match => 'How many orders has the first tenant, alone?',
 	  reply => plan_json(queries => [ { database => 't0001', sql => 'SELECT count(*) AS n FROM orders' } ]) },
 	{ match => 'How many customers has each tenant?',
@@ -118,13 +116,10 @@ ok($prompt =~ /t0001 … t0300/, 'the 300 tenants are written as one range');
 ok($prompt =~ /\(300; group \@tenants\)/, '... counted, and named as the group');
 ok($prompt !~ /t0002/, 'no tenant is listed one by one');
 
-is(ask('How many orders has the first tenant?', "source_db, row_data->>'n'"), "t0001|$orders{t0001}",
-	'one tenant by name, out of the 300 attached');
-
 # Against one tenant's prompt: the fleet costs its compact names, not 300 schemas.
 is($coordinator->safe_psql('postgres', "SELECT row_data->>'n' FROM "
 	  . "multidb.ask('How many orders has the first tenant, alone?', connections => ARRAY['t0001'])"),
-	$orders{t0001}, 'the same asked of that tenant alone');
+	$orders{t0001}, 'one tenant, asked alone');
 my $single = prompt_of('How many orders has the first tenant, alone?') // '';
 note(sprintf('prompt for one tenant: %d bytes; for 300: %d bytes', length $single, length $prompt));
 cmp_ok(length $prompt, '<', 1.5 * length($single) + 1000, 'the prompt for 300 tenants is about the size of one tenant\'s');
@@ -177,7 +172,8 @@ for my $table (sort keys %definition_of)
 for my $tenant (sort keys %migration)
 {
 	my $what = $migration{$tenant}[1];
-	ok($variants =~ /\b$tenant\b.{0,400}$what|$what.{0,400}\b$tenant\b/s, "the prompt names $tenant with what differs there");
+	# (the variant's name first, then its difference: the base's own names leave the variants out)
+	ok($variants =~ /\b$tenant\b.{0,400}?$what/s, "the prompt names $tenant, then what differs there");
 }
 cmp_ok(length $variants, '<', length($prompt) + 1500, 'three variants add their differences, not three schemas');
 
