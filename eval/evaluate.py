@@ -73,6 +73,27 @@ def plan_databases(plan, connections, groups):
     return names
 
 
+def stored_plan(plan, connections, groups):
+    """A gold plan as multidb stores it, which is what run_plan takes: each set written in "queries" expanded to
+    one statement per member, and listed under "sets" with its members and the relation the combine step reads it
+    as (a group's name without '@', "all_databases" for "*", none for a list of names)."""
+    queries, sets = [], []
+    for step in plan["queries"]:
+        if "database" in step:
+            queries.append(step)
+            continue
+        written = step["databases"]
+        members = expand(connections, groups) if written == ["*"] else expand(written, groups)
+        relation = ("all_databases" if written == ["*"]
+                    else written[0][1:] if len(written) == 1 and written[0].startswith("@") else None)
+        queries += [{"database": member, "sql": step["sql"]} for member in members]
+        sets.append({"databases": written, "sql": step["sql"], "relation": relation, "members": members})
+    stored = dict(plan, queries=queries)
+    if sets:
+        stored["sets"] = sets
+    return stored
+
+
 def stub_script(questions, mode, groups):
     """Rules for the scripted stand-in: the gold plan (or the write a refused question invites), or the mistake.
     Longest questions first: the stub answers the first rule whose text is in the question."""
@@ -150,7 +171,8 @@ def evaluate(db, questions, groups):
         gold_rows = None
         if q["category"] != "refuse":
             code, out, err = db.run(rows_json("multidb.run_plan(:'gold'::jsonb)") + ";",
-                                    {"gold": json.dumps(q["gold"])}, check=False)
+                                    {"gold": json.dumps(stored_plan(q["gold"], q["connections"], groups))},
+                                    check=False)
             if code != 0:
                 raise RuntimeError("%s: the gold plan fails: %s" % (q["id"], err))
             gold_rows = json.loads(out)

@@ -126,8 +126,6 @@ cmp_ok(length $prompt, '<', 1.5 * length($single) + 1000, 'the prompt for 300 te
 
 # ---- a set plan without a combine step: 300 rows, each tagged, connections bounded -----------------------------
 
-my $total_orders = 0;
-$total_orders += $_ for values %orders;
 my ($handle, $stdout, $stderr) = background_fanout($coordinator,
 	"SELECT source_db, row_data->>'n' FROM multidb.ask('How many orders has each tenant?', connections => ARRAY['\@tenants']) ORDER BY source_db");
 my ($max, $samples) = (0, 0);
@@ -150,8 +148,7 @@ is($coordinator->safe_psql('postgres', q{
 	SELECT (SELECT count(*) FROM jsonb_object_keys(row_counts)), (SELECT sum(value::int) FROM jsonb_each_text(row_counts)),
 	       cardinality(databases_used), plan ? 'combine'
 	  FROM multidb.query_history WHERE question = 'How many orders has each tenant?'}),
-	"300|$total_orders|300|f",
-	'history: 300 row counts that add up, 300 databases used');
+	"300|300|300|f", 'history: 300 row counts (one row each), 300 databases used');
 
 # ---- a migration that reached three tenants: the shared schema once, and what differs, naming them -----------
 
@@ -160,6 +157,9 @@ my %migration = (
 	t0005 => [ 'ALTER TABLE orders DROP COLUMN status', qr/status/ ],
 	t0009 => [ 'ALTER TABLE orders ALTER COLUMN total TYPE double precision', qr/double precision/ ]);
 remote_of($_)->safe_psql($_, $migration{$_}[0]) for sort keys %migration;
+# An ask trusts its cached schemas for multidb.schema_ttl; catalog_objects with refresh reads these three again.
+$coordinator->safe_psql('postgres',
+	"SELECT count(*) FROM multidb.catalog_objects(ARRAY['t0003', 't0005', 't0009'], refresh => true)");
 is(ask('How many customers has each tenant?'), qq{combined|{"tenants": 300, "customers": 900}},
 	'after the migration, a set plan over all 300 still answers');
 my $variants = prompt_of('How many customers has each tenant?') // '';
