@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """How well multidb answers with a given LLM: every question of eval/questions.json is asked through
-multidb.ask on a coordinator that has the demo's connections (production, backup, the four tenants), and judged
+multidb.ask on a coordinator that has the demo's connections (production, backup, the four tenants) and the
+eval's fleet (60 tenant databases t001 … t060 of one schema, group @fleet; eval/make_fleet.sh), and judged
 by execution against its gold plan (multidb.run_plan): the same rows from the same databases, their values
 compared whatever the column names, in the same order only when the question asks for one — or, for a question
 that must be refused, a refusal by multidb's guard or the model declining. Prints execution accuracy overall and per
@@ -27,9 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-GROUPS = {"@shops": ["production", "backup"],
-          "@tenants": ["tenant_north", "tenant_south", "tenant_east", "tenant_west"]}
-CATEGORIES = ["single", "routing", "compare", "combine", "followup", "refuse"]
+CATEGORIES = ["single", "routing", "compare", "combine", "followup", "fleet", "refuse"]
 SERVER = "multidb_eval_llm"
 
 
@@ -49,14 +48,53 @@ class Coordinator:
         return done.returncode, done.stdout.strip(), done.stderr.strip()
 
 
-def expand(connections):
+def read_groups(db):
+    """Every group of the coordinator, as {"@name": [members, in order]}."""
+    out = db.run("SELECT coalesce(json_object_agg('@' || name, connections), '{}') FROM multidb.connection_groups;")[1]
+    return json.loads(out)
+
+
+def expand(connections, groups):
     names = []
     for name in connections:
-        names += GROUPS.get(name, [name])
+        names += groups.get(name, [name])
     return names
 
 
-def stub_script(questions, mode):
+def plan_databases(plan, connections, groups):
+    """The databases a plan reaches: each entry's "database", or its set "databases" expanded — a group to its
+    members, "*" to every database the question attaches."""
+    names = set()
+    for step in plan["queries"]:
+        if "database" in step:
+            names.add(step["database"])
+        for name in step.get("databases", []):
+            names.update(expand(connections, groups) if name == "*" else expand([name], groups))
+    return names
+
+
+def stored_plan(plan, connections, groups):
+    """A gold plan as multidb stores it, which is what run_plan takes: each set written in "queries" expanded to
+    one statement per member, and listed under "sets" with its members and the relation the combine step reads it
+    as (a group's name without '@', "all_databases" for "*", none for a list of names)."""
+    queries, sets = [], []
+    for step in plan["queries"]:
+        if "database" in step:
+            queries.append(step)
+            continue
+        written = step["databases"]
+        members = expand(connections, groups) if written == ["*"] else expand(written, groups)
+        relation = ("all_databases" if written == ["*"]
+                    else written[0][1:] if len(written) == 1 and written[0].startswith("@") else None)
+        queries += [{"database": member, "sql": step["sql"]} for member in members]
+        sets.append({"databases": written, "sql": step["sql"], "relation": relation, "members": members})
+    stored = dict(plan, queries=queries)
+    if sets:
+        stored["sets"] = sets
+    return stored
+
+
+def stub_script(questions, mode, groups):
     """Rules for the scripted stand-in: the gold plan (or the write a refused question invites), or the mistake.
     Longest questions first: the stub answers the first rule whose text is in the question."""
     rules = []
@@ -64,18 +102,18 @@ def stub_script(questions, mode):
         if mode == "mistakes" and "mistake" in q:
             plan = q["mistake"]
         elif q["category"] == "refuse":
-            plan = {"queries": [{"database": expand(q["connections"])[0], "sql": q["refuse_sql"]}]}
+            plan = {"queries": [{"database": expand(q["connections"], groups)[0], "sql": q["refuse_sql"]}]}
         else:
             plan = q["gold"]
         rules.append({"match": q["question"], "reply": json.dumps(dict(plan, explanation="scripted: " + q["id"]))})
     return {"rules": rules, "default": "no scripted reply"}
 
 
-def start_stub(questions, mode, workdir):
+def start_stub(questions, mode, groups, workdir):
     script = os.path.join(workdir, "script.json")
     port_file = os.path.join(workdir, "port")
     with open(script, "w", encoding="utf-8") as f:
-        json.dump(stub_script(questions, mode), f)
+        json.dump(stub_script(questions, mode, groups), f)
     stub = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "test", "llm", "llm_stub.py"),
                              "--script", script, "--port-file", port_file],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -118,7 +156,7 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def evaluate(db, questions):
+def evaluate(db, questions, groups):
     results = []
     sessions = {}
     for q in questions:
@@ -133,7 +171,8 @@ def evaluate(db, questions):
         gold_rows = None
         if q["category"] != "refuse":
             code, out, err = db.run(rows_json("multidb.run_plan(:'gold'::jsonb)") + ";",
-                                    {"gold": json.dumps(q["gold"])}, check=False)
+                                    {"gold": json.dumps(stored_plan(q["gold"], q["connections"], groups))},
+                                    check=False)
             if code != 0:
                 raise RuntimeError("%s: the gold plan fails: %s" % (q["id"], err))
             gold_rows = json.loads(out)
@@ -153,7 +192,7 @@ def evaluate(db, questions):
         else:
             correct = code == 0 and history["status"] == "ok" and same_rows(json.loads(out), gold_rows,
                                                                            q.get("ordered", False))
-            gold_databases = {step["database"] for step in q["gold"]["queries"]}
+            gold_databases = plan_databases(q["gold"], q["connections"], groups)
             used = {name for name in (history["used"] or []) if name != "combined"}
             routed = used == gold_databases
         results.append({"id": q["id"], "category": q["category"], "correct": correct, "routed": routed,
@@ -208,13 +247,14 @@ def main():
     with open(args.questions, encoding="utf-8") as f:
         questions = json.load(f)["questions"]
     db = Coordinator(args.psql)
+    groups = read_groups(db)
 
     stub = None
     workdir = tempfile.mkdtemp(prefix="multidb-eval-")
     try:
         if args.stub or not os.environ.get("MULTIDB_DEMO_LLM_URL"):
             mode = args.stub or "gold"
-            stub, url = start_stub(questions, mode, workdir)
+            stub, url = start_stub(questions, mode, groups, workdir)
             provider, model, key = "openai", "scripted-" + mode, ""
             llm = "the SCRIPTED STAND-IN answering with the %s plans (not a model; set MULTIDB_DEMO_LLM_URL for one)" % mode
         else:
@@ -227,7 +267,7 @@ def main():
                "OPTIONS (provider :'provider', url :'url', model :'model', timeout '10min'); "
                "CREATE USER MAPPING FOR PUBLIC SERVER %s OPTIONS (api_key :'key'); SELECT multidb.clear_cache();"
                % (SERVER, SERVER, SERVER), {"provider": provider, "url": url, "model": model, "key": key})
-        results = evaluate(db, questions)
+        results = evaluate(db, questions, groups)
     finally:
         if stub:
             stub.terminate()

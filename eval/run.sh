@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make eval`: set the machine up, start the demo's servers (production, backup, four tenants; demo/shops.sh),
-# and measure how well multidb answers eval/questions.json with the LLM the demo's variables name
-# (MULTIDB_DEMO_LLM_URL, MULTIDB_DEMO_LLM_PROVIDER, MULTIDB_DEMO_LLM_MODEL, MULTIDB_LLM_API_KEY) — or, without
-# them, with the scripted stand-in answering the gold plans (EVAL_STUB=gold|mistakes picks the script).
+# `make eval`: set the machine up, start the demo's servers (production, backup, four tenants; demo/shops.sh) and
+# the eval's fleet (EVAL_FLEET tenant databases t001 … of one schema on the production server, eval/make_fleet.sh;
+# connections of those names and the group '@fleet'), and measure how well multidb answers eval/questions.json
+# with the LLM the demo's variables name (MULTIDB_DEMO_LLM_URL, MULTIDB_DEMO_LLM_PROVIDER, MULTIDB_DEMO_LLM_MODEL,
+# MULTIDB_LLM_API_KEY) — or, without them, with the scripted stand-in answering the gold plans
+# (EVAL_STUB=gold|mistakes picks the script).
 # shellcheck disable=SC2154 # the ${NAME}_PORT variables are set by start_cluster
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +12,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$REPO_ROOT/test/harness/lib.sh"
 # shellcheck source=../demo/shops.sh
 source "$REPO_ROOT/demo/shops.sh"
+
+EVAL_FLEET=60    # the fleet's tenant databases (at least 50: the multi-tenant questions are about a real fleet)
 
 setup_machine
 make_work_dir
@@ -26,6 +30,16 @@ psql_on "$coordinator_PORT" postgres -c "CREATE EXTENSION multidb" \
   -c "SELECT multidb.add_connection('production', '$(conninfo production)')" \
   -c "SELECT multidb.add_connection('backup', '$(conninfo backup)')" >/dev/null
 connect_tenants_and_groups
+log "making the fleet: $EVAL_FLEET tenant databases of one schema on production, the group @fleet"
+PGHOST=$WORK_DIR PGPORT=$production_PORT PGUSER=$PG_SUPERUSER PSQL=$PG_BINDIR/psql \
+  bash "$REPO_ROOT/eval/make_fleet.sh" "$EVAL_FLEET" "$READER_ROLE"
+psql_on "$coordinator_PORT" postgres -v port="$production_PORT" -v count="$EVAL_FLEET" \
+  -v reader="$READER_ROLE" -v password="$READER_PASSWORD" >/dev/null <<'SQL'
+SELECT multidb.add_connection(name, format('host=127.0.0.1 port=%s dbname=%s user=%s password=%s',
+                                           :'port', name, :'reader', :'password'))
+  FROM (SELECT 't' || lpad(i::text, 3, '0') AS name FROM generate_series(1, :count) i) t ORDER BY name;
+SELECT multidb.create_group('fleet', ARRAY(SELECT 't' || lpad(i::text, 3, '0') FROM generate_series(1, :count) i));
+SQL
 
 stub_option=()
 if [ -n "${EVAL_STUB:-}" ]; then stub_option=(--stub "$EVAL_STUB"); fi

@@ -1,4 +1,5 @@
-# make eval's harness judged by itself: over the demo's databases, the scripted stand-in answering every question
+# make eval's harness judged by itself: over the demo's databases and the eval's fleet of 60 tenant databases
+# (eval/make_fleet.sh, group '@fleet'), the scripted stand-in answering every question
 # of eval/questions.json with its gold plan must score 100% everywhere, and answering with the scripted mistakes
 # must lose exactly those questions — no more, no fewer — in the figures overall, per category and for routing.
 use strict;
@@ -38,17 +39,33 @@ for my $tenant (@tenants)
 	psql_file($production, $tenant, 'tenant_data.sql', tenant => $tenant, reader => 'reader');
 }
 
+# The fleet: 60 tenant databases t001 … t060 of one schema (three without the channel migration), on production.
+my $fleet = 60;
+{
+	local $ENV{PGHOST} = $production->host;
+	local $ENV{PGPORT} = $production->port;
+	local $ENV{PGUSER};
+	local $ENV{PGDATABASE};
+	system_or_bail('bash', "$root/eval/make_fleet.sh", $fleet, 'reader');
+}
+my @fleet = map { sprintf('t%03d', $_) } 1 .. $fleet;
+
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'production', $production, dbname => 'shop');
 add_connection($coordinator, 'backup', $backup, dbname => 'shop');
 add_connection($coordinator, $_, $production, dbname => $_) for @tenants;
 $coordinator->safe_psql('postgres', "SELECT multidb.create_group('shops', ARRAY['production', 'backup']); "
 	  . "SELECT multidb.create_group('tenants', ARRAY['" . join("', '", @tenants) . "'])");
+$coordinator->safe_psql('postgres', "SELECT multidb.add_connection(name, format('host=127.0.0.1 port=%s dbname=%s "
+	  . "user=reader password=secret', " . $production->port . ", name)) FROM unnest(ARRAY['" . join("', '", @fleet)
+	  . "']) name; SELECT multidb.create_group('fleet', ARRAY['" . join("', '", @fleet) . "'])");
 
 my $questions = decode_json(slurp_file("$root/eval/questions.json"))->{questions};
 cmp_ok(scalar @$questions, '>=', 60, 'at least 60 questions (' . scalar(@$questions) . ')');
 my %categories = map { $_->{category} => 1 } @$questions;
-is_deeply([ sort keys %categories ], [qw(combine compare followup refuse routing single)], 'all six categories');
+is_deeply([ sort keys %categories ], [qw(combine compare fleet followup refuse routing single)], 'all seven categories');
+my @over_sets = grep { grep { $_->{databases} } @{ $_->{gold}{queries} // [] } } @$questions;
+cmp_ok(scalar @over_sets, '>=', 5, 'gold plans over database sets (' . scalar(@over_sets) . ')');
 
 sub evaluate
 {
