@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2154 # the ${NAME}_PORT variables are set by start_cluster
-# `make bench`, section (l): a fleet of tenant databases, sourced by bench/run.sh; `BENCH_ONLY=fleet make bench`
+# `make bench`, section (m): a fleet of tenant databases, sourced by bench/run.sh; `BENCH_ONLY=fleet make bench`
 # runs only this section. It starts servers of its own: a coordinator (fleetc) that may open a socket per tenant
 # (max_files_per_process raised for postgres_fdw's sake, which keeps one connection per foreign server) and
 # $FLEET_CLUSTERS remote clusters holding $FLEET_TENANTS tenant databases of one schema between them (made from a
@@ -46,7 +46,7 @@ fleet_peak_kb() {
 }
 
 bench_fleet() {
-  log "(l) fleet: $FLEET_TENANTS tenant databases on $FLEET_CLUSTERS clusters"
+  log "(m) fleet: $FLEET_TENANTS tenant databases on $FLEET_CLUSTERS clusters"
   local per=$(( (FLEET_TENANTS + FLEET_CLUSTERS - 1) / FLEET_CLUSTERS )) c i name port_var start
   start_cluster fleetc "jit = off" "max_files_per_process = $(( FLEET_TENANTS * 3 + 1000 ))" "max_connections = 40"
   # A backend may hold a third of its descriptors as sockets (AcquireExternalFD, multidb's and postgres_fdw's alike),
@@ -113,7 +113,7 @@ bench_fleet() {
   got=$(psql_on "$fleetc_PORT" postgres -At -c "$fdw_sql")
   [ "$got" = "$total" ] || die "fleet: postgres_fdw counted $got orders, not $total"
 
-  log "(l) fleet: one row per tenant, cold and warm, multidb and postgres_fdw"
+  log "(m) fleet: one row per tenant, cold and warm, multidb and postgres_fdw"
   # Cold: a new session per run, so nothing is kept from an earlier one; warm: one session, after a run that opened
   # the connections. Both in the backend, $FLEET_AT_ONCE targets at once (multidb.max_workers = 0 would open all
   # 1,000 connections at once, more than four clusters on a shared machine accept within the connect timeout).
@@ -125,7 +125,7 @@ bench_fleet() {
   fleet_ms[fdw_warm]=$(fleet_median_ms "SELECT 1" "$fdw_sql")
   fleet_kept=$(psql_on "$fleetc_PORT" postgres -At -c "$warm_setup" -c "$multidb_sql" -c "SELECT count(*) FROM multidb.open_connections()" | tail -1)
 
-  log "(l) fleet: the coordinator backend's peak memory"
+  log "(m) fleet: the coordinator backend's peak memory"
   fleet_kb[idle]=$(fleet_peak_kb "SELECT 1" "SELECT 1")
   fleet_kb[multidb_cold]=$(fleet_peak_kb "$cold_setup" "$multidb_sql")
   fleet_kb[multidb_warm]=$(fleet_peak_kb "$warm_setup" "$multidb_sql")
@@ -138,7 +138,7 @@ bench_fleet() {
 }
 
 bench_fleet_report() {
-  echo "## (l) A fleet: $FLEET_TENANTS tenant databases on $FLEET_CLUSTERS clusters"
+  echo "## (m) A fleet: $FLEET_TENANTS tenant databases on $FLEET_CLUSTERS clusters"
   echo
   echo "$FLEET_TENANTS databases of one schema created in ${fleet_create_s} s (CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY, the clusters in parallel). One row per tenant (\`SELECT count(*) FROM orders\`, summed); medians of $FLEET_REPS runs, ms. multidb: \`multidb.max_workers = $FLEET_AT_ONCE\` (targets in the backend, $FLEET_AT_ONCE at once), cold: a new session per run, warm: one session, its connections kept from the run before (${fleet_kept} kept after a call). postgres_fdw: \`SELECT count(*)\` over a partitioned table of $FLEET_TENANTS foreign partitions (a server each, \`async_capable 'true'\`), cold: a new session per run, warm: one session."
   echo

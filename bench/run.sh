@@ -18,10 +18,28 @@ ROWS=${ROWS:-1000000}
 CALLS=${CALLS:-200}
 CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
-# BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=fleet: only section (l), written to
-# bench/out/fleet.md (the full run writes everything to results.md).
+# BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=prompt: only section (l), the
+# prompt's size for fleets of tenants (no server), in bench/out/prompt.md; BENCH_ONLY=fleet: only section (m),
+# written to bench/out/fleet.md (the full run writes everything to results.md).
 BENCH_ONLY=${BENCH_ONLY:-}
-case "$BENCH_ONLY" in "" | views | fleet) ;; *) die "BENCH_ONLY is empty (every section), views or fleet, not '$BENCH_ONLY'" ;; esac
+case "$BENCH_ONLY" in "" | views | prompt | fleet) ;; *) die "BENCH_ONLY is empty (every section), views, prompt or fleet, not '$BENCH_ONLY'" ;; esac
+
+# ---- (l) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
+bench_prompt_report() {
+  echo
+  echo "## (l) the plan prompt's system messages (rules and schema) for tenants of one schema, attached as @tenants"
+  echo
+  echo "Four tables a tenant, sampled values differing per tenant; goal: 1,000 identical tenants at most 1.2 x one tenant's prompt plus the compact name list."
+  echo
+  make -s -C "$REPO_ROOT" bench/prompt_size PG_CONFIG="$PG_CONFIG" >/dev/null
+  "$REPO_ROOT/bench/prompt_size"
+}
+if [ "$BENCH_ONLY" = prompt ]; then
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, prompt size only — $(date -u '+%Y-%m-%d %H:%M UTC')"; bench_prompt_report; } > "$REPO_ROOT/bench/out/prompt.md"
+  cat "$REPO_ROOT/bench/out/prompt.md"
+  exit 0
+fi
 
 ensure_pg_user
 [ -f "$("$PG_CONFIG" --sharedir)/extension/multidb.control" ] || die "multidb is not installed: run make install (or make bench)"
@@ -424,7 +442,7 @@ bench_gateway
 # ---- (k) views (bench/views.sh) ---------------------------------------------------------------------------------
 bench_views
 
-# ---- (l) a fleet of tenant databases (bench/fleet.sh) -------------------------------------------------------------
+# ---- (m) a fleet of tenant databases (bench/fleet.sh) -------------------------------------------------------------
 bench_fleet
 
 # ---- report ----------------------------------------------------------------------------------------------
@@ -526,5 +544,6 @@ report="$REPO_ROOT/bench/out/results.md"
   bench_gateway_report
   bench_views_report
   bench_fleet_report
+  bench_prompt_report
 } > "$report"
 cat "$report"

@@ -84,8 +84,9 @@ inline DatabaseGroup group_of(const std::vector<DatabaseSchema>& schemas) {
   return group;
 }
 
-// The plan prompt's system messages (the rules and the schema), in bytes, the tenants attached as @tenants.
-inline size_t plan_prompt_bytes(const std::vector<DatabaseSchema>& schemas, size_t max_tables = 200,
+// The plan prompt's system messages (the rules and the schema), in bytes, the tenants attached as @tenants, with
+// multidb.max_prompt_tables at its default (60).
+inline size_t plan_prompt_bytes(const std::vector<DatabaseSchema>& schemas, size_t max_tables = 60,
                                 const std::string& question = "Which tenant has the most paid orders?") {
   DatabaseGroup group = group_of(schemas);
   PromptInput input;
