@@ -17,14 +17,14 @@ CALLS=${CALLS:-200}
 CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
 # BENCH_ONLY=views: only section (k), written to bench/out/views.md (the full run writes everything to results.md).
-# BENCH_ONLY=prompt: only section (l), the prompt's size for fleets of tenants (no server), in bench/out/prompt.md.
+# BENCH_ONLY=prompt: only section (m), the prompt's size for fleets of tenants (no server), in bench/out/prompt.md.
 BENCH_ONLY=${BENCH_ONLY:-}
 case "$BENCH_ONLY" in "" | views | prompt) ;; *) die "BENCH_ONLY is empty (every section), views or prompt, not '$BENCH_ONLY'" ;; esac
 
-# ---- (l) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
+# ---- (m) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
 bench_prompt_report() {
   echo
-  echo "## (l) the plan prompt's system messages (rules and schema) for tenants of one schema, attached as @tenants"
+  echo "## (m) the plan prompt's system messages (rules and schema) for tenants of one schema, attached as @tenants"
   echo
   echo "Four tables a tenant, sampled values differing per tenant; goal: 1,000 identical tenants at most 1.2 x one tenant's prompt plus the compact name list."
   echo
