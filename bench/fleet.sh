@@ -108,7 +108,7 @@ bench_fleet() {
   local multidb_sql="SELECT sum(n) FROM multidb.fanout_rows('SELECT count(*) FROM orders', ARRAY['@tenants']) AS t(source_db text, n int8)"
   local fdw_sql="SELECT count(*) FROM public.orders_all"
   local got
-  got=$(psql_on "$fleetc_PORT" postgres -At -c "SET multidb.max_workers = $FLEET_AT_ONCE" -c "$multidb_sql")
+  got=$(psql_on "$fleetc_PORT" postgres -At -c "SET multidb.max_workers = $FLEET_AT_ONCE; SET multidb.connect_timeout = 60" -c "$multidb_sql")
   [ "$got" = "$total" ] || die "fleet: multidb counted $got orders, not $total"
   got=$(psql_on "$fleetc_PORT" postgres -At -c "$fdw_sql")
   [ "$got" = "$total" ] || die "fleet: postgres_fdw counted $got orders, not $total"
@@ -117,8 +117,9 @@ bench_fleet() {
   # Cold: a new session per run, so nothing is kept from an earlier one; warm: one session, after a run that opened
   # the connections. Both in the backend, $FLEET_AT_ONCE targets at once (multidb.max_workers = 0 would open all
   # 1,000 connections at once, more than four clusters on a shared machine accept within the connect timeout).
-  local cold_setup="SET multidb.max_workers = $FLEET_AT_ONCE"
-  local warm_setup="SET multidb.max_workers = $FLEET_AT_ONCE"
+  # A generous connect timeout: a thousand logins on a shared machine may queue behind each other.
+  local cold_setup="SET multidb.max_workers = $FLEET_AT_ONCE; SET multidb.connect_timeout = 60"
+  local warm_setup="$cold_setup"
   fleet_ms[multidb_cold]=$(fleet_cold_ms "$cold_setup" "$multidb_sql")
   fleet_ms[multidb_warm]=$(fleet_median_ms "$warm_setup" "$multidb_sql")
   fleet_ms[fdw_cold]=$(fleet_cold_ms "SELECT 1" "$fdw_sql")

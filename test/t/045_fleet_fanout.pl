@@ -83,18 +83,21 @@ is(join("\n", @lines[0 .. 299]), $expected, 'fanout_rows over @tenants: all 300 
   or diag($$stderr =~ s/NOTICE:  multidb progress.*?\n(DETAIL:.*?\n)?//gr);
 cmp_ok($max, '<=', $bound, "no remote ever saw more than $bound of multidb's sessions");
 cmp_ok($max, '>', 1, '... and they did run side by side');
-is($lines[300], 3 * $bound, 'the call keeps as many connections as the bound allows');
-like($lines[301], qr/^24\|\d+$/, 'a call over the tenants whose connections were kept answers');
-is($lines[302], '24|2', '... through those 24 connections, every one reused');
+# The connections still open when the last targets end are kept: as many as the bound allows (3 x 8), fewer when a
+# target of a cluster still waited as one of its connections ended (it then made way).
+my $kept = $lines[300];
+ok($kept > 0 && $kept <= 3 * $bound, "the call keeps connections, no more than the bound allows ($kept)");
+like($lines[301], qr/^$kept\|\d+$/, 'a call over the tenants whose connections were kept answers');
+is($lines[302], "$kept|2", '... through those connections, every one reused');
 # No target of this call runs in a worker (kept connections run in the backend): no queue for any of the 300
 # (64 kB each before, 19 MB for the call). Cumulative statistics map shared memory of their own: the baseline.
 ok(defined $dsm_kb && defined $baseline_kb && $dsm_kb - $baseline_kb < 1024,
 	'a call run in the backend maps no worker queues for its 300 targets')
   or diag('mapped: ' . ($dsm_kb // 'not seen') . ' kB during the call, ' . ($baseline_kb // 'not seen') . ' kB before');
 my @done = $$stderr =~ /"event":"done"[^\n]*"finished":(\d+),"of":(\d+)/g;
-is(scalar(@done) / 2, 324, 'progress: a done event per database and call, with the count finished');
-is("$done[298]/$done[299] $done[598]/$done[599] $done[-2]/$done[-1]", '150/300 300/300 24/24',
-	'... the 150th of the first call says 150 of 300, its last 300 of 300; the next call counts its own 24');
+is(scalar(@done) / 2, 300 + $kept, 'progress: a done event per database and call, with the count finished');
+is("$done[298]/$done[299] $done[598]/$done[599] $done[-2]/$done[-1]", "150/300 300/300 $kept/$kept",
+	'... the 150th of the first call says 150 of 300, its last 300 of 300; the next call counts its own');
 
 # ---- a tenant that is gone ------------------------------------------------------------------------------------
 
