@@ -9,7 +9,12 @@ use File::Temp qw(tempdir);
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Utils;
+use Scalar::Util qw(weaken);
 use Time::HiRes qw(usleep);
+
+# Every stub started and not yet stopped (weak references). A test's file-scope object is destroyed only in global
+# destruction, where IPC::Run's own objects may already be gone and the stub would outlive the test: END stops them.
+my @running;
 
 sub new
 {
@@ -27,6 +32,8 @@ sub new
 	}
 	die "the LLM stub did not start: $err" unless -s $self->{port_file};
 	$self->{port} = slurp_file($self->{port_file});
+	push @running, $self;
+	weaken($running[-1]);
 	return $self;
 }
 
@@ -59,7 +66,18 @@ sub DESTROY
 	# stub's (killed by SIGTERM: 15), failing a test file whose every assertion passed.
 	local $?;
 	$self->{handle}->kill_kill if $self->{handle};
+	delete $self->{handle};
 	return;
+}
+
+END
+{
+	local $?;
+	for my $stub (grep { defined } @running)
+	{
+		$stub->{handle}->kill_kill if $stub->{handle};
+		delete $stub->{handle};
+	}
 }
 
 1;
