@@ -46,7 +46,14 @@ bool follows(const Name& previous, const Name& next) {
          next.number == previous.number + 1;
 }
 
-std::string with_thousands(std::size_t number) {
+struct Item {
+  std::string text;
+  std::size_t names;
+};
+
+}  // namespace
+
+std::string with_thousands_separator(std::size_t number) {
   std::string digits = std::to_string(number), out;
   for (std::size_t i = 0; i < digits.size(); i++) {
     if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
@@ -54,13 +61,6 @@ std::string with_thousands(std::size_t number) {
   }
   return out;
 }
-
-struct Item {
-  std::string text;
-  std::size_t names;
-};
-
-}  // namespace
 
 CompactNames compact_database_names(const std::vector<std::string>& names, const DatabaseGroup& group,
                                     std::size_t max_bytes) {
@@ -102,7 +102,7 @@ CompactNames compact_database_names(const std::vector<std::string>& names, const
   for (const Item& item : items) {
     std::string candidate = text.empty() ? item.text : text + ", " + item.text;
     std::size_t remaining = result.count - written - item.names;
-    std::string tail = (remaining > 0 ? " and " + with_thousands(remaining) + " more" : "") + group_suffix;
+    std::string tail = (remaining > 0 ? " and " + with_thousands_separator(remaining) + " more" : "") + group_suffix;
     if (candidate.size() + tail.size() > max_bytes) break;
     text = std::move(candidate);
     written += item.names;
@@ -111,7 +111,7 @@ CompactNames compact_database_names(const std::vector<std::string>& names, const
   result.ranges = kept_ranges;
   result.left_out = result.count - written;
   if (result.left_out > 0)
-    text = text.empty() ? with_thousands(result.count) + " names" : text + " and " + with_thousands(result.left_out) + " more";
+    text = text.empty() ? with_thousands_separator(result.count) + " names" : text + " and " + with_thousands_separator(result.left_out) + " more";
   result.text = text + group_suffix;
   return result;
 }

@@ -42,6 +42,9 @@ struct CompactNames {
   std::size_t left_out = 0;  // names counted in "and N more"
 };
 
+// 1000 -> "1,000": how the prompt writes a count of databases or tables.
+std::string with_thousands_separator(std::size_t number);
+
 CompactNames compact_database_names(const std::vector<std::string>& names, const DatabaseGroup& group = {},
                                     std::size_t max_bytes = kDefaultMaxNamesBytes);
 

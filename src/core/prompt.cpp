@@ -1,5 +1,6 @@
 #include "core/prompt.hpp"
 
+#include "core/database_names.hpp"
 #include "core/hash.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,15 +19,6 @@ namespace {
 // What an error in a repair request looks like (core/repair_error.hpp), so that a mask is not read as a value.
 constexpr const char* kErrorForm =
     "(An error begins with its SQLSTATE and condition name; a value it quoted may be masked as \"\xE2\x80\xA6\".)\n";
-
-std::string with_thousands(std::size_t number) {
-  std::string digits = std::to_string(number), out;
-  for (std::size_t i = 0; i < digits.size(); i++) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
 
 std::string bare_group_name(const std::string& name) { return name.empty() || name[0] != '@' ? name : name.substr(1); }
 
@@ -120,7 +112,7 @@ std::string prompt_database_list(const PromptInput& input) {
   for (const DatabaseGroup& group : groups) {
     CompactNames names = compact_database_names(group.members, {}, kDefaultMaxNamesBytes);
     text += std::string(text.empty() ? "" : ", ") + "the group @" + group.name + " (" + names.text + ", " +
-            with_thousands(names.count) + (names.count == 1 ? " database)" : " databases)");
+            with_thousands_separator(names.count) + (names.count == 1 ? " database)" : " databases)");
     grouped.insert(group.members.begin(), group.members.end());
   }
   std::vector<std::string> others;
@@ -132,7 +124,7 @@ std::string prompt_database_list(const PromptInput& input) {
   if (others.size() <= kMaxNamesQuoted) {
     for (std::size_t i = 0; i < others.size(); i++) text += (i ? ", \"" : "\"") + others[i] + "\"";
   } else {
-    text += compact_database_names(others, {}, kDefaultMaxNamesBytes).text + " (" + with_thousands(others.size()) +
+    text += compact_database_names(others, {}, kDefaultMaxNamesBytes).text + " (" + with_thousands_separator(others.size()) +
             " databases)";
   }
   return text;

@@ -42,15 +42,6 @@ std::string sql_literal(const std::string& value) {
   return quoted + "'";
 }
 
-std::string with_thousands(size_t number) {
-  std::string digits = std::to_string(number), out;
-  for (size_t i = 0; i < digits.size(); i++) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 std::string rows_text(double low, double high, bool each) {
   if (low < 0) return "";
   std::string text = " (about " + std::to_string(static_cast<long long>(low));
@@ -119,7 +110,7 @@ ShapeLabel label_of(const std::vector<std::string>& databases, const std::vector
   ShapeLabel label;
   label.names = compact.text;
   label.databases = compact.count;
-  label.count = with_thousands(compact.count);
+  label.count = with_thousands_separator(compact.count);
   if (compact.is_group) {
     std::string suffix = " (group " + compact.group + ")";
     if (label.names.size() >= suffix.size() &&
@@ -376,11 +367,11 @@ std::string format_combined_schema(const std::vector<DatabaseSchema>& schemas, c
       continue;
     }
     shapes_listed++;
-    per_shape += (per_shape.empty() ? "" : ", ") + blocks[b].label.names + ": " + with_thousands(left_out[b]);
+    per_shape += (per_shape.empty() ? "" : ", ") + blocks[b].label.names + ": " + with_thousands_separator(left_out[b]);
   }
   if (total > 0) {
-    if (shapes_unlisted > 0) per_shape += ", \xE2\x80\xA6 " + with_thousands(shapes_unlisted) + " more";
-    text += "-- " + with_thousands(total) + " more tables not shown (" + per_shape + "); ask about them by name\n";
+    if (shapes_unlisted > 0) per_shape += ", \xE2\x80\xA6 " + with_thousands_separator(shapes_unlisted) + " more";
+    text += "-- " + with_thousands_separator(total) + " more tables not shown (" + per_shape + "); ask about them by name\n";
   }
   return text;
 }
