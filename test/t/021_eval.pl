@@ -2,6 +2,9 @@
 # (eval/make_fleet.sh, group '@fleet'), the scripted stand-in answering every question
 # of eval/questions.json with its gold plan must score 100% everywhere, and answering with the scripted mistakes
 # must lose exactly those questions — no more, no fewer — in the figures overall, per category and for routing.
+# The mistakes run asks the questions that have a scripted mistake and, in each category, one that has none (so
+# that every figure mixes right and wrong): the others would get the very reply of the gold run again, and their
+# outcome is the gold run's (half of the file's time was that second copy, most of it the fleet's).
 use strict;
 use warnings;
 
@@ -69,14 +72,16 @@ cmp_ok(scalar @over_sets, '>=', 5, 'gold plans over database sets (' . scalar(@o
 
 sub evaluate
 {
-	my ($mode) = @_;
-	my $json = tempdir(CLEANUP => 1) . "/eval.json";
+	my ($mode, $questions_file) = @_;
+	my $dir = tempdir(CLEANUP => 1);
+	my $json = "$dir/eval.json";
 	local $ENV{PGHOST} = $coordinator->host;
 	local $ENV{PGPORT} = $coordinator->port;
 	local $ENV{PGDATABASE} = 'postgres';
 	local $ENV{MULTIDB_DEMO_LLM_URL};
 	my ($out, $err) = ('', '');
-	my $ok = IPC::Run::run([ '/usr/bin/python3', "$root/eval/evaluate.py", '--stub', $mode, '--json', $json ],
+	my $ok = IPC::Run::run([ '/usr/bin/python3', "$root/eval/evaluate.py", '--stub', $mode, '--json', $json,
+		  ($questions_file ? ('--questions', $questions_file) : ()) ],
 		'>', \$out, '2>', \$err);
 	ok($ok, "evaluate.py --stub $mode ran") or diag("$out\n$err");
 	note($out);
@@ -84,25 +89,46 @@ sub evaluate
 }
 
 # Gold plans: everything right.
-my $gold = evaluate('gold')->{summary};
+my $gold_run = evaluate('gold');
+my $gold = $gold_run->{summary};
 is($gold->{accuracy}{percent}, 100, 'gold: execution accuracy 100%') or diag(encode_json($gold->{wrong}));
 is_deeply({ map { $_ => $gold->{per_category}{$_}{percent} } keys %{ $gold->{per_category} } },
 	{ map { $_ => 100 } keys %categories }, 'gold: 100% in every category');
 is($gold->{routing}{percent}, 100, 'gold: routing 100%');
 is($gold->{repairs}, 0, 'gold: no repair round');
 
-# Scripted mistakes: exactly those are lost.
+# Scripted mistakes: exactly those are lost. Asked: every question with a scripted mistake, the whole session of
+# a mistaken follow-up (its earlier turns as in the full run), and the first question of each category that has
+# none.
 my @mistaken = grep { $_->{mistake} } @$questions;
 cmp_ok(scalar @mistaken, '>=', 10, 'at least ten scripted mistakes');
-my $mistakes = evaluate('mistakes')->{summary};
-is($mistakes->{accuracy}{right}, scalar(@$questions) - scalar(@mistaken), 'mistakes: the figure drops by exactly the scripted ones');
+my %sessions = map { $_->{session} => 1 } grep { $_->{session} } @mistaken;
+my %first_right;
+for my $q (@$questions)
+{
+	$first_right{ $q->{category} } //= $q->{id} unless $q->{mistake};
+}
+my %asked = map { $_->{id} => 1 } grep {
+	$_->{mistake} || ($_->{session} && $sessions{ $_->{session} }) || $first_right{ $_->{category} } eq $_->{id}
+} @$questions;
+my @subset = grep { $asked{ $_->{id} } } @$questions;
+is_deeply([ sort keys %{ { map { $_->{category} => 1 } grep { !$_->{mistake} } @subset } } ], [ sort keys %categories ],
+	'the mistakes run asks, in every category, a question without a mistake too');
+my $subset_file = tempdir(CLEANUP => 1) . '/questions.json';
+open my $fh, '>:raw', $subset_file or die "$subset_file: $!";
+print $fh JSON::PP->new->utf8->encode({ questions => \@subset });
+close $fh;
+my $mistakes = evaluate('mistakes', $subset_file)->{summary};
+is($mistakes->{accuracy}{n}, scalar @subset, 'mistakes: ' . scalar(@subset) . ' questions judged');
+is($mistakes->{accuracy}{right}, scalar(@subset) - scalar(@mistaken), 'mistakes: the figure drops by exactly the scripted ones');
 is_deeply([ sort @{ $mistakes->{wrong} } ], [ sort map { $_->{id} } @mistaken ], '... and those are the ones not right');
 for my $category (sort keys %categories)
 {
-	my $n = grep { $_->{category} eq $category } @$questions;
+	my $n = grep { $_->{category} eq $category } @subset;
 	my $m = grep { $_->{category} eq $category } @mistaken;
 	is($mistakes->{per_category}{$category}{right}, $n - $m, "mistakes: $category drops by its $m");
 }
 my $misrouted = grep { ($_->{mistake_kind} // '') eq 'routing' } @mistaken;
-is($mistakes->{routing}{right}, $gold->{routing}{right} - $misrouted, "mistakes: routing drops by the $misrouted misrouted ones");
+my $routed_in_gold = grep { $asked{ $_->{id} } && $_->{routed} } @{ $gold_run->{results} };
+is($mistakes->{routing}{right}, $routed_in_gold - $misrouted, "mistakes: routing drops by the $misrouted misrouted ones");
 done_testing();

@@ -1,8 +1,9 @@
 # A new user's first hour, nothing silent: schedule_report checks that pg_cron can reach the job's database
 # (refusing with libpq's reason and what to set when pg_hba.conf refuses it), a job whose connection fails
-# later still leaves a failed run in report_runs, an ask naming no databases asks the caller's only connection
-# or says how to add one, a failed ask is not sent to the LLM as an earlier turn, a model that answers in prose is
-# called so, and `make demo` installs only what the demo needs.
+# later still leaves a failed run in report_runs, with background workers a scheduled report runs by itself and
+# one whose server is down records a failed run (TAP 014 once, waiting for a minute of its own), an ask naming
+# no databases asks the caller's only connection or says how to add one, a failed ask is not sent to the LLM as
+# an earlier turn, a model that answers in prose is called so, and `make demo` installs only what the demo needs.
 use strict;
 use warnings;
 
@@ -14,31 +15,46 @@ use Test::More;
 
 my $remote = start_remote('shop');
 # The coordinator listens on 127.0.0.1 (pg_cron's cron.host is localhost); pg_hba.conf lets TCP in only
-# with a password, which pg_cron never has: its libpq connection is refused.
-my $coordinator = start_coordinator(conf => "listen_addresses = '127.0.0.1'\n"
-	  . "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\ncron.use_background_workers = off\n");
+# with a password, which pg_cron never has: its libpq connection is refused. A second coordinator runs pg_cron's
+# jobs in background workers (section 3): pg_cron starts jobs at the minute, and the jobs of both coordinators,
+# scheduled together, run at the same minute (one coordinator restarted in between waited for two).
+my ($coordinator, $workers) = map {
+	start_coordinator(name => $_ eq 'off' ? 'coordinator' : 'workers', conf => "listen_addresses = '127.0.0.1'\n"
+		  . "shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\ncron.use_background_workers = $_\n")
+} qw(off on);
 sub set_hba
 {
-	my ($tcp_auth) = @_;
-	open my $hba, '>', $coordinator->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
+	my ($tcp_auth, $node) = @_;
+	$node //= $coordinator;
+	open my $hba, '>', $node->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
 	print $hba "local all all trust\nhost all all 127.0.0.1/32 $tcp_auth\nhost all all ::1/128 $tcp_auth\n";
 	close $hba;
-	$coordinator->reload;
+	$node->reload;
 	return;
 }
-set_hba('scram-sha-256');
-$coordinator->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 
 # pg_cron starts jobs at the minute: a run of report "stock" within 90 s.
 sub wait_for_run
 {
+	my ($node) = @_;
 	local $PostgreSQL::Test::Utils::timeout_default = 90;
-	return $coordinator->poll_query_until('postgres',
+	return $node->poll_query_until('postgres',
 		"SELECT count(*) > 0 FROM multidb.report_runs WHERE report = 'stock'", 't');
 }
-add_connection($coordinator, 'shop', $remote);
-$coordinator->safe_psql('postgres',
-	q{SELECT multidb.save_report_sql('stock', 'SELECT count(*) AS n FROM items', ARRAY['shop'])});
+for my $node ($coordinator, $workers)
+{
+	set_hba('scram-sha-256', $node);
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
+	add_connection($node, 'shop', $remote);
+	$node->safe_psql('postgres',
+		q{SELECT multidb.save_report_sql('stock', 'SELECT count(*) AS n FROM items', ARRAY['shop'])});
+}
+# On the second coordinator, a report whose server is down by the time its job runs: a failed run is recorded.
+my $down = start_remote('down');
+add_connection($workers, 'down', $down);
+$workers->safe_psql('postgres',
+	q{SELECT multidb.save_report_sql('stock_down', 'SELECT count(*) AS n FROM items', ARRAY['down'])});
+$down->stop;
 
 # 1. Refused at scheduling, with libpq's reason and both ways out.
 my ($ret, $stdout, $stderr) = $coordinator->psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *')},
@@ -57,7 +73,16 @@ is($coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('stock',
 $coordinator->safe_psql('postgres', q{SELECT multidb.create_view_sql('stock_view', 'SELECT count(*) AS n FROM items',
 	ARRAY['shop'], schedule => '* * * * *')});
 set_hba('scram-sha-256');
-ok(wait_for_run(), 'a run of the job that could not connect reached report_runs');
+
+# 3. Background workers on: pg_cron needs no connection; scheduled despite pg_hba.conf (and it runs, below).
+# With it, a report whose server is down when the job runs.
+is($workers->safe_psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *') > 0}), 't',
+	'with cron.use_background_workers = on, scheduled although pg_hba.conf refuses TCP');
+$workers->safe_psql('postgres', q{SELECT multidb.schedule_report('stock_down', '* * * * *')});
+is($workers->safe_psql('postgres', "SELECT string_agg(jobname, ',' ORDER BY jobname) FROM cron.job"),
+	'multidb report stock,multidb report stock_down', 'both reports are pg_cron jobs');
+
+ok(wait_for_run($coordinator), 'a run of the job that could not connect reached report_runs');
 {
 	local $PostgreSQL::Test::Utils::timeout_default = 90;
 	ok($coordinator->poll_query_until('postgres',
@@ -76,17 +101,22 @@ like($coordinator->safe_psql('postgres',
 	"SELECT status FROM cron.job_run_details ORDER BY runid LIMIT 1"), qr/failed/, '... as pg_cron recorded it');
 $coordinator->safe_psql('postgres', q{SELECT multidb.unschedule_report('stock')});
 
-# 3. Background workers on: pg_cron needs no connection; scheduled despite pg_hba.conf, and it runs.
-$coordinator->append_conf('postgresql.conf', "cron.use_background_workers = on\n");
-$coordinator->restart;
-$coordinator->safe_psql('postgres', q{DELETE FROM multidb.report_runs});
-is($coordinator->safe_psql('postgres', q{SELECT multidb.schedule_report('stock', '* * * * *') > 0}), 't',
-	'with cron.use_background_workers = on, scheduled although pg_hba.conf refuses TCP');
-ok(wait_for_run(), 'the job ran');
-is($coordinator->safe_psql('postgres',
+# 3, continued: the jobs of the coordinator with background workers ran at the same minute.
+{
+	local $PostgreSQL::Test::Utils::timeout_default = 90;
+	ok($workers->poll_query_until('postgres', "SELECT count(DISTINCT report) = 2 FROM multidb.report_runs", 't'),
+		'the jobs ran');
+}
+is($workers->safe_psql('postgres',
 	"SELECT status, source_db, row_data->>'n' FROM multidb.report_runs WHERE report = 'stock' ORDER BY id LIMIT 1"),
-	'ok|shop|100', '... and it runs');
-$coordinator->safe_psql('postgres', q{SELECT multidb.unschedule_report('stock')});
+	'ok|shop|100', '... and the scheduled report landed its rows by itself');
+like($workers->safe_psql('postgres',
+	"SELECT status || ': ' || error FROM multidb.report_runs WHERE report = 'stock_down' ORDER BY id LIMIT 1"),
+	qr/^failed: connection "down": could not connect/, 'the report whose server is down recorded a failed run');
+$workers->safe_psql('postgres',
+	q{SELECT multidb.unschedule_report('stock'); SELECT multidb.unschedule_report('stock_down')});
+is($workers->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), '0', 'unschedule_report removes the jobs');
+$workers->stop;
 
 # 4. ask with neither session nor connections: the caller's only usable connection is asked (0.8; with several,
 # the HINT lists them: TAP 031, regress sessions), or the HINT says there is none and how to add one.
