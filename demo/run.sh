@@ -177,6 +177,11 @@ http() {
   http_answer=$(bash -c "$2") || die "the command failed: $2"
   printf '%s\n' "$http_answer" | python3 "$REPO_ROOT/demo/show_json.py"
 }
+# The web UI is the gateway's page at /: its page and bundle must be there (make install put them).
+for ui_file in / /ui/app.js /ui/app.css; do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$web_url$ui_file")" = 200 ] ||
+    die "multidb-web does not serve the web UI's $ui_file (run make install: it builds web/ with npm)"
+done
 http "the seed's workflow 1, step 1: a chat session with 2 databases (connection ids 1 and 2: production, backup)" \
 "curl -s -u $WEB_ROLE:$WEB_PASSWORD -X POST $web_url/api/chat/sessions \\
   -H \"Content-Type: application/json\" \\
@@ -204,7 +209,7 @@ ${_BOLD}The three servers and the gateway are running.${_PLAIN} To keep explorin
   production:   psql "$(conninfo production)"
   backup:       psql "$(conninfo backup)"
 
-  over HTTP:    $web_url/   (multidb-web; its log: $WORK_DIR/multidb-web.log)
+  in a browser: $web_url/   (the web UI: sign in as below; multidb-web's log: $WORK_DIR/multidb-web.log)
   the API page: $web_url/api/docs   (OpenAPI document: $web_url/api/openapi.json)
   sign in as:   user $WEB_ROLE, password $WEB_PASSWORD — HTTP Basic for programs, e.g.
                 curl -u $WEB_ROLE:$WEB_PASSWORD $web_url/api/connections
