@@ -1,6 +1,7 @@
 # multidb-web's other endpoints and its own document, over real HTTP against real clusters: POST /api/query
 # (an ask on multidb.default_connections), POST /api/sql (SQL a user wrote, by multidb.fanout), POST /api/plan,
-# GET /api/history; their errors (400 naming the field, 404 for what another role owns or does not exist, 422
+# GET /api/history, a message's results whole and in pages, GET /api/connections/health (reachable, down, no user
+# mapping, no USAGE); their errors (400 naming the field, 404 for what another role owns or does not exist, 422
 # refused by the guard, 502 a remote's error); the OpenAPI document at /api/openapi.json listing every route the
 # server has (--print-routes) and no other, real answers valid against its schemas (python3-jsonschema); the
 # API page at /api/docs with swagger-ui's files served from disk.
@@ -232,6 +233,26 @@ my ($code) = curl('-u', $alice, '-o', "$big_file.csv", "$url/api/chat/sessions/$
 my $lines = `wc -l < $big_file.csv`;
 is($lines + 0, 300_001, '... every row in it, and the header');
 
+# Paging through the server: ?offset and ?limit (the plan runs again; its rows come in its own order).
+my $big_results = "/api/chat/sessions/$session/messages/$big->{id}/results";
+($status, $body, $headers) = call($alice, 'GET', "$big_results?offset=1000&limit=3", $results_doc);
+is($status, 200, '?offset=1000&limit=3: 200');
+is_deeply([ map { "$_->{database} $_->{row}{n}" } @$body ], [ 'shop1 1001', 'shop1 1002', 'shop1 1003' ],
+	'... the three rows after the first thousand');
+unlike($headers, qr/X-Total-Count/i, '... with no total (it would take running the plan to its end first)');
+($status, $body) = call($alice, 'GET', "$big_results?database=shop1&offset=299998", $results_doc);
+is_deeply([ map { $_->{row}{n} } @$body ], [ 299999, 300000 ], '?database= and ?offset alone: the last rows');
+($status, $body) = call($alice, 'GET', "$big_results?limit=5", $results_doc);
+is(scalar @$body, 5, '?limit=5 alone: the first five');
+($status, $body) = curl('-u', $alice, "$url$big_results?format=csv&offset=10&limit=2");
+is($body, "source_db,n,pad\r\nshop1,11,${\ ('x' x 150)}\r\nshop1,12,${\ ('x' x 150)}\r\n", '... a page as CSV, its header first');
+for my $bad ([ 'limit=10001', 'limit' ], [ 'limit=-1', 'limit' ], [ 'offset=1e3', 'offset' ], [ 'offset=', 'offset' ])
+{
+	($status, $body) = call($alice, 'GET', "$big_results?$bad->[0]", $results_doc);
+	is($status, 400, "?$bad->[0]: 400");
+	is($body->{error}{field}, $bad->[1], "... naming $bad->[1]");
+}
+
 # 6. Groups, compare, schema-diff.
 ($status, $body) = call($alice, 'POST', '/api/groups', '/api/groups', '{"name": "@both", "connection_ids": ["shop1", 2]}');
 is($status, 201, 'POST /api/groups: 201');
@@ -313,12 +334,49 @@ is($status, 404, "bob reading alice's report's diff: 404");
 ($status, $body) = call($alice, 'GET', '/api/reports', '/api/reports');
 is_deeply([ map { $_->{name} } @$body ], [ 'items' ], 'GET /api/reports: the caller\'s');
 is($body->[0]{last_run}{status}, 'ok', '... with its last run');
+ok(exists $body->[0]{schedule} && !defined $body->[0]{schedule}, '... and its schedule: none');
+($status, $body) = call($alice, 'GET', '/api/reports/scheduling', '/api/reports/scheduling');
+is($status, 200, 'GET /api/reports/scheduling: 200');
+ok(!$body->{available}, '... scheduling is not available here');
+like($body->{error}{message}, qr/pg_cron is not installed/, '... because pg_cron is not installed');
+like($body->{error}{hint}, qr/CREATE EXTENSION pg_cron/, '... the HINT saying how to');
 ($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{}');
 is($status, 400, 'PUT …/schedule without a schedule: 400');
 is($body->{error}{field}, 'schedule', '... naming the field');
 ($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{"schedule": "0 6 * * *"}');
 is($status, 400, 'PUT …/schedule without pg_cron: 400');
 like($body->{error}{hint}, qr/pg_cron/, '... the HINT on installing pg_cron');
+
+# 7b. Each connection's health for the caller: reachable, or why not (never a password).
+my $closed_port = PostgreSQL::Test::Cluster::get_free_port();
+$coordinator->safe_psql('postgres', qq{
+	SELECT multidb.add_connection('gone', 'host=127.0.0.1 port=$closed_port dbname=postgres user=reader password=secret',
+	  validate => false);
+	SELECT multidb.add_connection('unmapped', 'host=} . $remote_a->host . ' port=' . $remote_a->port . qq{ dbname=postgres user=reader password=secret');
+	GRANT USAGE ON FOREIGN SERVER gone, unmapped TO alice;
+	CREATE USER MAPPING FOR alice SERVER gone OPTIONS (user 'reader', password 'secret');});
+($status, $body, $headers) = call($alice, 'GET', '/api/connections/health', '/api/connections/health');
+is($status, 200, 'GET /api/connections/health: 200');
+my %health = map { $_->{name} => $_ } @$body;
+is_deeply([ map { $_->{name} } @$body ], [ 'shop1', 'shop2', 'gone', 'unmapped' ], '... every connection, in id order');
+ok($health{shop1}{reachable} && $health{shop2}{reachable}, '... shop1 and shop2 reachable');
+is($health{shop1}{status}, 'reachable', '... said so');
+is($health{shop1}{error}, undef, '... with no error');
+ok(!$health{gone}{reachable}, '... a server that is down is not');
+is($health{gone}{status}, 'unreachable', '... unreachable');
+like($health{gone}{error}{message}, qr/connection "gone": could not connect.*refused/s, '... the reason libpq gave');
+is($health{gone}{error}{sqlstate}, '08001', '... its SQLSTATE');
+is($health{unmapped}{status}, 'unusable', '... one without a user mapping for alice: unusable');
+like($health{unmapped}{error}{message}, qr/has no user mapping for role "alice"/, '... the reason');
+like($health{unmapped}{error}{hint}, qr/CREATE USER MAPPING/, '... and the HINT of what to run');
+unlike(encode_json($body), qr/secret/, '... and never a password');
+($status, $body) = call($bob, 'GET', '/api/connections/health?connection=gone&connection=1', '/api/connections/health');
+is_deeply([ map { "$_->{name} $_->{status} " . ($_->{usable} ? 'usable' : 'no USAGE') } @$body ],
+	[ 'shop1 reachable usable', 'gone unusable no USAGE' ], '?connection= (a name, an id): only those, as bob can use them');
+like($body->[1]{error}{message}, qr/permission denied for connection "gone"/, '... bob has no USAGE on it');
+($status, $body) = call($alice, 'GET', '/api/connections/health?connection=nowhere', '/api/connections/health');
+is($status, 404, '?connection= of an unknown connection: 404');
+is($body->{error}{field}, 'connection', '... naming the parameter');
 
 # 8. The document: every route the server has is documented, every documented route exists.
 my $routes = `$program --print-routes`;
