@@ -4,7 +4,8 @@
 # mapping, no USAGE); their errors (400 naming the field, 404 for what another role owns or does not exist, 422
 # refused by the guard, 502 a remote's error); the OpenAPI document at /api/openapi.json listing every route the
 # server has (--print-routes) and no other, real answers valid against its schemas (python3-jsonschema); the
-# API page at /api/docs with swagger-ui's files served from disk.
+# API page at /api/docs with swagger-ui's files served from disk; the web UI at / and /ui/ (its headers, ETag,
+# path tricks refused, --ui-dir by MULTIDB_WEB_UI_DIR).
 use strict;
 use warnings;
 
@@ -418,6 +419,79 @@ is($status, 200, "swagger-ui-dist's bundle is served from disk");
 like($body, qr/SwaggerUIBundle/, '... and is the bundle');
 ($status, $body) = curl("$url/api/docs/..%2Fpg_hba.conf");
 is($status, 404, 'a file that is not one of the page is 404');
+
+# 11. The web UI: its page at / and its files at /ui/, from --ui-dir (here where make install put them), with the
+# page's security headers; an ETag answered 304; nothing outside the directory, no hidden file; / shadows no /api.
+my $csp = q{default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'};
+($status, $body, $headers) = curl("$url/");
+is($status, 200, 'GET /: 200, without signing in');
+like($body, qr{<script type="module" src="/ui/app\.js">}, '... the UI\'s page, loading its bundle from the gateway');
+unlike($body, qr{<script>|https?://}, '... no inline script, nothing from another origin');
+like($headers, qr{^Content-Type: text/html; charset=utf-8\r?$}mi, '... as HTML');
+like($headers, qr{^Content-Security-Policy: \Q$csp\E\r?$}mi, '... under its Content-Security-Policy');
+like($headers, qr{^X-Content-Type-Options: nosniff\r?$}mi, '... X-Content-Type-Options: nosniff');
+like($headers, qr{^Referrer-Policy: same-origin\r?$}mi, '... Referrer-Policy: same-origin');
+like($headers, qr{^Cache-Control: no-cache\r?$}mi, '... asked again on each visit (no-cache)');
+my ($etag) = $headers =~ /^ETag: (\S+)\r?$/mi;
+ok($etag, '... with an ETag');
+($status, $body, $headers) = curl('-H', "If-None-Match: $etag", "$url/");
+is($status, 304, '... which, sent back, is a 304');
+is($body, '', '... with no body');
+for my $file ([ 'app.js', 'text/javascript; charset=utf-8' ], [ 'app.css', 'text/css; charset=utf-8' ])
+{
+	($status, $body, $headers) = curl("$url/ui/$file->[0]");
+	is($status, 200, "GET /ui/$file->[0]: 200");
+	like($headers, qr{^Content-Type: \Q$file->[1]\E\r?$}mi, "... as $file->[1]");
+	like($headers, qr{^ETag: "[0-9a-f]+-[0-9a-f]+"\r?$}mi, '... with an ETag');
+	like($headers, qr{^X-Content-Type-Options: nosniff\r?$}mi, '... and nosniff');
+}
+($status, $body) = curl("$url/api/health");
+is($body->{status}, 'ok', 'GET /api/health still answers: / shadows no /api route');
+($status, $body) = curl("$url/api/nothing-here");
+is($status, 404, 'GET /api/nothing-here: 404');
+is($body->{error}{message}, 'no such endpoint', '... the JSON of an unknown endpoint, not the UI');
+
+# The same gateway on a directory of the test's own (by MULTIDB_WEB_UI_DIR): a file not there, a hidden file, a
+# directory, a name outside the types, path tricks, a very long name — all 404 (or 414), never a file's content.
+my $ui_dir = PostgreSQL::Test::Utils::tempdir();
+mkdir "$ui_dir/sub.js";
+for my $name ('index.html', '.hidden', 'secret.conf')
+{
+	open my $fh, '>', "$ui_dir/$name" or die "$name: $!";
+	print $fh "content of $name\n";
+	close $fh;
+}
+my $ui_port = PostgreSQL::Test::Cluster::get_free_port();
+my $ui_url = "http://127.0.0.1:$ui_port";
+my ($ui_out, $ui_err) = ('', '');
+{
+	local $ENV{MULTIDB_WEB_UI_DIR} = $ui_dir;
+	my $ui_gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$ui_port", '--database', $conninfo ],
+		'>', \$ui_out, '2>', \$ui_err);
+	for (1 .. 100)
+	{
+		last if `curl -s -o /dev/null -w '%{http_code}' $ui_url/api/health` eq '200';
+		usleep(100_000);
+	}
+	($status, $body) = curl("$ui_url/");
+	is($body, "content of index.html\n", 'MULTIDB_WEB_UI_DIR: / serves that directory\'s index.html');
+	($status, $body, $headers) = curl("$ui_url/ui/app.js");
+	is($status, 404, 'a file the directory lacks: 404');
+	like($body->{error}{message}, qr/no file app\.js of the web UI in \Q$ui_dir\E/, '... saying where it looked');
+	like($body->{error}{hint}, qr/--ui-dir.*make install/, '... the HINT: make install, or --ui-dir');
+	like($headers, qr{^Content-Type: application/json}mi, '... as JSON');
+	like($headers, qr{^Content-Security-Policy: }mi, '... under the page\'s policy still');
+	for my $path ('/ui/.hidden', '/ui/sub.js', '/ui/secret.conf', '/ui/..%2f..%2fetc%2fpasswd', '/ui/%2e%2e%2fsecret.conf',
+		'/ui/..', '/ui/' . ('a' x 300) . '.js', '/ui/index.html%00.js')
+	{
+		($status, $body) = curl('--path-as-is', "$ui_url$path");
+		is($status, 404, "GET $path: 404");
+		ok(ref $body && $body->{error}{message}, '... a JSON error, no file\'s content');
+	}
+	($status, $body) = curl("$ui_url/ui/" . ('a' x 9000) . '.js');
+	ok($status == 414 || $status == 404, "a name of 9,000 bytes: $status");
+	$ui_gateway->kill_kill;
+}
 
 $gateway->kill_kill;
 done_testing();
