@@ -169,6 +169,8 @@ is($body->{error}{field}, 'connection_ids', '... naming the field');
 is($status, 200, 'GET /api/history: 200');
 is($body->[0]{id}, $alice_history, "... alice's newest ask first");
 is($body->[0]{status}, 'ok', '... with its status');
+like($body->[0]{prompt_tokens}, qr/^\d+$/, '... and the tokens the LLM counted: prompt');
+like($body->[0]{completion_tokens}, qr/^\d+$/, '... and completion');
 ($status, $body) = call($bob, 'GET', '/api/history', '/api/history');
 ok(!grep({ $_->{id} == $alice_history } @$body), "bob does not see alice's asks");
 ($status, $body) = call($alice, 'GET', '/api/history?limit=1&before=' . ($alice_history + 1), '/api/history');
@@ -419,6 +421,16 @@ is($status, 200, "swagger-ui-dist's bundle is served from disk");
 like($body, qr/SwaggerUIBundle/, '... and is the bundle');
 ($status, $body) = curl("$url/api/docs/..%2Fpg_hba.conf");
 is($status, 404, 'a file that is not one of the page is 404');
+
+# A 401 to a page's own fetch has no Basic challenge (a browser would hold the fetch and open its own password
+# dialog); a program's 401 keeps it.
+($status, $body, $headers) = curl("$url/api/auth/me");
+is($status, 401, 'GET /api/auth/me signed out: 401');
+like($headers, qr/^WWW-Authenticate: Basic/mi, '... with the Basic challenge for a program');
+($status, $body, $headers) = curl('-H', 'Sec-Fetch-Mode: cors', "$url/api/auth/me");
+is($status, 401, '... and to a page\'s fetch (Sec-Fetch-Mode: cors): 401');
+unlike($headers, qr/WWW-Authenticate/i, '... without the challenge');
+is($body->{error}{message}, 'sign in first', '... its JSON error as ever');
 
 # 11. The web UI: its page at / and its files at /ui/, from --ui-dir (here where make install put them), with the
 # page's security headers; an ETag answered 304; nothing outside the directory, no hidden file; / shadows no /api.
