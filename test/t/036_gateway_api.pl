@@ -356,12 +356,18 @@ $coordinator->safe_psql('postgres', qq{
 	SELECT multidb.add_connection('gone', 'host=127.0.0.1 port=$closed_port dbname=postgres user=reader password=secret',
 	  validate => false);
 	SELECT multidb.add_connection('unmapped', 'host=} . $remote_a->host . ' port=' . $remote_a->port . qq{ dbname=postgres user=reader password=secret');
-	GRANT USAGE ON FOREIGN SERVER gone, unmapped TO alice;
-	CREATE USER MAPPING FOR alice SERVER gone OPTIONS (user 'reader', password 'secret');});
+	SELECT multidb.add_connection('privileged', 'host=127.0.0.1 port=} . $remote_b->port . qq{ dbname=postgres user=boss password=secret',
+	  validate => false);
+	GRANT USAGE ON FOREIGN SERVER gone, unmapped, privileged TO alice;
+	CREATE USER MAPPING FOR alice SERVER gone OPTIONS (user 'reader', password 'secret');
+	CREATE USER MAPPING FOR alice SERVER privileged OPTIONS (user 'boss', password 'secret');});
+# A remote role multidb refuses (a superuser): an ERROR whatever multidb.on_error says, so the others are tried again.
+$remote_b->safe_psql('postgres', q{CREATE ROLE boss LOGIN SUPERUSER PASSWORD 'secret'});
 ($status, $body, $headers) = call($alice, 'GET', '/api/connections/health', '/api/connections/health');
 is($status, 200, 'GET /api/connections/health: 200');
 my %health = map { $_->{name} => $_ } @$body;
-is_deeply([ map { $_->{name} } @$body ], [ 'shop1', 'shop2', 'gone', 'unmapped' ], '... every connection, in id order');
+is_deeply([ map { $_->{name} } @$body ], [ 'shop1', 'shop2', 'gone', 'unmapped', 'privileged' ],
+	'... every connection, in id order');
 ok($health{shop1}{reachable} && $health{shop2}{reachable}, '... shop1 and shop2 reachable');
 is($health{shop1}{status}, 'reachable', '... said so');
 is($health{shop1}{error}, undef, '... with no error');
@@ -372,6 +378,9 @@ is($health{gone}{error}{sqlstate}, '08001', '... its SQLSTATE');
 is($health{unmapped}{status}, 'unusable', '... one without a user mapping for alice: unusable');
 like($health{unmapped}{error}{message}, qr/has no user mapping for role "alice"/, '... the reason');
 like($health{unmapped}{error}{hint}, qr/CREATE USER MAPPING/, '... and the HINT of what to run');
+is($health{privileged}{status}, 'refused', '... one whose remote role multidb refuses: refused');
+like($health{privileged}{error}{message}, qr/connection "privileged".*superuser/, '... saying why');
+is($health{privileged}{error}{sqlstate}, '42501', '... 42501');
 unlike(encode_json($body), qr/secret/, '... and never a password');
 ($status, $body) = call($bob, 'GET', '/api/connections/health?connection=gone&connection=1', '/api/connections/health');
 is_deeply([ map { "$_->{name} $_->{status} " . ($_->{usable} ? 'usable' : 'no USAGE') } @$body ],
