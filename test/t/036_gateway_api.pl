@@ -52,6 +52,8 @@ $coordinator->reload;
 my $llm = MultidbLlm->new(rules => [
 		{ match => 'How many items', reply => encode_json({ queries => [ { database => 'shop1',
 				sql => 'SELECT count(*) AS n FROM items' } ], explanation => 'Counts the items.' }) },
+		{ match => 'two thousand numbers', reply => encode_json({ queries => [ { database => 'shop1',
+				sql => 'SELECT g AS n FROM generate_series(1, 2000) g' } ] }) },
 		{ match => 'the big result', reply => encode_json({ queries => [ { database => 'shop1',
 				sql => q{SELECT g AS n, repeat('x', 150) AS pad FROM generate_series(1, 300000) g} } ] }) },
 		{ match => 'Compare the counts', reply => encode_json({ queries => [ map { { database => $_,
@@ -237,18 +239,21 @@ my $lines = `wc -l < $big_file.csv`;
 is($lines + 0, 300_001, '... every row in it, and the header');
 
 # Paging through the server: ?offset and ?limit (the plan runs again; its rows come in its own order).
-my $big_results = "/api/chat/sessions/$session/messages/$big->{id}/results";
+$coordinator->safe_psql('postgres', "SET ROLE alice; SELECT count(*) FROM multidb.ask('Show two thousand numbers', '$session')");
+($status, $body) = call($alice, 'GET', "/api/chat/sessions/$session/messages", '/api/chat/sessions/{id}/messages');
+my ($numbers) = grep { $_->{role} eq 'assistant' } reverse @$body;
+my $big_results = "/api/chat/sessions/$session/messages/$numbers->{id}/results";
 ($status, $body, $headers) = call($alice, 'GET', "$big_results?offset=1000&limit=3", $results_doc);
 is($status, 200, '?offset=1000&limit=3: 200');
 is_deeply([ map { "$_->{database} $_->{row}{n}" } @$body ], [ 'shop1 1001', 'shop1 1002', 'shop1 1003' ],
 	'... the three rows after the first thousand');
 unlike($headers, qr/X-Total-Count/i, '... with no total (it would take running the plan to its end first)');
-($status, $body) = call($alice, 'GET', "$big_results?database=shop1&offset=299998", $results_doc);
-is_deeply([ map { $_->{row}{n} } @$body ], [ 299999, 300000 ], '?database= and ?offset alone: the last rows');
+($status, $body) = call($alice, 'GET', "$big_results?database=shop1&offset=1998", $results_doc);
+is_deeply([ map { $_->{row}{n} } @$body ], [ 1999, 2000 ], '?database= and ?offset alone: the last rows');
 ($status, $body) = call($alice, 'GET', "$big_results?limit=5", $results_doc);
 is(scalar @$body, 5, '?limit=5 alone: the first five');
 ($status, $body) = curl('-u', $alice, "$url$big_results?format=csv&offset=10&limit=2");
-is($body, "source_db,n,pad\r\nshop1,11,${\ ('x' x 150)}\r\nshop1,12,${\ ('x' x 150)}\r\n", '... a page as CSV, its header first');
+is($body, "source_db,n\r\nshop1,11\r\nshop1,12\r\n", '... a page as CSV, its header first');
 for my $bad ([ 'limit=10001', 'limit' ], [ 'limit=-1', 'limit' ], [ 'offset=1e3', 'offset' ], [ 'offset=', 'offset' ])
 {
 	($status, $body) = call($alice, 'GET', "$big_results?$bad->[0]", $results_doc);
