@@ -27,8 +27,10 @@ GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
 GATEWAY_OBJS      = $(GATEWAY_SRCS:.cpp=.o)
 GATEWAY_PURE_OBJS = $(addprefix src/gateway/,$(addsuffix .o,options status_map sign_in_token auth_throttle request_guard request_body ask_result event_stream run_registry request_head))
 GATEWAY_BIN       = src/gateway/multidb-web
-# Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs.
+# Where make install puts swagger-ui-dist's files (from web/, `npm ci`) for the API page at /api/docs, and the
+# web UI's built files (web/dist) that multidb-web serves at /.
 GATEWAY_DOCS_DIR  = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/swagger-ui
+GATEWAY_UI_DIR    = $(shell $(PG_CONFIG) --sharedir 2>/dev/null)/multidb-web/ui
 GATEWAY_DOCS_FILES = swagger-ui.css swagger-ui-bundle.js favicon-32x32.png LICENSE NOTICE
 GATEWAY_FLAGS     = -std=c++17 -O2 -g -Wall -Wextra -Werror -Isrc \
                     $(addprefix -I,$(shell $(PG_CONFIG) --includedir 2>/dev/null)) \
@@ -99,26 +101,50 @@ src/gateway/%.o: src/gateway/%.cpp $(wildcard src/gateway/*.hpp)
 src/gateway/openapi.json.inc: src/gateway/openapi.json
 	{ printf 'R"OPENAPI('; cat $<; printf ')OPENAPI"\n'; } > $@
 src/gateway/routes_api_docs.o: src/gateway/openapi.json.inc
-src/gateway/options.o: GATEWAY_FLAGS += -DMULTIDB_WEB_DOCS_DIR='"$(GATEWAY_DOCS_DIR)"'
+src/gateway/options.o: GATEWAY_FLAGS += -DMULTIDB_WEB_DOCS_DIR='"$(GATEWAY_DOCS_DIR)"' -DMULTIDB_WEB_UI_DIR='"$(GATEWAY_UI_DIR)"'
 
 $(GATEWAY_BIN): $(GATEWAY_OBJS)
 	$(CXX) -o $@ $^ $(GATEWAY_LIBS)
 
-all: $(GATEWAY_BIN)
+all: $(GATEWAY_BIN) web-ui
 
 install: install-gateway
-install-gateway: $(GATEWAY_BIN)
+install-gateway: $(GATEWAY_BIN) web-ui
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(GATEWAY_BIN) '$(DESTDIR)$(bindir)/'
 	@if [ -d web/node_modules/swagger-ui-dist ]; then \
 	  $(MKDIR_P) '$(DESTDIR)$(GATEWAY_DOCS_DIR)' && \
 	  for f in $(GATEWAY_DOCS_FILES); do $(INSTALL_DATA) web/node_modules/swagger-ui-dist/$$f '$(DESTDIR)$(GATEWAY_DOCS_DIR)/' || exit 1; done; \
 	else echo "multidb-web: web/node_modules is missing (run npm ci in web/): /api/docs will have no swagger-ui files"; fi
+	$(MKDIR_P) '$(DESTDIR)$(GATEWAY_UI_DIR)'
+	$(INSTALL_DATA) $(WEB_UI_FILES) '$(DESTDIR)$(GATEWAY_UI_DIR)/'
 
 gateway-clean:
 	rm -f $(GATEWAY_BIN) $(GATEWAY_OBJS) src/gateway/openapi.json.inc
+	rm -rf web/dist web/gen
 
-.PHONY: install-gateway gateway-clean
+.PHONY: install-gateway gateway-clean web-ui
+
+# ---- the web UI ----------------------------------------------------------------------------------------------
+# web/ (web/README.md): React + TypeScript, type-checked against the types generated from the gateway's OpenAPI
+# document and bundled by esbuild into web/dist, which `make install` copies where multidb-web serves it. The npm
+# packages are the ones web/package-lock.json pins (`npm ci`, again whenever the lock is newer than what is
+# installed); nothing is fetched when the page runs. The build prints the bundle's gzipped size and fails above
+# 400 kB.
+WEB_UI_SOURCES = $(shell find web/src -type f 2>/dev/null) web/index.html web/build.mjs web/tsconfig.json src/gateway/openapi.json
+WEB_UI_FILES   = web/dist/index.html web/dist/app.js web/dist/app.css
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	@command -v npm >/dev/null || { echo "error: npm is missing (apt-get install nodejs npm): the web UI is built with it" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/app.js: web/node_modules/.package-lock.json $(WEB_UI_SOURCES)
+	node web/build.mjs web/dist
+
+web/dist/index.html web/dist/app.css: web/dist/app.js
+
+web-ui: web/dist/app.js
 
 # ---- fuzzing -------------------------------------------------------------------------------------------------
 # libFuzzer harnesses (test/fuzz/fuzz_*.cpp) over the pure core and the gateway's pure parsers, built with Debian's clang with ASan and UBSan

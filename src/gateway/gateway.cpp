@@ -254,6 +254,7 @@ void Gateway::install(httplib::Server& server) {
   install_report_routes(server, *this);
   install_view_routes(server, *this);
   install_api_doc_routes(server, *this);
+  install_ui_routes(server, *this);
   install_run_routes(server, *this);
 }
 

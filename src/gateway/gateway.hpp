@@ -100,6 +100,7 @@ void install_compare_routes(httplib::Server& server, Gateway& gateway);
 void install_report_routes(httplib::Server& server, Gateway& gateway);
 void install_view_routes(httplib::Server& server, Gateway& gateway);
 void install_api_doc_routes(httplib::Server& server, Gateway& gateway);
+void install_ui_routes(httplib::Server& server, Gateway& gateway);
 void install_run_routes(httplib::Server& server, Gateway& gateway);
 
 }  // namespace multidb::gateway

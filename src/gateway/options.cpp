@@ -47,6 +47,7 @@ const std::vector<FlagInfo>& flag_table() {
       {"auth-delay", "MS", "every failed sign-in is answered after this long (default 1000)"},
       {"connect-timeout", "SECONDS", "coordinator connections and password checks (default 10)"},
       {"docs-dir", "DIR", "swagger-ui-dist's files for the API page at /api/docs (default: where make install put them)"},
+      {"ui-dir", "DIR", "the web UI's built files, served at / and /ui/ (default: where make install put them)"},
       {"print-routes", "", "print every route the server has (method and path pattern, one a line) and exit"},
       {"help", "", "print this and exit"},
   };
@@ -132,6 +133,7 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   if (flag == "pool-timeout") { if (!number(1, 600000)) return false; o->pool_timeout_ms = n; return true; }
   if (flag == "auth-delay") { if (!number(0, 60000)) return false; o->auth_delay_ms = n; return true; }
   if (flag == "docs-dir") { o->docs_dir = value; return true; }
+  if (flag == "ui-dir") { o->ui_dir = value; return true; }
   if (flag == "connect-timeout") { if (!number(1, 600)) return false; o->connect_timeout_s = n; return true; }
   *why = "is no flag of multidb-web";
   return false;

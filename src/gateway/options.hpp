@@ -36,7 +36,11 @@ struct Options {
 #ifndef MULTIDB_WEB_DOCS_DIR
 #define MULTIDB_WEB_DOCS_DIR "/usr/share/postgresql/15/multidb-web/swagger-ui"
 #endif
+#ifndef MULTIDB_WEB_UI_DIR
+#define MULTIDB_WEB_UI_DIR "/usr/share/postgresql/15/multidb-web/ui"
+#endif
   std::string docs_dir = MULTIDB_WEB_DOCS_DIR;  // swagger-ui-dist's files for /api/docs (make install puts them here)
+  std::string ui_dir = MULTIDB_WEB_UI_DIR;      // the web UI's built files, served at / (make install puts them here)
   bool help = false;
   bool print_routes = false;        // print every route (method and path pattern) and exit
 };

@@ -23,7 +23,8 @@ fi
 # What `make demo` (and `make bench`, `make eval`) need on a bare Debian 12: the server and its development
 # files, the build's libraries and compiler, contrib (dblink and postgres_fdw for the benchmarks), and python3
 # for the scripted LLM stand-in; cpp-httplib (with OpenSSL) and pkg-config for multidb-web, which `make` builds;
-# nodejs and npm for `npm ci` in web/ (swagger-ui-dist, the API page at /api/docs, installed beside the gateway);
+# nodejs and npm, with which `make` builds the web UI in web/ (`npm ci`, then esbuild) and gets swagger-ui-dist
+# for the API page at /api/docs (both installed beside the gateway);
 # curl, with which the demo runs the seed's HTTP workflows against the gateway (and the gateway's tests use).
 DEMO_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev libcurl4-openssl-dev
                nlohmann-json3-dev g++ make python3 libcpp-httplib-dev libssl-dev pkg-config nodejs curl)
@@ -96,10 +97,7 @@ ensure_pg_user() {
 
 build_and_install() {
   log "building and installing multidb"
-  # swagger-ui-dist for the gateway's API page, pinned by web/package-lock.json (installed with the gateway).
-  if [ ! -d "$REPO_ROOT/web/node_modules/swagger-ui-dist" ] && command -v npm >/dev/null; then
-    (cd "$REPO_ROOT/web" && npm ci --no-audit --no-fund --silent) || die "npm ci in web/ failed"
-  fi
+  # make runs `npm ci` in web/ (the web UI's packages and swagger-ui-dist, pinned by web/package-lock.json).
   make -s -C "$REPO_ROOT" -j "$(nproc)" PG_CONFIG="$PG_CONFIG"
   as_root make -s -C "$REPO_ROOT" PG_CONFIG="$PG_CONFIG" install >/dev/null
 }

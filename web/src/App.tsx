@@ -1,0 +1,48 @@
+// The app's shell: asks the gateway who the browser is signed in as; shows the sign-in form until it is, then
+// the header and the tabs. Signing out returns to the form.
+import { useCallback, useEffect, useState } from 'react';
+import * as api from './api/client';
+import { Header } from './components/Header';
+import { SignIn } from './components/SignIn';
+import { TabBar, type TabName } from './components/TabBar';
+import { ChatTab } from './components/ChatTab';
+import { CompareTab } from './components/CompareTab';
+import { SchemaDiffTab } from './components/SchemaDiffTab';
+import { ReportsTab } from './components/ReportsTab';
+import { HistoryTab } from './components/HistoryTab';
+
+type Who = { state: 'checking' } | { state: 'signed-out' } | { state: 'signed-in'; role: string };
+
+export function App() {
+  const [who, setWho] = useState<Who>({ state: 'checking' });
+  const [tab, setTab] = useState<TabName>('chat');
+
+  useEffect(() => {
+    let live = true;
+    api.me().then(
+      (m) => live && setWho(m.auth === 'none' ? { state: 'signed-out' } : { state: 'signed-in', role: m.role }),
+      () => live && setWho({ state: 'signed-out' }),
+    );
+    return () => { live = false; };
+  }, []);
+
+  const signOut = useCallback(async () => {
+    try { await api.logout(); } finally { setWho({ state: 'signed-out' }); setTab('chat'); }
+  }, []);
+
+  if (who.state === 'checking') return <main className="loading" aria-busy="true">Loading…</main>;
+  if (who.state === 'signed-out') return <SignIn onSignedIn={(role) => setWho({ state: 'signed-in', role })} />;
+  return (
+    <div className="app">
+      <Header role={who.role} onSignOut={signOut} />
+      <TabBar current={tab} onChange={setTab} />
+      <main className="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} key={who.role}>
+        {tab === 'chat' && <ChatTab />}
+        {tab === 'compare' && <CompareTab />}
+        {tab === 'schema-diff' && <SchemaDiffTab />}
+        {tab === 'reports' && <ReportsTab />}
+        {tab === 'history' && <HistoryTab />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+// The typed API client: the only way the UI reaches the server. One function per endpoint the UI uses, each
+// returning the generated type of the OpenAPI document; any non-2xx answer becomes an ApiError carrying the
+// gateway's JSON error (message, detail, hint, sqlstate, database), which the UI shows as it is.
+import type * as T from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: T.ApiErrorBody;
+  constructor(status: number, body: T.ApiErrorBody) {
+    super(body.message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+// State-changing requests carry this header: a cross-site page cannot send it without CORS (src/gateway's
+// request_guard), so a signed-in browser cannot be made to act by another site.
+const CSRF_HEADER = { 'X-Multidb-CSRF': '1' };
+
+export async function errorFrom(response: Response): Promise<ApiError> {
+  let body: T.ApiErrorBody = { message: `${response.status} ${response.statusText}` };
+  try {
+    const parsed = (await response.json()) as { error?: T.ApiErrorBody };
+    if (parsed && parsed.error && typeof parsed.error.message === 'string') body = parsed.error;
+  } catch {
+    // not JSON (a proxy's page, say): the status line is the message
+  }
+  return new ApiError(response.status, body);
+}
+
+async function request<R>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<R> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method !== 'GET') Object.assign(headers, CSRF_HEADER);
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (signal) init.signal = signal;
+  const response = await fetch(path, init);
+  if (!response.ok) throw await errorFrom(response);
+  if (response.status === 204) return undefined as R;
+  return (await response.json()) as R;
+}
+
+const enc = encodeURIComponent;
+
+export function queryString(params: Record<string, string | number | undefined>): string {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${enc(k)}=${enc(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+// --- sign-in -------------------------------------------------------------------------------------------------
+export const login = (role: string, password: string) =>
+  request<T.LoginResult>('POST', '/api/auth/login', { role, password });
+export const logout = () => request<void>('POST', '/api/auth/logout');
+export const me = () => request<T.Me>('GET', '/api/auth/me');
+
+// --- sessions --------------------------------------------------------------------------------------------------
+export const listSessions = () => request<T.Session[]>('GET', '/api/chat/sessions');
+export const getSession = (id: string) => request<T.Session>('GET', `/api/chat/sessions/${enc(id)}`);
+export const createSession = (body: T.NewSession) => request<T.Session>('POST', '/api/chat/sessions', body);
+export const patchSession = (id: string, body: T.PatchSession) =>
+  request<T.Session>('PATCH', `/api/chat/sessions/${enc(id)}`, body);
+export const deleteSession = (id: string) => request<void>('DELETE', `/api/chat/sessions/${enc(id)}`);
+export const listMessages = (id: string) => request<T.Message[]>('GET', `/api/chat/sessions/${enc(id)}/messages`);
+// The path of a message's rows, streamed by the server as CSV or JSON (export links point here).
+export const messageResultsUrl = (sessionId: string, messageId: number, format: 'csv' | 'json', database?: string) =>
+  `/api/chat/sessions/${enc(sessionId)}/messages/${enc(String(messageId))}/results${queryString({ format, database })}`;
+
+// --- connections and groups ------------------------------------------------------------------------------------
+export const listConnections = () => request<T.Connection[]>('GET', '/api/connections');
+export const connectionSchema = (name: string) =>
+  request<T.ConnectionSchema>('GET', `/api/connections/${enc(name)}/schema`);
+export const listGroups = () => request<T.Group[]>('GET', '/api/groups');
+
+// --- SQL a person wrote, plans, history ------------------------------------------------------------------------
+export const runSql = (body: T.SqlRequest, signal?: AbortSignal) =>
+  request<T.SqlResult>('POST', '/api/sql', body, signal);
+export const listHistory = () => request<T.HistoryEntry[]>('GET', '/api/history');
+export const cancelRun = (runId: string) => request<void>('DELETE', `/api/runs/${enc(runId)}`);
+
+// --- compare and schema diff ------------------------------------------------------------------------------------
+export const compare = (body: T.CompareRequest) => request<T.CompareResult>('POST', '/api/compare', body);
+export const schemaDiff = (a: string, b: string) =>
+  request<T.SchemaDiff>('GET', `/api/schema-diff${queryString({ a, b })}`);
+
+// --- reports ----------------------------------------------------------------------------------------------------
+export const listReports = () => request<T.Report[]>('GET', '/api/reports');
+export const saveReport = (body: T.NewReport) => request<T.Report>('POST', '/api/reports', body);
+export const runReport = (name: string) => request<T.Run>('POST', `/api/reports/${enc(name)}/runs`);
+export const listRuns = (name: string) => request<T.Run[]>('GET', `/api/reports/${enc(name)}/runs`);
+export const reportDiff = (name: string) => request<T.ReportDiff>('GET', `/api/reports/${enc(name)}/diff`);
+export const scheduleReport = (name: string, body: T.Schedule) =>
+  request<unknown>('PUT', `/api/reports/${enc(name)}/schedule`, body);
+export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);

@@ -1,0 +1,30 @@
+// The API's shapes, named: each is the generated type of src/gateway/openapi.json (web/gen, made by the build),
+// so a field the document does not have cannot be used, and a change to the document breaks the build here.
+import type { components } from '../../gen/openapi';
+
+type Schemas = components['schemas'];
+export type ApiErrorBody = Schemas['Error']['error'];
+export type Me = Schemas['Me'];
+export type LoginResult = Schemas['LoginResult'];
+export type Session = Schemas['Session'];
+export type NewSession = Schemas['NewSession'];
+export type PatchSession = Schemas['PatchSession'];
+export type Message = Schemas['Message'];
+export type Column = Schemas['Column'];
+export type DatabaseResult = Schemas['DatabaseResult'];
+export type MultiQueryResult = Schemas['MultiQueryResult'];
+export type SqlRequest = Schemas['Sql'];
+export type SqlResult = Schemas['SqlResult'];
+export type PlanResult = Schemas['PlanResult'];
+export type HistoryEntry = Schemas['HistoryEntry'];
+export type Connection = Schemas['Connection'];
+export type Group = Schemas['Group'];
+export type CompareRequest = Schemas['Compare'];
+export type CompareResult = Schemas['CompareResult'];
+export type SchemaDiff = Schemas['SchemaDiff'];
+export type Report = Schemas['Report'];
+export type NewReport = Schemas['NewReport'];
+export type Run = Schemas['Run'];
+export type ReportDiff = Schemas['ReportDiff'];
+export type Schedule = Schemas['Schedule'];
+export type ConnectionSchema = Schemas['ConnectionSchema'];
