@@ -18,7 +18,7 @@ my $ready = time;
 
 my $failures = $ENV{MULTIDB_BROWSER_FAILURES} // tempdir('multidb-browser-XXXXXX', TMPDIR => 1, CLEANUP => 0);
 my @only = defined $ENV{BROWSER_SCENARIOS} ? ('--only', $ENV{BROWSER_SCENARIOS}) : ();
-my ($status, $out, $err) = run_browser($web, 'run.py', '--screenshots', $failures, @only);
+my ($status, $out, $err, $waited) = run_browser($web, 'run.py', '--screenshots', $failures, @only);
 
 my ($passed, $failed) = (0, 0);
 for my $line (split /\n/, $out)
@@ -51,7 +51,8 @@ else
 {
 	rmdir $failures unless defined $ENV{MULTIDB_BROWSER_FAILURES};
 }
-note(sprintf('fixture %.1f s, %d scenarios %.1f s', $ready - $start, $passed + $failed, time - $ready));
+note(sprintf('fixture %.1f s, the browser lock waited for %.1f s, %d scenarios %.1f s (%s)', $ready - $start, $waited,
+		$passed + $failed, time - $ready - $waited, join(', ', $err =~ /^(\S+: [\d.]+ s)$/mg)));
 
 $web->{gateway}->signal('TERM');
 $web->{gateway}->finish;
