@@ -132,7 +132,8 @@ gateway-clean:
 # installed); nothing is fetched when the page runs. The build prints the bundle's gzipped size and fails above
 # 400 kB.
 WEB_UI_SOURCES = $(shell find web/src -type f 2>/dev/null) web/index.html web/build.mjs web/tsconfig.json src/gateway/openapi.json
-WEB_UI_FILES   = web/dist/index.html web/dist/app.js web/dist/app.css
+# app.js.LEGAL.txt: the licence notices of the bundled packages (React, CodeMirror, Chart.js), which app.js links to.
+WEB_UI_FILES   = web/dist/index.html web/dist/app.js web/dist/app.css web/dist/app.js.LEGAL.txt
 
 web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 	@command -v npm >/dev/null || { echo "error: npm is missing (apt-get install nodejs npm): the web UI is built with it" >&2; exit 1; }
@@ -142,7 +143,7 @@ web/node_modules/.package-lock.json: web/package-lock.json web/package.json
 web/dist/app.js: web/node_modules/.package-lock.json $(WEB_UI_SOURCES)
 	node web/build.mjs web/dist
 
-web/dist/index.html web/dist/app.css: web/dist/app.js
+web/dist/index.html web/dist/app.css web/dist/app.js.LEGAL.txt: web/dist/app.js
 
 web-ui: web/dist/app.js
 
