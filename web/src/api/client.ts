@@ -2,6 +2,7 @@
 // returning the generated type of the OpenAPI document; any non-2xx answer becomes an ApiError carrying the
 // gateway's JSON error (message, detail, hint, sqlstate, database), which the UI shows as it is.
 import type * as T from './types';
+import { postEventStream } from './stream';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -94,3 +95,10 @@ export const reportDiff = (name: string) => request<T.ReportDiff>('GET', `/api/r
 export const scheduleReport = (name: string, body: T.Schedule) =>
   request<unknown>('PUT', `/api/reports/${enc(name)}/schedule`, body);
 export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
+
+// --- asking in a session, streamed ------------------------------------------------------------------------------
+// POST /api/chat/sessions/{id}/messages with Accept: text/event-stream: the ask's events as they happen (run, plan,
+// started, rows, done, error, refused, repair, combine, end, then result or error). Aborting the signal closes the
+// stream; the gateway takes that as a cancel.
+export const askInSession = (sessionId: string, question: string, signal: AbortSignal) =>
+  postEventStream(`/api/chat/sessions/${enc(sessionId)}/messages`, { question }, signal);
