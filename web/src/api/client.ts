@@ -30,8 +30,9 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 }
 
 async function request<R>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<R> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') Object.assign(headers, CSRF_HEADER);
+  // Sent on every request, GETs too: it marks the request as the UI's own (not a navigation), which the gateway
+  // may take as "no password prompt" (a 401 with a Basic challenge makes a browser prompt instead of answering).
+  const headers: Record<string, string> = { Accept: 'application/json', ...CSRF_HEADER };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) init.body = JSON.stringify(body);
@@ -56,6 +57,8 @@ export const login = (role: string, password: string) =>
   request<T.LoginResult>('POST', '/api/auth/login', { role, password });
 export const logout = () => request<void>('POST', '/api/auth/logout');
 export const me = () => request<T.Me>('GET', '/api/auth/me');
+// Never 401: names the role only when the browser is signed in, so the page can ask it before anyone has.
+export const health = () => request<T.Health>('GET', '/api/health');
 
 // --- sessions --------------------------------------------------------------------------------------------------
 export const listSessions = () => request<T.Session[]>('GET', '/api/chat/sessions');

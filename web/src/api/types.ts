@@ -5,6 +5,7 @@ import type { components } from '../../gen/openapi';
 type Schemas = components['schemas'];
 export type ApiErrorBody = Schemas['Error']['error'];
 export type Me = Schemas['Me'];
+export type Health = Schemas['Health'];
 export type LoginResult = Schemas['LoginResult'];
 export type Session = Schemas['Session'];
 export type NewSession = Schemas['NewSession'];
