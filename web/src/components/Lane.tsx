@@ -76,7 +76,9 @@ export function Lane({ lane, session, messageId, running, onLane }: {
           {lane.error.hint ? <span className="error-hint" data-testid="lane-hint">HINT: {lane.error.hint}</span> : null}
         </div>
       )}
-      {lane.data !== null && <ResultTable columns={lane.columns ?? []} rows={lane.data} database={lane.database} />}
+      {lane.data !== null && (lane.data.length > 0 || !lane.rows
+        ? <ResultTable columns={lane.columns ?? []} rows={lane.data} database={lane.database} />
+        : <p className="muted">Its rows went into the plan's combine step (below).</p>)}
     </section>
   );
 }
