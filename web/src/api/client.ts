@@ -74,6 +74,8 @@ export const messageResultsUrl = (sessionId: string, messageId: number, format: 
 
 // --- connections and groups ------------------------------------------------------------------------------------
 export const listConnections = () => request<T.Connection[]>('GET', '/api/connections');
+// Whether the caller can use each connection now, and why not (one SELECT 1 on each, within the connect timeout).
+export const connectionHealth = () => request<T.ConnectionHealth[]>('GET', '/api/connections/health');
 export const connectionSchema = (name: string) =>
   request<T.ConnectionSchema>('GET', `/api/connections/${enc(name)}/schema`);
 export const listGroups = () => request<T.Group[]>('GET', '/api/groups');

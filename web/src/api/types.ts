@@ -19,6 +19,7 @@ export type SqlResult = Schemas['SqlResult'];
 export type PlanResult = Schemas['PlanResult'];
 export type HistoryEntry = Schemas['HistoryEntry'];
 export type Connection = Schemas['Connection'];
+export type ConnectionHealth = Schemas['ConnectionHealth'];
 export type Group = Schemas['Group'];
 export type CompareRequest = Schemas['Compare'];
 export type CompareResult = Schemas['CompareResult'];

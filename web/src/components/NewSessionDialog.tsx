@@ -2,12 +2,13 @@
 // the groups to attach; POST /api/chat/sessions.
 import { useEffect, useState, type FormEvent } from 'react';
 import * as api from '../api/client';
-import type { Connection, Group, Session } from '../api/types';
+import type { Connection, ConnectionHealth, Group, Session } from '../api/types';
 import { ErrorNotice } from './ErrorNotice';
 
 export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Session) => void; onClose: () => void }) {
   const [connections, setConnections] = useState<Connection[] | null>(null);
   const [groups, setGroups] = useState<Group[]>([]);
+  const [health, setHealth] = useState<Map<string, ConnectionHealth> | null>(null);
   const [picked, setPicked] = useState<string[]>([]);
   const [name, setName] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -18,6 +19,11 @@ export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Sessio
     Promise.all([api.listConnections(), api.listGroups()]).then(
       ([c, g]) => { if (live) { setConnections(c); setGroups(g); } },
       (e) => live && setError(e),
+    );
+    // Reaching every connection takes up to the connect timeout: the list shows at once, the health when known.
+    api.connectionHealth().then(
+      (h) => live && setHealth(new Map(h.map((x) => [x.name, x]))),
+      () => undefined, // an older gateway: `usable` from the list stands in
     );
     return () => { live = false; };
   }, []);
@@ -51,9 +57,7 @@ export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Sessio
             <label key={c.id} className="option" data-testid="conn-option" data-name={c.name}>
               <input type="checkbox" checked={picked.includes(c.name)} onChange={() => toggle(c.name)} />
               <span>{c.name}</span>
-              <span className={c.usable ? 'health ok' : 'health bad'} data-testid="conn-health">
-                {c.usable ? 'usable' : 'not usable: no user mapping or USAGE for you'}
-              </span>
+              <ConnHealth connection={c} health={health?.get(c.name) ?? null} checking={health === null} />
             </label>
           ))}
         </fieldset>
@@ -79,4 +83,19 @@ export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Sessio
       </form>
     </div>
   );
+}
+
+// One connection's state for the caller: "reachable" (and how fast), or why not (the error multidb would raise).
+function ConnHealth({ connection, health, checking }: { connection: Connection; health: ConnectionHealth | null; checking: boolean }) {
+  let text: string;
+  let ok: boolean;
+  if (health) {
+    ok = health.reachable;
+    const why = health.error ? `: ${health.error.message}${health.error.hint ? ` (HINT: ${health.error.hint})` : ''}` : '';
+    text = ok ? `reachable${health.ms != null ? ` (${health.ms.toFixed(0)} ms)` : ''}` : `${health.status}${why}`;
+  } else {
+    ok = connection.usable;
+    text = ok ? (checking ? 'usable (checking…)' : 'usable') : 'not usable: no user mapping or USAGE for you';
+  }
+  return <span className={ok ? 'health ok' : 'health bad'} data-testid="conn-health">{text}</span>;
 }
