@@ -65,6 +65,33 @@ def screen_chat(ctx):
     ctx.wait_attr("answer", "data-status", lambda status: status in ("done", "error"), timeout=30)
 
 
+def screen_chat_lanes(ctx):
+    """The chat's lanes at work: a plan with a combine step, then one lane's SQL edited into a write the guard
+    refuses (its message and HINT in the lane)."""
+    signed_in(ctx)
+    need(ctx, "session-new")
+    ctx.click("session-new")
+    need(ctx, "new-session-dialog")
+    ctx.type("new-session-name", "lanes %dx%d" % ctx.browser.viewport)
+    for option in ctx.find("conn-option"):
+        if option.get_attribute("data-name") in ctx.fixture["connections"]:
+            option.click()
+    ctx.click("new-session-create")
+    need(ctx, "question-input", timeout=10)
+    ctx.type("question-input", "chat: orders only in production", enter=True)
+    answer = ctx.wait_attr("answer", "data-status", lambda status: status in ("done", "error"), timeout=30)
+    lanes = ctx.find("lane", answer)
+    editor = lanes[0].find_element(harness.By.CSS_SELECTOR, '[data-testid="lane-sql"] [aria-label^="SQL for"]')
+    ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", editor)
+    editor.click()
+    editor.send_keys(harness.Keys.CONTROL, "a")
+    editor.send_keys("DELETE FROM orders")
+    button = ctx.wait_testid("lane-run-this", within=lanes[0])
+    button.click()
+    ctx.wait_testid("lane-error", within=lanes[0], timeout=15)
+    ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", answer)
+
+
 def screen_compare(ctx):
     open_tab(ctx, "tab-compare")
     need(ctx, "compare-run")

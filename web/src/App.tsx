@@ -1,4 +1,4 @@
-// The app's shell: asks the gateway who the browser is signed in as; shows the sign-in form until it is, then
+// The app's shell: asks the gateway who the browser is signed in as (GET /api/health names the role); shows the sign-in form until it is, then
 // the header and the tabs. Signing out returns to the form.
 import { useCallback, useEffect, useState } from 'react';
 import * as api from './api/client';
@@ -19,8 +19,10 @@ export function App() {
 
   useEffect(() => {
     let live = true;
-    api.me().then(
-      (m) => live && setWho(m.auth === 'none' ? { state: 'signed-out' } : { state: 'signed-in', role: m.role }),
+    // GET /api/health, not /api/auth/me: a signed-out browser's 401 there carries a Basic challenge, and a
+    // browser answers that with its password prompt instead of letting the page show its own form.
+    api.health().then(
+      (h) => live && setWho(h.role ? { state: 'signed-in', role: h.role } : { state: 'signed-out' }),
       () => live && setWho({ state: 'signed-out' }),
     );
     return () => { live = false; };

@@ -2,6 +2,7 @@
 // returning the generated type of the OpenAPI document; any non-2xx answer becomes an ApiError carrying the
 // gateway's JSON error (message, detail, hint, sqlstate, database), which the UI shows as it is.
 import type * as T from './types';
+import { postEventStream } from './stream';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -29,8 +30,9 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 }
 
 async function request<R>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<R> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (method !== 'GET') Object.assign(headers, CSRF_HEADER);
+  // Sent on every request, GETs too: it marks the request as the UI's own (not a navigation), which the gateway
+  // may take as "no password prompt" (a 401 with a Basic challenge makes a browser prompt instead of answering).
+  const headers: Record<string, string> = { Accept: 'application/json', ...CSRF_HEADER };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) init.body = JSON.stringify(body);
@@ -55,6 +57,8 @@ export const login = (role: string, password: string) =>
   request<T.LoginResult>('POST', '/api/auth/login', { role, password });
 export const logout = () => request<void>('POST', '/api/auth/logout');
 export const me = () => request<T.Me>('GET', '/api/auth/me');
+// Never 401: names the role only when the browser is signed in, so the page can ask it before anyone has.
+export const health = () => request<T.Health>('GET', '/api/health');
 
 // --- sessions --------------------------------------------------------------------------------------------------
 export const listSessions = () => request<T.Session[]>('GET', '/api/chat/sessions');
@@ -70,6 +74,8 @@ export const messageResultsUrl = (sessionId: string, messageId: number, format: 
 
 // --- connections and groups ------------------------------------------------------------------------------------
 export const listConnections = () => request<T.Connection[]>('GET', '/api/connections');
+// Whether the caller can use each connection now, and why not (one SELECT 1 on each, within the connect timeout).
+export const connectionHealth = () => request<T.ConnectionHealth[]>('GET', '/api/connections/health');
 export const connectionSchema = (name: string) =>
   request<T.ConnectionSchema>('GET', `/api/connections/${enc(name)}/schema`);
 export const listGroups = () => request<T.Group[]>('GET', '/api/groups');
@@ -94,3 +100,10 @@ export const reportDiff = (name: string) => request<T.ReportDiff>('GET', `/api/r
 export const scheduleReport = (name: string, body: T.Schedule) =>
   request<unknown>('PUT', `/api/reports/${enc(name)}/schedule`, body);
 export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
+
+// --- asking in a session, streamed ------------------------------------------------------------------------------
+// POST /api/chat/sessions/{id}/messages with Accept: text/event-stream: the ask's events as they happen (run, plan,
+// started, rows, done, error, refused, repair, combine, end, then result or error). Aborting the signal closes the
+// stream; the gateway takes that as a cancel.
+export const askInSession = (sessionId: string, question: string, signal: AbortSignal) =>
+  postEventStream(`/api/chat/sessions/${enc(sessionId)}/messages`, { question }, signal);
