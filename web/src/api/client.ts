@@ -94,3 +94,22 @@ export const reportDiff = (name: string) => request<T.ReportDiff>('GET', `/api/r
 export const scheduleReport = (name: string, body: T.Schedule) =>
   request<unknown>('PUT', `/api/reports/${enc(name)}/schedule`, body);
 export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
+
+// --- the Compare, Schema diff, Reports and History tabs ------------------------------------------------------------
+export const compareRows = (body: T.CompareRequest, signal?: AbortSignal) =>
+  request<T.CompareResult>('POST', '/api/compare', body, signal);
+export const schemaDiffOf = (a: string, b: string, refresh: boolean, signal?: AbortSignal) =>
+  request<T.SchemaDiff>('GET', `/api/schema-diff${queryString({ a, b, refresh: refresh ? 'true' : undefined })}`,
+    undefined, signal);
+export const reportRuns = (name: string) => request<T.Run[]>('GET', `/api/reports/${enc(name)}/runs`);
+export const reportRunRows = (name: string, runId: number) =>
+  request<T.TaggedRow[]>('GET', `/api/reports/${enc(name)}/runs${queryString({ run_id: runId })}`);
+export const runReportNow = (name: string) => request<T.Run>('POST', `/api/reports/${enc(name)}/runs`, {});
+export const reportDiffOf = (name: string, runA?: number, runB?: number) =>
+  request<T.ReportDiff>('GET', `/api/reports/${enc(name)}/diff${queryString({ run_a: runA, run_b: runB })}`);
+export const setReportSchedule = (name: string, schedule: string) =>
+  request<T.Scheduled>('PUT', `/api/reports/${enc(name)}/schedule`, { schedule });
+export const clearReportSchedule = (name: string) =>
+  request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
+export const historyPage = (limit: number, before?: number) =>
+  request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before })}`);

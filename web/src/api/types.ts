@@ -28,3 +28,5 @@ export type Run = Schemas['Run'];
 export type ReportDiff = Schemas['ReportDiff'];
 export type Schedule = Schemas['Schedule'];
 export type ConnectionSchema = Schemas['ConnectionSchema'];
+export type TaggedRow = Schemas['TaggedRow'];
+export type Scheduled = Schemas['Scheduled'];
