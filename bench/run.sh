@@ -12,6 +12,8 @@ source "$REPO_ROOT/bench/gateway.sh"
 source "$REPO_ROOT/bench/views.sh"
 # shellcheck source=fleet.sh
 source "$REPO_ROOT/bench/fleet.sh"
+# shellcheck source=ui.sh
+source "$REPO_ROOT/bench/ui.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
@@ -20,9 +22,10 @@ CHECK_CALLS=${CHECK_CALLS:-2000}
 PASSWORD=bench-secret
 # BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=prompt: only section (l), the
 # prompt's size for fleets of tenants (no server), in bench/out/prompt.md; BENCH_ONLY=fleet: only section (m),
-# written to bench/out/fleet.md (the full run writes everything to results.md).
+# written to bench/out/fleet.md; BENCH_ONLY=ui: only section (n), the web UI in headless chromium, written to
+# bench/out/ui.md (the full run writes everything to results.md).
 BENCH_ONLY=${BENCH_ONLY:-}
-case "$BENCH_ONLY" in "" | views | prompt | fleet) ;; *) die "BENCH_ONLY is empty (every section), views, prompt or fleet, not '$BENCH_ONLY'" ;; esac
+case "$BENCH_ONLY" in "" | views | prompt | fleet | ui) ;; *) die "BENCH_ONLY is empty (every section), views, prompt, fleet or ui, not '$BENCH_ONLY'" ;; esac
 
 # ---- (l) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
 bench_prompt_report() {
@@ -78,6 +81,17 @@ if [ "$BENCH_ONLY" = fleet ]; then
     echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."; echo
     bench_fleet_report; } > "$REPO_ROOT/bench/out/fleet.md"
   cat "$REPO_ROOT/bench/out/fleet.md"
+  exit 0
+fi
+
+# BENCH_ONLY=ui starts only the UI's own fixture.
+if [ "$BENCH_ONLY" = ui ]; then
+  bench_ui
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, web UI only — $(date -u '+%Y-%m-%d %H:%M UTC')"; echo
+    echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version), $(/usr/bin/chromium --version 2>/dev/null); all on this machine (loopback)."
+    bench_ui_report; } > "$REPO_ROOT/bench/out/ui.md"
+  cat "$REPO_ROOT/bench/out/ui.md"
   exit 0
 fi
 
@@ -445,6 +459,9 @@ bench_views
 # ---- (m) a fleet of tenant databases (bench/fleet.sh) -------------------------------------------------------------
 bench_fleet
 
+# ---- (n) the web UI in headless chromium (bench/ui.sh) ----------------------------------------------------------
+bench_ui
+
 # ---- report ----------------------------------------------------------------------------------------------
 mkdir -p "$REPO_ROOT/bench/out"
 report="$REPO_ROOT/bench/out/results.md"
@@ -544,6 +561,7 @@ report="$REPO_ROOT/bench/out/results.md"
   bench_gateway_report
   bench_views_report
   bench_fleet_report
+  bench_ui_report
   bench_prompt_report
 } > "$report"
 cat "$report"

@@ -11,13 +11,16 @@
 #   make eval                   set-up, then how well multidb answers eval/questions.json with the LLM the
 #                               demo's variables name (else the scripted stand-in; EVAL_STUB=gold|mistakes)
 #   make fuzz                   libFuzzer harnesses of the pure core with ASan + UBSan, FUZZ_SECONDS each
+#   make screenshots            set-up, then a PNG of each screen of the web UI at 1366x900 and 390x844 in
+#                               screenshots/ (gitignored), in headless chromium against the browser test's
+#                               fixture (test/browser/screenshots.sh); screens the UI lacks are skipped
 #
 # Set-up (shared by demo, test, bench; idempotent): installs the missing Debian packages (apt, as root
 # or through sudo), creates the OS user "multidb" when run as root (Postgres will not run as root),
 # builds and installs the extension. Clusters are throwaway: a temporary directory, 127.0.0.1 only,
 # removed on exit.
 
-.PHONY: demo test unit bench eval unit-clean
+.PHONY: demo test unit bench eval unit-clean screenshots
 
 # The gateway's sources and build flags (its rules are below, with the other gateway targets).
 GATEWAY_SRCS      = $(wildcard src/gateway/*.cpp)
@@ -47,6 +50,9 @@ bench:
 
 eval:
 	@PG_CONFIG='$(PG_CONFIG)' EVAL_STUB='$(EVAL_STUB)' bash eval/run.sh
+
+screenshots:
+	@PG_CONFIG='$(PG_CONFIG)' bash test/browser/screenshots.sh
 
 # GoogleTest of the pure C++ core: every test/unit/*.cpp with the same src/core objects the extension is
 # built from (PGXS compiles them), in one binary; it runs here, at the repository root, where

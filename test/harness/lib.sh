@@ -36,10 +36,12 @@ command -v npm >/dev/null 2>&1 || DEMO_PACKAGES+=(npm)
 # python3-httpx and openssl (a certificate for HTTPS) for the gateway's test (test/t/034_gateway.pl),
 # python3-jsonschema to check the gateway's answers against its OpenAPI document (test/t/036_gateway_api.pl);
 # the BI clients of test/t/041_bi_clients.pl: a JDK and pgjdbc (a small program compiled in the test), SQLAlchemy
-# (Debian 12's 1.4 reaches PostgreSQL through psycopg2) and psycopg 3.
+# (Debian 12's 1.4 reaches PostgreSQL through psycopg2) and psycopg 3; the web UI's browser test
+# (test/t/048_web_ui.pl, make screenshots, the UI bench): chromium, chromium-driver and python3-selenium, all three
+# Debian's, so the driver always matches the browser and Selenium never downloads either.
 TEST_PACKAGES=(libgtest-dev postgresql-15-cron libipc-run-perl rsync pgbouncer clang libclang-rt-14-dev python3-httpx openssl
                python3-jsonschema default-jdk-headless libpostgresql-jdbc-java python3-sqlalchemy python3-psycopg2
-               python3-psycopg)
+               python3-psycopg chromium chromium-driver python3-selenium)
 
 if [ -t 2 ]; then _BOLD=$'\033[1m' _PLAIN=$'\033[0m'; else _BOLD='' _PLAIN=''; fi
 log() { printf '%s==> %s%s\n' "$_BOLD" "$*" "$_PLAIN" >&2; }
@@ -150,6 +152,22 @@ cleanup_work_dir() {
     rm -rf "$WORK_DIR"
   fi
   exit "$status"
+}
+
+# run_web_fixture SCRIPT [ARGS...]: starts the browser test's fixture (test/t/MultidbWeb.pm: two remote
+# clusters, a coordinator, the scripted LLM, multidb-web) and runs test/browser/SCRIPT against it
+# (test/browser/with_fixture.pl), as the cluster user, in a copy of the tree under $WORK_DIR (the TAP framework
+# writes tmp_check/ beside the tests). `make screenshots` and the UI bench use it; test/t/048_web_ui.pl starts the
+# same fixture itself.
+run_web_fixture() {
+  local src="$WORK_DIR/web-fixture" pgxs_dir
+  pgxs_dir=$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")   # .../lib/postgresql/15/lib/pgxs/src
+  rsync -a --exclude .git --exclude web/node_modules/ --exclude results/ --exclude tmp_check/ --exclude log/ \
+    --exclude bench/out/ --exclude screenshots/ "$REPO_ROOT/" "$src/"
+  if is_root; then chown -R "$MULTIDB_OS_USER": "$src"; fi
+  (cd "$src" && as_pg_user env TESTDIR="$src" PATH="$PG_BINDIR:$PATH" \
+     PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+     perl -I "$pgxs_dir/test/perl" -I test/t test/browser/with_fixture.pl "$@")
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).

@@ -1,0 +1,58 @@
+# The web UI in a real browser: Debian's headless chromium, driven by Selenium through Debian's chromedriver,
+# against the real gateway, real clusters (production and backup) and the scripted LLM (test/t/MultidbWeb.pm).
+# Every scenario of test/browser/scenario_*.py runs in one browser (test/browser/run.py), one at a time on the
+# machine (flock on /tmp/multidb-browser.lock), and is one assertion here; a failed one names its reason and the
+# screenshot it left. BROWSER_SCENARIOS=REGEX runs only the scenarios whose name it finds; failure screenshots go
+# to $MULTIDB_BROWSER_FAILURES, else to a new /tmp/multidb-browser-XXXXXX (removed when nothing failed).
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use MultidbWeb;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $start = time;
+my $web = start_web_fixture();
+my $ready = time;
+
+my $failures = $ENV{MULTIDB_BROWSER_FAILURES} // tempdir('multidb-browser-XXXXXX', TMPDIR => 1, CLEANUP => 0);
+my @only = defined $ENV{BROWSER_SCENARIOS} ? ('--only', $ENV{BROWSER_SCENARIOS}) : ();
+my ($status, $out, $err) = run_browser($web, 'run.py', '--screenshots', $failures, @only);
+
+my ($passed, $failed) = (0, 0);
+for my $line (split /\n/, $out)
+{
+	if ($line =~ /^ok (\S+)$/)
+	{
+		pass("browser: $1");
+		$passed++;
+	}
+	elsif ($line =~ /^not ok (\S+): (.*)$/)
+	{
+		fail("browser: $1");
+		diag("$1: $2");
+		$failed++;
+	}
+	else
+	{
+		diag("run.py: $line");
+	}
+}
+ok($passed + $failed > 0, 'the browser ran scenarios') or diag("run.py exited $status: $err");
+is($status, $failed ? 1 : 0, 'run.py\'s exit status agrees with its lines') or diag($err);
+if ($failed || $status)
+{
+	diag("screenshots and pages of the failed scenarios: $failures");
+	diag("run.py's stderr:\n$err") if $err ne '';
+	diag("multidb-web's stderr:\n${ $web->{gateway_err} }") if ${ $web->{gateway_err} } ne '';
+}
+else
+{
+	rmdir $failures unless defined $ENV{MULTIDB_BROWSER_FAILURES};
+}
+note(sprintf('fixture %.1f s, %d scenarios %.1f s', $ready - $start, $passed + $failed, time - $ready));
+
+$web->{gateway}->signal('TERM');
+$web->{gateway}->finish;
+done_testing();
