@@ -1,6 +1,7 @@
 // Loading one API answer for a component: its state (loading, error, ready) and a reload. An answer that comes
 // back after the component left, or after a newer load began, is dropped, so a slow answer never overwrites a
-// newer one.
+// newer one. While a reload runs, the answer already shown stays (a list does not blank out and lose what was
+// open in it); only the first load shows "loading".
 import { useCallback, useEffect, useState } from 'react';
 
 export type Load<T> = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; data: T };
@@ -10,7 +11,7 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: readonly unknown[]):
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
     let live = true;
-    setLoad({ state: 'loading' });
+    setLoad((previous) => (previous.state === 'ready' ? previous : { state: 'loading' }));
     fetcher().then(
       (data) => live && setLoad({ state: 'ready', data }),
       (error: unknown) => live && setLoad({ state: 'error', error }),
