@@ -157,13 +157,17 @@ def scenario_tabs_report_schedule(ctx):
 
 
 def scenario_tabs_history(ctx):
-    answer = Api(ctx).call("POST", "/api/multi-query", {"question": QUESTION, "connection_ids": ["production", "backup"]})
-    entry_id = str(answer["query_history_id"])
+    api = Api(ctx)
+    body = {"question": QUESTION, "connection_ids": ["production", "backup"]}
+    first = str(api.call("POST", "/api/multi-query", body)["query_history_id"])
+    newest = str(api.call("POST", "/api/multi-query", body)["query_history_id"])
     open_tab(ctx, "tab-history")
-    item = ctx.wait_attr("history-item", "data-id", entry_id)
+    ctx.wait_attr("history-entry", "data-id", newest)  # the newest opens by itself
+    item = ctx.wait_attr("history-item", "data-id", first)
     ctx.check(QUESTION in item.text, "the history item reads %r" % item.text)
     ctx.check(item.get_attribute("data-status") not in ("", None), "the history item has no status")
     item.click()
+    ctx.wait_attr("history-entry", "data-id", first)
     plan = ctx.wait_testid("history-plan")
     queries = {q.get_attribute("data-database"): q for q in ctx.find("plan-query", within=plan)}
     ctx.check(sorted(queries) == ["backup", "production"], "the plan's databases: %r" % sorted(queries))

@@ -6,10 +6,12 @@ import { asRow, columnsOf } from '../lib/cells';
 import { CompareSection } from './CompareSection';
 
 export function CompareResults({ result }: { result: T.CompareResult }) {
-  const columns = useMemo(
-    () => columnsOf(result.differences.flatMap((d) => [asRow(d.a_row), asRow(d.b_row)])),
-    [result],
-  );
+  // The key columns first (they name the row), then the others as the rows have them.
+  const columns = useMemo(() => {
+    const keys = columnsOf(result.differences.map((d) => asRow(d.key)));
+    const rest = columnsOf(result.differences.flatMap((d) => [asRow(d.a_row), asRow(d.b_row)]));
+    return [...keys, ...rest.filter((c) => !keys.includes(c))];
+  }, [result]);
   const of = (status: 'only_in_a' | 'only_in_b' | 'different') => result.differences.filter((d) => d.status === status);
   return (
     <div className="compare-results" data-testid="compare-results" data-count={result.count}>

@@ -1,5 +1,6 @@
 // The History tab: the caller's asks, newest first (GET /api/history, 50 at a time, "Older" pages back with
-// ?before=), beside the one opened: its plan (the SQL per database and the combine step), rows and timings.
+// ?before=), beside the one opened (the newest at first): its plan (the SQL per database and the combine step),
+// rows and timings.
 import { useEffect, useState } from 'react';
 import * as api from '../api/client';
 import type * as T from '../api/types';
@@ -19,7 +20,11 @@ export function HistoryTab() {
   useEffect(() => {
     let live = true;
     api.historyPage(PAGE).then(
-      (entries) => live && setPages({ state: 'ready', entries, more: entries.length === PAGE }),
+      (entries) => {
+        if (!live) return;
+        setPages({ state: 'ready', entries, more: entries.length === PAGE });
+        setOpened((current) => current ?? entries[0]?.id ?? null);  // the newest ask opens at once
+      },
       (error: unknown) => live && setPages({ state: 'error', error }),
     );
     return () => { live = false; };
