@@ -5,11 +5,13 @@ rows added and removed between them; its schedule goes into pg_cron and out agai
 opens one's plan. What a scenario needs beyond the fixture it makes itself, through the API or psql, first."""
 import http.cookiejar
 import json
+import time
 import urllib.request
 
 from harness import PHONE
 
-REPORT = "tabs orders report"
+# A new report per run: a report's name is taken for good, and a fixture may serve several runs (make screenshots).
+REPORT = "tabs orders %d" % time.time()
 QUESTION = "tabs: orders in each database"
 
 
