@@ -15,6 +15,8 @@ ui_json=''
 
 bench_ui() {
   log "(n) the web UI in headless chromium: first paint, Enter to lanes, and the same ask over the API"
+  # The browser and the TAP framework the fixture is written in (make test installs them too).
+  ensure_packages chromium chromium-driver python3-selenium postgresql-15-cron libipc-run-perl rsync
   ui_json=$(run_web_fixture bench_ui.py --runs "$UI_RUNS" --ui-dir "$("$PG_CONFIG" --sharedir)/multidb-web/ui" | tail -1)
 }
 

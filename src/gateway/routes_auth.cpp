@@ -33,10 +33,16 @@ void install_auth_routes(httplib::Server& server, Gateway& gateway) {
       gateway.sign_ins().end(cookie_value(request.get_header_value("Cookie"), kSessionCookie));
     return Reply{204, nullptr};
   });
-  // The cookie that ends the sign-in goes out with the 204.
+  // The cookie that ends the sign-in goes out with the 204. A 401 to a page's own fetch (a browser sends
+  // Sec-Fetch-Mode, "cors" or "same-origin", on those; "navigate" when the address bar asks) carries no Basic
+  // challenge: with one the browser holds the request and shows its own password dialog (headless chromium never
+  // completes it), so the UI's sign-in form would never see the gateway's message. curl and scripts send no
+  // Sec-Fetch-Mode and keep the challenge.
   server.set_post_routing_handler([&gateway](const httplib::Request& request, httplib::Response& response) {
     if (request.path == "/api/auth/logout" && response.status == 204)
       response.set_header("Set-Cookie", session_cookie("", 0, gateway.tls()));
+    const std::string mode = request.get_header_value("Sec-Fetch-Mode");
+    if (response.status == 401 && !mode.empty() && mode != "navigate") response.headers.erase("WWW-Authenticate");
   });
   gateway.route(server, "GET", "/api/auth/me", true, [](const Caller& caller, const httplib::Request&) {
     static const char* kKinds[] = {"none", "basic", "cookie", "trust-local"};

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 import urllib.error
 import urllib.request
@@ -118,7 +119,9 @@ def main():
     failed = 0
     try:
         for name, function in scenarios:
+            started = time.monotonic()
             reason = run_scenario(browser, args, fixture, name, function)
+            print("%s: %.1f s" % (name, time.monotonic() - started), file=sys.stderr, flush=True)
             if reason:
                 failed += 1
                 print("not ok %s: %s" % (name, reason), flush=True)

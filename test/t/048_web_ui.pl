@@ -3,7 +3,8 @@
 # Every scenario of test/browser/scenario_*.py runs in one browser (test/browser/run.py), one at a time on the
 # machine (flock on /tmp/multidb-browser.lock), and is one assertion here; a failed one names its reason and the
 # screenshot it left. BROWSER_SCENARIOS=REGEX runs only the scenarios whose name it finds; failure screenshots go
-# to $MULTIDB_BROWSER_FAILURES, else to a new /tmp/multidb-browser-XXXXXX (removed when nothing failed).
+# to $MULTIDB_BROWSER_FAILURES, else to a new /tmp/multidb-browser-XXXXXX (removed when nothing failed). Also: a 401
+# to a page's own fetch (Sec-Fetch-Mode: cors) carries no Basic challenge, which would hold it in a browser.
 use strict;
 use warnings;
 
@@ -16,9 +17,17 @@ my $start = time;
 my $web = start_web_fixture();
 my $ready = time;
 
+# A browser holds a fetch answered 401 with a Basic challenge and opens its own password dialog (headless: the
+# request never ends, the page stays on "Loading…"): a page's fetch gets the 401 without it, curl still with it.
+my $fetch_401 = `curl -s -o /dev/null -D - -H 'Sec-Fetch-Mode: cors' $web->{url}/api/auth/me`;
+my $curl_401 = `curl -s -o /dev/null -D - $web->{url}/api/auth/me`;
+like($fetch_401, qr{^HTTP/1\.1 401}m, 'signed out, a page\'s fetch of /api/auth/me is 401');
+unlike($fetch_401, qr/^WWW-Authenticate:/mi, '... without a Basic challenge');
+like($curl_401, qr/^WWW-Authenticate: Basic/mi, 'curl\'s 401 keeps the challenge');
+
 my $failures = $ENV{MULTIDB_BROWSER_FAILURES} // tempdir('multidb-browser-XXXXXX', TMPDIR => 1, CLEANUP => 0);
 my @only = defined $ENV{BROWSER_SCENARIOS} ? ('--only', $ENV{BROWSER_SCENARIOS}) : ();
-my ($status, $out, $err) = run_browser($web, 'run.py', '--screenshots', $failures, @only);
+my ($status, $out, $err, $waited) = run_browser($web, 'run.py', '--screenshots', $failures, @only);
 
 my ($passed, $failed) = (0, 0);
 for my $line (split /\n/, $out)
@@ -51,7 +60,8 @@ else
 {
 	rmdir $failures unless defined $ENV{MULTIDB_BROWSER_FAILURES};
 }
-note(sprintf('fixture %.1f s, %d scenarios %.1f s', $ready - $start, $passed + $failed, time - $ready));
+diag(sprintf('fixture %.1f s, the browser lock waited for %.1f s, %d scenarios %.1f s (%s)', $ready - $start, $waited,
+		$passed + $failed, time - $ready - $waited, join(', ', $err =~ /^(\S+: [\d.]+ s)$/mg)));
 
 $web->{gateway}->signal('TERM');
 $web->{gateway}->finish;

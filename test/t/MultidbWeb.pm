@@ -10,6 +10,7 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use Fcntl qw(:flock O_CREAT O_RDONLY);
 use File::Temp qw(tempdir);
 use IPC::Run;
 use JSON::PP;
@@ -17,7 +18,7 @@ use MultidbCluster;
 use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use Time::HiRes qw(usleep);
+use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(start_web_fixture run_browser);
 
@@ -158,14 +159,23 @@ sub start_web_fixture
 }
 
 # run_browser($web, $script, @args): runs test/browser/$script (run.py, screenshots.py, bench_ui.py) with
-# --base-url and --fixture, under the browser lock; returns (exit status, stdout, stderr).
+# --base-url and --fixture, holding the browser lock (flock(1)'s lock: the same file, the same kind of lock);
+# returns (exit status, stdout, stderr, seconds waited for the lock).
 sub run_browser
 {
 	my ($web, $script, @args) = @_;
+	# Opened read-only (flock needs no more), so a lock file another user made serves as well; made writable for all.
+	sysopen(my $lock, $BROWSER_LOCK, O_RDONLY | O_CREAT, 0666) or die "$BROWSER_LOCK: $!";
+	chmod 0666, $BROWSER_LOCK if -o $BROWSER_LOCK;
+	my $asked = time;
+	flock($lock, LOCK_EX) or die "flock $BROWSER_LOCK: $!";
+	my $waited = time - $asked;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'flock', $BROWSER_LOCK, '/usr/bin/python3', "$root/test/browser/$script",
+	IPC::Run::run([ '/usr/bin/python3', "$root/test/browser/$script",
 			'--base-url', $web->{url}, '--fixture', $web->{fixture_file}, @args ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out, $err);
+	my $status = $? >> 8;
+	close $lock;
+	return ($status, $out, $err, $waited);
 }
 
 1;
