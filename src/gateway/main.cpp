@@ -1,5 +1,7 @@
 // multidb-web's entry point: reads the flags, refuses an unfit authenticator role, and serves HTTP (or HTTPS)
 // until SIGINT or SIGTERM.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -42,6 +44,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const std::string& warning : start_warnings(*options)) std::cerr << "multidb-web: " << warning << "\n";
+
+  // The web UI is optional: without its files the API serves on, and / says how to install them.
+  struct stat ui_page {};
+  if (stat((options->ui_dir + "/index.html").c_str(), &ui_page) != 0)
+    std::cerr << "multidb-web: the web UI is not installed in " << options->ui_dir
+              << " (/ will answer 404): `make install` puts it there, or give --ui-dir\n";
 
   Gateway gateway(*options);
   const std::string unfit = gateway.db().check_authenticator();

@@ -133,7 +133,11 @@ bool apply(const std::string& flag, const std::string& value, Options* o, std::s
   if (flag == "pool-timeout") { if (!number(1, 600000)) return false; o->pool_timeout_ms = n; return true; }
   if (flag == "auth-delay") { if (!number(0, 60000)) return false; o->auth_delay_ms = n; return true; }
   if (flag == "docs-dir") { o->docs_dir = value; return true; }
-  if (flag == "ui-dir") { o->ui_dir = value; return true; }
+  if (flag == "ui-dir") {
+    if (value.empty()) { *why = "must name a directory (the web UI's built files)"; return false; }
+    o->ui_dir = value;
+    return true;
+  }
   if (flag == "connect-timeout") { if (!number(1, 600)) return false; o->connect_timeout_s = n; return true; }
   *why = "is no flag of multidb-web";
   return false;

@@ -232,11 +232,19 @@ std::string view_name(const std::string& text) {
   return text;
 }
 
-std::optional<std::string> row_limit(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  if (text->empty() || text->size() > 12 || text->find_first_not_of("0123456789") != std::string::npos)
-    throw BodyError("limit", "?limit must be a whole number of rows, 0 to 999999999999");
-  return text;
+std::optional<Page> parse_page(const std::optional<std::string>& offset, const std::optional<std::string>& limit) {
+  if (!offset && !limit) return std::nullopt;
+  auto number = [](const std::optional<std::string>& text, const char* name, long long high, long long fallback) {
+    if (!text) return fallback;
+    if (text->empty() || text->size() > 12 || text->find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(*text) > high)
+      throw BodyError(name, std::string("?") + name + " must be a whole number from 0 to " + std::to_string(high));
+    return std::stoll(*text);
+  };
+  Page page;
+  page.offset = number(offset, "offset", kMaxOffset, 0);
+  page.limit = number(limit, "limit", kMaxPageRows, kDefaultPageRows);
+  return page;
 }
 
 bool wants_csv(const std::string& format_param, bool has_format, const std::string& accept) {

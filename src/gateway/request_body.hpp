@@ -78,8 +78,18 @@ bool parse_rebind(const nlohmann::json& body);
 // A view's name in a path: [schema.]name as multidb.views shows it (quoted parts allowed), at most 300 bytes,
 // no NUL; anything else is a BodyError naming "view". Whether it names a view is the coordinator's to say.
 std::string view_name(const std::string& text);
-// ?limit= of GET /api/views/{view}/rows: nullopt when absent, else a whole number 0..10^12 (BodyError "limit").
-std::optional<std::string> row_limit(const std::optional<std::string>& text);
+// One page of a streamed result: ?offset= and ?limit= of a message's results and of a view's rows.
+struct Page {
+  long long offset = 0;
+  long long limit = 0;
+};
+constexpr long long kMaxPageRows = 10000;     // the largest ?limit=
+constexpr long long kDefaultPageRows = 1000;  // ?limit= when only ?offset= is given
+constexpr long long kMaxOffset = 999999999999;
+// nullopt when neither is given (the whole result); else offset 0..10^12-1 (default 0) and limit
+// 0..kMaxPageRows (default kDefaultPageRows). A value that is not such a whole number is a BodyError naming
+// "offset" or "limit".
+std::optional<Page> parse_page(const std::optional<std::string>& offset, const std::optional<std::string>& limit);
 // Whether the client asked for CSV: ?format=csv|json first, else an Accept naming text/csv before any JSON;
 // another ?format is a BodyError naming "format".
 bool wants_csv(const std::string& format_param, bool has_format, const std::string& accept);

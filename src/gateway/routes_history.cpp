@@ -14,7 +14,8 @@ namespace {
 const char* const kHistory =
     "SELECT coalesce(jsonb_agg(x ORDER BY x.id DESC), '[]'::jsonb)::text FROM ("
     " SELECT h.id, h.session_id AS chat_session_id, h.question, h.status, h.error, h.plan, h.databases_used,"
-    " h.row_counts, h.timings_ms, h.llm_ms, h.exec_ms, h.total_ms, h.cached, h.model, h.created_at"
+    " h.row_counts, h.timings_ms, h.llm_ms, h.exec_ms, h.total_ms, h.cached, h.model, h.prompt_tokens,"
+    " h.completion_tokens, h.created_at"
     " FROM multidb.query_history h WHERE h.asked_by = current_user"
     " AND ($2::bigint IS NULL OR h.id < $2::bigint) AND ($3::uuid IS NULL OR h.session_id = $3::uuid)"
     " ORDER BY h.id DESC LIMIT $1::integer) x";

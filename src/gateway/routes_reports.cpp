@@ -1,8 +1,9 @@
-// Saved reports over HTTP: GET/POST /api/reports (the caller's; save one from a chat message's ask —
-// multidb.save_report_from_history — or from SQL on connections — multidb.save_report_sql), POST/GET
-// /api/reports/{name}/runs (multidb.run_report; the runs so far), GET /api/reports/{name}/diff
+// Saved reports over HTTP: GET/POST /api/reports (the caller's, each with its pg_cron schedule; save one from a
+// chat message's ask — multidb.save_report_from_history — or from SQL on connections — multidb.save_report_sql),
+// POST/GET /api/reports/{name}/runs (multidb.run_report; the runs so far), GET /api/reports/{name}/diff
 // (multidb.report_diff) and PUT/DELETE /api/reports/{name}/schedule (multidb.schedule_report /
-// unschedule_report, pg_cron). Reports are row-level secured: another role's is 404.
+// unschedule_report, pg_cron; GET /api/reports/scheduling says whether that can work here). Reports are
+// row-level secured: another role's is 404.
 #include "gateway/api_error.hpp"
 #include "gateway/connection_refs.hpp"
 #include "gateway/gateway.hpp"
@@ -14,12 +15,34 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kReports =
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('name', r.name, 'question', r.question,"
-    " 'connections', to_jsonb(r.connections), 'plan', r.plan, 'owner', r.owner, 'created_at', r.created_at,"
-    " 'last_run', (SELECT jsonb_build_object('run_id', x.run_id, 'run_at', x.run_at, 'status', x.status)"
-    "   FROM multidb.report_runs x WHERE x.report = r.name ORDER BY x.run_id DESC LIMIT 1))"
-    " ORDER BY r.name), '[]'::jsonb)::text FROM multidb.reports r WHERE $1::text IS NULL OR r.name = $1";
+// The caller's reports (all, or the one $1 names), each with its last run and, where pg_cron's job table can be
+// read, its schedule (schedule_report makes the job "multidb report <name>", owned by the report's owner).
+std::string reports_sql(bool cron) {
+  const std::string job = cron ? "(SELECT jsonb_build_object('schedule', j.schedule, 'job_id', j.jobid) FROM cron.job j"
+                                 " WHERE j.jobname = 'multidb report ' || r.name AND j.username = r.owner"
+                                 " ORDER BY j.jobid DESC LIMIT 1)"
+                               : "NULL::jsonb";
+  return "SELECT coalesce(jsonb_agg(jsonb_build_object('name', r.name, 'question', r.question,"
+         " 'connections', to_jsonb(r.connections), 'plan', r.plan, 'owner', r.owner, 'created_at', r.created_at,"
+         " 'last_run', (SELECT jsonb_build_object('run_id', x.run_id, 'run_at', x.run_at, 'status', x.status)"
+         "   FROM multidb.report_runs x WHERE x.report = r.name ORDER BY x.run_id DESC LIMIT 1),"
+         " 'schedule', r.job->'schedule', 'job_id', r.job->'job_id')"
+         " ORDER BY r.name), '[]'::jsonb)::text FROM (SELECT r.*, " + job + " AS job FROM multidb.reports r"
+         " WHERE $1::text IS NULL OR r.name = $1) r";
+}
+
+// Whether the caller may read pg_cron's job table (pg_cron installed here, USAGE on its schema): each step only
+// once the one before holds, so a missing schema or table is false, not an error.
+const char* const kCronReadable =
+    "SELECT CASE WHEN to_regnamespace('cron') IS NULL THEN false"
+    " WHEN NOT has_schema_privilege('cron', 'USAGE') THEN false"
+    " WHEN to_regclass('cron.job') IS NULL THEN false"
+    " ELSE has_table_privilege('cron.job', 'SELECT') END";
+
+json reports(RoleTransaction& tx, const std::optional<std::string>& name) {
+  const bool cron = tx.query(kCronReadable).rows.at(0).at(0) == std::optional<std::string>("t");
+  return json::parse(tx.query(reports_sql(cron).c_str(), {name}).rows.at(0).at(0).value_or("[]"));
+}
 
 const char* const kRuns =
     "SELECT coalesce(jsonb_agg(jsonb_build_object('run_id', x.run_id, 'run_at', x.run_at, 'status', x.status,"
@@ -39,7 +62,7 @@ std::string report_name(const std::string& name) {
 
 // The caller's report, or 404 as if another role's did not exist.
 json one_report(RoleTransaction& tx, const std::string& name) {
-  json list = json::parse(tx.query(kReports, {name}).rows.at(0).at(0).value_or("[]"));
+  json list = reports(tx, name);
   if (list.empty())
     throw ApiError(404, "report \"" + name + "\" does not exist", "GET /api/reports lists yours", "42704");
   return list[0];
@@ -59,9 +82,30 @@ void install_report_routes(httplib::Server& server, Gateway& gateway) {
   gateway.route(server, "GET", "/api/reports", true, [&gateway](const Caller& caller, const httplib::Request&) {
     json list;
     gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
-      list = json::parse(tx.query(kReports, {std::nullopt}).rows.at(0).at(0).value_or("[]"));
+      list = reports(tx, std::nullopt);
     });
     return Reply{200, list};
+  });
+
+  // Whether PUT /api/reports/{name}/schedule can work here: the checks schedule_report makes first (pg_cron
+  // installed in this database; without its background workers, a connection it could make as the caller), in a
+  // savepoint that is always rolled back.
+  gateway.route(server, "GET", "/api/reports/scheduling", true, [&gateway](const Caller& caller, const httplib::Request&) {
+    json answer = {{"available", true}, {"error", nullptr}};
+    gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
+      tx.query("SAVEPOINT multidb_cron_check");
+      try {
+        tx.query("SELECT multidb._check_cron('a report')");
+      } catch (const ApiError& e) {
+        if (e.status == 503 || e.status == 504) throw;
+        answer["available"] = false;
+        json error = e.body()["error"];
+        error.erase("database");
+        answer["error"] = error;
+      }
+      tx.query("ROLLBACK TO SAVEPOINT multidb_cron_check");
+    });
+    return Reply{200, answer};
   });
 
   gateway.route(server, "POST", "/api/reports", true, [&gateway](const Caller& caller, const httplib::Request& request) {

@@ -1,6 +1,6 @@
-// GET /api/chat/sessions/{id}/messages/{message}/results?database=&format=csv|json: the rows of a message's
-// ask, run again from its stored plan (multidb.run_plan, or with ?database= that database's statement through
-// multidb.fanout), streamed to the client as they arrive: libpq's single-row mode on the coordinator, a chunked
+// GET /api/chat/sessions/{id}/messages/{message}/results?database=&format=csv|json&offset=&limit=: the rows of a
+// message's ask (or one page of them), run again from its stored plan (multidb.run_plan, or with ?database= that
+// database's statement through multidb.fanout), streamed to the client as they arrive: libpq's single-row mode on the coordinator, a chunked
 // response, a bounded buffer in between, so the gateway's memory does not grow with the result. A reader who
 // leaves cancels the statement. Another role's message is 404.
 #include <memory>
@@ -15,6 +15,16 @@ namespace multidb::gateway {
 using nlohmann::json;
 
 namespace {
+
+// A page of the rows (both NULL: all of them). The plan runs whole on the coordinator (multidb.run_plan and
+// multidb.fanout gather their rows before returning any); the page only bounds what is sent.
+const char* const kPageClause = " OFFSET $2::bigint LIMIT $3::bigint";
+std::optional<std::string> page_offset(const std::optional<Page>& page) {
+  return page ? std::optional<std::string>(std::to_string(page->offset)) : std::nullopt;
+}
+std::optional<std::string> page_limit(const std::optional<Page>& page) {
+  return page ? std::optional<std::string>(std::to_string(page->limit)) : std::nullopt;
+}
 
 const char* const kMessagePlan =
     "SELECT h.plan::text FROM multidb.chat_messages m"
@@ -45,6 +55,10 @@ void install_result_routes(httplib::Server& server, Gateway& gateway) {
       if (!is_uuid(session) || message.empty() || message.size() > 18 ||
           message.find_first_not_of("0123456789") != std::string::npos)
         throw not_found();
+      std::optional<std::string> offset_text, limit_text;
+      if (request.has_param("offset")) offset_text = request.get_param_value("offset");
+      if (request.has_param("limit")) limit_text = request.get_param_value("limit");
+      const std::optional<Page> page = parse_page(offset_text, limit_text);
       auto out = std::make_shared<Export>();
       out->role = caller.role;
       out->csv = format == "csv";
@@ -56,14 +70,15 @@ void install_result_routes(httplib::Server& server, Gateway& gateway) {
                          "only a message of an answered ask has results", "42704");
         json plan = json::parse(*found.rows[0][0]);
         if (!database) {
-          out->sql = "SELECT source_db, row_data::text FROM multidb.run_plan($1::jsonb)";
-          out->params = {*found.rows[0][0]};
+          out->sql = std::string("SELECT source_db, row_data::text FROM multidb.run_plan($1::jsonb)") + kPageClause;
+          out->params = {*found.rows[0][0], page_offset(page), page_limit(page)};
           return;
         }
         for (const json& query : plan.value("queries", json::array()))
           if (query.is_object() && query.value("database", "") == *database && query.contains("sql")) {
-            out->sql = "SELECT source_db, row_data::text FROM multidb.fanout($1, ARRAY[$2])";
-            out->params = {query["sql"].get<std::string>(), *database};
+            out->sql = std::string("SELECT source_db, row_data::text FROM multidb.fanout($1, ARRAY[$2])") +
+                       " OFFSET $3::bigint LIMIT $4::bigint";
+            out->params = {query["sql"].get<std::string>(), *database, page_offset(page), page_limit(page)};
             return;
           }
         throw ApiError(404, "message " + message + " ran nothing on database \"" + *database + "\"",

@@ -1,10 +1,10 @@
 // Views over HTTP: GET/POST /api/views (the caller's, from multidb.views; one made from a question —
 // multidb.create_view — or from SQL — multidb.create_view_sql), GET/DELETE /api/views/{view} (its entry and
-// columns; multidb.drop_view), GET /api/views/{view}/rows (its rows as the caller reads them, streamed as JSON or
-// CSV), POST /api/views/{view}/refresh, GET /api/views/{view}/check and POST /api/views/{view}/rebind. {view} is
-// the schema-qualified name multidb.views shows. A view that is not the caller's is 404, or 403 for the routes
-// that change it when the caller may read it (a view shared by GRANT SELECT: its rows are readable, the rest is
-// its owner's).
+// columns; multidb.drop_view), GET /api/views/{view}/rows (its rows as the caller reads them, or a page of them,
+// streamed as JSON or CSV), POST /api/views/{view}/refresh, GET /api/views/{view}/check and POST
+// /api/views/{view}/rebind. {view} is the schema-qualified name multidb.views shows. A view that is not the
+// caller's is 404, or 403 for the routes that change it when the caller may read it (a view shared by GRANT
+// SELECT: its rows are readable, the rest is its owner's).
 #include <memory>
 #include <string>
 
@@ -39,6 +39,17 @@ const char* const kReadable =
     "     OR (d.refclassid = 'pg_proc'::regclass AND d.refobjid IN (SELECT p.oid FROM pg_proc p"
     "       JOIN pg_namespace pn ON pn.oid = p.pronamespace WHERE pn.nspname = 'multidb'"
     "       AND p.proname IN ('fanout_rows', 'run_plan')))))";
+
+// Whether the view named by $1 (quoted, qualified) reads a snapshot table (multidb_snapshots) and no fan-out.
+const char* const kIsSnapshot =
+    "SELECT EXISTS (SELECT 1 FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+    "   AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass"
+    "   JOIN pg_class s ON s.oid = d.refobjid JOIN pg_namespace sn ON sn.oid = s.relnamespace"
+    "   WHERE r.ev_class = $1::regclass AND sn.nspname = 'multidb_snapshots')"
+    " AND NOT EXISTS (SELECT 1 FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass"
+    "   AND d.objid = r.oid AND d.refclassid = 'pg_proc'::regclass"
+    "   JOIN pg_proc p ON p.oid = d.refobjid JOIN pg_namespace pn ON pn.oid = p.pronamespace"
+    "   WHERE r.ev_class = $1::regclass AND pn.nspname = 'multidb' AND p.proname IN ('fanout_rows', 'run_plan'))";
 
 // The view's columns as its readers see them (source_db, _as_of for a snapshot, then the answer's), typed by
 // format_type.
@@ -142,9 +153,11 @@ void install_view_routes(httplib::Server& server, Gateway& gateway) {
   gateway.route(server, "GET", R"(/api/views/([^/]+)/rows)", true,
                 [&gateway](const Caller& caller, const httplib::Request& request) {
     const std::string name = view_name(request.matches[1]);
-    std::optional<std::string> limit_text;
+    std::optional<std::string> offset_text, limit_text;
+    if (request.has_param("offset")) offset_text = request.get_param_value("offset");
     if (request.has_param("limit")) limit_text = request.get_param_value("limit");
-    const std::optional<std::string> limit = row_limit(limit_text);
+    const std::optional<Page> page = parse_page(offset_text, limit_text);
+    std::optional<std::string> total;
     auto out = std::make_shared<Export>();
     out->role = caller.role;
     out->shape = Export::Shape::kRecord;
@@ -157,14 +170,20 @@ void install_view_routes(httplib::Server& server, Gateway& gateway) {
       const std::string record = out->csv ? "(SELECT json_object_agg(e.key, e.value ORDER BY e.n)"
                                             " FROM json_each_text(row_to_json(v)) WITH ORDINALITY e(key, value, n))::text"
                                           : "row_to_json(v)::text";
-      out->sql = "SELECT " + record + " FROM " + *readable.rows[0][0] + " v LIMIT $1::bigint";
-      out->params = {limit};
+      out->sql = "SELECT " + record + " FROM " + *readable.rows[0][0] + " v OFFSET $1::bigint LIMIT $2::bigint";
+      if (page) out->params = {std::to_string(page->offset), std::to_string(page->limit)};
+      else out->params = {std::nullopt, std::nullopt};
+      // A page of a snapshot says how many rows the snapshot has: counting a local table is cheap. A live view's
+      // count would run its databases' statements once more, so it has none.
+      if (page && tx.query(kIsSnapshot, {*readable.rows[0][0]}).rows.at(0).at(0) == std::optional<std::string>("t"))
+        total = tx.query(("SELECT count(*) FROM " + *readable.rows[0][0]).c_str()).rows.at(0).at(0);
     });
     Reply reply{200};
     std::string file = name;
     for (char& c : file)
       if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-    reply.stream = [&gateway, out, file](httplib::Response& response) {
+    reply.stream = [&gateway, out, file, total](httplib::Response& response) {
+      if (total) response.set_header("X-Total-Count", *total);
       start_export(response, gateway, out, file + ".csv");
     };
     return reply;

@@ -67,7 +67,8 @@ void bodies(const std::string& text, bool in_session) {
   each([&] { parse_create_view(body); });
   each([&] { parse_rebind(body); });
   each([&] { view_name(text); });
-  each([&] { row_limit(text); });
+  each([&] { parse_page(text, std::nullopt); });
+  each([&] { parse_page(std::nullopt, text); });
   each([&] { wants_csv(text, !text.empty(), text); });
   for (const auto& item : body.items())
     if (item.value().is_array()) infer_columns(item.value());

@@ -1,9 +1,11 @@
 # multidb-web's other endpoints and its own document, over real HTTP against real clusters: POST /api/query
 # (an ask on multidb.default_connections), POST /api/sql (SQL a user wrote, by multidb.fanout), POST /api/plan,
-# GET /api/history; their errors (400 naming the field, 404 for what another role owns or does not exist, 422
+# GET /api/history, a message's results whole and in pages, GET /api/connections/health (reachable, down, no user
+# mapping, no USAGE); their errors (400 naming the field, 404 for what another role owns or does not exist, 422
 # refused by the guard, 502 a remote's error); the OpenAPI document at /api/openapi.json listing every route the
 # server has (--print-routes) and no other, real answers valid against its schemas (python3-jsonschema); the
-# API page at /api/docs with swagger-ui's files served from disk.
+# API page at /api/docs with swagger-ui's files served from disk; the web UI at / and /ui/ (its headers, ETag,
+# path tricks refused, --ui-dir by MULTIDB_WEB_UI_DIR).
 use strict;
 use warnings;
 
@@ -167,6 +169,8 @@ is($body->{error}{field}, 'connection_ids', '... naming the field');
 is($status, 200, 'GET /api/history: 200');
 is($body->[0]{id}, $alice_history, "... alice's newest ask first");
 is($body->[0]{status}, 'ok', '... with its status');
+like($body->[0]{prompt_tokens}, qr/^\d+$/, '... and the tokens the LLM counted: prompt');
+like($body->[0]{completion_tokens}, qr/^\d+$/, '... and completion');
 ($status, $body) = call($bob, 'GET', '/api/history', '/api/history');
 ok(!grep({ $_->{id} == $alice_history } @$body), "bob does not see alice's asks");
 ($status, $body) = call($alice, 'GET', '/api/history?limit=1&before=' . ($alice_history + 1), '/api/history');
@@ -231,6 +235,26 @@ for my $format ('csv', 'json')
 my ($code) = curl('-u', $alice, '-o', "$big_file.csv", "$url/api/chat/sessions/$session/messages/$big->{id}/results?format=csv");
 my $lines = `wc -l < $big_file.csv`;
 is($lines + 0, 300_001, '... every row in it, and the header');
+
+# Paging through the server: ?offset and ?limit (the plan runs again; its rows come in its own order).
+my $big_results = "/api/chat/sessions/$session/messages/$big->{id}/results";
+($status, $body, $headers) = call($alice, 'GET', "$big_results?offset=1000&limit=3", $results_doc);
+is($status, 200, '?offset=1000&limit=3: 200');
+is_deeply([ map { "$_->{database} $_->{row}{n}" } @$body ], [ 'shop1 1001', 'shop1 1002', 'shop1 1003' ],
+	'... the three rows after the first thousand');
+unlike($headers, qr/X-Total-Count/i, '... with no total (it would take running the plan to its end first)');
+($status, $body) = call($alice, 'GET', "$big_results?database=shop1&offset=299998", $results_doc);
+is_deeply([ map { $_->{row}{n} } @$body ], [ 299999, 300000 ], '?database= and ?offset alone: the last rows');
+($status, $body) = call($alice, 'GET', "$big_results?limit=5", $results_doc);
+is(scalar @$body, 5, '?limit=5 alone: the first five');
+($status, $body) = curl('-u', $alice, "$url$big_results?format=csv&offset=10&limit=2");
+is($body, "source_db,n,pad\r\nshop1,11,${\ ('x' x 150)}\r\nshop1,12,${\ ('x' x 150)}\r\n", '... a page as CSV, its header first');
+for my $bad ([ 'limit=10001', 'limit' ], [ 'limit=-1', 'limit' ], [ 'offset=1e3', 'offset' ], [ 'offset=', 'offset' ])
+{
+	($status, $body) = call($alice, 'GET', "$big_results?$bad->[0]", $results_doc);
+	is($status, 400, "?$bad->[0]: 400");
+	is($body->{error}{field}, $bad->[1], "... naming $bad->[1]");
+}
 
 # 6. Groups, compare, schema-diff.
 ($status, $body) = call($alice, 'POST', '/api/groups', '/api/groups', '{"name": "@both", "connection_ids": ["shop1", 2]}');
@@ -313,12 +337,49 @@ is($status, 404, "bob reading alice's report's diff: 404");
 ($status, $body) = call($alice, 'GET', '/api/reports', '/api/reports');
 is_deeply([ map { $_->{name} } @$body ], [ 'items' ], 'GET /api/reports: the caller\'s');
 is($body->[0]{last_run}{status}, 'ok', '... with its last run');
+ok(exists $body->[0]{schedule} && !defined $body->[0]{schedule}, '... and its schedule: none');
+($status, $body) = call($alice, 'GET', '/api/reports/scheduling', '/api/reports/scheduling');
+is($status, 200, 'GET /api/reports/scheduling: 200');
+ok(!$body->{available}, '... scheduling is not available here');
+like($body->{error}{message}, qr/pg_cron is not installed/, '... because pg_cron is not installed');
+like($body->{error}{hint}, qr/CREATE EXTENSION pg_cron/, '... the HINT saying how to');
 ($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{}');
 is($status, 400, 'PUT …/schedule without a schedule: 400');
 is($body->{error}{field}, 'schedule', '... naming the field');
 ($status, $body) = call($alice, 'PUT', '/api/reports/items/schedule', '/api/reports/{name}/schedule', '{"schedule": "0 6 * * *"}');
 is($status, 400, 'PUT …/schedule without pg_cron: 400');
 like($body->{error}{hint}, qr/pg_cron/, '... the HINT on installing pg_cron');
+
+# 7b. Each connection's health for the caller: reachable, or why not (never a password).
+my $closed_port = PostgreSQL::Test::Cluster::get_free_port();
+$coordinator->safe_psql('postgres', qq{
+	SELECT multidb.add_connection('gone', 'host=127.0.0.1 port=$closed_port dbname=postgres user=reader password=secret',
+	  validate => false);
+	SELECT multidb.add_connection('unmapped', 'host=} . $remote_a->host . ' port=' . $remote_a->port . qq{ dbname=postgres user=reader password=secret');
+	GRANT USAGE ON FOREIGN SERVER gone, unmapped TO alice;
+	CREATE USER MAPPING FOR alice SERVER gone OPTIONS (user 'reader', password 'secret');});
+($status, $body, $headers) = call($alice, 'GET', '/api/connections/health', '/api/connections/health');
+is($status, 200, 'GET /api/connections/health: 200');
+my %health = map { $_->{name} => $_ } @$body;
+is_deeply([ map { $_->{name} } @$body ], [ 'shop1', 'shop2', 'gone', 'unmapped' ], '... every connection, in id order');
+ok($health{shop1}{reachable} && $health{shop2}{reachable}, '... shop1 and shop2 reachable');
+is($health{shop1}{status}, 'reachable', '... said so');
+is($health{shop1}{error}, undef, '... with no error');
+ok(!$health{gone}{reachable}, '... a server that is down is not');
+is($health{gone}{status}, 'unreachable', '... unreachable');
+like($health{gone}{error}{message}, qr/connection "gone": could not connect.*refused/s, '... the reason libpq gave');
+is($health{gone}{error}{sqlstate}, '08001', '... its SQLSTATE');
+is($health{unmapped}{status}, 'unusable', '... one without a user mapping for alice: unusable');
+like($health{unmapped}{error}{message}, qr/has no user mapping for role "alice"/, '... the reason');
+like($health{unmapped}{error}{hint}, qr/CREATE USER MAPPING/, '... and the HINT of what to run');
+unlike(encode_json($body), qr/secret/, '... and never a password');
+($status, $body) = call($bob, 'GET', '/api/connections/health?connection=gone&connection=1', '/api/connections/health');
+is_deeply([ map { "$_->{name} $_->{status} " . ($_->{usable} ? 'usable' : 'no USAGE') } @$body ],
+	[ 'shop1 reachable usable', 'gone unusable no USAGE' ], '?connection= (a name, an id): only those, as bob can use them');
+like($body->[1]{error}{message}, qr/permission denied for connection "gone"/, '... bob has no USAGE on it');
+($status, $body) = call($alice, 'GET', '/api/connections/health?connection=nowhere', '/api/connections/health');
+is($status, 404, '?connection= of an unknown connection: 404');
+is($body->{error}{field}, 'connection', '... naming the parameter');
 
 # 8. The document: every route the server has is documented, every documented route exists.
 my $routes = `$program --print-routes`;
@@ -360,6 +421,89 @@ is($status, 200, "swagger-ui-dist's bundle is served from disk");
 like($body, qr/SwaggerUIBundle/, '... and is the bundle');
 ($status, $body) = curl("$url/api/docs/..%2Fpg_hba.conf");
 is($status, 404, 'a file that is not one of the page is 404');
+
+# A 401 to a page's own fetch has no Basic challenge (a browser would hold the fetch and open its own password
+# dialog); a program's 401 keeps it.
+($status, $body, $headers) = curl("$url/api/auth/me");
+is($status, 401, 'GET /api/auth/me signed out: 401');
+like($headers, qr/^WWW-Authenticate: Basic/mi, '... with the Basic challenge for a program');
+($status, $body, $headers) = curl('-H', 'Sec-Fetch-Mode: cors', "$url/api/auth/me");
+is($status, 401, '... and to a page\'s fetch (Sec-Fetch-Mode: cors): 401');
+unlike($headers, qr/WWW-Authenticate/i, '... without the challenge');
+is($body->{error}{message}, 'sign in first', '... its JSON error as ever');
+
+# 11. The web UI: its page at / and its files at /ui/, from --ui-dir (here where make install put them), with the
+# page's security headers; an ETag answered 304; nothing outside the directory, no hidden file; / shadows no /api.
+my $csp = q{default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'};
+($status, $body, $headers) = curl("$url/");
+is($status, 200, 'GET /: 200, without signing in');
+like($body, qr{<script type="module" src="/ui/app\.js">}, '... the UI\'s page, loading its bundle from the gateway');
+unlike($body, qr{<script>|https?://}, '... no inline script, nothing from another origin');
+like($headers, qr{^Content-Type: text/html; charset=utf-8\r?$}mi, '... as HTML');
+like($headers, qr{^Content-Security-Policy: \Q$csp\E\r?$}mi, '... under its Content-Security-Policy');
+like($headers, qr{^X-Content-Type-Options: nosniff\r?$}mi, '... X-Content-Type-Options: nosniff');
+like($headers, qr{^Referrer-Policy: same-origin\r?$}mi, '... Referrer-Policy: same-origin');
+like($headers, qr{^Cache-Control: no-cache\r?$}mi, '... asked again on each visit (no-cache)');
+my ($etag) = $headers =~ /^ETag: (\S+)\r?$/mi;
+ok($etag, '... with an ETag');
+($status, $body, $headers) = curl('-H', "If-None-Match: $etag", "$url/");
+is($status, 304, '... which, sent back, is a 304');
+is($body, '', '... with no body');
+for my $file ([ 'app.js', 'text/javascript; charset=utf-8' ], [ 'app.css', 'text/css; charset=utf-8' ])
+{
+	($status, $body, $headers) = curl("$url/ui/$file->[0]");
+	is($status, 200, "GET /ui/$file->[0]: 200");
+	like($headers, qr{^Content-Type: \Q$file->[1]\E\r?$}mi, "... as $file->[1]");
+	like($headers, qr{^ETag: "[0-9a-f]+-[0-9a-f]+"\r?$}mi, '... with an ETag');
+	like($headers, qr{^X-Content-Type-Options: nosniff\r?$}mi, '... and nosniff');
+}
+($status, $body) = curl("$url/api/health");
+is($body->{status}, 'ok', 'GET /api/health still answers: / shadows no /api route');
+($status, $body) = curl("$url/api/nothing-here");
+is($status, 404, 'GET /api/nothing-here: 404');
+is($body->{error}{message}, 'no such endpoint', '... the JSON of an unknown endpoint, not the UI');
+
+# The same gateway on a directory of the test's own (by MULTIDB_WEB_UI_DIR): a file not there, a hidden file, a
+# directory, a name outside the types, path tricks, a very long name — all 404 (or 414), never a file's content.
+my $ui_dir = PostgreSQL::Test::Utils::tempdir();
+mkdir "$ui_dir/sub.js";
+for my $name ('index.html', '.hidden', 'secret.conf')
+{
+	open my $fh, '>', "$ui_dir/$name" or die "$name: $!";
+	print $fh "content of $name\n";
+	close $fh;
+}
+my $ui_port = PostgreSQL::Test::Cluster::get_free_port();
+my $ui_url = "http://127.0.0.1:$ui_port";
+my ($ui_out, $ui_err) = ('', '');
+{
+	local $ENV{MULTIDB_WEB_UI_DIR} = $ui_dir;
+	my $ui_gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$ui_port", '--database', $conninfo ],
+		'>', \$ui_out, '2>', \$ui_err);
+	for (1 .. 100)
+	{
+		last if `curl -s -o /dev/null -w '%{http_code}' $ui_url/api/health` eq '200';
+		usleep(100_000);
+	}
+	($status, $body) = curl("$ui_url/");
+	is($body, "content of index.html\n", 'MULTIDB_WEB_UI_DIR: / serves that directory\'s index.html');
+	($status, $body, $headers) = curl("$ui_url/ui/app.js");
+	is($status, 404, 'a file the directory lacks: 404');
+	like($body->{error}{message}, qr/no file app\.js of the web UI in \Q$ui_dir\E/, '... saying where it looked');
+	like($body->{error}{hint}, qr/--ui-dir.*make install/, '... the HINT: make install, or --ui-dir');
+	like($headers, qr{^Content-Type: application/json}mi, '... as JSON');
+	like($headers, qr{^Content-Security-Policy: }mi, '... under the page\'s policy still');
+	for my $path ('/ui/.hidden', '/ui/sub.js', '/ui/secret.conf', '/ui/..%2f..%2fetc%2fpasswd', '/ui/%2e%2e%2fsecret.conf',
+		'/ui/..', '/ui/' . ('a' x 300) . '.js', '/ui/index.html%00.js')
+	{
+		($status, $body) = curl('--path-as-is', "$ui_url$path");
+		is($status, 404, "GET $path: 404");
+		ok(ref $body && $body->{error}{message}, '... a JSON error, no file\'s content');
+	}
+	($status, $body) = curl("$ui_url/ui/" . ('a' x 9000) . '.js');
+	ok($status == 414 || $status == 404, "a name of 9,000 bytes: $status");
+	$ui_gateway->kill_kill;
+}
 
 $gateway->kill_kill;
 done_testing();

@@ -1,5 +1,5 @@
 # multidb-web's views over real HTTP against real clusters: a snapshot view of SQL made (POST /api/views),
-# listed, described (its column types), read (JSON and CSV, a limit), refreshed after the remotes changed,
+# listed, described (its column types), read (JSON and CSV, a limit, pages of it), refreshed after the remotes changed,
 # checked for drift after a remote retyped a column, rebound, dropped; a live view and a question's view (the
 # scripted LLM); the errors (a bad body 400 naming its field, an unknown view 404, another role's view 404 and,
 # once shared with GRANT SELECT, its rows readable but its refresh and drop 403), each a JSON error with its
@@ -144,9 +144,25 @@ is(scalar @lines, 7, '... and a line per row');
 is(scalar(grep { /^shop1,[^,]+,1,item 1,1\.50$/ } @lines), 1, '... each value as Postgres writes it (numeric(10,2): 1.50)');
 ($status, $body) = curl('-u', $alice, "$url/api/views/dash.prices/rows?limit=2&format=json");
 is(scalar @$body, 2, '?limit=2: two rows');
-($status, $body) = call($alice, 'GET', '/api/views/dash.prices/rows?limit=-1', "$one/rows");
-is($status, 400, '?limit=-1: 400');
-is($body->{error}{field}, 'limit', '... naming the parameter');
+# Pages through the server: ?offset and ?limit, the snapshot's total in X-Total-Count.
+my ($all_status, $all_rows) = curl('-u', $alice, "$url/api/views/dash.prices/rows");
+($status, $body, $headers) = call($alice, 'GET', '/api/views/dash.prices/rows?offset=2&limit=3', "$one/rows");
+is($status, 200, '?offset=2&limit=3: 200');
+is_deeply([ map { "$_->{source_db} $_->{id}" } @$body ], [ map { "$_->{source_db} $_->{id}" } @{$all_rows}[2 .. 4] ],
+	'... the third to fifth rows');
+like($headers, qr/^X-Total-Count: 6\r?$/mi, '... and the total of the snapshot');
+($status, $body, $headers) = curl('-u', $alice, "$url/api/views/dash.prices/rows?offset=5");
+is(scalar @$body, 1, '?offset=5 alone: the rest (the default limit is 1000)');
+($status, $body, $headers) = curl('-u', $alice, "$url/api/views/dash.prices/rows?offset=4&limit=10&format=csv");
+is($body =~ tr/\n//, 3, '... a page as CSV: its header and two lines');
+($status, $body, $headers) = curl('-u', $alice, "$url/api/views/dash.prices/rows");
+unlike($headers, qr/X-Total-Count/i, '... no total without paging (nothing counted)');
+for my $bad ([ 'limit=-1', 'limit' ], [ 'limit=10001', 'limit' ], [ 'offset=x', 'offset' ], [ 'offset=-1&limit=5', 'offset' ])
+{
+	($status, $body) = call($alice, 'GET', "/api/views/dash.prices/rows?$bad->[0]", "$one/rows");
+	is($status, 400, "?$bad->[0]: 400");
+	is($body->{error}{field}, $bad->[1], "... naming $bad->[1]");
+}
 
 # 3. The remotes change: the snapshot stays until refreshed.
 $remote_a->safe_psql('postgres', 'UPDATE items SET price = 100 WHERE id = 1');
@@ -194,6 +210,9 @@ is($body->{mode}, 'live', '... live');
 $remote_b->safe_psql('postgres', 'DELETE FROM items WHERE id > 30');
 ($status, $body) = curl('-u', $alice, "$url/api/views/dash.counts/rows");
 is_deeply([ sort map { "$_->{source_db} $_->{n}" } @$body ], [ 'shop1 100', 'shop2 30' ], '... its rows as the remotes are now');
+($status, $body, $headers) = call($alice, 'GET', '/api/views/dash.counts/rows?offset=1&limit=1', "$one/rows");
+is(scalar @$body, 1, '... a page of it');
+unlike($headers, qr/X-Total-Count/i, '... without a total (counting would read the remotes again)');
 ($status, $body) = call($alice, 'POST', '/api/views/dash.counts/refresh', "$one/refresh", '{}');
 is($status, 400, 'refreshing a live view: 400');
 is($body->{error}{sqlstate}, '0A000', '... feature_not_supported');

@@ -71,6 +71,23 @@ TEST(GatewayOptions, PrintRoutesNeedsNoDatabaseAndDocsDirIsAFlag) {
   EXPECT_EQ(o->docs_dir, "/srv/swagger");
 }
 
+TEST(GatewayOptions, UiDirFromTheFlagOrTheEnvironment) {
+  std::string error;
+  auto o = parse({"--database", "x"}, {}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_NE(o->ui_dir.find("multidb-web/ui"), std::string::npos) << "the default is where make install puts it";
+  o = parse({"--database", "x"}, {{"MULTIDB_WEB_UI_DIR", "/srv/ui"}}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->ui_dir, "/srv/ui");
+  o = parse({"--database", "x", "--ui-dir=/opt/ui"}, {{"MULTIDB_WEB_UI_DIR", "/srv/ui"}}, &error);
+  ASSERT_TRUE(o) << error;
+  EXPECT_EQ(o->ui_dir, "/opt/ui") << "the command line wins";
+  EXPECT_FALSE(parse({"--database", "x", "--ui-dir", ""}, {}, &error));
+  EXPECT_NE(error.find("--ui-dir must name a directory"), std::string::npos) << error;
+  EXPECT_NE(help_text().find("--ui-dir DIR"), std::string::npos);
+  EXPECT_NE(help_text().find("[MULTIDB_WEB_UI_DIR]"), std::string::npos);
+}
+
 TEST(GatewayOptions, BadValuesAreRefusedNamingTheFlag) {
   std::string error;
   EXPECT_FALSE(parse({"--listen", "8080", "--database", "x"}, {}, &error));

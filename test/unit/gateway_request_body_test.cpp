@@ -138,13 +138,21 @@ TEST(GatewayRequestBody, ViewPathsAndParameters) {
   EXPECT_EQ(field_of([] { view_name(""); }), "view");
   EXPECT_EQ(field_of([] { view_name(std::string("a\0b", 3)); }), "view");
   EXPECT_EQ(field_of([] { view_name(std::string(301, 'v')); }), "view");
-  EXPECT_FALSE(row_limit(std::nullopt));
-  EXPECT_EQ(*row_limit(std::string("0")), "0");
-  EXPECT_EQ(*row_limit(std::string("999999999999")), "999999999999");
-  EXPECT_EQ(field_of([] { row_limit(std::string("1000000000000")); }), "limit");
-  EXPECT_EQ(field_of([] { row_limit(std::string("-1")); }), "limit");
-  EXPECT_EQ(field_of([] { row_limit(std::string("")); }), "limit");
-  EXPECT_EQ(field_of([] { row_limit(std::string("1e3")); }), "limit");
+  // ?offset= and ?limit=: nothing given is the whole result; either one is a page, bounded.
+  using S = std::optional<std::string>;
+  EXPECT_FALSE(parse_page(std::nullopt, std::nullopt));
+  EXPECT_EQ(parse_page(S("200"), std::nullopt)->offset, 200);
+  EXPECT_EQ(parse_page(S("200"), std::nullopt)->limit, 1000);
+  EXPECT_EQ(parse_page(std::nullopt, S("10000"))->limit, 10000);
+  EXPECT_EQ(parse_page(std::nullopt, S("0"))->offset, 0);
+  EXPECT_EQ(parse_page(S("999999999999"), S("0"))->offset, 999999999999LL);
+  EXPECT_EQ(field_of([] { parse_page(std::nullopt, S("10001")); }), "limit");
+  EXPECT_EQ(field_of([] { parse_page(S("0"), S("-1")); }), "limit");
+  EXPECT_EQ(field_of([] { parse_page(S("0"), S("")); }), "limit");
+  EXPECT_EQ(field_of([] { parse_page(S("0"), S("1e3")); }), "limit");
+  EXPECT_EQ(field_of([] { parse_page(S("-5"), S("10")); }), "offset");
+  EXPECT_EQ(field_of([] { parse_page(S("1000000000000"), std::nullopt); }), "offset");
+  EXPECT_EQ(field_of([] { parse_page(S("99999999999999999999"), std::nullopt); }), "offset");
   // ?format first, then Accept: CSV only when asked for before JSON.
   EXPECT_TRUE(wants_csv("csv", true, "application/json"));
   EXPECT_FALSE(wants_csv("json", true, "text/csv"));
