@@ -142,20 +142,25 @@ def scenario_tabs_report_schedule(ctx):
     open_tab(ctx, "tab-reports")
     ctx.wait_attr("report-item", "data-name", REPORT).click()
     ctx.wait_attr("report-detail", "data-name", REPORT)
-    ctx.type("report-schedule-cron", "15 6 * * 1")
-    ctx.click("report-schedule-save")
-    schedule = ctx.wait_testid("report-schedule")
-    if ctx.wait(lambda d: schedule.get_attribute("data-available") == "false" or ctx.find("report-schedule-status"),
-                "the schedule saved, or refused") is True:
-        # No pg_cron: the reason, as the API gave it, instead of the form.
+    schedule = ctx.wait_attr("report-schedule", "data-available", lambda v: v in ("true", "false"))
+    if schedule.get_attribute("data-available") == "false":
+        # No pg_cron here: the API's reason (GET /api/reports/scheduling) instead of the form.
         error = ctx.wait_testid("report-error", within=schedule)
         ctx.check("pg_cron" in error.text, "the refusal does not say why: %r" % error.text)
+        ctx.check(not ctx.find("report-schedule-save"), "the schedule form is shown though scheduling cannot work")
         return
+    ctx.type("report-schedule-cron", "15 6 * * 1")
+    ctx.click("report-schedule-save")
     ctx.wait_text("report-schedule-status", "15 6 * * 1")
     ctx.check(ctx.sql("coordinator", jobs) == "15 6 * * 1", "pg_cron has not the job: %r" % ctx.sql("coordinator", jobs))
+    # The list, read again from GET /api/reports, names the schedule pg_cron has.
+    ctx.wait(lambda d: "15 6 * * 1" in ctx.wait_attr("report-item", "data-name", REPORT).text,
+             "the report's item to show its schedule")
     ctx.click("report-unschedule")
     ctx.wait_gone("report-schedule-status")
     ctx.check(ctx.sql("coordinator", jobs) == "", "the job is still in pg_cron after Unschedule")
+    ctx.wait(lambda d: "15 6 * * 1" not in ctx.wait_attr("report-item", "data-name", REPORT).text,
+             "the report's item to drop its schedule")
 
 
 def scenario_tabs_history(ctx):

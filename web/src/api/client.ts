@@ -113,3 +113,4 @@ export const clearReportSchedule = (name: string) =>
   request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
 export const historyPage = (limit: number, before?: number) =>
   request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before })}`);
+export const reportScheduling = () => request<T.Scheduling>('GET', '/api/reports/scheduling');

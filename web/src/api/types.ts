@@ -30,3 +30,4 @@ export type Schedule = Schemas['Schedule'];
 export type ConnectionSchema = Schemas['ConnectionSchema'];
 export type TaggedRow = Schemas['TaggedRow'];
 export type Scheduled = Schemas['Scheduled'];
+export type Scheduling = Schemas['Scheduling'];

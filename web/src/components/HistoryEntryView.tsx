@@ -1,5 +1,6 @@
 // One ask of the History opened: its question, status and error, the timings (the model's, the databases',
-// in all), the rows and time per database, and its plan: the SQL each database ran and the combine step.
+// in all), the model's tokens when recorded, the rows and time per database, and its plan: the SQL each
+// database ran and the combine step.
 import type * as T from '../api/types';
 import { PlanView } from './PlanView';
 
@@ -28,6 +29,9 @@ export function HistoryEntryView({ entry, onClose }: { entry: T.HistoryEntry; on
         <dt>model</dt><dd>{ms(entry.llm_ms)}</dd>
         <dt>databases</dt><dd>{ms(entry.exec_ms)}</dd>
         <dt>in all</dt><dd>{ms(entry.total_ms)}</dd>
+        {entry.prompt_tokens != null || entry.completion_tokens != null ? (
+          <><dt>tokens</dt><dd data-testid="history-tokens">{entry.prompt_tokens ?? '—'} in, {entry.completion_tokens ?? '—'} out</dd></>
+        ) : null}
       </dl>
       {databases.length > 0 && (
         <div className="table-box" role="region" aria-label="rows and time per database" tabIndex={0}>

@@ -58,7 +58,7 @@ export function ReportDetail({ report, onChanged }: { report: T.Report; onChange
       {opened && <ReportRunView key={opened.run_id} report={report.name} run={opened} />}
 
       <h3>Schedule</h3>
-      <ReportSchedule report={report.name} />
+      <ReportSchedule report={report} onChanged={onChanged} />
 
       <h3>Changes between the last two runs</h3>
       {runs.state === 'ready' && <ReportDiffView report={report.name} runs={runs.data} />}

@@ -1,4 +1,4 @@
-// The caller's reports as a list of buttons: the name, the question it answers, its last run's status.
+// The caller's reports as a list of buttons: the name, the question it answers, its schedule, its last run's status.
 import type * as T from '../api/types';
 
 export function ReportList({ reports, selected, onSelect }: {
@@ -21,6 +21,7 @@ export function ReportList({ reports, selected, onSelect }: {
             {r.question ? <span className="item-sub">{r.question}</span> : null}
             <span className="item-meta">
               {r.connections.join(', ')}
+              {r.schedule ? <> · runs <code>{r.schedule}</code></> : null}
               {r.last_run ? <> · last run <span className={`status status-${r.last_run.status}`}>{r.last_run.status}</span></> : ' · never run'}
             </span>
           </button>
