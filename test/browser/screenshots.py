@@ -23,10 +23,14 @@ MISSING = 3
 
 
 def need(ctx, name, timeout=MISSING):
-    """The element with data-testid=name, or Skip when the UI has none."""
+    """The shown element with data-testid=name; Skip when the page has none at all (the UI lacks the screen), a
+    failure when it has one that is not shown (at this viewport, say)."""
     try:
         return ctx.wait_testid(name, timeout=timeout)
     except harness.ScenarioFailure:
+        if ctx.find(name):
+            raise harness.ScenarioFailure('data-testid="%s" is in the page but not shown at %dx%d'
+                                          % ((name,) + ctx.browser.viewport)) from None
         raise Skip('the UI has no data-testid="%s" yet' % name) from None
 
 
