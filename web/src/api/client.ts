@@ -80,26 +80,14 @@ export const connectionSchema = (name: string) =>
   request<T.ConnectionSchema>('GET', `/api/connections/${enc(name)}/schema`);
 export const listGroups = () => request<T.Group[]>('GET', '/api/groups');
 
-// --- SQL a person wrote, plans, history ------------------------------------------------------------------------
+// --- SQL a person wrote, cancelling a run ------------------------------------------------------------------------
 export const runSql = (body: T.SqlRequest, signal?: AbortSignal) =>
   request<T.SqlResult>('POST', '/api/sql', body, signal);
-export const listHistory = () => request<T.HistoryEntry[]>('GET', '/api/history');
 export const cancelRun = (runId: string) => request<void>('DELETE', `/api/runs/${enc(runId)}`);
-
-// --- compare and schema diff ------------------------------------------------------------------------------------
-export const compare = (body: T.CompareRequest) => request<T.CompareResult>('POST', '/api/compare', body);
-export const schemaDiff = (a: string, b: string) =>
-  request<T.SchemaDiff>('GET', `/api/schema-diff${queryString({ a, b })}`);
 
 // --- reports ----------------------------------------------------------------------------------------------------
 export const listReports = () => request<T.Report[]>('GET', '/api/reports');
 export const saveReport = (body: T.NewReport) => request<T.Report>('POST', '/api/reports', body);
-export const runReport = (name: string) => request<T.Run>('POST', `/api/reports/${enc(name)}/runs`);
-export const listRuns = (name: string) => request<T.Run[]>('GET', `/api/reports/${enc(name)}/runs`);
-export const reportDiff = (name: string) => request<T.ReportDiff>('GET', `/api/reports/${enc(name)}/diff`);
-export const scheduleReport = (name: string, body: T.Schedule) =>
-  request<unknown>('PUT', `/api/reports/${enc(name)}/schedule`, body);
-export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
 
 // --- asking in a session, streamed ------------------------------------------------------------------------------
 // POST /api/chat/sessions/{id}/messages with Accept: text/event-stream: the ask's events as they happen (run, plan,
@@ -107,3 +95,23 @@ export const unscheduleReport = (name: string) => request<void>('DELETE', `/api/
 // stream; the gateway takes that as a cancel.
 export const askInSession = (sessionId: string, question: string, signal: AbortSignal) =>
   postEventStream(`/api/chat/sessions/${enc(sessionId)}/messages`, { question }, signal);
+
+// --- the Compare, Schema diff, Reports and History tabs ------------------------------------------------------------
+export const compareRows = (body: T.CompareRequest, signal?: AbortSignal) =>
+  request<T.CompareResult>('POST', '/api/compare', body, signal);
+export const schemaDiffOf = (a: string, b: string, refresh: boolean, signal?: AbortSignal) =>
+  request<T.SchemaDiff>('GET', `/api/schema-diff${queryString({ a, b, refresh: refresh ? 'true' : undefined })}`,
+    undefined, signal);
+export const reportRuns = (name: string) => request<T.Run[]>('GET', `/api/reports/${enc(name)}/runs`);
+export const reportRunRows = (name: string, runId: number) =>
+  request<T.TaggedRow[]>('GET', `/api/reports/${enc(name)}/runs${queryString({ run_id: runId })}`);
+export const runReportNow = (name: string) => request<T.Run>('POST', `/api/reports/${enc(name)}/runs`, {});
+export const reportDiffOf = (name: string, runA?: number, runB?: number) =>
+  request<T.ReportDiff>('GET', `/api/reports/${enc(name)}/diff${queryString({ run_a: runA, run_b: runB })}`);
+export const setReportSchedule = (name: string, schedule: string) =>
+  request<T.Scheduled>('PUT', `/api/reports/${enc(name)}/schedule`, { schedule });
+export const clearReportSchedule = (name: string) =>
+  request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
+export const historyPage = (limit: number, before?: number) =>
+  request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before })}`);
+export const reportScheduling = () => request<T.Scheduling>('GET', '/api/reports/scheduling');

@@ -30,3 +30,6 @@ export type Run = Schemas['Run'];
 export type ReportDiff = Schemas['ReportDiff'];
 export type Schedule = Schemas['Schedule'];
 export type ConnectionSchema = Schemas['ConnectionSchema'];
+export type TaggedRow = Schemas['TaggedRow'];
+export type Scheduled = Schemas['Scheduled'];
+export type Scheduling = Schemas['Scheduling'];
