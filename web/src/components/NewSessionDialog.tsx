@@ -3,6 +3,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import * as api from '../api/client';
 import type { Connection, ConnectionHealth, Group, Session } from '../api/types';
+import { ConnectionHealthBadge } from './ConnectionHealthBadge';
 import { ErrorNotice } from './ErrorNotice';
 
 export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Session) => void; onClose: () => void }) {
@@ -57,7 +58,7 @@ export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Sessio
             <label key={c.id} className="option" data-testid="conn-option" data-name={c.name}>
               <input type="checkbox" checked={picked.includes(c.name)} onChange={() => toggle(c.name)} />
               <span>{c.name}</span>
-              <ConnHealth connection={c} health={health?.get(c.name) ?? null} checking={health === null} />
+              <ConnectionHealthBadge connection={c} health={health?.get(c.name) ?? null} checking={health === null} />
             </label>
           ))}
         </fieldset>
@@ -83,19 +84,4 @@ export function NewSessionDialog({ onCreated, onClose }: { onCreated: (s: Sessio
       </form>
     </div>
   );
-}
-
-// One connection's state for the caller: "reachable" (and how fast), or why not (the error multidb would raise).
-function ConnHealth({ connection, health, checking }: { connection: Connection; health: ConnectionHealth | null; checking: boolean }) {
-  let text: string;
-  let ok: boolean;
-  if (health) {
-    ok = health.reachable;
-    const why = health.error ? `: ${health.error.message}${health.error.hint ? ` (HINT: ${health.error.hint})` : ''}` : '';
-    text = ok ? `reachable${health.ms != null ? ` (${health.ms.toFixed(0)} ms)` : ''}` : `${health.status}${why}`;
-  } else {
-    ok = connection.usable;
-    text = ok ? (checking ? 'usable (checking…)' : 'usable') : 'not usable: no user mapping or USAGE for you';
-  }
-  return <span className={ok ? 'health ok' : 'health bad'} data-testid="conn-health">{text}</span>;
 }
