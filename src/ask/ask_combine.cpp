@@ -237,7 +237,7 @@ Tuplestorestate* register_set_relation(AskState* ask, int set) {
 // mechanism of trigger transition tables: no catalog entry, so nothing is written, not even in a read-only
 // transaction) named after its database. Search path pg_catalog and a read-only transaction state for the
 // duration: the guard allowed no other relation, and nothing it calls may write. Rows go into combined.
-void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc) {
+void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc, MemoryContext outer) {
   int connected = SPI_connect();
   if (connected != SPI_OK_CONNECT) elog(ERROR, "multidb, the combine step: SPI_connect failed: %s", SPI_result_code_string(connected));
   for (int i = 0; i < ask->step_count; i++) {
@@ -269,6 +269,17 @@ void run_combine_query(AskState* ask, Tuplestorestate* combined, TupleDesc desc)
   Portal portal = SPI_cursor_open_with_args(nullptr, ask->combine_sql, 0, nullptr, nullptr, nullptr, false, 0);
   if (portal == nullptr)
     elog(ERROR, "multidb, the combine step: could not open a cursor: %s", SPI_result_code_string(SPI_result));
+  // Its column names in order for the progress event (the rows' jsonb sorts them), kept past SPI_finish.
+  {
+    TupleDesc shape = portal->tupDesc;
+    const int count = shape != nullptr ? shape->natts : 0;
+    MemoryContext spi_context = MemoryContextSwitchTo(outer);
+    const char** names = static_cast<const char**>(palloc(sizeof(char*) * Max(count, 1)));
+    for (int c = 0; c < count; c++) names[c] = pstrdup(NameStr(TupleDescAttr(shape, c)->attname));
+    MemoryContextSwitchTo(spi_context);
+    ask->combine_column_count = count;
+    ask->combine_column_names = names;
+  }
   JsonRowLayout* layout = nullptr;
   char** values = nullptr;
   Datum source = CStringGetTextDatum(kCombinedSource);
@@ -309,11 +320,12 @@ struct CombineCall {
   AskState* ask;
   Tuplestorestate* combined;
   TupleDesc desc;
+  MemoryContext outer;  // the ask's: what must outlive the combine's SPI connection
 };
 
 void combine_body(void* arg) {
   CombineCall* call = static_cast<CombineCall*>(arg);
-  run_combine_query(call->ask, call->combined, call->desc);
+  run_combine_query(call->ask, call->combined, call->desc, call->outer);
 }
 
 }  // namespace
@@ -324,7 +336,9 @@ CombineFailure run_combine(AskState* ask, Tuplestorestate* result, TupleDesc des
   ask->combined_rows = 0;
   instr_time start;
   INSTR_TIME_SET_CURRENT(start);
-  CombineCall call{ask, combined, desc};
+  ask->combine_column_count = 0;
+  ask->combine_column_names = nullptr;
+  CombineCall call{ask, combined, desc, CurrentMemoryContext};
   ErrorData* error = in_subtransaction(combine_body, &call);
   ask->combine_ms = elapsed_ms(start);
   if (error != nullptr) {

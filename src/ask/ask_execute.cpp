@@ -273,7 +273,7 @@ void execute_plan(AskState* ask, Tuplestorestate* result, TupleDesc desc) {
       return;
     }
     CombineFailure combine = run_combine(ask, result, desc);
-    if (!combine.failed) progress_combine(ask->combined_rows, ask->combine_ms);
+    if (!combine.failed) progress_combine(ask->combined_rows, ask->combine_ms, ask->combine_column_count, ask->combine_column_names);
     else progress_failed(kCombinedSource, combine.error->sqlerrcode, combine.error->message, false);
     if (!combine.failed) {
       append_attempt(ask, 0, nullptr, nullptr);

@@ -83,6 +83,8 @@ struct AskState {
   TupleDesc* step_columns;          // with a combine step: each database's result, kept for it
   Tuplestorestate** step_results;
   int64 combined_rows;
+  int combine_column_count;          // the combine step's column names, in its order (progress events)
+  const char** combine_column_names; // nullptr until it has run
   double combine_ms;
   bool repairs_allowed;             // false when a stored plan runs (multidb.run_plan): no LLM then
   double llm_ms;

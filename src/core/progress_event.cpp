@@ -22,6 +22,11 @@ std::string progress_event_json(const ProgressEvent& event) {
     out["queries"] = std::move(queries);
     out["combine"] = event.combine ? nlohmann::ordered_json(*event.combine) : nlohmann::ordered_json(nullptr);
   }
+  if (event.columns) {
+    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < event.columns->size() && i < kProgressColumns; i++) names.push_back((*event.columns)[i]);
+    out["columns"] = std::move(names);
+  }
   return out.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
 }
 

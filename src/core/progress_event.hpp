@@ -25,7 +25,14 @@ struct ProgressEvent {
   std::vector<std::pair<std::string, std::string>> texts;    // sqlstate, message, status, ...
   std::optional<std::vector<ProgressStep>> queries;          // plan: the SQL per database
   std::optional<std::string> combine;                        // plan: the combine step, when there is one
+  // done, combine: the result's column names in the statement's order (the rows are jsonb, whose keys are
+  // sorted), so that a reader can show them as written; at most kProgressColumns go into the event.
+  std::optional<std::vector<std::string>> columns;
 };
+
+// The column names an event carries at most (a table's limit; a wider result is rare, and a reader puts the
+// rest after these in its own order): the events stay bounded whatever the statement.
+constexpr size_t kProgressColumns = 1600;
 
 // Invalid UTF-8 in any text is replaced (U+FFFD), never passed on.
 std::string progress_event_json(const ProgressEvent& event);

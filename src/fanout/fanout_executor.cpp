@@ -363,7 +363,8 @@ void finish_channel(Fanout* fanout, Channel* channel) {
   fanout->finished++;
   if (!channel->failed && fanout->request->report_progress && progress_on())
     progress_done(channel->target->name, channel->rows, (GetCurrentTimestamp() - channel->started_at) / 1000.0,
-                  fanout->finished, fanout->channel_count);
+                  fanout->finished, fanout->channel_count, channel->columns_known ? channel->column_count : 0,
+                  channel->columns_known ? channel->column_names : nullptr);
   if (fanout->request->outcomes != nullptr) {
     TargetOutcome* outcome = &fanout->request->outcomes[channel->index];
     outcome->rows = channel->rows;

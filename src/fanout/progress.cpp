@@ -41,7 +41,18 @@ struct EventArgs {
   const char* const* databases = nullptr;
   const char* const* sqls = nullptr;
   const char* combine = nullptr;
+  // done, combine: the column names (UTF-8), or column_count < 0 for none
+  int column_count = -1;
+  const char* const* column_names = nullptr;
 };
+
+// The names in UTF-8, at most kProgressColumns of them (the event carries no more).
+const char* const* utf8_names(int count, const char* const* names) {
+  const int kept = Min(count, static_cast<int>(kProgressColumns));
+  const char** out = static_cast<const char**>(palloc(sizeof(char*) * Max(kept, 1)));
+  for (int i = 0; i < kept; i++) out[i] = utf8(names[i]);
+  return out;
+}
 
 // The JSON is built inside cpp_call; the NOTICE is sent afterwards, with no C++ object alive.
 void emit(const EventArgs& args) {
@@ -63,6 +74,7 @@ void emit(const EventArgs& args) {
       for (int i = 0; i < args.step_count; i++) event.queries->push_back({args.databases[i], args.sqls[i]});
       if (args.combine) event.combine = args.combine;
     }
+    if (args.column_count >= 0) event.columns.emplace(args.column_names, args.column_names + args.column_count);
     json = malloc_copy(progress_event_json(event));
   });
   raise_cpp_error(error, "reporting progress");
@@ -111,7 +123,8 @@ void progress_rows(const char* database, int64 rows, double ms) {
   emit(args);
 }
 
-void progress_done(const char* database, int64 rows, double ms, int finished, int of) {
+void progress_done(const char* database, int64 rows, double ms, int finished, int of, int column_count,
+                   const char* const* column_names) {
   if (!progress) return;
   EventArgs args{"done", utf8(database)};
   args.count_key = "rows";
@@ -122,6 +135,10 @@ void progress_done(const char* database, int64 rows, double ms, int finished, in
   args.count3 = of;
   args.ms_key = "ms";
   args.ms = ms;
+  if (column_names != nullptr) {
+    args.column_count = Min(column_count, static_cast<int>(kProgressColumns));
+    args.column_names = utf8_names(column_count, column_names);
+  }
   emit(args);
 }
 
@@ -155,13 +172,17 @@ void progress_repair(int round, const char* database, int sqlstate, const char* 
   emit(args);
 }
 
-void progress_combine(int64 rows, double ms) {
+void progress_combine(int64 rows, double ms, int column_count, const char* const* column_names) {
   if (!progress) return;
   EventArgs args{"combine", nullptr};
   args.count_key = "rows";
   args.count = rows;
   args.ms_key = "ms";
   args.ms = ms;
+  if (column_names != nullptr) {
+    args.column_count = Min(column_count, static_cast<int>(kProgressColumns));
+    args.column_names = utf8_names(column_count, column_names);
+  }
   emit(args);
 }
 

@@ -23,12 +23,15 @@ void progress_started(const char* database);
 void progress_rows(const char* database, int64 rows, double ms);
 // finished and of (a fan-out's databases finished so far, this one included, failed ones too, and its number of
 // databases) go into the event as "finished" and "of"; finished < 0: neither (a failure outside a fan-out).
-void progress_done(const char* database, int64 rows, double ms, int finished, int of);
+// column_names (column_count of them, in the statement's order) go in as "columns"; nullptr: not known.
+void progress_done(const char* database, int64 rows, double ms, int finished, int of, int column_count = 0,
+                   const char* const* column_names = nullptr);
 // error, or refused when multidb's checks refused the statement (the guard here, or the remote's catalog check)
 void progress_failed(const char* database, int sqlstate, const char* message, bool refused, int finished = -1,
                      int of = 0);
 void progress_repair(int round, const char* database, int sqlstate, const char* message);
-void progress_combine(int64 rows, double ms);
+// column_names as for progress_done: the combine step's columns.
+void progress_combine(int64 rows, double ms, int column_count = 0, const char* const* column_names = nullptr);
 // status: ok, partial, error, refused, cancelled; ok after an error event of the call (multidb.on_error = warn)
 // is partial
 void progress_end(const char* status, int64 rows, double ms);

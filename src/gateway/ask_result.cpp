@@ -29,8 +29,20 @@ json or_null(const json& object, const std::string& key) {
 
 }  // namespace
 
-json infer_columns(const json& rows) {
-  std::vector<std::string> order;
+void note_column_order(ColumnOrder& order, const std::string& event, const json& data) {
+  if (!data.is_object() || !data.contains("columns") || !data["columns"].is_array()) return;
+  std::string key;
+  if (event == "combine") key = "combined";
+  else if (event == "done" && data.contains("database") && data["database"].is_string()) key = data["database"];
+  else return;
+  std::vector<std::string> names;
+  for (const json& name : data["columns"])
+    if (name.is_string()) names.push_back(name.get<std::string>());
+  order[key] = std::move(names);
+}
+
+json infer_columns(const json& rows, const std::vector<std::string>& order) {
+  std::vector<std::string> seen;
   std::map<std::string, std::string> types;
   for (const json& row : rows) {
     if (!row.is_object()) continue;
@@ -38,7 +50,7 @@ json infer_columns(const json& rows) {
       auto found = types.find(it.key());
       const std::string type = type_of(it.value());
       if (found == types.end()) {
-        order.push_back(it.key());
+        seen.push_back(it.key());
         types[it.key()] = type;
       } else if (found->second == "null") {
         found->second = type;
@@ -47,13 +59,23 @@ json infer_columns(const json& rows) {
       }
     }
   }
+  // The statement's names first, each once (a name used twice is one key of the rows), then the rest.
+  std::vector<std::string> ordered;
+  for (const std::string& name : order)
+    if (types.count(name) && std::find(ordered.begin(), ordered.end(), name) == ordered.end()) ordered.push_back(name);
+  for (const std::string& name : seen)
+    if (std::find(ordered.begin(), ordered.end(), name) == ordered.end()) ordered.push_back(name);
   json columns = json::array();
-  for (const std::string& name : order) columns.push_back({{"name", name}, {"type", types[name]}});
+  for (const std::string& name : ordered) columns.push_back({{"name", name}, {"type", types[name]}});
   return columns;
 }
 
 json build_ask_result(const std::string& question, const json& session_id, const std::vector<TaggedRow>& rows,
-                      const json& history) {
+                      const json& history, const ColumnOrder& order) {
+  auto order_of = [&order](const std::string& key) {
+    auto found = order.find(key);
+    return found == order.end() ? std::vector<std::string>() : found->second;
+  };
   const json plan = or_null(history, "plan");
   std::map<std::string, json> rows_of;
   std::vector<std::string> seen;
@@ -93,7 +115,7 @@ json build_ask_result(const std::string& question, const json& session_id, const
                        {"sql", sql},
                        {"row_count", row_count.is_null() ? json(db_rows.size()) : row_count},
                        {"rows", db_rows},
-                       {"columns", infer_columns(db_rows)},
+                       {"columns", infer_columns(db_rows, order_of(db))},
                        {"execution_time_ms", or_null(timings, db)},
                        {"error", error}});
   }
@@ -104,7 +126,7 @@ json build_ask_result(const std::string& question, const json& session_id, const
     combined = {{"sql", plan["combine"]},
                 {"row_count", combined_rows.size()},
                 {"rows", combined_rows},
-                {"columns", infer_columns(combined_rows)}};
+                {"columns", infer_columns(combined_rows, order_of("combined"))}};
   }
   const json cached = or_null(history, "cached");
   return json{{"question", question},

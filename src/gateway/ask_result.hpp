@@ -1,8 +1,11 @@
 // The seed's multi-query answer, built from what multidb.ask returned (rows tagged with their database) and
 // the ask's query_history row: database_results per database (connection_name, sql, row_count, rows, columns,
-// execution_time_ms, error), the combine step's rows, explanation, history id, timings, cached. Pure.
+// execution_time_ms, error), the combine step's rows, explanation, history id, timings, cached. The columns
+// come in the statement's order, which the progress events' "columns" give (the rows are jsonb, whose keys are
+// sorted). Pure.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,13 +17,24 @@ namespace multidb::gateway {
 // One row of multidb.ask: its source_db and its row_data.
 using TaggedRow = std::pair<std::string, nlohmann::json>;
 
-// history: the query_history row as JSON (id, plan, status, error, row_counts, timings_ms, llm_ms, exec_ms,
-// total_ms, cached), or null when there is none.
-nlohmann::json build_ask_result(const std::string& question, const nlohmann::json& session_id,
-                                const std::vector<TaggedRow>& rows, const nlohmann::json& history);
+// Each database's column names in its statement's order ("combined": the combine step's), from the progress
+// events.
+using ColumnOrder = std::map<std::string, std::vector<std::string>>;
 
-// Columns of rows: every key in the order first met, with the JSON type its non-null values have ("number",
-// "string", "boolean", "object", "array"; "mixed" when they differ; "null" when all are null).
-nlohmann::json infer_columns(const nlohmann::json& rows);
+// Notes the column names of one progress event: a "done" event's for its database, a "combine" event's for
+// "combined" (a later event of the same one, after a repair, replaces it). Other events, and events without
+// "columns", change nothing.
+void note_column_order(ColumnOrder& order, const std::string& event, const nlohmann::json& data);
+
+// history: the query_history row as JSON (id, plan, status, error, row_counts, timings_ms, llm_ms, exec_ms,
+// total_ms, cached), or null when there is none. order: as note_column_order gathered it (empty: key order).
+nlohmann::json build_ask_result(const std::string& question, const nlohmann::json& session_id,
+                                const std::vector<TaggedRow>& rows, const nlohmann::json& history,
+                                const ColumnOrder& order = {});
+
+// Columns of rows: the keys in order's order first (the statement's column names), then any other key in the
+// order first met; each with the JSON type its non-null values have ("number", "string", "boolean", "object",
+// "array"; "mixed" when they differ; "null" when all are null). Only keys the rows have are listed.
+nlohmann::json infer_columns(const nlohmann::json& rows, const std::vector<std::string>& order = {});
 
 }  // namespace multidb::gateway

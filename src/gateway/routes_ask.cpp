@@ -1,13 +1,17 @@
 // Asking over HTTP: POST /api/multi-query/ (with chat_session_id, or connection_ids for a one-off ask) and
 // POST /api/chat/sessions/{id}/messages (a question in that session). Both call multidb.ask with bind
-// parameters as the caller, then read the ask's history row for the SQL, counts and timings. With Accept:
+// parameters as the caller (multidb.progress on, its events naming the columns in order), then read the ask's
+// history row for the SQL, counts and timings. With Accept:
 // text/event-stream the ask streams its progress instead (routes_stream.cpp).
+#include <chrono>
+
 #include "gateway/api_error.hpp"
 #include "gateway/ask_stream.hpp"
 #include "gateway/ask_result.hpp"
 #include "gateway/connection_refs.hpp"
 #include "gateway/event_stream.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/progress_run.hpp"
 #include "gateway/request_body.hpp"
 
 namespace multidb::gateway {
@@ -15,6 +19,10 @@ namespace multidb::gateway {
 using nlohmann::json;
 
 namespace {
+
+// How often a statement's wait looks at its deadline (it returns at once when the result comes), as
+// RoleTransaction::query's.
+constexpr std::chrono::milliseconds kPlainPoll(1000);
 
 // The caller's newest history row so far, before the ask.
 const char* const kLastHistoryId =
@@ -32,32 +40,42 @@ const char* const kHistoryOfAsk =
 
 }  // namespace
 
-json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask, const AskStatement& statement, bool progress) {
+void progress_on(RoleTransaction& tx) {
+  tx.query("SELECT pg_catalog.set_config('multidb.progress', 'on', true)");
+  tx.query("SELECT pg_catalog.set_config('client_min_messages', 'notice', true)");
+}
+
+Rows query_observed(RoleTransaction& tx, const char* sql, const Params& params, const ProgressObserver& observe) {
+  ProgressHooks hooks;
+  hooks.on_event = observe;
+  hooks.deadline = std::chrono::steady_clock::now() + tx.timeout();
+  return run_with_progress(tx.connection(), sql, params, hooks, kPlainPoll);
+}
+
+json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask, const AskStatement& statement) {
   json result;
   gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
-    if (progress) {
-      tx.query("SELECT pg_catalog.set_config('multidb.progress', 'on', true)");
-      tx.query("SELECT pg_catalog.set_config('client_min_messages', 'notice', true)");
-    }
+    progress_on(tx);
     const std::optional<std::string> connections = ask_targets(tx, ask);
     const std::string before = tx.query(kLastHistoryId).rows.at(0).at(0).value_or("0");
+    ColumnOrder order;
     Rows rows = statement(tx,
         "SELECT source_db, row_data::text FROM multidb.ask($1, $2::uuid,"
         " CASE WHEN $3::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END)",
-        {ask.question, ask.session, connections});
+        {ask.question, ask.session, connections},
+        [&order](const std::string& name, const json& data) { note_column_order(order, name, data); });
     std::vector<TaggedRow> tagged;
     tagged.reserve(rows.rows.size());
     for (const auto& row : rows.rows) tagged.emplace_back(row[0].value_or(""), json::parse(row[1].value_or("null")));
     Rows history = tx.query(kHistoryOfAsk, {ask.question, ask.session, before});
     json history_json = history.rows.empty() ? json() : json::parse(*history.rows[0][0]);
-    result = build_ask_result(ask.question, ask.session ? json(*ask.session) : json(), tagged, history_json);
+    result = build_ask_result(ask.question, ask.session ? json(*ask.session) : json(), tagged, history_json, order);
   });
   return result;
 }
 
 json run_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
-  auto plain = [](RoleTransaction& tx, const char* sql, const Params& params) { return tx.query(sql, params); };
-  return run_ask(gateway, caller, ask, plain, false);
+  return run_ask(gateway, caller, ask, query_observed);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "gateway/api_error.hpp"
 #include "gateway/ask_result.hpp"
+#include "gateway/ask_stream.hpp"
 #include "gateway/connection_refs.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_body.hpp"
@@ -65,9 +66,13 @@ void install_query_routes(httplib::Server& server, Gateway& gateway) {
           " GROUP BY m.name) d", {json_array(names)}).rows.at(0).at(0).value_or("[]");
       const std::vector<std::string> databases = json::parse(expanded).get<std::vector<std::string>>();
       const auto start = std::chrono::steady_clock::now();
-      Rows rows = tx.query(
-          (std::string("SELECT source_db, row_data::text FROM multidb.fanout($1, ") + kAsArray + ")").c_str(),
-          {sql, json_array(names)});
+      // multidb.progress on: each database's done event names its columns in the statement's order.
+      progress_on(tx);
+      ColumnOrder order;
+      Rows rows = query_observed(
+          tx, (std::string("SELECT source_db, row_data::text FROM multidb.fanout($1, ") + kAsArray + ")").c_str(),
+          {sql, json_array(names)},
+          [&order](const std::string& name, const json& data) { note_column_order(order, name, data); });
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       std::map<std::string, json> per_database;
       for (const std::string& name : databases) per_database[name] = json::array();
@@ -77,7 +82,7 @@ void install_query_routes(httplib::Server& server, Gateway& gateway) {
       for (const std::string& name : databases) {
         const json& database_rows = per_database[name];
         results.push_back({{"connection_name", name}, {"sql", sql}, {"row_count", database_rows.size()},
-                           {"rows", database_rows}, {"columns", infer_columns(database_rows)}, {"error", nullptr}});
+                           {"rows", database_rows}, {"columns", infer_columns(database_rows, order.count(name) ? order[name] : std::vector<std::string>())}, {"error", nullptr}});
       }
       answer = {{"sql", sql}, {"database_results", results}, {"row_count", rows.rows.size()},
                 {"execution_time_ms", ms}};

@@ -81,13 +81,18 @@ Reply stream_ask(Gateway& gateway, const Caller& caller, const Ask& ask) {
             out.idle();
             return !out.gone() && !run->cancel;
           };
-          auto with_progress = [&hooks](RoleTransaction& tx, const char* sql, const Params& params) {
+          auto with_progress = [&hooks](RoleTransaction& tx, const char* sql, const Params& params,
+                                        const ProgressObserver& observe) {
             ProgressHooks bounded = hooks;
+            bounded.on_event = [&hooks, &observe](const std::string& name, const json& data) {
+              observe(name, data);
+              hooks.on_event(name, data);
+            };
             bounded.deadline = Clock::now() + tx.timeout();
             return run_with_progress(tx.connection(), sql, params, bounded, kPollInterval);
           };
           try {
-            json result = run_ask(gateway, caller, ask, with_progress, true);
+            json result = run_ask(gateway, caller, ask, with_progress);
             out.event("result", result);
           } catch (const ApiError& e) {
             out.event("error", error_event(e));

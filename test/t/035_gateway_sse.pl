@@ -5,7 +5,8 @@
 # against the event's arrival at the client, one clock); a reader that disconnects mid-ask, and DELETE
 # /api/runs/{id}, cancel the ask on the coordinator (its backend idle again, the remote's statement gone, the
 # history row cancelled) and the gateway's connection serves the next request; another role's DELETE is 404;
-# --per-role-limit answers 429 beyond it (a cancel is not held to it); an ask in a chat session streams too.
+# --per-role-limit answers 429 beyond it (a cancel is not held to it); an ask in a chat session streams too;
+# an answer's columns come in the statement's order, streamed or not.
 use strict;
 use warnings;
 
@@ -56,7 +57,17 @@ my $plan_of = sub {
 };
 my $llm = MultidbLlm->new(rules => [
 		{ match => 'two lanes', reply => $plan_of->(2) },
-		{ match => 'a long wait', reply => $plan_of->(60) } ],
+		{ match => 'a long wait', reply => $plan_of->(60) },
+		# Columns named against the alphabet: the answer lists them as the statements do, not as jsonb sorts keys.
+		{ match => 'column order', reply => encode_json({
+				queries => [ { database => 'fast', sql => 'SELECT 1 AS z, 2 AS a' },
+					{ database => 'slow', sql => 'SELECT 3 AS z, 4 AS a' } ],
+				explanation => 'Columns against the alphabet.' }) },
+		{ match => 'combined order', reply => encode_json({
+				queries => [ { database => 'fast', sql => 'SELECT 1 AS z, 2 AS a' },
+					{ database => 'slow', sql => 'SELECT 3 AS z, 4 AS a' } ],
+				combine => 'SELECT sum(z) AS zz, max(a) AS aa, count(*) AS b FROM (SELECT * FROM fast UNION ALL SELECT * FROM slow) t',
+				explanation => 'Combined columns against the alphabet.' }) } ],
 	default => 'no scripted reply');
 $coordinator->safe_psql('postgres', "
 	CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
@@ -199,6 +210,45 @@ sub history_status
 		ok($gap < 0.050, sprintf('the plan event reached the client %.1f ms after the coordinator sent it', $gap * 1000));
 		diag(sprintf('plan NOTICE logged -> plan event at the client: %.1f ms', $gap * 1000));
 	}
+}
+
+# 1b. Columns in the statement's order (jsonb sorts the rows' keys): in each lane and the combine step's, in the
+# streamed result and the plain answer; the done and combine events name them.
+{
+	my $names = sub { [ map { $_->{name} } @{ $_[0]{columns} // [] } ] };
+	my $lanes = sub { [ map { $names->($_) } @{ $_[0]{database_results} // [] } ] };
+	my $streamed = sub {
+		my ($question) = @_;
+		my ($handle, $read) = start_stream('alice:alice-pw', $question);
+		my $result = wait_for($read, sub { $_[0]{event} eq 'result' || $_[0]{event} eq 'error' }, 30);
+		$handle->finish;
+		return ($result ? $result->{data} : {}, $read->());
+	};
+	my $plain = sub {
+		my ($question) = @_;
+		my $out = `curl -s -u alice:alice-pw -H 'Content-Type: application/json' -d '{"question": "$question", "connection_ids": ["fast", "slow"]}' $url/api/multi-query/`;
+		return eval { decode_json($out) } // { raw => $out };
+	};
+
+	my ($answer, $events) = $streamed->('column order');
+	is_deeply($lanes->($answer), [ [ 'z', 'a' ], [ 'z', 'a' ] ],
+		'streamed: each lane\'s columns in the statement\'s order (z, a)') or diag(encode_json($answer));
+	my ($done) = grep { $_->{event} eq 'done' && ($_->{data}{database} // '') eq 'fast' } @$events;
+	is_deeply($done && $done->{data}{columns}, [ 'z', 'a' ], '... the done event names them');
+	($answer, $events) = $streamed->('combined order');
+	is_deeply($names->($answer->{combined} // {}), [ 'zz', 'aa', 'b' ], 'streamed: the combine step\'s too (zz, aa, b)')
+	  or diag(encode_json($answer));
+	my ($combine) = grep { $_->{event} eq 'combine' } @$events;
+	is_deeply($combine && $combine->{data}{columns}, [ 'zz', 'aa', 'b' ], '... the combine event names them');
+
+	$answer = $plain->('column order');
+	is_deeply($lanes->($answer), [ [ 'z', 'a' ], [ 'z', 'a' ] ], 'plain answer: each lane\'s columns in order')
+	  or diag(encode_json($answer));
+	is_deeply($answer->{database_results}[0]{rows}, [ { z => 1, a => 2 } ], '... its rows still objects');
+	$answer = $plain->('combined order');
+	is_deeply($names->($answer->{combined} // {}), [ 'zz', 'aa', 'b' ], '... and the combine step\'s')
+	  or diag(encode_json($answer));
+	is_deeply($answer->{combined}{rows}, [ { zz => 4, aa => 4, b => 2 } ], '... its rows unchanged');
 }
 
 # 2. A reader that disconnects mid-ask cancels it.

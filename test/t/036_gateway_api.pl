@@ -119,6 +119,9 @@ is_deeply([ map { $_->{connection_name} } @{ $body->{database_results} } ], [ 's
 	'... one result per database, in the order asked (an id resolved to its name)');
 is_deeply([ map { $_->{rows}[0]{n} } @{ $body->{database_results} } ], [ 100, 40 ], '... each with its rows');
 is($body->{database_results}[0]{columns}[0]{type}, 'number', '... and typed columns');
+($status, $body) = call($alice, 'POST', '/api/sql', '/api/sql', '{"sql": "SELECT 1 AS z, 2 AS a", "connection_ids": ["shop1"]}');
+is_deeply([ map { $_->{name} } @{ $body->{database_results}[0]{columns} // [] } ], [ 'z', 'a' ],
+	'... columns in the statement\'s order (z, a), not the rows\' jsonb key order');
 ($status, $body) = call($alice, 'POST', '/api/sql', '/api/sql', '{"connection_ids": ["shop1"]}');
 is($status, 400, 'POST /api/sql without sql: 400');
 is($body->{error}{field}, 'sql', '... naming the field');

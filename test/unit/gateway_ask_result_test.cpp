@@ -51,3 +51,35 @@ TEST(GatewayAskResult, ColumnTypes) {
             json::parse(R"([{"name":"a","type":"string"},{"name":"b","type":"mixed"}])"));
   EXPECT_EQ(infer_columns(json::array()), json::array());
 }
+
+// jsonb sorts a row's keys; the progress events' column names put them back in the statement's order.
+TEST(GatewayAskResult, ColumnsInTheStatementsOrder) {
+  const json rows = json::parse(R"([{"a": 2, "z": 1}])");
+  EXPECT_EQ(infer_columns(rows, {"z", "a"}), json::parse(R"([{"name":"z","type":"number"},{"name":"a","type":"number"}])"));
+  // A name used twice is one key; a name the rows lack is left out; a key the names lack comes after them.
+  EXPECT_EQ(infer_columns(json::parse(R"([{"a": 2, "m": "x", "z": 1}])"), {"z", "z", "gone", "a"}),
+            json::parse(R"([{"name":"z","type":"number"},{"name":"a","type":"number"},{"name":"m","type":"string"}])"));
+  EXPECT_EQ(infer_columns(json::array(), {"z", "a"}), json::array());
+}
+
+TEST(GatewayAskResult, ColumnOrderFromProgressEvents) {
+  ColumnOrder order;
+  note_column_order(order, "done", json::parse(R"({"event":"done","database":"p","columns":["z","a"]})"));
+  note_column_order(order, "combine", json::parse(R"({"event":"combine","columns":["total","n"]})"));
+  note_column_order(order, "rows", json::parse(R"({"event":"rows","database":"q","columns":["x"]})"));
+  note_column_order(order, "done", json::parse(R"({"event":"done","database":"r"})"));
+  EXPECT_EQ(order.size(), 2u);
+  EXPECT_EQ(order["p"], (std::vector<std::string>{"z", "a"}));
+  EXPECT_EQ(order["combined"], (std::vector<std::string>{"total", "n"}));
+  // A repaired plan's later done event replaces the first.
+  note_column_order(order, "done", json::parse(R"({"event":"done","database":"p","columns":["b","a"]})"));
+  EXPECT_EQ(order["p"], (std::vector<std::string>{"b", "a"}));
+
+  json history = json::parse(R"({"id": 1, "status": "ok",
+    "plan": {"queries": [{"database": "p", "sql": "SELECT 1 AS b, 2 AS a"}], "combine": "SELECT n, total FROM p"}})");
+  std::vector<TaggedRow> tagged = {{"p", json{{"a", 2}, {"b", 1}}}, {"combined", json{{"n", 1}, {"total", 3}}}};
+  json r = build_ask_result("q", nullptr, tagged, history, order);
+  EXPECT_EQ(r["database_results"][0]["columns"][0]["name"], "b");
+  EXPECT_EQ(r["combined"]["columns"][0]["name"], "total");
+  EXPECT_EQ(r["combined"]["rows"][0], (json{{"n", 1}, {"total", 3}}));
+}

@@ -21,6 +21,19 @@ TEST(ProgressEvent, FieldsInOrder) {
   EXPECT_EQ(progress_event_json(event), R"({"event":"done","seq":7,"database":"production","rows":600,"ms":12.346})");
 }
 
+TEST(ProgressEvent, ColumnsInTheStatementsOrderAndBounded) {
+  ProgressEvent event;
+  event.event = "done";
+  event.seq = 3;
+  event.database = "a";
+  event.columns = std::vector<std::string>{"z", "a", "\xc3\xa9t\xc3\xa9"};
+  EXPECT_EQ(progress_event_json(event), R"({"event":"done","seq":3,"database":"a","columns":["z","a","\u00e9t\u00e9"]})");
+  event.columns = std::vector<std::string>(multidb::kProgressColumns + 5, "c");
+  EXPECT_EQ(nlohmann::json::parse(progress_event_json(event))["columns"].size(), multidb::kProgressColumns);
+  event.columns.reset();
+  EXPECT_EQ(progress_event_json(event), R"({"event":"done","seq":3,"database":"a"})");
+}
+
 TEST(ProgressEvent, NoDatabaseWhereNoneIsMeant) {
   ProgressEvent event;
   event.event = "end";
