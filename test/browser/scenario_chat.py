@@ -127,6 +127,49 @@ def scenario_chat_two_lanes(ctx):
     ctx.wait_testid("explanation")
 
 
+def scenario_chat_past_rows(ctx):
+    """A past answer, reopened on a fresh page, shows nothing run until "Show rows"; then its lanes (SQL, row
+    counts from the history entry) and each lane's rows paged through the server (?offset=&limit=100); a past
+    combine step's SQL and rows."""
+    name = "past rows %d" % time.time()
+    new_session(ctx, name)
+    ask(ctx, "chat: every order by id")
+    ask(ctx, "chat: orders only in production")
+    ctx.open("/")
+    ctx.wait_attr("session-item", "data-name", name).click()
+    answer = ctx.wait(lambda d: next((a for a in ctx.find("answer") if "chat: every order by id" in a.text), None),
+                      "the restored thread to show the question")
+    ctx.check(not ctx.find("lane", answer), "a past answer shows lanes before Show rows")
+    show = ctx.wait_testid("past-rows-show", within=answer)
+    press(ctx, show)
+    for database, count in (("production", "200"), ("backup", "190")):
+        element = lane(ctx, answer, database)
+        text = ctx.wait(lambda d: (lambda t: t if t else None)(ctx.wait_testid("lane-rows", within=element).text),
+                        "%s's lane-rows" % database)
+        ctx.check(text == "%s rows" % count, "%s's lane-rows: %r" % (database, text))
+    production = lane(ctx, answer, "production")
+    table = ctx.wait_testid("result-table", within=production)
+    info = lambda: ctx.wait_testid("page-info", within=table).text
+    ctx.wait(lambda d: info() == "rows 1\u2013100 of 200", "production's page-info 'rows 1-100 of 200'")
+    rows = table_dicts(ctx, table)
+    ctx.check(len(rows) == 100 and rows[0].get("id") == "1", "production's first page: %d rows, first %r"
+              % (len(rows), rows[:1]))
+    press(ctx, ctx.wait_testid("page-next", within=table))
+    ctx.wait(lambda d: info() == "rows 101\u2013200 of 200", "production's page-info 'rows 101-200 of 200'")
+    rows = table_dicts(ctx, table)
+    ctx.check(len(rows) == 100 and rows[0].get("id") == "101", "production's second page: %d rows, first %r"
+              % (len(rows), rows[:1]))
+
+    combined = ctx.wait(lambda d: next((a for a in ctx.find("answer") if "chat: orders only in production" in a.text),
+                                       None), "the past answer with a combine step")
+    press(ctx, ctx.wait_testid("past-rows-show", within=combined))
+    ctx.check("EXCEPT" in ctx.wait_testid("combine-sql", within=combined).get_attribute("data-sql"),
+              "the combine step's SQL is not shown")
+    result = ctx.wait_testid("combine-result", within=combined)
+    rows = table_dicts(ctx, result)
+    ctx.check(rows == [{"missing": "10", "first_missing": "191"}], "the past combine step's rows are %r" % rows)
+
+
 def scenario_chat_combine_step(ctx):
     new_session(ctx, "combine %d" % time.time())
     answer = ask(ctx, "chat: orders only in production")

@@ -71,6 +71,10 @@ export const listMessages = (id: string) => request<T.Message[]>('GET', `/api/ch
 // The path of a message's rows, streamed by the server as CSV or JSON (export links point here).
 export const messageResultsUrl = (sessionId: string, messageId: number, format: 'csv' | 'json', database?: string) =>
   `/api/chat/sessions/${enc(sessionId)}/messages/${enc(String(messageId))}/results${queryString({ format, database })}`;
+// One page of those rows as JSON (?offset=&limit=): the server runs the plan again and sends only that page.
+export const messageRowsPage = (sessionId: string, messageId: number, offset: number, limit: number, database?: string) =>
+  request<T.MessageRows>('GET',
+    `/api/chat/sessions/${enc(sessionId)}/messages/${enc(String(messageId))}/results${queryString({ format: 'json', database, offset, limit })}`);
 
 // --- connections and groups ------------------------------------------------------------------------------------
 export const listConnections = () => request<T.Connection[]>('GET', '/api/connections');
@@ -112,6 +116,6 @@ export const setReportSchedule = (name: string, schedule: string) =>
   request<T.Scheduled>('PUT', `/api/reports/${enc(name)}/schedule`, { schedule });
 export const clearReportSchedule = (name: string) =>
   request<void>('DELETE', `/api/reports/${enc(name)}/schedule`);
-export const historyPage = (limit: number, before?: number) =>
-  request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before })}`);
+export const historyPage = (limit: number, before?: number, chatSessionId?: string) =>
+  request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before, chat_session_id: chatSessionId })}`);
 export const reportScheduling = () => request<T.Scheduling>('GET', '/api/reports/scheduling');

@@ -1,6 +1,6 @@
 // The API's shapes, named: each is the generated type of src/gateway/openapi.json (web/gen, made by the build),
 // so a field the document does not have cannot be used, and a change to the document breaks the build here.
-import type { components } from '../../gen/openapi';
+import type { components, paths } from '../../gen/openapi';
 
 type Schemas = components['schemas'];
 export type ApiErrorBody = Schemas['Error']['error'];
@@ -33,3 +33,6 @@ export type ConnectionSchema = Schemas['ConnectionSchema'];
 export type TaggedRow = Schemas['TaggedRow'];
 export type Scheduled = Schemas['Scheduled'];
 export type Scheduling = Schemas['Scheduling'];
+// A page of a message's rows (GET .../messages/{message}/results?format=json): [{database, row}, …].
+export type MessageRows =
+  paths['/api/chat/sessions/{id}/messages/{message}/results']['get']['responses']['200']['content']['application/json'];

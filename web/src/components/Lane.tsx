@@ -1,8 +1,9 @@
 // One database's lane of an answer: its state as the ask goes (queued, running, done, error, refused,
 // cancelled), rows so far and ms; its SQL in an editor, which a person may change and run again on this
 // database or on all the session's (POST /api/sql, guarded by the server: a refusal shows its message and
-// HINT); its error; its rows (paged) and their exports.
-import { useEffect, useState } from 'react';
+// HINT); its error; its rows (paged) and their exports. A past answer's lane passes `table`: its rows as the
+// server pages them, shown until a run here brings rows of its own.
+import { useEffect, useState, type ReactNode } from 'react';
 import * as api from '../api/client';
 import { ApiError } from '../api/client';
 import type { Session } from '../api/types';
@@ -13,12 +14,13 @@ import { SqlEditor } from './SqlEditor';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-export function Lane({ lane, session, messageId, running, onLane }: {
+export function Lane({ lane, session, messageId, running, onLane, table }: {
   lane: LaneData;
   session: Session;
   messageId: number | null;
   running: boolean;
   onLane: (lane: LaneData) => void;
+  table?: ReactNode;
 }) {
   const [draft, setDraft] = useState(lane.sql);
   const [busy, setBusy] = useState(false);
@@ -76,6 +78,7 @@ export function Lane({ lane, session, messageId, running, onLane }: {
           {lane.error.hint ? <span className="error-hint" data-testid="lane-hint">HINT: {lane.error.hint}</span> : null}
         </div>
       )}
+      {lane.data === null && lane.state === 'done' && table}
       {lane.data !== null && (lane.data.length > 0 || !lane.rows
         ? <ResultTable columns={lane.columns ?? []} rows={lane.data} database={lane.database} />
         : <p className="muted">Its rows went into the plan's combine step (below).</p>)}

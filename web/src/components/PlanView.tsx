@@ -1,20 +1,9 @@
 // A stored plan (a History entry's, a report's), read-only: the SQL of each database, the sets as they were
 // written (a group, *), and the combine step that joined their rows, each SQL in a read-only CodeMirror view.
+import { queriesOf } from '../lib/plan';
 import { SqlView } from './SqlView';
 
-type Query = { database: string; sql: string };
 type PlanSet = { databases: string[]; sql: string; relation?: string | null; members?: string[] };
-
-function queriesOf(plan: Record<string, unknown>): Query[] {
-  const q = plan['queries'];
-  if (!Array.isArray(q)) return [];
-  return q.flatMap((x: unknown) => {
-    const o = x as Record<string, unknown>;
-    return o && typeof o['sql'] === 'string'
-      ? [{ database: typeof o['database'] === 'string' ? o['database'] : String(o['databases'] ?? '?'), sql: o['sql'] }]
-      : [];
-  });
-}
 
 function setsOf(plan: Record<string, unknown>): PlanSet[] {
   const s = plan['sets'];

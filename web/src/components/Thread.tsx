@@ -102,7 +102,7 @@ export function Thread({ session }: { session: Session }) {
       <ol className="answers" aria-label="Questions and answers">
         {pairs.map((p) => (
           <li key={'past-' + p.question.id + '-' + (p.answer?.id ?? '')}>
-            <PastAnswer sessionId={session.id} question={p.question} answer={p.answer} />
+            <PastAnswer session={session} question={p.question} answer={p.answer} />
           </li>
         ))}
         {asks.map((a) => (
