@@ -1,9 +1,9 @@
 // The Compare tab: two connections, a query run on both and the key columns that pair their rows
 // (POST /api/compare, multidb.compare); shows the rows only in A, only in B, and the pairs that differ.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import * as api from '../api/client';
 import type * as T from '../api/types';
-import { useLoad } from '../hooks/useLoad';
+import { useConnectionPair } from '../hooks/useConnectionPair';
 import { CompareResults } from './CompareResults';
 import { ConnectionSelect } from './ConnectionSelect';
 import { ErrorNotice } from './ErrorNotice';
@@ -11,21 +11,11 @@ import { ErrorNotice } from './ErrorNotice';
 type Outcome = { state: 'idle' } | { state: 'running' } | { state: 'error'; error: unknown } | { state: 'done'; result: T.CompareResult };
 
 export function CompareTab() {
-  const [connections] = useLoad(api.listConnections, []);
-  const [a, setA] = useState('');
-  const [b, setB] = useState('');
+  const { connections, a, setA, b, setB } = useConnectionPair();
   const [sql, setSql] = useState('');
   const [keys, setKeys] = useState('');
   const [columns, setColumns] = useState<'same' | 'common'>('same');
   const [outcome, setOutcome] = useState<Outcome>({ state: 'idle' });
-
-  // Start with the first two connections the caller can use.
-  useEffect(() => {
-    if (connections.state !== 'ready') return;
-    const usable = connections.data.filter((c) => c.usable);
-    if (!a && usable[0]) setA(usable[0].name);
-    if (!b && usable[1]) setB(usable[1].name);
-  }, [connections]); // eslint-disable-line react-hooks/exhaustive-deps
 
   async function run(event: FormEvent) {
     event.preventDefault();

@@ -1,9 +1,9 @@
 // The Schema diff tab: two connections, and the objects whose definitions differ between them
 // (GET /api/schema-diff, multidb.schema_diff), each with both definitions side by side.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import * as api from '../api/client';
 import type * as T from '../api/types';
-import { useLoad } from '../hooks/useLoad';
+import { useConnectionPair } from '../hooks/useConnectionPair';
 import { ConnectionSelect } from './ConnectionSelect';
 import { DiffObject } from './DiffObject';
 import { ErrorNotice } from './ErrorNotice';
@@ -11,18 +11,9 @@ import { ErrorNotice } from './ErrorNotice';
 type Outcome = { state: 'idle' } | { state: 'running' } | { state: 'error'; error: unknown } | { state: 'done'; result: T.SchemaDiff };
 
 export function SchemaDiffTab() {
-  const [connections] = useLoad(api.listConnections, []);
-  const [a, setA] = useState('');
-  const [b, setB] = useState('');
+  const { connections, a, setA, b, setB } = useConnectionPair();
   const [refresh, setRefresh] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>({ state: 'idle' });
-
-  useEffect(() => {
-    if (connections.state !== 'ready') return;
-    const usable = connections.data.filter((c) => c.usable);
-    if (!a && usable[0]) setA(usable[0].name);
-    if (!b && usable[1]) setB(usable[1].name);
-  }, [connections]); // eslint-disable-line react-hooks/exhaustive-deps
 
   async function run(event: FormEvent) {
     event.preventDefault();
