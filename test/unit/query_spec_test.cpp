@@ -90,6 +90,19 @@ TEST(QuerySpec, DefaultsAndTableForms) {
   EXPECT_EQ(spec.table_name, "or.ders");
 }
 
+TEST(QuerySpec, NullMeansNotSet) {
+  QuerySpec spec = parse_query_spec(R"({"connections": ["a"], "table": "t", "columns": null, "filter": null,
+      "group_by": null, "summaries": null, "sort": null, "limit": null, "mode": null, "compare": null})");
+  EXPECT_EQ(spec.mode, SpecMode::kFanout);
+  EXPECT_FALSE(spec.limit);
+  EXPECT_FALSE(spec.filter);
+  spec = parse_query_spec(R"({"connections": ["a"], "table": "t", "filter": {"column": "x", "op": "is null", "value": null},
+      "group_by": [{"column": "d", "by": null, "as": null}], "summaries": [{"fn": "count", "column": null}]})");
+  EXPECT_TRUE(spec.filter->values.empty());
+  EXPECT_EQ(group_output_name(spec.group_by[0]), "d");
+  EXPECT_EQ(summary_output_name(spec.summaries[0]), "count");
+}
+
 TEST(QuerySpec, OutputNamesByDefault) {
   EXPECT_EQ(group_output_name({"created_at", "week", ""}), "created_at_week");
   EXPECT_EQ(group_output_name({"status", "", ""}), "status");
