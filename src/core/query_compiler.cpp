@@ -412,12 +412,24 @@ struct Statement {
   }
 };
 
-// Names unique among a statement's output columns: the wanted name, or it with _2, _3, ...
+// `name` cut to at most `bytes`, never inside a UTF-8 character.
+std::string cut_to(const std::string& name, size_t bytes) {
+  if (name.size() <= bytes) return name;
+  size_t cut = bytes;
+  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) cut--;
+  return name.substr(0, cut);
+}
+
+// Names unique among a statement's output columns: the wanted name, or it with _2, _3, ...; each at most 63
+// bytes, so that Postgres, which cuts longer names short, keeps them as written and distinct.
 class UniqueNames {
  public:
   std::string take(const std::string& wanted) {
-    std::string name = wanted;
-    for (int n = 2; taken_.count(name); n++) name = wanted + "_" + std::to_string(n);
+    std::string name = cut_to(wanted, kMaxSpecNameBytes);
+    for (int n = 2; taken_.count(name); n++) {
+      std::string suffix = "_" + std::to_string(n);
+      name = cut_to(wanted, kMaxSpecNameBytes - suffix.size()) + suffix;
+    }
     taken_.insert(name);
     return name;
   }

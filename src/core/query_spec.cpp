@@ -403,9 +403,14 @@ void check_spec(QuerySpec& spec, const json& root) {
     fail("columns", "with summaries or group_by the output is the groups and summaries: omit \"columns\"");
   std::vector<std::pair<std::string, std::string>> outputs = known_outputs(spec);
   std::set<std::string> names;
-  for (const auto& output : outputs)
+  for (const auto& output : outputs) {
+    // Postgres would cut a longer name short, and the answer's column would not be the one named here.
+    if (output.first.size() > kMaxSpecNameBytes)
+      fail(output.second, "the output column " + in_quotes(output.first) + " would be longer than " +
+                              std::to_string(kMaxSpecNameBytes) + " bytes; name it with \"as\"");
     if (!names.insert(output.first).second)
       fail(output.second, "the output column " + in_quotes(output.first) + " is named twice; name one with \"as\"");
+  }
   if (outputs.empty()) return;  // every column the databases share: the compiler checks against them
   for (size_t i = 0; i < spec.sort.size(); i++)
     if (!names.count(spec.sort[i].column))

@@ -17,6 +17,8 @@
 //    "mode": "fanout" | "totals" | "compare",             default fanout
 //    "compare": {"a": "production", "b": "backup", "key": ["id"]}}
 //
+// A member that is null is one not set. Any member not named above is refused, wherever it is.
+//
 // Every error in the spec itself is a SpecError (SQLSTATE 22023) whose field is the JSON path of the member at
 // fault ("filter.and[1].value", "summaries[0].fn"), so a user or a UI can point at it.
 #pragma once

@@ -255,6 +255,17 @@ TEST(QueryCompiler, TotalsStepColumnsNeverClash) {
             "      UNION ALL SELECT \"status\", \"status_2\", \"a_sum\", \"a_sum_2\", \"a_count\" FROM \"backup\") AS t");
 }
 
+TEST(QueryCompiler, TotalsStepColumnsFitPostgresNames) {
+  // avg's partials of a 63-byte output name would both be cut to that name by Postgres: they are cut here, apart.
+  std::vector<DatabaseSchema> dbs = two();
+  std::string long_name(63, 'a');
+  CompiledSpec c = compile(spec_with({{"mode", "totals"}, {"summaries", {{{"fn", "avg"}, {"column", "total"}, {"as", long_name}}}}}), dbs);
+  // The sum's wanted name, <name>_sum, is cut to 63 bytes; the count's, cut too, would clash: it becomes <61>_2.
+  EXPECT_EQ(c.queries[0].sql, "SELECT sum(\"total\") AS \"" + long_name + "\", count(\"total\") AS \"" +
+                                  std::string(61, 'a') + "_2\"\nFROM \"public\".\"orders\"");
+  EXPECT_EQ(c.combine.substr(0, 12 + 63 + 2), "SELECT sum(\"" + long_name + "\")");
+}
+
 TEST(QueryCompiler, TotalsOfRowsUnionsSortsAndLimits) {
   CompiledSpec c = compile(spec_with({{"mode", "totals"}, {"columns", {"id", "total"}},
                                       {"sort", {{{"column", "total"}, {"dir", "desc"}}}}, {"limit", 3}}));
