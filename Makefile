@@ -6,7 +6,7 @@
 
 EXTENSION   = multidb
 MODULE_big  = multidb
-DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql sql/multidb--0.6--0.7.sql sql/multidb--0.7--0.8.sql sql/multidb--0.8--0.9.sql sql/multidb--0.9--1.0.sql
+DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql sql/multidb--0.6--0.7.sql sql/multidb--0.7--0.8.sql sql/multidb--0.8--0.9.sql sql/multidb--0.9--1.0.sql sql/multidb--1.0--1.1.sql
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
 # One folder per layer, bottom to top; each includes only its own headers and those of the layers below
