@@ -20,7 +20,7 @@ ASK_SRCS        = $(wildcard src/ask/*.cpp)
 POSTGRES_SRCS   = $(FOUNDATION_SRCS) $(FANOUT_SRCS) $(FUNCTIONS_SRCS) $(ASK_SRCS)
 OBJS = $(CORE_SRCS:.cpp=.o) $(POSTGRES_SRCS:.cpp=.o)
 
-REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports default_connections report_from_history
+REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports default_connections report_from_history build
 REGRESS_OPTS = --load-extension=multidb --inputdir=test
 EXTRA_CLEAN  = test/unit/multidb_unit_tests
 
