@@ -31,6 +31,7 @@ bench_builder() {
   for r in r1 r2; do
     local port_var="${r}_PORT"
     psql_on "${!port_var}" postgres -c "
+      SET client_min_messages = warning;
       DROP TABLE IF EXISTS orders;
       CREATE TABLE orders AS SELECT g::int AS id, 'c' || (g % 50) AS customer,
                                     (ARRAY['paid', 'open', 'refunded'])[1 + g % 3] AS status,
@@ -79,7 +80,9 @@ bench_builder_report() {
   echo
   echo "The compiler alone (bench/spec_compile_bench, the pure core, no server):"
   echo
+  echo '```'
   echo "$o_compile"
+  echo '```'
   echo
   echo "multidb.build(spec) against the same hand-written SQL through multidb.fanout over two databases (r1, r2, $BUILDER_ROWS orders each), ms per call, one client in one session, median of $RUNS pgbench runs of $BUILDER_CALLS calls; build_plan alone is the spec's compile with its schema lookup and guard, nothing run. Goal: build within noise of fanout."
   echo
