@@ -91,9 +91,10 @@ std::string need_word(const json& value, const std::string& path, const std::vec
   fail(path, in_quotes(text.substr(0, 40)) + " is not one of " + list);
 }
 
+// A member, or nullptr when it is absent or null (a UI may send null for "not set").
 const json* member(const json& object, const char* key) {
   auto found = object.find(key);
-  return found == object.end() ? nullptr : &*found;
+  return found == object.end() || found->is_null() ? nullptr : &*found;
 }
 
 // The nesting of arrays and objects in JSON text, outside strings: refused past kMaxSpecJsonDepth before parsing.
@@ -165,7 +166,11 @@ class FilterReader {
     std::string op_text = need_word(*op, at(path, "op"), names);
     for (const OpName& o : kOps)
       if (op_text == o.name) node.op = o.op;
-    read_value(node, member(value, "value"), at(path, "value"));
+    // "value": null is kept (a condition that needs a value says to use "is null"), except where none is taken.
+    auto raw = value.find("value");
+    const json* given = raw == value.end() ? nullptr : &*raw;
+    if (given && given->is_null() && (node.op == FilterOp::kIsNull || node.op == FilterOp::kIsNotNull)) given = nullptr;
+    read_value(node, given, at(path, "value"));
     return node;
   }
 

@@ -31,8 +31,13 @@ SELECT source_db, row_data FROM multidb.build('{"table": "items", "mode": "compa
   "compare": {"a": "alpha", "b": "beta", "key": ["id"]}}') ORDER BY row_data->>'status', row_data->'key'->>'id';
 SELECT source_db FROM multidb.build_sql('{"table": "items", "mode": "compare", "compare": {"a": "alpha", "b": "beta"}}');
 
--- the catalog of several databases
-SELECT jsonb_pretty(multidb.spec_catalog(ARRAY['alpha', 'gamma']));
+-- the catalog of several databases (groups allowed)
+SELECT multidb.create_group('both_items', ARRAY['beta', 'gamma']);
+SELECT t->>'schema' AS schema, t->>'name' AS name, t->'present_in' AS present_in, t->'missing_from' AS missing_from
+  FROM jsonb_array_elements(multidb.spec_catalog(ARRAY['alpha', '@both_items'])->'tables') t WHERE t->>'name' IN ('items', 'cheap');
+SELECT c->>'name' AS name, c->'types' AS types, c->>'family' AS family, c->'type_differs' AS type_differs
+  FROM jsonb_array_elements(multidb.spec_catalog(ARRAY['alpha', 'gamma'])->'tables') t, jsonb_array_elements(t->'columns') c
+ WHERE t->>'name' = 'items';
 
 -- bad specs, one per field: 22023 naming it
 \set VERBOSITY terse
@@ -60,6 +65,7 @@ SELECT multidb.build_plan('{"table": "items", "mode": "compare", "compare": {"a"
 SELECT multidb.build_plan('{"table": "items", "mode": "compare", "compare": {"a": "alpha", "b": "beta"}, "limit": 5}');
 SELECT multidb.build_plan('{"connections": ["alpha", "gamma"], "table": "items", "mode": "compare", "compare": {"a": "alpha", "b": "beta"}}');
 SELECT multidb.build_plan(NULL);
+SELECT left(sqlstate_of($$SELECT multidb.build_plan('{"connections": ["alpha"], "table": "items", "limit": 0}')$$), 5) AS bad_spec;
 -- what a database lacks, and connections: as everywhere
 \set VERBOSITY default
 SELECT multidb.build_plan('{"connections": ["alpha", "beta"], "table": "nothing"}');
@@ -75,3 +81,4 @@ SELECT status, source_db, row_data FROM multidb.report_runs WHERE report = 'chea
 SELECT left(sqlstate_of($$SELECT multidb.save_report_spec('cheap_items', '{"connections": ["alpha"], "table": "items"}')$$), 5) AS name_taken;
 SELECT left(sqlstate_of($$SELECT multidb.save_report_spec('bad', '{"connections": ["alpha"], "table": "items", "limit": 0}')$$), 5) AS bad_spec;
 DELETE FROM multidb.reports WHERE name = 'cheap_items';
+SELECT multidb.drop_group('both_items');
