@@ -2,8 +2,9 @@
 # (an ask on multidb.default_connections), POST /api/sql (SQL a user wrote, by multidb.fanout), POST /api/plan,
 # GET /api/history, a message's results whole and in pages, GET /api/connections/health (reachable, down, no user
 # mapping, no USAGE); their errors (400 naming the field, 404 for what another role owns or does not exist, 422
-# refused by the guard, 502 a remote's error); the OpenAPI document at /api/openapi.json listing every route the
-# server has (--print-routes) and no other, real answers valid against its schemas (python3-jsonschema); the
+# refused by the guard, 502 a remote's error); the query builder's routes answering; the OpenAPI document at
+# /api/openapi.json listing every route the server has (--print-routes) and no other, real answers valid against
+# its schemas (python3-jsonschema); the
 # API page at /api/docs with swagger-ui's files served from disk; the web UI at / and /ui/ (its headers, ETag,
 # path tricks refused, --ui-dir by MULTIDB_WEB_UI_DIR).
 use strict;
@@ -307,6 +308,19 @@ ok((grep { $_->{object_name} =~ /only_here/ && $_->{difference} =~ /only in shop
 ($status, $body) = call($alice, 'GET', '/api/schema-diff?a=shop1', '/api/schema-diff');
 is($status, 400, 'GET /api/schema-diff without b: 400');
 is($body->{error}{field}, 'b', '... naming the parameter');
+
+# The query builder's routes (050_http_builder.pl tests them; here their answers are checked against the document
+# with the others').
+($status, $body) = call($alice, 'GET', '/api/build/catalog?connection=shop1&connection=2', '/api/build/catalog');
+is($status, 200, 'GET /api/build/catalog: 200');
+my $spec = '{"spec": {"connections": ["shop1", "shop2"], "table": "items", "mode": "totals", "summaries": [{"fn": "count"}]}}';
+($status, $body) = call($alice, 'POST', '/api/build/sql', '/api/build/sql', $spec);
+is($status, 200, 'POST /api/build/sql: 200');
+($status, $body) = call($alice, 'POST', '/api/build', '/api/build', $spec);
+is_deeply($body->{combined}{rows}, [ { count => 140 } ], 'POST /api/build: the items of both counted together');
+($status, $body) = call($alice, 'POST', '/api/build', '/api/build',
+	'{"spec": {"table": "items", "columns": ["id"], "mode": "compare", "compare": {"a": "shop1", "b": "shop2", "key": ["id"]}}}');
+is($body->{count}, 60, '... and compared: the 60 items only shop1 has');
 
 # 7. Reports: saved from a message's ask (its plan frozen), run, runs, diff, schedule.
 my $llm_calls = scalar(() = $llm->requests);
