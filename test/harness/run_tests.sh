@@ -5,7 +5,8 @@
 #   regress  pg_regress (`make installcheck`, test/sql + test/expected) on one throwaway cluster, one count per test
 #   tap      prove over test/t/*.pl (PostgreSQL::Test::Cluster starts its own clusters), one count per
 #            assertion
-#   fuzz     every libFuzzer harness of test/fuzz for FUZZ_SECONDS (default 15), one count per target
+#   fuzz     every libFuzzer harness of test/fuzz for FUZZ_SECONDS (default 15), one count per target, as many
+#            targets at once as there are cores (each one core's worth: libFuzzer is single-threaded)
 #
 # TESTS="unit regress tap fuzz" (the default) picks the runners and their order; PROVE_TESTS="test/t/001_x.pl"
 # picks TAP files. Tests run as the unprivileged cluster user in a copy of the tree under a temporary
@@ -138,9 +139,9 @@ summarize_tap_failures() {
 }
 
 run_fuzz() {
-  log "fuzz: libFuzzer with ASan and UBSan over the pure core, $FUZZ_SECONDS s per target (make fuzz for longer)"
+  log "fuzz: libFuzzer with ASan and UBSan over the pure core, $FUZZ_SECONDS s per target, $(nproc) at once (make fuzz for longer)"
   local status=0
-  run_logged "$WORK_DIR/fuzz.log" "$FUZZ_TIMEOUT" make -s -j "$(nproc)" PG_CONFIG="$PG_CONFIG" \
+  run_logged "$WORK_DIR/fuzz.log" "$FUZZ_TIMEOUT" make -s -j "$(nproc)" -O PG_CONFIG="$PG_CONFIG" \
     FUZZ_SECONDS="$FUZZ_SECONDS" fuzz || status=$?
   record fuzz "$WORK_DIR/fuzz.log" fuzz "$status"
 }
