@@ -89,8 +89,7 @@ sub initdb_template
 			POSIX::setsid();
 			my $null = POSIX::open('/dev/null', POSIX::O_RDWR());
 			POSIX::dup2($null, $_) for 0 .. 2;
-			exec 'rm', '-rf', $moved;
-			POSIX::_exit(1);
+			exec('rm', '-rf', $moved) or POSIX::_exit(1);
 		}
 		File::Path::rmtree($moved) unless defined $pid;
 		return;
