@@ -180,19 +180,25 @@ $(FUZZ_BUILD)/fuzz_gateway_request: test/fuzz/fuzz_gateway_request.cpp $(FUZZ_GA
 
 fuzz-build: $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_TARGETS))
 
-# Each target: a fresh copy of its corpus, FUZZ_SECONDS of fuzzing, crashes kept under $(FUZZ_BUILD)/crashes.
-fuzz: fuzz-build
-	@set -e; for target in $(FUZZ_TARGETS); do \
+# Each target: a fresh copy of its corpus, FUZZ_SECONDS of fuzzing, crashes kept under $(FUZZ_BUILD)/crashes. Each
+# target's run is a make target of its own (fuzz-run-<target>), so `make -j2 fuzz` runs two at once: libFuzzer
+# runs on one core, so on two cores each target still fuzzes for FUZZ_SECONDS with a core of its own. make test
+# runs them `-j$(nproc) -O` (-O: each target's lines together): five targets of 15 s in 45 s instead of 75.
+FUZZ_RUNS = $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+fuzz: $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: $(FUZZ_BUILD)/fuzz_%
+	@set -e; target=$*; \
 	  work=$$(mktemp -d); cp -r test/fuzz/corpus/$$target/. $$work/; mkdir -p $(FUZZ_BUILD)/crashes; \
 	  echo "fuzz $$target: $(FUZZ_SECONDS) s"; \
 	  if $(FUZZ_BUILD)/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	       -artifact_prefix=$(FUZZ_BUILD)/crashes/$$target- -print_final_stats=1 $$work 2>$(FUZZ_BUILD)/$$target.log; then \
 	    echo "fuzz $$target: ok ($$(grep -E 'stat::number_of_executed_units' $(FUZZ_BUILD)/$$target.log | awk '{print $$2}') runs)"; \
 	  else echo "fuzz $$target: FAILED"; tail -40 $(FUZZ_BUILD)/$$target.log; rm -rf $$work; exit 1; fi; \
-	  rm -rf $$work; \
-	done
+	  rm -rf $$work
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build $(FUZZ_RUNS)
 
 # ---- the prompt's size for fleets of tenants (bench/run.sh, BENCH_ONLY=prompt) ------------------------------
 # A program of the pure core alone, like the unit tests: no server.

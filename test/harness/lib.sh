@@ -137,20 +137,25 @@ start_background() {
   BACKGROUND_PIDS+=("$!")
 }
 
-# Ends the background processes, stops every server whose data directory lies under WORK_DIR, ours and
-# those of the TAP tests alike (pg_ctl starts the postmaster in a session of its own, so no signal to us
-# reaches it), then removes WORK_DIR. Keeps the script's exit status.
+# work_memory_dir: WORK_DIR's companion on the tmpfs /dev/shm (the TAP tests' tmp_check/ when run_tests.sh puts
+# it in memory); removed with WORK_DIR.
+work_memory_dir() { echo "/dev/shm/${WORK_DIR##*/}.tap"; }
+
+# Ends the background processes, stops every server whose data directory lies under WORK_DIR or its memory
+# companion, ours and those of the TAP tests alike (pg_ctl starts the postmaster in a session of its own, so
+# no signal to us reaches it), then removes both. Keeps the script's exit status.
 cleanup_work_dir() {
-  local status=$? pid pidfile
+  local status=$? pid pidfile dir
   trap - EXIT INT TERM HUP
   for pid in "${BACKGROUND_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${BACKGROUND_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "${WORK_DIR:-}" ] && [ -d "$WORK_DIR" ]; then
+  for dir in ${WORK_DIR:+"$WORK_DIR" "$(work_memory_dir)"}; do
+    [ -d "$dir" ] || continue
     while IFS= read -r pidfile; do
       as_pg_user "$PG_BINDIR/pg_ctl" -D "$(dirname "$pidfile")" -m immediate -w stop >/dev/null 2>&1 || true
-    done < <(find "$WORK_DIR" -name postmaster.pid -type f 2>/dev/null)
-    rm -rf "$WORK_DIR"
-  fi
+    done < <(find "$dir" -name postmaster.pid -type f 2>/dev/null)
+    rm -rf "$dir"
+  done
   exit "$status"
 }
 

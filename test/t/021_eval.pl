@@ -59,9 +59,11 @@ add_connection($coordinator, 'backup', $backup, dbname => 'shop');
 add_connection($coordinator, $_, $production, dbname => $_) for @tenants;
 $coordinator->safe_psql('postgres', "SELECT multidb.create_group('shops', ARRAY['production', 'backup']); "
 	  . "SELECT multidb.create_group('tenants', ARRAY['" . join("', '", @tenants) . "'])");
+# Registered without trying each (as MultidbFleet.pm registers its fleets): the gold run reaches every tenant anyway,
+# and one it could not reach fails that run.
 $coordinator->safe_psql('postgres', "SELECT multidb.add_connection(name, format('host=127.0.0.1 port=%s dbname=%s "
-	  . "user=reader password=secret', " . $production->port . ", name)) FROM unnest(ARRAY['" . join("', '", @fleet)
-	  . "']) name; SELECT multidb.create_group('fleet', ARRAY['" . join("', '", @fleet) . "'])");
+	  . "user=reader password=secret', " . $production->port . ", name), validate => false) FROM unnest(ARRAY['"
+	  . join("', '", @fleet) . "']) name; SELECT multidb.create_group('fleet', ARRAY['" . join("', '", @fleet) . "'])");
 
 my $questions = decode_json(slurp_file("$root/eval/questions.json"))->{questions};
 cmp_ok(scalar @$questions, '>=', 60, 'at least 60 questions (' . scalar(@$questions) . ')');
