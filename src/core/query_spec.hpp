@@ -48,6 +48,10 @@ constexpr size_t kMaxSpecFilterDepth = 16;
 constexpr size_t kMaxSpecInValues = 1000;
 constexpr size_t kMaxSpecValueBytes = 10000;
 constexpr long long kMaxSpecLimit = 1000000;
+constexpr size_t kMaxSpecNameBytes = 63;         // a table, schema, column or output name: Postgres's NAMEDATALEN - 1
+constexpr size_t kMaxSpecConnectionBytes = 255;  // a connection's or @group's name
+constexpr size_t kMaxSpecJsonDepth = 64;         // nesting of arrays and objects in the spec's text
+constexpr long long kMaxSpecLastAmount = 100000; // `last`: at most this many days, weeks, months or years
 
 enum class SpecMode { kFanout, kTotals, kCompare };
 
@@ -70,6 +74,7 @@ struct FilterNode {
   FilterOp op = FilterOp::kEq;
   std::vector<std::string> values;  // each JSON scalar as text (numbers as written, booleans true/false)
   std::vector<bool> value_is_number;  // per value: it was a JSON number
+  std::vector<bool> value_is_boolean;  // per value: it was a JSON boolean (written back as one)
   long long last_amount = 0;        // kLast
   std::string last_unit;            // kLast: day, week, month, year
   std::string path;                 // the node's JSON path, for errors ("filter.and[1]")
@@ -111,6 +116,16 @@ struct QuerySpec {
   std::string compare_b;
   std::vector<std::string> compare_key;  // output columns; empty: whole rows are compared
 };
+
+// The output column of a grouping column or a summary, as described above.
+std::string group_output_name(const GroupColumn& group);
+std::string summary_output_name(const Summary& summary);
+
+// An operator as the spec writes it: "=", "not in", "is null", "last".
+const char* filter_op_name(FilterOp op);
+
+// "fanout", "totals", "compare".
+const char* spec_mode_name(SpecMode mode);
 
 // Reads a spec; throws SpecError naming the field. Checks the spec alone (shapes, bounds, names of functions,
 // operators, units and modes, output names unique, sort and compare keys among the output columns when the spec
