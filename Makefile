@@ -6,7 +6,7 @@
 
 EXTENSION   = multidb
 MODULE_big  = multidb
-DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql sql/multidb--0.6--0.7.sql sql/multidb--0.7--0.8.sql sql/multidb--0.8--0.9.sql sql/multidb--0.9--1.0.sql
+DATA        = sql/multidb--0.1.sql sql/multidb--0.1--0.2.sql sql/multidb--0.2--0.3.sql sql/multidb--0.3--0.4.sql sql/multidb--0.4--0.5.sql sql/multidb--0.5--0.6.sql sql/multidb--0.6--0.7.sql sql/multidb--0.7--0.8.sql sql/multidb--0.8--0.9.sql sql/multidb--0.9--1.0.sql sql/multidb--1.0--1.1.sql
 PGFILEDESC  = "multidb - ask many PostgreSQL databases at once"
 
 # One folder per layer, bottom to top; each includes only its own headers and those of the layers below
@@ -20,7 +20,7 @@ ASK_SRCS        = $(wildcard src/ask/*.cpp)
 POSTGRES_SRCS   = $(FOUNDATION_SRCS) $(FANOUT_SRCS) $(FUNCTIONS_SRCS) $(ASK_SRCS)
 OBJS = $(CORE_SRCS:.cpp=.o) $(POSTGRES_SRCS:.cpp=.o)
 
-REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports default_connections report_from_history
+REGRESS      = setup connections guard fanout fanout_rows sessions groups compare schema_diff reports default_connections report_from_history build
 REGRESS_OPTS = --load-extension=multidb --inputdir=test
 EXTRA_CLEAN  = test/unit/multidb_unit_tests
 

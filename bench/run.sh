@@ -14,6 +14,8 @@ source "$REPO_ROOT/bench/views.sh"
 source "$REPO_ROOT/bench/fleet.sh"
 # shellcheck source=ui.sh
 source "$REPO_ROOT/bench/ui.sh"
+# shellcheck source=builder.sh
+source "$REPO_ROOT/bench/builder.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
@@ -23,9 +25,10 @@ PASSWORD=bench-secret
 # BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=prompt: only section (l), the
 # prompt's size for fleets of tenants (no server), in bench/out/prompt.md; BENCH_ONLY=fleet: only section (m),
 # written to bench/out/fleet.md; BENCH_ONLY=ui: only section (n), the web UI in headless chromium, written to
-# bench/out/ui.md (the full run writes everything to results.md).
+# bench/out/ui.md; BENCH_ONLY=builder: only section (o), the query builder, written to bench/out/builder.md (the full
+# run writes everything to results.md).
 BENCH_ONLY=${BENCH_ONLY:-}
-case "$BENCH_ONLY" in "" | views | prompt | fleet | ui) ;; *) die "BENCH_ONLY is empty (every section), views, prompt, fleet or ui, not '$BENCH_ONLY'" ;; esac
+case "$BENCH_ONLY" in "" | views | prompt | fleet | ui | builder) ;; *) die "BENCH_ONLY is empty (every section), views, prompt, fleet, ui or builder, not '$BENCH_ONLY'" ;; esac
 
 # ---- (l) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
 bench_prompt_report() {
@@ -132,6 +135,16 @@ if [ "$BENCH_ONLY" = views ]; then
     echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."; echo
     bench_views_report; } > "$REPO_ROOT/bench/out/views.md"
   cat "$REPO_ROOT/bench/out/views.md"
+  exit 0
+fi
+
+if [ "$BENCH_ONLY" = builder ]; then
+  bench_builder
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, query builder only — $(date -u '+%Y-%m-%d %H:%M UTC')"; echo
+    echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."
+    bench_builder_report; } > "$REPO_ROOT/bench/out/builder.md"
+  cat "$REPO_ROOT/bench/out/builder.md"
   exit 0
 fi
 
@@ -462,6 +475,9 @@ bench_fleet
 # ---- (n) the web UI in headless chromium (bench/ui.sh) ----------------------------------------------------------
 bench_ui
 
+# ---- (o) the query builder (bench/builder.sh) -------------------------------------------------------------------
+bench_builder
+
 # ---- report ----------------------------------------------------------------------------------------------
 mkdir -p "$REPO_ROOT/bench/out"
 report="$REPO_ROOT/bench/out/results.md"
@@ -562,6 +578,7 @@ report="$REPO_ROOT/bench/out/results.md"
   bench_views_report
   bench_fleet_report
   bench_ui_report
+  bench_builder_report
   bench_prompt_report
 } > "$report"
 cat "$report"

@@ -7,6 +7,8 @@
 //   ask_execute.cpp       running a plan: the steps in parallel, the LLM's repair rounds, results carried over
 //   ask_combine.cpp       the combine step over the steps' results, in a subtransaction of its own
 //   ask_result_cache.cpp  the opt-in result cache
+//   ask_build.cpp         the query builder: a query spec compiled against the schemas (build_plan), and what
+//                         several databases' schemas have in common (spec_catalog)
 //
 // Every call into the pure C++ core happens inside cpp_call() (foundation/boundary.hpp), which returns plain data;
 // Postgres calls (SPI, ereport, the fan-out) happen outside it, with no C++ object alive in the frame. The
@@ -14,9 +16,12 @@
 #pragma once
 
 #include "ask/llm_server.hpp"
+#include "core/schema_model.hpp"
 #include "fanout/fanout_executor.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/connections.hpp"
+
+#include <vector>
 
 extern "C" {
 #include "portability/instr_time.h"
@@ -116,6 +121,18 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog);
 // ask->combined_schema, the prompt's text of every attached schema (only when the LLM is to be called), and
 // ask->prompt_groups.
 void prepare_prompt(AskState* ask);
+
+// After load_schemas: what the core needs to have every target's schema parsed, in UTF-8 (names, and the documents
+// of the targets this backend has not parsed yet, from what load_schemas read or the cache table).
+struct SchemaDocuments {
+  bool* parsed;  // per target: this backend's parsed-schema cache holds it
+  const char** names;
+  const char** documents;  // per target not parsed yet
+};
+SchemaDocuments schema_documents(AskState* ask);
+// Inside cpp_call only: every target's schema, in target order, from this backend's parsed-schema cache or parsed
+// now (and kept there, within its bounds).
+std::vector<DatabaseSchema> parsed_schemas_of(const AskState* ask, const SchemaDocuments& documents);
 
 // ---- ask_plan.cpp -------------------------------------------------------------------------------------------
 

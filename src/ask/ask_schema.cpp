@@ -10,6 +10,7 @@
 #include <vector>
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -208,7 +209,9 @@ void load_schemas(AskState* ask, bool force_refresh, bool verify_catalog) {
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                       errmsg("connection \"%s\": could not read its schema: %s", name, error.message)));
     ask->fingerprints[i] = take(fingerprint);
-    store_schema(name, ask->fingerprints[i], json);
+    // A read-only transaction (BEGIN READ ONLY, a standby) cannot write the cache: the schema just read serves
+    // this call, and a later call in a writable transaction stores it.
+    if (!XactReadOnly) store_schema(name, ask->fingerprints[i], json);
   }
 }
 
@@ -263,45 +266,56 @@ AttachedGroup* groups_utf8(const AskState* ask) {
 
 }  // namespace
 
-void prepare_prompt(AskState* ask) {
-  if (ask->combined_schema != nullptr) return;
+SchemaDocuments schema_documents(AskState* ask) {
   // Schema documents this backend has not parsed yet come from the cache table.
-  bool* parsed = schemas_parsed_already(ask);
+  SchemaDocuments out{};
+  out.parsed = schemas_parsed_already(ask);
   for (int i = 0; i < ask->target_count; i++) {
-    if (ask->schema_json[i] != nullptr || parsed[i]) continue;
+    if (ask->schema_json[i] != nullptr || out.parsed[i]) continue;
     const char* document = cached_schema_document(ask->targets[i].name);
     ask->schema_json[i] = document != nullptr ? document : "{\"tables\": []}";
   }
-
   // The core reads UTF-8; the documents and names are this database's text.
-  const char** names = target_names_utf8(ask);
-  const char** documents = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->target_count, 1)));
+  out.names = target_names_utf8(ask);
+  out.documents = static_cast<const char**>(palloc0(sizeof(char*) * Max(ask->target_count, 1)));
   for (int i = 0; i < ask->target_count; i++)
-    if (!parsed[i]) documents[i] = to_utf8(ask->schema_json[i]);
+    if (!out.parsed[i]) out.documents[i] = to_utf8(ask->schema_json[i]);
+  return out;
+}
+
+std::vector<DatabaseSchema> parsed_schemas_of(const AskState* ask, const SchemaDocuments& documents) {
+  std::vector<DatabaseSchema> schemas;
+  schemas.reserve(ask->target_count);
+  for (int i = 0; i < ask->target_count; i++) {
+    std::string key = parsed_schema_key(ask->targets[i].name, ask->fingerprints[i]);
+    auto found = parsed_schemas->schemas.find(key);
+    if (found != parsed_schemas->schemas.end()) {
+      schemas.push_back(found->second);
+      continue;
+    }
+    schemas.push_back(schema_from_json(documents.names[i], documents.documents[i]));
+    size_t bytes = strlen(documents.documents[i]);
+    if (parsed_schemas->schemas.size() < kParsedSchemasKept &&
+        parsed_schemas->document_bytes + bytes <= kParsedSchemaBytesKept) {
+      parsed_schemas->schemas.emplace(key, schemas.back());
+      parsed_schemas->document_bytes += bytes;
+    }
+  }
+  return schemas;
+}
+
+void prepare_prompt(AskState* ask) {
+  if (ask->combined_schema != nullptr) return;
+  SchemaDocuments documents = schema_documents(ask);
   const char* question = to_utf8(ask->question);
   ask->prompt_groups = groups_utf8(ask);
   char* combined = nullptr;
   CppError error = cpp_call([&] {
-    std::vector<DatabaseSchema> schemas;
-    schemas.reserve(ask->target_count);
-    for (int i = 0; i < ask->target_count; i++) {
-      std::string key = parsed_schema_key(ask->targets[i].name, ask->fingerprints[i]);
-      auto found = parsed_schemas->schemas.find(key);
-      if (found != parsed_schemas->schemas.end()) {
-        schemas.push_back(found->second);
-      } else {
-        schemas.push_back(schema_from_json(names[i], documents[i]));
-        size_t bytes = strlen(documents[i]);
-        if (parsed_schemas->schemas.size() < kParsedSchemasKept &&
-            parsed_schemas->document_bytes + bytes <= kParsedSchemaBytesKept) {
-          parsed_schemas->schemas.emplace(key, schemas.back());
-          parsed_schemas->document_bytes += bytes;
-        }
-      }
-      if (!prompt_common_values)
-        for (TableInfo& table : schemas.back().tables)
+    std::vector<DatabaseSchema> schemas = parsed_schemas_of(ask, documents);
+    if (!prompt_common_values)
+      for (DatabaseSchema& schema : schemas)
+        for (TableInfo& table : schema.tables)
           for (ColumnInfo& column : table.columns) column.common_values.clear();
-    }
     std::vector<DatabaseGroup> groups;
     for (int g = 0; g < ask->group_count; g++)
       groups.push_back({ask->prompt_groups[g].name,
