@@ -11,7 +11,7 @@ export function BuilderSql({ plan }: { plan: BuildPlan }) {
       {items.map((q) => (
         <div key={q.database} className="plan-step" data-testid="builder-sql-item" data-database={q.database}>
           <h4>{q.database === 'combined' ? 'Combine step' : q.database}</h4>
-          <SqlView text={q.sql} label={`SQL for ${q.database}`} />
+          <SqlView text={q.sql} label={`SQL for ${q.database}`} testid="builder-sql-text" />
         </div>
       ))}
     </section>
