@@ -1,4 +1,5 @@
-// Building the seed's multi-query answer from multidb.ask's rows and its history row.
+// Building the seed's multi-query answer from multidb.ask's rows and its history row (or, for a plan run without
+// an ask, what its progress events told).
 #include "gateway/ask_result.hpp"
 
 #include <algorithm>
@@ -39,6 +40,27 @@ void note_column_order(ColumnOrder& order, const std::string& event, const json&
   for (const json& name : data["columns"])
     if (name.is_string()) names.push_back(name.get<std::string>());
   order[key] = std::move(names);
+}
+
+void note_run_progress(RunProgress& progress, const std::string& event, const json& data) {
+  note_column_order(progress.order, event, data);
+  if (!data.is_object()) return;
+  if (event == "done" && data.contains("database") && data["database"].is_string()) {
+    const std::string database = data["database"];
+    if (data.contains("rows") && data["rows"].is_number()) progress.row_counts[database] = data["rows"];
+    if (data.contains("ms") && data["ms"].is_number()) progress.timings_ms[database] = data["ms"];
+  } else if (event == "end" && data.contains("status") && data["status"].is_string()) {
+    progress.status = data["status"];
+  }
+}
+
+json run_history(const json& plan, const std::string& explanation, const RunProgress& progress, double total_ms) {
+  json with_explanation = plan.is_object() ? plan : json::object();
+  with_explanation["explanation"] = explanation;
+  return json{{"id", nullptr},           {"plan", with_explanation},     {"status", progress.status},
+              {"error", nullptr},        {"row_counts", progress.row_counts}, {"timings_ms", progress.timings_ms},
+              {"llm_ms", nullptr},       {"exec_ms", total_ms},          {"total_ms", total_ms},
+              {"cached", nullptr}};
 }
 
 json infer_columns(const json& rows, const std::vector<std::string>& order) {

@@ -32,6 +32,24 @@ nlohmann::json build_ask_result(const std::string& question, const nlohmann::jso
                                 const std::vector<TaggedRow>& rows, const nlohmann::json& history,
                                 const ColumnOrder& order = {});
 
+// What the progress events of a plan run without an ask (multidb.run_plan, multidb.build) tell of it, standing in
+// for the history row an ask has: each database's row count and time (its done event), the columns in order,
+// and the status (its end event: ok, or partial when a database failed under multidb.on_error = warn).
+struct RunProgress {
+  ColumnOrder order;
+  nlohmann::json row_counts = nlohmann::json::object();
+  nlohmann::json timings_ms = nlohmann::json::object();
+  std::string status = "ok";
+};
+
+// Notes one progress event (as note_column_order does for the columns).
+void note_run_progress(RunProgress& progress, const std::string& event, const nlohmann::json& data);
+
+// The history row build_ask_result takes, for a run of plan ({"queries", "combine"}) that took total_ms:
+// plan with explanation as its explanation, the counts, times and status progress gathered.
+nlohmann::json run_history(const nlohmann::json& plan, const std::string& explanation, const RunProgress& progress,
+                           double total_ms);
+
 // Columns of rows: the keys in order's order first (the statement's column names), then any other key in the
 // order first met; each with the JSON type its non-null values have ("number", "string", "boolean", "object",
 // "array"; "mixed" when they differ; "null" when all are null). Only keys the rows have are listed.

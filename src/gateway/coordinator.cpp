@@ -88,6 +88,7 @@ Rows take_rows(PGconn* conn, PGresult* res) {
     if (message.empty()) message = PQresultErrorMessage(res);
     ApiError error(http_status_for(sqlstate, message), message, field(res, PG_DIAG_MESSAGE_HINT), sqlstate,
                    field(res, PG_DIAG_MESSAGE_DETAIL), database_named(message));
+    error.field = spec_field_named(sqlstate, message);
     PQclear(res);
     throw error;
   }
@@ -149,6 +150,7 @@ bool RoleTransaction::stream(const char* sql, const Params& params, const RowSin
       if (message.empty()) message = PQresultErrorMessage(res);
       failure.emplace(http_status_for(sqlstate, message), message, field(res, PG_DIAG_MESSAGE_HINT), sqlstate,
                       field(res, PG_DIAG_MESSAGE_DETAIL), database_named(message));
+      failure->field = spec_field_named(sqlstate, message);
     }
     PQclear(res);
   }

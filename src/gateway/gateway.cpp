@@ -251,6 +251,7 @@ void Gateway::install(httplib::Server& server) {
   install_result_routes(server, *this);
   install_group_routes(server, *this);
   install_compare_routes(server, *this);
+  install_build_routes(server, *this);
   install_report_routes(server, *this);
   install_view_routes(server, *this);
   install_api_doc_routes(server, *this);

@@ -97,6 +97,7 @@ void install_history_routes(httplib::Server& server, Gateway& gateway);
 void install_result_routes(httplib::Server& server, Gateway& gateway);
 void install_group_routes(httplib::Server& server, Gateway& gateway);
 void install_compare_routes(httplib::Server& server, Gateway& gateway);
+void install_build_routes(httplib::Server& server, Gateway& gateway);
 void install_report_routes(httplib::Server& server, Gateway& gateway);
 void install_view_routes(httplib::Server& server, Gateway& gateway);
 void install_api_doc_routes(httplib::Server& server, Gateway& gateway);

@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "core/query_spec.hpp"
+
 namespace multidb::gateway {
 
 using nlohmann::json;
@@ -80,13 +82,13 @@ std::vector<ConnectionRef> connection_list(const json& body, const std::string& 
 
 }  // namespace
 
-json parse_object(const std::string& body) {
+json parse_object(const std::string& body, size_t max_nesting) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
   if (!valid_utf8(body)) throw BodyError("", "the body is not valid UTF-8");
   size_t deepest = 0;
-  json::parser_callback_t limit = [&deepest](int depth, json::parse_event_t, json&) {
+  json::parser_callback_t limit = [&deepest, max_nesting](int depth, json::parse_event_t, json&) {
     if (static_cast<size_t>(depth) > deepest) deepest = static_cast<size_t>(depth);
-    if (static_cast<size_t>(depth) > kMaxNesting) throw BodyError("", "the body nests deeper than " + std::to_string(kMaxNesting) + " levels");
+    if (static_cast<size_t>(depth) > max_nesting) throw BodyError("", "the body nests deeper than " + std::to_string(max_nesting) + " levels");
     return true;
   };
   json value;
@@ -98,6 +100,17 @@ json parse_object(const std::string& body) {
   }
   if (!value.is_object()) throw BodyError("", "the body must be a JSON object");
   return value;
+}
+
+std::string parse_spec(const json& body) {
+  if (!body.contains("spec") || body["spec"].is_null())
+    throw BodyError("spec", "\"spec\" is required: the query spec, a JSON object (docs/reference.md, \"Building a "
+                            "query without SQL\")");
+  if (!body["spec"].is_object()) throw BodyError("spec", "\"spec\" must be a JSON object");
+  std::string text = body["spec"].dump();
+  if (text.size() > multidb::kMaxSpecBytes)
+    throw BodyError("spec", "\"spec\" is larger than " + std::to_string(multidb::kMaxSpecBytes) + " bytes");
+  return text;
 }
 
 bool is_uuid(const std::string& s) {

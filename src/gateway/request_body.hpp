@@ -26,9 +26,18 @@ constexpr size_t kMaxConnections = 1000;
 constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxQuestionBytes = 100000;
 
-// A JSON object (an empty body is {}); nesting deeper than kMaxNesting, invalid UTF-8 or not an object is a
+// A query spec's filter may nest 16 deep (core/query_spec.hpp), two JSON levels a node: its bodies may nest
+// deeper than others.
+constexpr size_t kMaxSpecNesting = 40;
+
+// A JSON object (an empty body is {}); nesting deeper than max_nesting, invalid UTF-8 or not an object is a
 // BodyError.
-nlohmann::json parse_object(const std::string& body);
+nlohmann::json parse_object(const std::string& body, size_t max_nesting = kMaxNesting);
+
+// The query spec of POST /api/build, /api/build/sql and /api/reports: body["spec"], a JSON object of at most
+// 1 MB (core's kMaxSpecBytes) as JSON text; missing, not an object or larger is a BodyError naming "spec".
+// What the spec says is the coordinator's to judge (multidb.build_plan names the member at fault).
+std::string parse_spec(const nlohmann::json& body);
 
 // A connection reference as given: a name ("shop", "@group") or an id from GET /api/connections (1, "1").
 struct ConnectionRef {

@@ -1,7 +1,8 @@
 // Comparing two databases over HTTP: POST /api/compare (multidb.compare: the same read-only statement on a and
 // b, only the rows that differ) and GET /api/schema-diff?a=&b= (multidb.schema_diff: the objects that exist on
-// one side only or are defined differently).
+// one side only or are defined differently). run_compare (compare_run.hpp) is also a compare-mode query spec's.
 #include "gateway/api_error.hpp"
+#include "gateway/compare_run.hpp"
 #include "gateway/connection_refs.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_body.hpp"
@@ -25,6 +26,17 @@ json connection_value(const json& body, const char* field) {
 }
 
 }  // namespace
+
+json run_compare(RoleTransaction& tx, const std::string& sql, const std::string& a, const std::string& b,
+                 const std::optional<std::string>& key, const std::string& columns) {
+  Rows rows = tx.query(
+      "SELECT coalesce(jsonb_agg(jsonb_build_object('status', c.status, 'key', c.key, 'a_row', c.a_row,"
+      " 'b_row', c.b_row)), '[]'::jsonb)::text FROM multidb.compare($1, $2, $3,"
+      " CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END, $5) c",
+      {sql, a, b, key, columns});
+  json differences = json::parse(rows.rows.at(0).at(0).value_or("[]"));
+  return {{"sql", sql}, {"a", a}, {"b", b}, {"count", differences.size()}, {"differences", differences}};
+}
 
 void install_compare_routes(httplib::Server& server, Gateway& gateway) {
   gateway.route(server, "POST", "/api/compare", true, [&gateway](const Caller& caller, const httplib::Request& request) {
@@ -54,14 +66,7 @@ void install_compare_routes(httplib::Server& server, Gateway& gateway) {
     json answer;
     gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
       const std::string side_a = one_connection(tx, a, "a"), side_b = one_connection(tx, b, "b");
-      Rows rows = tx.query(
-          "SELECT coalesce(jsonb_agg(jsonb_build_object('status', c.status, 'key', c.key, 'a_row', c.a_row,"
-          " 'b_row', c.b_row)), '[]'::jsonb)::text FROM multidb.compare($1, $2, $3,"
-          " CASE WHEN $4::jsonb IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($4::jsonb)) END, $5) c",
-          {sql, side_a, side_b, key, columns});
-      json differences = json::parse(rows.rows.at(0).at(0).value_or("[]"));
-      answer = {{"sql", sql}, {"a", side_a}, {"b", side_b}, {"count", differences.size()},
-                {"differences", differences}};
+      answer = run_compare(tx, sql, side_a, side_b, key, columns);
     });
     return Reply{200, answer};
   });

@@ -1,5 +1,6 @@
-// Saved reports over HTTP: GET/POST /api/reports (the caller's, each with its pg_cron schedule; save one from a
-// chat message's ask — multidb.save_report_from_history — or from SQL on connections — multidb.save_report_sql),
+// Saved reports over HTTP: GET/POST /api/reports (the caller's, each with its pg_cron schedule and, for one saved
+// from a query spec, its spec; save one from a chat message's ask — multidb.save_report_from_history —, from SQL
+// on connections — multidb.save_report_sql — or from a query spec — multidb.save_report_spec),
 // POST/GET /api/reports/{name}/runs (multidb.run_report; the runs so far), GET /api/reports/{name}/diff
 // (multidb.report_diff) and PUT/DELETE /api/reports/{name}/schedule (multidb.schedule_report /
 // unschedule_report, pg_cron; GET /api/reports/scheduling says whether that can work here). Reports are
@@ -26,7 +27,7 @@ std::string reports_sql(bool cron) {
          " 'connections', to_jsonb(r.connections), 'plan', r.plan, 'owner', r.owner, 'created_at', r.created_at,"
          " 'last_run', (SELECT jsonb_build_object('run_id', x.run_id, 'run_at', x.run_at, 'status', x.status)"
          "   FROM multidb.report_runs x WHERE x.report = r.name ORDER BY x.run_id DESC LIMIT 1),"
-         " 'schedule', r.job->'schedule', 'job_id', r.job->'job_id')"
+         " 'schedule', r.job->'schedule', 'job_id', r.job->'job_id', 'spec', r.plan->'spec')"
          " ORDER BY r.name), '[]'::jsonb)::text FROM (SELECT r.*, " + job + " AS job FROM multidb.reports r"
          " WHERE $1::text IS NULL OR r.name = $1) r";
 }
@@ -109,16 +110,24 @@ void install_report_routes(httplib::Server& server, Gateway& gateway) {
   });
 
   gateway.route(server, "POST", "/api/reports", true, [&gateway](const Caller& caller, const httplib::Request& request) {
-    json body = parse_object(request.body);
+    json body = parse_object(request.body, kMaxSpecNesting);
     if (!body.contains("name") || !body["name"].is_string()) throw BodyError("name", "\"name\" is required: a string");
     const std::string name = report_name(body["name"].get<std::string>());
     const bool from_message = body.contains("message_id") && !body["message_id"].is_null();
     const bool from_sql = body.contains("sql") && !body["sql"].is_null();
-    if (from_message == from_sql)
-      throw BodyError("message_id", "give either \"message_id\" (with \"chat_session_id\"): a message's ask, or "
-                                    "\"sql\" with \"connection_ids\"");
+    const bool from_spec = body.contains("spec") && !body["spec"].is_null();
+    if (int(from_message) + int(from_sql) + int(from_spec) != 1)
+      throw BodyError(from_spec ? "spec" : "message_id",
+                      "give one of \"message_id\" (with \"chat_session_id\"): a message's ask, \"sql\" with "
+                      "\"connection_ids\", or \"spec\": a query spec");
     json report;
-    if (from_message) {
+    if (from_spec) {
+      const std::string spec = parse_spec(body);
+      gateway.db().as_role(caller.role, [&](RoleTransaction& tx) {
+        tx.query("SELECT multidb.save_report_spec($1, $2::jsonb)", {name, spec});
+        report = one_report(tx, name);
+      });
+    } else if (from_message) {
       const json& message = body["message_id"];
       if (!message.is_number_unsigned() && !message.is_number_integer())
         throw BodyError("message_id", "\"message_id\" must be a message id (a number)");

@@ -21,6 +21,8 @@ const Rule kRules[] = {
     {"42501", 403},  // permission denied (the guard's refusals are 422: see below)
     {"42704", 404},  // a connection, group or session that does not exist (or is not the caller's)
     {"42P01", 404},
+    {"42703", 400},  // a column that is not there (a query spec's, a compare key): the request names it wrongly;
+                     // a table a database lacks is 404 above
     {"42710", 409}, {"42P07", 409}, {"23505", 409}, {"2BP01", 409},  // taken names, objects still in use
     {"40001", 409}, {"40P01", 409},                                  // serialization failure, deadlock
     {"38000", 502},  // the LLM failed (HTTP error, timeout, refusal)
@@ -75,13 +77,32 @@ int http_status_for(const std::string& sqlstate, const std::string& message) {
   return 500;
 }
 
-std::string database_named(const std::string& message) {
-  static const std::string kStart = "connection \"";
-  size_t at = message.find(kStart);
+namespace {
+
+// The quoted name after the first `start` in message (at most 200 bytes), or "".
+std::string quoted_after(const std::string& message, const std::string& start) {
+  size_t at = message.find(start);
   if (at == std::string::npos) return "";
-  size_t begin = at + kStart.size(), end = message.find('"', begin);
+  size_t begin = at + start.size(), end = message.find('"', begin);
   if (end == std::string::npos || end - begin > 200) return "";
   return message.substr(begin, end - begin);
+}
+
+}  // namespace
+
+std::string database_named(const std::string& message) {
+  const std::string connection = quoted_after(message, "connection \"");
+  if (!connection.empty() || message.find("connection \"") != std::string::npos) return connection;
+  // The query builder's table or column a database lacks: `… does not exist on database "backup"`.
+  return quoted_after(message, " does not exist on database \"");
+}
+
+std::string spec_field_named(const std::string& sqlstate, const std::string& message) {
+  static const std::string kStart = "invalid query spec: ";
+  if (sqlstate != "22023" || message.rfind(kStart, 0) != 0) return "";
+  const size_t end = message.find(": ", kStart.size());
+  if (end == std::string::npos || end == kStart.size() || end - kStart.size() > 500) return "";
+  return message.substr(kStart.size(), end - kStart.size());
 }
 
 }  // namespace multidb::gateway

@@ -83,3 +83,45 @@ TEST(GatewayAskResult, ColumnOrderFromProgressEvents) {
   EXPECT_EQ(r["combined"]["columns"][0]["name"], "total");
   EXPECT_EQ(r["combined"]["rows"][0], (json{{"n", 1}, {"total", 3}}));
 }
+
+// A plan run without an ask (a query spec's, by multidb.build): its progress events stand in for the history row.
+TEST(GatewayAskResult, RunWithoutAnAskFromItsProgressEvents) {
+  RunProgress progress;
+  note_run_progress(progress, "plan", json::parse(R"({"event":"plan","queries":[]})"));
+  note_run_progress(progress, "done", json::parse(R"({"event":"done","database":"p","rows":2,"ms":4.5,"columns":["status","count"]})"));
+  note_run_progress(progress, "done", json::parse(R"({"event":"done","database":"q","rows":3,"ms":1.5,"columns":["status","count"]})"));
+  note_run_progress(progress, "combine", json::parse(R"({"event":"combine","rows":2,"ms":1,"columns":["status","count"]})"));
+  note_run_progress(progress, "end", json::parse(R"({"event":"end","rows":2,"ms":9,"status":"ok"})"));
+  EXPECT_EQ(progress.row_counts, json::parse(R"({"p": 2, "q": 3})"));
+  EXPECT_EQ(progress.timings_ms["p"], 4.5);
+  EXPECT_EQ(progress.order["combined"], (std::vector<std::string>{"status", "count"}));
+  EXPECT_EQ(progress.status, "ok");
+
+  const json plan = json::parse(R"({"queries": [{"database": "p", "sql": "SELECT 1"}, {"database": "q", "sql": "SELECT 1"}],
+    "combine": "SELECT status, sum(count) AS count FROM results GROUP BY status"})");
+  const json history = run_history(plan, "orders: count per status", progress, 12.0);
+  // Totals: only the combined rows come back; each database keeps its count and time, its rows empty.
+  std::vector<TaggedRow> tagged = {{"combined", json{{"count", 5}, {"status", "paid"}}}};
+  json r = build_ask_result("orders: count per status", nullptr, tagged, history, progress.order);
+  ASSERT_EQ(r["database_results"].size(), 2u);
+  EXPECT_EQ(r["database_results"][1]["connection_name"], "q");
+  EXPECT_EQ(r["database_results"][1]["row_count"], 3);
+  EXPECT_EQ(r["database_results"][1]["rows"], json::array());
+  EXPECT_EQ(r["database_results"][0]["execution_time_ms"], 4.5);
+  EXPECT_EQ(r["combined"]["columns"][0]["name"], "status");
+  EXPECT_EQ(r["explanation"], "orders: count per status");
+  EXPECT_TRUE(r["query_history_id"].is_null());
+  EXPECT_EQ(r["timings"]["total_ms"], 12.0);
+  EXPECT_EQ(r["cached"], false);
+
+  // A database that failed under on_error = warn: partial, and that database's error.
+  RunProgress partial;
+  note_run_progress(partial, "done", json::parse(R"({"event":"done","database":"p","rows":1,"ms":1})"));
+  note_run_progress(partial, "end", json::parse(R"({"event":"end","rows":1,"status":"partial"})"));
+  const json fanout = json::parse(R"({"queries": [{"database": "p", "sql": "SELECT 1"}, {"database": "q", "sql": "SELECT 1"}]})");
+  r = build_ask_result("d", nullptr, {{"p", json{{"x", 1}}}}, run_history(fanout, "d", partial, 2.0), partial.order);
+  EXPECT_EQ(r["status"], "partial");
+  EXPECT_TRUE(r["database_results"][0]["error"].is_null());
+  EXPECT_FALSE(r["database_results"][1]["error"].is_null());
+  EXPECT_TRUE(r["combined"].is_null());
+}

@@ -163,3 +163,22 @@ TEST(GatewayRequestBody, ViewPathsAndParameters) {
   EXPECT_FALSE(wants_csv("", false, "*/*"));
   EXPECT_FALSE(wants_csv("", false, ""));
 }
+
+// A query spec's body: the spec a JSON object of at most 1 MB, its filter allowed to nest deeper than other bodies.
+TEST(GatewayRequestBody, QuerySpec) {
+  EXPECT_EQ(json::parse(parse_spec(json::parse(R"({"spec": {"table": "orders", "limit": 5}})"))),
+            json::parse(R"({"table": "orders", "limit": 5})"));
+  EXPECT_EQ(field_of([] { parse_spec(json::object()); }), "spec");
+  EXPECT_EQ(field_of([] { parse_spec(json::parse(R"({"spec": null})")); }), "spec");
+  EXPECT_EQ(field_of([] { parse_spec(json::parse(R"({"spec": "SELECT 1"})")); }), "spec");
+  EXPECT_EQ(field_of([] { parse_spec(json::parse(R"({"spec": [{"table": "orders"}]})")); }), "spec");
+  EXPECT_EQ(field_of([] { parse_spec(json{{"spec", {{"table", std::string(1 << 20, 'x')}}}}); }), "spec");
+  EXPECT_EQ(field_of([] { parse_spec(json{{"spec", {{"table", std::string(1000, 'x')}}}}); }), "(accepted)");
+  // A filter 16 nodes deep: {"spec": {"filter": {"not": … {"and": [{"column", "op"}]}}}}.
+  std::string filter = R"({"column": "id", "op": "is null"})";
+  for (int i = 0; i < 16; i++) filter = R"({"and": [)" + filter + "]}";
+  const std::string body = R"({"spec": {"table": "t", "filter": )" + filter + "}}";
+  EXPECT_EQ(field_of([&] { parse_object(body); }), "(body)");
+  EXPECT_EQ(field_of([&] { parse_spec(parse_object(body, kMaxSpecNesting)); }), "(accepted)");
+  EXPECT_EQ(field_of([] { parse_object(std::string(50, '[') + std::string(50, ']'), kMaxSpecNesting); }), "(body)");
+}

@@ -1,5 +1,5 @@
-// The one table from a coordinator ERROR's SQLSTATE to the HTTP status multidb-web answers with, and the
-// database an error message names.
+// The one table from a coordinator ERROR's SQLSTATE to the HTTP status multidb-web answers with, the database an
+// error message names, and the query spec member a 22023 names.
 #include <gtest/gtest.h>
 
 #include "gateway/status_map.hpp"
@@ -46,6 +46,10 @@ TEST(GatewayStatusMap, EachKindOfErrorGetsItsStatus) {
   EXPECT_EQ(http_status_for("57P04", "terminating connection because the database was dropped"), 503);
   EXPECT_EQ(http_status_for("57P05", "terminating connection due to idle-session timeout"), 503);
   EXPECT_EQ(http_status_for("53300", "too many connections"), 503);
+  // The query builder: a table a database lacks is not found; a column it lacks, a bad spec: the request's fault.
+  EXPECT_EQ(http_status_for("42P01", "table \"public.orders\" does not exist on database \"backup\""), 404);
+  EXPECT_EQ(http_status_for("42703", "column \"discount\" of table \"public.orders\" does not exist on database \"backup\""), 400);
+  EXPECT_EQ(http_status_for("22023", "invalid query spec: limit: must be 1 to 1000000"), 400);
   // Anything else is the gateway's or the server's fault.
   EXPECT_EQ(http_status_for("XX000", "internal error"), 500);
   EXPECT_EQ(http_status_for("", "no SQLSTATE"), 500);
@@ -60,4 +64,31 @@ TEST(GatewayStatusMap, NamesTheDatabase) {
   EXPECT_TRUE(from_remote("connection \"x\": relation \"nope\" does not exist"));
   EXPECT_FALSE(from_remote("connection \"x\" does not exist"));
   EXPECT_FALSE(from_remote("connection \"x\" has no user mapping for role \"r\""));
+}
+
+TEST(GatewayStatusMap, NamesTheDatabaseTheQueryBuilderLacks) {
+  EXPECT_EQ(database_named("table \"public.orders\" does not exist on database \"backup\""), "backup");
+  EXPECT_EQ(database_named("column \"discount\" of table \"public.orders\" does not exist on database \"eu-1\""), "eu-1");
+  EXPECT_EQ(database_named("column \"x\" does not exist on database \"unterminated"), "");
+  // A connection named first wins, as before.
+  EXPECT_EQ(database_named("connection \"a\": relation \"t\" does not exist on database \"b\""), "a");
+}
+
+TEST(GatewayStatusMap, NamesTheSpecMemberAtFault) {
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: filter.and[1].op: \"like\" needs a text column, and "
+                                      "\"total\" is numeric on production"),
+            "filter.and[1].op");
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: summaries[0].fn: unknown function \"median\""),
+            "summaries[0].fn");
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: limit: must be 1 to 1000000"), "limit");
+  // The message's next ": " ends the path, whatever the rest holds.
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: compare.key[0]: \"a: b\" is no output column"),
+            "compare.key[0]");
+  // Only a 22023 of the query spec's form names one.
+  EXPECT_EQ(spec_field_named("42703", "invalid query spec: limit: must be 1 to 1000000"), "");
+  EXPECT_EQ(spec_field_named("22023", "which databases should multidb ask?"), "");
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: no path here"), "");
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: : empty path"), "");
+  EXPECT_EQ(spec_field_named("22023", "the plan: invalid query spec: limit: x"), "");
+  EXPECT_EQ(spec_field_named("22023", "invalid query spec: " + std::string(600, 'x') + ": too long"), "");
 }
