@@ -128,3 +128,9 @@ def scenario_builder_phone_width(ctx):
     ctx.wait_count("lane", 2, timeout=30)
     overflow = ctx.horizontal_overflow()
     ctx.check(overflow == 0, "the Builder at %dx%d scrolls sideways by %d px" % (PHONE + (overflow,)))
+    # The page clips what is wider than it (body's overflow-x): every step and lane must end within the viewport.
+    for name in ("builder-sources", "builder-table", "builder-columns", "builder-filter", "builder-summarize",
+                 "builder-sort", "builder-mode", "lane"):
+        for element in ctx.find(name):
+            right = ctx.driver.execute_script("return arguments[0].getBoundingClientRect().right;", element)
+            ctx.check(right <= PHONE[0] + 0.5, "%s ends at %.0f px, past the %d px viewport" % (name, right, PHONE[0]))
