@@ -107,8 +107,8 @@ def build_orders_by_month(ctx):
     ctx.click("builder-group-add")
     ctx.select("builder-group-column", "created_at")
     ctx.select("builder-group-by", "month")
-    ctx.wait(lambda d: sum(1 for p in ctx.find("builder-preview") if p.get_attribute("data-step") == "summarize") == 2,
-             "the summarize step's previews", timeout=15)
+    ctx.wait(lambda d: sum(1 for p in ctx.find("builder-preview") if p.get_attribute("data-step") == "summarize"
+                           and "created_at_month" in p.text) == 2, "the summarize step's previews by month", timeout=30)
 
 
 def screen_builder(ctx):
@@ -121,8 +121,8 @@ def screen_builder_results(ctx):
     """The Builder's query run: a lane per database and the chart of both."""
     build_orders_by_month(ctx)
     ctx.click("builder-run")
-    ctx.wait_count("lane", 2, timeout=30)
-    chart = ctx.wait_testid("chart", timeout=15)
+    ctx.wait_count("lane", 2, timeout=60)
+    chart = ctx.wait_testid("chart", timeout=30)
     ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", chart)
 
 

@@ -218,6 +218,8 @@ export function specOf(state: BuilderState, table: CatalogTable | null, step: St
     const outputs = outputColumns(state, table);
     const sorts = state.sorts.filter((s) => s.column && outputs.includes(s.column));
     if (sorts.length) spec.sort = sorts.map((s) => ({ column: s.column, dir: s.dir }));
+    // Grouped and not sorted: in the groups' order (months in a row read as a timeline, in a table and a chart).
+    else if (groups.length) spec.sort = groups.map((g) => ({ column: groupOutput(g), dir: 'asc' as const }));
   }
   if (step !== null) {
     spec.limit = limit ?? 5;
