@@ -18,7 +18,8 @@ export function BuilderPreview({ spec, step }: { spec: QuerySpec | null; step: s
     const controller = new AbortController();
     setPreview({ state: 'loading' });
     api.runBuild(JSON.parse(key) as QuerySpec, controller.signal).then(
-      (result) => setPreview({ state: 'ready', result }),
+      // An answer to a spec since changed is dropped: it would show the rows of a query no longer built.
+      (result) => { if (!controller.signal.aborted) setPreview({ state: 'ready', result }); },
       (error: unknown) => { if (!controller.signal.aborted) setPreview({ state: 'error', error }); },
     );
     return () => controller.abort();

@@ -52,7 +52,7 @@ export function BuilderTab({ onOpenInChat }: { onOpenInChat: (session: Session, 
     const controller = new AbortController();
     setCatalog({ state: 'loading' });
     api.buildCatalog(picked.split('\n'), controller.signal).then(
-      (data) => setCatalog({ state: 'ready', data }),
+      (data) => { if (!controller.signal.aborted) setCatalog({ state: 'ready', data }); },
       (error: unknown) => { if (!controller.signal.aborted) setCatalog({ state: 'error', error }); },
     );
     return () => controller.abort();
