@@ -92,6 +92,40 @@ def screen_chat_lanes(ctx):
     ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", answer)
 
 
+def build_orders_by_month(ctx):
+    """The Builder with orders of the last 90 days counted by month on both databases, each step's preview shown."""
+    open_tab(ctx, "tab-builder")
+    need(ctx, "builder-sources")
+    for name in ctx.fixture["connections"]:
+        ctx.wait_attr("builder-conn-option", "data-name", name).click()
+    ctx.wait_attr("builder-table-option", "data-name", "public.orders", timeout=15).click()
+    ctx.click("builder-filter-add")
+    ctx.select("builder-filter-column", "created_at")
+    ctx.select("builder-filter-op", "last")
+    ctx.type("builder-filter-amount", "90")
+    ctx.click("builder-summary-add")
+    ctx.click("builder-group-add")
+    ctx.select("builder-group-column", "created_at")
+    ctx.select("builder-group-by", "month")
+    ctx.wait(lambda d: sum(1 for p in ctx.find("builder-preview") if p.get_attribute("data-step") == "summarize"
+                           and "created_at_month" in p.text) == 2, "the summarize step's previews by month", timeout=30)
+
+
+def screen_builder(ctx):
+    """The Builder's steps, the sources down to the summaries, with their previews."""
+    build_orders_by_month(ctx)
+    ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", ctx.wait_testid("builder-filter"))
+
+
+def screen_builder_results(ctx):
+    """The Builder's query run: a lane per database and the chart of both."""
+    build_orders_by_month(ctx)
+    ctx.click("builder-run")
+    ctx.wait_count("lane", 2, timeout=60)
+    chart = ctx.wait_testid("chart", timeout=30)
+    ctx.driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", chart)
+
+
 def screen_compare(ctx):
     open_tab(ctx, "tab-compare")
     need(ctx, "compare-run")

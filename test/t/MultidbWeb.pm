@@ -1,6 +1,6 @@
 # The web UI's fixture, shared by the browser test (test/t/048_web_ui.pl), `make screenshots` and the UI bench:
 # two remote clusters holding databases "production" and "backup" of one shop (the backup lacks some orders and
-# has one changed; their schemas differ by an index and a table), a coordinator with pg_cron and multidb, the
+# has one changed; their schemas differ by an index and two tables), a coordinator with pg_cron and multidb, the
 # connections and a group, two roles who may sign in, the scripted LLM answering from test/browser/*.llm.json, and
 # multidb-web serving the UI on a loopback port. run_browser runs test/browser/run.py (or another script of
 # test/browser) against it, one browser at a time on the machine.
@@ -27,9 +27,10 @@ our $BROWSER_LOCK = '/tmp/multidb-browser.lock';
 
 my $root = $ENV{TESTDIR} // '.';
 
-# The shop in both databases; the backup then loses orders 191..200, has order 7 changed, lacks an index and
-# gains a table. regions has a label column and numeric columns (a chart: one series per database), wide is
-# 10,000 rows x 20 columns (paging).
+# The shop in both databases; the backup then loses orders 191..200, has order 7 changed, lacks an index and a
+# table (promotions) and gains a table (restore_log). regions has a label column and numeric columns (a chart: one
+# series per database), wide is 10,000 rows x 20 columns (paging); orders.created_at spreads over the last 150
+# days whenever the test runs (the Builder's "in the last 90 days", by month).
 my $shop_sql = q{
 	CREATE TABLE regions (region text PRIMARY KEY, sales numeric(12,2) NOT NULL, returns numeric(12,2) NOT NULL);
 	INSERT INTO regions VALUES ('north', 1200.50, 80.25), ('south', 950.00, 40.00), ('east', 1430.75, 95.50),
@@ -38,8 +39,9 @@ my $shop_sql = q{
 	INSERT INTO customers SELECT g, 'customer ' || g, (ARRAY['north', 'south', 'east', 'west'])[1 + g % 4]
 	  FROM generate_series(1, 40) g;
 	CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers,
-	                     amount numeric(10,2) NOT NULL, ordered_on date NOT NULL);
-	INSERT INTO orders SELECT g, 1 + g % 40, round(((g * 7.3) % 500 + 10)::numeric, 2), date '2026-01-01' + g
+	                     amount numeric(10,2) NOT NULL, ordered_on date NOT NULL, created_at date NOT NULL);
+	INSERT INTO orders SELECT g, 1 + g % 40, round(((g * 7.3) % 500 + 10)::numeric, 2), date '2026-01-01' + g,
+	                          current_date - g % 150
 	  FROM generate_series(1, 200) g;
 	CREATE TABLE wide AS SELECT g AS id,
 	  } . join(",\n\t  ", map { $_ % 2 ? "'v$_-' || g AS c$_" : "g * $_ AS c$_" } map { sprintf '%02d', $_ } 1 .. 19) . q{
@@ -78,7 +80,8 @@ sub start_web_fixture
 		$node->safe_psql('postgres', "CREATE DATABASE $database");
 		$node->safe_psql($database, $shop_sql);
 		$node->safe_psql($database, $database eq 'production'
-			? 'CREATE INDEX orders_ordered_on_idx ON orders (ordered_on)'
+			? 'CREATE INDEX orders_ordered_on_idx ON orders (ordered_on);
+			   CREATE TABLE promotions (id int PRIMARY KEY, code text NOT NULL)'
 			: 'DELETE FROM orders WHERE id > 190; UPDATE orders SET amount = amount + 100 WHERE id = 7;
 			   UPDATE regions SET sales = sales * 0.8, returns = returns * 1.5;
 			   CREATE TABLE restore_log (id serial PRIMARY KEY, restored_at timestamptz NOT NULL DEFAULT now())');

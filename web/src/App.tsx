@@ -1,11 +1,15 @@
 // The app's shell: asks the gateway who the browser is signed in as (GET /api/health names the role); shows the sign-in form until it is, then
-// the header and the tabs. Signing out returns to the form.
+// the header and the tabs. Signing out returns to the form. The Builder's "Open in chat" comes back here: the
+// Chat tab opens with the session it made and the built statements as its first answer.
 import { useCallback, useEffect, useState } from 'react';
 import * as api from './api/client';
+import type { Session } from './api/types';
+import type { AskState } from './ask/askReducer';
 import { Header } from './components/Header';
 import { SignIn } from './components/SignIn';
 import { TabBar, type TabName } from './components/TabBar';
-import { ChatTab } from './components/ChatTab';
+import { BuilderTab } from './components/BuilderTab';
+import { ChatTab, type OpenedSession } from './components/ChatTab';
 import { CompareTab } from './components/CompareTab';
 import { SchemaDiffTab } from './components/SchemaDiffTab';
 import { ReportsTab } from './components/ReportsTab';
@@ -16,6 +20,11 @@ type Who = { state: 'checking' } | { state: 'signed-out' } | { state: 'signed-in
 export function App() {
   const [who, setWho] = useState<Who>({ state: 'checking' });
   const [tab, setTab] = useState<TabName>('chat');
+  const [opened, setOpened] = useState<OpenedSession | null>(null);
+  const openInChat = useCallback((session: Session, answer: AskState) => {
+    setOpened({ session, answer });
+    setTab('chat');
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -29,7 +38,7 @@ export function App() {
   }, []);
 
   const signOut = useCallback(async () => {
-    try { await api.logout(); } finally { setWho({ state: 'signed-out' }); setTab('chat'); }
+    try { await api.logout(); } finally { setWho({ state: 'signed-out' }); setTab('chat'); setOpened(null); }
   }, []);
 
   if (who.state === 'checking') return <main className="loading" aria-busy="true">Loading…</main>;
@@ -39,7 +48,8 @@ export function App() {
       <Header role={who.role} onSignOut={signOut} />
       <TabBar current={tab} onChange={setTab} />
       <main className="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} key={who.role}>
-        {tab === 'chat' && <ChatTab />}
+        {tab === 'chat' && <ChatTab opened={opened} />}
+        {tab === 'builder' && <BuilderTab onOpenInChat={openInChat} />}
         {tab === 'compare' && <CompareTab />}
         {tab === 'schema-diff' && <SchemaDiffTab />}
         {tab === 'reports' && <ReportsTab />}

@@ -119,3 +119,16 @@ export const clearReportSchedule = (name: string) =>
 export const historyPage = (limit: number, before?: number, chatSessionId?: string) =>
   request<T.HistoryEntry[]>('GET', `/api/history${queryString({ limit, before, chat_session_id: chatSessionId })}`);
 export const reportScheduling = () => request<T.Scheduling>('GET', '/api/reports/scheduling');
+
+// --- the query builder ------------------------------------------------------------------------------------------
+// The catalog of the chosen connections (names or @groups): the tables all have, those some lack, each column's
+// type per database.
+export const buildCatalog = (connections: string[], signal?: AbortSignal) =>
+  request<T.SpecCatalog>('GET', `/api/build/catalog?${connections.map((c) => `connection=${enc(c)}`).join('&')}`,
+    undefined, signal);
+// The SQL a spec compiles to on each database (and the combine step); nothing runs.
+export const buildSql = (spec: T.QuerySpec, signal?: AbortSignal) =>
+  request<T.BuildPlan>('POST', '/api/build/sql', { spec }, signal);
+// Runs a spec: fanout and totals answer as a multi-query does, compare as POST /api/compare does.
+export const runBuild = (spec: T.QuerySpec, signal?: AbortSignal) =>
+  request<T.BuildResult>('POST', '/api/build', { spec }, signal);

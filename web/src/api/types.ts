@@ -36,3 +36,18 @@ export type Scheduling = Schemas['Scheduling'];
 // A page of a message's rows (GET .../messages/{message}/results?format=json): [{database, row}, …].
 export type MessageRows =
   paths['/api/chat/sessions/{id}/messages/{message}/results']['get']['responses']['200']['content']['application/json'];
+// The query builder (the Builder tab): a spec, the catalog of the chosen databases, the plan a spec compiles to and
+// what running it answers (fanout and totals: a multi-query answer; compare: a compare answer; each with its plan).
+export type QuerySpec = Schemas['QuerySpec'];
+export type FilterNode = Schemas['FilterNode'];
+export type FilterCondition = Schemas['FilterCondition'];
+export type GroupColumn = Schemas['GroupColumn'];
+export type Summary = Schemas['Summary'];
+export type SortKey = Schemas['SortKey'];
+export type SpecCatalog = Schemas['SpecCatalog'];
+export type CatalogTable = Schemas['CatalogTable'];
+export type CatalogColumn = Schemas['CatalogColumn'];
+export type BuildPlan = Schemas['BuildPlan'];
+export type BuildResult = Schemas['BuildResult'];
+export type BuildRowsResult = Schemas['BuildRowsResult'];
+export type BuildCompareResult = Schemas['BuildCompareResult'];

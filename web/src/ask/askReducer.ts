@@ -190,3 +190,9 @@ export function laneFromSql(lane: Lane, sql: string, r: { row_count: number; row
 export function laneFailed(lane: Lane, sql: string, error: ApiErrorBody, refused: boolean): Lane {
   return { ...lane, sql, state: refused ? 'refused' : 'error', error: laneErrorOf(error as unknown as Obj), data: null, columns: null, rows: null };
 }
+
+// An answer made of a built plan's statements, not yet run (the Builder's "Open in chat"): a lane per database with
+// its SQL, queued until a person runs it there.
+export function askFromPlan(question: string, queries: { database: string; sql: string }[], explanation: string): AskState {
+  return { ...startAsk(question), status: 'done', lanes: queries.map((q) => newLane(q.database, q.sql)), explanation };
+}

@@ -2,7 +2,7 @@
 // (a failed one never hides the others), the combined rows (or the combine step's result), a chart, the
 // explanation, and — once the answer's message is known — the exports and "Save as report".
 import { ApiError } from '../api/client';
-import type { Session } from '../api/types';
+import type { SessionRef } from './Lane';
 import type { AskState, Lane as LaneData } from '../ask/askReducer';
 import { CombinedTable } from './CombinedTable';
 import { ErrorNotice } from './ErrorNotice';
@@ -15,7 +15,7 @@ import { ResultTable } from './ResultTable';
 export function Answer({ ask, messageId, session, onLane }: {
   ask: AskState;
   messageId: number | null;
-  session: Session;
+  session: SessionRef;
   onLane: (lane: LaneData) => void;
 }) {
   const withRows = ask.lanes.filter((l) => l.data !== null && l.data.length > 0);

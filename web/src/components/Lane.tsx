@@ -12,11 +12,15 @@ import { ExportLinks } from './ExportLinks';
 import { ResultTable } from './ResultTable';
 import { SqlEditor } from './SqlEditor';
 
+// What the answer needs of its session: its id (the export links) and its connections ("Run on all"). The Builder
+// passes the spec's connections and no message, so no export link points at a message that does not exist.
+export type SessionRef = Pick<Session, 'id' | 'connection_ids'>;
+
 const count = (n: number) => n.toLocaleString('en-US');
 
 export function Lane({ lane, session, messageId, running, onLane, table }: {
   lane: LaneData;
-  session: Session;
+  session: SessionRef;
   messageId: number | null;
   running: boolean;
   onLane: (lane: LaneData) => void;

@@ -1,9 +1,10 @@
 // The tabs of the signed-in app (a WAI-ARIA tablist: arrow keys move between tabs).
 import type { KeyboardEvent } from 'react';
 
-export type TabName = 'chat' | 'compare' | 'schema-diff' | 'reports' | 'history';
+export type TabName = 'chat' | 'builder' | 'compare' | 'schema-diff' | 'reports' | 'history';
 const TABS: { name: TabName; label: string }[] = [
   { name: 'chat', label: 'Chat' },
+  { name: 'builder', label: 'Builder' },
   { name: 'compare', label: 'Compare' },
   { name: 'schema-diff', label: 'Schema diff' },
   { name: 'reports', label: 'Reports' },

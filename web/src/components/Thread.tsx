@@ -1,6 +1,7 @@
 // A session's conversation: its past questions and answers (GET messages, restored when the session opens), then
 // the asks made here, each streamed live (the ask's events through askReducer), and the question box. Cancel
-// (button or Escape) both closes the stream and DELETEs the run, so the coordinator stops at once.
+// (button or Escape) both closes the stream and DELETEs the run, so the coordinator stops at once. `seed`: an
+// answer made elsewhere (the Builder's statements) shown first, its lanes run here.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import * as api from '../api/client';
 import { ApiError } from '../api/client';
@@ -24,9 +25,9 @@ function messageOf(messages: Message[], historyId: number | null): number | null
   return (hits.find((m) => m.role === 'assistant') ?? hits[hits.length - 1])?.id ?? null;
 }
 
-export function Thread({ session }: { session: Session }) {
+export function Thread({ session, seed }: { session: Session; seed?: AskState | null }) {
   const [past, setPast] = useState<Message[] | null>(null);
-  const [asks, setAsks] = useState<LiveAsk[]>([]);
+  const [asks, setAsks] = useState<LiveAsk[]>(seed ? [{ key: 0, state: seed, messageId: null }] : []);
   const [error, setError] = useState<unknown>(null);
   const running = useRef<{ controller: AbortController; runId: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
