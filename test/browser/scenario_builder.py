@@ -81,6 +81,13 @@ def scenario_builder_orders_by_month(ctx):
     ctx.click("tab-reports")
     option(ctx, "report-item", REPORT).click()
     ctx.wait_attr("report-detail", "data-name", REPORT)
+    # What it runs: the spec compiled again, one statement per database (not "no SQL": the plan holds the spec).
+    planned = ctx.wait(
+        lambda d: d.execute_script(
+            "return Array.from(document.querySelectorAll('[data-testid=report-plan] [data-testid=plan-query]'))"
+            ".map(e => e.getAttribute('data-database')).join(',')") or None,
+        "the report's plan shows its SQL per database")
+    ctx.check(planned == "production,backup", "the report's plan shows the SQL of %s" % planned)
     ctx.click("report-run")
     ctx.wait_attr("report-run-item", "data-status", "ok", timeout=30)
     rows = ctx.wait_attr("report-run-rows", "data-rows", lambda v: v is not None and v.isdigit() and int(v) >= 6)

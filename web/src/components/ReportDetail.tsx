@@ -6,6 +6,7 @@ import type * as T from '../api/types';
 import { useLoad } from '../hooks/useLoad';
 import { ErrorNotice } from './ErrorNotice';
 import { PlanView } from './PlanView';
+import { ReportSpecPlan } from './ReportSpecPlan';
 import { ReportDiffView } from './ReportDiffView';
 import { ReportRuns } from './ReportRuns';
 import { ReportRunView } from './ReportRunView';
@@ -46,7 +47,11 @@ export function ReportDetail({ report, onChanged }: { report: T.Report; onChange
       {error !== null && <ErrorNotice error={error} testid="report-error" />}
       <details className="report-plan">
         <summary>What it runs</summary>
-        <PlanView plan={report.plan} testid="report-plan" title={`the plan of ${report.name}`} />
+        {report.spec ? (
+          <ReportSpecPlan name={report.name} spec={report.spec} />
+        ) : (
+          <PlanView plan={report.plan} testid="report-plan" title={`the plan of ${report.name}`} />
+        )}
       </details>
 
       <h3>Runs</h3>
