@@ -9,6 +9,7 @@ use warnings;
 use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
+use MultidbGateway;
 use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -75,42 +76,16 @@ $coordinator->safe_psql('postgres', "
 	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
 	GRANT USAGE ON FOREIGN SERVER llm TO alice, bob;");
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
+my $program = gateway_program();
 my $socket = $coordinator->host;
 my $pgport = $coordinator->port;
 my $conninfo = "host=$socket port=$pgport dbname=postgres user=authenticator password=authpw";
 
-# Starts a gateway; returns its handle, base URL and stderr.
+# Starts a gateway with these flags; returns its handle, base URL and stderr.
 sub start_gateway
 {
-	my (@flags) = @_;
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	my ($out, $err) = ('', '');
-	my $handle = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", @flags ], '>', \$out, '2>', \$err);
-	my $url = (grep { $_ eq '--tls-cert' } @flags) ? "https://127.0.0.1:$port" : "http://127.0.0.1:$port";
-	for (1 .. 100)
-	{
-		last if `curl -s -k -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-		usleep(100_000);
-	}
-	$handle->pump_nb;
-	return ($handle, $url, \$err);
-}
-
-# curl(@args): (status, decoded body or raw text, headers)
-sub curl
-{
-	my (@args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'curl', '-s', '-D', '-', '-w', '\n%{http_code}', @args ], '>', \$out, '2>', \$err);
-	my ($status) = $out =~ /(\d+)\s*\z/;
-	$out =~ s/\n?\d+\s*\z//;
-	my ($headers, $body) = split /\r\n\r\n/, $out, 2;
-	$body //= '';
-	my $json = eval { decode_json($body) };
-	return ($status // 0, $json // $body, $headers // '');
+	my $g = launch_gateway(flags => [@_]);
+	return ($g->{handle}, $g->{url}, $g->{err});
 }
 
 # 1. The authenticator must be fit: a superuser or an inheriting role is refused at start.

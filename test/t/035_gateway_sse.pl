@@ -13,6 +13,7 @@ use warnings;
 use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
+use MultidbGateway;
 use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -75,22 +76,9 @@ $coordinator->safe_psql('postgres', "
 	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
 	GRANT USAGE ON FOREIGN SERVER llm TO alice, bob;");
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port
-  . ' dbname=postgres user=authenticator password=authpw';
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-my $url = "http://127.0.0.1:$port";
-my ($gw_out, $gw_err) = ('', '');
-my $gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo,
-		'--pool-size', '4', '--per-role-limit', '2', '--max-streams', '4', '--auth-delay', '0' ],
-	'>', \$gw_out, '2>', \$gw_err);
-for (1 .. 100)
-{
-	last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-	usleep(100_000);
-}
+my $launched = launch_gateway(flags => [ '--database', authenticator_conninfo($coordinator),
+		'--pool-size', '4', '--per-role-limit', '2', '--max-streams', '4', '--auth-delay', '0' ]);
+my ($gateway, $url, $port, $gw_err) = @$launched{qw(handle url port err)};
 
 # Starts a streamed ask with curl -N; returns a reader: ->() pumps and returns the events so far, each
 # {event, data (decoded), raw, at (arrival time)}.

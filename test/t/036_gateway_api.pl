@@ -11,7 +11,6 @@ use strict;
 use warnings;
 
 use File::Temp qw(tempfile);
-use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
 use MultidbGateway;
@@ -19,7 +18,6 @@ use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $remote_a = start_remote('shop_a');
 my $remote_b = start_remote('shop_b');
@@ -67,35 +65,9 @@ $coordinator->safe_psql('postgres', "
 	CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
 	GRANT USAGE ON FOREIGN SERVER llm TO alice, bob;");
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port . ' dbname=postgres user=authenticator password=authpw';
-
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-my $url = "http://127.0.0.1:$port";
-my ($gw_out, $gw_err) = ('', '');
-my $gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo ],
-	'>', \$gw_out, '2>', \$gw_err);
-for (1 .. 100)
-{
-	last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-	usleep(100_000);
-}
-
-# curl(@args): (status, decoded body or raw text, headers)
-sub curl
-{
-	my (@args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'curl', '-s', '-D', '-', '-w', '\n%{http_code}', @args ], '>', \$out, '2>', \$err);
-	my ($status) = $out =~ /(\d+)\s*\z/;
-	$out =~ s/\n?\d+\s*\z//;
-	my ($headers, $body) = split /\r\n\r\n/, $out, 2;
-	$body //= '';
-	my $json = eval { decode_json($body) };
-	return ($status // 0, $json // $body, $headers // '');
-}
+my $conninfo = authenticator_conninfo($coordinator);
+my $launched = launch_gateway(flags => [ '--database', $conninfo ]);
+my ($gateway, $url, $port) = @$launched{qw(handle url port)};
 
 # Every answer checked against the document later: [method, OpenAPI path, status, body].
 my @answers;
@@ -413,6 +385,7 @@ is($status, 404, '?connection= of an unknown connection: 404');
 is($body->{error}{field}, 'connection', '... naming the parameter');
 
 # 8. The document: every route the server has is documented, every documented route exists.
+my $program = gateway_program();
 my $routes = `$program --print-routes`;
 is($? >> 8, 0, '--print-routes runs without a coordinator');
 my %served;
@@ -504,18 +477,9 @@ for my $name ('index.html', '.hidden', 'secret.conf')
 	print $fh "content of $name\n";
 	close $fh;
 }
-my $ui_port = PostgreSQL::Test::Cluster::get_free_port();
-my $ui_url = "http://127.0.0.1:$ui_port";
-my ($ui_out, $ui_err) = ('', '');
 {
-	local $ENV{MULTIDB_WEB_UI_DIR} = $ui_dir;
-	my $ui_gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$ui_port", '--database', $conninfo ],
-		'>', \$ui_out, '2>', \$ui_err);
-	for (1 .. 100)
-	{
-		last if `curl -s -o /dev/null -w '%{http_code}' $ui_url/api/health` eq '200';
-		usleep(100_000);
-	}
+	my $ui = launch_gateway(flags => [ '--database', $conninfo ], env => { MULTIDB_WEB_UI_DIR => $ui_dir });
+	my ($ui_gateway, $ui_url) = @$ui{qw(handle url)};
 	($status, $body) = curl("$ui_url/");
 	is($body, "content of index.html\n", 'MULTIDB_WEB_UI_DIR: / serves that directory\'s index.html');
 	($status, $body, $headers) = curl("$ui_url/ui/app.js");

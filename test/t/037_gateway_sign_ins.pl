@@ -9,10 +9,10 @@ use warnings;
 use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
+use MultidbGateway;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $coordinator = start_coordinator();
 my $superuser = $coordinator->safe_psql('postgres', 'SELECT current_user');
@@ -32,40 +32,15 @@ print $hba "local all $superuser trust\nlocal all all scram-sha-256\n";
 close $hba;
 $coordinator->reload;
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port . ' dbname=postgres user=authenticator password=authpw';
+my $program = gateway_program();
+my $conninfo = authenticator_conninfo($coordinator);
 
 # start_gateway($port, @flags): a gateway on 127.0.0.1:$port (a free one when undef); its handle and URL.
 sub start_gateway
 {
 	my ($port, @flags) = @_;
-	$port //= PostgreSQL::Test::Cluster::get_free_port();
-	my ($out, $err) = ('', '');
-	my $handle = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo, @flags ],
-		'>', \$out, '2>', \$err);
-	my $url = "http://127.0.0.1:$port";
-	for (1 .. 100)
-	{
-		last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-		usleep(100_000);
-	}
-	return ($handle, $url, $port);
-}
-
-# curl(@args): (status, decoded body or raw text, headers)
-sub curl
-{
-	my (@args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'curl', '-s', '-D', '-', '-w', '\n%{http_code}', @args ], '>', \$out, '2>', \$err);
-	my ($status) = $out =~ /(\d+)\s*\z/;
-	$out =~ s/\n?\d+\s*\z//;
-	my ($headers, $body) = split /\r\n\r\n/, $out, 2;
-	$body //= '';
-	my $json = eval { decode_json($body) };
-	return ($status // 0, $json // $body, $headers // '');
+	my $g = launch_gateway(port => $port, flags => [ '--database', $conninfo, @flags ]);
+	return ($g->{handle}, $g->{url}, $g->{port});
 }
 
 # Signs role in at url; returns the cookie ("multidb_session=<64 hex digits>").

@@ -16,6 +16,7 @@ use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
+use MultidbGateway;
 use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -51,28 +52,14 @@ $coordinator->safe_psql('postgres', "
 	GRANT USAGE ON FOREIGN SERVER llm TO alice;
 	ALTER ROLE alice SET multidb.statement_timeout = '10s';");
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port
-  . ' dbname=postgres user=authenticator password=authpw';
+my $conninfo = authenticator_conninfo($coordinator);
 
 # Starts a gateway with these flags (and variables); returns its handle, port, base URL and stderr.
 sub start_gateway
 {
 	my ($env, @flags) = @_;
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	my ($out, $err) = ('', '');
-	local %ENV = (%ENV, %$env);
-	my $handle = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo,
-			'--auth-delay', '0', @flags ], '>', \$out, '2>', \$err);
-	my $url = "http://127.0.0.1:$port";
-	for (1 .. 100)
-	{
-		last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-		usleep(100_000);
-	}
-	return ($handle, $port, $url, \$err);
+	my $g = launch_gateway(env => $env, flags => [ '--database', $conninfo, '--auth-delay', '0', @flags ]);
+	return ($g->{handle}, $g->{port}, $g->{url}, $g->{err});
 }
 
 # (status, seconds) of one request with curl, given up after $limit seconds.

@@ -17,7 +17,6 @@ use MultidbGateway;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $production = start_remote('production');
 my $backup = start_remote('backup');
@@ -60,34 +59,9 @@ print $hba "local all $superuser trust\nlocal all all scram-sha-256\n";
 close $hba;
 $coordinator->reload;
 
-my $bindir = `pg_config --bindir`;
-chomp $bindir;
-my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port . ' dbname=postgres user=authenticator password=authpw';
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-my $url = "http://127.0.0.1:$port";
-my ($gw_out, $gw_err) = ('', '');
-my $gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo ],
-	'>', \$gw_out, '2>', \$gw_err);
-for (1 .. 100)
-{
-	last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-	usleep(100_000);
-}
-
-# curl(@args): (status, decoded body or raw text, headers)
-sub curl
-{
-	my (@args) = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'curl', '-s', '-D', '-', '-w', '\n%{http_code}', @args ], '>', \$out, '2>', \$err);
-	my ($status) = $out =~ /(\d+)\s*\z/;
-	$out =~ s/\n?\d+\s*\z//;
-	my ($headers, $body) = split /\r\n\r\n/, $out, 2;
-	$body //= '';
-	my $json = eval { decode_json($body) };
-	return ($status // 0, $json // $body, $headers // '');
-}
+my $conninfo = authenticator_conninfo($coordinator);
+my $launched = launch_gateway(flags => [ '--database', $conninfo ]);
+my ($gateway, $url, $port) = @$launched{qw(handle url port)};
 
 # Every JSON answer, checked against the document at the end: [method, OpenAPI path, status, body].
 my @answers;

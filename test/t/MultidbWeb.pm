@@ -15,6 +15,7 @@ use File::Temp qw(tempdir);
 use IPC::Run;
 use JSON::PP;
 use MultidbCluster;
+use MultidbGateway;
 use MultidbLlm;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -124,23 +125,10 @@ sub start_web_fixture
 		CREATE USER MAPPING FOR PUBLIC SERVER llm OPTIONS (api_key 'sk-test');
 		GRANT USAGE ON FOREIGN SERVER llm TO alice, bob;");
 
-	my $bindir = `pg_config --bindir`;
-	chomp $bindir;
-	my $program = -x "$bindir/multidb-web" ? "$bindir/multidb-web" : 'multidb-web';
-	my $conninfo = 'host=' . $coordinator->host . ' port=' . $coordinator->port
-	  . ' dbname=postgres user=authenticator password=authpw';
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	my $url = "http://127.0.0.1:$port";
-	my ($out, $err) = ('', '');
-	my $gateway = IPC::Run::start([ $program, '--listen', "127.0.0.1:$port", '--database', $conninfo,
-			'--auth-delay', '0', @{ $opts{gateway_flags} // [] } ], '>', \$out, '2>', \$err);
-	my $up = 0;
-	for (1 .. 100)
-	{
-		$up = 1, last if `curl -s -o /dev/null -w '%{http_code}' $url/api/health` eq '200';
-		usleep(100_000);
-	}
-	die "multidb-web did not start: $err" unless $up;
+	my $launched = launch_gateway(flags => [ '--database', authenticator_conninfo($coordinator), '--auth-delay', '0',
+			@{ $opts{gateway_flags} // [] } ]);
+	my ($gateway, $url, $port) = @$launched{qw(handle url port)};
+	die "multidb-web did not start: ${ $launched->{err} }" unless $launched->{up};
 
 	my $dir = tempdir(CLEANUP => 1);
 	my %fixture = (
@@ -158,7 +146,7 @@ sub start_web_fixture
 	print $f JSON::PP->new->canonical->pretty->encode(\%fixture);
 	close $f;
 	return { %web, coordinator => $coordinator, llm => $llm, gateway => $gateway, url => $url,
-		fixture_file => "$dir/fixture.json", gateway_err => \$err };
+		fixture_file => "$dir/fixture.json", gateway_err => $launched->{err} };
 }
 
 # run_browser($web, $script, @args): runs test/browser/$script (run.py, screenshots.py, bench_ui.py) with
