@@ -139,10 +139,6 @@ const RemoteCheckQueries& remote_check_queries() {
                  "FROM (" + std::string(kImplicitReach) + ") h(classid, objid, fn) CROSS JOIN LATERAL (SELECT p.* FROM "
                  "pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) h.fn AND p.provolatile OPERATOR(pg_catalog.=) "
                  "'v' OFFSET 0) p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
-    q.prepare = "PREPARE " + std::string(kSessionFactsStatement) + " AS " + q.session_facts + "; PREPARE " +
-                kNamedStatement + "(pg_catalog.text[], pg_catalog.int4[], pg_catalog.text[]) AS " + q.named +
-                "; PREPARE " + kImplicitStatement + "(pg_catalog.text[]) AS " + q.implicit +
-                "; SELECT pg_catalog.pg_backend_pid()";
     return q;
   }();
   return queries;
@@ -187,11 +183,141 @@ RemoteCheckSql build_remote_check_sql(const StatementNames& names, const std::ve
   RemoteCheckSql sql;
   sql.inline_sql = pin + q.session_facts + "; " + with_values(q.named, {written, arguments, signatures}) + "; " +
                    with_values(q.implicit, {signatures});
-  // A generic plan, made once: the point of preparing them.
-  sql.execute_sql = pin + "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE " + kSessionFactsStatement +
-                    "; EXECUTE " + kNamedStatement + "(" + written + ", " + arguments + ", " + signatures +
-                    "); EXECUTE " + kImplicitStatement + "(" + signatures + "); RESET plan_cache_mode";
+  std::vector<std::string> argument_counts;
+  for (const auto& [name, count] : distinct) argument_counts.push_back(std::to_string(count));
+  std::set<std::string> distinct_signatures(signature_entries.begin(), signature_entries.end());
+  sql.parameters = pack_fields({array_literal(written_names), array_literal(argument_counts),
+                                array_literal({distinct_signatures.begin(), distinct_signatures.end()})});
   return sql;
+}
+
+std::string like_pattern(std::string_view glob) {
+  std::string out;
+  for (char c : glob) {
+    if (c == '*') {
+      out += '%';
+      continue;
+    }
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+AllowlistLikePatterns VolatileAllowlist::like_patterns() const {
+  AllowlistLikePatterns out;
+  for (const std::string& pattern : patterns_) {
+    size_t dot = pattern.find('.');  // as allows() splits it
+    out.schemas.push_back(dot == std::string::npos ? "%" : like_pattern(std::string_view(pattern).substr(0, dot)));
+    out.names.push_back(like_pattern(dot == std::string::npos ? std::string_view(pattern)
+                                                              : std::string_view(pattern).substr(dot + 1)));
+  }
+  return out;
+}
+
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); i++) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string pack_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const std::string& field : fields) out += std::to_string(field.size()) + ":" + field;
+  return out;
+}
+
+std::vector<std::string> unpack_fields(std::string_view packed) {
+  std::vector<std::string> fields;
+  size_t at = 0;
+  while (at < packed.size()) {
+    size_t colon = packed.find(':', at);
+    if (colon == std::string_view::npos || colon == at || colon - at > 9)
+      throw std::invalid_argument("malformed packed fields");
+    size_t length = 0;
+    for (size_t i = at; i < colon; i++) {
+      if (!std::isdigit(static_cast<unsigned char>(packed[i]))) throw std::invalid_argument("malformed packed fields");
+      length = length * 10 + static_cast<size_t>(packed[i] - '0');
+    }
+    if (length > packed.size() - colon - 1) throw std::invalid_argument("malformed packed fields");
+    fields.emplace_back(packed.substr(colon + 1, length));
+    at = colon + 1 + length;
+  }
+  return fields;
+}
+
+const GatedCheckQueries& gated_check_queries() {
+  static const GatedCheckQueries queries = [] {
+    const RemoteCheckQueries& q = remote_check_queries();
+    const std::string refuse_with = "pg_catalog.textcat('" + std::string(kGateMarker) + ": ', ";
+    // A row allowed by an allowlist pattern: the same split as VolatileAllowlist::allows, matched with LIKE.
+    auto by_pattern = [](const char* schemas, const char* names) {
+      return std::string("EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest(") + schemas + "), pg_catalog.unnest(" +
+             names + ")) a(s, n) WHERE pg_catalog.textlike(v.schema, a.s) AND pg_catalog.textlike(v.name, a.n))";
+    };
+    const std::string volatile_row = " v(kind, reached_through, schema, name, signature, allowed) WHERE CASE WHEN ";
+    GatedCheckQueries g;
+    // search_path last: the checks read with it, and RESET search_path gives a statement of the user's the session's
+    // own back. statement_timeout only lowered, as the slower path does (fanout/shared_call.cpp).
+    g.settings =
+        "SELECT pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', "
+        "true), pg_catalog.set_config('extra_float_digits', '3', true), pg_catalog.set_config('TimeZone', $1, true), "
+        "pg_catalog.set_config('cursor_tuple_fraction', '1', true), CASE WHEN $2 OPERATOR(pg_catalog.>) 0 AND "
+        "(pg_catalog.texteq(pg_catalog.current_setting('statement_timeout'), '0') OR "
+        "pg_catalog.interval_gt(CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval), "
+        "CAST(pg_catalog.textcat(CAST($2 AS pg_catalog.text), ' ms') AS pg_catalog.interval))) THEN "
+        "pg_catalog.set_config('statement_timeout', CAST($2 AS pg_catalog.text), true) END, "
+        "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+    // The LEFT JOIN makes a row of NULLs when no role was found, which the gate refuses too.
+    g.session_facts =
+        "SELECT f.* FROM (SELECT 1) one LEFT JOIN (" + q.session_facts +
+        ") f(rolname, rolsuper, rolreplication, rolbypassrls, member_of, dblink_schema, fdw_schema, pid) ON true "
+        "WHERE CASE WHEN $2 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $2 THEN " + refuse_with +
+        "pg_catalog.textcat('another server session ', CAST(f.pid AS pg_catalog.text)))::pg_catalog.int4 WHEN f.rolname "
+        "IS NULL OR (NOT $1 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of "
+        "OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
+        "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
+        "OPERATOR(pg_catalog.=) 0";
+    g.named = "SELECT v.* FROM (" + q.named + ")" + volatile_row + "v.allowed OR " + by_pattern("$4", "$5") +
+              " THEN 0 ELSE " + refuse_with + "pg_catalog.textcat('function ', v.signature))::pg_catalog.int4 END "
+              "OPERATOR(pg_catalog.=) 0";
+    g.implicit = "SELECT v.* FROM (" + q.implicit + ")" + volatile_row + "$4 OR v.allowed OR " +
+                 by_pattern("$2", "$3") + " THEN 0 ELSE " + refuse_with +
+                 "pg_catalog.textcat('implicit ', v.signature))::pg_catalog.int4 END OPERATOR(pg_catalog.=) 0";
+    return g;
+  }();
+  return queries;
+}
+
+const char* const* gated_statement_names() {
+  static const char* const names[kGatedStatements] = {kSettingsStatement, kSessionFactsStatement, kNamedStatement,
+                                                      kImplicitStatement};
+  return names;
+}
+
+const std::string* gated_statement_texts() {
+  static const std::string texts[kGatedStatements] = {gated_check_queries().settings, gated_check_queries().session_facts,
+                                                      gated_check_queries().named, gated_check_queries().implicit};
+  return texts;
+}
+
+const GatedParameterTypes* gated_parameter_types() {
+  constexpr unsigned kBool = 16, kInt4 = 23, kText = 25, kInt4Array = 1007, kTextArray = 1009;
+  static const GatedParameterTypes types[kGatedStatements] = {
+      {2, {kText, kInt4}},
+      {2, {kBool, kInt4}},
+      {5, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray}},
+      {4, {kTextArray, kTextArray, kTextArray, kBool}},
+  };
+  return types;
 }
 
 std::string role_privileges(const RemoteRoleFacts& role) {

@@ -12,9 +12,10 @@
 //     BETWEEN, an ORDER BY, a cast, a domain value), a remote where any of those reaches a VOLATILE function
 //     the allowlist does not admit is refused for every statement, unless the server option
 //     allow_implicit_volatile accepts that risk.
-// The questions ride in the session set-up the remote already runs (one simple-Query message: settings,
-// BEGIN READ ONLY, then build_remote_check_sql's statements), so they cost no round trip of their own and
-// always read the remote's catalog as it is now. They read it with search_path = pg_catalog and every
+// The questions ride in the pipeline that opens every call (fanout/remote_pipeline.cpp: BEGIN READ ONLY, the
+// settings, the three gated checks below, the DECLARE and the first FETCH, sent together), so they cost no round trip
+// of their own and always read the remote's catalog as it is now; the inline form (build_remote_check_sql) is what
+// the slower path sends when a gate refused. They read it with search_path = pg_catalog and every
 // operator, function and type spelled out with its schema, so that no remote role setting or object in
 // another schema can change what they see; and a name is compared as the remote itself reads it (its
 // encoding's case rules and its cut at NAMEDATALEN), because the statement's text is sent as written.
@@ -55,29 +56,78 @@ std::string escape_sql_literal(std::string_view text);
 //                   of arguments, $3 text[] the allowlist's entries by signature (resolved by the remote itself);
 //   implicit        the VOLATILE functions a statement could reach without naming them (kVolatileColumns);
 //                   parameter $1 text[] the entries by signature.
-// A connection that is kept prepares them once (prepare: one constant message, so that what stays prepared can be
-// checked against it) and executes them at every call; any other sends them inline.
 struct RemoteCheckQueries {
   std::string session_facts;
   std::string named;
   std::string implicit;
-  std::string prepare;  // PREPARE each of the three under its name below, then the server session's pid
 };
 const RemoteCheckQueries& remote_check_queries();
 
+// The same three, gated: each raises an ERROR on the remote when a row it returns would be refused by the judgement
+// below (judge_remote_roles, judge_volatile_matches, judge_implicit_matches), so that the server skips the rest of a
+// pipeline and the statement is never DECLAREd. A gate refuses at least whenever that judgement would (it may refuse
+// more: a name pattern compares case-sensitively there); the rows it lets through are judged here all the same. The
+// ERROR is an integer cast of a row's text ("multidb_check_refused: ..."), SQLSTATE 22P02: a SELECT cannot raise
+// otherwise without a function of its own on the remote, and a row-dependent text is never folded at plan time.
+// Parameters (types: kGatedParameterTypes):
+//   settings        $1 text the TimeZone, $2 int4 multidb.statement_timeout in ms (0: none). One row of
+//                   set_config(..., true) calls: DateStyle ISO, IntervalStyle postgres, extra_float_digits 3, the
+//                   TimeZone, cursor_tuple_fraction 1, statement_timeout lowered (never raised) to $2, and last
+//                   search_path = pg_catalog, pg_temp for the checks — all undone by the transaction's end;
+//   session facts   $1 bool allow_privileged_role, $2 int4 the server pid that prepared it (0: any session);
+//   named           $1 $2 $3 as above, $4 text[] $5 text[] the allowlist's patterns as LIKE patterns over schema and
+//                   name (allowlist_like_patterns);
+//   implicit        $1 text[] the entries by signature, $2 text[] $3 text[] the patterns, $4 bool
+//                   allow_implicit_volatile.
+struct GatedCheckQueries {
+  std::string settings;
+  std::string session_facts;
+  std::string named;
+  std::string implicit;
+};
+const GatedCheckQueries& gated_check_queries();
+constexpr const char* kGateMarker = "multidb_check_refused";
+constexpr const char* kGateSqlstate = "22P02";
+
+// Their names where a kept connection prepares them (protocol-level prepared statements, made once per server session).
+constexpr const char* kSettingsStatement = "multidb_settings";
 constexpr const char* kSessionFactsStatement = "multidb_session_facts";
 constexpr const char* kNamedStatement = "multidb_named_calls";
 constexpr const char* kImplicitStatement = "multidb_implicit_reach";
+constexpr int kGatedStatements = 4;  // settings, session facts, named, implicit: in that order below
+const char* const* gated_statement_names();
+const std::string* gated_statement_texts();  // kGatedStatements texts, in the same order
+// Parameter types, as type OIDs (fixed since PostgreSQL 8): one list per gated query, in the order above.
+struct GatedParameterTypes {
+  int count;
+  unsigned types[5];
+};
+const GatedParameterTypes* gated_parameter_types();
 
-// What is appended to the set-up after BEGIN READ ONLY for one statement, in either form, ';'-separated: first the
-// search_path pin (SET LOCAL search_path = pg_catalog, pg_temp; the caller RESETs it before a statement of the
-// user's), then the three questions — as text (inline_sql), or as EXECUTEs of the prepared ones, with a generic
-// plan (execute_sql).
+// A glob of the allowlist ('*' anything) as a LIKE pattern: % and _ and \ escaped with \, * as %.
+std::string like_pattern(std::string_view glob);
+// The allowlist's name patterns as two parallel LIKE pattern lists, schema and name: "name" is any schema ("%").
+struct AllowlistLikePatterns {
+  std::vector<std::string> schemas;
+  std::vector<std::string> names;
+};
+// A text[] value in the array's text form ({"a","b"}), for a parameter.
+std::string array_literal(const std::vector<std::string>& items);
+
+// What is sent for one statement. inline_sql: appended to the slower path's set-up after BEGIN READ ONLY,
+// ';'-separated: first the search_path pin (SET LOCAL search_path = pg_catalog, pg_temp; the caller RESETs it before
+// a statement of the user's), then the three questions as text. parameters: the named check's $1, $2 and $3 in text
+// form, packed into one string (pack_fields) to travel where a C string does.
 struct RemoteCheckSql {
   std::string inline_sql;
-  std::string execute_sql;
+  std::string parameters;
 };
 RemoteCheckSql build_remote_check_sql(const StatementNames& names, const std::vector<std::string>& signature_entries);
+
+// Strings joined so that any bytes but NUL survive: each as its length, ':' and itself.
+std::string pack_fields(const std::vector<std::string>& fields);
+// The fields back; throws std::invalid_argument when packed is not pack_fields' output.
+std::vector<std::string> unpack_fields(std::string_view packed);
 
 constexpr int kSessionFactsColumns = 8;
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
@@ -128,6 +178,7 @@ class VolatileAllowlist {
   bool allows(std::string_view schema, std::string_view name) const;
   const std::vector<std::string>& patterns() const { return patterns_; }
   const std::vector<std::string>& signature_entries() const { return signatures_; }
+  AllowlistLikePatterns like_patterns() const;
 
  private:
   std::vector<std::string> patterns_;

@@ -65,18 +65,19 @@ namespace {
 
 // ---- what is sent: judged here -------------------------------------------------------------------------
 
-// What the remote is asked about the statement's names, with its set-up, in both forms (core/remote_checks.hpp):
-// the names as the statement wrote them, and the allowlist's entries by signature, for the remote to resolve.
+// What the remote is asked about the statement's names, in both forms (core/remote_checks.hpp): inline, and as the
+// gated checks' parameters: the names as the statement wrote them, and the allowlist's entries by signature, for the
+// remote to resolve.
 struct CheckSql {
   const char* inline_sql;
-  const char* execute_sql;
+  const char* parameters;
 };
 
 CheckSql remote_check_sql(const char* sql, const CalledNames* names) {
   CalledNames written = names_as_written(sql, names);
   const VolatileAllowlist& allowlist = current_volatile_allowlist();
   char* inline_sql = nullptr;
-  char* execute_sql = nullptr;
+  char* parameters = nullptr;
   CppError error = cpp_call([&] {
     StatementNames wanted;
     for (int i = 0; i < list_length(written.functions); i++)
@@ -86,9 +87,9 @@ CheckSql remote_check_sql(const char* sql, const CalledNames* names) {
     foreach (cell, written.attribute_calls) wanted.calls.push_back(CalledFunction{static_cast<const char*>(lfirst(cell)), 1});
     RemoteCheckSql check = build_remote_check_sql(wanted, allowlist.signature_entries());
     inline_sql = malloc_copy(check.inline_sql);
-    execute_sql = malloc_copy(check.execute_sql);
+    parameters = malloc_copy(check.parameters);
   });
-  CheckSql check{take(inline_sql), take(execute_sql)};
+  CheckSql check{take(inline_sql), take(parameters)};
   raise_cpp_error(error, "building the remote check");
   return check;
 }
@@ -101,7 +102,7 @@ void judge_targets(Fanout* fanout) {
     CheckSql check = remote_check_sql(request->sql, &verdict.names);
     for (int i = 0; i < fanout->channel_count; i++) {
       fanout->channels[i].check_sql = check.inline_sql;
-      fanout->channels[i].check_execute = check.execute_sql;
+      fanout->channels[i].check_parameters = check.parameters;
     }
     return;
   }
@@ -109,7 +110,7 @@ void judge_targets(Fanout* fanout) {
     GuardVerdict verdict = require_read_only(request->sqls[i], describe_targets(&request->targets[i], 1));
     CheckSql check = remote_check_sql(request->sqls[i], &verdict.names);
     fanout->channels[i].check_sql = check.inline_sql;
-    fanout->channels[i].check_execute = check.execute_sql;
+    fanout->channels[i].check_parameters = check.parameters;
   }
 }
 
@@ -177,11 +178,11 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker, bool desc
   SharedCall* shared = fanout->shared;
   // A connection that others wait for will make way when this call ends (connection_pool.hpp): not worth preparing
   // the checks on, which pays for itself only over calls.
-  const char* check_execute = cluster_slot_wanted(channel->cluster) ? nullptr : channel->check_execute;
-  RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql, check_execute,
+  RemoteStatement statement{shared_string(shared, shared->setup_sql_offset), channel->check_sql,
                             target_sql(fanout->request, channel->index),
                             shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path,
-                            shared->describe_only};
+                            shared->describe_only, channel->check_parameters,
+                            pg_get_timezone_name(session_timezone), !cluster_slot_wanted(channel->cluster)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
               shared->statement_timeout_ms, fetch_size);

@@ -49,8 +49,8 @@ struct Channel {
   RemoteSession local;
   bool local_ready;  // the local socket reported the event it waited for
   bool refused;      // the worker said its next error is a refusal
-  const char* check_sql;      // the remote checks, inline (core/remote_checks.hpp); workers send these
-  const char* check_execute;  // the same as EXECUTEs, for a kept connection that has them prepared
+  const char* check_sql;         // the remote checks, inline (core/remote_checks.hpp); workers send these
+  const char* check_parameters;  // the same names as the gated checks' parameters, for the pipeline
   pgsocket registered_socket;  // in the call's WaitEventSet (PGINVALID_SOCKET: not there)
   int registered_position;
   int registered_events;

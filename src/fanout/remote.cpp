@@ -3,6 +3,7 @@
 #include "core/remote_checks.hpp"
 #include "fanout/remote_cancel.hpp"
 #include "fanout/remote_describe.hpp"
+#include "fanout/remote_pipeline.hpp"
 #include "foundation/boundary.hpp"
 
 #include <cstdlib>
@@ -145,6 +146,9 @@ RemoteEvent finish_setup(RemoteSession* session) {
   // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
   // another server session may run another client's (or a look-alike) under the same name. Then the connection is
   // replaced by one that sends them inline (worth_connecting_anew).
+  // A server session whose pid is not the one libpq was told at connect time is behind a pooler: checks prepared
+  // there would not stay in this connection's session, so this connection never prepares them.
+  if (atoi(PQgetvalue(facts, 0, 7)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
   if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
     return fail(session, ERRCODE_UNDEFINED_PSTATEMENT,
                 "the prepared checks ran in another server session than the one that prepared them",
@@ -208,37 +212,17 @@ RemoteEvent finish_setup(RemoteSession* session) {
   return RemoteEvent::kWantRead;
 }
 
-// The check statements' PREPARE message, made once per backend (it is the same for every connection).
-const char* prepare_checks_sql() {
-  static char* sql = nullptr;
-  if (sql == nullptr) {
-    char* made = nullptr;
-    CppError error = cpp_call([&] { made = malloc_copy(remote_check_queries().prepare); });
-    if (error.failed) return nullptr;  // out of memory: the checks go inline
-    sql = MemoryContextStrdup(TopMemoryContext, made);
-    free(made);
-  }
-  return sql;
-}
-
-// The settings, BEGIN READ ONLY and the checks, in one message; the checks as EXECUTEs where they are prepared.
-bool send_setup(RemoteSession* session) {
-  session->checks_executed = session->history.checks_prepared && session->check_execute != nullptr;
-  const char* checks = session->checks_executed ? session->check_execute : session->check_sql;
+// The slower path: the settings, BEGIN READ ONLY and the inline checks, in one message (after a gate refused in the
+// pipeline, behind the ROLLBACK of its failed transaction).
+bool send_setup(RemoteSession* session, bool after_failed_transaction) {
+  session->checks_executed = false;
   // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
-  const char* setup = psprintf("%s; %s%s", session->setup_sql, checks,
-                               session->catalog_search_path ? "" : "; RESET search_path");
+  const char* setup = psprintf("%s%s; %s%s", after_failed_transaction ? "ROLLBACK; " : "", session->setup_sql,
+                               session->check_sql, session->catalog_search_path ? "" : "; RESET search_path");
   if (!PQsendQuery(session->conn, setup)) return false;
   session->phase = RemotePhase::kSetup;
   command_sent(session);
   return true;
-}
-
-// A connection to be kept prepares the checks once, in a message of their own (so that what stays prepared can be
-// told from anything else: remote_checks.hpp); then every call EXECUTEs them.
-bool wants_prepared_checks(const RemoteSession* session) {
-  return session->keep_connection && session->check_execute != nullptr && !session->history.checks_prepared &&
-         !session->history.checks_inline;
 }
 
 RemoteEvent start_setup(RemoteSession* session) {
@@ -251,13 +235,10 @@ RemoteEvent start_setup(RemoteSession* session) {
   if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
   if (PQsetnonblocking(session->conn, 1) != 0)
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
-  const char* prepare = wants_prepared_checks(session) ? prepare_checks_sql() : nullptr;
-  if (prepare != nullptr) {
-    if (!PQsendQuery(session->conn, prepare))
-      return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
-    session->phase = RemotePhase::kPrepare;
+  if (pipeline_wanted(session)) {
+    if (!pipeline_send(session)) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     command_sent(session);
-  } else if (!send_setup(session)) {
+  } else if (!send_setup(session, false)) {
     return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
   }
   return RemoteEvent::kWantRead;  // replaced by the caller's loop reading results at once
@@ -277,7 +258,9 @@ bool send_declare(RemoteSession* session) {
 
 bool send_fetch(RemoteSession* session) {
   const char* fetch = psprintf("FETCH %d FROM multidb_rows", session->fetch_size);
-  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr, 0)) return false;
+  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr,
+                         session->fetch_result_format))
+    return false;
   session->phase = RemotePhase::kFetch;
   command_sent(session);
   return true;
@@ -285,14 +268,25 @@ bool send_fetch(RemoteSession* session) {
 
 constexpr int kSetupAnswers = 3;
 
-// The MD5 of the check statements' PREPARE message, as pg_prepared_statements shows their text.
-const char* prepared_checks_md5() {
-  static char hex[33] = "";
-  const char* prepare = prepare_checks_sql();
-  const char* error = nullptr;
-  if (hex[0] == '\0' && (prepare == nullptr || !pg_md5_hash(prepare, strlen(prepare), hex, &error)))
-    return "none";  // no statement has this text: a connection with prepared checks is then never kept
-  return hex;
+// A row of pg_prepared_statements that is one of ours: prepared by the protocol, under its name, with its text.
+const char* ours_prepared() {
+  static char* predicate = nullptr;
+  if (predicate == nullptr) {
+    StringInfoData sql;
+    initStringInfo(&sql);
+    appendStringInfoString(&sql, "NOT from_sql AND (");
+    for (int i = 0; i < kGatedStatements; i++) {
+      const std::string& text = gated_statement_texts()[i];
+      char hex[33];
+      const char* error = nullptr;
+      if (!pg_md5_hash(text.data(), text.size(), hex, &error)) strcpy(hex, "none");  // then never kept
+      appendStringInfo(&sql, "%s(name OPERATOR(pg_catalog.=) '%s' AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s')",
+                       i > 0 ? " OR " : "", gated_statement_names()[i], hex);
+    }
+    appendStringInfoChar(&sql, ')');
+    predicate = MemoryContextStrdup(TopMemoryContext, sql.data);
+  }
+  return predicate;
 }
 
 // What ends a call whose connection is to be kept, in one message: the ROLLBACK, then everything a statement's
@@ -314,18 +308,33 @@ const char* reset_sql(const RemoteSession* session) {
   }
   if (session->fdw_schema != nullptr)
     appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
-  // Ours must be there as prepared (the same text: remote_check_queries()), when this connection prepared them, and
-  // nothing else: a hidden function can DEALLOCATE and PREPARE under our names too.
+  // Ours must be there as prepared at the protocol level (the same texts: gated_check_queries()), when this connection
+  // prepared them, and nothing else: a hidden function can DEALLOCATE, and PREPARE under our names too (as SQL).
   appendStringInfo(&sql,
-                   "SELECT pg_catalog.count(*) FILTER (WHERE NOT (name OPERATOR(pg_catalog.=) ANY (ARRAY['%s', '%s', "
-                   "'%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s')) OPERATOR(pg_catalog.+) "
-                   "GREATEST(%d OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE name OPERATOR(pg_catalog.=) ANY "
-                   "(ARRAY['%s', '%s', '%s']) AND pg_catalog.md5(statement) OPERATOR(pg_catalog.=) '%s'), 0) FROM "
-                   "pg_catalog.pg_prepared_statements",
-                   kSessionFactsStatement, kNamedStatement, kImplicitStatement, prepared_checks_md5(),
-                   session->history.checks_prepared ? 3 : 0, kSessionFactsStatement, kNamedStatement,
-                   kImplicitStatement, prepared_checks_md5());
+                   "SELECT pg_catalog.count(*) FILTER (WHERE NOT (%s)) OPERATOR(pg_catalog.+) GREATEST(%d "
+                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE %s), 0) FROM pg_catalog.pg_prepared_statements",
+                   ours_prepared(), session->history.checks_prepared ? kGatedStatements : 0, ours_prepared());
   return sql.data;
+}
+
+// The FETCH's batch to the caller. A full batch may have more behind it: ask for the next one now, so that the remote
+// works while this one is handed on.
+RemoteEvent hand_over_batch(RemoteSession* session, PGresult** result) {
+  PGresult* batch = session->batch;
+  session->batch = nullptr;
+  if (batch == nullptr) return fail(session, ERRCODE_PROTOCOL_VIOLATION, "FETCH returned no result");
+  bool sent = true;
+  if (PQntuples(batch) == session->fetch_size)
+    sent = send_fetch(session);
+  else
+    session->phase = RemotePhase::kAllFetched;
+  if (!sent) {
+    PQclear(batch);
+    return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+  }
+  *result = batch;
+  session->rows_handed_over = true;
+  return RemoteEvent::kRows;
 }
 
 RemoteEvent advance_connect(RemoteSession* session) {
@@ -355,6 +364,21 @@ RemoteEvent remote_fail(RemoteSession* session, int sqlstate, const char* messag
 
 void remote_command_sent(RemoteSession* session) { command_sent(session); }
 
+RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, const char* during) {
+  return fail_with_result(session, result, during);
+}
+
+RemoteEvent remote_judge_checks(RemoteSession* session) { return finish_setup(session); }
+
+bool remote_send_setup_after_gate(RemoteSession* session) {
+  if (!send_setup(session, true)) return false;
+  return true;
+}
+
+RemoteEvent remote_hand_over_batch(RemoteSession* session, PGresult** result) { return hand_over_batch(session, result); }
+
+const char* remote_libpq_message(RemoteSession* session) { return trimmed_libpq_message(session->conn); }
+
 void check_result_width(const char* connection, int columns) {
   if (columns < 0 || columns > MaxTupleAttributeNumber)
     ereport(ERROR, (errcode(ERRCODE_TOO_MANY_COLUMNS),
@@ -375,7 +399,9 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
   session->values = values;
   session->setup_sql = statement->setup_sql;
   session->check_sql = statement->check_sql;
-  session->check_execute = statement->check_execute;
+  session->check_parameters = statement->check_parameters;
+  session->timezone = statement->timezone;
+  session->prepare_checks = statement->prepare_checks;
   session->sql = statement->sql;
   session->allowed_volatile = statement->allowed_volatile;
   session->catalog_search_path = statement->catalog_search_path;
@@ -393,6 +419,8 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
 
 namespace {
 
+RemoteEvent advance_once(RemoteSession* session, PGresult** result);
+
 RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
   *result = nullptr;
   if (session->rows_handed_over) {
@@ -401,11 +429,18 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     if (session->phase == RemotePhase::kFetch) command_sent(session);
   }
   if (session->phase == RemotePhase::kIdle && session->conn != nullptr) {  // warm, from remote_adopt
-    if (PQstatus(session->conn) != CONNECTION_OK || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+    if (PQstatus(session->conn) != CONNECTION_OK ||
+        (!session->history.reset_pending && PQtransactionStatus(session->conn) != PQTRANS_IDLE))
       return fail(session, ERRCODE_CONNECTION_FAILURE, "the kept connection is no longer usable");
     PQsetNoticeReceiver(session->conn, forward_remote_notice, session);
     session->connect_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), session->connect_timeout_s * 1000L);
-    if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+    if (session->history.reset_pending) {
+      // Usually already in the socket's buffer; else awaited within the reply deadline like any answer.
+      session->phase = RemotePhase::kResetPending;
+      command_sent(session);
+    } else if (start_setup(session) == RemoteEvent::kFailed) {
+      return RemoteEvent::kFailed;
+    }
   }
   if (session->phase == RemotePhase::kIdle) {
     // Count the socket against max_files_per_process like any file the backend opens (unless the caller did).
@@ -428,10 +463,11 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     if (session->phase == RemotePhase::kConnecting || event == RemoteEvent::kFailed) return event;
   }
   if (session->phase == RemotePhase::kAllFetched) {
-    // The transaction ends on purpose, not because nothing happens to commit it.
+    // The transaction ends on purpose, not because nothing happens to commit it. A connection to be kept sends its
+    // ROLLBACK and reset and does not wait for their answers: the next call reads them first (kResetPending).
     if (!PQsendQuery(session->conn, session->keep_connection ? reset_sql(session) : "ROLLBACK"))
       return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
-    session->phase = RemotePhase::kRollback;
+    session->phase = session->keep_connection ? RemotePhase::kResetSending : RemotePhase::kRollback;
     command_sent(session);
   }
   if (session->phase == RemotePhase::kDone) return RemoteEvent::kDone;
@@ -441,6 +477,13 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     int flushed = PQflush(session->conn);
     if (flushed < 0) return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     if (flushed > 0) return RemoteEvent::kWantWrite;
+    if (session->phase == RemotePhase::kResetSending) {
+      // All of it is on its way: the connection goes to the pool with its answers pending.
+      session->query_running = false;
+      session->history.reset_pending = true;
+      session->phase = RemotePhase::kDone;
+      return RemoteEvent::kDone;
+    }
     // Read from the socket only when libpq has no complete result buffered: reading more each time
     // would grow libpq's buffer and move it on every call.
     if (PQisBusy(session->conn)) {
@@ -452,6 +495,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
           // The statement may still run once the server answers again: ask it to stop (fail() closes
           // without a cancel, since its other callers know the remote to be idle or gone).
           send_cancel_detached(session->conn, Min(session->connect_timeout_s, kCancelDeadlineS));
+          session->gave_up_waiting = true;
           return fail(session, ERRCODE_CONNECTION_FAILURE,
                       psprintf("no answer from the server within %d ms (multidb.statement_timeout and %d ms "
                                "of grace)",
@@ -467,6 +511,16 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     PGresult* next = PQgetResult(session->conn);
     if (next != nullptr) {
       ExecStatusType status = PQresultStatus(next);
+      if (session->phase == RemotePhase::kPipeline) {
+        if (pipeline_take_result(session, next)) continue;
+        RemoteEvent event = pipeline_finish(session, result);  // the sync came
+        if (event == RemoteEvent::kWantRead) continue;           // the slower path's message went out
+        return event;
+      }
+      if (session->phase == RemotePhase::kResetPending) {
+        reset_pending_take_result(session, next);
+        continue;
+      }
       if (session->phase == RemotePhase::kFetch && status == PGRES_TUPLES_OK) {
         session->batch = next;
         continue;
@@ -482,26 +536,6 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         session->answers[answered] = next;
         continue;
       }
-      if (session->phase == RemotePhase::kPrepare) {
-        // A server that will not prepare them (an old one, a pooler whose session has them already) gets the
-        // checks inline.
-        if (status == PGRES_TUPLES_OK && PQntuples(next) == 1)
-          session->history.prepared_in = atoi(PQgetvalue(next, 0, 0));
-        else if (status != PGRES_COMMAND_OK)
-          session->history.checks_inline = true;
-        PQclear(next);
-        continue;
-      }
-      if (session->phase == RemotePhase::kRollback && session->rollback_answered) {
-        // The reset's answers: a failure or a session found not clean only means the connection is not kept.
-        if (status == PGRES_TUPLES_OK)
-          session->reset_clean = PQntuples(next) == 1 && strcmp(PQgetvalue(next, 0, 0), "0") == 0;
-        else if (status != PGRES_COMMAND_OK)
-          session->keep_connection = false;
-        PQclear(next);
-        continue;
-      }
-      if (session->phase == RemotePhase::kRollback) session->rollback_answered = true;
       if (status != PGRES_COMMAND_OK) {
         const char* during = session->phase == RemotePhase::kSetup     ? "session set-up"
                              : session->phase == RemotePhase::kRollback ? "ending the remote transaction"
@@ -517,9 +551,25 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     // The current command is complete: start the next one.
     bool sent = true;
     switch (session->phase) {
-      case RemotePhase::kPrepare:
-        if (!session->history.checks_inline && session->history.prepared_in != 0) session->history.checks_prepared = true;
-        sent = send_setup(session);
+      case RemotePhase::kPipeline:
+        pipeline_command_done(session);
+        break;
+      case RemotePhase::kResetPending:
+        session->query_running = false;
+        session->history.reset_pending = false;
+        if (!reset_pending_clean(session)) {
+          // Connect anew: this connection's session kept something of the earlier call (or its reset failed).
+          ereport(DEBUG1, (errmsg_internal("connection \"%s\": the kept connection was not clean; connecting anew",
+                                           session->name)));
+          PQfinish(session->conn);  // the descriptor's count stays with the session, for the new one
+          session->conn = nullptr;
+          session->reused = false;
+          session->history = ConnectionHistory{0, false, false, 0, false};
+          session->phase = RemotePhase::kIdle;
+          session->reply_deadline = 0;
+          return advance_once(session, result);
+        }
+        if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         break;
       case RemotePhase::kSetup:
         if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
@@ -533,36 +583,16 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         if (event != RemoteEvent::kWantRead) return event;
         break;
       }
-      case RemotePhase::kRollback:
+      case RemotePhase::kRollback:  // a connection not kept
         session->query_running = false;
-        // Kept only when nothing is left of the call on it: transaction ended, no result pending, the session
-        // reset and found clean.
-        if (!session->keep_connection || !session->reset_clean || PQtransactionStatus(session->conn) != PQTRANS_IDLE)
-          remote_abandon(session);
+        remote_abandon(session);
         session->phase = RemotePhase::kDone;
         return RemoteEvent::kDone;
       case RemotePhase::kDeclare:
         sent = send_fetch(session);
         break;
-      case RemotePhase::kFetch: {
-        PGresult* batch = session->batch;
-        session->batch = nullptr;
-        if (batch == nullptr) return fail(session, ERRCODE_PROTOCOL_VIOLATION, "FETCH returned no result");
-        // A full batch may have more behind it: ask for the next one now, so that the remote works while
-        // this one is handed on.
-        if (PQntuples(batch) == session->fetch_size) {
-          sent = send_fetch(session);
-        } else {
-          session->phase = RemotePhase::kAllFetched;
-        }
-        if (!sent) {
-          PQclear(batch);
-          break;
-        }
-        *result = batch;
-        session->rows_handed_over = true;
-        return RemoteEvent::kRows;
-      }
+      case RemotePhase::kFetch:
+        return hand_over_batch(session, result);
       default:
         break;
     }
@@ -574,8 +604,15 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
 // was idle — is replaced once by a new one; so is one whose prepared checks were not there when executed (a pooler
 // that hands each transaction another server session), and the new one sends them inline. A failure after that is
 // the call's.
+//
+// With the pipeline, the DECLARE goes out with the rest before anything is answered; a warm connection found dead
+// while no result at all came back for it (a connection failure, not a deadline given up on) is replaced all the
+// same. That is safe: the server executes a pipeline's commands in order and answers each as it completes, so with no
+// answer back either none of it ran, or — when the connection broke after it had run part and before the answer
+// arrived — only a READ ONLY transaction that passed the gated checks did, and its rows never reached anyone.
 bool worth_connecting_anew(const RemoteSession* session) {
-  if (session->statement_sent || session->failure.refused) return false;
+  if (session->failure.refused || session->gave_up_waiting) return false;
+  if (session->statement_sent && !(session->pipeline_sent && !session->pipeline_answered)) return false;
   int sqlstate = session->failure.sqlstate;
   if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->checks_executed) return true;
   if (!session->reused) return false;
@@ -591,8 +628,14 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
   bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
   session->reused = false;
-  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0};
+  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0, false};
   memset(&session->failure, 0, sizeof(session->failure));
+  session->statement_sent = false;
+  session->pipeline_sent = false;
+  session->pipeline_answered = false;
+  session->rollback_answered = false;
+  session->reset_clean = false;
+  session->reset_failed = false;
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {
       PQclear(answer);
@@ -614,7 +657,7 @@ void remote_hold_descriptor(RemoteSession* session) { session->holds_external_fd
 
 PGconn* remote_release(RemoteSession* session, ConnectionHistory* history) {
   if (session->phase != RemotePhase::kDone || session->conn == nullptr || session->query_running ||
-      PQtransactionStatus(session->conn) != PQTRANS_IDLE)
+      (!session->history.reset_pending && PQtransactionStatus(session->conn) != PQTRANS_IDLE))
     return nullptr;
   PGconn* conn = session->conn;
   // The receiver's argument is this session, which ends with the call: nothing may reach it from the pool.
@@ -643,7 +686,8 @@ long remote_timeout_ms(const RemoteSession* session) {
 }
 
 void remote_abandon(RemoteSession* session) {
-  PGresult** held[] = {&session->batch, &session->answers[0], &session->answers[1], &session->answers[2]};
+  PGresult** held[] = {&session->batch, &session->answers[0], &session->answers[1], &session->answers[2],
+                       &session->pipeline_error};
   for (PGresult** result : held) {
     if (*result != nullptr) {
       PQclear(*result);

@@ -2,7 +2,9 @@
 // SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
 // its role, the statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp),
 // read the statement's rows through a cursor a batch at a time (or only describe it: remote_describe.hpp), and
-// end the transaction with ROLLBACK — and, for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
+// end the transaction with ROLLBACK. A run sends the set-up, the checks, the DECLARE and the first FETCH in one
+// pipeline (remote_pipeline.hpp); when a check's gate refuses there, the slower path below (set-up and inline
+// checks in one message, judged here, then DECLARE and FETCH) reports the refusal — and, for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
 // held cursors, temporary objects, settings, dblink's and postgres_fdw's connections) and check that nothing
 // else stayed (prepared statements); a connection that is not clean then is closed. The same machine runs inside a
 // background worker (which waits on its socket) and inside the calling backend when no worker slot is
@@ -29,9 +31,12 @@ struct RemoteFailure {
 };
 
 enum class RemotePhase {
-  kIdle, kConnecting, kPrepare, kSetup, kDeclare, kFetch,
+  kIdle, kConnecting, kResetPending,  // remote_pipeline.hpp: an earlier call's reset answers, read first
+  kPipeline,                          // remote_pipeline.hpp: BEGIN, settings, checks, DECLARE and FETCH sent together
+  kSetup, kDeclare, kFetch,
   kDescribePrepare, kDescribe, kDescribePath, kDescribeTypes,  // describe_only (remote_describe.hpp)
-  kAllFetched, kRollback, kDone, kFailed
+  kAllFetched, kRollback, kResetSending,  // a kept connection's reset message, flushed and not awaited
+  kDone, kFailed
 };
 
 enum class RemoteEvent {
@@ -47,17 +52,20 @@ enum class RemoteEvent {
 struct ConnectionHistory {
   long calls;            // calls it served
   bool checks_prepared;  // multidb's check statements are prepared in its session (core/remote_checks.hpp)
-  bool checks_inline;    // they do not stay prepared there (a pooler in between): send them inline
+  bool checks_inline;    // they would not stay prepared there (a pooler in between): send them unnamed
   int prepared_in;       // the pid of the server session that prepared them
+  bool reset_pending;    // the last call's ROLLBACK and reset went out unanswered: read them before anything else
 };
 
 struct RemoteSession {
   const char* name;
   const char* const* keywords;
   const char* const* values;
-  const char* setup_sql;  // session settings and BEGIN READ ONLY, sent once connected
-  const char* check_sql;      // build_remote_check_sql() for the statement's names, sent with the set-up: inline ...
-  const char* check_execute;  // ... or as EXECUTEs, where they are prepared (nullptr: always inline)
+  const char* setup_sql;  // the slower path's session settings and BEGIN READ ONLY, sent in one message with ...
+  const char* check_sql;  // ... build_remote_check_sql()'s inline checks for the statement's names
+  const char* check_parameters;  // the same names as the gated checks' parameters (nullptr: no pipeline)
+  const char* timezone;          // the TimeZone the pipeline's settings set
+  bool prepare_checks;           // a kept connection may prepare the gated checks (worth it over calls)
   const char* sql;            // the statement, already judged read-only
   const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
   const char* client_encoding;   // what the remote must report, as the connection asked for it
@@ -86,7 +94,19 @@ struct RemoteSession {
   bool statement_sent;    // the DECLARE went out: from here on a failure is never retried
   int described_columns;  // describe_only: the columns the statement was described with
   ConnectionHistory history;  // of the connection, before this call
-  bool checks_executed;       // this call's set-up EXECUTEd the prepared checks (else it sent them inline)
+  bool checks_executed;       // this call's pipeline ran the prepared checks (else it sent them unnamed)
+  int fetch_result_format;    // 0 text, 1 binary: the format send_fetch asks the FETCHes after the first one in
+  // The pipeline (remote_pipeline.hpp): the kind of each command sent, in order, and how far its results were read.
+  int pipeline_kinds[16];
+  int pipeline_count;
+  int pipeline_step;
+  bool pipeline_sent;      // this call's pipeline went out
+  bool pipeline_answered;  // a result of it came back: from here on a failure is never retried
+  bool pipeline_prepares;  // it prepares the gated checks first
+  PGresult* pipeline_error;  // its first error, judged at the sync
+  int pipeline_error_kind;
+  bool reset_failed;       // an earlier call's pending reset answered with an error
+  bool gave_up_waiting;    // no answer within the deadline: never retried
   TimestampTz connect_deadline;
   TimestampTz reply_deadline;  // 0: none
   RemoteFailure failure;
@@ -95,11 +115,13 @@ struct RemoteSession {
 struct RemoteStatement {
   const char* setup_sql;
   const char* check_sql;
-  const char* check_execute;
   const char* sql;
   const char* allowed_volatile;
   bool catalog_search_path;
   bool describe_only;
+  const char* check_parameters;  // nullptr: the slower path only (remote_pipeline.hpp)
+  const char* timezone;
+  bool prepare_checks;
 };
 
 // The server options that accept a risk (connections.hpp: RemoteTarget).
@@ -116,16 +138,18 @@ void remote_init(RemoteSession* session, const char* name, const char* const* ke
 RemoteEvent remote_advance(RemoteSession* session, PGresult** result);
 
 // A warm connection from an earlier call (connection_pool.hpp), for a session not yet advanced: it skips the
-// connect, is checked and set up like a new one, and when it turns out dead before the statement was sent (the
-// remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
+// connect, first reads the earlier call's reset answers when they are pending (and connects anew when they failed or
+// show the session not clean), is checked and set up like a new one, and when it turns out dead before anything of
+// the pipeline was answered (the remote restarted meanwhile) the session connects anew once. The session takes over its descriptor count.
 void remote_adopt(RemoteSession* session, PGconn* conn, ConnectionHistory history);
 
 // After remote_init: the caller took the descriptor count of the connection the session will open
 // (AcquireExternalFD), and the session takes it over instead of taking its own.
 void remote_hold_descriptor(RemoteSession* session);
 
-// After kDone with keep_connection: the connection, idle with its transaction rolled back, handed to the caller
-// with its descriptor count and *history (its calls counting this one); nullptr when it is not clean.
+// After kDone with keep_connection: the connection, its ROLLBACK and reset sent (their answers pending:
+// history->reset_pending, read by the next call), handed to the caller with its descriptor count and *history (its
+// calls counting this one); nullptr when it is not clean.
 PGconn* remote_release(RemoteSession* session, ConnectionHistory* history);
 
 int remote_socket(const RemoteSession* session);

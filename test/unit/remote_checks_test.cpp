@@ -77,31 +77,77 @@ TEST(RemoteCheckSql, SpellsOutEveryOperatorAndFunctionWithItsSchema) {
   }
 }
 
-// A kept connection prepares the three once, in one constant message, and executes them at every call with the
-// same values the inline form carries.
-TEST(RemoteCheckSql, PreparedOnceExecutedEachCall) {
-  const multidb::RemoteCheckQueries& queries = multidb::remote_check_queries();
-  EXPECT_EQ(queries.prepare.rfind("PREPARE multidb_session_facts AS SELECT r.rolname", 0), 0u) << queries.prepare;
-  EXPECT_NE(queries.prepare.find("; PREPARE multidb_named_calls(pg_catalog.text[], pg_catalog.int4[], "
-                                 "pg_catalog.text[]) AS SELECT"),
-            std::string::npos);
-  EXPECT_NE(queries.prepare.find("; PREPARE multidb_implicit_reach(pg_catalog.text[]) AS SELECT"), std::string::npos);
-  // and the server session's pid, which binds them to it (a pooler may hand out another)
-  EXPECT_NE(queries.prepare.find("; SELECT pg_catalog.pg_backend_pid()"), std::string::npos);
-  EXPECT_EQ(std::count(queries.prepare.begin(), queries.prepare.end(), ';'), 3);
-  EXPECT_NE(queries.session_facts.find("pg_catalog.pg_backend_pid() FROM pg_catalog.pg_roles"), std::string::npos);
+// The pipeline sends the three gated, with the statement's names and the allowlist as parameters, never spliced.
+TEST(RemoteCheckSql, ParametersCarryTheNamesAsArrayValues) {
   multidb::StatementNames names;
-  names.calls = {{"f", 2}};
-  multidb::RemoteCheckSql sql = multidb::build_remote_check_sql(names, {"public.g()"});
-  EXPECT_NE(sql.execute_sql.find("SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE multidb_session_facts; "
-                                 "EXECUTE multidb_named_calls(ARRAY[E'f']::pg_catalog.text[], ARRAY[2]::pg_catalog."
-                                 "int4[], ARRAY[E'public.g()']::pg_catalog.text[]); EXECUTE multidb_implicit_reach("
-                                 "ARRAY[E'public.g()']::pg_catalog.text[]); RESET plan_cache_mode"),
-            std::string::npos)
-      << sql.execute_sql;
-  EXPECT_EQ(sql.execute_sql.rfind("SET LOCAL search_path = pg_catalog, pg_temp; ", 0), 0u);
+  names.calls = {{"f", 2}, {"\"Odd\\\"name\"", 1}, {"f", 2}};
+  multidb::RemoteCheckSql sql = multidb::build_remote_check_sql(names, {"public.g()", "public.g()"});
+  std::vector<std::string> fields = multidb::unpack_fields(sql.parameters);
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields[0], "{\"\\\"Odd\\\\\\\"name\\\"\",\"f\"}");
+  EXPECT_EQ(fields[1], "{\"1\",\"2\"}");
+  EXPECT_EQ(fields[2], "{\"public.g()\"}");
   // the inline form is the same queries with the values in place of the parameters
   EXPECT_EQ(sql.inline_sql.find('$'), std::string::npos) << sql.inline_sql;
+  EXPECT_EQ(multidb::unpack_fields(multidb::build_remote_check_sql({}, {}).parameters),
+            (std::vector<std::string>{"{}", "{}", "{}"}));
+}
+
+TEST(PackFields, AnyBytesButNulSurvive) {
+  std::vector<std::string> fields = {"", "a:b", "12:x", std::string("\x1f\n;", 3)};
+  EXPECT_EQ(multidb::unpack_fields(multidb::pack_fields(fields)), fields);
+  EXPECT_THROW(multidb::unpack_fields("5:ab"), std::invalid_argument);
+  EXPECT_THROW(multidb::unpack_fields("x:ab"), std::invalid_argument);
+  EXPECT_THROW(multidb::unpack_fields(":ab"), std::invalid_argument);
+}
+
+TEST(LikePattern, GlobStarIsPercentAndTheRestIsLiteral) {
+  EXPECT_EQ(multidb::like_pattern("pg_stat_get_*"), "pg\\_stat\\_get\\_%");
+  EXPECT_EQ(multidb::like_pattern("a%b\\c*"), "a\\%b\\\\c%");
+  EXPECT_EQ(multidb::like_pattern("*"), "%");
+}
+
+TEST(LikePattern, AllowlistSplitsAsAllowsDoes) {
+  multidb::VolatileAllowlist allowlist({"myfunc", "audit.*", "public.f(integer)"});
+  multidb::AllowlistLikePatterns like = allowlist.like_patterns();
+  ASSERT_EQ(like.schemas.size(), multidb::VolatileAllowlist::builtin_patterns().size() + 2);
+  EXPECT_EQ(like.schemas[0], "pg\\_catalog");
+  EXPECT_EQ(like.names[0], "random");
+  EXPECT_EQ(like.schemas[like.schemas.size() - 2], "%");  // "name": any schema
+  EXPECT_EQ(like.names[like.names.size() - 2], "myfunc");
+  EXPECT_EQ(like.schemas.back(), "audit");
+  EXPECT_EQ(like.names.back(), "%");
+  // a signature entry is no pattern: the remote resolves it (the rows' "allowed" column)
+  EXPECT_EQ(multidb::array_literal(like.names).find("public.f"), std::string::npos);
+  EXPECT_EQ(multidb::array_literal({"a\"b", "c\\d", ""}), "{\"a\\\"b\",\"c\\\\d\",\"\"}");
+}
+
+// Each gate raises on a row the judgement would refuse, by casting a text made from that row (never a constant), and
+// takes every choice as a parameter.
+TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
+  const multidb::GatedCheckQueries& gated = multidb::gated_check_queries();
+  for (const std::string* query : {&gated.session_facts, &gated.named, &gated.implicit}) {
+    EXPECT_NE(query->find("pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat("), std::string::npos)
+        << *query;
+    EXPECT_NE(query->find(")::pg_catalog.int4"), std::string::npos);
+    EXPECT_EQ(query->find("'multidb_check_refused'::"), std::string::npos);
+  }
+  EXPECT_NE(gated.session_facts.find("NOT $1 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of"),
+            std::string::npos);
+  EXPECT_NE(gated.session_facts.find("$2 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $2"),
+            std::string::npos);
+  EXPECT_NE(gated.named.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
+  EXPECT_NE(gated.implicit.find("CASE WHEN $4 OR v.allowed OR EXISTS"), std::string::npos);
+  EXPECT_NE(gated.implicit.find("pg_catalog.unnest($2), pg_catalog.unnest($3)"), std::string::npos);
+  EXPECT_NE(gated.settings.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"),
+            std::string::npos);
+  const multidb::GatedParameterTypes* types = multidb::gated_parameter_types();
+  EXPECT_EQ(types[0].count, 2);
+  EXPECT_EQ(types[1].types[0], 16u);
+  EXPECT_EQ(types[2].count, 5);
+  EXPECT_EQ(types[3].types[3], 16u);
+  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_named_calls");
+  EXPECT_EQ(multidb::gated_statement_texts()[3], gated.implicit);
 }
 
 TEST(RemoteCheckSql, SignatureEntriesAreResolvedThere) {

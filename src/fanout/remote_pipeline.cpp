@@ -1,0 +1,233 @@
+// The pipeline that opens a run — BEGIN, settings, gated checks, DECLARE and the first FETCH in one round trip — and
+// the reading of a kept connection's pending reset answers (remote_pipeline.hpp).
+#include "fanout/remote_pipeline.hpp"
+
+#include "core/remote_checks.hpp"
+#include "fanout/remote_describe.hpp"
+#include "foundation/boundary.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace multidb {
+
+namespace {
+
+enum PipelineKind { kParse, kBegin, kSettings, kFacts, kNamed, kImplicit, kResetPath, kDeclare, kFirstFetch };
+constexpr int kFirstCheck = kSettings;  // the gated statements, in gated_statement_names()'s order
+
+// The gated checks' parameter values in text form, palloc'd: settings, facts, named, implicit (core/remote_checks.hpp).
+struct CheckValues {
+  const char* values[4][5];
+  bool ok;
+};
+
+CheckValues check_values(const RemoteSession* session, int prepared_in) {
+  CheckValues out{};
+  char* made[9] = {};
+  const char* parameters = session->check_parameters;
+  const char* allowed = session->allowed_volatile ? session->allowed_volatile : "";
+  CppError error = cpp_call([&] {
+    std::vector<std::string> names = unpack_fields(parameters);
+    if (names.size() != 3) throw std::invalid_argument("malformed check parameters");
+    AllowlistLikePatterns like = VolatileAllowlist(parse_allowlist_patterns(allowed)).like_patterns();
+    made[0] = malloc_copy(names[0]);
+    made[1] = malloc_copy(names[1]);
+    made[2] = malloc_copy(names[2]);
+    made[3] = malloc_copy(array_literal(like.schemas));
+    made[4] = malloc_copy(array_literal(like.names));
+  });
+  const char* taken[5];
+  for (int i = 0; i < 5; i++) taken[i] = take(made[i]);
+  if (error.failed) return out;
+  const char* timeout = psprintf("%d", Max(session->reply_timeout_ms, 0));
+  const char* pid = psprintf("%d", prepared_in);
+  const char* settings[] = {session->timezone ? session->timezone : "UTC", timeout};
+  const char* facts[] = {session->allow_privileged_role ? "t" : "f", pid};
+  const char* named[] = {taken[0], taken[1], taken[2], taken[3], taken[4]};
+  const char* implicit[] = {taken[2], taken[3], taken[4], session->allow_implicit_volatile ? "t" : "f"};
+  memcpy(out.values[0], settings, sizeof(settings));
+  memcpy(out.values[1], facts, sizeof(facts));
+  memcpy(out.values[2], named, sizeof(named));
+  memcpy(out.values[3], implicit, sizeof(implicit));
+  out.ok = true;
+  return out;
+}
+
+bool queue(RemoteSession* session, PipelineKind kind) {
+  if (session->pipeline_count >= static_cast<int>(sizeof(session->pipeline_kinds) / sizeof(int))) return false;
+  session->pipeline_kinds[session->pipeline_count++] = kind;
+  return true;
+}
+
+bool send_plain(RemoteSession* session, PipelineKind kind, const char* sql) {
+  return PQsendQueryParams(session->conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) && queue(session, kind);
+}
+
+// The gate's ERROR: raised by one of the three checks, with the marker in its message.
+bool gate_refused(const RemoteSession* session) {
+  int kind = session->pipeline_error_kind;
+  if (kind != kFacts && kind != kNamed && kind != kImplicit) return false;
+  const char* sqlstate = PQresultErrorField(session->pipeline_error, PG_DIAG_SQLSTATE);
+  const char* primary = PQresultErrorField(session->pipeline_error, PG_DIAG_MESSAGE_PRIMARY);
+  return sqlstate != nullptr && strcmp(sqlstate, kGateSqlstate) == 0 && primary != nullptr &&
+         strstr(primary, kGateMarker) != nullptr;
+}
+
+}  // namespace
+
+bool pipeline_wanted(const RemoteSession* session) {
+  return !session->describe_only && session->check_parameters != nullptr;
+}
+
+bool pipeline_send(RemoteSession* session) {
+  PGconn* conn = session->conn;
+  // Prepared once per server session, on a connection kept over calls whose first call showed no pooler in between
+  // (remote.cpp: finish_setup); a new connection (and so one made after a reconnect) sends them unnamed first.
+  session->pipeline_prepares = session->keep_connection && session->prepare_checks &&
+                               !session->history.checks_prepared && !session->history.checks_inline &&
+                               session->history.calls > 0;
+  bool named = session->history.checks_prepared || session->pipeline_prepares;
+  session->checks_executed = named;
+  if (named && session->pipeline_prepares) session->history.prepared_in = PQbackendPID(conn);
+  CheckValues values = check_values(session, named ? session->history.prepared_in : 0);
+  if (!values.ok) return false;
+  if (!PQenterPipelineMode(conn)) return false;
+  session->pipeline_count = 0;
+  session->pipeline_step = 0;
+  session->pipeline_sent = true;
+  session->pipeline_answered = false;
+  const char* const* names = gated_statement_names();
+  const std::string* texts = gated_statement_texts();
+  const GatedParameterTypes* types = gated_parameter_types();
+  if (session->pipeline_prepares) {
+    for (int i = 0; i < kGatedStatements; i++)
+      if (!PQsendPrepare(conn, names[i], texts[i].c_str(), types[i].count, types[i].types) || !queue(session, kParse))
+        return false;
+  }
+  if (!send_plain(session, kBegin, "BEGIN TRANSACTION READ ONLY")) return false;
+  for (int i = 0; i < kGatedStatements; i++) {
+    PipelineKind kind = static_cast<PipelineKind>(kFirstCheck + i);
+    bool sent = named ? PQsendQueryPrepared(conn, names[i], types[i].count, values.values[i], nullptr, nullptr, 0)
+                      : PQsendQueryParams(conn, texts[i].c_str(), types[i].count, types[i].types, values.values[i],
+                                          nullptr, nullptr, 0);
+    if (!sent || !queue(session, kind)) return false;
+  }
+  // The checks ran with search_path = pg_catalog; a statement of the user's gets the session's own back.
+  if (!session->catalog_search_path && !send_plain(session, kResetPath, "RESET search_path")) return false;
+  // The exact text the guard judged; from here on it may run, once the checks before it passed.
+  session->statement_sent = true;
+  if (!send_plain(session, kDeclare, psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql)))
+    return false;
+  // Text: the columns' types are not known yet (later FETCHes honour fetch_result_format).
+  if (!send_plain(session, kFirstFetch, psprintf("FETCH %d FROM multidb_rows", session->fetch_size))) return false;
+  if (!PQpipelineSync(conn)) return false;
+  session->phase = RemotePhase::kPipeline;
+  return true;
+}
+
+bool pipeline_take_result(RemoteSession* session, PGresult* result) {
+  ExecStatusType status = PQresultStatus(result);
+  if (status == PGRES_PIPELINE_SYNC) {
+    PQclear(result);
+    return false;
+  }
+  session->pipeline_answered = true;
+  int kind = session->pipeline_step < session->pipeline_count ? session->pipeline_kinds[session->pipeline_step] : -1;
+  if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR || kind < 0) {
+    if (session->pipeline_error == nullptr) {
+      session->pipeline_error = result;
+      session->pipeline_error_kind = kind;
+    } else {
+      PQclear(result);
+    }
+    return true;
+  }
+  if (status == PGRES_TUPLES_OK && (kind == kFacts || kind == kNamed || kind == kImplicit) &&
+      session->answers[kind - kFacts] == nullptr) {
+    session->answers[kind - kFacts] = result;
+    return true;
+  }
+  if (status == PGRES_TUPLES_OK && kind == kFirstFetch && session->batch == nullptr) {
+    session->batch = result;
+    return true;
+  }
+  PQclear(result);  // the commands' own completions, and PGRES_PIPELINE_ABORTED behind an error
+  return true;
+}
+
+void pipeline_command_done(RemoteSession* session) { session->pipeline_step++; }
+
+RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
+  *result = nullptr;
+  session->query_running = false;
+  if (!PQexitPipelineMode(session->conn))
+    return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline ended with results left unread");
+  if (session->pipeline_error != nullptr) {
+    if (gate_refused(session)) {
+      // Nothing of the statement ran. The slower path, on the same connection, reports the refusal as before, or runs
+      // it when the judgement allows it after all (a gate may be stricter than the judgement).
+      const char* primary = PQresultErrorField(session->pipeline_error, PG_DIAG_MESSAGE_PRIMARY);
+      if (session->checks_executed && strstr(primary, "another server session") != nullptr) {
+        // A pooler handed another server session after all: never prepared checks on this connection again.
+        session->history.checks_prepared = false;
+        session->history.checks_inline = true;
+      }
+      ereport(DEBUG1, (errmsg_internal("connection \"%s\": %s; checking the slower way", session->name, primary)));
+      PQclear(session->pipeline_error);
+      session->pipeline_error = nullptr;
+      for (PGresult*& answer : session->answers)
+        if (answer != nullptr) {
+          PQclear(answer);
+          answer = nullptr;
+        }
+      if (session->batch != nullptr) PQclear(session->batch);
+      session->batch = nullptr;
+      if (session->pipeline_prepares) session->history.checks_prepared = !session->history.checks_inline;
+      session->statement_sent = false;
+      if (!remote_send_setup_after_gate(session))
+        return remote_fail(session, ERRCODE_CONNECTION_FAILURE, remote_libpq_message(session));
+      return RemoteEvent::kWantRead;
+    }
+    int kind = session->pipeline_error_kind;
+    PGresult* error = session->pipeline_error;
+    session->pipeline_error = nullptr;
+    return remote_fail_with_result(session, error, kind >= kDeclare || kind < 0 ? "remote SQL" : "session set-up");
+  }
+  if (session->pipeline_prepares) session->history.checks_prepared = true;
+  if (session->answers[2] == nullptr || session->batch == nullptr)
+    return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline did not answer every command multidb sent");
+  // The second wall: the rows the gates let through, judged as the slower path judges them (a refusal closes the
+  // connection, since the statement ran).
+  if (remote_judge_checks(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+  for (PGresult*& answer : session->answers)
+    if (answer != nullptr) {
+      PQclear(answer);
+      answer = nullptr;
+    }
+  session->phase = RemotePhase::kFetch;
+  return remote_hand_over_batch(session, result);
+}
+
+void reset_pending_take_result(RemoteSession* session, PGresult* result) {
+  ExecStatusType status = PQresultStatus(result);
+  if (!session->rollback_answered) {
+    session->rollback_answered = true;  // the ROLLBACK's own result; what follows is the reset's
+    if (status != PGRES_COMMAND_OK) session->reset_failed = true;
+  } else if (status == PGRES_TUPLES_OK) {
+    // The last row says whether anything else was left in the session.
+    session->reset_clean = PQntuples(result) == 1 && strcmp(PQgetvalue(result, 0, 0), "0") == 0;
+  } else if (status != PGRES_COMMAND_OK) {
+    session->reset_failed = true;
+  }
+  PQclear(result);
+}
+
+bool reset_pending_clean(const RemoteSession* session) {
+  return session->rollback_answered && session->reset_clean && !session->reset_failed &&
+         PQtransactionStatus(session->conn) == PQTRANS_IDLE;
+}
+
+}  // namespace multidb

@@ -1,0 +1,53 @@
+// One round trip before the first rows: a run's set-up, checks, DECLARE and first FETCH sent together in libpq's
+// pipeline mode (extended protocol, one statement per message), then one Sync:
+//   [PARSE of the four gated statements, once per server session, on a kept direct connection]
+//   BEGIN TRANSACTION READ ONLY; the settings (one set_config row, search_path pinned for the checks); the three gated
+//   checks (core/remote_checks.hpp: each raises an ERROR on the remote when its rows would be refused, so the server
+//   skips the rest of the pipeline and the statement is never DECLAREd); RESET search_path (not for multidb's own
+//   statements); DECLARE multidb_rows ... FOR <the statement the guard judged>; FETCH <fetch_size> (text).
+// The checks take the statement's names, the allowlist and the server options as parameters, never spliced. They run
+// as named prepared statements only on a connection whose server session is libpq's own (PQbackendPID equals the
+// server's pg_backend_pid(): no pooler in between), and the facts' gate also refuses when the server session is not
+// the one that prepared them; elsewhere they go unnamed, gated all the same.
+// At the sync: a gate's refusal (recognised by the command that failed and the gate's marker) rolls back and takes the
+// slower path on the same connection (the set-up and inline checks in one message, judged in C++), which reports the
+// refusal exactly as before — or runs the statement, when the judgement allows it after all. A pipeline that passed
+// is judged in C++ too (warnings, the schemas the reset needs, and a second wall: a refusal there fails the call and
+// closes the connection). Any other error is the call's, and closes the connection.
+//
+// Also here: a kept connection's reset answers, which the earlier call did not wait for (kResetPending).
+//
+// remote.cpp's state machine calls these; the remote_* functions below are remote.cpp's.
+#pragma once
+
+#include "fanout/remote.hpp"
+
+namespace multidb {
+
+// The run takes the pipeline (not describe_only, and its check parameters are there).
+bool pipeline_wanted(const RemoteSession* session);
+
+// Enters pipeline mode and queues everything up to the Sync (phase kPipeline). False when libpq could not.
+bool pipeline_send(RemoteSession* session);
+
+// A result of the pipeline: kept or judged at the sync. False when it is the sync (the caller calls pipeline_finish).
+bool pipeline_take_result(RemoteSession* session, PGresult* result);
+
+// libpq moved to the next command's results.
+void pipeline_command_done(RemoteSession* session);
+
+// After the sync: the first batch (kRows), or a failure, or kWantRead when the slower path's message went out.
+RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result);
+
+// The earlier call's ROLLBACK and reset, answered: their results, then whether the session was found clean.
+void reset_pending_take_result(RemoteSession* session, PGresult* result);
+bool reset_pending_clean(const RemoteSession* session);
+
+// remote.cpp's, shared with remote_pipeline.cpp.
+RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, const char* during);
+RemoteEvent remote_judge_checks(RemoteSession* session);
+bool remote_send_setup_after_gate(RemoteSession* session);
+RemoteEvent remote_hand_over_batch(RemoteSession* session, PGresult** result);
+const char* remote_libpq_message(RemoteSession* session);
+
+}  // namespace multidb
