@@ -1,0 +1,200 @@
+# A warm call in one round trip (libpq's pipeline mode): BEGIN, the settings, the three gated checks, DECLARE and the
+# first FETCH go out together, the checks prepared once per connection; a check's gate raises on the remote when it
+# would refuse, so a refused statement is never DECLAREd and the refusal reads exactly as on the slower path; errors
+# at DECLARE and at FETCH, a cancel and a frozen remote close the connection; the ROLLBACK is not awaited, and a reset
+# found unclean at the next call closes the connection; through pgbouncer (transaction and session mode) the checks
+# are never prepared.
+use strict;
+use warnings;
+
+use IPC::Run;
+use MultidbCluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+
+my $r1 = start_remote('r1', conf => "shared_preload_libraries = 'pg_stat_statements'\n"
+	  . "pg_stat_statements.track_utility = on\nlog_min_duration_statement = 0\nlog_line_prefix = '%m [%p] db=%d '\n");
+my $r2 = start_remote('r2');
+my $tables = q{CREATE TABLE one (x int); INSERT INTO one VALUES (1); GRANT SELECT ON one TO reader;};
+$r1->safe_psql('postgres', qq{CREATE EXTENSION pg_stat_statements; $tables
+	CREATE ROLE boss LOGIN SUPERUSER PASSWORD 'secret';
+	CREATE FUNCTION later() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';
+	CREATE FUNCTION evil() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
+	CREATE FUNCTION leave_prepared() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN EXECUTE 'PREPARE leftover AS SELECT 1'; RETURN 1; END \$\$;
+	CREATE VIEW v_prepared AS SELECT leave_prepared() AS x;
+	GRANT SELECT ON v_prepared TO reader;
+	CREATE DATABASE implicit; CREATE DATABASE pooled;});
+$r1->safe_psql('implicit', qq{CREATE EXTENSION pg_stat_statements; $tables CREATE FUNCTION sneaky(int) RETURNS boolean LANGUAGE sql VOLATILE AS 'SELECT true';
+	CREATE DOMAIN checked AS int CHECK (sneaky(VALUE));});
+$r1->safe_psql('pooled', "$tables CREATE FUNCTION evil() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';");
+$r2->safe_psql('postgres', $tables);
+my $coordinator = start_coordinator();
+add_connection($coordinator, 'r1', $r1);
+add_connection($coordinator, 'r2', $r2);
+add_connection($coordinator, 'as_boss', $r1, user => 'boss', validate => 0);
+add_connection($coordinator, 'reach', $r1, dbname => 'implicit', validate => 0);
+
+# One coordinator session (kept connections live as long as it does), each statement its own -c: an error does not
+# stop the ones after it. Errors verbose: SQLSTATE, DETAIL and HINT.
+sub session
+{
+	my (@statements) = @_;
+	my ($stdout, $stderr) = ('', '');
+	my @command = ('psql', '-XAtq', '-v', 'VERBOSITY=verbose', '-d', $coordinator->connstr('postgres'));
+	push @command, '-c', $_ for ('SET multidb.keep_connections = on', @statements);
+	IPC::Run::run(\@command, '>', \$stdout, '2>', \$stderr);
+	return ($stdout =~ s/\n+\z//r, $stderr);
+}
+my $psql = $r1->config_data('--bindir') . '/psql';
+# A statement run on r1 from inside the coordinator session, between two of its calls.
+sub on_r1
+{
+	my ($sql) = @_;
+	my $host = $r1->host;
+	my $port = $r1->port;
+	return "COPY (SELECT 1) TO PROGRAM '$psql -X -q -h $host -p $port -d postgres -c \"$sql\" >/dev/null'";
+}
+my $pid_of_r1 = q{SELECT row_data->>'pid' FROM multidb.fanout('SELECT pg_backend_pid() AS pid', ARRAY['r1'])};
+sub r1_log { my ($offset) = @_; return slurp_file($r1->logfile, $offset); }
+sub count_of { my ($text, $pattern) = @_; my @found = $text =~ /$pattern/g; return scalar @found; }
+
+# 1. Warm calls: one pipeline each, the checks prepared once (at the connection's second call: its first shows that
+# no pooler is in between), then executed by name at every call; nothing takes the slower path.
+my $call = "SELECT count(*) FROM multidb.fanout('SELECT count(*) FROM one', ARRAY['r1', 'r2'])";
+my $offset = -s $r1->logfile;
+my ($out, $err) = session(($call) x 6);
+is($out, join("\n", ('2') x 6), 'six calls answer') or diag($err);
+my $log = r1_log($offset);
+is(count_of($log, qr/parse multidb_named_calls:/), 1, 'the named check is prepared once on the kept connection');
+is(count_of($log, qr/execute multidb_named_calls:/), 5, '... and executed by name at each later call');
+is(count_of($log, qr/execute <unnamed>: SELECT v\.\* FROM \(SELECT 'function'/), 1, 'the first call sent it unnamed, gated');
+is(count_of($log, qr/execute <unnamed>: DECLARE multidb_rows NO SCROLL CURSOR FOR SELECT count\(\*\) FROM one/), 6,
+	'each call DECLAREd the statement in the extended protocol');
+is(count_of($log, qr/statement: SET DateStyle/), 0, 'no call took the slower path (the set-up as one simple query)');
+# In one pipeline: BEGIN, the settings, the checks, RESET, DECLARE and FETCH, each answered in order, with no
+# round trip between: the server logs them in the order sent, and the ROLLBACK of the call only after the FETCH.
+my @order;
+for my $line (split /\n/, $log)
+{
+	next unless $line =~ /(?:execute (\S+?): |statement: )(.*)/;
+	my ($name, $text) = ($1 // '', $2);
+	if ($name =~ /^multidb_/) { push @order, $name; }
+	elsif ($text =~ /^(BEGIN|RESET|DECLARE|FETCH|ROLLBACK)/) { push @order, $1; }
+}
+is(join(' ', @order[-10 .. -1]), 'ROLLBACK BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET DECLARE FETCH ROLLBACK',
+	'a warm call: BEGIN, settings, three checks, RESET, DECLARE, FETCH, then the ROLLBACK');
+
+# 2. Refusals read as on the slower path (keep_connections off runs it in a worker, the checks inline), and the
+# refused statement is never DECLAREd.
+sub without_location { my ($text) = @_; return join("\n", grep { !/^LOCATION:|^CONTEXT:|^\s/ } split /\n/, $text); }
+$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+for my $case (
+	[ 'r1', 'SELECT evil() AS v FROM one', 'a volatile function' ],
+	[ 'as_boss', 'SELECT x FROM one', 'a privileged role' ],
+	[ 'reach', 'SELECT x FROM one', 'an implicit volatile reach' ])
+{
+	my ($connection, $sql, $what) = @$case;
+	my $refused = "SELECT count(*) FROM multidb.fanout(\$s\$$sql\$s\$, ARRAY['$connection'])";
+	my (undef, $warm) = session("SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['$connection'])", $refused);
+	my (undef, $slow) = session('SET multidb.keep_connections = off', $refused);
+	like($warm, qr/ERROR:  42501: connection "$connection": /, "$what: refused") or diag($warm);
+	is(without_location($warm =~ s/\A.*(?=ERROR:  42501)//sr), without_location($slow =~ s/\A.*(?=ERROR:  42501)//sr),
+		"... with the SQLSTATE, message, DETAIL and HINT of the slower path");
+}
+is($r1->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_statements WHERE query ~ '^DECLARE multidb_rows' AND query ~ 'evil'}),
+	'0', 'pg_stat_statements: the refused statement was never DECLAREd');
+is($r1->safe_psql('implicit', q{SELECT count(*) FROM pg_stat_statements WHERE query ~ '^DECLARE multidb_rows'
+	AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())}), '0',
+	'... nor any statement where an implicit volatile reach refuses every one');
+
+# 3. What changes on the remote between two warm calls is seen at the second.
+($out, $err) = session("SELECT count(*) FROM multidb.fanout('SELECT later() AS v', ARRAY['r1'])",
+	on_r1('ALTER FUNCTION later() VOLATILE'), "SELECT count(*) FROM multidb.fanout('SELECT later() AS v', ARRAY['r1'])");
+like($err, qr/could call function public\.later\(\), VOLATILE/, 'a function made volatile between two warm calls: the second is refused')
+  or diag($err);
+($out, $err) = session($call, on_r1('GRANT pg_signal_backend TO reader'), $call, on_r1('REVOKE pg_signal_backend FROM reader'));
+like($err, qr/the remote role "reader" is member of pg_signal_backend/, 'a role granted between two warm calls: the second is refused')
+  or diag($err);
+
+# 4. Errors at DECLARE and at FETCH name the connection; the next call works, on a new connection.
+for my $case ([ 'SELECT nosuch FROM one', qr/connection "r1": column "nosuch" does not exist/, 'at DECLARE' ],
+	[ 'SELECT 1 / (x - 1) FROM one', qr/connection "r1": division by zero/, 'at FETCH' ])
+{
+	my ($sql, $error, $where) = @$case;
+	($out, $err) = session($pid_of_r1, "SELECT count(*) FROM multidb.fanout('$sql', ARRAY['r1'])", $pid_of_r1);
+	like($err, $error, "an error $where names the connection");
+	my ($before, $after) = split /\n/, $out;
+	ok(defined $after && $after ne $before, '... and the next call works, on a new connection') or diag($err);
+}
+
+# 5. A cancel while the pipeline runs (the statement sleeping in its first FETCH), and a frozen remote: within the
+# timeout, and no connection is left.
+my $start = time;
+($out, $err) = session($pid_of_r1, "SET statement_timeout = '300ms'",
+	"SELECT count(*) FROM multidb.fanout('SELECT pg_sleep(5)', ARRAY['r1'])", 'RESET statement_timeout',
+	'SELECT count(*) FROM multidb.open_connections()');
+like($err, qr/canceling statement due to statement timeout/, 'a cancel during the pipeline');
+ok(time - $start < 4, '... ends within the timeout');
+is((split /\n/, $out)[-1], '0', '... and the cancelled connection is not kept');
+ok($r1->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
+	'... nor left running on the remote');
+
+my $postmaster = (split /\n/, slurp_file($r1->data_dir . '/postmaster.pid'))[0];
+$start = time;
+($out, $err) = session($pid_of_r1, 'SET multidb.statement_timeout = 1000',
+	"COPY (SELECT 1) TO PROGRAM 'kill -STOP $postmaster \$(pgrep -P $postmaster)'",
+	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])", 'SELECT count(*) FROM multidb.open_connections()');
+my $frozen_for = time - $start;
+kill 'CONT', $postmaster, split(/\s+/, `pgrep -P $postmaster`);
+like($err, qr/connection "r1": no answer from the server within 2000 ms/, 'a remote frozen before the pipeline was answered: given up')
+  or diag($err);
+ok($frozen_for < 6, "... within the deadline (${frozen_for}s)");
+is((split /\n/, $out)[-1], '0', '... and the connection is not kept');
+
+# 6. The ROLLBACK is not awaited: the call returns, the next call of the session reads its answer first; a reset that
+# finds the session not clean (a view left a prepared statement) closes the connection there, and the call after it
+# works on a new one.
+($out, $err) = session($pid_of_r1, "SELECT count(*) FROM multidb.fanout('SELECT * FROM v_prepared', ARRAY['r1'])",
+	$pid_of_r1, "SELECT row_data->>'n' FROM multidb.fanout('SELECT count(*) AS n FROM pg_prepared_statements WHERE from_sql', ARRAY['r1'])");
+my ($first, $view, $second, $left) = split /\n/, $out;
+is($view, '1', 'a view that leaves a prepared statement answers');
+isnt($second, $first, '... the next call found the reset not clean and connected anew') or diag($err);
+is($left, '0', '... where nothing of it is left');
+($out, $err) = session($pid_of_r1, $pid_of_r1, $pid_of_r1);
+my @pids = split /\n/, $out;
+ok(@pids == 3 && $pids[0] eq $pids[1] && $pids[1] eq $pids[2], 'a clean call keeps its connection, its reset read by the next');
+
+# 7. Through pgbouncer, transaction and session mode: calls answer, refusals are refused, and the checks are never
+# prepared there (the server session is not the one libpq knows).
+my $r1_port = $r1->port;
+for my $mode (qw(transaction session))
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	open my $ini, '>', "$dir/pgbouncer.ini" or die $!;
+	print $ini "[databases]\npooled = host=127.0.0.1 port=$r1_port dbname=pooled user=reader password=secret\n"
+	  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $port\nunix_socket_dir =\nauth_type = trust\n"
+	  . "auth_file = $dir/users.txt\nignore_startup_parameters = options\npool_mode = $mode\n"
+	  . "default_pool_size = 3\nserver_round_robin = 1\nlogfile = $dir/pgbouncer.log\n";
+	close $ini;
+	open my $users, '>', "$dir/users.txt" or die $!;
+	print $users qq{"pooled" ""\n};
+	close $users;
+	my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+	$coordinator->safe_psql('postgres', "CREATE SERVER pooled_$mode FOREIGN DATA WRAPPER multidb "
+		  . "OPTIONS (host '127.0.0.1', port '$port', dbname 'pooled'); "
+		  . "CREATE USER MAPPING FOR CURRENT_USER SERVER pooled_$mode OPTIONS (user 'pooled')");
+	my $through = "SELECT count(*) FROM multidb.fanout('SELECT x FROM one', ARRAY['pooled_$mode'])";
+	for (1 .. 100) { my ($o) = session($through); last if $o eq '1'; usleep(50_000); }
+	$offset = -s $r1->logfile;
+	($out, $err) = session(($through) x 5, "SELECT count(*) FROM multidb.fanout('SELECT evil() AS e', ARRAY['pooled_$mode'])");
+	is($out, join("\n", ('1') x 5), "pgbouncer in $mode mode: five calls in one session answer") or diag($err);
+	like($err, qr/could call function public\.evil\(\), VOLATILE/, '... a volatile function is refused');
+	$log = r1_log($offset);
+	is(count_of($log, qr/db=pooled .*parse multidb_/), 0, '... and the checks were never prepared there');
+	ok(count_of($log, qr/db=pooled .*execute <unnamed>: SELECT v\.\* FROM \(SELECT 'function'/) >= 5, '... but sent unnamed, gated, at every call');
+	$pooler->kill_kill;
+}
+
+done_testing();
