@@ -194,6 +194,9 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     int kind = session->pipeline_error_kind;
     PGresult* error = session->pipeline_error;
     session->pipeline_error = nullptr;
+    // The server skipped every command after the one that failed: a failure before the DECLARE ran nothing of the
+    // statement (so prepared checks found missing may still be replaced by a new connection: remote.cpp).
+    if (kind >= 0 && kind < kDeclare) session->statement_sent = false;
     return remote_fail_with_result(session, error, kind >= kDeclare || kind < 0 ? "remote SQL" : "session set-up");
   }
   if (session->pipeline_prepares) session->history.checks_prepared = true;

@@ -108,6 +108,19 @@ is($r1->safe_psql('implicit', q{SELECT count(*) FROM pg_stat_statements WHERE qu
 	AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())}), '0',
 	'... nor any statement where an implicit volatile reach refuses every one');
 
+# 2b. A gate stricter than the judgement (an allowlist pattern matches case-insensitively, the gate's LIKE does not):
+# the gate refuses, the slower path's judgement allows, and the statement runs the old way, on the same connection.
+$r1->safe_psql('postgres', q{CREATE FUNCTION "MixedCase"() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 7'});
+$offset = -s $r1->logfile;
+($out, $err) = session($pid_of_r1, "SET multidb.extra_allowed_volatile_functions = 'mixedcase'",
+	q{SELECT row_data->>'v' FROM multidb.fanout('SELECT "MixedCase"() AS v', ARRAY['r1'])}, $pid_of_r1);
+my ($pid_before, $seven, $pid_after) = split /\n/, $out;
+is($seven, '7', 'a gate stricter than the judgement: the statement runs all the same') or diag($err);
+is($pid_after, $pid_before, '... on the same connection');
+$log = r1_log($offset);
+is(count_of($log, qr/multidb_check_refused: function public\."MixedCase"\(\)/), 1, '... after the gate refused it');
+is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO/), 1, '... and the slower path judged it');
+
 # 3. What changes on the remote between two warm calls is seen at the second.
 ($out, $err) = session("SELECT count(*) FROM multidb.fanout('SELECT later() AS v', ARRAY['r1'])",
 	on_r1('ALTER FUNCTION later() VOLATILE'), "SELECT count(*) FROM multidb.fanout('SELECT later() AS v', ARRAY['r1'])");
