@@ -73,7 +73,7 @@ is(count_of($log, qr/execute <unnamed>: DECLARE multidb_rows NO SCROLL CURSOR FO
 	'each call DECLAREd the statement in the extended protocol');
 is(count_of($log, qr/statement: SET DateStyle/), 0, 'no call took the slower path (the set-up as one simple query)');
 # In one pipeline: BEGIN, the settings, the checks, RESET, DECLARE and FETCH, each answered in order, with no
-# round trip between: the server logs them in the order sent, and the ROLLBACK of the call only after the FETCH.
+# round trip between: the server logs them in the order sent, and the call's ROLLBACK only after the FETCH.
 my @order;
 for my $line (split /\n/, $log)
 {
@@ -82,8 +82,9 @@ for my $line (split /\n/, $log)
 	if ($name =~ /^multidb_/) { push @order, $name; }
 	elsif ($text =~ /^(BEGIN|RESET|DECLARE|FETCH|ROLLBACK)/) { push @order, $1; }
 }
-is(join(' ', @order[-10 .. -1]), 'ROLLBACK BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET DECLARE FETCH ROLLBACK',
-	'a warm call: BEGIN, settings, three checks, RESET, DECLARE, FETCH, then the ROLLBACK');
+# (The last call's ROLLBACK may be logged after psql returned: the call does not wait for it.)
+ok(count_of(join(' ', @order), qr/BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET DECLARE FETCH ROLLBACK/)
+	  >= 4, 'each warm call: BEGIN, settings, three checks, RESET, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
 
 # 2. Refusals read as on the slower path (keep_connections off runs it in a worker, the checks inline), and the
 # refused statement is never DECLAREd.
