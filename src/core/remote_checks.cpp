@@ -266,7 +266,9 @@ const GatedCheckQueries& gated_check_queries() {
     const std::string volatile_row = " v(kind, reached_through, schema, name, signature, allowed) WHERE CASE WHEN ";
     GatedCheckQueries g;
     // search_path last: the checks read with it, and RESET search_path gives a statement of the user's the session's
-    // own back. statement_timeout only lowered, as the slower path does (fanout/shared_call.cpp).
+    // own back. statement_timeout only lowered, as the slower path does (fanout/shared_call.cpp). A generic plan for
+    // the prepared checks, made once (custom plans would plan the named check at every call: most of its cost); the
+    // pipeline RESETs plan_cache_mode before the statement.
     g.settings =
         "SELECT pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', "
         "true), pg_catalog.set_config('extra_float_digits', '3', true), pg_catalog.set_config('TimeZone', $1, true), "
@@ -275,6 +277,7 @@ const GatedCheckQueries& gated_check_queries() {
         "pg_catalog.interval_gt(CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval), "
         "CAST(pg_catalog.textcat(CAST($2 AS pg_catalog.text), ' ms') AS pg_catalog.interval))) THEN "
         "pg_catalog.set_config('statement_timeout', CAST($2 AS pg_catalog.text), true) END, "
+        "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
         "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
     // The LEFT JOIN makes a row of NULLs when no role was found, which the gate refuses too.
     g.session_facts =

@@ -72,7 +72,8 @@ const RemoteCheckQueries& remote_check_queries();
 // Parameters (types: kGatedParameterTypes):
 //   settings        $1 text the TimeZone, $2 int4 multidb.statement_timeout in ms (0: none). One row of
 //                   set_config(..., true) calls: DateStyle ISO, IntervalStyle postgres, extra_float_digits 3, the
-//                   TimeZone, cursor_tuple_fraction 1, statement_timeout lowered (never raised) to $2, and last
+//                   TimeZone, cursor_tuple_fraction 1, statement_timeout lowered (never raised) to $2,
+//                   plan_cache_mode force_generic_plan (for the prepared checks; RESET before the statement), and last
 //                   search_path = pg_catalog, pg_temp for the checks — all undone by the transaction's end;
 //   session facts   $1 bool allow_privileged_role, $2 int4 the server pid that prepared it (0: any session);
 //   named           $1 $2 $3 as above, $4 text[] $5 text[] the allowlist's patterns as LIKE patterns over schema and

@@ -115,7 +115,9 @@ bool pipeline_send(RemoteSession* session) {
                                           nullptr, nullptr, 0);
     if (!sent || !queue(session, kind)) return false;
   }
-  // The checks ran with search_path = pg_catalog; a statement of the user's gets the session's own back.
+  // The checks ran with search_path = pg_catalog and generic plans; a statement of the user's gets the session's own
+  // search_path back, and every statement the session's plan_cache_mode.
+  if (!send_plain(session, kResetPath, "RESET plan_cache_mode")) return false;
   if (!session->catalog_search_path && !send_plain(session, kResetPath, "RESET search_path")) return false;
   // The exact text the guard judged; from here on it may run, once the checks before it passed.
   session->statement_sent = true;

@@ -83,8 +83,8 @@ for my $line (split /\n/, $log)
 	elsif ($text =~ /^(BEGIN|RESET|DECLARE|FETCH|ROLLBACK)/) { push @order, $1; }
 }
 # (The last call's ROLLBACK may be logged after psql returned: the call does not wait for it.)
-ok(count_of(join(' ', @order), qr/BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET DECLARE FETCH ROLLBACK/)
-	  >= 4, 'each warm call: BEGIN, settings, three checks, RESET, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+ok(count_of(join(' ', @order), qr/BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET RESET DECLARE FETCH ROLLBACK/)
+	  >= 4, 'each warm call: BEGIN, settings, three checks, RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
 
 # 2. Refusals read as on the slower path (keep_connections off runs it in a worker, the checks inline), and the
 # refused statement is never DECLAREd.
