@@ -182,7 +182,7 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker, bool desc
                             target_sql(fanout->request, channel->index),
                             shared_string(shared, shared->allowed_volatile_offset), shared->catalog_search_path,
                             shared->describe_only, channel->check_parameters,
-                            pg_get_timezone_name(session_timezone), !cluster_slot_wanted(channel->cluster)};
+                            shared_string(shared, shared->timezone_offset), !cluster_slot_wanted(channel->cluster)};
   remote_init(&channel->local, target->name, target->keywords, target->values, &statement, target->require_password,
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
               shared->statement_timeout_ms, fetch_size);

@@ -88,18 +88,19 @@ void create_shared_call(Fanout* fanout) {
   int statement_timeout_ms = effective_statement_timeout_ms();
   const char* setup_sql = remote_setup_sql(statement_timeout_ms);
   const char* allowed_volatile = allowed_volatile_setting();
+  const char* timezone = pg_get_timezone_name(session_timezone);
 
   Size size = MAXALIGN(offsetof(SharedCall, slots) + sizeof(SharedSlot) * n);
   Size queues_offset = size;
   size += queue_size * n;
   Size strings_offset = size;
-  size += strlen(setup_sql) + 1 + strlen(allowed_volatile) + 1;
+  size += strlen(setup_sql) + 1 + strlen(allowed_volatile) + 1 + strlen(timezone) + 1;
   // A statement and its checks shared by every target (the same text, one pointer) are stored once.
   for (int i = 0; i < n; i++) {
     size += strlen(request->targets[i].name) + 1 + packed_options_size(&request->targets[i]);
     if (i == 0 || target_sql(request, i) != target_sql(request, i - 1)) size += strlen(target_sql(request, i)) + 1;
     if (i == 0 || fanout->channels[i].check_sql != fanout->channels[i - 1].check_sql)
-      size += strlen(fanout->channels[i].check_sql) + 1;
+      size += strlen(fanout->channels[i].check_sql) + 1 + strlen(fanout->channels[i].check_parameters) + 1;
   }
 
   fanout->segment = dsm_create(size, 0);
@@ -118,6 +119,8 @@ void create_shared_call(Fanout* fanout) {
   out = stpcpy(out, setup_sql) + 1;
   shared->allowed_volatile_offset = out - reinterpret_cast<char*>(shared);
   out = stpcpy(out, allowed_volatile) + 1;
+  shared->timezone_offset = out - reinterpret_cast<char*>(shared);
+  out = stpcpy(out, timezone) + 1;
   for (int i = 0; i < n; i++) {
     SharedSlot* slot = &shared->slots[i];
     slot->name_offset = out - reinterpret_cast<char*>(shared);
@@ -130,9 +133,12 @@ void create_shared_call(Fanout* fanout) {
     }
     if (i > 0 && fanout->channels[i].check_sql == fanout->channels[i - 1].check_sql) {
       slot->check_sql_offset = shared->slots[i - 1].check_sql_offset;
+      slot->check_parameters_offset = shared->slots[i - 1].check_parameters_offset;
     } else {
       slot->check_sql_offset = out - reinterpret_cast<char*>(shared);
       out = stpcpy(out, fanout->channels[i].check_sql) + 1;
+      slot->check_parameters_offset = out - reinterpret_cast<char*>(shared);
+      out = stpcpy(out, fanout->channels[i].check_parameters) + 1;
     }
     slot->options_offset = out - reinterpret_cast<char*>(shared);
     out = pack_options(out, &request->targets[i]);

@@ -28,6 +28,7 @@ struct SharedSlot {
   Size name_offset;
   Size sql_offset;
   Size check_sql_offset;
+  Size check_parameters_offset;  // the same names as the gated checks' parameters (remote_pipeline.hpp)
   Size options_offset;  // "keyword\0value\0...\0" ended by an empty keyword
   Size queue_offset;
   int connect_timeout_s;
@@ -47,6 +48,7 @@ struct SharedCall {
   bool catalog_search_path;  // multidb's own statement (FanoutRequest)
   bool describe_only;        // described, not run (FanoutRequest)
   Size setup_sql_offset;
+  Size timezone_offset;  // the TimeZone the pipeline's settings set
   Size allowed_volatile_offset;  // multidb.extra_allowed_volatile_functions: workers do not see the caller's
   SharedSlot slots[FLEXIBLE_ARRAY_MEMBER];
 };

@@ -128,10 +128,12 @@ void multidb_worker_main(Datum main_arg) {
   const char** keywords;
   const char** values;
   unpack_options(shared_string(call, slot->options_offset), &keywords, &values);
-  // A worker keeps no connection and takes the slower path (remote_pipeline.hpp): no check parameters.
+  // A worker keeps no connection: the checks go unnamed (remote_pipeline.hpp).
   RemoteStatement statement{shared_string(call, call->setup_sql_offset), shared_string(call, slot->check_sql_offset),
                             shared_string(call, slot->sql_offset), shared_string(call, call->allowed_volatile_offset),
-                            call->catalog_search_path, call->describe_only};
+                            call->catalog_search_path, call->describe_only,
+                            shared_string(call, slot->check_parameters_offset),
+                            shared_string(call, call->timezone_offset), false};
   remote_init(&session, pstrdup(shared_string(call, slot->name_offset)), keywords, values, &statement,
               slot->require_password, RemoteRisks{slot->allow_privileged_role, slot->allow_implicit_volatile},
               slot->connect_timeout_s,

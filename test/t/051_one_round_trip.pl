@@ -86,8 +86,8 @@ for my $line (split /\n/, $log)
 ok(count_of(join(' ', @order), qr/BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET RESET DECLARE FETCH ROLLBACK/)
 	  >= 4, 'each warm call: BEGIN, settings, three checks, RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
 
-# 2. Refusals read as on the slower path (keep_connections off runs it in a worker, the checks inline), and the
-# refused statement is never DECLAREd.
+# 2. Refusals read as on the slower path (multidb.describe keeps it: the set-up and the inline checks in one message,
+# judged here), and the refused statement is never DECLAREd.
 sub without_location { my ($text) = @_; return join("\n", grep { !/^LOCATION:|^CONTEXT:|^\s/ } split /\n/, $text); }
 $r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
 for my $case (
@@ -98,7 +98,7 @@ for my $case (
 	my ($connection, $sql, $what) = @$case;
 	my $refused = "SELECT count(*) FROM multidb.fanout(\$s\$$sql\$s\$, ARRAY['$connection'])";
 	my (undef, $warm) = session("SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['$connection'])", $refused);
-	my (undef, $slow) = session('SET multidb.keep_connections = off', $refused);
+	my (undef, $slow) = session("SELECT count(*) FROM multidb.describe(\$s\$$sql\$s\$, ARRAY['$connection'])");
 	like($warm, qr/ERROR:  42501: connection "$connection": /, "$what: refused") or diag($warm);
 	is(without_location($warm =~ s/\A.*(?=ERROR:  42501)//sr), without_location($slow =~ s/\A.*(?=ERROR:  42501)//sr),
 		"... with the SQLSTATE, message, DETAIL and HINT of the slower path");
@@ -121,6 +121,15 @@ is($pid_after, $pid_before, '... on the same connection');
 $log = r1_log($offset);
 is(count_of($log, qr/multidb_check_refused: function public\."MixedCase"\(\)/), 1, '... after the gate refused it');
 is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO/), 1, '... and the slower path judged it');
+
+# Workers (keep_connections off) send the pipeline too, the checks unnamed, and keep nothing.
+$offset = -s $r1->logfile;
+($out, $err) = session('SET multidb.keep_connections = off', $call, $call);
+is($out, "2\n2", 'keep_connections off: calls in workers answer') or diag($err);
+$log = r1_log($offset);
+is(count_of($log, qr/execute <unnamed>: DECLARE multidb_rows NO SCROLL CURSOR FOR SELECT count\(\*\) FROM one/), 2,
+	'... through the pipeline');
+is(count_of($log, qr/parse multidb_/), 0, '... never preparing the checks');
 
 # 3. What changes on the remote between two warm calls is seen at the second.
 ($out, $err) = session("SELECT count(*) FROM multidb.fanout('SELECT later() AS v', ARRAY['r1'])",
