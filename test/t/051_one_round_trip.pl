@@ -163,6 +163,17 @@ is((split /\n/, $out)[-1], '0', '... and the cancelled connection is not kept');
 ok($r1->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
 	'... nor left running on the remote');
 
+# ... and in a later FETCH (one row per FETCH: the second row sleeps).
+$start = time;
+($out, $err) = session($pid_of_r1, 'SET multidb.fetch_size = 1', "SET statement_timeout = '300ms'",
+	"SELECT count(*) FROM multidb.fanout('SELECT g, CASE WHEN g = 2 THEN pg_sleep(5) END AS s FROM generate_series(1, 3) g', ARRAY['r1'])",
+	'RESET statement_timeout', 'SELECT count(*) FROM multidb.open_connections()');
+like($err, qr/canceling statement due to statement timeout/, 'a cancel during a later FETCH');
+ok(time - $start < 4, '... ends within the timeout');
+is((split /\n/, $out)[-1], '0', '... and the cancelled connection is not kept');
+ok($r1->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'multidb'"),
+	'... nor left running on the remote');
+
 my $postmaster = (split /\n/, slurp_file($r1->data_dir . '/postmaster.pid'))[0];
 $start = time;
 ($out, $err) = session($pid_of_r1, 'SET multidb.statement_timeout = 1000',
