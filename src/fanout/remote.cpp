@@ -370,10 +370,7 @@ RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, co
 
 RemoteEvent remote_judge_checks(RemoteSession* session) { return finish_setup(session); }
 
-bool remote_send_setup_after_gate(RemoteSession* session) {
-  if (!send_setup(session, true)) return false;
-  return true;
-}
+bool remote_send_setup_after_gate(RemoteSession* session) { return send_setup(session, true); }
 
 RemoteEvent remote_hand_over_batch(RemoteSession* session, PGresult** result) { return hand_over_batch(session, result); }
 
