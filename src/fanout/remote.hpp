@@ -69,6 +69,8 @@ struct RemoteSession {
   int connect_timeout_s;
   int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
   int fetch_size;
+  int fetch_result_format;  // the FETCHes' resultFormat: 0 text (remote_init's), 1 binary; the caller may set it
+                            // at any time, and the FETCHes sent after that ask for it
 
   RemotePhase phase;
   PGresult* batch;  // a FETCH's rows, held until its command completes
