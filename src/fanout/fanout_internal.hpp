@@ -71,6 +71,7 @@ struct Channel {
   Oid* own_input_ioparams;
   FmgrInfo* own_receive_functions;  // for the columns that may come in binary (fn_oid InvalidOid: never)
   Oid* own_receive_ioparams;
+  bool binary_rows_seen;  // a batch came in binary (a DEBUG1 message said so)
   int64 rows;
   TimestampTz started_at;
   bool failed;                  // its failure was reported: no done event
@@ -129,8 +130,9 @@ void accept_columns(Fanout* fanout, Channel* channel);
 // type's binary form of lengths[i] bytes.
 void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengths = nullptr,
                const bool* binary = nullptr);
-// A batch's columns in binary (PQfformat) must be columns this call can receive so: ERROR otherwise.
-void check_binary_columns(const Fanout* fanout, const Channel* channel, const bool* binary);
+// A batch's columns in binary (PQfformat) must be columns this call can receive so: ERROR otherwise. The first such
+// batch of a connection is said in a DEBUG1 message.
+void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* binary);
 void prepare_typed_input(Fanout* fanout);                   // kTyped: the result columns' input functions
 
 // ---- fanout_wait.cpp: waiting for the in-backend connections and the latch --------------------------------

@@ -295,7 +295,7 @@ void choose_fetch_format(Fanout* fanout, Channel* channel) {
                         TupleDescAttr(channel->own_desc, i)->atttypid, fanout->caller_context);
     }
     channel->local.fetch_result_format = 1;
-    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in binary", channel->target->name)));
+    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" asks for rows in binary", channel->target->name)));
   } else if (result.encoding_blocks) {
     ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in text: client_encoding %s is not the "
                                      "database's encoding %s",
@@ -337,7 +337,7 @@ void accept_columns(Fanout* fanout, Channel* channel) {
   if (request->shape != RowShape::kJson && !request->describe_only) choose_fetch_format(fanout, channel);
 }
 
-void check_binary_columns(const Fanout* fanout, const Channel* channel, const bool* binary) {
+void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* binary) {
   const FanoutRequest* request = fanout->request;
   for (int i = 0; i < channel->column_count; i++) {
     if (!binary[i]) continue;
@@ -349,6 +349,10 @@ void check_binary_columns(const Fanout* fanout, const Channel* channel, const bo
                       errmsg("connection \"%s\" sent column \"%s\" in binary, which was not asked for",
                              channel->target->name, channel->column_names[i])));
   }
+  if (channel->binary_rows_seen) return;
+  channel->binary_rows_seen = true;
+  ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in binary from row %lld", channel->target->name,
+                                   static_cast<long long>(channel->rows + 1))));
 }
 
 // values[i] is a NUL-terminated text value, or nullptr for NULL.
