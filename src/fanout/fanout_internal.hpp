@@ -72,6 +72,10 @@ struct Channel {
   FmgrInfo* own_receive_functions;  // for the columns that may come in binary (fn_oid InvalidOid: never)
   Oid* own_receive_ioparams;
   bool binary_rows_seen;  // a batch came in binary (a DEBUG1 message said so)
+  // One row's values and nulls, reused row after row (in the call's context), and source_db's text once
+  Datum* row_datums;
+  bool* row_nulls;
+  Datum source_db;
   int64 rows;
   TimestampTz started_at;
   bool failed;                  // its failure was reported: no done event

@@ -191,8 +191,8 @@ void end_conversion(Fanout* fanout, ErrorContextCallback* callback) {
 // kPerTarget: one row into the target's own store, in the row context.
 void store_own_row(Fanout* fanout, Channel* channel, char** values, const int* lengths, const bool* binary) {
   int n = channel->column_count;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
+  Datum* datums = channel->row_datums;
+  bool* nulls = channel->row_nulls;
   ErrorContextCallback callback;
   begin_conversion(fanout, channel, &callback);
   for (int i = 0; i < n; i++) {
@@ -355,9 +355,25 @@ void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* bi
                                    static_cast<long long>(channel->rows + 1))));
 }
 
-// values[i] is a NUL-terminated text value, or nullptr for NULL.
+namespace {
+
+// The arrays one row is made in, once per channel (not per row: a million rows are a million of each), and
+// source_db's text datum.
+void prepare_row_arrays(Fanout* fanout, Channel* channel) {
+  MemoryContext previous = MemoryContextSwitchTo(fanout->caller_context);
+  int n = fanout->request->shape == RowShape::kPerTarget ? channel->column_count : fanout->request->result_desc->natts;
+  channel->row_datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
+  channel->row_nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
+  channel->source_db = CStringGetTextDatum(channel->target->name);
+  MemoryContextSwitchTo(previous);
+}
+
+}  // namespace
+
+// values[i]: nullptr for NULL, else text, or binary of lengths[i] bytes where binary[i].
 void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengths, const bool* binary) {
   const FanoutRequest* request = fanout->request;
+  if (channel->row_datums == nullptr) prepare_row_arrays(fanout, channel);
   MemoryContext caller_context = MemoryContextSwitchTo(fanout->row_context);
   if (request->shape == RowShape::kPerTarget) {
     store_own_row(fanout, channel, values, lengths, binary);
@@ -366,10 +382,9 @@ void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengt
     channel->rows++;
     return;
   }
-  int natts = request->result_desc->natts;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-  datums[0] = CStringGetTextDatum(channel->target->name);
+  Datum* datums = channel->row_datums;
+  bool* nulls = channel->row_nulls;
+  datums[0] = channel->source_db;
   nulls[0] = false;
 
   ErrorContextCallback callback;
