@@ -497,15 +497,32 @@ void store_local_batch(Fanout* fanout, Channel* channel, const PGresult* result)
     }
     accept_columns(fanout, channel);
   }
-  char** values = static_cast<char**>(palloc(sizeof(char*) * Max(channel->column_count, 1)));
+  if (PQnfields(result) != channel->column_count)
+    ereport(ERROR, (errcode(ERRCODE_PROTOCOL_VIOLATION),
+                    errmsg("connection \"%s\" returned %d columns in a later batch, %d in the first", channel->target->name,
+                           PQnfields(result), channel->column_count)));
+  int n = Max(channel->column_count, 1);
+  char** values = static_cast<char**>(palloc(sizeof(char*) * n));
+  int* lengths = static_cast<int*>(palloc(sizeof(int) * n));
+  bool* binary = static_cast<bool*>(palloc(sizeof(bool) * n));
+  bool any_binary = false;
+  for (int c = 0; c < channel->column_count; c++) {
+    binary[c] = PQfformat(result, c) == 1;  // the FETCH's resultFormat, chosen in accept_columns
+    any_binary |= binary[c];
+  }
+  if (any_binary) check_binary_columns(fanout, channel, binary);
   int rows = PQntuples(result);
   for (int row = 0; row < rows; row++) {
-    for (int c = 0; c < channel->column_count; c++)
+    for (int c = 0; c < channel->column_count; c++) {
       values[c] = PQgetisnull(result, row, c) ? nullptr : PQgetvalue(result, row, c);
-    store_row(fanout, channel, values);
+      lengths[c] = PQgetlength(result, row, c);
+    }
+    store_row(fanout, channel, values, lengths, any_binary ? binary : nullptr);
     CHECK_FOR_INTERRUPTS();
   }
   pfree(values);
+  pfree(lengths);
+  pfree(binary);
 }
 
 bool pump_local(Fanout* fanout, Channel* channel) {

@@ -69,6 +69,13 @@ struct Channel {
   Tuplestorestate* own_rows;
   FmgrInfo* own_input_functions;
   Oid* own_input_ioparams;
+  FmgrInfo* own_receive_functions;  // for the columns that may come in binary (fn_oid InvalidOid: never)
+  Oid* own_receive_ioparams;
+  bool binary_rows_seen;  // a batch came in binary (a DEBUG1 message said so)
+  // One row's values and nulls, reused row after row (in the call's context), and source_db's text once
+  Datum* row_datums;
+  bool* row_nulls;
+  Datum source_db;
   int64 rows;
   TimestampTz started_at;
   bool failed;                  // its failure was reported: no done event
@@ -102,6 +109,8 @@ struct Fanout {
   FmgrInfo* input_functions;
   Oid* input_ioparams;
   int32* input_typmods;
+  FmgrInfo* receive_functions;  // for the columns that may come in binary (fn_oid InvalidOid: never)
+  Oid* receive_ioparams;
   // error context while converting a value
   Channel* converting_channel;
   int converting_column;
@@ -116,10 +125,18 @@ void create_shared_call(Fanout* fanout);
 bool call_uses_workers();  // multidb.max_workers > 0 and multidb.keep_connections off
 const char* target_sql(const FanoutRequest* request, int i);
 
-// ---- row_sink.cpp: remote text values into the caller's rows ---------------------------------------------
+// ---- row_sink.cpp: remote values, text or binary, into the caller's rows ----------------------------------
 void check_column_count(const Channel* channel, int count);  // more than a row holds: ERROR
-void accept_columns(Fanout* fanout, Channel* channel);       // the target's columns are known
-void store_row(Fanout* fanout, Channel* channel, char** values);  // values[i]: text, or nullptr for NULL
+// The target's columns are known; for an in-backend connection it also chooses the format of the FETCHes to come
+// (RemoteSession.fetch_result_format): binary when every column can be read so (core/row_format.hpp).
+void accept_columns(Fanout* fanout, Channel* channel);
+// values[i]: nullptr for NULL, else text (NUL-terminated), or, where binary[i] (binary: nullptr for all text), the
+// type's binary form of lengths[i] bytes.
+void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengths = nullptr,
+               const bool* binary = nullptr);
+// A batch's columns in binary (PQfformat) must be columns this call can receive so: ERROR otherwise. The first such
+// batch of a connection is said in a DEBUG1 message.
+void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* binary);
 void prepare_typed_input(Fanout* fanout);                   // kTyped: the result columns' input functions
 
 // ---- fanout_wait.cpp: waiting for the in-backend connections and the latch --------------------------------

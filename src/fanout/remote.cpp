@@ -258,8 +258,7 @@ bool send_declare(RemoteSession* session) {
 
 bool send_fetch(RemoteSession* session) {
   const char* fetch = psprintf("FETCH %d FROM multidb_rows", session->fetch_size);
-  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr,
-                         session->fetch_result_format))
+  if (!PQsendQueryParams(session->conn, fetch, 0, nullptr, nullptr, nullptr, nullptr, session->fetch_result_format))
     return false;
   session->phase = RemotePhase::kFetch;
   command_sent(session);

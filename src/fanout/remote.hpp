@@ -77,6 +77,8 @@ struct RemoteSession {
   int connect_timeout_s;
   int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
   int fetch_size;
+  int fetch_result_format;  // the FETCHes' resultFormat: 0 text (remote_init's), 1 binary; the caller may set it
+                            // at any time, and the FETCHes sent after that ask for it
 
   RemotePhase phase;
   PGresult* batch;  // a FETCH's rows, held until its command completes
@@ -95,7 +97,6 @@ struct RemoteSession {
   int described_columns;  // describe_only: the columns the statement was described with
   ConnectionHistory history;  // of the connection, before this call
   bool checks_executed;       // this call's pipeline ran the prepared checks (else it sent them unnamed)
-  int fetch_result_format;    // 0 text, 1 binary: the format send_fetch asks the FETCHes after the first one in
   // The pipeline (remote_pipeline.hpp): the kind of each command sent, in order, and how far its results were read.
   int pipeline_kinds[16];
   int pipeline_count;

@@ -1,8 +1,12 @@
 // Remote values into the caller's rows, for the three shapes of a fan-out: jsonb row_data (kJson), the
 // caller's column types through their input functions (kTyped), or each target's own typed result
 // (kPerTarget); with an error context that names the connection, the column and the remote columns.
+// kTyped and kPerTarget read an in-backend connection's rows in binary after its first batch where every column
+// allows it (core/row_format.hpp): the type's receive function instead of the remote's output and the local input
+// parse. kJson, and rows from a background worker (which passes text through its queue), stay text.
 #include "fanout/fanout_internal.hpp"
 
+#include "core/row_format.hpp"
 #include "foundation/boundary.hpp"
 #include "foundation/combine_fence.hpp"
 
@@ -14,6 +18,7 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
@@ -90,6 +95,8 @@ void prepare_own_result(Fanout* fanout, Channel* channel) {
   channel->own_desc = CreateTemplateTupleDesc(n);
   channel->own_input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(n, 1)));
   channel->own_input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * Max(n, 1)));
+  channel->own_receive_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * Max(n, 1)));
+  channel->own_receive_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * Max(n, 1)));
   for (int i = 0; i < n; i++) {
     Oid type = local_column_type(channel->column_types[i]);
     TupleDescInitEntry(channel->own_desc, i + 1, channel->json_keys[i].val.string.val, type, -1, 0);
@@ -148,6 +155,25 @@ JsonbValue json_value(JsonKind kind, const char* text) {
   return value;
 }
 
+// A value in its type's binary form, through the type's receive function, as Postgres reads a bind parameter: the
+// receive function checks what it reads (a short or malformed value is an ERROR, never a read past the value), and
+// bytes left over are an ERROR too (as record_recv and array_recv say it). libpq ends every value with a NUL byte,
+// which StringInfo's convention wants, so the value is read where it lies.
+Datum receive_value(FmgrInfo* function, Oid ioparam, int32 typmod, char* bytes, int length) {
+  if (bytes == nullptr) return ReceiveFunctionCall(function, nullptr, ioparam, typmod);
+  StringInfoData buffer;
+  buffer.data = bytes;
+  buffer.len = length;
+  buffer.maxlen = length + 1;
+  buffer.cursor = 0;
+  Datum value = ReceiveFunctionCall(function, &buffer, ioparam, typmod);
+  if (buffer.cursor != buffer.len)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                    errmsg("incorrect binary data format: %d of the value's %d bytes were left unread",
+                           buffer.len - buffer.cursor, buffer.len)));
+  return value;
+}
+
 // While a channel's values are converted, an error names the column, the connection and its columns.
 void begin_conversion(Fanout* fanout, Channel* channel, ErrorContextCallback* callback) {
   callback->callback = conversion_error_context;
@@ -163,15 +189,19 @@ void end_conversion(Fanout* fanout, ErrorContextCallback* callback) {
 }
 
 // kPerTarget: one row into the target's own store, in the row context.
-void store_own_row(Fanout* fanout, Channel* channel, char** values) {
+void store_own_row(Fanout* fanout, Channel* channel, char** values, const int* lengths, const bool* binary) {
   int n = channel->column_count;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
+  Datum* datums = channel->row_datums;
+  bool* nulls = channel->row_nulls;
   ErrorContextCallback callback;
   begin_conversion(fanout, channel, &callback);
   for (int i = 0; i < n; i++) {
     fanout->converting_column = i;
-    datums[i] = InputFunctionCall(&channel->own_input_functions[i], values[i], channel->own_input_ioparams[i], -1);
+    if (binary != nullptr && binary[i])
+      datums[i] = receive_value(&channel->own_receive_functions[i], channel->own_receive_ioparams[i], -1, values[i],
+                                lengths[i]);
+    else
+      datums[i] = InputFunctionCall(&channel->own_input_functions[i], values[i], channel->own_input_ioparams[i], -1);
     nulls[i] = values[i] == nullptr;
   }
   end_conversion(fanout, &callback);
@@ -211,6 +241,78 @@ const char* own_type_hint(const char* const* names, const Oid* types, int count)
                   columns.data, casts.data);
 }
 
+namespace {
+
+// The facts core/row_format.hpp decides a column's format by, looked up here.
+ColumnTypeFacts column_type_facts(Oid remote_type, Oid local_type) {
+  ColumnTypeFacts facts{remote_type, !is_remote_own_type(remote_type), local_type, false, false};
+  if (!facts.remote_type_builtin || local_type != remote_type) return facts;
+  facts.reads_catalog = type_reads_catalog(local_type);
+  HeapTuple type = SearchSysCache1(TYPEOID, ObjectIdGetDatum(local_type));
+  if (HeapTupleIsValid(type)) {
+    Form_pg_type form = reinterpret_cast<Form_pg_type>(GETSTRUCT(type));
+    facts.binary_io_here = OidIsValid(form->typreceive) && OidIsValid(form->typsend) && form->typtype != TYPTYPE_PSEUDO;
+    ReleaseSysCache(type);
+  }
+  return facts;
+}
+
+// The receive function of a column that may come in binary, prepared once (in the call's context).
+void prepare_receive(FmgrInfo* function, Oid* ioparam, Oid type, MemoryContext context) {
+  if (OidIsValid(function->fn_oid)) return;
+  Oid receive_function;
+  getTypeBinaryInputInfo(type, &receive_function, ioparam);
+  fmgr_info_cxt(receive_function, function, context);
+}
+
+// After the first batch of an in-backend connection: binary for the FETCHes to come when every column can be read
+// so, else text; a DEBUG1 message says which, and why text.
+void choose_fetch_format(Fanout* fanout, Channel* channel) {
+  const FanoutRequest* request = fanout->request;
+  if (channel->state != ChannelState::kLocal) {
+    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in text: its background worker passes "
+                                     "values as text",
+                                     channel->target->name)));
+    return;
+  }
+  int n = channel->column_count;
+  ColumnFormat* formats = static_cast<ColumnFormat*>(palloc(sizeof(ColumnFormat) * Max(n, 1)));
+  for (int i = 0; i < n; i++) {
+    Oid local_type = request->shape == RowShape::kTyped ? TupleDescAttr(request->result_desc, i + 1)->atttypid
+                                                        : TupleDescAttr(channel->own_desc, i)->atttypid;
+    formats[i] = column_format(column_type_facts(channel->column_types[i], local_type));
+  }
+  // The receive functions of text types convert from this session's client_encoding (pq_getmsgtext), while the
+  // remote sends this database's encoding (connections.cpp): only where the two are one is that no conversion.
+  ResultFormat result = result_format(formats, n, pg_get_client_encoding() == GetDatabaseEncoding());
+  if (result.binary) {
+    for (int i = 0; i < n; i++) {
+      if (request->shape == RowShape::kTyped)
+        prepare_receive(&fanout->receive_functions[i + 1], &fanout->receive_ioparams[i + 1],
+                        TupleDescAttr(request->result_desc, i + 1)->atttypid, fanout->caller_context);
+      else
+        prepare_receive(&channel->own_receive_functions[i], &channel->own_receive_ioparams[i],
+                        TupleDescAttr(channel->own_desc, i)->atttypid, fanout->caller_context);
+    }
+    channel->local.fetch_result_format = 1;
+    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" asks for rows in binary", channel->target->name)));
+  } else if (result.encoding_blocks) {
+    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in text: client_encoding %s is not the "
+                                     "database's encoding %s",
+                                     channel->target->name, pg_get_client_encoding_name(),
+                                     GetDatabaseEncodingName())));
+  } else {
+    int i = result.first_text_column;
+    ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in text: column \"%s\" (remote type: %s) "
+                                     "is %s",
+                                     channel->target->name, channel->column_names[i],
+                                     remote_type_name(channel->column_types[i]), column_format_reason(formats[i]))));
+  }
+  pfree(formats);
+}
+
+}  // namespace
+
 // A result has at most MaxTupleAttributeNumber columns on any server; more is no result of Postgres's.
 void check_column_count(const Channel* channel, int count) { check_result_width(channel->target->name, count); }
 
@@ -232,23 +334,57 @@ void accept_columns(Fanout* fanout, Channel* channel) {
                         : 0));
   }
   channel->columns_known = true;
+  if (request->shape != RowShape::kJson && !request->describe_only) choose_fetch_format(fanout, channel);
 }
 
-// values[i] is a NUL-terminated text value, or nullptr for NULL.
-void store_row(Fanout* fanout, Channel* channel, char** values) {
+void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* binary) {
   const FanoutRequest* request = fanout->request;
+  for (int i = 0; i < channel->column_count; i++) {
+    if (!binary[i]) continue;
+    const FmgrInfo* function = request->shape == RowShape::kTyped     ? &fanout->receive_functions[i + 1]
+                               : request->shape == RowShape::kPerTarget ? &channel->own_receive_functions[i]
+                                                                        : nullptr;
+    if (function == nullptr || !OidIsValid(function->fn_oid))
+      ereport(ERROR, (errcode(ERRCODE_PROTOCOL_VIOLATION),
+                      errmsg("connection \"%s\" sent column \"%s\" in binary, which was not asked for",
+                             channel->target->name, channel->column_names[i])));
+  }
+  if (channel->binary_rows_seen) return;
+  channel->binary_rows_seen = true;
+  ereport(DEBUG1, (errmsg_internal("multidb: connection \"%s\" reads rows in binary from row %lld", channel->target->name,
+                                   static_cast<long long>(channel->rows + 1))));
+}
+
+namespace {
+
+// The arrays one row is made in, once per channel (not per row: a million rows are a million of each), and
+// source_db's text datum.
+void prepare_row_arrays(Fanout* fanout, Channel* channel) {
+  MemoryContext previous = MemoryContextSwitchTo(fanout->caller_context);
+  int n = fanout->request->shape == RowShape::kPerTarget ? channel->column_count : fanout->request->result_desc->natts;
+  channel->row_datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(n, 1)));
+  channel->row_nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(n, 1)));
+  channel->source_db = CStringGetTextDatum(channel->target->name);
+  MemoryContextSwitchTo(previous);
+}
+
+}  // namespace
+
+// values[i]: nullptr for NULL, else text, or binary of lengths[i] bytes where binary[i].
+void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengths, const bool* binary) {
+  const FanoutRequest* request = fanout->request;
+  if (channel->row_datums == nullptr) prepare_row_arrays(fanout, channel);
   MemoryContext caller_context = MemoryContextSwitchTo(fanout->row_context);
   if (request->shape == RowShape::kPerTarget) {
-    store_own_row(fanout, channel, values);
+    store_own_row(fanout, channel, values, lengths, binary);
     MemoryContextSwitchTo(caller_context);
     MemoryContextReset(fanout->row_context);
     channel->rows++;
     return;
   }
-  int natts = request->result_desc->natts;
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-  datums[0] = CStringGetTextDatum(channel->target->name);
+  Datum* datums = channel->row_datums;
+  bool* nulls = channel->row_nulls;
+  datums[0] = channel->source_db;
   nulls[0] = false;
 
   ErrorContextCallback callback;
@@ -270,8 +406,12 @@ void store_row(Fanout* fanout, Channel* channel, char** values) {
     for (int i = 0; i < channel->column_count; i++) {
       fanout->converting_column = i;
       // Called for NULLs too, so that a domain's NOT NULL is checked.
-      datums[i + 1] = InputFunctionCall(&fanout->input_functions[i + 1], values[i], fanout->input_ioparams[i + 1],
-                                        fanout->input_typmods[i + 1]);
+      if (binary != nullptr && binary[i])
+        datums[i + 1] = receive_value(&fanout->receive_functions[i + 1], fanout->receive_ioparams[i + 1],
+                                      fanout->input_typmods[i + 1], values[i], lengths[i]);
+      else
+        datums[i + 1] = InputFunctionCall(&fanout->input_functions[i + 1], values[i], fanout->input_ioparams[i + 1],
+                                          fanout->input_typmods[i + 1]);
       nulls[i + 1] = values[i] == nullptr;
     }
   }
@@ -293,6 +433,8 @@ void prepare_typed_input(Fanout* fanout) {
   fanout->input_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * desc->natts));
   fanout->input_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * desc->natts));
   fanout->input_typmods = static_cast<int32*>(palloc0(sizeof(int32) * desc->natts));
+  fanout->receive_functions = static_cast<FmgrInfo*>(palloc0(sizeof(FmgrInfo) * desc->natts));
+  fanout->receive_ioparams = static_cast<Oid*>(palloc0(sizeof(Oid) * desc->natts));
   for (int i = 1; i < desc->natts; i++) {
     Form_pg_attribute attribute = TupleDescAttr(desc, i);
     Oid input_function;
