@@ -259,6 +259,13 @@ $coordinator->safe_psql('postgres', q{
 is($coordinator->safe_psql('postgres',
 		"SELECT string_agg(asked_by, ',' ORDER BY id) FROM multidb.query_history WHERE id > $before"),
 	"$me,carol,$me", 'one session asking as two roles: each history row written as the role that asked');
+# The same session's statements on multidb's tables are prepared once and reused: under another role, row-level
+# security still hides the first role's chat session.
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', "
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 4', '$session');
+	SET ROLE carol;
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 5', '$session');");
+like($stderr, qr/chat session .* does not exist/, "... and reads no other role's chat session through a reused statement");
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', "SET ROLE carol; SELECT multidb.attach('$session', 'production')");
 like($stderr, qr/chat session .* does not exist/, "cannot attach to another role's session");
 
