@@ -16,6 +16,8 @@ source "$REPO_ROOT/bench/fleet.sh"
 source "$REPO_ROOT/bench/ui.sh"
 # shellcheck source=builder.sh
 source "$REPO_ROOT/bench/builder.sh"
+# shellcheck source=roundtrip.sh
+source "$REPO_ROOT/bench/roundtrip.sh"
 
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
@@ -25,10 +27,13 @@ PASSWORD=bench-secret
 # BENCH_ONLY=views: only section (k), written to bench/out/views.md; BENCH_ONLY=prompt: only section (l), the
 # prompt's size for fleets of tenants (no server), in bench/out/prompt.md; BENCH_ONLY=fleet: only section (m),
 # written to bench/out/fleet.md; BENCH_ONLY=ui: only section (n), the web UI in headless chromium, written to
-# bench/out/ui.md; BENCH_ONLY=builder: only section (o), the query builder, written to bench/out/builder.md (the full
-# run writes everything to results.md).
+# bench/out/ui.md; BENCH_ONLY=builder: only section (o), the query builder, written to bench/out/builder.md;
+# BENCH_ONLY=roundtrip: only section (p), a warm fan-out's goals side by side, written to bench/out/roundtrip.md (the
+# full run writes everything to results.md).
 BENCH_ONLY=${BENCH_ONLY:-}
-case "$BENCH_ONLY" in "" | views | prompt | fleet | ui | builder) ;; *) die "BENCH_ONLY is empty (every section), views, prompt, fleet, ui or builder, not '$BENCH_ONLY'" ;; esac
+case "$BENCH_ONLY" in "" | views | prompt | fleet | ui | builder | roundtrip) ;;
+  *) die "BENCH_ONLY is empty (every section), views, prompt, fleet, ui, builder or roundtrip, not '$BENCH_ONLY'" ;;
+esac
 
 # ---- (l) the plan prompt's bytes for 1 to 1,000 tenants of one schema (bench/prompt_size.cpp) -------------
 bench_prompt_report() {
@@ -145,6 +150,16 @@ if [ "$BENCH_ONLY" = builder ]; then
     echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."
     bench_builder_report; } > "$REPO_ROOT/bench/out/builder.md"
   cat "$REPO_ROOT/bench/out/builder.md"
+  exit 0
+fi
+
+if [ "$BENCH_ONLY" = roundtrip ]; then
+  bench_roundtrip
+  mkdir -p "$REPO_ROOT/bench/out"
+  { echo "# multidb benchmark, a warm fan-out's goals only — $(date -u '+%Y-%m-%d %H:%M UTC')"; echo
+    echo "$(nproc) cores, $("$PG_BINDIR/postgres" --version); all servers on this machine (loopback)."
+    bench_roundtrip_report; } > "$REPO_ROOT/bench/out/roundtrip.md"
+  cat "$REPO_ROOT/bench/out/roundtrip.md"
   exit 0
 fi
 
@@ -478,6 +493,9 @@ bench_ui
 # ---- (o) the query builder (bench/builder.sh) -------------------------------------------------------------------
 bench_builder
 
+# ---- (p) a warm fan-out's goals side by side (bench/roundtrip.sh); last: it turns pg_stat_statements on in r1 ----
+bench_roundtrip
+
 # ---- report ----------------------------------------------------------------------------------------------
 mkdir -p "$REPO_ROOT/bench/out"
 report="$REPO_ROOT/bench/out/results.md"
@@ -579,6 +597,7 @@ report="$REPO_ROOT/bench/out/results.md"
   bench_fleet_report
   bench_ui_report
   bench_builder_report
+  bench_roundtrip_report
   bench_prompt_report
 } > "$report"
 cat "$report"

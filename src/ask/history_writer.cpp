@@ -1,5 +1,6 @@
-// The history writer: the background worker that records an ask in a transaction of its own, and the
-// asking side that starts it and hands the record over (the design is in history_writer.hpp).
+// The history writer: the background worker that records an ask in a transaction of its own and stays for the
+// backend's next asks while they come, and the asking side that starts or reuses it and hands the records over
+// (the design is in history_writer.hpp).
 #include "ask/history_writer.hpp"
 #include "foundation/extension_tables.hpp"
 
@@ -13,25 +14,38 @@ extern "C" {
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 }
 
 namespace multidb {
 
 namespace {
 
-constexpr uint32 kHistoryMagic = 0x6d646231;  // "mdb1"
+constexpr uint32 kHistoryMagic = 0x6d646232;  // "mdb2"
 constexpr Size kQueueSize = 64 * 1024;
+// An idle writer leaves after this long without an ask (history_writer.hpp says why it stays at all).
+constexpr long kWriterIdleSeconds = 5;
+
+// Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record).
+constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first
+constexpr char kFinalMessage = 'F';  // the ask's record: write it, and say so
+
+// Who may act on the writer next. Only the asking side moves kIdle -> kClaimed (an ask starts) and back (its record
+// is in); only the writer moves kIdle -> kLeaving (idle too long), after which it takes no more asks. The two
+// compare-and-swap on kIdle, so an ask never hands a record to a writer on its way out.
+enum WriterState : uint32 { kIdle = 0, kClaimed = 1, kLeaving = 2 };
 
 struct SharedHistory {
   uint32 magic;
   Oid database;
   Oid user;
-  int asker_pgprocno;  // whose latch to set once the record is committed
-  bool done;
-  bool failed;
+  int asker_pgprocno;           // whose latch to set once a record is committed
+  pg_atomic_uint32 state;       // WriterState
+  pg_atomic_uint64 committed;   // final records written (or failed): the asking side counts what it handed over
+  bool failed;                  // the last final record could not be written; then the writer exits
   char error[1024];
-  Size ended_record_offset;  // the record of the ask as cancelled, after the queue; 0: none
   char queue[FLEXIBLE_ARRAY_MEMBER];  // a shm_mq of kQueueSize bytes, MAXALIGNed below
 };
 
@@ -40,25 +54,52 @@ Size queue_offset() { return MAXALIGN(offsetof(SharedHistory, queue)); }
 }  // namespace
 
 struct HistoryWriter {
-  dsm_segment* segment;
+  dsm_segment* segment;  // mapped for the session (dsm_pin_mapping): the writer outlives the ask's transaction
   SharedHistory* shared;
   shm_mq_handle* queue;
-  BackgroundWorkerHandle* worker;
+  BackgroundWorkerHandle* worker;  // nullptr: no worker slot was free
+  uint64 handed_over;              // final records sent so far
 };
 
-HistoryWriter* start_history_writer(const char* record_if_ended) {
-  Size ended_length = record_if_ended ? strlen(record_if_ended) + 1 : 0;
-  dsm_segment* segment = dsm_create(queue_offset() + kQueueSize + ended_length, 0);
+namespace {
+
+// This backend's writer between asks (idle, or gone without our knowing yet); nullptr: none.
+HistoryWriter* kept_writer = nullptr;
+
+void let_go(HistoryWriter* writer) {
+  if (writer == kept_writer) kept_writer = nullptr;
+  dsm_detach(writer->segment);  // an idle writer sees its queue detached and exits
+  if (writer->worker != nullptr) pfree(writer->worker);
+  pfree(writer);
+}
+
+// The kept writer, claimed for this ask, if it is still there for this role; else it is let go and nullptr.
+HistoryWriter* claim_kept_writer() {
+  HistoryWriter* writer = kept_writer;
+  if (writer == nullptr) return nullptr;
+  kept_writer = nullptr;
+  pid_t pid;
+  uint32 idle = kIdle;
+  if (writer->shared->user == GetUserId() && GetBackgroundWorkerPid(writer->worker, &pid) != BGWH_STOPPED &&
+      pg_atomic_compare_exchange_u32(&writer->shared->state, &idle, kClaimed))
+    return writer;
+  let_go(writer);
+  return nullptr;
+}
+
+HistoryWriter* new_writer() {
+  MemoryContext caller_context = MemoryContextSwitchTo(TopMemoryContext);
+  dsm_segment* segment = dsm_create(queue_offset() + kQueueSize, 0);
+  dsm_pin_mapping(segment);
   SharedHistory* shared = static_cast<SharedHistory*>(dsm_segment_address(segment));
   shared->magic = kHistoryMagic;
   shared->database = MyDatabaseId;
   shared->user = GetUserId();
   shared->asker_pgprocno = MyProc->pgprocno;
-  shared->done = false;
+  pg_atomic_init_u32(&shared->state, kClaimed);
+  pg_atomic_init_u64(&shared->committed, 0);
   shared->failed = false;
   shared->error[0] = '\0';
-  shared->ended_record_offset = ended_length ? queue_offset() + kQueueSize : 0;
-  if (ended_length) memcpy(reinterpret_cast<char*>(shared) + shared->ended_record_offset, record_if_ended, ended_length);
   shm_mq* mq = shm_mq_create(reinterpret_cast<char*>(shared) + queue_offset(), kQueueSize);
   shm_mq_set_sender(mq, MyProc);
 
@@ -77,11 +118,42 @@ HistoryWriter* start_history_writer(const char* record_if_ended) {
   HistoryWriter* writer = static_cast<HistoryWriter*>(palloc0(sizeof(HistoryWriter)));
   writer->segment = segment;
   writer->shared = shared;
-  if (!RegisterDynamicBackgroundWorker(&worker, &writer->worker)) {
-    writer->worker = nullptr;
-    return writer;
+  if (!RegisterDynamicBackgroundWorker(&worker, &writer->worker)) writer->worker = nullptr;
+  else writer->queue = shm_mq_attach(mq, segment, writer->worker);
+  MemoryContextSwitchTo(caller_context);
+  return writer;
+}
+
+// One message of kind and record (nullptr: the kind alone); false if the writer is gone. A cancel while the queue
+// is full lets the writer go before the ERROR goes on.
+bool send_message(HistoryWriter* writer, char kind, const char* record) {
+  shm_mq_iovec parts[2] = {{&kind, 1}, {record, record ? strlen(record) + 1 : 0}};
+  shm_mq_result sent = SHM_MQ_DETACHED;
+  PG_TRY();
+  {
+    sent = shm_mq_sendv(writer->queue, parts, record ? 2 : 1, false, true);
   }
-  writer->queue = shm_mq_attach(mq, segment, writer->worker);
+  PG_CATCH();
+  {
+    let_go(writer);
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
+  return sent == SHM_MQ_SUCCESS;
+}
+
+}  // namespace
+
+HistoryWriter* start_history_writer(const char* record_if_ended) {
+  HistoryWriter* writer = claim_kept_writer();
+  if (writer != nullptr && send_message(writer, kBeginMessage, record_if_ended)) return writer;
+  if (writer != nullptr) let_go(writer);  // it ended between the look and the message: a new one
+  writer = new_writer();
+  if (writer->worker != nullptr && !send_message(writer, kBeginMessage, record_if_ended)) {
+    // It could not even start: the WARNING at finish time says so, as for no slot.
+    pfree(writer->worker);
+    writer->worker = nullptr;
+  }
   return writer;
 }
 
@@ -90,28 +162,63 @@ void finish_history_writer(HistoryWriter* writer, const char* record_json) {
     ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: no background worker "
                              "slot was free"),
                       errhint("Raise max_worker_processes.")));
-    dsm_detach(writer->segment);
+    let_go(writer);
     return;
   }
-  shm_mq_result sent = shm_mq_send(writer->queue, strlen(record_json) + 1, record_json, false, true);
-  // Wait for the commit, not for the worker's exit: it sets our latch as soon as the record is in.
-  while (sent == SHM_MQ_SUCCESS && !writer->shared->done) {
-    pid_t pid;
-    if (GetBackgroundWorkerPid(writer->worker, &pid) == BGWH_STOPPED) break;
-    (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
-    ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
+  SharedHistory* shared = writer->shared;
+  uint64 wanted = ++writer->handed_over;
+  bool sent = send_message(writer, kFinalMessage, record_json);
+  // Wait for the commit: the writer sets our latch as soon as the record is in. A cancel here lets the writer go
+  // (it still commits what it received whole, then sees its queue detached and exits).
+  PG_TRY();
+  {
+    while (sent && pg_atomic_read_u64(&shared->committed) < wanted) {
+      pid_t pid;
+      if (GetBackgroundWorkerPid(writer->worker, &pid) == BGWH_STOPPED) break;
+      (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+      ResetLatch(MyLatch);
+      CHECK_FOR_INTERRUPTS();
+    }
   }
+  PG_CATCH();
+  {
+    let_go(writer);
+    PG_RE_THROW();
+  }
+  PG_END_TRY();
   pg_read_barrier();
-  if (!writer->shared->done || writer->shared->failed)
+  if (pg_atomic_read_u64(&shared->committed) < wanted || shared->failed) {
     ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: %s",
-                             writer->shared->error[0] ? writer->shared->error : "the history writer stopped early")));
-  dsm_detach(writer->segment);
+                             shared->error[0] ? shared->error : "the history writer stopped early")));
+    let_go(writer);
+    return;
+  }
+  pg_atomic_write_u32(&shared->state, kIdle);
+  if (kept_writer != nullptr) let_go(kept_writer);  // an ask ran inside this one and kept its own
+  kept_writer = writer;
 }
 
 }  // namespace multidb
 
 using namespace multidb;
+
+namespace {
+
+// One record in a transaction of its own. The ask waits for this commit; it need not wait for the WAL flush too
+// (a crash may lose the last few milliseconds of history, never make it inconsistent).
+void write_record(const char* record) {
+  SetCurrentStatementStartTimestamp();
+  StartTransactionCommand();
+  PushActiveSnapshot(GetTransactionSnapshot());
+  pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
+  (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+  record_ask(record);
+  PopActiveSnapshot();
+  CommitTransactionCommand();
+  pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+}  // namespace
 
 void multidb_history_writer_main(Datum main_arg) {
   pqsignal(SIGTERM, die);
@@ -126,7 +233,7 @@ void multidb_history_writer_main(Datum main_arg) {
   shm_mq_set_receiver(mq, MyProc);
   shm_mq_handle* queue = shm_mq_attach(mq, segment, nullptr);
 
-  // Warm the caches while the ask is still running, so that the record commits quickly once it arrives.
+  // Warm the caches while the first ask is still running, so that its record commits quickly once it arrives.
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
@@ -134,43 +241,63 @@ void multidb_history_writer_main(Datum main_arg) {
   PopActiveSnapshot();
   CommitTransactionCommand();
 
-  Size length;
-  void* data;
-  const char* record;
-  if (shm_mq_receive(queue, &length, &data, false) == SHM_MQ_SUCCESS) {
-    record = static_cast<const char*>(data);
-  } else {
-    // The asking backend ended before it handed its record over: record the ask as cancelled.
-    if (shared->ended_record_offset == 0) return;
-    record = reinterpret_cast<const char*>(shared) + shared->ended_record_offset;
-  }
-
-  SetCurrentStatementStartTimestamp();
-  StartTransactionCommand();
-  PushActiveSnapshot(GetTransactionSnapshot());
-  pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
-  // The ask waits for this commit; it need not wait for the WAL flush too (a crash may lose the last
-  // few milliseconds of history, never make it inconsistent).
-  (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-  PG_TRY();
-  {
-    record_ask(record);
-  }
-  PG_CATCH();
-  {
-    ErrorData* error = CopyErrorData();
-    strlcpy(shared->error, error->message ? error->message : "unknown error", sizeof(shared->error));
-    shared->failed = true;
+  // The record of the running ask as cancelled, written if the asking backend ends before its final record.
+  MemoryContext pending_context = AllocSetContextCreate(TopMemoryContext, "multidb pending ask", ALLOCSET_SMALL_SIZES);
+  bool pending = false;
+  const char* if_ended = nullptr;
+  TimestampTz idle_since = GetCurrentTimestamp();
+  for (;;) {
+    Size length;
+    void* data;
+    shm_mq_result received = shm_mq_receive(queue, &length, &data, true);
+    if (received == SHM_MQ_DETACHED) {
+      // The asking backend ended (or let this writer go) while an ask ran: record it as cancelled.
+      if (pending && if_ended != nullptr) write_record(if_ended);
+      return;
+    }
+    if (received == SHM_MQ_WOULD_BLOCK) {
+      long idle_ms = kWriterIdleSeconds * 1000;
+      if (!pending) {
+        long waited_ms = (GetCurrentTimestamp() - idle_since) / 1000;
+        uint32 idle = kIdle;
+        if (waited_ms >= idle_ms && pg_atomic_compare_exchange_u32(&shared->state, &idle, kLeaving)) return;
+        idle_ms = Max(idle_ms - waited_ms, 10);  // claimed meanwhile: its message is on the way
+      }
+      (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, idle_ms, PG_WAIT_EXTENSION);
+      ResetLatch(MyLatch);
+      CHECK_FOR_INTERRUPTS();
+      continue;
+    }
+    const char* message = static_cast<const char*>(data);
+    const char* record = length > 1 ? message + 1 : nullptr;
+    if (message[0] == kBeginMessage) {
+      MemoryContextReset(pending_context);
+      pending = true;
+      if_ended = record ? MemoryContextStrdup(pending_context, record) : nullptr;
+      continue;
+    }
+    if (message[0] != kFinalMessage) elog(ERROR, "multidb history writer: an unknown message '%c'", message[0]);
+    PG_TRY();
+    {
+      write_record(record);
+    }
+    PG_CATCH();
+    {
+      ErrorData* error = CopyErrorData();
+      strlcpy(shared->error, error->message ? error->message : "unknown error", sizeof(shared->error));
+      shared->failed = true;
+      pg_write_barrier();
+      pg_atomic_fetch_add_u64(&shared->committed, 1);
+      SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
+      PG_RE_THROW();
+    }
+    PG_END_TRY();
+    pending = false;
+    if_ended = nullptr;
+    MemoryContextReset(pending_context);
     pg_write_barrier();
-    shared->done = true;
+    pg_atomic_fetch_add_u64(&shared->committed, 1);
     SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
-    PG_RE_THROW();
+    idle_since = GetCurrentTimestamp();
   }
-  PG_END_TRY();
-  PopActiveSnapshot();
-  CommitTransactionCommand();
-  pgstat_report_activity(STATE_IDLE, nullptr);
-  pg_write_barrier();
-  shared->done = true;
-  SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
 }

@@ -2,13 +2,17 @@
 // survives the ask's failure and the caller's rollback: a background worker connects to this database as
 // the asking role (row-level security applies) and runs multidb._record_ask().
 //
-// The worker is started when the ask starts, so that its start-up overlaps the LLM call and the remote
-// queries; the record is handed over at the end through a shm_mq, and the ask waits for its commit.
+// The worker is started by the backend's first ask, so that its start-up overlaps the LLM call and the remote
+// queries; the record is handed over at the end through a shm_mq, and the ask waits for its commit. The worker then
+// stays for the backend's next asks while it is idle less than kWriterIdleSeconds (history_writer.cpp): starting a
+// worker costs 10-20 ms (a process, a database connection, cold caches), more than a whole ask whose plan and
+// rows are cached. Kept writers hold a max_worker_processes slot only while their backend keeps asking, and only
+// for the role they were started as (another current role starts a writer of its own).
 //
-// It also gets, at its start, the record of the ask as cancelled (status cancelled, the question, the session): when
-// the asking backend ends before it hands the final record over — pg_terminate_backend, its client gone, a FATAL
-// error — the writer records that one instead, so that no ask vanishes from the history. One transaction writes
-// the history row and the session's messages: nothing is half-written.
+// It also gets, at each ask's start, the record of the ask as cancelled (status cancelled, the question, the
+// session): when the asking backend ends before it hands the final record over — pg_terminate_backend, its client
+// gone, a FATAL error — the writer records that one instead, so that no ask vanishes from the history. One
+// transaction writes the history row and the session's messages: nothing is half-written.
 #pragma once
 
 #include "foundation/postgres.hpp"
@@ -17,12 +21,13 @@ namespace multidb {
 
 struct HistoryWriter;
 
-// Starts the writer with the record to write should the asking backend end first (nullptr: none).
-// Without a free worker slot, the WARNING comes at finish time.
+// Takes this backend's idle writer, or starts one, and hands it the record to write should the asking backend
+// end first (nullptr: none). Without a free worker slot, the WARNING comes at finish time.
 HistoryWriter* start_history_writer(const char* record_if_ended);
 
-// Hands the record over and waits until it is committed. Never raises for a failure to record: it says so
-// in a WARNING.
+// Hands the record over and waits until it is committed; the writer is then kept for the next ask. Never
+// raises for a failure to record: it says so in a WARNING (and the writer is let go). A cancel during the wait lets
+// the writer go too; it still commits a record it had received whole.
 void finish_history_writer(HistoryWriter* writer, const char* record_json);
 
 }  // namespace multidb

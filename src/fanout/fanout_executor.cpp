@@ -657,7 +657,7 @@ void run_fanout(const FanoutRequest* request) {
 
   abandon_local_channels(fanout);
   if (fanout->move_slot != nullptr) ExecDropSingleTupleTableSlot(fanout->move_slot);
-  dsm_detach(fanout->segment);  // terminates any worker still exiting
+  if (fanout->segment != nullptr) dsm_detach(fanout->segment);  // terminates any worker still exiting
 }
 
 const char* remote_check_sql_for(const char* sql) {

@@ -99,7 +99,7 @@ struct Fanout {
   int active;
   bool waiting_for_slot;  // a target waits for a slot of its cluster: poll (cluster_slots.hpp)
   int finished;           // channels finished (done or failed), for progress
-  dsm_segment* segment;
+  dsm_segment* segment;  // nullptr when the call starts no worker: then shared is in the caller's memory
   SharedCall* shared;
   WorkerSet* workers;
   MemoryContext row_context;

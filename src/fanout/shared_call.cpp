@@ -103,8 +103,16 @@ void create_shared_call(Fanout* fanout) {
       size += strlen(fanout->channels[i].check_sql) + 1 + strlen(fanout->channels[i].check_parameters) + 1;
   }
 
-  fanout->segment = dsm_create(size, 0);
-  SharedCall* shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
+  // A call that starts no worker (kept connections, multidb.max_workers = 0) shares nothing: its layout in the
+  // caller's memory spares a segment's creation and removal per call (shm_open, ftruncate, mmap, munmap, unlink).
+  SharedCall* shared;
+  if (call_uses_workers()) {
+    fanout->segment = dsm_create(size, 0);
+    shared = static_cast<SharedCall*>(dsm_segment_address(fanout->segment));
+  } else {
+    fanout->segment = nullptr;
+    shared = static_cast<SharedCall*>(palloc(size));
+  }
   shared->magic = kSharedCallMagic;
   pg_atomic_init_u32(&shared->caller_ended, 0);
   shared->slot_count = n;
@@ -149,6 +157,7 @@ void create_shared_call(Fanout* fanout) {
     slot->allow_implicit_volatile = request->targets[i].allow_implicit_volatile;
   }
   fanout->shared = shared;
+  if (fanout->segment == nullptr) return;
 
   fanout->workers = static_cast<WorkerSet*>(
       MemoryContextAllocZero(TopMemoryContext, offsetof(WorkerSet, handles) + sizeof(BackgroundWorkerHandle*) * n));

@@ -26,11 +26,63 @@ void finish_spi(const char* job) {
   if (rc != SPI_OK_FINISH) elog(ERROR, "multidb, %s: SPI_finish failed: %s", job, SPI_result_code_string(rc));
 }
 
-// Runs sql with its parameters; anything but the result code it must give is an ERROR naming the job.
+namespace {
+
+// The statements of this file, prepared once per backend: an ask whose plan and rows are cached runs a dozen of
+// them, and planning each anew was most of its own time. Found by text and parameter types; every statement here
+// is a literal, so the list stays short (past kKeptPlans, statements run unprepared).
+constexpr int kKeptPlans = 64;
+constexpr int kKeptPlanArgs = 4;
+
+struct KeptPlan {
+  const char* sql;
+  int nargs;
+  Oid types[kKeptPlanArgs];
+  SPIPlanPtr plan;
+};
+
+KeptPlan kept_plans[kKeptPlans];
+int kept_plan_count = 0;
+
+// sql's kept plan, prepared now if it is new; nullptr when it cannot be kept.
+SPIPlanPtr kept_plan(const char* job, const char* sql, int nargs, const Oid* types) {
+  if (nargs > kKeptPlanArgs) return nullptr;
+  for (int i = 0; i < kept_plan_count; i++) {
+    const KeptPlan& kept = kept_plans[i];
+    if (kept.nargs == nargs && strcmp(kept.sql, sql) == 0 &&
+        (nargs == 0 || memcmp(kept.types, types, sizeof(Oid) * nargs) == 0))
+      return kept.plan;
+  }
+  if (kept_plan_count == kKeptPlans) return nullptr;
+  // A generic plan, made once: these are look-ups by key on small tables, where a plan per value buys nothing and
+  // planning again at every call (the plan cache's first five custom plans, and after) is what this saves.
+  SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, const_cast<Oid*>(types), CURSOR_OPT_GENERIC_PLAN);
+  if (plan == nullptr)
+    elog(ERROR, "multidb, %s: SPI_prepare failed: %s", job, SPI_result_code_string(SPI_result));
+  if (SPI_keepplan(plan) != 0) elog(ERROR, "multidb, %s: SPI_keepplan failed", job);
+  KeptPlan& kept = kept_plans[kept_plan_count];
+  kept.sql = MemoryContextStrdup(TopMemoryContext, sql);
+  kept.nargs = nargs;
+  if (nargs > 0) memcpy(kept.types, types, sizeof(Oid) * nargs);
+  kept.plan = plan;
+  kept_plan_count++;
+  return plan;
+}
+
+// Runs sql with its parameters (nulls: SPI's ' '/'n' per parameter, nullptr for none), through its kept plan.
+int run_kept(const char* job, const char* sql, int nargs, Oid* types, Datum* args, const char* nulls, bool read_only,
+             long limit) {
+  SPIPlanPtr plan = kept_plan(job, sql, nargs, types);
+  if (plan != nullptr) return SPI_execute_plan(plan, args, nulls, read_only, limit);
+  return nargs > 0 ? SPI_execute_with_args(sql, nargs, types, args, nulls, read_only, limit)
+                   : SPI_execute(sql, read_only, limit);
+}
+
+}  // namespace
+
 void run_checked(const char* job, const char* sql, int nargs, Oid* types, Datum* args, bool read_only, long limit,
                  int expected) {
-  int rc = nargs > 0 ? SPI_execute_with_args(sql, nargs, types, args, nullptr, read_only, limit)
-                     : SPI_execute(sql, read_only, limit);
+  int rc = run_kept(job, sql, nargs, types, args, nullptr, read_only, limit);
   if (rc != expected)
     elog(ERROR, "multidb, %s: the statement gave %s where %s was expected", job, SPI_result_code_string(rc),
          SPI_result_code_string(expected));
@@ -400,7 +452,7 @@ void record_ask(const char* record_json) {
   Oid types[1] = {TEXTOID};
   Datum args[1] = {record_json ? CStringGetTextDatum(record_json) : static_cast<Datum>(0)};
   char nulls[1] = {record_json ? ' ' : 'n'};
-  int rc = SPI_execute_with_args("SELECT multidb._record_ask($1::jsonb)", 1, types, args, nulls, false, 0);
+  int rc = run_kept(job, "SELECT multidb._record_ask($1::jsonb)", 1, types, args, nulls, false, 0);
   if (rc != SPI_OK_SELECT)
     elog(ERROR, "multidb, %s: the statement gave %s where %s was expected", job, SPI_result_code_string(rc),
          SPI_result_code_string(SPI_OK_SELECT));

@@ -40,8 +40,10 @@ void connect_spi(const char* job);
 // SPI_finish; anything but SPI_OK_FINISH is an ERROR naming job.
 void finish_spi(const char* job);
 
-// Runs sql with its nargs parameters (none: SPI_execute); anything but the result code it must give (expected) is
-// an ERROR naming job. The rows are SPI's (SPI_tuptable, SPI_processed) until finish_spi.
+// Runs sql with its nargs parameters; anything but the result code it must give (expected) is an ERROR naming job.
+// The rows are SPI's (SPI_tuptable, SPI_processed) until finish_spi. sql is prepared once per backend and text
+// (SPI_keepplan) and its plan reused: Postgres's plan cache plans it again after a change to what it reads, to the
+// search_path, or to the role where row-level security applies; privileges are checked at every run.
 void run_checked(const char* job, const char* sql, int nargs, Oid* types, Datum* args, bool read_only, long limit,
                  int expected);
 

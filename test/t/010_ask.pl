@@ -246,6 +246,26 @@ is($stdout, "0\n0\n0", "and sees none of another role's sessions, history or mes
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres',
 	"SET ROLE carol; SELECT source_db FROM multidb.ask('Show revenue only in production', connections => ARRAY['production'])");
 is($stdout, 'production', 'but may ask with her own connections');
+# One session asking as two roles in turn: a kept history writer serves the role it started as only, so each row is
+# written as the role that asked (asked_by, row-level security).
+my $me = $coordinator->safe_psql('postgres', 'SELECT current_user');
+my $before = $coordinator->safe_psql('postgres', 'SELECT max(id) FROM multidb.query_history');
+$coordinator->safe_psql('postgres', q{
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 1', connections => ARRAY['production']);
+	SET ROLE carol;
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 2', connections => ARRAY['production']);
+	RESET ROLE;
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 3', connections => ARRAY['production']);});
+is($coordinator->safe_psql('postgres',
+		"SELECT string_agg(asked_by, ',' ORDER BY id) FROM multidb.query_history WHERE id > $before"),
+	"$me,carol,$me", 'one session asking as two roles: each history row written as the role that asked');
+# The same session's statements on multidb's tables are prepared once and reused: under another role, row-level
+# security still hides the first role's chat session.
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', "
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 4', '$session');
+	SET ROLE carol;
+	SELECT count(*) FROM multidb.ask('Show revenue only in production, 5', '$session');");
+like($stderr, qr/chat session .* does not exist/, "... and reads no other role's chat session through a reused statement");
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', "SET ROLE carol; SELECT multidb.attach('$session', 'production')");
 like($stderr, qr/chat session .* does not exist/, "cannot attach to another role's session");
 

@@ -1,7 +1,8 @@
 # A running ask stopped on the coordinator is recorded as cancelled, not error, and leaves no remote statement
 # running: pg_cancel_backend (in the backend's loop and with background workers), statement_timeout,
 # pg_terminate_backend and a client that goes away (the backend ends before the ask does: the history writer
-# records the ask as cancelled). Each leaves exactly one history row and, in a session, both its messages.
+# records the ask as cancelled), also when the history writer was kept from the session's earlier asks. Each leaves
+# exactly one history row and, in a session, both its messages.
 use strict;
 use warnings;
 
@@ -17,7 +18,9 @@ my $remote = start_remote('slow');
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'slow', $remote);
 my $llm = MultidbLlm->new(rules => [ { match => 'sleep', reply => encode_json({
-				queries => [ { database => 'slow', sql => 'SELECT pg_sleep(60) AS slept' } ], explanation => 'Slow.' }) } ],
+				queries => [ { database => 'slow', sql => 'SELECT pg_sleep(60) AS slept' } ], explanation => 'Slow.' }) },
+		{ match => 'quick', reply => encode_json({
+				queries => [ { database => 'slow', sql => 'SELECT 1 AS one' } ], explanation => 'Quick.' }) } ],
 	default => 'no scripted reply');
 $coordinator->safe_psql('postgres', "
 	CREATE SERVER llm FOREIGN DATA WRAPPER multidb_llm
@@ -117,6 +120,42 @@ $handle->kill_kill;
 like(history_of($question), qr/^cancelled\|the ask's backend ended before the ask did .*\|2$/,
 	'a client gone: the history row says cancelled');
 ok(defined wait_remote_idle(), '... and no remote statement keeps running');
+
+# A session that asks again and again keeps its history writer between the asks (a worker's start costs more than a
+# cached ask): one writer for both asks, each ask's row committed before the ask returns; and when the backend is
+# terminated during a later ask, the kept writer records that ask as cancelled all the same.
+my $writers = q{SELECT coalesce(string_agg(pid::text, ','), 'none') FROM pg_stat_activity
+	WHERE backend_type = 'multidb history writer'};
+$coordinator->poll_query_until('postgres', "$writers", 'none') or die 'history writers of ended sessions stayed';
+$asked++;
+$question = "sleep $asked";
+my ($stdout, $kept_stderr) = ('', '');
+$handle = IPC::Run::start([ 'psql', '-XAtq', '-d', $coordinator->connstr('postgres'),
+		'-c', "SELECT count(*) FROM multidb.ask('quick 1', '$session')",
+		'-c', q{SELECT status FROM multidb.query_history WHERE question = 'quick 1'}, '-c', $writers,
+		'-c', "SELECT count(*) FROM multidb.ask('quick 2', '$session')",
+		'-c', q{SELECT status FROM multidb.query_history WHERE question = 'quick 2'}, '-c', $writers,
+		'-c', "SELECT * FROM multidb.ask('$question', '$session')" ], '>', \$stdout, '2>', \$kept_stderr);
+wait_for_remote_sleep();
+$asker = backend_pid_running($coordinator, $question);
+$coordinator->safe_psql('postgres', "SELECT pg_terminate_backend($asker)");
+$handle->finish;
+my @kept = split /\n/, $stdout;
+is(join('|', @kept[ 0, 1, 3, 4 ]), '1|ok|1|ok', "one session's asks: each one's history row is there when it returns");
+like($kept[2], qr/^\d+$/, '... written by one history writer');
+is($kept[5], $kept[2], '... the same for the second ask: kept, not started again');
+like(history_of($question), qr/^cancelled\|the ask's backend ended before the ask did .*\|2$/,
+	'a terminated backend: its kept writer records the running ask as cancelled');
+
+# An idle writer leaves after 5 s (it holds a worker slot); the session's next ask starts another.
+$stdout = '';
+IPC::Run::run([ 'psql', '-XAtq', '-d', $coordinator->connstr('postgres'),
+		'-c', "SELECT count(*) FROM multidb.ask('quick 3', '$session')", '-c', $writers, '-c', 'SELECT pg_sleep(6)',
+		'-c', $writers, '-c', "SELECT count(*) FROM multidb.ask('quick 4', '$session')",
+		'-c', q{SELECT status FROM multidb.query_history WHERE question = 'quick 4'} ], '>', \$stdout, '2>', \$kept_stderr);
+@kept = split /\n/, $stdout;
+like($kept[1], qr/^\d+$/, 'a writer while the session asks');
+is(join('|', @kept[ 3 .. 5 ]), 'none|1|ok', '... gone after 5 s idle; the next ask starts another and is recorded');
 
 is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM multidb.query_history WHERE status = 'cancelled'}),
 	$asked, 'one history row per ask, each cancelled');
