@@ -3,6 +3,7 @@
 // (the design is in history_writer.hpp).
 #include "ask/history_writer.hpp"
 #include "foundation/extension_tables.hpp"
+#include "foundation/worker_shortage.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -27,6 +28,11 @@ constexpr uint32 kHistoryMagic = 0x6d646232;  // "mdb2"
 constexpr Size kQueueSize = 64 * 1024;
 // An idle writer leaves after this long without an ask (history_writer.hpp says why it stays at all).
 constexpr long kWriterIdleSeconds = 5;
+// How often an idle writer looks for a shortage of worker slots (foundation/worker_shortage.hpp), and how long and how
+// often an ask whose writer found no free slot tries again while idle writers leave.
+constexpr long kShortageLookMs = 50;
+constexpr long kRetryEveryMs = 10;
+constexpr long kRetryForMs = 1000;
 
 // Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record).
 constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first
@@ -118,7 +124,31 @@ HistoryWriter* new_writer() {
   HistoryWriter* writer = static_cast<HistoryWriter*>(palloc0(sizeof(HistoryWriter)));
   writer->segment = segment;
   writer->shared = shared;
-  if (!RegisterDynamicBackgroundWorker(&worker, &writer->worker)) writer->worker = nullptr;
+  // No free slot: say so, so that idle kept writers (other backends') leave, and try again as their slots come free.
+  // Without the shared signal no writer is kept, and waiting would not free a slot sooner.
+  bool registered = RegisterDynamicBackgroundWorker(&worker, &writer->worker);
+  if (!registered && worker_shortage_shared()) {
+    PG_TRY();
+    {
+      TimestampTz give_up_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), kRetryForMs);
+      while (!registered && GetCurrentTimestamp() < give_up_at) {
+        worker_shortage_note();
+        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kRetryEveryMs, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+        registered = RegisterDynamicBackgroundWorker(&worker, &writer->worker);
+      }
+    }
+    PG_CATCH();
+    {
+      MemoryContextSwitchTo(caller_context);
+      dsm_detach(segment);
+      pfree(writer);
+      PG_RE_THROW();
+    }
+    PG_END_TRY();
+  }
+  if (!registered) writer->worker = nullptr;
   else writer->queue = shm_mq_attach(mq, segment, writer->worker);
   MemoryContextSwitchTo(caller_context);
   return writer;
@@ -193,6 +223,10 @@ void finish_history_writer(HistoryWriter* writer, const char* record_json) {
     let_go(writer);
     return;
   }
+  if (!worker_shortage_shared()) {
+    let_go(writer);  // no shared signal to make it give its slot up when another backend needs one: not kept
+    return;
+  }
   pg_atomic_write_u32(&shared->state, kIdle);
   if (kept_writer != nullptr) let_go(kept_writer);  // an ask ran inside this one and kept its own
   kept_writer = writer;
@@ -246,6 +280,7 @@ void multidb_history_writer_main(Datum main_arg) {
   bool pending = false;
   const char* if_ended = nullptr;
   TimestampTz idle_since = GetCurrentTimestamp();
+  uint64 shortages_seen = worker_shortage_count();  // when it became idle: a shortage since then makes it leave
   for (;;) {
     Size length;
     void* data;
@@ -259,9 +294,13 @@ void multidb_history_writer_main(Datum main_arg) {
       long idle_ms = kWriterIdleSeconds * 1000;
       if (!pending) {
         long waited_ms = (GetCurrentTimestamp() - idle_since) / 1000;
+        bool slot_wanted = worker_shortage_count() != shortages_seen;
         uint32 idle = kIdle;
-        if (waited_ms >= idle_ms && pg_atomic_compare_exchange_u32(&shared->state, &idle, kLeaving)) return;
+        if ((waited_ms >= idle_ms || slot_wanted) &&
+            pg_atomic_compare_exchange_u32(&shared->state, &idle, kLeaving))
+          return;
         idle_ms = Max(idle_ms - waited_ms, 10);  // claimed meanwhile: its message is on the way
+        if (worker_shortage_shared()) idle_ms = Min(idle_ms, kShortageLookMs);
       }
       (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, idle_ms, PG_WAIT_EXTENSION);
       ResetLatch(MyLatch);
@@ -299,5 +338,6 @@ void multidb_history_writer_main(Datum main_arg) {
     pg_atomic_fetch_add_u64(&shared->committed, 1);
     SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
     idle_since = GetCurrentTimestamp();
+    shortages_seen = worker_shortage_count();
   }
 }

@@ -9,6 +9,13 @@
 // rows are cached. Kept writers hold a max_worker_processes slot only while their backend keeps asking, and only
 // for the role they were started as (another current role starts a writer of its own).
 //
+// A kept writer never costs another ask its history row: an ask whose writer finds no free slot says so through the
+// shared signal of foundation/worker_shortage.hpp and tries again every 10 ms for up to 1 s (interruptibly) before
+// its WARNING; idle kept writers look at the signal every 50 ms and leave when it moved since they became idle (so
+// they also make way for a fan-out whose worker found no slot). The signal needs multidb in
+// shared_preload_libraries: without it no writer is kept (each ask starts its own, which leaves once the ask is
+// recorded) and an ask without a slot gives up at once.
+//
 // It also gets, at each ask's start, the record of the ask as cancelled (status cancelled, the question, the
 // session): when the asking backend ends before it hands the final record over — pg_terminate_backend, its client
 // gone, a FATAL error — the writer records that one instead, so that no ask vanishes from the history. One

@@ -33,6 +33,7 @@
 #include "foundation/boundary.hpp"
 #include "foundation/settings.hpp"
 #include "foundation/sql_guard.hpp"
+#include "foundation/worker_shortage.hpp"
 
 #include <string>
 #include <vector>
@@ -159,7 +160,10 @@ bool start_worker(Fanout* fanout, Channel* channel) {
   BackgroundWorkerHandle* handle = nullptr;
   bool registered = RegisterDynamicBackgroundWorker(&worker, &handle);
   MemoryContextSwitchTo(caller_context);
-  if (!registered) return false;
+  if (!registered) {
+    worker_shortage_note();  // kept history writers give their slots up for the next target's worker
+    return false;
+  }
 
   fanout->workers->handles[i] = handle;
   channel->worker = handle;

@@ -21,7 +21,8 @@ for my $node ($production, $backup)
 	});
 }
 $backup->safe_psql('postgres', 'DELETE FROM orders WHERE id > 18');
-my $coordinator = start_coordinator();
+# Preloaded, so that a session's history writer is kept between its asks (the check of one session asking as two roles).
+my $coordinator = start_coordinator(conf => "shared_preload_libraries = 'multidb'\n");
 add_connection($coordinator, 'production', $production);
 add_connection($coordinator, 'backup', $backup);
 

@@ -15,7 +15,8 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 my $remote = start_remote('slow');
-my $coordinator = start_coordinator();
+# Preloaded: history writers are kept only with the shared signal that makes them give their slots up.
+my $coordinator = start_coordinator(conf => "shared_preload_libraries = 'multidb'\n");
 add_connection($coordinator, 'slow', $remote);
 my $llm = MultidbLlm->new(rules => [ { match => 'sleep', reply => encode_json({
 				queries => [ { database => 'slow', sql => 'SELECT pg_sleep(60) AS slept' } ], explanation => 'Slow.' }) },
