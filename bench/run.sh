@@ -107,7 +107,9 @@ log "starting a coordinator and three remote servers"
 # JIT would switch on for the foreign-table plan alone and charge its compile time to postgres_fdw.
 # Kept connections are multidb's default; here each method says what it uses (the kept ones set it on).
 # Section (j) holds $GATEWAY_STREAMS asks at once, each a backend and a background worker (its history writer).
-start_cluster coordinator "jit = off" "multidb.keep_connections = off" \
+# multidb preloaded (docs/reference.md, settings): the connection bound covers the whole coordinator,
+# workers skip the library load, and a backend keeps its history writer between asks (section (p)'s cached ask).
+start_cluster coordinator "jit = off" "multidb.keep_connections = off" "shared_preload_libraries = 'multidb'" \
   "max_connections = $(( GATEWAY_STREAMS + 100 ))" "max_worker_processes = $(( GATEWAY_STREAMS + 100 ))"
 for r in r1 r2 r3; do
   start_cluster "$r"
