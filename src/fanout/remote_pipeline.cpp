@@ -24,23 +24,50 @@ struct CheckValues {
   bool ok;
 };
 
+// The allowlist's name patterns as the gates' two LIKE arrays, for the setting's value: made again only when
+// multidb.extra_allowed_volatile_functions changes (a fan-out over a thousand targets would otherwise parse the
+// setting and make the arrays a thousand times per call). nullptr when they could not be made.
+const char* const* allowlist_like_arrays(const char* allowed) {
+  static char* made_for = nullptr;  // in TopMemoryContext, with the arrays
+  static const char* arrays[2] = {nullptr, nullptr};
+  if (made_for != nullptr && strcmp(made_for, allowed) == 0) return arrays;
+  char* made[2] = {};
+  CppError error = cpp_call([&] {
+    AllowlistLikePatterns like = VolatileAllowlist(parse_allowlist_patterns(allowed)).like_patterns();
+    made[0] = malloc_copy(array_literal(like.schemas));
+    made[1] = malloc_copy(array_literal(like.names));
+  });
+  const char* taken[2] = {take(made[0]), take(made[1])};
+  if (error.failed) return nullptr;
+  if (made_for != nullptr) {
+    pfree(made_for);
+    pfree(const_cast<char*>(arrays[0]));
+    pfree(const_cast<char*>(arrays[1]));
+  }
+  made_for = MemoryContextStrdup(TopMemoryContext, allowed);
+  arrays[0] = MemoryContextStrdup(TopMemoryContext, taken[0]);
+  arrays[1] = MemoryContextStrdup(TopMemoryContext, taken[1]);
+  return arrays;
+}
+
 CheckValues check_values(const RemoteSession* session, int prepared_in) {
   CheckValues out{};
-  char* made[9] = {};
+  char* made[3] = {};
   const char* parameters = session->check_parameters;
   const char* allowed = session->allowed_volatile ? session->allowed_volatile : "";
+  const char* const* like = allowlist_like_arrays(allowed);
+  if (like == nullptr) return out;
   CppError error = cpp_call([&] {
     std::vector<std::string> names = unpack_fields(parameters);
     if (names.size() != 3) throw std::invalid_argument("malformed check parameters");
-    AllowlistLikePatterns like = VolatileAllowlist(parse_allowlist_patterns(allowed)).like_patterns();
     made[0] = malloc_copy(names[0]);
     made[1] = malloc_copy(names[1]);
     made[2] = malloc_copy(names[2]);
-    made[3] = malloc_copy(array_literal(like.schemas));
-    made[4] = malloc_copy(array_literal(like.names));
   });
   const char* taken[5];
-  for (int i = 0; i < 5; i++) taken[i] = take(made[i]);
+  for (int i = 0; i < 3; i++) taken[i] = take(made[i]);
+  taken[3] = like[0];
+  taken[4] = like[1];
   if (error.failed) return out;
   const char* timeout = psprintf("%d", Max(session->reply_timeout_ms, 0));
   const char* pid = psprintf("%d", prepared_in);
