@@ -8,9 +8,9 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use MultidbAttack;
 use MultidbCluster;
+use MultidbPooler;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
@@ -70,21 +70,12 @@ $remote->safe_psql('postgres', 'ALTER ROLE admin RESET standard_conforming_strin
 # pin never reaches the server, and a remote role's setting is what the session reads. multidb sees it in
 # what the server reports and refuses the connection before anything is sent.
 $remote->safe_psql('postgres', 'ALTER ROLE tableowner SET standard_conforming_strings = off');
-my $pooler_dir = PostgreSQL::Test::Utils::tempdir();
-my $pooler_port = PostgreSQL::Test::Cluster::get_free_port();
 my $remote_port = $remote->port;
-open my $ini, '>', "$pooler_dir/pgbouncer.ini" or die $!;
-print $ini "[databases]\n"
-  . "as_reader = host=127.0.0.1 port=$remote_port dbname=postgres user=selector password=secret\n"
-  . "as_owner_off = host=127.0.0.1 port=$remote_port dbname=postgres user=tableowner password=secret\n"
-  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $pooler_port\nunix_socket_dir =\n"
-  . "auth_type = trust\nauth_file = $pooler_dir/users.txt\nignore_startup_parameters = options\n"
-  . "pool_mode = session\nlogfile = $pooler_dir/pgbouncer.log\n";
-close $ini;
-open my $users, '>', "$pooler_dir/users.txt" or die $!;
-print $users qq{"pooled" ""\n};
-close $users;
-my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$pooler_dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+my ($pooler_port, $pooler) = start_pgbouncer(
+	databases => {
+		as_reader => "host=127.0.0.1 port=$remote_port dbname=postgres user=selector password=secret",
+		as_owner_off => "host=127.0.0.1 port=$remote_port dbname=postgres user=tableowner password=secret" },
+	pool_mode => 'session');
 for my $alias (qw(as_reader as_owner_off))
 {
 	$coordinator->safe_psql('postgres', "CREATE SERVER pooled_$alias FOREIGN DATA WRAPPER multidb "

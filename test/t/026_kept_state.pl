@@ -9,8 +9,8 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use MultidbCluster;
+use MultidbPooler;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
@@ -122,18 +122,10 @@ like($stderr, qr/could call function public\.tainted\(\), VOLATILE/, '... which 
 
 # A pooler in transaction mode hands each transaction another server session: the first call sees that the server
 # session is not the one libpq knows (another pid), and the connection never prepares its checks: they go unnamed.
-my $pooler_dir = PostgreSQL::Test::Utils::tempdir();
-my $pooler_port = PostgreSQL::Test::Cluster::get_free_port();
-open my $ini, '>', "$pooler_dir/pgbouncer.ini" or die $!;
-print $ini "[databases]\npooled = host=127.0.0.1 port=$port dbname=postgres user=reader password=secret\n"
-  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $pooler_port\nunix_socket_dir =\nauth_type = trust\n"
-  . "auth_file = $pooler_dir/users.txt\nignore_startup_parameters = options\npool_mode = transaction\n"
-  . "default_pool_size = 4\nmin_pool_size = 3\nserver_round_robin = 1\nlogfile = $pooler_dir/pgbouncer.log\n";
-close $ini;
-open my $users, '>', "$pooler_dir/users.txt" or die $!;
-print $users qq{"pooled" ""\n};
-close $users;
-my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$pooler_dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+my ($pooler_port, $pooler) = start_pgbouncer(
+	databases => { pooled => "host=127.0.0.1 port=$port dbname=postgres user=reader password=secret" },
+	pool_mode => 'transaction',
+	settings => "default_pool_size = 4\nmin_pool_size = 3\nserver_round_robin = 1\n");
 $coordinator->safe_psql('postgres', "CREATE SERVER pooled FOREIGN DATA WRAPPER multidb "
 	  . "OPTIONS (host '127.0.0.1', port '$pooler_port', dbname 'pooled'); "
 	  . "CREATE USER MAPPING FOR CURRENT_USER SERVER pooled OPTIONS (user 'pooled')");

@@ -9,6 +9,7 @@ use warnings;
 
 use IPC::Run;
 use MultidbCluster;
+use MultidbPooler;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
@@ -204,18 +205,10 @@ ok(@pids == 3 && $pids[0] eq $pids[1] && $pids[1] eq $pids[2], 'a clean call kee
 my $r1_port = $r1->port;
 for my $mode (qw(transaction session))
 {
-	my $dir = PostgreSQL::Test::Utils::tempdir();
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	open my $ini, '>', "$dir/pgbouncer.ini" or die $!;
-	print $ini "[databases]\npooled = host=127.0.0.1 port=$r1_port dbname=pooled user=reader password=secret\n"
-	  . "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = $port\nunix_socket_dir =\nauth_type = trust\n"
-	  . "auth_file = $dir/users.txt\nignore_startup_parameters = options\npool_mode = $mode\n"
-	  . "default_pool_size = 3\nserver_round_robin = 1\nlogfile = $dir/pgbouncer.log\n";
-	close $ini;
-	open my $users, '>', "$dir/users.txt" or die $!;
-	print $users qq{"pooled" ""\n};
-	close $users;
-	my $pooler = IPC::Run::start([ '/usr/sbin/pgbouncer', "$dir/pgbouncer.ini" ], '>', \my $pooler_out, '2>', \my $pooler_err);
+	my ($port, $pooler) = start_pgbouncer(
+		databases => { pooled => "host=127.0.0.1 port=$r1_port dbname=pooled user=reader password=secret" },
+		pool_mode => $mode,
+		settings => "default_pool_size = 3\nserver_round_robin = 1\n");
 	$coordinator->safe_psql('postgres', "CREATE SERVER pooled_$mode FOREIGN DATA WRAPPER multidb "
 		  . "OPTIONS (host '127.0.0.1', port '$port', dbname 'pooled'); "
 		  . "CREATE USER MAPPING FOR CURRENT_USER SERVER pooled_$mode OPTIONS (user 'pooled')");
