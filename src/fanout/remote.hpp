@@ -1,15 +1,17 @@
-// One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads
-// SQL as the guard did, set the session up and open a READ ONLY transaction while asking the remote about
-// its role, the statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp),
-// read the statement's rows through a cursor a batch at a time (or only describe it: remote_describe.hpp), and
-// end the transaction with ROLLBACK. A run sends the set-up, the checks, the DECLARE and the first FETCH in one
-// pipeline (remote_pipeline.hpp); when a check's gate refuses there, the slower path below (set-up and inline
-// checks in one message, judged here, then DECLARE and FETCH) reports the refusal — and, for a connection to be kept, reset what the call could have left in the session (advisory locks, listens,
-// held cursors, temporary objects, settings, dblink's and postgres_fdw's connections) and check that nothing
-// else stayed (prepared statements); a connection that is not clean then is closed. The same machine runs inside a
-// background worker (which waits on its socket) and inside the calling backend when no worker slot is
-// free (which waits on many sockets at once). It never raises: failures come back as RemoteFailure,
-// so the caller decides between ERROR and WARNING.
+// One remote statement over libpq, as a non-blocking state machine: connect, confirm the session reads SQL as the
+// guard did, set the session up and open a READ ONLY transaction while asking the remote about its role, the
+// statement's volatile names and what any statement could reach unnamed (core/remote_checks.hpp), read the
+// statement's rows through a cursor a batch at a time (or only describe it: remote_describe.hpp), and end the
+// transaction with ROLLBACK.
+//   - A run sends the set-up, the gated checks, the DECLARE and the first FETCH in one pipeline
+//     (remote_pipeline.hpp). When a check's gate refuses there, the slower path (set-up and inline checks in one
+//     message, judged here, then DECLARE and FETCH) reports the refusal as it always did, or runs the statement.
+//   - A connection to be kept also resets what the call could have left in the session (advisory locks, settings,
+//     dblink's and postgres_fdw's connections, ...) and checks that nothing else stayed (prepared statements); that
+//     answer is read at the connection's next use, and a connection that is not clean then is closed.
+// The same machine runs inside a background worker (which waits on its socket) and inside the calling backend when
+// no worker slot is free (which waits on many sockets at once). It never raises: failures come back as
+// RemoteFailure, so the caller decides between ERROR and WARNING.
 #pragma once
 
 #include "foundation/postgres.hpp"

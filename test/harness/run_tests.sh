@@ -23,7 +23,7 @@ PROVE_TESTS=${PROVE_TESTS:-}
 # The regression SQL connects back to its own server over TCP as the superuser, with this password.
 TEST_PASSWORD=multidb
 # Upper bounds per runner, in seconds, so that a hang fails the run instead of stalling CI. The whole run should
-# stay under 25 minutes on 2 cores; today it takes about 24.5, TAP about 16 of them (969 s, with the fleets of
+# stay under 25 minutes on 2 cores; today it takes about 15, TAP about 9.5 of them (565 s, with the fleets of
 # 021, 045 and 046 and the browser's 048), so the TAP bound leaves room for a slower machine: it catches hangs,
 # not slowness.
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-420}  # it builds the unit tests too: 240 s was too short on a loaded machine
