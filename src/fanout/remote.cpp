@@ -215,6 +215,7 @@ RemoteEvent finish_setup(RemoteSession* session) {
 // pipeline, behind the ROLLBACK of its failed transaction).
 bool send_setup(RemoteSession* session, bool after_failed_transaction) {
   session->checks_executed = false;
+  session->history.session_settings_set = true;  // its SETs come before BEGIN: no ROLLBACK undoes them
   // The checks run with search_path = pg_catalog; a statement of the user's gets the session's own back.
   const char* setup = psprintf("%s%s; %s%s", after_failed_transaction ? "ROLLBACK; " : "", session->setup_sql,
                                session->check_sql, session->catalog_search_path ? "" : "; RESET search_path");
@@ -266,34 +267,18 @@ bool send_fetch(RemoteSession* session) {
 
 constexpr int kSetupAnswers = 3;
 
-// A row of pg_prepared_statements that is one of ours: prepared by the protocol, under one of our names. Only the
-// client can prepare a statement by the protocol (SQL's PREPARE, all a statement's hidden code can reach, makes
-// from_sql ones), and on a connection multidb prepares on there is no other client (remote.hpp: a pooler found in
-// between means nothing is prepared), so the name and from_sql say it is ours and unchanged; comparing the texts
-// (an md5 of each several-kilobyte text per call) would cost the remote more than the rest of the reset.
-const char* ours_prepared() {
-  static char* predicate = nullptr;
-  if (predicate == nullptr) {
-    StringInfoData sql;
-    initStringInfo(&sql);
-    appendStringInfoString(&sql, "NOT from_sql AND name OPERATOR(pg_catalog.=) ANY (ARRAY[");
-    for (int i = 0; i < kGatedStatements; i++)
-      appendStringInfo(&sql, "%s'%s'", i > 0 ? ", " : "", gated_statement_names()[i]);
-    appendStringInfoString(&sql, "]::pg_catalog.text[])");
-    predicate = MemoryContextStrdup(TopMemoryContext, sql.data);
-  }
-  return predicate;
-}
-
-// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then everything a statement's
-// hidden code (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, reset;
-// and last one row saying whether anything else stayed that cannot be reset selectively (a prepared statement
-// that is not multidb's): then the connection is closed instead of kept.
+// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then what a statement's hidden code
+// (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, and last one row saying
+// whether anything else stayed that cannot be reset selectively (a prepared statement that is not multidb's): then
+// the connection is closed instead of kept. Hidden code runs only inside the call's READ ONLY transaction, so the
+// ROLLBACK itself undoes its settings (set_config(..., false) too), LISTENs, cursors and temporary objects, and READ
+// ONLY refuses CREATE TEMP and nextval (TAP 026 leaves each behind and finds it gone); what outlives the ROLLBACK is a
+// session advisory lock, a prepared statement, and a dblink or postgres_fdw connection. RESET ALL only when the slower
+// path SET the session's settings outside a transaction (its own values, which the next call must not inherit).
 const char* reset_sql(const RemoteSession* session) {
   StringInfoData sql;
   initStringInfo(&sql);
-  appendStringInfoString(&sql, "ROLLBACK; RESET ALL; SELECT pg_catalog.pg_advisory_unlock_all(); UNLISTEN *; "
-                               "CLOSE ALL; DISCARD TEMP; DISCARD SEQUENCES; ");
+  appendStringInfoString(&sql, session->history.session_settings_set ? "ROLLBACK; RESET ALL; " : "ROLLBACK; ");
   if (session->dblink_schema != nullptr) {
     // dblink lists its named connections; the unnamed one can only be closed, which fails when there is none.
     const char* dblink = quote_identifier(session->dblink_schema);
@@ -304,12 +289,17 @@ const char* reset_sql(const RemoteSession* session) {
   }
   if (session->fdw_schema != nullptr)
     appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
-  // Ours must be there as prepared at the protocol level (the same texts: gated_check_queries()), when this connection
-  // prepared them, and nothing else: a hidden function can DEALLOCATE, and PREPARE under our names too (as SQL).
+  // Ours must be there as prepared at the protocol level, when this connection prepared them, and nothing else: a
+  // hidden function can DEALLOCATE, and PREPARE (under our names too), but only with SQL, which makes from_sql ones;
+  // only the client prepares by the protocol, and on a connection multidb prepares on there is no other client
+  // (remote.hpp: a pooler found in between means nothing is prepared). So the counts say it, without the names or
+  // texts; read from the function itself, not its view (whose parsing and planning would cost more than the rest of
+  // the reset). The advisory locks are released by the same statement (its FROM), whose row is the reset's last answer.
   appendStringInfo(&sql,
-                   "SELECT pg_catalog.count(*) FILTER (WHERE NOT (%s)) OPERATOR(pg_catalog.+) GREATEST(%d "
-                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE %s), 0) FROM pg_catalog.pg_prepared_statements",
-                   ours_prepared(), session->history.checks_prepared ? kGatedStatements : 0, ours_prepared());
+                   "SELECT (SELECT pg_catalog.count(*) FILTER (WHERE s.from_sql) OPERATOR(pg_catalog.+) pg_catalog.abs(%d "
+                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT s.from_sql)) FROM "
+                   "pg_catalog.pg_prepared_statement() s) FROM pg_catalog.pg_advisory_unlock_all()",
+                   session->history.checks_prepared ? kGatedStatements : 0);
   return sql.data;
 }
 
@@ -460,6 +450,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
     // ROLLBACK and reset and does not wait for their answers: the next call reads them first (kResetPending).
     if (!PQsendQuery(session->conn, session->keep_connection ? reset_sql(session) : "ROLLBACK"))
       return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
+    if (session->keep_connection) session->history.session_settings_set = false;
     session->phase = session->keep_connection ? RemotePhase::kResetSending : RemotePhase::kRollback;
     command_sent(session);
   }
@@ -557,7 +548,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
           PQfinish(session->conn);  // the descriptor's count stays with the session, for the new one
           session->conn = nullptr;
           session->reused = false;
-          session->history = ConnectionHistory{0, false, false, 0, false};
+          session->history = ConnectionHistory{0, false, false, 0, false, false};
           session->phase = RemotePhase::kIdle;
           session->reply_deadline = 0;
           return advance_once(session, result);
@@ -621,7 +612,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
   bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
   session->reused = false;
-  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0, false};
+  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0, false, false};
   memset(&session->failure, 0, sizeof(session->failure));
   session->statement_sent = false;
   session->pipeline_sent = false;

@@ -57,6 +57,7 @@ struct ConnectionHistory {
   bool checks_inline;    // they would not stay prepared there (a pooler in between): send them unnamed
   int prepared_in;       // the pid of the server session that prepared them
   bool reset_pending;    // the last call's ROLLBACK and reset went out unanswered: read them before anything else
+  bool session_settings_set;  // the slower path SET settings outside a transaction since the last reset: RESET ALL
 };
 
 struct RemoteSession {
