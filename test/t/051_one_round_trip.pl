@@ -86,6 +86,10 @@ for my $line (split /\n/, $log)
 # (The last call's ROLLBACK may be logged after psql returned: the call does not wait for it.)
 ok(count_of(join(' ', @order), qr/BEGIN multidb_settings multidb_session_facts multidb_named_calls multidb_implicit_reach RESET RESET DECLARE FETCH ROLLBACK/)
 	  >= 4, 'each warm call: BEGIN, settings, three checks, RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+# Its reset: the ROLLBACK and one statement. Nothing was SET outside the transaction, so no RESET ALL.
+ok(count_of($log, qr/statement: ROLLBACK; SELECT \(SELECT pg_catalog\.count\(\*\) FILTER \(WHERE s\.from_sql\)/) >= 5,
+	'each warm call ends with the ROLLBACK and one statement') or diag($log);
+is(count_of($log, qr/RESET ALL/), 0, '... and no RESET ALL');
 
 # 2. Refusals read as on the slower path (multidb.describe keeps it: the set-up and the inline checks in one message,
 # judged here), and the refused statement is never DECLAREd.
@@ -122,6 +126,8 @@ is($pid_after, $pid_before, '... on the same connection');
 $log = r1_log($offset);
 is(count_of($log, qr/multidb_check_refused: function public\."MixedCase"\(\)/), 1, '... after the gate refused it');
 is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO/), 1, '... and the slower path judged it');
+is(count_of($log, qr/statement: ROLLBACK; RESET ALL; SELECT/), 1,
+	'... whose session SETs the reset after the call undoes with RESET ALL');
 
 # Workers (keep_connections off) send the pipeline too, the checks unnamed, and keep nothing.
 $offset = -s $r1->logfile;
