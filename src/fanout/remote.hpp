@@ -6,9 +6,10 @@
 //   - A run sends the set-up, the gated checks, the DECLARE and the first FETCH in one pipeline
 //     (remote_pipeline.hpp). When a check's gate refuses there, the slower path (set-up and inline checks in one
 //     message, judged here, then DECLARE and FETCH) reports the refusal as it always did, or runs the statement.
-//   - A connection to be kept also resets what the call could have left in the session (advisory locks, settings,
-//     dblink's and postgres_fdw's connections, ...) and checks that nothing else stayed (prepared statements); that
-//     answer is read at the connection's next use, and a connection that is not clean then is closed.
+//   - A connection to be kept also resets what the call could have left in the session that its ROLLBACK does not undo
+//     (advisory locks, dblink's and postgres_fdw's connections; settings only after the slower path's SETs) and checks
+//     that nothing else stayed (prepared statements); that answer is read at the connection's next use, and a
+//     connection that is not clean then is closed.
 // The same machine runs inside a background worker (which waits on its socket) and inside the calling backend when
 // no worker slot is free (which waits on many sockets at once). It never raises: failures come back as
 // RemoteFailure, so the caller decides between ERROR and WARNING.
