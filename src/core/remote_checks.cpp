@@ -84,6 +84,19 @@ const char* const kImplicitReach =
     "ON o.oid OPERATOR(pg_catalog.=) x.id) called(id) WHERE c.oid OPERATOR(pg_catalog.>=) 16384 AND c.contypid "
     "OPERATOR(pg_catalog.>) 0 AND called.id OPERATOR(pg_catalog.<) 16384";
 
+// The pg_proc rows p a statement's calls could reach ($1: the calls' names as written, $2: their numbers of arguments)
+// that are VOLATILE, or aggregates with a VOLATILE support function: one index look-up by name for every call, judging
+// the overloads that many arguments can reach (a VARIADIC call or function: any). An aggregate is recorded as
+// immutable whatever its support functions are: those are judged instead. Each look-up is its own subquery
+// (OFFSET 0): the planner would rather scan pg_proc whole.
+std::string named_candidates() {
+  return "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(w, n) CROSS JOIN LATERAL (SELECT p.* FROM "
+         "pg_catalog.pg_proc p WHERE p.proname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident(c.w, false))[1]"
+         "::pg_catalog.name AND (c.n OPERATOR(pg_catalog.<) 0 OR p.provariadic OPERATOR(pg_catalog.<>) 0 OR (c.n "
+         "OPERATOR(pg_catalog.>=) (p.pronargs OPERATOR(pg_catalog.-) p.pronargdefaults) AND c.n "
+         "OPERATOR(pg_catalog.<=) p.pronargs)) AND " + std::string(kVolatileFunction) + " OFFSET 0) p";
+}
+
 std::string list_words(const std::vector<std::string>& words) {
   std::string out;
   for (size_t i = 0; i < words.size(); i++) {
@@ -124,17 +137,8 @@ const RemoteCheckQueries& remote_check_queries() {
         extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw')"
         ", pg_catalog.pg_backend_pid() FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY["
         "session_user, current_user]::pg_catalog.name[])";
-    // One index look-up by name for every call ($1: as written, $2: its number of arguments), judging the overloads
-    // that many arguments can reach (a VARIADIC call or function: any). An aggregate is recorded as immutable
-    // whatever its support functions are: those are judged instead. Each look-up is its own subquery (OFFSET 0):
-    // the planner would rather scan pg_proc whole.
-    q.named = volatile_columns("'function'", "''", "$3") +
-              "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) c(w, n) CROSS JOIN LATERAL (SELECT p.* "
-              "FROM pg_catalog.pg_proc p WHERE p.proname OPERATOR(pg_catalog.=) (pg_catalog.parse_ident(c.w, false))[1]"
-              "::pg_catalog.name AND (c.n OPERATOR(pg_catalog.<) 0 OR p.provariadic OPERATOR(pg_catalog.<>) 0 OR (c.n "
-              "OPERATOR(pg_catalog.>=) (p.pronargs OPERATOR(pg_catalog.-) p.pronargdefaults) AND c.n "
-              "OPERATOR(pg_catalog.<=) p.pronargs)) AND " + std::string(kVolatileFunction) +
-              " OFFSET 0) p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
+    q.named = volatile_columns("'function'", "''", "$3") + named_candidates() +
+              " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
     q.implicit = volatile_columns("'implicit'", "pg_catalog.pg_describe_object(h.classid, h.objid, 0)", "$1") +
                  "FROM (" + std::string(kImplicitReach) + ") h(classid, objid, fn) CROSS JOIN LATERAL (SELECT p.* FROM "
                  "pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) h.fn AND p.provolatile OPERATOR(pg_catalog.=) "
@@ -289,26 +293,37 @@ const GatedCheckQueries& gated_check_queries() {
         "OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
         "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
         "OPERATOR(pg_catalog.=) 0";
-    g.named = "SELECT v.* FROM (" + q.named + ")" + volatile_row + "v.allowed OR " + by_pattern("$4", "$5") +
-              " THEN 0 ELSE " + refuse_with + "pg_catalog.textcat('function ', v.signature))::pg_catalog.int4 END "
-              "OPERATOR(pg_catalog.=) 0";
-    g.implicit = "SELECT v.* FROM (" + q.implicit + ")" + volatile_row + "$4 OR v.allowed OR " +
-                 by_pattern("$2", "$3") + " THEN 0 ELSE " + refuse_with +
-                 "pg_catalog.textcat('implicit ', v.signature))::pg_catalog.int4 END OPERATOR(pg_catalog.=) 0";
+    // The named calls and the implicit reach in one statement (one Bind, one executor start-up, one look-up of each
+    // function found): the candidates of both, then each function's row as the inline queries give it. A named
+    // candidate is VOLATILE or an aggregate over one (named_candidates); an implicit one must be VOLATILE itself.
+    const std::string volatile_row_of = std::string("SELECT h.kind, h.reached_through, n.nspname::pg_catalog.text, ") +
+        "p.proname::pg_catalog.text, pg_catalog.format('%I.%I(%s)', n.nspname, p.proname, "
+        "pg_catalog.oidvectortypes(p.proargtypes)), COALESCE(p.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT "
+        "pg_catalog.to_regprocedure(s)::pg_catalog.oid FROM pg_catalog.unnest($3) s)), false) ";
+    g.volatile_reach =
+        "SELECT v.* FROM (" + volatile_row_of + "FROM (SELECT 'function'::pg_catalog.text, ''::pg_catalog.text, p.oid " +
+        named_candidates() + " UNION ALL SELECT 'implicit'::pg_catalog.text, pg_catalog.pg_describe_object(r.classid, "
+        "r.objid, 0), r.fn FROM (" + kImplicitReach + ") r(classid, objid, fn)) h(kind, reached_through, fn) CROSS "
+        "JOIN LATERAL (SELECT p.* FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) h.fn AND (h.kind "
+        "OPERATOR(pg_catalog.=) 'function' OR p.provolatile OPERATOR(pg_catalog.=) 'v') OFFSET 0) p JOIN "
+        "pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace)" + volatile_row +
+        "(v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR " + by_pattern("$4", "$5") +
+        " THEN 0 ELSE " + refuse_with + "pg_catalog.textcat(pg_catalog.textcat(v.kind, ' '), v.signature))"
+        "::pg_catalog.int4 END OPERATOR(pg_catalog.=) 0";
     return g;
   }();
   return queries;
 }
 
 const char* const* gated_statement_names() {
-  static const char* const names[kGatedStatements] = {kSettingsStatement, kSessionFactsStatement, kNamedStatement,
-                                                      kImplicitStatement};
+  static const char* const names[kGatedStatements] = {kSettingsStatement, kSessionFactsStatement,
+                                                      kVolatileReachStatement};
   return names;
 }
 
 const std::string* gated_statement_texts() {
   static const std::string texts[kGatedStatements] = {gated_check_queries().settings, gated_check_queries().session_facts,
-                                                      gated_check_queries().named, gated_check_queries().implicit};
+                                                      gated_check_queries().volatile_reach};
   return texts;
 }
 
@@ -317,8 +332,7 @@ const GatedParameterTypes* gated_parameter_types() {
   static const GatedParameterTypes types[kGatedStatements] = {
       {2, {kText, kInt4}},
       {2, {kBool, kInt4}},
-      {5, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray}},
-      {4, {kTextArray, kTextArray, kTextArray, kBool}},
+      {6, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray, kBool}},
   };
   return types;
 }

@@ -135,12 +135,15 @@ std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
   return found;
 }
 
-RemoteEvent finish_setup(RemoteSession* session) {
+// volatile_reach: the pipeline's answers, where the named calls and the implicit reach came as one result (each row
+// with its kind); else the slower path's, one result each.
+RemoteEvent finish_setup(RemoteSession* session, bool volatile_reach) {
   PGresult* facts = session->answers[0];
   PGresult* named = session->answers[1];
   PGresult* implicit = session->answers[2];
-  if (implicit == nullptr || PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
-      PQnfields(implicit) != kVolatileColumns || PQntuples(facts) < 1)
+  if (facts == nullptr || named == nullptr || (implicit == nullptr) != volatile_reach ||
+      PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
+      (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
     return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
   // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
   // another server session may run another client's (or a look-alike) under the same name. Then the connection is
@@ -169,10 +172,16 @@ RemoteEvent finish_setup(RemoteSession* session) {
       roles.push_back(role);
     }
     VolatileAllowlist allowlist(parse_allowlist_patterns(allowed_volatile));
+    std::vector<VolatileMatch> named_matches, implicit_matches;
+    for (PGresult* rows : {named, implicit}) {
+      if (rows == nullptr) continue;
+      for (VolatileMatch& match : read_volatile_matches(rows))
+        (match.kind == "implicit" ? implicit_matches : named_matches).push_back(std::move(match));
+    }
     RemoteCheckVerdict verdicts[] = {
         judge_remote_roles(roles, allow_privileged, server),
-        judge_volatile_matches(read_volatile_matches(named), allowlist),
-        judge_implicit_matches(read_volatile_matches(implicit), allowlist, allow_implicit, server),
+        judge_volatile_matches(named_matches, allowlist),
+        judge_implicit_matches(implicit_matches, allowlist, allow_implicit, server),
     };
     int warnings = 0;
     for (const RemoteCheckVerdict& verdict : verdicts) {
@@ -354,7 +363,7 @@ RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, co
   return fail_with_result(session, result, during);
 }
 
-RemoteEvent remote_judge_checks(RemoteSession* session) { return finish_setup(session); }
+RemoteEvent remote_judge_checks(RemoteSession* session) { return finish_setup(session, true); }
 
 bool remote_send_setup_after_gate(RemoteSession* session) { return send_setup(session, true); }
 
@@ -556,7 +565,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         break;
       case RemotePhase::kSetup:
-        if (finish_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+        if (finish_setup(session, false) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         sent = session->describe_only ? describe_send_prepare(session) : send_declare(session);
         break;
       case RemotePhase::kDescribePrepare:

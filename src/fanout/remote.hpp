@@ -86,7 +86,8 @@ struct RemoteSession {
 
   RemotePhase phase;
   PGresult* batch;  // a FETCH's rows, held until its command completes
-  PGresult* answers[3];  // the set-up's answers (session facts, named, implicit), judged when it completes
+  PGresult* answers[3];  // the set-up's answers (session facts, named, implicit; the pipeline's: session facts and the
+                         // volatile reach), judged when it completes
   const char* dblink_schema;  // from the session facts: what the reset must close, or nullptr
   const char* fdw_schema;
   bool rollback_answered;  // the ROLLBACK's own result came; what follows is the reset's

@@ -15,12 +15,12 @@ namespace multidb {
 
 namespace {
 
-enum PipelineKind { kParse, kBegin, kSettings, kFacts, kNamed, kImplicit, kResetPath, kDeclare, kFirstFetch };
+enum PipelineKind { kParse, kBegin, kSettings, kFacts, kVolatileReach, kResetPath, kDeclare, kFirstFetch };
 constexpr int kFirstCheck = kSettings;  // the gated statements, in gated_statement_names()'s order
 
-// The gated checks' parameter values in text form, palloc'd: settings, facts, named, implicit (core/remote_checks.hpp).
+// The gated checks' parameter values in text form, palloc'd: settings, facts, volatile reach (core/remote_checks.hpp).
 struct CheckValues {
-  const char* values[4][5];
+  const char* values[kGatedStatements][6];
   bool ok;
 };
 
@@ -73,12 +73,11 @@ CheckValues check_values(const RemoteSession* session, int prepared_in) {
   const char* pid = psprintf("%d", prepared_in);
   const char* settings[] = {session->timezone ? session->timezone : "UTC", timeout};
   const char* facts[] = {session->allow_privileged_role ? "t" : "f", pid};
-  const char* named[] = {taken[0], taken[1], taken[2], taken[3], taken[4]};
-  const char* implicit[] = {taken[2], taken[3], taken[4], session->allow_implicit_volatile ? "t" : "f"};
+  const char* volatile_reach[] = {taken[0], taken[1], taken[2], taken[3], taken[4],
+                                  session->allow_implicit_volatile ? "t" : "f"};
   memcpy(out.values[0], settings, sizeof(settings));
   memcpy(out.values[1], facts, sizeof(facts));
-  memcpy(out.values[2], named, sizeof(named));
-  memcpy(out.values[3], implicit, sizeof(implicit));
+  memcpy(out.values[2], volatile_reach, sizeof(volatile_reach));
   out.ok = true;
   return out;
 }
@@ -93,10 +92,10 @@ bool send_plain(RemoteSession* session, PipelineKind kind, const char* sql) {
   return PQsendQueryParams(session->conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) && queue(session, kind);
 }
 
-// The gate's ERROR: raised by one of the three checks, with the marker in its message.
+// The gate's ERROR: raised by one of the checks, with the marker in its message.
 bool gate_refused(const RemoteSession* session) {
   int kind = session->pipeline_error_kind;
-  if (kind != kFacts && kind != kNamed && kind != kImplicit) return false;
+  if (kind != kFacts && kind != kVolatileReach) return false;
   const char* sqlstate = PQresultErrorField(session->pipeline_error, PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(session->pipeline_error, PG_DIAG_MESSAGE_PRIMARY);
   return sqlstate != nullptr && strcmp(sqlstate, kGateSqlstate) == 0 && primary != nullptr &&
@@ -174,7 +173,7 @@ bool pipeline_take_result(RemoteSession* session, PGresult* result) {
     }
     return true;
   }
-  if (status == PGRES_TUPLES_OK && (kind == kFacts || kind == kNamed || kind == kImplicit) &&
+  if (status == PGRES_TUPLES_OK && (kind == kFacts || kind == kVolatileReach) &&
       session->answers[kind - kFacts] == nullptr) {
     session->answers[kind - kFacts] = result;
     return true;
@@ -229,7 +228,7 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     return remote_fail_with_result(session, error, kind >= kDeclare || kind < 0 ? "remote SQL" : "session set-up");
   }
   if (session->pipeline_prepares) session->history.checks_prepared = true;
-  if (session->answers[2] == nullptr || session->batch == nullptr)
+  if (session->answers[1] == nullptr || session->batch == nullptr)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline did not answer every command multidb sent");
   // The second wall: the rows the gates let through, judged as the slower path judges them (a refusal closes the
   // connection, since the statement ran).

@@ -43,9 +43,9 @@ $remote->safe_psql('postgres', qq{
 	CREATE VIEW v_dblink AS SELECT open_dblinks() AS x;
 	CREATE VIEW v_fdw AS SELECT count(*) AS x FROM remote_items;
 	CREATE FUNCTION replace_checks() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN
-	  EXECUTE 'DEALLOCATE multidb_named_calls';
-	  EXECUTE 'PREPARE multidb_named_calls(text[], int4[], text[]) AS SELECT ''function''::text, ''''::text, '
-	    || '''public''::text, ''x''::text, ''public.x()''::text, false WHERE false';
+	  EXECUTE 'DEALLOCATE multidb_volatile_reach';
+	  EXECUTE 'PREPARE multidb_volatile_reach(text[], int4[], text[], text[], text[], bool) AS SELECT ''function''::text, '
+	    || '''''::text, ''public''::text, ''x''::text, ''public.x()''::text, false WHERE false';
 	  RETURN 1; END \$\$;
 	CREATE VIEW v_replace_checks AS SELECT replace_checks() AS x;
 	CREATE FUNCTION tainted() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
@@ -112,7 +112,7 @@ is($before, $after, '... and the kept connection stays');
 # and closes the connection, and the next call's checks are the real ones.
 ($before, $after, $seen, $stderr) = after('v_replace_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
 isnt($before, $after, 'prepared checks replaced by a hidden function: the connection is not kept');
-is($seen, '4', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
+is($seen, '3', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
 my ($ret, $stdout);
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",

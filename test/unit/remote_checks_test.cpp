@@ -126,7 +126,7 @@ TEST(LikePattern, AllowlistSplitsAsAllowsDoes) {
 // takes every choice as a parameter.
 TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   const multidb::GatedCheckQueries& gated = multidb::gated_check_queries();
-  for (const std::string* query : {&gated.session_facts, &gated.named, &gated.implicit}) {
+  for (const std::string* query : {&gated.session_facts, &gated.volatile_reach}) {
     EXPECT_NE(query->find("pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat("), std::string::npos)
         << *query;
     EXPECT_NE(query->find(")::pg_catalog.int4"), std::string::npos);
@@ -136,18 +136,33 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
             std::string::npos);
   EXPECT_NE(gated.session_facts.find("$2 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $2"),
             std::string::npos);
-  EXPECT_NE(gated.named.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
-  EXPECT_NE(gated.implicit.find("CASE WHEN $4 OR v.allowed OR EXISTS"), std::string::npos);
-  EXPECT_NE(gated.implicit.find("pg_catalog.unnest($2), pg_catalog.unnest($3)"), std::string::npos);
+  EXPECT_NE(gated.volatile_reach.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
+  EXPECT_NE(gated.volatile_reach.find("CASE WHEN (v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR EXISTS"),
+            std::string::npos);
+  // the refusal names the kind ("function ..." or "implicit ..."), as the slower path's judgement does
+  EXPECT_NE(gated.volatile_reach.find("pg_catalog.textcat(pg_catalog.textcat(v.kind, ' '), v.signature)"),
+            std::string::npos);
   EXPECT_NE(gated.settings.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"),
             std::string::npos);
   const multidb::GatedParameterTypes* types = multidb::gated_parameter_types();
   EXPECT_EQ(types[0].count, 2);
   EXPECT_EQ(types[1].types[0], 16u);
-  EXPECT_EQ(types[2].count, 5);
-  EXPECT_EQ(types[3].types[3], 16u);
-  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_named_calls");
-  EXPECT_EQ(multidb::gated_statement_texts()[3], gated.implicit);
+  EXPECT_EQ(types[2].count, 6);
+  EXPECT_EQ(types[2].types[5], 16u);
+  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_volatile_reach");
+  EXPECT_EQ(multidb::gated_statement_texts()[2], gated.volatile_reach);
+}
+
+// The one statement asks what the two inline queries ask: the named candidates and the implicit reach, the same text.
+TEST(GatedChecks, VolatileReachAsksWhatTheInlineQueriesAsk) {
+  const multidb::GatedCheckQueries& gated = multidb::gated_check_queries();
+  const multidb::RemoteCheckQueries& inline_queries = multidb::remote_check_queries();
+  std::string named_from = inline_queries.named.substr(inline_queries.named.find("FROM ROWS FROM"));
+  named_from = named_from.substr(0, named_from.find(" JOIN pg_catalog.pg_namespace"));
+  EXPECT_NE(gated.volatile_reach.find(named_from), std::string::npos) << named_from;
+  std::string reach = inline_queries.implicit.substr(inline_queries.implicit.find("FROM (SELECT d.classid") + 6);
+  reach = reach.substr(0, reach.find(") h(classid, objid, fn)"));
+  EXPECT_NE(gated.volatile_reach.find("FROM (" + reach + ") r(classid, objid, fn)"), std::string::npos) << reach;
 }
 
 TEST(RemoteCheckSql, SignatureEntriesAreResolvedThere) {
