@@ -269,12 +269,14 @@ const GatedCheckQueries& gated_check_queries() {
     };
     const std::string volatile_row = " v(kind, reached_through, schema, name, signature, allowed) WHERE CASE WHEN ";
     GatedCheckQueries g;
-    // search_path last: the checks read with it, and RESET search_path gives a statement of the user's the session's
-    // own back. statement_timeout only lowered, as the slower path does (fanout/shared_call.cpp). A generic plan for
-    // the prepared checks, made once (custom plans would plan the named check at every call: most of its cost); the
-    // pipeline RESETs plan_cache_mode before the statement.
-    g.settings =
-        "SELECT pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', "
+    // The settings ride on the session facts' row ($1, $2: one statement less per call); the facts' own plan does not
+    // depend on the pinned search_path (every name in it spelled with its schema) nor on plan_cache_mode (its
+    // parameters only feed the gate). search_path last: the volatile reach reads with it, and RESET search_path gives
+    // a statement of the user's the session's own back. statement_timeout only lowered, as the slower path does
+    // (fanout/shared_call.cpp). A generic plan for the volatile reach, made once (custom plans would plan it at every
+    // call: most of its cost); the pipeline RESETs plan_cache_mode before the statement.
+    const std::string settings_columns =
+        "pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', "
         "true), pg_catalog.set_config('extra_float_digits', '3', true), pg_catalog.set_config('TimeZone', $1, true), "
         "pg_catalog.set_config('cursor_tuple_fraction', '1', true), CASE WHEN $2 OPERATOR(pg_catalog.>) 0 AND "
         "(pg_catalog.texteq(pg_catalog.current_setting('statement_timeout'), '0') OR "
@@ -285,11 +287,11 @@ const GatedCheckQueries& gated_check_queries() {
         "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
     // The LEFT JOIN makes a row of NULLs when no role was found, which the gate refuses too.
     g.session_facts =
-        "SELECT f.* FROM (SELECT 1) one LEFT JOIN (" + q.session_facts +
+        "SELECT f.*, " + settings_columns + " FROM (SELECT 1) one LEFT JOIN (" + q.session_facts +
         ") f(rolname, rolsuper, rolreplication, rolbypassrls, member_of, dblink_schema, fdw_schema, pid) ON true "
-        "WHERE CASE WHEN $2 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $2 THEN " + refuse_with +
+        "WHERE CASE WHEN $4 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $4 THEN " + refuse_with +
         "pg_catalog.textcat('another server session ', CAST(f.pid AS pg_catalog.text)))::pg_catalog.int4 WHEN f.rolname "
-        "IS NULL OR (NOT $1 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of "
+        "IS NULL OR (NOT $3 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of "
         "OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
         "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
         "OPERATOR(pg_catalog.=) 0";
@@ -316,13 +318,12 @@ const GatedCheckQueries& gated_check_queries() {
 }
 
 const char* const* gated_statement_names() {
-  static const char* const names[kGatedStatements] = {kSettingsStatement, kSessionFactsStatement,
-                                                      kVolatileReachStatement};
+  static const char* const names[kGatedStatements] = {kSessionFactsStatement, kVolatileReachStatement};
   return names;
 }
 
 const std::string* gated_statement_texts() {
-  static const std::string texts[kGatedStatements] = {gated_check_queries().settings, gated_check_queries().session_facts,
+  static const std::string texts[kGatedStatements] = {gated_check_queries().session_facts,
                                                       gated_check_queries().volatile_reach};
   return texts;
 }
@@ -330,8 +331,7 @@ const std::string* gated_statement_texts() {
 const GatedParameterTypes* gated_parameter_types() {
   constexpr unsigned kBool = 16, kInt4 = 23, kText = 25, kInt4Array = 1007, kTextArray = 1009;
   static const GatedParameterTypes types[kGatedStatements] = {
-      {2, {kText, kInt4}},
-      {2, {kBool, kInt4}},
+      {4, {kText, kInt4, kBool, kInt4}},
       {6, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray, kBool}},
   };
   return types;

@@ -12,11 +12,12 @@
 //     BETWEEN, an ORDER BY, a cast, a domain value), a remote where any of those reaches a VOLATILE function
 //     the allowlist does not admit is refused for every statement, unless the server option
 //     allow_implicit_volatile accepts that risk.
-// The questions ride in the pipeline that opens every call (fanout/remote_pipeline.cpp: BEGIN READ ONLY, the
-// settings, the gated checks below (two statements), the DECLARE and the first FETCH, sent together), so they cost no round trip
-// of their own and always read the remote's catalog as it is now; the inline form (build_remote_check_sql) is what
-// the slower path sends when a gate refused. They read it with search_path = pg_catalog and every
-// operator, function and type spelled out with its schema, so that no remote role setting or object in
+// The questions ride in the pipeline that opens every call (fanout/remote_pipeline.cpp: BEGIN READ ONLY, the gated
+// checks below in two statements, the first also applying the settings, then the DECLARE and the first FETCH, sent
+// together), so they cost no round trip of their own and always read the remote's catalog as it is now; the inline
+// form (build_remote_check_sql) is what the slower path sends when a gate refused. They read it with every operator,
+// function and type spelled out with its schema, and with search_path = pg_catalog (all but the gated session facts,
+// which set it for what follows), so that no remote role setting or object in
 // another schema can change what they see; and a name is compared as the remote itself reads it (its
 // encoding's case rules and its cut at NAMEDATALEN), because the statement's text is sent as written.
 //
@@ -63,24 +64,24 @@ struct RemoteCheckQueries {
 };
 const RemoteCheckQueries& remote_check_queries();
 
-// The same checks, gated, as two statements: the session facts, and the named calls with the implicit reach in one
-// (their rows as named's and implicit's, each with its kind). Each raises an ERROR on the remote when a row it returns
-// would be refused by the judgement below (judge_remote_roles, judge_volatile_matches, judge_implicit_matches), so that
-// the server skips the rest of a pipeline and the statement is never DECLAREd. A gate refuses at least whenever that
-// judgement would (it may refuse more: a name pattern compares case-sensitively there); the rows it lets through are
-// judged here all the same. The ERROR is an integer cast of a row's text ("multidb_check_refused: ..."), SQLSTATE 22P02:
-// a SELECT cannot raise otherwise without a function of its own on the remote, and a row-dependent text is never folded
-// at plan time. Parameters (types: gated_parameter_types):
-//   settings        $1 text the TimeZone, $2 int4 multidb.statement_timeout in ms (0: none). One row of
-//                   set_config(..., true) calls: DateStyle ISO, IntervalStyle postgres, extra_float_digits 3, the
-//                   TimeZone, cursor_tuple_fraction 1, statement_timeout lowered (never raised) to $2,
-//                   plan_cache_mode force_generic_plan (for the prepared checks; RESET before the statement), and last
-//                   search_path = pg_catalog, pg_temp for the checks — all undone by the transaction's end;
-//   session facts   $1 bool allow_privileged_role, $2 int4 the server pid that prepared it (0: any session);
+// The same checks, gated, as two statements: the session facts, which also apply the call's settings, and the named
+// calls with the implicit reach in one (their rows as named's and implicit's, each with its kind). Each raises an ERROR
+// on the remote when a row it returns would be refused by the judgement below (judge_remote_roles,
+// judge_volatile_matches, judge_implicit_matches), so that the server skips the rest of a pipeline and the statement is
+// never DECLAREd. A gate refuses at least whenever that judgement would (it may refuse more: a name pattern compares
+// case-sensitively there); the rows it lets through are judged here all the same. The ERROR is an integer cast of a
+// row's text ("multidb_check_refused: ..."), SQLSTATE 22P02: a SELECT cannot raise otherwise without a function of its
+// own on the remote, and a row-dependent text is never folded at plan time. Parameters (types: gated_parameter_types):
+//   session facts   $1 text the TimeZone, $2 int4 multidb.statement_timeout in ms (0: none), $3 bool
+//                   allow_privileged_role, $4 int4 the server pid that prepared it (0: any session). Its rows are the
+//                   facts' kSessionFactsColumns, then kGatedSettingsColumns of set_config(..., true) calls: DateStyle
+//                   ISO, IntervalStyle postgres, extra_float_digits 3, the TimeZone, cursor_tuple_fraction 1,
+//                   statement_timeout lowered (never raised) to $2, plan_cache_mode force_generic_plan (for the
+//                   volatile reach; RESET before the statement), and last search_path = pg_catalog, pg_temp for it —
+//                   all undone by the transaction's end;
 //   volatile reach  $1 $2 $3 as named's above, $4 text[] $5 text[] the allowlist's patterns as LIKE patterns over
 //                   schema and name (allowlist_like_patterns), $6 bool allow_implicit_volatile.
 struct GatedCheckQueries {
-  std::string settings;
   std::string session_facts;
   std::string volatile_reach;
 };
@@ -89,10 +90,10 @@ constexpr const char* kGateMarker = "multidb_check_refused";
 constexpr const char* kGateSqlstate = "22P02";
 
 // Their names where a kept connection prepares them (protocol-level prepared statements, made once per server session).
-constexpr const char* kSettingsStatement = "multidb_settings";
 constexpr const char* kSessionFactsStatement = "multidb_session_facts";
 constexpr const char* kVolatileReachStatement = "multidb_volatile_reach";
-constexpr int kGatedStatements = 3;  // settings, session facts, volatile reach: in that order below
+constexpr int kGatedStatements = 2;  // session facts, volatile reach: in that order below
+constexpr int kGatedSettingsColumns = 8;  // the set_config columns after the gated session facts'
 const char* const* gated_statement_names();
 const std::string* gated_statement_texts();  // kGatedStatements texts, in the same order
 // Parameter types, as type OIDs (fixed since PostgreSQL 8): one list per gated query, in the order above.

@@ -136,13 +136,14 @@ std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
 }
 
 // volatile_reach: the pipeline's answers, where the named calls and the implicit reach came as one result (each row
-// with its kind); else the slower path's, one result each.
+// with its kind) and the session facts with the settings' columns after theirs; else the slower path's, one each.
 RemoteEvent finish_setup(RemoteSession* session, bool volatile_reach) {
   PGresult* facts = session->answers[0];
   PGresult* named = session->answers[1];
   PGresult* implicit = session->answers[2];
   if (facts == nullptr || named == nullptr || (implicit == nullptr) != volatile_reach ||
-      PQnfields(facts) != kSessionFactsColumns || PQnfields(named) != kVolatileColumns ||
+      PQnfields(facts) != kSessionFactsColumns + (volatile_reach ? kGatedSettingsColumns : 0) ||
+      PQnfields(named) != kVolatileColumns ||
       (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
     return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
   // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction

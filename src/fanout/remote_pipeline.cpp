@@ -15,10 +15,11 @@ namespace multidb {
 
 namespace {
 
-enum PipelineKind { kParse, kBegin, kSettings, kFacts, kVolatileReach, kResetPath, kDeclare, kFirstFetch };
-constexpr int kFirstCheck = kSettings;  // the gated statements, in gated_statement_names()'s order
+enum PipelineKind { kParse, kBegin, kFacts, kVolatileReach, kResetPath, kDeclare, kFirstFetch };
+constexpr int kFirstCheck = kFacts;  // the gated statements, in gated_statement_names()'s order
 
-// The gated checks' parameter values in text form, palloc'd: settings, facts, volatile reach (core/remote_checks.hpp).
+// The gated checks' parameter values in text form, palloc'd: session facts (with the settings), volatile reach
+// (core/remote_checks.hpp).
 struct CheckValues {
   const char* values[kGatedStatements][6];
   bool ok;
@@ -71,13 +72,12 @@ CheckValues check_values(const RemoteSession* session, int prepared_in) {
   if (error.failed) return out;
   const char* timeout = psprintf("%d", Max(session->reply_timeout_ms, 0));
   const char* pid = psprintf("%d", prepared_in);
-  const char* settings[] = {session->timezone ? session->timezone : "UTC", timeout};
-  const char* facts[] = {session->allow_privileged_role ? "t" : "f", pid};
+  const char* facts[] = {session->timezone ? session->timezone : "UTC", timeout, session->allow_privileged_role ? "t" : "f",
+                         pid};
   const char* volatile_reach[] = {taken[0], taken[1], taken[2], taken[3], taken[4],
                                   session->allow_implicit_volatile ? "t" : "f"};
-  memcpy(out.values[0], settings, sizeof(settings));
-  memcpy(out.values[1], facts, sizeof(facts));
-  memcpy(out.values[2], volatile_reach, sizeof(volatile_reach));
+  memcpy(out.values[0], facts, sizeof(facts));
+  memcpy(out.values[1], volatile_reach, sizeof(volatile_reach));
   out.ok = true;
   return out;
 }

@@ -1,11 +1,11 @@
 // One round trip before the first rows: a run's set-up, checks, DECLARE and first FETCH sent together in libpq's
 // pipeline mode (extended protocol, one statement per message), then one Sync:
-//   [PARSE of the three gated statements, once per server session, on a kept direct connection]
-//   BEGIN TRANSACTION READ ONLY; the settings (one set_config row, search_path pinned and generic plans for the
-//   checks); the two gated checks, the session facts and the volatile reach (core/remote_checks.hpp: each raises an
-//   ERROR on the remote when its rows would be refused, so the server skips the rest of the pipeline and the
-//   statement is never DECLAREd); RESET plan_cache_mode; RESET search_path (not for multidb's own statements);
-//   DECLARE multidb_rows ... FOR <the statement the guard judged>; FETCH <fetch_size> (text).
+//   [PARSE of the two gated statements, once per server session, on a kept direct connection]
+//   BEGIN TRANSACTION READ ONLY; the gated session facts, whose row also applies the settings (set_config, with
+//   search_path pinned and generic plans for the next check); the gated volatile reach (core/remote_checks.hpp: each
+//   check raises an ERROR on the remote when its rows would be refused, so the server skips the rest of the pipeline
+//   and the statement is never DECLAREd); RESET plan_cache_mode; RESET search_path (not for multidb's own
+//   statements); DECLARE multidb_rows ... FOR <the statement the guard judged>; FETCH <fetch_size> (text).
 // The checks take the statement's names, the allowlist and the server options as parameters, never spliced. They run
 // as named prepared statements only on a connection whose server session is libpq's own (PQbackendPID equals the
 // server's pg_backend_pid(): no pooler in between), and the facts' gate also refuses when the server session is not

@@ -132,9 +132,9 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
     EXPECT_NE(query->find(")::pg_catalog.int4"), std::string::npos);
     EXPECT_EQ(query->find("'multidb_check_refused'::"), std::string::npos);
   }
-  EXPECT_NE(gated.session_facts.find("NOT $1 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of"),
+  EXPECT_NE(gated.session_facts.find("NOT $3 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of"),
             std::string::npos);
-  EXPECT_NE(gated.session_facts.find("$2 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $2"),
+  EXPECT_NE(gated.session_facts.find("$4 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $4"),
             std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("CASE WHEN (v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR EXISTS"),
@@ -142,15 +142,18 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   // the refusal names the kind ("function ..." or "implicit ..."), as the slower path's judgement does
   EXPECT_NE(gated.volatile_reach.find("pg_catalog.textcat(pg_catalog.textcat(v.kind, ' '), v.signature)"),
             std::string::npos);
-  EXPECT_NE(gated.settings.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)"),
+  // the settings ride on the facts' row, after its columns, search_path last (the volatile reach reads with it)
+  EXPECT_EQ(gated.session_facts.find("SELECT f.*, pg_catalog.set_config('DateStyle', 'ISO', true)"), 0u);
+  EXPECT_NE(gated.session_facts.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true) FROM (SELECT 1)"),
             std::string::npos);
   const multidb::GatedParameterTypes* types = multidb::gated_parameter_types();
-  EXPECT_EQ(types[0].count, 2);
-  EXPECT_EQ(types[1].types[0], 16u);
-  EXPECT_EQ(types[2].count, 6);
-  EXPECT_EQ(types[2].types[5], 16u);
-  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_volatile_reach");
-  EXPECT_EQ(multidb::gated_statement_texts()[2], gated.volatile_reach);
+  EXPECT_EQ(types[0].count, 4);
+  EXPECT_EQ(types[0].types[2], 16u);
+  EXPECT_EQ(types[1].count, 6);
+  EXPECT_EQ(types[1].types[5], 16u);
+  EXPECT_STREQ(multidb::gated_statement_names()[0], "multidb_session_facts");
+  EXPECT_STREQ(multidb::gated_statement_names()[1], "multidb_volatile_reach");
+  EXPECT_EQ(multidb::gated_statement_texts()[1], gated.volatile_reach);
 }
 
 // The one statement asks what the two inline queries ask: the named candidates and the implicit reach, the same text.
