@@ -3,18 +3,16 @@
 #include "core/remote_checks.hpp"
 #include "fanout/remote_cancel.hpp"
 #include "fanout/remote_describe.hpp"
+#include "fanout/remote_judge.hpp"
 #include "fanout/remote_pipeline.hpp"
 #include "foundation/boundary.hpp"
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <vector>
 
 extern "C" {
 #include "access/htup_details.h"
-#include "lib/stringinfo.h"
-#include "utils/memutils.h"
 #include "storage/fd.h"
 #include "utils/timestamp.h"
 }
@@ -110,117 +108,6 @@ RemoteEvent refuse_mismatch(RemoteSession* session, const char* mismatch) {
               "Connect to the server directly, or make that layer keep the client's settings.", nullptr, true);
 }
 
-// The set-up's three answers (core/remote_checks.hpp), judged before the statement is sent. A remote row's
-// values are plain C strings, read inside cpp_call; the verdict's words come out as malloc'd text.
-struct JudgedChecks {
-  bool allowed;
-  char* message;
-  char* detail;
-  char* hint;
-  char* warnings[2];  // risks the server options accept: a privileged role, implicit volatile functions
-};
-
-// An empty verdict text (no detail, no hint) is none.
-const char* take_text(char* text) {
-  char* copy = take(text);
-  return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
-}
-
-std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
-  std::vector<VolatileMatch> found;
-  for (int row = 0; row < PQntuples(rows); row++)
-    found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
-                                  PQgetvalue(rows, row, 3), PQgetvalue(rows, row, 4),
-                                  strcmp(PQgetvalue(rows, row, 5), "t") == 0});
-  return found;
-}
-
-// volatile_reach: the pipeline's answers, where the named calls and the implicit reach came as one result (each row
-// with its kind) and the session facts with the settings' columns after theirs; else the slower path's, one each.
-RemoteEvent finish_setup(RemoteSession* session, bool volatile_reach) {
-  PGresult* facts = session->answers[0];
-  PGresult* named = session->answers[1];
-  PGresult* implicit = session->answers[2];
-  if (facts == nullptr || named == nullptr || (implicit == nullptr) != volatile_reach ||
-      PQnfields(facts) != kSessionFactsColumns + (volatile_reach ? kGatedSettingsColumns : 0) ||
-      PQnfields(named) != kVolatileColumns ||
-      (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
-    return fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
-  // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
-  // another server session may run another client's (or a look-alike) under the same name. Then the connection is
-  // replaced by one that sends them inline (worth_connecting_anew).
-  // A server session whose pid is not the one libpq was told at connect time is behind a pooler: checks prepared
-  // there would not stay in this connection's session, so this connection never prepares them.
-  if (atoi(PQgetvalue(facts, 0, 7)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
-  if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
-    return fail(session, ERRCODE_UNDEFINED_PSTATEMENT,
-                "the prepared checks ran in another server session than the one that prepared them",
-                "A connection pooler in transaction mode hands each transaction a server session of its own.");
-  const char* server = quote_identifier(session->name);
-  const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
-  bool allow_privileged = session->allow_privileged_role;
-  bool allow_implicit = session->allow_implicit_volatile;
-  JudgedChecks judged{true, nullptr, nullptr, nullptr, {nullptr, nullptr}};
-  CppError error = cpp_call([&] {
-    std::vector<RemoteRoleFacts> roles;
-    for (int row = 0; row < PQntuples(facts); row++) {
-      RemoteRoleFacts role;
-      role.name = PQgetvalue(facts, row, 0);
-      role.superuser = strcmp(PQgetvalue(facts, row, 1), "t") == 0;
-      role.replication = strcmp(PQgetvalue(facts, row, 2), "t") == 0;
-      role.bypassrls = strcmp(PQgetvalue(facts, row, 3), "t") == 0;
-      role.member_of = PQgetvalue(facts, row, 4);
-      roles.push_back(role);
-    }
-    VolatileAllowlist allowlist(parse_allowlist_patterns(allowed_volatile));
-    std::vector<VolatileMatch> named_matches, implicit_matches;
-    for (PGresult* rows : {named, implicit}) {
-      if (rows == nullptr) continue;
-      for (VolatileMatch& match : read_volatile_matches(rows))
-        (match.kind == "implicit" ? implicit_matches : named_matches).push_back(std::move(match));
-    }
-    RemoteCheckVerdict verdicts[] = {
-        judge_remote_roles(roles, allow_privileged, server),
-        judge_volatile_matches(named_matches, allowlist),
-        judge_implicit_matches(implicit_matches, allowlist, allow_implicit, server),
-    };
-    int warnings = 0;
-    for (const RemoteCheckVerdict& verdict : verdicts) {
-      if (!verdict.allowed) {
-        judged.allowed = false;
-        judged.message = malloc_copy(verdict.message);
-        judged.detail = malloc_copy(verdict.detail);
-        judged.hint = malloc_copy(verdict.hint);
-        return;
-      }
-      if (verdict.warn) judged.warnings[warnings++] = malloc_copy(verdict.message + "\n" + verdict.hint);
-    }
-  });
-  const char* message = take_text(judged.message);
-  const char* detail = take_text(judged.detail);
-  const char* hint = take_text(judged.hint);
-  const char* warnings[] = {take_text(judged.warnings[0]), take_text(judged.warnings[1])};
-  if (error.failed)
-    return fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
-  if (!judged.allowed) return fail(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, nullptr, true);
-  for (const char* warning : warnings) {
-    if (warning == nullptr) continue;
-    const char* newline = strchr(warning, '\n');
-    ereport(WARNING, (errcode(ERRCODE_WARNING),
-                      errmsg_internal("%s", remote_message(session->name, pnstrdup(warning, newline - warning))),
-                      newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
-  }
-  for (int column = 5; column <= 6; column++) {
-    for (int row = 0; row < PQntuples(facts); row++) {
-      if (PQgetisnull(facts, row, column)) continue;
-      const char* schema = pstrdup(PQgetvalue(facts, row, column));
-      (column == 5 ? session->dblink_schema : session->fdw_schema) = schema;
-    }
-  }
-  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
-  return RemoteEvent::kWantRead;
-}
-
 // The slower path: the settings, BEGIN READ ONLY and the inline checks, in one message (after a gate refused in the
 // pipeline, behind the ROLLBACK of its failed transaction).
 bool send_setup(RemoteSession* session, bool after_failed_transaction) {
@@ -277,42 +164,6 @@ bool send_fetch(RemoteSession* session) {
 
 constexpr int kSetupAnswers = 3;
 
-// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then what a statement's hidden code
-// (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, and last one row saying
-// whether anything else stayed that cannot be reset selectively (a prepared statement that is not multidb's): then
-// the connection is closed instead of kept. Hidden code runs only inside the call's READ ONLY transaction, so the
-// ROLLBACK itself undoes its settings (set_config(..., false) too), LISTENs, cursors and temporary objects, and READ
-// ONLY refuses CREATE TEMP and nextval (TAP 026 leaves each behind and finds it gone); what outlives the ROLLBACK is a
-// session advisory lock, a prepared statement, and a dblink or postgres_fdw connection. RESET ALL only when the slower
-// path SET the session's settings outside a transaction (its own values, which the next call must not inherit).
-const char* reset_sql(const RemoteSession* session) {
-  StringInfoData sql;
-  initStringInfo(&sql);
-  appendStringInfoString(&sql, session->history.session_settings_set ? "ROLLBACK; RESET ALL; " : "ROLLBACK; ");
-  if (session->dblink_schema != nullptr) {
-    // dblink lists its named connections; the unnamed one can only be closed, which fails when there is none.
-    const char* dblink = quote_identifier(session->dblink_schema);
-    appendStringInfo(&sql,
-                     "DO $multidb$ BEGIN PERFORM %s.dblink_disconnect(c) FROM pg_catalog.unnest(%s.dblink_get_connections()) "
-                     "c; BEGIN PERFORM %s.dblink_disconnect(); EXCEPTION WHEN OTHERS THEN NULL; END; END $multidb$; ",
-                     dblink, dblink, dblink);
-  }
-  if (session->fdw_schema != nullptr)
-    appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
-  // Ours must be there as prepared at the protocol level, when this connection prepared them, and nothing else: a
-  // hidden function can DEALLOCATE, and PREPARE (under our names too), but only with SQL, which makes from_sql ones;
-  // only the client prepares by the protocol, and on a connection multidb prepares on there is no other client
-  // (remote.hpp: a pooler found in between means nothing is prepared). So the counts say it, without the names or
-  // texts; read from the function itself, not its view (whose parsing and planning would cost more than the rest of
-  // the reset). The advisory locks are released by the same statement (its FROM), whose row is the reset's last answer.
-  appendStringInfo(&sql,
-                   "SELECT (SELECT pg_catalog.count(*) FILTER (WHERE s.from_sql) OPERATOR(pg_catalog.+) pg_catalog.abs(%d "
-                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT s.from_sql)) FROM "
-                   "pg_catalog.pg_prepared_statement() s) FROM pg_catalog.pg_advisory_unlock_all()",
-                   session->history.checks_prepared ? kGatedStatements : 0);
-  return sql.data;
-}
-
 // The FETCH's batch to the caller. A full batch may have more behind it: ask for the next one now, so that the remote
 // works while this one is handed on.
 RemoteEvent hand_over_batch(RemoteSession* session, PGresult** result) {
@@ -358,13 +209,22 @@ RemoteEvent remote_fail(RemoteSession* session, int sqlstate, const char* messag
   return fail(session, sqlstate, message);
 }
 
+RemoteEvent remote_fail_detailed(RemoteSession* session, int sqlstate, const char* message, const char* detail,
+                                 const char* hint, bool refused) {
+  return fail(session, sqlstate, message, detail, hint, nullptr, refused);
+}
+
+RemoteEvent remote_check_lexing(RemoteSession* session) {
+  if (const char* mismatch = lexing_mismatch(session)) return refuse_mismatch(session, mismatch);
+  return RemoteEvent::kWantRead;
+}
+
 void remote_command_sent(RemoteSession* session) { command_sent(session); }
 
 RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, const char* during) {
   return fail_with_result(session, result, during);
 }
 
-RemoteEvent remote_judge_checks(RemoteSession* session) { return finish_setup(session, true); }
 
 bool remote_send_setup_after_gate(RemoteSession* session) { return send_setup(session, true); }
 
@@ -458,7 +318,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
   if (session->phase == RemotePhase::kAllFetched) {
     // The transaction ends on purpose, not because nothing happens to commit it. A connection to be kept sends its
     // ROLLBACK and reset and does not wait for their answers: the next call reads them first (kResetPending).
-    if (!PQsendQuery(session->conn, session->keep_connection ? reset_sql(session) : "ROLLBACK"))
+    if (!PQsendQuery(session->conn, session->keep_connection ? kept_reset_sql(session) : "ROLLBACK"))
       return fail(session, ERRCODE_CONNECTION_FAILURE, trimmed_libpq_message(session->conn));
     if (session->keep_connection) session->history.session_settings_set = false;
     session->phase = session->keep_connection ? RemotePhase::kResetSending : RemotePhase::kRollback;
@@ -566,7 +426,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
         if (start_setup(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         break;
       case RemotePhase::kSetup:
-        if (finish_setup(session, false) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+        if (judge_check_answers(session, false) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
         sent = session->describe_only ? describe_send_prepare(session) : send_declare(session);
         break;
       case RemotePhase::kDescribePrepare:

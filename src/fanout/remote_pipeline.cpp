@@ -1,15 +1,20 @@
-// The pipeline that opens a run — BEGIN, settings, gated checks, DECLARE and the first FETCH in one round trip — and
-// the reading of a kept connection's pending reset answers (remote_pipeline.hpp).
+// The pipeline that opens a run — BEGIN, gated checks with the settings, DECLARE and the first FETCH in one round trip —
+// and a kept connection's reset after a call: its text, and the reading of its pending answers (remote_pipeline.hpp).
 #include "fanout/remote_pipeline.hpp"
 
 #include "core/remote_checks.hpp"
 #include "fanout/remote_describe.hpp"
+#include "fanout/remote_judge.hpp"
 #include "foundation/boundary.hpp"
 
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+extern "C" {
+#include "lib/stringinfo.h"
+}
 
 namespace multidb {
 
@@ -232,7 +237,7 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline did not answer every command multidb sent");
   // The second wall: the rows the gates let through, judged as the slower path judges them (a refusal closes the
   // connection, since the statement ran).
-  if (remote_judge_checks(session) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+  if (judge_check_answers(session, true) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {
       PQclear(answer);
@@ -240,6 +245,42 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     }
   session->phase = RemotePhase::kFetch;
   return remote_hand_over_batch(session, result);
+}
+
+// What ends a call whose connection is to be kept, in one message: the ROLLBACK, then what a statement's hidden code
+// (a view's function, a policy) could have left in the session that a ROLLBACK does not undo, and last one row saying
+// whether anything else stayed that cannot be reset selectively (a prepared statement that is not multidb's): then
+// the connection is closed instead of kept. Hidden code runs only inside the call's READ ONLY transaction, so the
+// ROLLBACK itself undoes its settings (set_config(..., false) too), LISTENs, cursors and temporary objects, and READ
+// ONLY refuses CREATE TEMP and nextval (TAP 026 leaves each behind and finds it gone); what outlives the ROLLBACK is a
+// session advisory lock, a prepared statement, and a dblink or postgres_fdw connection. RESET ALL only when the slower
+// path SET the session's settings outside a transaction (its own values, which the next call must not inherit).
+const char* kept_reset_sql(const RemoteSession* session) {
+  StringInfoData sql;
+  initStringInfo(&sql);
+  appendStringInfoString(&sql, session->history.session_settings_set ? "ROLLBACK; RESET ALL; " : "ROLLBACK; ");
+  if (session->dblink_schema != nullptr) {
+    // dblink lists its named connections; the unnamed one can only be closed, which fails when there is none.
+    const char* dblink = quote_identifier(session->dblink_schema);
+    appendStringInfo(&sql,
+                     "DO $multidb$ BEGIN PERFORM %s.dblink_disconnect(c) FROM pg_catalog.unnest(%s.dblink_get_connections()) "
+                     "c; BEGIN PERFORM %s.dblink_disconnect(); EXCEPTION WHEN OTHERS THEN NULL; END; END $multidb$; ",
+                     dblink, dblink, dblink);
+  }
+  if (session->fdw_schema != nullptr)
+    appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
+  // Ours must be there as prepared at the protocol level, when this connection prepared them, and nothing else: a
+  // hidden function can DEALLOCATE, and PREPARE (under our names too), but only with SQL, which makes from_sql ones;
+  // only the client prepares by the protocol, and on a connection multidb prepares on there is no other client
+  // (remote.hpp: a pooler found in between means nothing is prepared). So the counts say it, without the names or
+  // texts; read from the function itself, not its view (whose parsing and planning would cost more than the rest of
+  // the reset). The advisory locks are released by the same statement (its FROM), whose row is the reset's last answer.
+  appendStringInfo(&sql,
+                   "SELECT (SELECT pg_catalog.count(*) FILTER (WHERE s.from_sql) OPERATOR(pg_catalog.+) pg_catalog.abs(%d "
+                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT s.from_sql)) FROM "
+                   "pg_catalog.pg_prepared_statement() s) FROM pg_catalog.pg_advisory_unlock_all()",
+                   session->history.checks_prepared ? kGatedStatements : 0);
+  return sql.data;
 }
 
 void reset_pending_take_result(RemoteSession* session, PGresult* result) {

@@ -16,7 +16,8 @@
 // is judged in C++ too (warnings, the schemas the reset needs, and a second wall: a refusal there fails the call and
 // closes the connection). Any other error is the call's, and closes the connection.
 //
-// Also here: a kept connection's reset answers, which the earlier call did not wait for (kResetPending).
+// Also here: a kept connection's reset after a call, its text and its answers, which the call did not wait for (the
+// next one reads them first: kResetPending).
 //
 // remote.cpp's state machine calls these; the remote_* functions below are remote.cpp's.
 #pragma once
@@ -40,13 +41,16 @@ void pipeline_command_done(RemoteSession* session);
 // After the sync: the first batch (kRows), or a failure, or kWantRead when the slower path's message went out.
 RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result);
 
+// What ends a call whose connection is to be kept, sent in one message and not awaited: the ROLLBACK, what the
+// call's hidden code could have left that a ROLLBACK does not undo, and a row saying whether the session is clean.
+const char* kept_reset_sql(const RemoteSession* session);
+
 // The earlier call's ROLLBACK and reset, answered: their results, then whether the session was found clean.
 void reset_pending_take_result(RemoteSession* session, PGresult* result);
 bool reset_pending_clean(const RemoteSession* session);
 
 // remote.cpp's, shared with remote_pipeline.cpp.
 RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, const char* during);
-RemoteEvent remote_judge_checks(RemoteSession* session);
 bool remote_send_setup_after_gate(RemoteSession* session);
 RemoteEvent remote_hand_over_batch(RemoteSession* session, PGresult** result);
 const char* remote_libpq_message(RemoteSession* session);

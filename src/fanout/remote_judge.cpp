@@ -1,0 +1,126 @@
+// The answers of a run's checks judged (remote_judge.hpp).
+#include "fanout/remote_judge.hpp"
+
+#include "core/remote_checks.hpp"
+#include "foundation/boundary.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace multidb {
+
+namespace {
+
+// A remote row's values are plain C strings, read inside cpp_call; the verdict's words come out as malloc'd text.
+struct JudgedChecks {
+  bool allowed;
+  char* message;
+  char* detail;
+  char* hint;
+  char* warnings[2];  // risks the server options accept: a privileged role, implicit volatile functions
+};
+
+// An empty verdict text (no detail, no hint) is none.
+const char* take_text(char* text) {
+  char* copy = take(text);
+  return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
+}
+
+std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
+  std::vector<VolatileMatch> found;
+  for (int row = 0; row < PQntuples(rows); row++)
+    found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
+                                  PQgetvalue(rows, row, 3), PQgetvalue(rows, row, 4),
+                                  strcmp(PQgetvalue(rows, row, 5), "t") == 0});
+  return found;
+}
+
+}  // namespace
+
+RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
+  PGresult* facts = session->answers[0];
+  PGresult* named = session->answers[1];
+  PGresult* implicit = session->answers[2];
+  if (facts == nullptr || named == nullptr || (implicit == nullptr) != volatile_reach ||
+      PQnfields(facts) != kSessionFactsColumns + (volatile_reach ? kGatedSettingsColumns : 0) ||
+      PQnfields(named) != kVolatileColumns ||
+      (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
+    return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
+  // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
+  // another server session may run another client's (or a look-alike) under the same name. Then the connection is
+  // replaced by one that sends them inline (worth_connecting_anew).
+  // A server session whose pid is not the one libpq was told at connect time is behind a pooler: checks prepared
+  // there would not stay in this connection's session, so this connection never prepares them.
+  if (atoi(PQgetvalue(facts, 0, 7)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
+  if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
+    return remote_fail_detailed(session, ERRCODE_UNDEFINED_PSTATEMENT,
+                                "the prepared checks ran in another server session than the one that prepared them",
+                                "A connection pooler in transaction mode hands each transaction a server session of its "
+                                "own.",
+                                nullptr, false);
+  const char* server = quote_identifier(session->name);
+  const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
+  bool allow_privileged = session->allow_privileged_role;
+  bool allow_implicit = session->allow_implicit_volatile;
+  JudgedChecks judged{true, nullptr, nullptr, nullptr, {nullptr, nullptr}};
+  CppError error = cpp_call([&] {
+    std::vector<RemoteRoleFacts> roles;
+    for (int row = 0; row < PQntuples(facts); row++) {
+      RemoteRoleFacts role;
+      role.name = PQgetvalue(facts, row, 0);
+      role.superuser = strcmp(PQgetvalue(facts, row, 1), "t") == 0;
+      role.replication = strcmp(PQgetvalue(facts, row, 2), "t") == 0;
+      role.bypassrls = strcmp(PQgetvalue(facts, row, 3), "t") == 0;
+      role.member_of = PQgetvalue(facts, row, 4);
+      roles.push_back(role);
+    }
+    VolatileAllowlist allowlist(parse_allowlist_patterns(allowed_volatile));
+    std::vector<VolatileMatch> named_matches, implicit_matches;
+    for (PGresult* rows : {named, implicit}) {
+      if (rows == nullptr) continue;
+      for (VolatileMatch& match : read_volatile_matches(rows))
+        (match.kind == "implicit" ? implicit_matches : named_matches).push_back(std::move(match));
+    }
+    RemoteCheckVerdict verdicts[] = {
+        judge_remote_roles(roles, allow_privileged, server),
+        judge_volatile_matches(named_matches, allowlist),
+        judge_implicit_matches(implicit_matches, allowlist, allow_implicit, server),
+    };
+    int warnings = 0;
+    for (const RemoteCheckVerdict& verdict : verdicts) {
+      if (!verdict.allowed) {
+        judged.allowed = false;
+        judged.message = malloc_copy(verdict.message);
+        judged.detail = malloc_copy(verdict.detail);
+        judged.hint = malloc_copy(verdict.hint);
+        return;
+      }
+      if (verdict.warn) judged.warnings[warnings++] = malloc_copy(verdict.message + "\n" + verdict.hint);
+    }
+  });
+  const char* message = take_text(judged.message);
+  const char* detail = take_text(judged.detail);
+  const char* hint = take_text(judged.hint);
+  const char* warnings[] = {take_text(judged.warnings[0]), take_text(judged.warnings[1])};
+  if (error.failed)
+    return remote_fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
+  if (!judged.allowed) return remote_fail_detailed(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, true);
+  for (const char* warning : warnings) {
+    if (warning == nullptr) continue;
+    const char* newline = strchr(warning, '\n');
+    ereport(WARNING, (errcode(ERRCODE_WARNING),
+                      errmsg_internal("%s", remote_message(session->name, pnstrdup(warning, newline - warning))),
+                      newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
+  }
+  for (int column = 5; column <= 6; column++) {
+    for (int row = 0; row < PQntuples(facts); row++) {
+      if (PQgetisnull(facts, row, column)) continue;
+      const char* schema = pstrdup(PQgetvalue(facts, row, column));
+      (column == 5 ? session->dblink_schema : session->fdw_schema) = schema;
+    }
+  }
+  return remote_check_lexing(session);
+}
+
+}  // namespace multidb
