@@ -230,7 +230,7 @@ void pool_catch_up_with_catalog() {
 PGconn* pool_take(Oid server, Oid user, ConnectionHistory* history) {
   register_callbacks();
   PGconn* conn = nullptr;
-  *history = ConnectionHistory{0, false, false, 0};
+  *history = ConnectionHistory{};
   begin_change();
   sweep();
   for (int i = 0; i < entry_count; i++) {

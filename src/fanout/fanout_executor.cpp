@@ -5,14 +5,15 @@
 // The structs (fanout_internal.hpp): a Fanout per call, a Channel per target, the WorkerSet of the call's
 // background workers. The loop of run_fanout():
 //   judge every target's exact text with the guard (its names go to that remote's own checks);
-//   create the DSM segment (shared_call.cpp); with multidb.keep_connections, take the kept connections of
+//   lay out the call's shared state (shared_call.cpp: a DSM segment when workers may run, else the caller's own
+//     memory); with multidb.keep_connections, take the kept connections of
 //     this call's targets (connection_pool.cpp); start targets — each needs a slot of its remote cluster
 //     (cluster_slots.cpp, multidb.max_connections_per_host) or waits for one — a background worker each
 //     while multidb.max_workers allows and a worker slot is free, else the same libpq state machine in this
 //     backend;
 //   until every channel is finished:
 //     pump each channel: a worker's queue (pump_worker: columns, rows, completion, refusal, errors) or an
-//       in-backend RemoteSession (pump_local); text values become rows in row_sink.cpp;
+//       in-backend RemoteSession (pump_local); values, text or binary, become rows in row_sink.cpp;
 //     start more targets as others finish;
 //     CHECK_FOR_INTERRUPTS(), and when nothing moved, wait on the latch and the in-backend sockets
 //       (fanout_wait.cpp);

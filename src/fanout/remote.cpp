@@ -418,7 +418,7 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
           PQfinish(session->conn);  // the descriptor's count stays with the session, for the new one
           session->conn = nullptr;
           session->reused = false;
-          session->history = ConnectionHistory{0, false, false, 0, false, false};
+          session->history = ConnectionHistory{};
           session->phase = RemotePhase::kIdle;
           session->reply_deadline = 0;
           return advance_once(session, result);
@@ -482,7 +482,8 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   ereport(DEBUG1, (errmsg_internal("%s; connecting anew", session->failure.message)));
   bool prepared_ones_vanished = session->failure.sqlstate == ERRCODE_UNDEFINED_PSTATEMENT;
   session->reused = false;
-  session->history = ConnectionHistory{0, false, prepared_ones_vanished, 0, false, false};
+  session->history = ConnectionHistory{};
+  session->history.checks_inline = prepared_ones_vanished;
   memset(&session->failure, 0, sizeof(session->failure));
   session->statement_sent = false;
   session->pipeline_sent = false;

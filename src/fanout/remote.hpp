@@ -52,6 +52,8 @@ enum class RemoteEvent {
 };
 
 // What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
+// A new connection's is ConnectionHistory{}: all zero (no member initializers, so that RemoteSession, which holds
+// one, stays trivial for remote_init's memset).
 struct ConnectionHistory {
   long calls;            // calls it served
   bool checks_prepared;  // multidb's check statements are prepared in its session (core/remote_checks.hpp)
