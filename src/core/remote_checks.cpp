@@ -97,6 +97,14 @@ std::string named_candidates() {
          "OPERATOR(pg_catalog.<=) p.pronargs)) AND " + std::string(kVolatileFunction) + " OFFSET 0) p";
 }
 
+// The session facts' last columns: the schemas of dblink and postgres_fdw (or NULL), and the server session's pid.
+std::string session_columns() {
+  const std::string extension_schema =
+      "(SELECT x.nspname::pg_catalog.text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace x ON x.oid "
+      "OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) ";
+  return extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw'), pg_catalog.pg_backend_pid()";
+}
+
 std::string list_words(const std::vector<std::string>& words) {
   std::string out;
   for (size_t i = 0; i < words.size(); i++) {
@@ -126,17 +134,13 @@ const std::vector<std::string>& powerful_builtin_roles() {
 const RemoteCheckQueries& remote_check_queries() {
   static const RemoteCheckQueries queries = [] {
     RemoteCheckQueries q;
-    std::string extension_schema =
-        "(SELECT x.nspname::pg_catalog.text FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace x ON x.oid "
-        "OPERATOR(pg_catalog.=) e.extnamespace WHERE e.extname OPERATOR(pg_catalog.=) ";
     q.session_facts =
         "SELECT r.rolname, r.rolsuper, r.rolreplication, r.rolbypassrls, "
         "pg_catalog.array_to_string(ARRAY(SELECT g.rolname FROM pg_catalog.pg_roles g WHERE g.rolname "
         "OPERATOR(pg_catalog.=) ANY (" + text_array(powerful_builtin_roles()) + "::pg_catalog.name[]) AND "
-        "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " +
-        extension_schema + "'dblink'), " + extension_schema + "'postgres_fdw')"
-        ", pg_catalog.pg_backend_pid() FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY["
-        "session_user, current_user]::pg_catalog.name[])";
+        "pg_catalog.pg_has_role(r.oid, g.oid, 'MEMBER') ORDER BY 1), ','), " + session_columns() +
+        " FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ANY (ARRAY[session_user, current_user]"
+        "::pg_catalog.name[])";
     q.named = volatile_columns("'function'", "''", "$3") + named_candidates() +
               " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace";
     q.implicit = volatile_columns("'implicit'", "pg_catalog.pg_describe_object(h.classid, h.objid, 0)", "$1") +
@@ -275,26 +279,37 @@ const GatedCheckQueries& gated_check_queries() {
     // a statement of the user's the session's own back. statement_timeout only lowered, as the slower path does
     // (fanout/shared_call.cpp). A generic plan for the volatile reach, made once (custom plans would plan it at every
     // call: most of its cost); the pipeline RESETs plan_cache_mode before the statement.
-    const std::string settings_columns =
+    const std::string statement_settings =
         "pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', "
         "true), pg_catalog.set_config('extra_float_digits', '3', true), pg_catalog.set_config('TimeZone', $1, true), "
         "pg_catalog.set_config('cursor_tuple_fraction', '1', true), CASE WHEN $2 OPERATOR(pg_catalog.>) 0 AND "
         "(pg_catalog.texteq(pg_catalog.current_setting('statement_timeout'), '0') OR "
         "pg_catalog.interval_gt(CAST(pg_catalog.current_setting('statement_timeout') AS pg_catalog.interval), "
         "CAST(pg_catalog.textcat(CAST($2 AS pg_catalog.text), ' ms') AS pg_catalog.interval))) THEN "
-        "pg_catalog.set_config('statement_timeout', CAST($2 AS pg_catalog.text), true) END, "
-        "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
+        "pg_catalog.set_config('statement_timeout', CAST($2 AS pg_catalog.text), true) END";
+    const std::string settings_columns = statement_settings +
+        ", pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
         "pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+    auto other_session = [&](const char* pid) {
+      return std::string("WHEN ") + pid + " OPERATOR(pg_catalog.<>) 0 AND pg_catalog.pg_backend_pid() "
+             "OPERATOR(pg_catalog.<>) " + pid + " THEN " + refuse_with + "pg_catalog.textcat('another server session ', "
+             "CAST(pg_catalog.pg_backend_pid() AS pg_catalog.text)))::pg_catalog.int4 ";
+    };
     // The LEFT JOIN makes a row of NULLs when no role was found, which the gate refuses too.
     g.session_facts =
-        "SELECT f.*, " + settings_columns + " FROM (SELECT 1) one LEFT JOIN (" + q.session_facts +
-        ") f(rolname, rolsuper, rolreplication, rolbypassrls, member_of, dblink_schema, fdw_schema, pid) ON true "
-        "WHERE CASE WHEN $4 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $4 THEN " + refuse_with +
-        "pg_catalog.textcat('another server session ', CAST(f.pid AS pg_catalog.text)))::pg_catalog.int4 WHEN f.rolname "
-        "IS NULL OR (NOT $3 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of "
-        "OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
+        "SELECT f.*, " + settings_columns + ", " + kCatalogStateKey + " FROM (SELECT 1) one LEFT JOIN (" +
+        q.session_facts + ") f(rolname, rolsuper, rolreplication, rolbypassrls, member_of, dblink_schema, fdw_schema, "
+        "pid) ON true WHERE CASE " + other_session("$4") + "WHEN f.rolname IS NULL OR (NOT $3 AND (f.rolsuper OR "
+        "f.rolreplication OR f.rolbypassrls OR f.member_of OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
         "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
         "OPERATOR(pg_catalog.=) 0";
+    // Instead of both, while the catalog is as it was: the statement's settings, and the session columns the reset
+    // needs; the ERROR when the state is another sends the call the slower way, which looks again.
+    g.catalog_unchanged =
+        "SELECT " + session_columns() + ", " + statement_settings + ", s.state FROM (SELECT " + kCatalogStateKey +
+        ") s(state) WHERE CASE " + other_session("$3") + "WHEN (s.state OPERATOR(pg_catalog.=) $4) IS NOT TRUE THEN " +
+        refuse_with + "pg_catalog.textcat('" + kCatalogChanged + ": ', COALESCE(s.state, 'none (a standby)')))"
+        "::pg_catalog.int4 ELSE 0 END OPERATOR(pg_catalog.=) 0";
     // The named calls and the implicit reach in one statement (one Bind, one executor start-up, one look-up of each
     // function found): the candidates of both, then each function's row as the inline queries give it. A named
     // candidate is VOLATILE or an aggregate over one (named_candidates); an implicit one must be VOLATILE itself.
@@ -311,20 +326,23 @@ const GatedCheckQueries& gated_check_queries() {
         "pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace)" + volatile_row +
         "(v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR " + by_pattern("$4", "$5") +
         " THEN 0 ELSE " + refuse_with + "pg_catalog.textcat(pg_catalog.textcat(v.kind, ' '), v.signature))"
-        "::pg_catalog.int4 END OPERATOR(pg_catalog.=) 0";
+        "::pg_catalog.int4 END OPERATOR(pg_catalog.=) 0 UNION ALL SELECT '" + kCatalogStateRow + "', '', '', '', " +
+        kCatalogStateKey + ", false";
     return g;
   }();
   return queries;
 }
 
 const char* const* gated_statement_names() {
-  static const char* const names[kGatedStatements] = {kSessionFactsStatement, kVolatileReachStatement};
+  static const char* const names[kGatedStatements] = {kSessionFactsStatement, kVolatileReachStatement,
+                                                       kCatalogUnchangedStatement};
   return names;
 }
 
 const std::string* gated_statement_texts() {
   static const std::string texts[kGatedStatements] = {gated_check_queries().session_facts,
-                                                      gated_check_queries().volatile_reach};
+                                                      gated_check_queries().volatile_reach,
+                                                      gated_check_queries().catalog_unchanged};
   return texts;
 }
 
@@ -333,6 +351,7 @@ const GatedParameterTypes* gated_parameter_types() {
   static const GatedParameterTypes types[kGatedStatements] = {
       {4, {kText, kInt4, kBool, kInt4}},
       {6, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray, kBool}},
+      {4, {kText, kInt4, kInt4, kText}},
   };
   return types;
 }

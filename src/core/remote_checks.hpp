@@ -78,28 +78,47 @@ const RemoteCheckQueries& remote_check_queries();
 //                   ISO, IntervalStyle postgres, extra_float_digits 3, the TimeZone, cursor_tuple_fraction 1,
 //                   statement_timeout lowered (never raised) to $2, plan_cache_mode force_generic_plan (for the
 //                   volatile reach; RESET before the statement), and last search_path = pg_catalog, pg_temp for it —
-//                   all undone by the transaction's end;
+//                   all undone by the transaction's end; then the catalog state it read (kGatedStateColumn);
 //   volatile reach  $1 $2 $3 as named's above, $4 text[] $5 text[] the allowlist's patterns as LIKE patterns over
-//                   schema and name (allowlist_like_patterns), $6 bool allow_implicit_volatile.
+//                   schema and name (allowlist_like_patterns), $6 bool allow_implicit_volatile; its last row is the
+//                   catalog state it read: kind kCatalogStateRow, the state as its signature.
+// When both passed without a warning under one catalog state, a later call with the same parameters on the same
+// connection sends a third statement instead of both:
+//   catalog unchanged  $1 $2 as the facts', $3 int4 as the facts' $4, $4 text that state. Its row is the facts' last
+//                   three session columns (dblink's and postgres_fdw's schemas, the pid), the first six settings
+//                   (not plan_cache_mode nor search_path: no check follows), and the state; its gate refuses
+//                   (kCatalogChanged) when the state is another, and the call goes the slower way, which looks again.
+// The state is kCatalogStateKey: the statement's snapshot (xmin:xmax:running xids, pg_current_snapshot) with the server
+// session's pid, session_user and current_user; NULL, and so never equal, on a standby. Two equal snapshots of a
+// primary mean that no transaction ended between them — and every catalog change (a GRANT, ALTER ROLE, CREATE FUNCTION,
+// in any database of the cluster) is a transaction that ends — so the catalog, the role, and so the answers, are the
+// same. A standby's snapshot leaves the running xids out and does not say that: there the checks always look.
 struct GatedCheckQueries {
   std::string session_facts;
   std::string volatile_reach;
+  std::string catalog_unchanged;
 };
 const GatedCheckQueries& gated_check_queries();
 constexpr const char* kGateMarker = "multidb_check_refused";
+constexpr const char* kCatalogStateKey =
+    "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.format('%s %s %I %I', "
+    "pg_catalog.pg_current_snapshot(), pg_catalog.pg_backend_pid(), session_user, current_user) END";
+constexpr const char* kCatalogStateRow = "catalog state";
+constexpr const char* kCatalogChanged = "the catalog state changed";
 constexpr const char* kGateSqlstate = "22P02";
 
 // Their names where a kept connection prepares them (protocol-level prepared statements, made once per server session).
 constexpr const char* kSessionFactsStatement = "multidb_session_facts";
 constexpr const char* kVolatileReachStatement = "multidb_volatile_reach";
-constexpr int kGatedStatements = 2;  // session facts, volatile reach: in that order below
+constexpr const char* kCatalogUnchangedStatement = "multidb_catalog_unchanged";
+constexpr int kGatedStatements = 3;  // session facts, volatile reach, catalog unchanged: in that order below
 constexpr int kGatedSettingsColumns = 8;  // the set_config columns after the gated session facts'
 const char* const* gated_statement_names();
 const std::string* gated_statement_texts();  // kGatedStatements texts, in the same order
 // Parameter types, as type OIDs (fixed since PostgreSQL 8): one list per gated query, in the order above.
 struct GatedParameterTypes {
   int count;
-  unsigned types[6];
+  unsigned types[7];
 };
 const GatedParameterTypes* gated_parameter_types();
 
@@ -129,6 +148,8 @@ std::string pack_fields(const std::vector<std::string>& fields);
 std::vector<std::string> unpack_fields(std::string_view packed);
 
 constexpr int kSessionFactsColumns = 8;
+constexpr int kGatedStateColumn = kSessionFactsColumns + kGatedSettingsColumns;  // the gated facts' catalog state column
+constexpr int kUnchangedColumns = 3 + 6 + 1;  // catalog unchanged: session columns, settings, state
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
 
 // The roles whose members act outside the database as the server's OS user, or on other sessions.

@@ -51,6 +51,9 @@ enum class RemoteEvent {
   kFailed,     // see failure; the connection is closed
 };
 
+constexpr int kCatalogStateBytes = 256;  // a longer state (many transactions running on the remote) is not kept
+constexpr int kChecksDigestBytes = 32;   // SHA-256
+
 // What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
 // A new connection's is ConnectionHistory{}: all zero (no member initializers, so that RemoteSession, which holds
 // one, stays trivial for remote_init's memset).
@@ -61,6 +64,11 @@ struct ConnectionHistory {
   int prepared_in;       // the pid of the server session that prepared them
   bool reset_pending;    // the last call's ROLLBACK and reset went out unanswered: read them before anything else
   bool session_settings_set;  // the slower path SET settings outside a transaction since the last reset: RESET ALL
+  // The catalog state (core/remote_checks.hpp: kCatalogStateKey) under which the gated checks last passed without a
+  // warning, and the digest of the parameters they passed with; "" when none. A call with the same parameters sends
+  // it, and the remote looks its catalog up again only when its state is another.
+  char catalog_state[kCatalogStateBytes];
+  unsigned char checks_digest[kChecksDigestBytes];
 };
 
 struct RemoteSession {
@@ -104,6 +112,9 @@ struct RemoteSession {
   int described_columns;  // describe_only: the columns the statement was described with
   ConnectionHistory history;  // of the connection, before this call
   bool checks_executed;       // this call's pipeline ran the prepared checks (else it sent them unnamed)
+  bool catalog_state_sent;    // it sent history.catalog_state: the checks look only if the remote's state is another
+  bool checks_digested;       // checks_digest holds its checks' parameters' digest
+  unsigned char checks_digest[kChecksDigestBytes];
   // The pipeline (remote_pipeline.hpp): the kind of each command sent, in order, and how far its results were read.
   int pipeline_kinds[16];
   int pipeline_count;

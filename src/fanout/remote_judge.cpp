@@ -27,13 +27,56 @@ const char* take_text(char* text) {
   return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
 }
 
+// The functions' rows; the pipeline's catalog state row is not one (catalog_state).
 std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
   std::vector<VolatileMatch> found;
   for (int row = 0; row < PQntuples(rows); row++)
-    found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
+    if (strcmp(PQgetvalue(rows, row, 0), kCatalogStateRow) != 0)
+      found.push_back(VolatileMatch{PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1), PQgetvalue(rows, row, 2),
                                   PQgetvalue(rows, row, 3), PQgetvalue(rows, row, 4),
                                   strcmp(PQgetvalue(rows, row, 5), "t") == 0});
   return found;
+}
+
+// The catalog state a gated check read: the facts' column, the volatile reach's row; nullptr when NULL (a standby) or
+// missing.
+const char* facts_catalog_state(const PGresult* facts) {
+  return PQgetisnull(facts, 0, kGatedStateColumn) ? nullptr : PQgetvalue(facts, 0, kGatedStateColumn);
+}
+const char* reach_catalog_state(const PGresult* rows) {
+  for (int row = 0; row < PQntuples(rows); row++)
+    if (strcmp(PQgetvalue(rows, row, 0), kCatalogStateRow) == 0 && !PQgetisnull(rows, row, 4)) return PQgetvalue(rows, row, 4);
+  return nullptr;
+}
+
+RemoteEvent ran_elsewhere(RemoteSession* session) {
+  return remote_fail_detailed(session, ERRCODE_UNDEFINED_PSTATEMENT,
+                              "the prepared checks ran in another server session than the one that prepared them",
+                              "A connection pooler in transaction mode hands each transaction a server session of its own.",
+                              nullptr, false);
+}
+
+// The schemas of dblink and postgres_fdw from a facts row (at first_column and the next), for the reset.
+void take_extension_schemas(RemoteSession* session, const PGresult* facts, int first_column) {
+  for (int column = first_column; column <= first_column + 1; column++) {
+    for (int row = 0; row < PQntuples(facts); row++) {
+      if (PQgetisnull(facts, row, column)) continue;
+      const char* schema = pstrdup(PQgetvalue(facts, row, column));
+      (column == first_column ? session->dblink_schema : session->fdw_schema) = schema;
+    }
+  }
+}
+
+// Both gated checks passed without a warning under one catalog state: the next call with the same parameters sends it
+// (remote_pipeline.cpp), and the remote skips its look-ups while its state is still that. Anything else forgets it.
+void remember_catalog_state(RemoteSession* session, const char* facts_state, const char* reach_state) {
+  ConnectionHistory& history = session->history;
+  history.catalog_state[0] = '\0';
+  if (!session->checks_digested || facts_state == nullptr || reach_state == nullptr ||
+      strcmp(facts_state, reach_state) != 0 || strlen(facts_state) >= sizeof(history.catalog_state))
+    return;
+  strlcpy(history.catalog_state, facts_state, sizeof(history.catalog_state));
+  memcpy(history.checks_digest, session->checks_digest, sizeof(history.checks_digest));
 }
 
 }  // namespace
@@ -43,7 +86,7 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
   PGresult* named = session->answers[1];
   PGresult* implicit = session->answers[2];
   if (facts == nullptr || named == nullptr || (implicit == nullptr) != volatile_reach ||
-      PQnfields(facts) != kSessionFactsColumns + (volatile_reach ? kGatedSettingsColumns : 0) ||
+      PQnfields(facts) != (volatile_reach ? kGatedStateColumn + 1 : kSessionFactsColumns) ||
       PQnfields(named) != kVolatileColumns ||
       (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
@@ -54,11 +97,7 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
   // there would not stay in this connection's session, so this connection never prepares them.
   if (atoi(PQgetvalue(facts, 0, 7)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
   if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
-    return remote_fail_detailed(session, ERRCODE_UNDEFINED_PSTATEMENT,
-                                "the prepared checks ran in another server session than the one that prepared them",
-                                "A connection pooler in transaction mode hands each transaction a server session of its "
-                                "own.",
-                                nullptr, false);
+    return ran_elsewhere(session);
   const char* server = quote_identifier(session->name);
   const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
   bool allow_privileged = session->allow_privileged_role;
@@ -106,6 +145,9 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
   if (error.failed)
     return remote_fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
   if (!judged.allowed) return remote_fail_detailed(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, true);
+  remember_catalog_state(session, volatile_reach && warnings[0] == nullptr && warnings[1] == nullptr
+                                      ? facts_catalog_state(facts) : nullptr,
+                         volatile_reach ? reach_catalog_state(named) : nullptr);
   for (const char* warning : warnings) {
     if (warning == nullptr) continue;
     const char* newline = strchr(warning, '\n');
@@ -113,13 +155,21 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
                       errmsg_internal("%s", remote_message(session->name, pnstrdup(warning, newline - warning))),
                       newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
   }
-  for (int column = 5; column <= 6; column++) {
-    for (int row = 0; row < PQntuples(facts); row++) {
-      if (PQgetisnull(facts, row, column)) continue;
-      const char* schema = pstrdup(PQgetvalue(facts, row, column));
-      (column == 5 ? session->dblink_schema : session->fdw_schema) = schema;
-    }
-  }
+  take_extension_schemas(session, facts, 5);
+  return remote_check_lexing(session);
+}
+
+RemoteEvent judge_unchanged_answer(RemoteSession* session) {
+  PGresult* unchanged = session->answers[0];
+  constexpr int kPidColumn = 2, kStateColumn = kUnchangedColumns - 1;
+  if (unchanged == nullptr || PQnfields(unchanged) != kUnchangedColumns || PQntuples(unchanged) != 1 ||
+      PQgetisnull(unchanged, 0, kStateColumn) ||
+      strcmp(PQgetvalue(unchanged, 0, kStateColumn), session->history.catalog_state) != 0)
+    return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
+  if (atoi(PQgetvalue(unchanged, 0, kPidColumn)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
+  if (session->checks_executed && atoi(PQgetvalue(unchanged, 0, kPidColumn)) != session->history.prepared_in)
+    return ran_elsewhere(session);
+  take_extension_schemas(session, unchanged, 0);
   return remote_check_lexing(session);
 }
 

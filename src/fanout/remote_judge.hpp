@@ -15,6 +15,10 @@ namespace multidb {
 // path's, one result each. kWantRead when the run may go on; else kFailed, session->failure set.
 RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach);
 
+// The pipeline's answer when it sent the catalog state instead of the checks (core/remote_checks.hpp: catalog
+// unchanged), which passed its gate: the earlier verdict stands; the session's pid and schemas are taken as the facts'.
+RemoteEvent judge_unchanged_answer(RemoteSession* session);
+
 // remote.cpp's, shared with remote_judge.cpp.
 RemoteEvent remote_fail(RemoteSession* session, int sqlstate, const char* message);
 RemoteEvent remote_fail_detailed(RemoteSession* session, int sqlstate, const char* message, const char* detail,

@@ -13,6 +13,7 @@
 #include <vector>
 
 extern "C" {
+#include "common/cryptohash.h"
 #include "lib/stringinfo.h"
 }
 
@@ -20,11 +21,11 @@ namespace multidb {
 
 namespace {
 
-enum PipelineKind { kParse, kBegin, kFacts, kVolatileReach, kResetPath, kDeclare, kFirstFetch };
+enum PipelineKind { kParse, kBegin, kFacts, kVolatileReach, kCatalogUnchanged, kResetPath, kDeclare, kFirstFetch };
 constexpr int kFirstCheck = kFacts;  // the gated statements, in gated_statement_names()'s order
 
-// The gated checks' parameter values in text form, palloc'd: session facts (with the settings), volatile reach
-// (core/remote_checks.hpp).
+// The gated statements' parameter values in text form, palloc'd: session facts (with the settings), volatile reach,
+// catalog unchanged (core/remote_checks.hpp; its state filled in by the caller).
 struct CheckValues {
   const char* values[kGatedStatements][6];
   bool ok;
@@ -81,10 +82,31 @@ CheckValues check_values(const RemoteSession* session, int prepared_in) {
                          pid};
   const char* volatile_reach[] = {taken[0], taken[1], taken[2], taken[3], taken[4],
                                   session->allow_implicit_volatile ? "t" : "f"};
+  const char* unchanged[] = {facts[0], facts[1], pid, nullptr};
   memcpy(out.values[0], facts, sizeof(facts));
   memcpy(out.values[1], volatile_reach, sizeof(volatile_reach));
+  memcpy(out.values[2], unchanged, sizeof(unchanged));
   out.ok = true;
   return out;
+}
+
+// The SHA-256 of the checks' values (session facts and volatile reach), each after its length: equal digests, equal
+// parameters (a weaker hash could be made to collide by a statement whose names an attacker chose, and its checks
+// skipped).
+bool digest_check_values(const CheckValues& values, unsigned char* digest) {
+  pg_cryptohash_ctx* context = pg_cryptohash_create(PG_SHA256);
+  if (context == nullptr || pg_cryptohash_init(context) < 0) return false;
+  const GatedParameterTypes* types = gated_parameter_types();
+  bool ok = true;
+  for (int i = 0; i < 2 && ok; i++)
+    for (int j = 0; j < types[i].count && ok; j++) {
+      uint64 length = strlen(values.values[i][j]);
+      ok = pg_cryptohash_update(context, reinterpret_cast<const uint8*>(&length), sizeof(length)) == 0 &&
+           pg_cryptohash_update(context, reinterpret_cast<const uint8*>(values.values[i][j]), length) == 0;
+    }
+  ok = ok && pg_cryptohash_final(context, digest, kChecksDigestBytes) == 0;
+  pg_cryptohash_free(context);
+  return ok;
 }
 
 bool queue(RemoteSession* session, PipelineKind kind) {
@@ -100,7 +122,7 @@ bool send_plain(RemoteSession* session, PipelineKind kind, const char* sql) {
 // The gate's ERROR: raised by one of the checks, with the marker in its message.
 bool gate_refused(const RemoteSession* session) {
   int kind = session->pipeline_error_kind;
-  if (kind != kFacts && kind != kVolatileReach) return false;
+  if (kind != kFacts && kind != kVolatileReach && kind != kCatalogUnchanged) return false;
   const char* sqlstate = PQresultErrorField(session->pipeline_error, PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(session->pipeline_error, PG_DIAG_MESSAGE_PRIMARY);
   return sqlstate != nullptr && strcmp(sqlstate, kGateSqlstate) == 0 && primary != nullptr &&
@@ -125,6 +147,14 @@ bool pipeline_send(RemoteSession* session) {
   if (named && session->pipeline_prepares) session->history.prepared_in = PQbackendPID(conn);
   CheckValues values = check_values(session, named ? session->history.prepared_in : 0);
   if (!values.ok) return false;
+  // Only the catalog state the checks last passed under, when this call's parameters are the same (on a kept
+  // connection: a worker's keeps nothing between calls), and the statement is the user's (multidb's own run with the
+  // checks' search_path).
+  session->checks_digested = session->keep_connection && digest_check_values(values, session->checks_digest);
+  session->catalog_state_sent = session->checks_digested && !session->catalog_search_path &&
+                                session->history.catalog_state[0] != '\0' &&
+                                memcmp(session->checks_digest, session->history.checks_digest, kChecksDigestBytes) == 0;
+  values.values[2][3] = session->history.catalog_state;
   if (!PQenterPipelineMode(conn)) return false;
   session->pipeline_count = 0;
   session->pipeline_step = 0;
@@ -141,6 +171,7 @@ bool pipeline_send(RemoteSession* session) {
   if (!send_plain(session, kBegin, "BEGIN TRANSACTION READ ONLY")) return false;
   for (int i = 0; i < kGatedStatements; i++) {
     PipelineKind kind = static_cast<PipelineKind>(kFirstCheck + i);
+    if ((kind == kCatalogUnchanged) != session->catalog_state_sent) continue;
     bool sent = named ? PQsendQueryPrepared(conn, names[i], types[i].count, values.values[i], nullptr, nullptr, 0)
                       : PQsendQueryParams(conn, texts[i].c_str(), types[i].count, types[i].types, values.values[i],
                                           nullptr, nullptr, 0);
@@ -148,8 +179,10 @@ bool pipeline_send(RemoteSession* session) {
   }
   // The checks ran with search_path = pg_catalog and generic plans; a statement of the user's gets the session's own
   // search_path back, and every statement the session's plan_cache_mode.
-  if (!send_plain(session, kResetPath, "RESET plan_cache_mode")) return false;
-  if (!session->catalog_search_path && !send_plain(session, kResetPath, "RESET search_path")) return false;
+  if (!session->catalog_state_sent) {
+    if (!send_plain(session, kResetPath, "RESET plan_cache_mode")) return false;
+    if (!session->catalog_search_path && !send_plain(session, kResetPath, "RESET search_path")) return false;
+  }
   // The exact text the guard judged; from here on it may run, once the checks before it passed.
   session->statement_sent = true;
   if (!send_plain(session, kDeclare, psprintf("DECLARE multidb_rows NO SCROLL CURSOR FOR %s", session->sql)))
@@ -178,9 +211,10 @@ bool pipeline_take_result(RemoteSession* session, PGresult* result) {
     }
     return true;
   }
-  if (status == PGRES_TUPLES_OK && (kind == kFacts || kind == kVolatileReach) &&
-      session->answers[kind - kFacts] == nullptr) {
-    session->answers[kind - kFacts] = result;
+  int answer = kind == kVolatileReach ? 1 : 0;  // the facts' answer, or the one that stands for both
+  if (status == PGRES_TUPLES_OK && (kind == kFacts || kind == kVolatileReach || kind == kCatalogUnchanged) &&
+      session->answers[answer] == nullptr) {
+    session->answers[answer] = result;
     return true;
   }
   if (status == PGRES_TUPLES_OK && kind == kFirstFetch && session->batch == nullptr) {
@@ -233,11 +267,12 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     return remote_fail_with_result(session, error, kind >= kDeclare || kind < 0 ? "remote SQL" : "session set-up");
   }
   if (session->pipeline_prepares) session->history.checks_prepared = true;
-  if (session->answers[1] == nullptr || session->batch == nullptr)
+  if (session->answers[session->catalog_state_sent ? 0 : 1] == nullptr || session->batch == nullptr)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline did not answer every command multidb sent");
   // The second wall: the rows the gates let through, judged as the slower path judges them (a refusal closes the
   // connection, since the statement ran).
-  if (judge_check_answers(session, true) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
+  RemoteEvent judged = session->catalog_state_sent ? judge_unchanged_answer(session) : judge_check_answers(session, true);
+  if (judged == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {
       PQclear(answer);
@@ -273,13 +308,12 @@ const char* kept_reset_sql(const RemoteSession* session) {
   // hidden function can DEALLOCATE, and PREPARE (under our names too), but only with SQL, which makes from_sql ones;
   // only the client prepares by the protocol, and on a connection multidb prepares on there is no other client
   // (remote.hpp: a pooler found in between means nothing is prepared). So the counts say it, without the names or
-  // texts; read from the function itself, not its view (whose parsing and planning would cost more than the rest of
-  // the reset). The advisory locks are released by the same statement (its FROM), whose row is the reset's last answer.
-  appendStringInfo(&sql,
-                   "SELECT (SELECT pg_catalog.count(*) FILTER (WHERE s.from_sql) OPERATOR(pg_catalog.+) pg_catalog.abs(%d "
-                   "OPERATOR(pg_catalog.-) pg_catalog.count(*) FILTER (WHERE NOT s.from_sql)) FROM "
-                   "pg_catalog.pg_prepared_statement() s) FROM pg_catalog.pg_advisory_unlock_all()",
-                   session->history.checks_prepared ? kGatedStatements : 0);
+  // texts (reset_pending_take_result); read from the function itself, not its view (whose parsing and planning would
+  // cost more than the rest of the reset). The advisory locks are released by the same statement: an aggregate without
+  // GROUP BY always makes its one row, so the call beside it always runs. Its row is the reset's last answer.
+  appendStringInfoString(&sql,
+                         "SELECT pg_catalog.count(*) FILTER (WHERE s.from_sql), pg_catalog.count(*), "
+                         "pg_catalog.pg_advisory_unlock_all() FROM pg_catalog.pg_prepared_statement() s");
   return sql.data;
 }
 
@@ -289,8 +323,12 @@ void reset_pending_take_result(RemoteSession* session, PGresult* result) {
     session->rollback_answered = true;  // the ROLLBACK's own result; what follows is the reset's
     if (status != PGRES_COMMAND_OK) session->reset_failed = true;
   } else if (status == PGRES_TUPLES_OK) {
-    // The last row says whether anything else was left in the session.
-    session->reset_clean = PQntuples(result) == 1 && strcmp(PQgetvalue(result, 0, 0), "0") == 0;
+    // The last row says whether anything else was left in the session: no statement prepared with SQL, and as many
+    // as multidb prepared (one DEALLOCATEd could be replaced under its name).
+    // (The history is the one the reset was written with: remote_adopt hands it on unchanged.)
+    long expected = session->history.checks_prepared ? kGatedStatements : 0;
+    session->reset_clean = PQntuples(result) == 1 && PQnfields(result) == 3 &&
+                           strcmp(PQgetvalue(result, 0, 0), "0") == 0 && atol(PQgetvalue(result, 0, 1)) == expected;
   } else if (status != PGRES_COMMAND_OK) {
     session->reset_failed = true;
   }

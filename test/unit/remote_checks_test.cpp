@@ -126,7 +126,7 @@ TEST(LikePattern, AllowlistSplitsAsAllowsDoes) {
 // takes every choice as a parameter.
 TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   const multidb::GatedCheckQueries& gated = multidb::gated_check_queries();
-  for (const std::string* query : {&gated.session_facts, &gated.volatile_reach}) {
+  for (const std::string* query : {&gated.session_facts, &gated.volatile_reach, &gated.catalog_unchanged}) {
     EXPECT_NE(query->find("pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat("), std::string::npos)
         << *query;
     EXPECT_NE(query->find(")::pg_catalog.int4"), std::string::npos);
@@ -134,7 +134,16 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   }
   EXPECT_NE(gated.session_facts.find("NOT $3 AND (f.rolsuper OR f.rolreplication OR f.rolbypassrls OR f.member_of"),
             std::string::npos);
-  EXPECT_NE(gated.session_facts.find("$4 OPERATOR(pg_catalog.<>) 0 AND f.pid OPERATOR(pg_catalog.<>) $4"),
+  EXPECT_NE(gated.session_facts.find("$4 OPERATOR(pg_catalog.<>) 0 AND pg_catalog.pg_backend_pid() "
+                                     "OPERATOR(pg_catalog.<>) $4"),
+            std::string::npos);
+  EXPECT_NE(gated.catalog_unchanged.find("$3 OPERATOR(pg_catalog.<>) 0 AND pg_catalog.pg_backend_pid() "
+                                         "OPERATOR(pg_catalog.<>) $3"),
+            std::string::npos);
+  // the state's refusal is made from the state read (a constant text would be cast, and raise, at plan time)
+  EXPECT_NE(gated.catalog_unchanged.find("WHEN (s.state OPERATOR(pg_catalog.=) $4) IS NOT TRUE THEN "
+                                         "pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat('the catalog "
+                                         "state changed: ', COALESCE(s.state, "),
             std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("CASE WHEN (v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR EXISTS"),
@@ -144,16 +153,36 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
             std::string::npos);
   // the settings ride on the facts' row, after its columns, search_path last (the volatile reach reads with it)
   EXPECT_EQ(gated.session_facts.find("SELECT f.*, pg_catalog.set_config('DateStyle', 'ISO', true)"), 0u);
-  EXPECT_NE(gated.session_facts.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true) FROM (SELECT 1)"),
+  EXPECT_NE(gated.session_facts.find("pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), " +
+                                     std::string(multidb::kCatalogStateKey) + " FROM (SELECT 1)"),
             std::string::npos);
+  // the volatile reach's last row is the state it read; the unchanged check sets no checks' settings
+  EXPECT_NE(gated.volatile_reach.find(" UNION ALL SELECT 'catalog state', '', '', '', " +
+                                      std::string(multidb::kCatalogStateKey) + ", false"),
+            std::string::npos);
+  EXPECT_EQ(gated.catalog_unchanged.find("search_path"), std::string::npos);
+  EXPECT_EQ(gated.catalog_unchanged.find("plan_cache_mode"), std::string::npos);
   const multidb::GatedParameterTypes* types = multidb::gated_parameter_types();
   EXPECT_EQ(types[0].count, 4);
   EXPECT_EQ(types[0].types[2], 16u);
   EXPECT_EQ(types[1].count, 6);
   EXPECT_EQ(types[1].types[5], 16u);
+  EXPECT_EQ(types[2].count, 4);
+  EXPECT_EQ(types[2].types[3], 25u);
+  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_catalog_unchanged");
   EXPECT_STREQ(multidb::gated_statement_names()[0], "multidb_session_facts");
   EXPECT_STREQ(multidb::gated_statement_names()[1], "multidb_volatile_reach");
   EXPECT_EQ(multidb::gated_statement_texts()[1], gated.volatile_reach);
+}
+
+// The catalog state: no snapshot on a standby (it leaves out the running transactions), and the session's identity
+// beside the snapshot (a pooler's other server session, or another role, is another state).
+TEST(GatedChecks, CatalogStateIsTheSnapshotWithTheSession) {
+  std::string key = multidb::kCatalogStateKey;
+  EXPECT_EQ(key.find("CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE "), 0u) << key;
+  for (const char* part : {"pg_catalog.pg_current_snapshot()", "pg_catalog.pg_backend_pid()", "session_user",
+                           "current_user", "'%s %s %I %I'"})
+    EXPECT_NE(key.find(part), std::string::npos) << part;
 }
 
 // The one statement asks what the two inline queries ask: the named candidates and the implicit reach, the same text.
