@@ -48,8 +48,14 @@ $remote->safe_psql('postgres', qq{
 	    || '''''::text, ''public''::text, ''x''::text, ''public.x()''::text, false WHERE false';
 	  RETURN 1; END \$\$;
 	CREATE VIEW v_replace_checks AS SELECT replace_checks() AS x;
+	CREATE FUNCTION replace_state_check() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN
+	  EXECUTE 'DEALLOCATE multidb_catalog_unchanged';
+	  EXECUTE 'PREPARE multidb_catalog_unchanged(text, int4, int4, text) AS SELECT NULL::text, NULL::text, '
+	    || 'pg_backend_pid(), ''ISO'', ''postgres'', ''3'', $1, ''1'', NULL::text, $4';
+	  RETURN 1; END \$\$;
+	CREATE VIEW v_replace_state_check AS SELECT replace_state_check() AS x;
 	CREATE FUNCTION tainted() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
-	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw, v_replace_checks TO reader;
+	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw, v_replace_checks, v_replace_state_check TO reader;
 });
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'r1', $remote);
@@ -112,7 +118,11 @@ is($before, $after, '... and the kept connection stays');
 # and closes the connection, and the next call's checks are the real ones.
 ($before, $after, $seen, $stderr) = after('v_replace_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
 isnt($before, $after, 'prepared checks replaced by a hidden function: the connection is not kept');
-is($seen, '2', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
+is($seen, '3', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
+# The same for the statement that compares the catalog state: a look-alike that always passes.
+($before, $after, $seen, $stderr) = after('v_replace_state_check', q{SELECT count(*) AS v FROM pg_prepared_statements});
+isnt($before, $after, 'the state comparison replaced by a hidden function: the connection is not kept');
+is($seen, '3', '... and the next connection prepares its own');
 my ($ret, $stdout);
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",

@@ -14,9 +14,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
 
+# (No autovacuum on r1: an ANALYZE's transaction would end between two calls of section 3b and blur what it shows.)
 my $r1 = start_remote('r1', conf => "shared_preload_libraries = 'pg_stat_statements'\n"
-	  . "pg_stat_statements.track_utility = on\nlog_min_duration_statement = 0\nlog_line_prefix = '%m [%p] db=%d '\n");
-my $r2 = start_remote('r2');
+	  . "pg_stat_statements.track_utility = on\nlog_min_duration_statement = 0\nlog_line_prefix = '%m [%p] db=%d '\n"
+	  . "max_prepared_transactions = 2\nautovacuum = off\n");
+my $r2 = start_remote('r2', conf => "wal_level = replica\nmax_wal_senders = 2\n");  # (a standby of it in section 3b)
 my $tables = q{CREATE TABLE one (x int); INSERT INTO one VALUES (1); GRANT SELECT ON one TO reader;};
 $r1->safe_psql('postgres', qq{CREATE EXTENSION pg_stat_statements; $tables
 	CREATE ROLE boss LOGIN SUPERUSER PASSWORD 'secret';
@@ -61,14 +63,16 @@ sub r1_log { my ($offset) = @_; return slurp_file($r1->logfile, $offset); }
 sub count_of { my ($text, $pattern) = @_; my @found = $text =~ /$pattern/g; return scalar @found; }
 
 # 1. Warm calls: one pipeline each, the checks prepared once (at the connection's second call: its first shows that
-# no pooler is in between), then executed by name at every call; nothing takes the slower path.
+# no pooler is in between) and executed by name; from the third call on, while r1's catalog state is the one they
+# passed under, the one gated statement that compares it stands for them; nothing takes the slower path.
 my $call = "SELECT count(*) FROM multidb.fanout('SELECT count(*) FROM one', ARRAY['r1', 'r2'])";
 my $offset = -s $r1->logfile;
 my ($out, $err) = session(($call) x 6);
 is($out, join("\n", ('2') x 6), 'six calls answer') or diag($err);
 my $log = r1_log($offset);
 is(count_of($log, qr/parse multidb_volatile_reach:/), 1, 'the volatile check is prepared once on the kept connection');
-is(count_of($log, qr/execute multidb_volatile_reach:/), 5, '... and executed by name at each later call');
+is(count_of($log, qr/execute multidb_volatile_reach:/), 1, '... and executed by name at the next call');
+is(count_of($log, qr/execute multidb_catalog_unchanged:/), 4, '... then the catalog state compared at each later call');
 is(count_of($log, qr/execute <unnamed>: SELECT v\.\* FROM \(SELECT h\.kind/), 1, 'the first call sent it unnamed, gated');
 is(count_of($log, qr/execute <unnamed>: DECLARE multidb_rows NO SCROLL CURSOR FOR SELECT count\(\*\) FROM one/), 6,
 	'each call DECLAREd the statement in the extended protocol');
@@ -84,10 +88,12 @@ for my $line (split /\n/, $log)
 	elsif ($text =~ /^(BEGIN|RESET|DECLARE|FETCH|ROLLBACK)/) { push @order, $1; }
 }
 # (The last call's ROLLBACK may be logged after psql returned: the call does not wait for it.)
-ok(count_of(join(' ', @order), qr/BEGIN multidb_session_facts multidb_volatile_reach RESET RESET DECLARE FETCH ROLLBACK/)
-	  >= 4, 'each warm call: BEGIN, the two checks (the first also applying the settings), RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+is(count_of(join(' ', @order), qr/BEGIN multidb_session_facts multidb_volatile_reach RESET RESET DECLARE FETCH ROLLBACK/),
+	1, 'the checks\' call: BEGIN, the two checks (the first also applying the settings), RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+ok(count_of(join(' ', @order), qr/BEGIN multidb_catalog_unchanged DECLARE FETCH ROLLBACK/) >= 3,
+	'each later call: BEGIN, the state compared (applying the settings), DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
 # Its reset: the ROLLBACK and one statement. Nothing was SET outside the transaction, so no RESET ALL.
-ok(count_of($log, qr/statement: ROLLBACK; SELECT \(SELECT pg_catalog\.count\(\*\) FILTER \(WHERE s\.from_sql\)/) >= 5,
+ok(count_of($log, qr/statement: ROLLBACK; SELECT pg_catalog\.count\(\*\) FILTER \(WHERE s\.from_sql\), pg_catalog\.count\(\*\), pg_catalog\.pg_advisory_unlock_all\(\)/) >= 5,
 	'each warm call ends with the ROLLBACK and one statement') or diag($log);
 is(count_of($log, qr/RESET ALL/), 0, '... and no RESET ALL');
 
@@ -146,6 +152,57 @@ like($err, qr/could call function public\.later\(\), VOLATILE/, 'a function made
 ($out, $err) = session($call, on_r1('GRANT pg_signal_backend TO reader'), $call, on_r1('REVOKE pg_signal_backend FROM reader'));
 like($err, qr/the remote role "reader" is member of pg_signal_backend/, 'a role granted between two warm calls: the second is refused')
   or diag($err);
+
+# 3b. The catalog state stands for the checks only while it is the same. A change made from another database of the
+# cluster (a shared catalog) is seen; so is one whose transaction was already running at the earlier call and ended
+# after it, with a later one ended before (so that the snapshot's xmax stays: only its running xids differ).
+sub on_r1_in
+{
+	my ($dbname, $sql) = @_;
+	return on_r1($sql) =~ s/-d postgres/-d $dbname/r;
+}
+$offset = -s $r1->logfile;
+($out, $err) = session($call, $call, on_r1_in('implicit', 'ALTER ROLE reader SUPERUSER'), $call,
+	on_r1_in('implicit', 'ALTER ROLE reader NOSUPERUSER'), $call);
+like($err, qr/the remote role "reader" is superuser/, 'made superuser from another database between two calls: the next is refused')
+  or diag($err);
+is($out, "2\n2\n2", '... the calls before and after answer');
+like(r1_log($offset), qr/multidb_check_refused: the catalog state changed: /, '... after the compared state refused');
+$r1->safe_psql('postgres', "BEGIN; GRANT pg_signal_backend TO reader; PREPARE TRANSACTION 'grant_later'");
+$r1->safe_psql('postgres', 'CREATE TABLE ended_after_it ()');
+my $xmax = q{SELECT pg_snapshot_xmax(pg_current_snapshot())};
+my $xmax_before = $r1->safe_psql('postgres', $xmax);
+$offset = -s $r1->logfile;
+($out, $err) = session(($call) x 4, on_r1("COMMIT PREPARED ''grant_later''"), $call);
+is($out, "2\n2\n2\n2", 'a grant in a transaction still running: the calls before its end answer') or diag($err);
+$log = r1_log($offset);
+is(count_of($log, qr/duration: [0-9.]+ ms  bind multidb_catalog_unchanged:/), 3,
+	'... the last two of them by the compared state, and the call after its end too') or diag($log);
+is(count_of($log, qr/ERROR:  invalid input syntax for type integer: "multidb_check_refused: the catalog state changed: /), 1,
+	'... which refused there');
+like($err, qr/the remote role "reader" is member of pg_signal_backend/, '... and the call after its end is refused');
+is($r1->safe_psql('postgres', $xmax), $xmax_before, '... though the snapshot\'s xmax did not move (only its running xids did)');
+$r1->safe_psql('postgres', 'REVOKE pg_signal_backend FROM reader; DROP TABLE ended_after_it');
+
+# A standby's snapshot leaves out the running transactions: there the checks run at every call.
+open my $hba, '>>', $r2->data_dir . '/pg_hba.conf' or die "pg_hba.conf: $!";
+print $hba "local replication all trust\n";
+close $hba;
+$r2->restart;  # (a reload would be read at some point after it returns)
+$r2->backup('for_standby');
+my $standby = PostgreSQL::Test::Cluster->new('r2_standby');
+$standby->init_from_backup($r2, 'for_standby', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "log_min_duration_statement = 0\n");
+$standby->start;
+add_connection($coordinator, 'standby', $standby, validate => 0);
+$offset = -s $standby->logfile;
+($out, $err) = session(("SELECT count(*) FROM multidb.fanout('SELECT count(*) FROM one', ARRAY['standby'])") x 4);
+is($out, join("\n", ('1') x 4), 'calls on a standby answer') or diag($err);
+my $standby_log = slurp_file($standby->logfile, $offset);
+is(count_of($standby_log, qr/execute multidb_volatile_reach:/), 3, '... the checks run by name at every call after the first')
+  or diag($standby_log);
+is(count_of($standby_log, qr/bind multidb_catalog_unchanged/), 0, '... never the compared state');
+$standby->stop;
 
 # 4. Errors at DECLARE and at FETCH name the connection; the next call works, on a new connection.
 for my $case ([ 'SELECT nosuch FROM one', qr/connection "r1": column "nosuch" does not exist/, 'at DECLARE' ],
@@ -226,7 +283,8 @@ for my $mode (qw(transaction session))
 	like($err, qr/could call function public\.evil\(\), VOLATILE/, '... a volatile function is refused');
 	$log = r1_log($offset);
 	is(count_of($log, qr/db=pooled .*parse multidb_/), 0, '... and the checks were never prepared there');
-	ok(count_of($log, qr/db=pooled .*execute <unnamed>: SELECT v\.\* FROM \(SELECT h\.kind/) >= 5, '... but sent unnamed, gated, at every call');
+	ok(count_of($log, qr/db=pooled .*execute <unnamed>: SELECT (?:v\.\* FROM \(SELECT h\.kind|\(SELECT x\.nspname)/) >= 5,
+		'... but sent unnamed, gated, at every call (the checks, or the state compared)');
 	$pooler->kill_kill;
 }
 
