@@ -1,11 +1,14 @@
 // One round trip before the first rows: a run's set-up, checks, DECLARE and first FETCH sent together in libpq's
 // pipeline mode (extended protocol, one statement per message), then one Sync:
-//   [PARSE of the two gated statements, once per server session, on a kept direct connection]
+//   [PARSE of the three gated statements, once per server session, on a kept direct connection]
 //   BEGIN TRANSACTION READ ONLY; the gated session facts, whose row also applies the settings (set_config, with
 //   search_path pinned and generic plans for the next check); the gated volatile reach (core/remote_checks.hpp: each
 //   check raises an ERROR on the remote when its rows would be refused, so the server skips the rest of the pipeline
 //   and the statement is never DECLAREd); RESET plan_cache_mode; RESET search_path (not for multidb's own
 //   statements); DECLARE multidb_rows ... FOR <the statement the guard judged>; FETCH <fetch_size> (text).
+//   Or, on a kept connection whose checks last passed without a warning with this call's parameters: BEGIN; the
+//   gated catalog-unchanged statement alone (the settings; an ERROR when the remote's catalog state is not the one
+//   they passed under, and the call goes the slower way); DECLARE; FETCH.
 // The checks take the statement's names, the allowlist and the server options as parameters, never spliced. They run
 // as named prepared statements only on a connection whose server session is libpq's own (PQbackendPID equals the
 // server's pg_backend_pid(): no pooler in between), and the facts' gate also refuses when the server session is not
