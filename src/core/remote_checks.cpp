@@ -157,14 +157,18 @@ namespace {
 // $1, $2, $3 of text replaced by the literals of values (only the queries' own placeholders: none is in a literal).
 std::string with_values(const std::string& query, const std::vector<std::string>& values) {
   std::string out;
-  for (size_t i = 0; i < query.size(); i++) {
-    if (query[i] == '$' && i + 1 < query.size() && query[i + 1] >= '1' && query[i + 1] <= '9') {
-      out += values.at(query[i + 1] - '1');
-      i++;
-      continue;
-    }
-    out += query[i];
+  size_t size = query.size();
+  for (const std::string& value : values) size += value.size() * 2;  // a guess: most are used once or twice
+  out.reserve(size);
+  size_t from = 0;
+  for (size_t at = query.find('$'); at != std::string::npos; at = query.find('$', at + 1)) {
+    if (at + 1 >= query.size() || query[at + 1] < '1' || query[at + 1] > '9') continue;
+    out.append(query, from, at - from);
+    out += values.at(query[at + 1] - '1');
+    from = at + 2;
+    at++;
   }
+  out.append(query, from, std::string::npos);
   return out;
 }
 
@@ -303,10 +307,10 @@ const GatedCheckQueries& gated_check_queries() {
         "f.rolreplication OR f.rolbypassrls OR f.member_of OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
         "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
         "OPERATOR(pg_catalog.=) 0";
-    // Instead of both, while the catalog is as it was: the statement's settings, and the session columns the reset
-    // needs; the ERROR when the state is another sends the call the slower way, which looks again.
+    // Instead of both, while the catalog is as it was: the server session's pid and the statement's settings; the
+    // ERROR when the state is another sends the call the slower way, which looks again.
     g.catalog_unchanged =
-        "SELECT " + session_columns() + ", " + statement_settings + ", s.state FROM (SELECT " + kCatalogStateKey +
+        "SELECT pg_catalog.pg_backend_pid(), " + statement_settings + ", s.state FROM (SELECT " + kCatalogStateKey +
         ") s(state) WHERE CASE " + other_session("$3") + "WHEN (s.state OPERATOR(pg_catalog.=) $4) IS NOT TRUE THEN " +
         refuse_with + "pg_catalog.textcat('" + kCatalogChanged + ": ', COALESCE(s.state, 'none (a standby)')))"
         "::pg_catalog.int4 ELSE 0 END OPERATOR(pg_catalog.=) 0";

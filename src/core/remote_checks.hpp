@@ -84,10 +84,11 @@ const RemoteCheckQueries& remote_check_queries();
 //                   catalog state it read: kind kCatalogStateRow, the state as its signature.
 // When both passed without a warning under one catalog state, a later call with the same parameters on the same
 // connection sends a third statement instead of both:
-//   catalog unchanged  $1 $2 as the facts', $3 int4 as the facts' $4, $4 text that state. Its row is the facts' last
-//                   three session columns (dblink's and postgres_fdw's schemas, the pid), the first six settings
-//                   (not plan_cache_mode nor search_path: no check follows), and the state; its gate refuses
-//                   (kCatalogChanged) when the state is another, and the call goes the slower way, which looks again.
+//   catalog unchanged  $1 $2 as the facts', $3 int4 as the facts' $4, $4 text that state. Its row is the server
+//                   session's pid, the first six settings (not plan_cache_mode nor search_path: no check follows), and
+//                   the state (kUnchangedColumns); its gate refuses (kCatalogChanged) when the state is another, and
+//                   the call goes the slower way, which looks again. (What else the facts said — dblink's and
+//                   postgres_fdw's schemas — is catalog too: the caller keeps it with the state.)
 // The state is kCatalogStateKey: the statement's snapshot (xmin:xmax:running xids, pg_current_snapshot) with the server
 // session's pid, session_user and current_user; NULL, and so never equal, on a standby. Two equal snapshots of a
 // primary mean that no transaction ended between them — and every catalog change (a GRANT, ALTER ROLE, CREATE FUNCTION,
@@ -149,7 +150,7 @@ std::vector<std::string> unpack_fields(std::string_view packed);
 
 constexpr int kSessionFactsColumns = 8;
 constexpr int kGatedStateColumn = kSessionFactsColumns + kGatedSettingsColumns;  // the gated facts' catalog state column
-constexpr int kUnchangedColumns = 3 + 6 + 1;  // catalog unchanged: session columns, settings, state
+constexpr int kUnchangedColumns = 1 + 6 + 1;  // catalog unchanged: the pid, the settings, the state
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
 
 // The roles whose members act outside the database as the server's OS user, or on other sessions.

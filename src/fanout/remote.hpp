@@ -53,6 +53,7 @@ enum class RemoteEvent {
 
 constexpr int kCatalogStateBytes = 256;  // a longer state (many transactions running on the remote) is not kept
 constexpr int kChecksDigestBytes = 32;   // SHA-256
+constexpr int kSchemaNameBytes = 64;     // NAMEDATALEN: a schema's name and its NUL
 
 // What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
 // A new connection's is ConnectionHistory{}: all zero (no member initializers, so that RemoteSession, which holds
@@ -69,6 +70,8 @@ struct ConnectionHistory {
   // it, and the remote looks its catalog up again only when its state is another.
   char catalog_state[kCatalogStateBytes];
   unsigned char checks_digest[kChecksDigestBytes];
+  char dblink_schema[kSchemaNameBytes];  // the facts' schemas under that state ("": not installed), for the reset
+  char fdw_schema[kSchemaNameBytes];
 };
 
 struct RemoteSession {

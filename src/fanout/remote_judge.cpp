@@ -72,11 +72,16 @@ void take_extension_schemas(RemoteSession* session, const PGresult* facts, int f
 void remember_catalog_state(RemoteSession* session, const char* facts_state, const char* reach_state) {
   ConnectionHistory& history = session->history;
   history.catalog_state[0] = '\0';
+  const char* dblink = session->dblink_schema != nullptr ? session->dblink_schema : "";
+  const char* fdw = session->fdw_schema != nullptr ? session->fdw_schema : "";
   if (!session->checks_digested || facts_state == nullptr || reach_state == nullptr ||
-      strcmp(facts_state, reach_state) != 0 || strlen(facts_state) >= sizeof(history.catalog_state))
+      strcmp(facts_state, reach_state) != 0 || strlen(facts_state) >= sizeof(history.catalog_state) ||
+      strlen(dblink) >= sizeof(history.dblink_schema) || strlen(fdw) >= sizeof(history.fdw_schema))
     return;
   strlcpy(history.catalog_state, facts_state, sizeof(history.catalog_state));
   memcpy(history.checks_digest, session->checks_digest, sizeof(history.checks_digest));
+  strlcpy(history.dblink_schema, dblink, sizeof(history.dblink_schema));
+  strlcpy(history.fdw_schema, fdw, sizeof(history.fdw_schema));
 }
 
 }  // namespace
@@ -145,9 +150,6 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
   if (error.failed)
     return remote_fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
   if (!judged.allowed) return remote_fail_detailed(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, true);
-  remember_catalog_state(session, volatile_reach && warnings[0] == nullptr && warnings[1] == nullptr
-                                      ? facts_catalog_state(facts) : nullptr,
-                         volatile_reach ? reach_catalog_state(named) : nullptr);
   for (const char* warning : warnings) {
     if (warning == nullptr) continue;
     const char* newline = strchr(warning, '\n');
@@ -156,12 +158,15 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
                       newline[1] != '\0' ? errhint("%s", newline + 1) : 0));
   }
   take_extension_schemas(session, facts, 5);
+  remember_catalog_state(session, volatile_reach && warnings[0] == nullptr && warnings[1] == nullptr
+                                      ? facts_catalog_state(facts) : nullptr,
+                         volatile_reach ? reach_catalog_state(named) : nullptr);
   return remote_check_lexing(session);
 }
 
 RemoteEvent judge_unchanged_answer(RemoteSession* session) {
   PGresult* unchanged = session->answers[0];
-  constexpr int kPidColumn = 2, kStateColumn = kUnchangedColumns - 1;
+  constexpr int kPidColumn = 0, kStateColumn = kUnchangedColumns - 1;
   if (unchanged == nullptr || PQnfields(unchanged) != kUnchangedColumns || PQntuples(unchanged) != 1 ||
       PQgetisnull(unchanged, 0, kStateColumn) ||
       strcmp(PQgetvalue(unchanged, 0, kStateColumn), session->history.catalog_state) != 0)
@@ -169,7 +174,9 @@ RemoteEvent judge_unchanged_answer(RemoteSession* session) {
   if (atoi(PQgetvalue(unchanged, 0, kPidColumn)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
   if (session->checks_executed && atoi(PQgetvalue(unchanged, 0, kPidColumn)) != session->history.prepared_in)
     return ran_elsewhere(session);
-  take_extension_schemas(session, unchanged, 0);
+  const ConnectionHistory& history = session->history;
+  if (history.dblink_schema[0] != '\0') session->dblink_schema = pstrdup(history.dblink_schema);
+  if (history.fdw_schema[0] != '\0') session->fdw_schema = pstrdup(history.fdw_schema);
   return remote_check_lexing(session);
 }
 

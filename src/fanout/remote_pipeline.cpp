@@ -90,20 +90,21 @@ CheckValues check_values(const RemoteSession* session, int prepared_in) {
   return out;
 }
 
-// The SHA-256 of the checks' values (session facts and volatile reach), each after its length: equal digests, equal
-// parameters (a weaker hash could be made to collide by a statement whose names an attacker chose, and its checks
-// skipped).
-bool digest_check_values(const CheckValues& values, unsigned char* digest) {
+// The SHA-256 of what the checks' values are made of, each after its length: the session facts' values, the volatile
+// reach's names, counts and signatures, the allowlist setting its LIKE patterns are made from (allowlist_like_arrays:
+// the same setting, the same patterns), and allow_implicit_volatile. Equal digests, equal parameters (a weaker hash
+// could be made to collide by a statement whose names an attacker chose, and its checks skipped).
+bool digest_check_values(const CheckValues& values, const char* allowed, unsigned char* digest) {
+  const char* inputs[] = {values.values[0][0], values.values[0][1], values.values[0][2], values.values[0][3],
+                          values.values[1][0], values.values[1][1], values.values[1][2], allowed, values.values[1][5]};
   pg_cryptohash_ctx* context = pg_cryptohash_create(PG_SHA256);
   if (context == nullptr || pg_cryptohash_init(context) < 0) return false;
-  const GatedParameterTypes* types = gated_parameter_types();
   bool ok = true;
-  for (int i = 0; i < 2 && ok; i++)
-    for (int j = 0; j < types[i].count && ok; j++) {
-      uint64 length = strlen(values.values[i][j]);
-      ok = pg_cryptohash_update(context, reinterpret_cast<const uint8*>(&length), sizeof(length)) == 0 &&
-           pg_cryptohash_update(context, reinterpret_cast<const uint8*>(values.values[i][j]), length) == 0;
-    }
+  for (const char* input : inputs) {
+    uint64 length = strlen(input);
+    ok = ok && pg_cryptohash_update(context, reinterpret_cast<const uint8*>(&length), sizeof(length)) == 0 &&
+         pg_cryptohash_update(context, reinterpret_cast<const uint8*>(input), length) == 0;
+  }
   ok = ok && pg_cryptohash_final(context, digest, kChecksDigestBytes) == 0;
   pg_cryptohash_free(context);
   return ok;
@@ -150,7 +151,9 @@ bool pipeline_send(RemoteSession* session) {
   // Only the catalog state the checks last passed under, when this call's parameters are the same (on a kept
   // connection: a worker's keeps nothing between calls), and the statement is the user's (multidb's own run with the
   // checks' search_path).
-  session->checks_digested = session->keep_connection && digest_check_values(values, session->checks_digest);
+  session->checks_digested =
+      session->keep_connection &&
+      digest_check_values(values, session->allowed_volatile ? session->allowed_volatile : "", session->checks_digest);
   session->catalog_state_sent = session->checks_digested && !session->catalog_search_path &&
                                 session->history.catalog_state[0] != '\0' &&
                                 memcmp(session->checks_digest, session->history.checks_digest, kChecksDigestBytes) == 0;

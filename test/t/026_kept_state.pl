@@ -114,6 +114,17 @@ ok($remote->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activ
 	"postgres_fdw's cached connection opened by a view is closed at the end of the call") or diag($stderr);
 is($before, $after, '... and the kept connection stays');
 
+# The same view, called again while the catalog state stands for the checks: the reset still closes what it opened
+# (the schemas the checks found are kept with the state), as the same session sees at once.
+my ($ret, $stdout);
+($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
+	"SET multidb.extra_allowed_volatile_functions = 'postgres_fdw_get_connections'",
+	("SELECT count(*) FROM multidb.fanout('SELECT * FROM v_fdw', ARRAY['r1'])") x 4,
+	q{SELECT row_data->>'v' FROM multidb.fanout('SELECT count(*) AS v FROM postgres_fdw_get_connections()', ARRAY['r1'])},
+	q{SELECT row_data->>'v' FROM multidb.fanout($p$SELECT generic_plans + custom_plans AS v FROM pg_prepared_statements WHERE name = 'multidb_catalog_unchanged'$p$, ARRAY['r1'])}));
+is($stdout, "1\n1\n1\n1\n0\n2", 'a view over a foreign table, four calls: none leaves a postgres_fdw connection, the last two '
+	. 'compared the catalog state') or diag($stderr);
+
 # The checks a kept connection has prepared, replaced by a look-alike that finds nothing: the end of the call sees it
 # and closes the connection, and the next call's checks are the real ones.
 ($before, $after, $seen, $stderr) = after('v_replace_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
@@ -123,7 +134,6 @@ is($seen, '3', '... and the next connection prepares its own (at its second call
 ($before, $after, $seen, $stderr) = after('v_replace_state_check', q{SELECT count(*) AS v FROM pg_prepared_statements});
 isnt($before, $after, 'the state comparison replaced by a hidden function: the connection is not kept');
 is($seen, '3', '... and the next connection prepares its own');
-my ($ret, $stdout);
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",
 	"SELECT count(*) FROM multidb.fanout('SELECT * FROM v_replace_checks', ARRAY['r1'])",
