@@ -133,7 +133,9 @@ bool gate_refused(const RemoteSession* session) {
 }  // namespace
 
 bool pipeline_wanted(const RemoteSession* session) {
-  return !session->describe_only && session->check_parameters != nullptr;
+  // The gated checks read the catalog state with pg_current_snapshot(), which servers before 13 lack: those take the
+  // slower path, whose inline checks ask the same without it.
+  return !session->describe_only && session->check_parameters != nullptr && PQserverVersion(session->conn) >= 130000;
 }
 
 bool pipeline_send(RemoteSession* session) {

@@ -29,7 +29,7 @@
 
 namespace multidb {
 
-// The run takes the pipeline (not describe_only, and its check parameters are there).
+// The run takes the pipeline (not describe_only, its check parameters are there, and the server is 13 or later).
 bool pipeline_wanted(const RemoteSession* session);
 
 // Enters pipeline mode and queues everything up to the Sync (phase kPipeline). False when libpq could not.
