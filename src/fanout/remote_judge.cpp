@@ -27,7 +27,7 @@ const char* take_text(char* text) {
   return copy != nullptr && copy[0] != '\0' ? copy : nullptr;
 }
 
-// The functions' rows; the pipeline's catalog state row is not one (catalog_state).
+// The functions' rows; the pipeline's catalog state row is not one (reach_catalog_state).
 std::vector<VolatileMatch> read_volatile_matches(const PGresult* rows) {
   std::vector<VolatileMatch> found;
   for (int row = 0; row < PQntuples(rows); row++)
@@ -67,8 +67,9 @@ void take_extension_schemas(RemoteSession* session, const PGresult* facts, int f
   }
 }
 
-// Both gated checks passed without a warning under one catalog state: the next call with the same parameters sends it
-// (remote_pipeline.cpp), and the remote skips its look-ups while its state is still that. Anything else forgets it.
+// Both gated checks passed without a warning under one catalog state: kept, with the digest of their parameters and the
+// schemas the reset needs, for the next call with the same parameters to compare in their stead (remote_pipeline.cpp).
+// Anything else forgets it.
 void remember_catalog_state(RemoteSession* session, const char* facts_state, const char* reach_state) {
   ConnectionHistory& history = session->history;
   history.catalog_state[0] = '\0';

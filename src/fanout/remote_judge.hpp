@@ -3,7 +3,8 @@
 // reset needs) and the volatile functions found, read from the remote's results into the core's verdicts. A refusal
 // fails the run with the verdict's message, DETAIL and HINT; a risk a server option accepts is a WARNING; and the
 // session must still read SQL as the guard did. The pipeline's answers (remote_pipeline.hpp) and the slower path's
-// (remote.cpp) come here alike.
+// (remote.cpp) come here alike; a clean pass of the pipeline's keeps the catalog state it read (ConnectionHistory), and
+// the answer of the statement that compared it later is judged here too.
 #pragma once
 
 #include "fanout/remote.hpp"
