@@ -45,15 +45,26 @@ const char* facts_catalog_state(const PGresult* facts) {
 }
 const char* reach_catalog_state(const PGresult* rows) {
   for (int row = 0; row < PQntuples(rows); row++)
-    if (strcmp(PQgetvalue(rows, row, 0), kCatalogStateRow) == 0 && !PQgetisnull(rows, row, 4)) return PQgetvalue(rows, row, 4);
+    if (strcmp(PQgetvalue(rows, row, 0), kCatalogStateRow) == 0 && !PQgetisnull(rows, row, 4))
+      return PQgetvalue(rows, row, 4);
   return nullptr;
 }
 
-RemoteEvent ran_elsewhere(RemoteSession* session) {
-  return remote_fail_detailed(session, ERRCODE_UNDEFINED_PSTATEMENT,
-                              "the prepared checks ran in another server session than the one that prepared them",
-                              "A connection pooler in transaction mode hands each transaction a server session of its own.",
-                              nullptr, false);
+// Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
+// another server session may run another client's (or a look-alike) under the same name. Then the connection is
+// replaced by one that sends them inline (worth_connecting_anew).
+// A server session whose pid is not the one libpq was told at connect time is behind a pooler: checks prepared
+// there would not stay in this connection's session, so this connection never prepares them.
+RemoteEvent judge_answering_pid(RemoteSession* session, const char* answered) {
+  int pid = atoi(answered);
+  if (pid != PQbackendPID(session->conn)) session->history.checks_inline = true;
+  if (session->checks_executed && pid != session->history.prepared_in)
+    return remote_fail_detailed(session, ERRCODE_UNDEFINED_PSTATEMENT,
+                                "the prepared checks ran in another server session than the one that prepared them",
+                                "A connection pooler in transaction mode hands each transaction a server session of its "
+                                "own.",
+                                nullptr, false);
+  return RemoteEvent::kWantRead;
 }
 
 // The schemas of dblink and postgres_fdw from a facts row (at first_column and the next), for the reset.
@@ -96,14 +107,7 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
       PQnfields(named) != kVolatileColumns ||
       (implicit != nullptr && PQnfields(implicit) != kVolatileColumns) || PQntuples(facts) < 1)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
-  // Prepared checks answer for the session that prepared them, and only there: a pooler that hands each transaction
-  // another server session may run another client's (or a look-alike) under the same name. Then the connection is
-  // replaced by one that sends them inline (worth_connecting_anew).
-  // A server session whose pid is not the one libpq was told at connect time is behind a pooler: checks prepared
-  // there would not stay in this connection's session, so this connection never prepares them.
-  if (atoi(PQgetvalue(facts, 0, 7)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
-  if (session->checks_executed && atoi(PQgetvalue(facts, 0, 7)) != session->history.prepared_in)
-    return ran_elsewhere(session);
+  if (judge_answering_pid(session, PQgetvalue(facts, 0, 7)) == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   const char* server = quote_identifier(session->name);
   const char* allowed_volatile = session->allowed_volatile ? session->allowed_volatile : "";
   bool allow_privileged = session->allow_privileged_role;
@@ -149,7 +153,8 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
   const char* hint = take_text(judged.hint);
   const char* warnings[] = {take_text(judged.warnings[0]), take_text(judged.warnings[1])};
   if (error.failed)
-    return remote_fail(session, ERRCODE_INTERNAL_ERROR, psprintf("could not judge the remote's answers: %s", error.message));
+    return remote_fail(session, ERRCODE_INTERNAL_ERROR,
+                       psprintf("could not judge the remote's answers: %s", error.message));
   if (!judged.allowed) return remote_fail_detailed(session, ERRCODE_INSUFFICIENT_PRIVILEGE, message, detail, hint, true);
   for (const char* warning : warnings) {
     if (warning == nullptr) continue;
@@ -172,9 +177,8 @@ RemoteEvent judge_unchanged_answer(RemoteSession* session) {
       PQgetisnull(unchanged, 0, kStateColumn) ||
       strcmp(PQgetvalue(unchanged, 0, kStateColumn), session->history.catalog_state) != 0)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
-  if (atoi(PQgetvalue(unchanged, 0, kPidColumn)) != PQbackendPID(session->conn)) session->history.checks_inline = true;
-  if (session->checks_executed && atoi(PQgetvalue(unchanged, 0, kPidColumn)) != session->history.prepared_in)
-    return ran_elsewhere(session);
+  if (judge_answering_pid(session, PQgetvalue(unchanged, 0, kPidColumn)) == RemoteEvent::kFailed)
+    return RemoteEvent::kFailed;
   const ConnectionHistory& history = session->history;
   if (history.dblink_schema[0] != '\0') session->dblink_schema = pstrdup(history.dblink_schema);
   if (history.fdw_schema[0] != '\0') session->fdw_schema = pstrdup(history.fdw_schema);

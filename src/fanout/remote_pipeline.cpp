@@ -276,7 +276,8 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the pipeline did not answer every command multidb sent");
   // The second wall: the rows the gates let through, judged as the slower path judges them (a refusal closes the
   // connection, since the statement ran).
-  RemoteEvent judged = session->catalog_state_sent ? judge_unchanged_answer(session) : judge_check_answers(session, true);
+  RemoteEvent judged =
+      session->catalog_state_sent ? judge_unchanged_answer(session) : judge_check_answers(session, true);
   if (judged == RemoteEvent::kFailed) return RemoteEvent::kFailed;
   for (PGresult*& answer : session->answers)
     if (answer != nullptr) {
