@@ -307,13 +307,19 @@ const GatedCheckQueries& gated_check_queries() {
         "f.rolreplication OR f.rolbypassrls OR f.member_of OPERATOR(pg_catalog.<>) '')) THEN " + refuse_with +
         "pg_catalog.textcat('role ', COALESCE(CAST(f.rolname AS pg_catalog.text), '?')))::pg_catalog.int4 ELSE 0 END "
         "OPERATOR(pg_catalog.=) 0";
-    // Instead of both, while the catalog is as it was: the server session's pid and the statement's settings; the
-    // ERROR when the state is another sends the call the slower way, which looks again.
-    g.catalog_unchanged =
-        "SELECT pg_catalog.pg_backend_pid(), " + statement_settings + ", s.state FROM (SELECT " + kCatalogStateKey +
-        ") s(state) WHERE CASE " + other_session("$3") + "WHEN (s.state OPERATOR(pg_catalog.=) $4) IS NOT TRUE THEN " +
-        refuse_with + "pg_catalog.textcat('" + kCatalogChanged + ": ', COALESCE(s.state, 'none (a standby)')))"
-        "::pg_catalog.int4 ELSE 0 END OPERATOR(pg_catalog.=) 0";
+    // Instead of both, while the catalog is as it was: the state, compared; the ERROR when it is another sends the call
+    // the slower way, which looks again.
+    g.catalog_unchanged = std::string("SELECT 1 OPERATOR(pg_catalog./) CASE WHEN ") + kCatalogStateText +
+                          " OPERATOR(pg_catalog.=) $1 THEN 1 ELSE 0 END";
+    // Before the prepared checks are executed or prepared: no statement prepared with SQL, and as many as multidb
+    // prepared (one DEALLOCATEd could be replaced under its name). Read from the function itself, not its view (whose
+    // parsing and planning would cost more).
+    g.prepared_intact =
+        "SELECT c.total FROM (SELECT pg_catalog.count(*) FILTER (WHERE p.from_sql), pg_catalog.count(*) FROM "
+        "pg_catalog.pg_prepared_statement() p) c(from_sql, total) WHERE CASE WHEN c.from_sql OPERATOR(pg_catalog.<>) 0 "
+        "OR c.total OPERATOR(pg_catalog.<>) $1 THEN " + refuse_with + "pg_catalog.textcat('" + kPreparedTampered +
+        ": ', pg_catalog.format('%s prepared with SQL, %s in all', c.from_sql, c.total)))::pg_catalog.int4 ELSE 0 END "
+        "OPERATOR(pg_catalog.=) 0";
     // The named calls and the implicit reach in one statement (one Bind, one executor start-up, one look-up of each
     // function found): the candidates of both, then each function's row as the inline queries give it. A named
     // candidate is VOLATILE or an aggregate over one (named_candidates); an implicit one must be VOLATILE itself.
@@ -338,24 +344,23 @@ const GatedCheckQueries& gated_check_queries() {
 }
 
 const char* const* gated_statement_names() {
-  static const char* const names[kGatedStatements] = {kSessionFactsStatement, kVolatileReachStatement,
-                                                       kCatalogUnchangedStatement};
+  static const char* const names[kGatedStatements] = {kSessionFactsStatement, kVolatileReachStatement};
   return names;
 }
 
 const std::string* gated_statement_texts() {
   static const std::string texts[kGatedStatements] = {gated_check_queries().session_facts,
-                                                      gated_check_queries().volatile_reach,
-                                                      gated_check_queries().catalog_unchanged};
+                                                      gated_check_queries().volatile_reach};
   return texts;
 }
 
 const GatedParameterTypes* gated_parameter_types() {
-  constexpr unsigned kBool = 16, kInt4 = 23, kText = 25, kInt4Array = 1007, kTextArray = 1009;
-  static const GatedParameterTypes types[kGatedStatements] = {
+  constexpr unsigned kBool = 16, kInt8 = 20, kInt4 = 23, kText = 25, kInt4Array = 1007, kTextArray = 1009;
+  static const GatedParameterTypes types[] = {
       {4, {kText, kInt4, kBool, kInt4}},
       {6, {kTextArray, kInt4Array, kTextArray, kTextArray, kTextArray, kBool}},
-      {4, {kText, kInt4, kInt4, kText}},
+      {1, {kText}},
+      {1, {kInt8}},
   };
   return types;
 }

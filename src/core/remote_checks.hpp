@@ -83,45 +83,64 @@ const RemoteCheckQueries& remote_check_queries();
 //                   schema and name (allowlist_like_patterns), $6 bool allow_implicit_volatile; its last row is the
 //                   catalog state it read: kind kCatalogStateRow, the state as its signature.
 // When both passed without a warning under one catalog state, a later call with the same parameters on the same
-// connection sends a third statement instead of both:
-//   catalog unchanged  $1 $2 as the facts', $3 int4 as the facts' $4, $4 text that state. Its row is the server
-//                   session's pid, the first six settings (not plan_cache_mode nor search_path: no check follows), and
-//                   the state (kUnchangedColumns); its gate refuses (kCatalogChanged) when the state is another, and
-//                   the call goes the slower way, which looks again. (What else the facts said — dblink's and
-//                   postgres_fdw's schemas — is catalog too: the caller keeps it with the state.)
+// connection sends a third statement instead of both, unnamed (hidden code could replace a prepared one unseen: below):
+//   catalog unchanged  $1 text that state. Its row is the number 1; its gate refuses when the state is another — by
+//                   dividing by zero (kCatalogChangedSqlstate): parsed at every call, it is kept as small as it can be,
+//                   and a refusal's text would cost it more than the rest — and the call goes the slower way, which
+//                   looks again. Only a primary records a state, and a session's server never becomes a standby, so it
+//                   reads kCatalogStateText without the standby's case. It sets nothing: the caller sends it only
+//                   where the statement's settings are the session's own (fanout/remote_pipeline.cpp: pinned by the
+//                   last reset). (What else the facts said — dblink's and postgres_fdw's schemas — is catalog
+//                   too: the caller keeps it with the state.)
 // The state is kCatalogStateKey: the statement's snapshot (xmin:xmax:running xids, pg_current_snapshot) with the server
 // session's pid, session_user and current_user; NULL, and so never equal, on a standby. Two equal snapshots of a
 // primary mean that no transaction ended between them — and every catalog change (a GRANT, ALTER ROLE, CREATE FUNCTION,
 // in any database of the cluster) is a transaction that ends — so the catalog, the role, and so the answers, are the
 // same. A standby's snapshot leaves the running xids out and does not say that: there the checks always look.
+//
+// Prepared, the two checks could be replaced between calls by a look-alike of the same name: code hidden in a
+// statement (a function behind a view) may DEALLOCATE and PREPARE. So before a pipeline executes or prepares them, it
+// asks a fourth, unnamed statement:
+//   prepared intact  $1 int8 how many statements multidb prepared in the session (0 before it prepares them). Its
+//                   gate refuses (kPreparedTampered) when the session holds another count, or any statement prepared
+//                   with SQL (only the client prepares at the protocol level, and on a connection multidb prepares
+//                   on there is no other client: SQL PREPARE is how hidden code makes one); the caller then
+//                   replaces the connection. Its row is the count.
 struct GatedCheckQueries {
   std::string session_facts;
   std::string volatile_reach;
   std::string catalog_unchanged;
+  std::string prepared_intact;
 };
 const GatedCheckQueries& gated_check_queries();
 constexpr const char* kGateMarker = "multidb_check_refused";
+#define MULTIDB_CATALOG_STATE_TEXT                                                                            \
+  "pg_catalog.format('%s %s %I %I', pg_catalog.pg_current_snapshot(), pg_catalog.pg_backend_pid(), session_user, " \
+  "current_user)"
+constexpr const char* kCatalogStateText = MULTIDB_CATALOG_STATE_TEXT;  // on a primary
 constexpr const char* kCatalogStateKey =
-    "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE pg_catalog.format('%s %s %I %I', "
-    "pg_catalog.pg_current_snapshot(), pg_catalog.pg_backend_pid(), session_user, current_user) END";
+    "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE " MULTIDB_CATALOG_STATE_TEXT " END";
+#undef MULTIDB_CATALOG_STATE_TEXT
 constexpr const char* kCatalogStateRow = "catalog state";
 constexpr const char* kCatalogChanged = "the catalog state changed";
+constexpr const char* kPreparedTampered = "the session holds prepared statements multidb did not make";
 constexpr const char* kGateSqlstate = "22P02";
+constexpr const char* kCatalogChangedSqlstate = "22012";  // the catalog-unchanged gate's: a division by zero
 
 // Their names where a kept connection prepares them (protocol-level prepared statements, made once per server session).
 constexpr const char* kSessionFactsStatement = "multidb_session_facts";
 constexpr const char* kVolatileReachStatement = "multidb_volatile_reach";
-constexpr const char* kCatalogUnchangedStatement = "multidb_catalog_unchanged";
-constexpr int kGatedStatements = 3;  // session facts, volatile reach, catalog unchanged: in that order below
+constexpr int kGatedStatements = 2;  // session facts, volatile reach: the prepared ones, in that order below
 constexpr int kGatedSettingsColumns = 8;  // the set_config columns after the gated session facts'
 const char* const* gated_statement_names();
 const std::string* gated_statement_texts();  // kGatedStatements texts, in the same order
-// Parameter types, as type OIDs (fixed since PostgreSQL 8): one list per gated query, in the order above.
+// Parameter types, as type OIDs (fixed since PostgreSQL 8): one list per gated query.
 struct GatedParameterTypes {
   int count;
   unsigned types[7];
 };
-const GatedParameterTypes* gated_parameter_types();
+enum GatedQuery { kSessionFactsQuery, kVolatileReachQuery, kCatalogUnchangedQuery, kPreparedIntactQuery };
+const GatedParameterTypes* gated_parameter_types();  // indexed by GatedQuery
 
 // A glob of the allowlist ('*' anything) as a LIKE pattern: % and _ and \ escaped with \, * as %.
 std::string like_pattern(std::string_view glob);
@@ -150,7 +169,7 @@ std::vector<std::string> unpack_fields(std::string_view packed);
 
 constexpr int kSessionFactsColumns = 8;
 constexpr int kGatedStateColumn = kSessionFactsColumns + kGatedSettingsColumns;  // the gated facts' catalog state column
-constexpr int kUnchangedColumns = 1 + 6 + 1;  // catalog unchanged: the pid, the settings, the state
+constexpr int kUnchangedColumns = 1;  // catalog unchanged: the number 1
 constexpr int kVolatileColumns = 6;  // kind, reached through, schema, name, signature, allowed by signature
 
 // The roles whose members act outside the database as the server's OS user, or on other sessions.

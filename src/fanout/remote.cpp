@@ -456,8 +456,9 @@ RemoteEvent advance_once(RemoteSession* session, PGresult** result) {
 
 // A warm connection that failed before the statement went out — the remote restarted or closed it while it
 // was idle — is replaced once by a new one; so is one whose prepared checks were not there when executed (a pooler
-// that hands each transaction another server session), and the new one sends them inline. A failure after that is
-// the call's.
+// that hands each transaction another server session), and the new one sends them inline; and so is one whose session
+// holds prepared statements multidb did not make (remote_pipeline.cpp: hidden code of an earlier call), and the new
+// one prepares its own. A failure after that is the call's.
 //
 // With the pipeline, the DECLARE goes out with the rest before anything is answered; a warm connection found dead
 // while no result at all came back for it (a connection failure, not a deadline given up on) is replaced all the
@@ -469,6 +470,7 @@ bool worth_connecting_anew(const RemoteSession* session) {
   if (session->statement_sent && !(session->pipeline_sent && !session->pipeline_answered)) return false;
   int sqlstate = session->failure.sqlstate;
   if (sqlstate == ERRCODE_UNDEFINED_PSTATEMENT && session->checks_executed) return true;
+  if (session->prepared_tampered) return true;
   if (!session->reused) return false;
   return ERRCODE_TO_CATEGORY(sqlstate) == ERRCODE_CONNECTION_EXCEPTION || sqlstate == ERRCODE_ADMIN_SHUTDOWN ||
          sqlstate == ERRCODE_CRASH_SHUTDOWN || sqlstate == ERRCODE_CANNOT_CONNECT_NOW;
@@ -485,6 +487,7 @@ RemoteEvent remote_advance(RemoteSession* session, PGresult** result) {
   session->history = ConnectionHistory{};
   session->history.checks_inline = prepared_ones_vanished;
   memset(&session->failure, 0, sizeof(session->failure));
+  session->prepared_tampered = false;
   session->statement_sent = false;
   session->pipeline_sent = false;
   session->pipeline_answered = false;

@@ -54,6 +54,7 @@ enum class RemoteEvent {
 constexpr int kCatalogStateBytes = 256;  // a longer state (many transactions running on the remote) is not kept
 constexpr int kChecksDigestBytes = 32;   // SHA-256
 constexpr int kSchemaNameBytes = 64;     // NAMEDATALEN: a schema's name and its NUL
+constexpr int kTimezoneBytes = 64;       // a longer TimeZone name is never pinned (the settings go with each call)
 
 // What a kept connection carries from one call to the next besides its socket (connection_pool.hpp).
 // A new connection's is ConnectionHistory{}: all zero (no member initializers, so that RemoteSession, which holds
@@ -72,6 +73,11 @@ struct ConnectionHistory {
   unsigned char checks_digest[kChecksDigestBytes];
   char dblink_schema[kSchemaNameBytes];  // the facts' schemas under that state ("": not installed), for the reset
   char fdw_schema[kSchemaNameBytes];
+  // The statement settings the last reset SET for the session (remote_pipeline.cpp: kept_reset_sql), with the TimeZone
+  // and multidb.statement_timeout they were made for: a call that wants the same needs none of its own.
+  bool settings_pinned;
+  int pinned_timeout_ms;
+  char pinned_timezone[kTimezoneBytes];
 };
 
 struct RemoteSession {
@@ -104,7 +110,7 @@ struct RemoteSession {
   const char* dblink_schema;  // from the session facts: what the reset must close, or nullptr
   const char* fdw_schema;
   bool rollback_answered;  // the ROLLBACK's own result came; what follows is the reset's
-  bool reset_clean;        // the reset's last answer: nothing else was left in the session
+  bool reset_clean;        // the reset's last answer came: it ran to its end
   PGconn* conn;
   bool holds_external_fd;
   bool query_running;     // a command is in flight: a cancel request is worth sending
@@ -125,6 +131,7 @@ struct RemoteSession {
   bool pipeline_sent;      // this call's pipeline went out
   bool pipeline_answered;  // a result of it came back: from here on a failure is never retried
   bool pipeline_prepares;  // it prepares the gated checks first
+  bool prepared_tampered;  // its prepared-intact gate refused: the connection is replaced (remote.cpp)
   PGresult* pipeline_error;  // its first error, judged at the sync
   int pipeline_error_kind;
   bool reset_failed;       // an earlier call's pending reset answered with an error

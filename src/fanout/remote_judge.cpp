@@ -171,14 +171,11 @@ RemoteEvent judge_check_answers(RemoteSession* session, bool volatile_reach) {
 }
 
 RemoteEvent judge_unchanged_answer(RemoteSession* session) {
+  // Its one value is 1 only when the state (which names the server session's pid) was the one the checks passed under.
   PGresult* unchanged = session->answers[0];
-  constexpr int kPidColumn = 0, kStateColumn = kUnchangedColumns - 1;
   if (unchanged == nullptr || PQnfields(unchanged) != kUnchangedColumns || PQntuples(unchanged) != 1 ||
-      PQgetisnull(unchanged, 0, kStateColumn) ||
-      strcmp(PQgetvalue(unchanged, 0, kStateColumn), session->history.catalog_state) != 0)
+      PQgetisnull(unchanged, 0, 0) || strcmp(PQgetvalue(unchanged, 0, 0), "1") != 0)
     return remote_fail(session, ERRCODE_PROTOCOL_VIOLATION, "the session set-up did not answer multidb's checks");
-  if (judge_answering_pid(session, PQgetvalue(unchanged, 0, kPidColumn)) == RemoteEvent::kFailed)
-    return RemoteEvent::kFailed;
   const ConnectionHistory& history = session->history;
   if (history.dblink_schema[0] != '\0') session->dblink_schema = pstrdup(history.dblink_schema);
   if (history.fdw_schema[0] != '\0') session->fdw_schema = pstrdup(history.fdw_schema);

@@ -1,20 +1,23 @@
 // One round trip before the first rows: a run's set-up, checks, DECLARE and first FETCH sent together in libpq's
 // pipeline mode (extended protocol, one statement per message), then one Sync:
-//   [PARSE of the three gated statements, once per server session, on a kept direct connection]
-//   BEGIN TRANSACTION READ ONLY; the gated session facts, whose row also applies the settings (set_config, with
-//   search_path pinned and generic plans for the next check); the gated volatile reach (core/remote_checks.hpp: each
-//   check raises an ERROR on the remote when its rows would be refused, so the server skips the rest of the pipeline
-//   and the statement is never DECLAREd); RESET plan_cache_mode; RESET search_path (not for multidb's own
-//   statements); DECLARE multidb_rows ... FOR <the statement the guard judged>; FETCH <fetch_size> (text).
-//   Or, on a kept connection whose checks last passed without a warning with this call's parameters: BEGIN; the
-//   gated catalog-unchanged statement alone (the settings; an ERROR when the remote's catalog state is not the one
-//   they passed under, and the call goes the slower way); DECLARE; FETCH.
+//   BEGIN TRANSACTION READ ONLY; where the checks run prepared, the gated prepared-intact statement (no statement
+//   prepared with SQL, and only multidb's), then [PARSE of the two gated checks, once per server session, on a kept
+//   direct connection]; [RESET statement_timeout, when the session's was pinned for another limit]; the gated session
+//   facts, whose row also applies the settings (set_config, with search_path pinned and generic plans for the next
+//   check); the gated volatile reach (core/remote_checks.hpp: each check raises an ERROR on the remote when its rows
+//   would be refused, so the server skips the rest of the pipeline and the statement is never DECLAREd); RESET
+//   plan_cache_mode; RESET search_path (not for multidb's own statements); DECLARE multidb_rows ... FOR <the
+//   statement the guard judged>; FETCH <fetch_size> (text).
+//   Or, on a kept connection whose checks last passed without a warning with this call's parameters, and whose
+//   session holds this call's settings already (the last reset pinned them): BEGIN; the gated catalog-unchanged
+//   statement alone, unnamed (an ERROR when the remote's catalog state is not the one they passed under, and the
+//   call goes the slower way); DECLARE; FETCH.
 // The checks take the statement's names, the allowlist and the server options as parameters, never spliced. They run
 // as named prepared statements only on a connection whose server session is libpq's own (PQbackendPID equals the
 // server's pg_backend_pid(): no pooler in between), and the facts' gate also refuses when the server session is not
 // the one that prepared them; elsewhere they go unnamed, gated all the same.
-// At the sync: a gate's refusal (recognised by the command that failed and the gate's marker) rolls back and takes the
-// slower path on the same connection (the set-up and inline checks in one message, judged in C++), which reports the
+// At the sync: the prepared-intact gate's refusal replaces the connection (nothing ran); another gate's refusal
+// (recognised by the command that failed and the gate's marker) rolls back and takes the slower path on the same connection (the set-up and inline checks in one message, judged in C++), which reports the
 // refusal exactly as before — or runs the statement, when the judgement allows it after all. A pipeline that passed
 // is judged in C++ too (warnings, the schemas the reset needs, and a second wall: a refusal there fails the call and
 // closes the connection). Any other error is the call's, and closes the connection.
@@ -45,10 +48,11 @@ void pipeline_command_done(RemoteSession* session);
 RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result);
 
 // What ends a call whose connection is to be kept, sent in one message and not awaited: the ROLLBACK, what the
-// call's hidden code could have left that a ROLLBACK does not undo, and a row saying whether the session is clean.
-const char* kept_reset_sql(const RemoteSession* session);
+// call's hidden code could have left that a ROLLBACK does not undo, the statement settings pinned for the session
+// when it does not hold this call's (recorded in the history), and a row saying the reset ran to its end.
+const char* kept_reset_sql(RemoteSession* session);
 
-// The earlier call's ROLLBACK and reset, answered: their results, then whether the session was found clean.
+// The earlier call's ROLLBACK and reset, answered: their results, then whether all of it ran.
 void reset_pending_take_result(RemoteSession* session, PGresult* result);
 bool reset_pending_clean(const RemoteSession* session);
 

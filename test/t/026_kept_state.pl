@@ -2,10 +2,11 @@
 # volatile function, a row security policy — and that code may leave state in the remote session that outlives
 # the call's ROLLBACK: a session advisory lock, a prepared statement, dblink connections (named and unnamed),
 # postgres_fdw's cached connections; or try to (LISTEN, changed settings and temporary tables are transactional
-# or refused inside READ ONLY). Each is reset or detected at the end of the call, and the next call through the
-# same connection finds a clean session — or a new one. The checks a kept connection keeps prepared are among
-# what such code could replace: a look-alike is found at the end of the call, and the connection closed. Through a
-# pooler in transaction mode, where prepared statements do not stay, the checks go inline.
+# or refused inside READ ONLY). Each is reset at the end of the call, or — a prepared statement — found before the
+# next call that runs the prepared checks, and the next call through the same connection finds a clean session, or a
+# new one. The checks a kept connection keeps prepared are among what such code could replace: a look-alike, or
+# checks gone, are found before they run, and the connection replaced. Through a pooler in transaction mode, where
+# prepared statements do not stay, the checks go inline.
 use strict;
 use warnings;
 
@@ -48,14 +49,10 @@ $remote->safe_psql('postgres', qq{
 	    || '''''::text, ''public''::text, ''x''::text, ''public.x()''::text, false WHERE false';
 	  RETURN 1; END \$\$;
 	CREATE VIEW v_replace_checks AS SELECT replace_checks() AS x;
-	CREATE FUNCTION replace_state_check() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN
-	  EXECUTE 'DEALLOCATE multidb_catalog_unchanged';
-	  EXECUTE 'PREPARE multidb_catalog_unchanged(text, int4, int4, text) AS SELECT NULL::text, NULL::text, '
-	    || 'pg_backend_pid(), ''ISO'', ''postgres'', ''3'', $1, ''1'', NULL::text, $4';
-	  RETURN 1; END \$\$;
-	CREATE VIEW v_replace_state_check AS SELECT replace_state_check() AS x;
+	CREATE FUNCTION drop_checks() RETURNS int LANGUAGE plpgsql VOLATILE AS \$\$ BEGIN EXECUTE 'DEALLOCATE ALL'; RETURN 1; END \$\$;
+	CREATE VIEW v_drop_checks AS SELECT drop_checks() AS x;
 	CREATE FUNCTION tainted() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';
-	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw, v_replace_checks, v_replace_state_check TO reader;
+	GRANT SELECT ON v_lock, v_prepared, v_listen, v_settings, v_temp, v_dblink, v_fdw, v_replace_checks, v_drop_checks TO reader;
 });
 my $coordinator = start_coordinator();
 add_connection($coordinator, 'r1', $remote);
@@ -89,7 +86,7 @@ is($remote->safe_psql('postgres', "SELECT count(*) FROM pg_locks WHERE locktype 
 ($before, $after, $seen, $stderr) = after('v_prepared',
 	q{SELECT count(*) AS v FROM pg_prepared_statements WHERE NOT starts_with(name, 'multidb')});
 is($seen, '0', 'a prepared statement left by a view is not there for the next call') or diag($stderr);
-isnt($before, $after, '... because that session was closed, not reused');
+isnt($before, $after, '... because that call found it, before running the prepared checks, and took a new connection');
 
 ($before, $after, $seen, $stderr) = after('v_listen', 'SELECT count(*) AS v FROM pg_listening_channels()');
 is($seen, '0', 'LISTEN inside the call does not outlive it') or diag($stderr);
@@ -121,19 +118,22 @@ my ($ret, $stdout);
 	"SET multidb.extra_allowed_volatile_functions = 'postgres_fdw_get_connections'",
 	("SELECT count(*) FROM multidb.fanout('SELECT * FROM v_fdw', ARRAY['r1'])") x 4,
 	q{SELECT row_data->>'v' FROM multidb.fanout('SELECT count(*) AS v FROM postgres_fdw_get_connections()', ARRAY['r1'])},
-	q{SELECT row_data->>'v' FROM multidb.fanout($p$SELECT generic_plans + custom_plans AS v FROM pg_prepared_statements WHERE name = 'multidb_catalog_unchanged'$p$, ARRAY['r1'])}));
-is($stdout, "1\n1\n1\n1\n0\n2", 'a view over a foreign table, four calls: none leaves a postgres_fdw connection, the last two '
+	q{SELECT row_data->>'v' FROM multidb.fanout($p$SELECT generic_plans + custom_plans AS v FROM pg_prepared_statements WHERE name = 'multidb_session_facts'$p$, ARRAY['r1'])}));
+# (The facts run by name at the second call, which prepares them, and at the two probes: the third and fourth calls
+# compared the catalog state instead.)
+is($stdout, "1\n1\n1\n1\n0\n3", 'a view over a foreign table, four calls: none leaves a postgres_fdw connection, the last two '
 	. 'compared the catalog state') or diag($stderr);
 
-# The checks a kept connection has prepared, replaced by a look-alike that finds nothing: the end of the call sees it
-# and closes the connection, and the next call's checks are the real ones.
+# The checks a kept connection has prepared, replaced by a look-alike that finds nothing: the next call that would run
+# them looks first, sees it, and takes a new connection, whose checks are the real ones.
 ($before, $after, $seen, $stderr) = after('v_replace_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
 isnt($before, $after, 'prepared checks replaced by a hidden function: the connection is not kept');
-is($seen, '3', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
-# The same for the statement that compares the catalog state: a look-alike that always passes.
-($before, $after, $seen, $stderr) = after('v_replace_state_check', q{SELECT count(*) AS v FROM pg_prepared_statements});
-isnt($before, $after, 'the state comparison replaced by a hidden function: the connection is not kept');
-is($seen, '3', '... and the next connection prepares its own');
+is($seen, '2', '... and the next connection prepares its own (at its second call: its first showed no pooler)');
+# The same for checks gone (DEALLOCATE ALL): not run, not missed.
+($before, $after, $seen, $stderr) = after('v_drop_checks', q{SELECT count(*) AS v FROM pg_prepared_statements});
+unlike($stderr, qr/failed:|does not exist/, 'prepared checks dropped by a hidden function: no call fails') or diag($stderr);
+isnt($before, $after, '... the connection is not kept');
+is($seen, '2', '... and the next connection prepares its own');
 ($ret, $stdout, $stderr) = $coordinator->psql('postgres', join('; ',
 	"SELECT count(*) FROM multidb.fanout('SELECT 1', ARRAY['r1'])",
 	"SELECT count(*) FROM multidb.fanout('SELECT * FROM v_replace_checks', ARRAY['r1'])",

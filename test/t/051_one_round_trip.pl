@@ -1,9 +1,10 @@
-# A warm call in one round trip (libpq's pipeline mode): BEGIN, the settings, the three gated checks, DECLARE and the
-# first FETCH go out together, the checks prepared once per connection; a check's gate raises on the remote when it
-# would refuse, so a refused statement is never DECLAREd and the refusal reads exactly as on the slower path; errors
-# at DECLARE and at FETCH, a cancel and a frozen remote close the connection; the ROLLBACK is not awaited, and a reset
-# found unclean at the next call closes the connection; through pgbouncer (transaction and session mode) the checks
-# are never prepared.
+# A warm call in one round trip (libpq's pipeline mode): BEGIN, the settings, the gated checks, DECLARE and the first
+# FETCH go out together, the checks prepared once per connection (and, while the catalog state is the one they passed
+# under, one small unnamed statement comparing it in their stead, the settings pinned for the session by the reset);
+# a check's gate raises on the remote when it would refuse, so a refused statement is never DECLAREd and the refusal
+# reads exactly as on the slower path; errors at DECLARE and at FETCH, a cancel and a frozen remote close the
+# connection; the ROLLBACK is not awaited; a statement prepared by hidden code is found before the prepared checks run
+# again, and the connection replaced; through pgbouncer (transaction and session mode) the checks are never prepared.
 use strict;
 use warnings;
 
@@ -64,7 +65,8 @@ sub count_of { my ($text, $pattern) = @_; my @found = $text =~ /$pattern/g; retu
 
 # 1. Warm calls: one pipeline each, the checks prepared once (at the connection's second call: its first shows that
 # no pooler is in between) and executed by name; from the third call on, while r1's catalog state is the one they
-# passed under, the one gated statement that compares it stands for them; nothing takes the slower path.
+# passed under, the one gated statement that compares it stands for them (unnamed: a prepared one could be replaced by
+# hidden code unseen); nothing takes the slower path.
 my $call = "SELECT count(*) FROM multidb.fanout('SELECT count(*) FROM one', ARRAY['r1', 'r2'])";
 my $offset = -s $r1->logfile;
 my ($out, $err) = session(($call) x 6);
@@ -72,7 +74,10 @@ is($out, join("\n", ('2') x 6), 'six calls answer') or diag($err);
 my $log = r1_log($offset);
 is(count_of($log, qr/parse multidb_volatile_reach:/), 1, 'the volatile check is prepared once on the kept connection');
 is(count_of($log, qr/execute multidb_volatile_reach:/), 1, '... and executed by name at the next call');
-is(count_of($log, qr/execute multidb_catalog_unchanged:/), 4, '... then the catalog state compared at each later call');
+my $compared = qr/execute <unnamed>: SELECT 1 OPERATOR\(pg_catalog\.\/\) CASE WHEN pg_catalog\.format\(/;
+is(count_of($log, $compared), 4, '... then the catalog state compared at each later call');
+is(count_of($log, qr/execute <unnamed>: SELECT c\.total FROM \(SELECT pg_catalog\.count\(\*\) FILTER \(WHERE p\.from_sql\)/), 1,
+	'... and only the call that ran them by name looked at the prepared statements first');
 is(count_of($log, qr/execute <unnamed>: SELECT v\.\* FROM \(SELECT h\.kind/), 1, 'the first call sent it unnamed, gated');
 is(count_of($log, qr/execute <unnamed>: DECLARE multidb_rows NO SCROLL CURSOR FOR SELECT count\(\*\) FROM one/), 6,
 	'each call DECLAREd the statement in the extended protocol');
@@ -86,16 +91,36 @@ for my $line (split /\n/, $log)
 	my ($name, $text) = ($1 // '', $2);
 	if ($name =~ /^multidb_/) { push @order, $name; }
 	elsif ($text =~ /^(BEGIN|RESET|DECLARE|FETCH|ROLLBACK)/) { push @order, $1; }
+	elsif ($text =~ /^SELECT 1 OPERATOR\(pg_catalog\.\/\)/) { push @order, 'compare'; }
+	elsif ($text =~ /^SELECT c\.total FROM/) { push @order, 'intact'; }
 }
 # (The last call's ROLLBACK may be logged after psql returned: the call does not wait for it.)
-is(count_of(join(' ', @order), qr/BEGIN multidb_session_facts multidb_volatile_reach RESET RESET DECLARE FETCH ROLLBACK/),
-	1, 'the checks\' call: BEGIN, the two checks (the first also applying the settings), RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
-ok(count_of(join(' ', @order), qr/BEGIN multidb_catalog_unchanged DECLARE FETCH ROLLBACK/) >= 3,
-	'each later call: BEGIN, the state compared (applying the settings), DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
-# Its reset: the ROLLBACK and one statement. Nothing was SET outside the transaction, so no RESET ALL.
-ok(count_of($log, qr/statement: ROLLBACK; SELECT pg_catalog\.count\(\*\) FILTER \(WHERE s\.from_sql\), pg_catalog\.count\(\*\), pg_catalog\.pg_advisory_unlock_all\(\)/) >= 5,
-	'each warm call ends with the ROLLBACK and one statement') or diag($log);
+is(count_of(join(' ', @order), qr/BEGIN intact multidb_session_facts multidb_volatile_reach RESET RESET DECLARE FETCH ROLLBACK/),
+	1, 'the checks\' call: BEGIN, its prepared statements looked at, the two checks (the first also applying the settings), RESET plan_cache_mode and search_path, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+ok(count_of(join(' ', @order), qr/BEGIN compare DECLARE FETCH ROLLBACK/) >= 3,
+	'each later call: BEGIN, the state compared, DECLARE, FETCH, then the ROLLBACK') or diag(join(' ', @order));
+# The reset: the ROLLBACK, the statement settings SET for the session once (once the connection showed it is direct
+# and prepared its checks), then one statement
+# releasing advisory locks. Nothing else was SET outside the transaction, so no RESET ALL.
+is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO; SET IntervalStyle = postgres; SET extra_float_digits = 3; SET TimeZone = '[^']+'; SET cursor_tuple_fraction = 1; RESET statement_timeout; SELECT pg_catalog\.pg_advisory_unlock_all\(\)/), 1,
+	'the reset of the call that prepared the checks pins the statement settings for the session') or diag($log);
+ok(count_of($log, qr/statement: ROLLBACK; SELECT pg_catalog\.pg_advisory_unlock_all\(\)\n/) >= 4,
+	'each later warm call ends with the ROLLBACK and one statement') or diag($log);
 is(count_of($log, qr/RESET ALL/), 0, '... and no RESET ALL');
+is(count_of($log, qr/execute [^:]+: SELECT f\.\*, pg_catalog\.set_config\('DateStyle'/), 2,
+	'... and only the two calls that ran the checks set the settings in their transaction');
+
+# 1b. The statement settings a warm call does not send are the session's, pinned by the last reset for what that call
+# wanted: a call that wants another TimeZone or multidb.statement_timeout runs the checks, which set its own (the
+# remote's statement_timeout lowered from its own default, never from the pinned one), and its reset pins them anew.
+my $settings = q{SELECT (row_data->>'tz') || ' ' || (row_data->>'st') FROM multidb.fanout($s$SELECT current_setting('TimeZone') AS tz, current_setting('statement_timeout') AS st$s$, ARRAY['r1'])};
+$offset = -s $r1->logfile;
+($out, $err) = session("SET TimeZone = 'UTC'", "SET multidb.statement_timeout = '20s'", ($settings) x 3,
+	"SET TimeZone = 'Asia/Tokyo'", ($settings) x 2, "SET multidb.statement_timeout = '30s'", ($settings) x 2,
+	"SET multidb.statement_timeout = '10s'", $settings);
+is($out, join("\n", ('UTC 20s') x 3, ('Asia/Tokyo 20s') x 2, ('Asia/Tokyo 30s') x 2, 'Asia/Tokyo 10s'),
+	'each call runs with its own TimeZone and statement_timeout, raised or lowered') or diag($err);
+is(count_of(r1_log($offset), $compared), 3, '... the calls after a change comparing the catalog state again');
 
 # 2. Refusals read as on the slower path (multidb.describe keeps it: the set-up and the inline checks in one message,
 # judged here), and the refused statement is never DECLAREd.
@@ -131,9 +156,9 @@ is($seven, '7', 'a gate stricter than the judgement: the statement runs all the 
 is($pid_after, $pid_before, '... on the same connection');
 $log = r1_log($offset);
 is(count_of($log, qr/multidb_check_refused: function public\."MixedCase"\(\)/), 1, '... after the gate refused it');
-is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO/), 1, '... and the slower path judged it');
-is(count_of($log, qr/statement: ROLLBACK; RESET ALL; SELECT/), 1,
-	'... whose session SETs the reset after the call undoes with RESET ALL');
+is(count_of($log, qr/statement: ROLLBACK; SET DateStyle = ISO;[^\n]*BEGIN TRANSACTION READ ONLY/), 1, '... and the slower path judged it');
+is(count_of($log, qr/statement: ROLLBACK; RESET ALL; SET DateStyle = ISO;[^\n]*SELECT pg_catalog\.pg_advisory_unlock_all\(\)/), 1,
+	'... whose session SETs the reset after the call undoes with RESET ALL, then pins the settings again');
 
 # Workers (keep_connections off) send the pipeline too, the checks unnamed, and keep nothing.
 $offset = -s $r1->logfile;
@@ -167,7 +192,8 @@ $offset = -s $r1->logfile;
 like($err, qr/the remote role "reader" is superuser/, 'made superuser from another database between two calls: the next is refused')
   or diag($err);
 is($out, "2\n2\n2", '... the calls before and after answer');
-like(r1_log($offset), qr/multidb_check_refused: the catalog state changed: /, '... after the compared state refused');
+like(r1_log($offset), qr/ERROR:  division by zero\n[^\n]*STATEMENT:  SELECT 1 OPERATOR\(pg_catalog\.\/\) CASE WHEN pg_catalog\.format/,
+	'... after the compared state refused');
 $r1->safe_psql('postgres', "BEGIN; GRANT pg_signal_backend TO reader; PREPARE TRANSACTION 'grant_later'");
 $r1->safe_psql('postgres', 'CREATE TABLE ended_after_it ()');
 my $xmax = q{SELECT pg_snapshot_xmax(pg_current_snapshot())};
@@ -176,10 +202,9 @@ $offset = -s $r1->logfile;
 ($out, $err) = session(($call) x 4, on_r1("COMMIT PREPARED ''grant_later''"), $call);
 is($out, "2\n2\n2\n2", 'a grant in a transaction still running: the calls before its end answer') or diag($err);
 $log = r1_log($offset);
-is(count_of($log, qr/duration: [0-9.]+ ms  bind multidb_catalog_unchanged:/), 3,
+is(count_of($log, qr/duration: [0-9.]+ ms  bind <unnamed>: SELECT 1 OPERATOR\(pg_catalog\.\/\)/), 3,
 	'... the last two of them by the compared state, and the call after its end too') or diag($log);
-is(count_of($log, qr/ERROR:  invalid input syntax for type integer: "multidb_check_refused: the catalog state changed: /), 1,
-	'... which refused there');
+is(count_of($log, qr/ERROR:  division by zero/), 1, '... which refused there');
 like($err, qr/the remote role "reader" is member of pg_signal_backend/, '... and the call after its end is refused');
 is($r1->safe_psql('postgres', $xmax), $xmax_before, '... though the snapshot\'s xmax did not move (only its running xids did)');
 $r1->safe_psql('postgres', 'REVOKE pg_signal_backend FROM reader; DROP TABLE ended_after_it');
@@ -201,7 +226,7 @@ is($out, join("\n", ('1') x 4), 'calls on a standby answer') or diag($err);
 my $standby_log = slurp_file($standby->logfile, $offset);
 is(count_of($standby_log, qr/execute multidb_volatile_reach:/), 3, '... the checks run by name at every call after the first')
   or diag($standby_log);
-is(count_of($standby_log, qr/bind multidb_catalog_unchanged/), 0, '... never the compared state');
+is(count_of($standby_log, qr/bind <unnamed>: SELECT 1 OPERATOR/), 0, '... never the compared state');
 $standby->stop;
 
 # 4. Errors at DECLARE and at FETCH name the connection; the next call works, on a new connection.
@@ -250,14 +275,14 @@ like($err, qr/connection "r1": no answer from the server within 2000 ms/, 'a rem
 ok($frozen_for < 6, "... within the deadline (${frozen_for}s)");
 is((split /\n/, $out)[-1], '0', '... and the connection is not kept');
 
-# 6. The ROLLBACK is not awaited: the call returns, the next call of the session reads its answer first; a reset that
-# finds the session not clean (a view left a prepared statement) closes the connection there, and the call after it
-# works on a new one.
+# 6. The ROLLBACK is not awaited: the call returns, the next call of the session reads its answer first. A view that
+# left a prepared statement: the next call that runs the prepared checks looks first, finds it, and takes a new
+# connection, where it works.
 ($out, $err) = session($pid_of_r1, "SELECT count(*) FROM multidb.fanout('SELECT * FROM v_prepared', ARRAY['r1'])",
 	$pid_of_r1, "SELECT row_data->>'n' FROM multidb.fanout('SELECT count(*) AS n FROM pg_prepared_statements WHERE from_sql', ARRAY['r1'])");
 my ($first, $view, $second, $left) = split /\n/, $out;
 is($view, '1', 'a view that leaves a prepared statement answers');
-isnt($second, $first, '... the next call found the reset not clean and connected anew') or diag($err);
+isnt($second, $first, '... the next call found a statement it did not prepare and connected anew') or diag($err);
 is($left, '0', '... where nothing of it is left');
 ($out, $err) = session($pid_of_r1, $pid_of_r1, $pid_of_r1);
 my @pids = split /\n/, $out;
@@ -283,8 +308,10 @@ for my $mode (qw(transaction session))
 	like($err, qr/could call function public\.evil\(\), VOLATILE/, '... a volatile function is refused');
 	$log = r1_log($offset);
 	is(count_of($log, qr/db=pooled .*parse multidb_/), 0, '... and the checks were never prepared there');
-	ok(count_of($log, qr/db=pooled .*execute <unnamed>: SELECT (?:v\.\* FROM \(SELECT h\.kind|pg_catalog\.pg_backend_pid\(\), pg_catalog\.set_config)/) >= 5,
-		'... but sent unnamed, gated, at every call (the checks, or the state compared)');
+	ok(count_of($log, qr/db=pooled .*execute <unnamed>: SELECT v\.\* FROM \(SELECT h\.kind/) >= 5,
+		'... but sent unnamed, gated, at every call');
+	is(count_of($log, qr/db=pooled .*statement: ROLLBACK; (?:RESET ALL; )?SET DateStyle[^\n]*pg_advisory_unlock_all/), 0,
+		'... and no setting pinned in the pooler\'s server sessions, which its other clients would get');
 	$pooler->kill_kill;
 }
 

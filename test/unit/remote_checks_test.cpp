@@ -126,7 +126,7 @@ TEST(LikePattern, AllowlistSplitsAsAllowsDoes) {
 // takes every choice as a parameter.
 TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   const multidb::GatedCheckQueries& gated = multidb::gated_check_queries();
-  for (const std::string* query : {&gated.session_facts, &gated.volatile_reach, &gated.catalog_unchanged}) {
+  for (const std::string* query : {&gated.session_facts, &gated.volatile_reach}) {
     EXPECT_NE(query->find("pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat("), std::string::npos)
         << *query;
     EXPECT_NE(query->find(")::pg_catalog.int4"), std::string::npos);
@@ -137,14 +137,13 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   EXPECT_NE(gated.session_facts.find("$4 OPERATOR(pg_catalog.<>) 0 AND pg_catalog.pg_backend_pid() "
                                      "OPERATOR(pg_catalog.<>) $4"),
             std::string::npos);
-  EXPECT_NE(gated.catalog_unchanged.find("$3 OPERATOR(pg_catalog.<>) 0 AND pg_catalog.pg_backend_pid() "
-                                         "OPERATOR(pg_catalog.<>) $3"),
-            std::string::npos);
-  // the state's refusal is made from the state read (a constant text would be cast, and raise, at plan time)
-  EXPECT_NE(gated.catalog_unchanged.find("WHEN (s.state OPERATOR(pg_catalog.=) $4) IS NOT TRUE THEN "
-                                         "pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat('the catalog "
-                                         "state changed: ', COALESCE(s.state, "),
-            std::string::npos);
+  // the prepared-intact gate's refusal is made from the counts read (a constant text would raise at plan time)
+  EXPECT_NE(gated.prepared_intact.find("CASE WHEN c.from_sql OPERATOR(pg_catalog.<>) 0 OR c.total OPERATOR(pg_catalog.<>) "
+                                       "$1 THEN pg_catalog.textcat('multidb_check_refused: ', pg_catalog.textcat('the "
+                                       "session holds prepared statements multidb did not make: ', pg_catalog.format("),
+            std::string::npos)
+      << gated.prepared_intact;
+  EXPECT_NE(gated.prepared_intact.find("FROM pg_catalog.pg_prepared_statement() p"), std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("pg_catalog.unnest($4), pg_catalog.unnest($5)"), std::string::npos);
   EXPECT_NE(gated.volatile_reach.find("CASE WHEN (v.kind OPERATOR(pg_catalog.=) 'implicit' AND $6) OR v.allowed OR EXISTS"),
             std::string::npos);
@@ -160,16 +159,21 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
   EXPECT_NE(gated.volatile_reach.find(" UNION ALL SELECT 'catalog state', '', '', '', " +
                                       std::string(multidb::kCatalogStateKey) + ", false"),
             std::string::npos);
-  EXPECT_EQ(gated.catalog_unchanged.find("search_path"), std::string::npos);
-  EXPECT_EQ(gated.catalog_unchanged.find("plan_cache_mode"), std::string::npos);
+  // the comparison is the state on a primary (only a primary records one) against $1, raising by a division by zero
+  // when it differs; it sets nothing
+  EXPECT_EQ(gated.catalog_unchanged, std::string("SELECT 1 OPERATOR(pg_catalog./) CASE WHEN ") +
+                                         multidb::kCatalogStateText + " OPERATOR(pg_catalog.=) $1 THEN 1 ELSE 0 END");
+  EXPECT_EQ(gated.catalog_unchanged.find("set_config"), std::string::npos);
   const multidb::GatedParameterTypes* types = multidb::gated_parameter_types();
-  EXPECT_EQ(types[0].count, 4);
-  EXPECT_EQ(types[0].types[2], 16u);
-  EXPECT_EQ(types[1].count, 6);
-  EXPECT_EQ(types[1].types[5], 16u);
-  EXPECT_EQ(types[2].count, 4);
-  EXPECT_EQ(types[2].types[3], 25u);
-  EXPECT_STREQ(multidb::gated_statement_names()[2], "multidb_catalog_unchanged");
+  EXPECT_EQ(types[multidb::kSessionFactsQuery].count, 4);
+  EXPECT_EQ(types[multidb::kSessionFactsQuery].types[2], 16u);
+  EXPECT_EQ(types[multidb::kVolatileReachQuery].count, 6);
+  EXPECT_EQ(types[multidb::kVolatileReachQuery].types[5], 16u);
+  EXPECT_EQ(types[multidb::kCatalogUnchangedQuery].count, 1);
+  EXPECT_EQ(types[multidb::kCatalogUnchangedQuery].types[0], 25u);
+  EXPECT_EQ(types[multidb::kPreparedIntactQuery].count, 1);
+  EXPECT_EQ(types[multidb::kPreparedIntactQuery].types[0], 20u);
+  EXPECT_EQ(multidb::kGatedStatements, 2);
   EXPECT_STREQ(multidb::gated_statement_names()[0], "multidb_session_facts");
   EXPECT_STREQ(multidb::gated_statement_names()[1], "multidb_volatile_reach");
   EXPECT_EQ(multidb::gated_statement_texts()[1], gated.volatile_reach);
@@ -179,7 +183,8 @@ TEST(GatedChecks, RaiseFromTheRowWithTheMarker) {
 // beside the snapshot (a pooler's other server session, or another role, is another state).
 TEST(GatedChecks, CatalogStateIsTheSnapshotWithTheSession) {
   std::string key = multidb::kCatalogStateKey;
-  EXPECT_EQ(key.find("CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE "), 0u) << key;
+  EXPECT_EQ(key, std::string("CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL ELSE ") +
+                     multidb::kCatalogStateText + " END");
   for (const char* part : {"pg_catalog.pg_current_snapshot()", "pg_catalog.pg_backend_pid()", "session_user",
                            "current_user", "'%s %s %I %I'"})
     EXPECT_NE(key.find(part), std::string::npos) << part;
