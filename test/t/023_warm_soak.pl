@@ -63,7 +63,19 @@ while ($pgbench->pumpable && time - $start < $seconds + 30)
 {
 	for my $remote (@remotes)
 	{
-		my $n = $remote->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'multidb'");
+		my $count = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'multidb'";
+		my $n = $remote->safe_psql('postgres', $count);
+		# A connection multidb just closed is listed until its server process reads the goodbye and exits, which on a
+		# machine this loaded can come after the next holder of the freed slot has connected: an excess is looked at
+		# again, three times within 60 ms, and counts only if it stays (a session held past the bound stays for its
+		# call).
+		for (1 .. 3)
+		{
+			last if $n <= $bound;
+			usleep(20_000);
+			my $again = $remote->safe_psql('postgres', $count);
+			$n = $again if $again < $n;
+		}
 		$most = $n if $n > $most;
 	}
 	$early = client_backends() if !$early && time - $start > 10;
