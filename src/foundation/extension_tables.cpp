@@ -297,6 +297,11 @@ ArrayType* askable_connection_names() {
 }
 
 bool history_takes_cancelled() {
+  // Once the installed version takes them, it always will (an extension is only updated forward): asked again only
+  // while it does not, or for an extension made anew (another OID).
+  static Oid takes_in = InvalidOid;
+  Oid extension = get_extension_oid("multidb", false);
+  if (extension == takes_in) return true;
   const char* job = "reading the extension's version";
   connect_spi(job);
   run_checked(job,
@@ -307,6 +312,7 @@ bool history_takes_cancelled() {
   bool takes = SPI_processed == 1 &&
                DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null)) && !is_null;
   finish_spi(job);
+  if (takes) takes_in = extension;
   return takes;
 }
 

@@ -79,6 +79,7 @@ ArrayType* askable_connection_names();
 
 // Whether multidb.query_history takes the status cancelled: the extension is at 0.8 or later (the 0.8 library
 // runs under an older version until ALTER EXTENSION multidb UPDATE; a cancelled ask is then recorded as error).
+// Remembered by the backend once true, per extension OID.
 bool history_takes_cancelled();
 
 // ---- schema_cache (as the extension's owner) ------------------------------------------------------------
