@@ -288,6 +288,7 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
   ask->status = nullptr;
   ask->error = nullptr;
   HistoryWriter* writer = start_history_writer(record_if_ended);
+  ask->plan_hit_by_history = true;
   AskCall call{ask, rsinfo};
   progress_begin();
   ErrorData* error = in_subtransaction(ask_body, &call);
@@ -301,7 +302,7 @@ Datum ask_entry(FunctionCallInfo fcinfo, bool dry_run) {
     ask->error = error->message;
   }
   const char* record = history_record(ask);
-  finish_history_writer(writer, record ? record : "{}");
+  finish_history_writer(writer, record ? record : "{}", ask->cached != nullptr ? ask->cache_key : nullptr);
   progress_end(ask->status, error != nullptr ? 0 : static_cast<int64>(tuplestore_tuple_count(rsinfo->setResult)),
                elapsed_ms(ask->started));
   if (error != nullptr) ReThrowError(error);

@@ -76,6 +76,7 @@ struct AskState {
   const char* reply_text;  // the LLM's last reply, for a repair round
   const char* cache_key;
   const char* cached;      // nullptr, "plan" or "result"
+  bool plan_hit_by_history;  // a cached plan's hit is counted by the history writer, not in the ask's transaction
   const char* attempts_json;
   const char* llm_attempts_json;  // every HTTP request to the LLM (core/llm_call.hpp), as a JSON array
   const char* answered_model;     // the model the last reply named: history only

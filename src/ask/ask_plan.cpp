@@ -316,7 +316,7 @@ void prepare_cache_key(AskState* ask) {
 }
 
 bool plan_from_cache(AskState* ask) {
-  const char* json = to_utf8(take_cached_plan(ask->cache_key));
+  const char* json = to_utf8(take_cached_plan(ask->cache_key, !ask->plan_hit_by_history));
   if (json == nullptr) return false;
   PlanCopy copy{};
   CppError error = cpp_call([&] { copy = copy_plan(plan_from_json(json)); });

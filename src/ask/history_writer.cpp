@@ -34,7 +34,8 @@ constexpr long kShortageLookMs = 50;
 constexpr long kRetryEveryMs = 10;
 constexpr long kRetryForMs = 1000;
 
-// Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record).
+// Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record); a final message may
+// carry after it a plan cache key with its NUL, whose hit the writer counts with the record.
 constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first
 constexpr char kFinalMessage = 'F';  // the ask's record: write it, and say so
 
@@ -154,14 +155,14 @@ HistoryWriter* new_writer() {
   return writer;
 }
 
-// One message of kind and record (nullptr: the kind alone); false if the writer is gone. A cancel while the queue
-// is full lets the writer go before the ERROR goes on.
-bool send_message(HistoryWriter* writer, char kind, const char* record) {
-  shm_mq_iovec parts[2] = {{&kind, 1}, {record, record ? strlen(record) + 1 : 0}};
+// One message of kind, record (nullptr: the kind alone) and key (nullptr: none; only after a record); false if the
+// writer is gone. A cancel while the queue is full lets the writer go before the ERROR goes on.
+bool send_message(HistoryWriter* writer, char kind, const char* record, const char* key = nullptr) {
+  shm_mq_iovec parts[3] = {{&kind, 1}, {record, record ? strlen(record) + 1 : 0}, {key, key ? strlen(key) + 1 : 0}};
   shm_mq_result sent = SHM_MQ_DETACHED;
   PG_TRY();
   {
-    sent = shm_mq_sendv(writer->queue, parts, record ? 2 : 1, false, true);
+    sent = shm_mq_sendv(writer->queue, parts, record ? (key ? 3 : 2) : 1, false, true);
   }
   PG_CATCH();
   {
@@ -187,7 +188,7 @@ HistoryWriter* start_history_writer(const char* record_if_ended) {
   return writer;
 }
 
-void finish_history_writer(HistoryWriter* writer, const char* record_json) {
+void finish_history_writer(HistoryWriter* writer, const char* record_json, const char* plan_hit_key) {
   if (writer->worker == nullptr) {
     ereport(WARNING, (errmsg("multidb could not record this ask in multidb.query_history: no background worker "
                              "slot was free"),
@@ -197,7 +198,7 @@ void finish_history_writer(HistoryWriter* writer, const char* record_json) {
   }
   SharedHistory* shared = writer->shared;
   uint64 wanted = ++writer->handed_over;
-  bool sent = send_message(writer, kFinalMessage, record_json);
+  bool sent = send_message(writer, kFinalMessage, record_json, plan_hit_key);
   // Wait for the commit: the writer sets our latch as soon as the record is in. A cancel here lets the writer go
   // (it still commits what it received whole, then sees its queue detached and exits).
   PG_TRY();
@@ -238,15 +239,17 @@ using namespace multidb;
 
 namespace {
 
-// One record in a transaction of its own. The ask waits for this commit; it need not wait for the WAL flush too
-// (a crash may lose the last few milliseconds of history, never make it inconsistent).
-void write_record(const char* record) {
+// One record in a transaction of its own, with the plan cache hit it reports (plan_hit_key, or nullptr). The ask waits
+// for this commit; it need not wait for the WAL flush too (a crash may lose the last few milliseconds of history, and
+// of hits, never make it inconsistent).
+void write_record(const char* record, const char* plan_hit_key) {
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
   (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
   record_ask(record);
+  if (plan_hit_key != nullptr) count_plan_hit(plan_hit_key);
   PopActiveSnapshot();
   CommitTransactionCommand();
   pgstat_report_activity(STATE_IDLE, nullptr);
@@ -287,7 +290,7 @@ void multidb_history_writer_main(Datum main_arg) {
     shm_mq_result received = shm_mq_receive(queue, &length, &data, true);
     if (received == SHM_MQ_DETACHED) {
       // The asking backend ended (or let this writer go) while an ask ran: record it as cancelled.
-      if (pending && if_ended != nullptr) write_record(if_ended);
+      if (pending && if_ended != nullptr) write_record(if_ended, nullptr);
       return;
     }
     if (received == SHM_MQ_WOULD_BLOCK) {
@@ -309,6 +312,12 @@ void multidb_history_writer_main(Datum main_arg) {
     }
     const char* message = static_cast<const char*>(data);
     const char* record = length > 1 ? message + 1 : nullptr;
+    // (Within the message: the record's NUL, then the key and its own NUL, or nothing.)
+    const char* after_record = record != nullptr ? record + strnlen(record, length - 1) + 1 : nullptr;
+    const char* plan_hit_key = after_record != nullptr && after_record < message + length &&
+                                       memchr(after_record, '\0', message + length - after_record) != nullptr
+                                   ? after_record
+                                   : nullptr;
     if (message[0] == kBeginMessage) {
       MemoryContextReset(pending_context);
       pending = true;
@@ -318,7 +327,7 @@ void multidb_history_writer_main(Datum main_arg) {
     if (message[0] != kFinalMessage) elog(ERROR, "multidb history writer: an unknown message '%c'", message[0]);
     PG_TRY();
     {
-      write_record(record);
+      write_record(record, plan_hit_key);
     }
     PG_CATCH();
     {

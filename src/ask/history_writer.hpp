@@ -34,8 +34,9 @@ HistoryWriter* start_history_writer(const char* record_if_ended);
 
 // Hands the record over and waits until it is committed; the writer is then kept for the next ask. Never
 // raises for a failure to record: it says so in a WARNING (and the writer is let go). A cancel during the wait lets
-// the writer go too; it still commits a record it had received whole.
-void finish_history_writer(HistoryWriter* writer, const char* record_json);
+// the writer go too; it still commits a record it had received whole. plan_hit_key: the plan cache key whose hit the
+// writer counts in the same transaction (nullptr: none), so that a cached ask's own transaction writes nothing.
+void finish_history_writer(HistoryWriter* writer, const char* record_json, const char* plan_hit_key);
 
 }  // namespace multidb
 

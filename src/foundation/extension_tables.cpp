@@ -388,16 +388,34 @@ void put_cached_catalog_objects(const char* connection, Tuplestorestate* result,
 
 // ---- plan_cache and result_cache ---------------------------------------------------------------------------
 
-const char* take_cached_plan(const char* key) {
+const char* take_cached_plan(const char* key, bool count_hit) {
   const char* job = "reading the plan cache";
   OwnerScope owner = begin_as_owner(job);
   Oid types[1] = {TEXTOID};
   Datum args[1] = {CStringGetTextDatum(key)};
-  run_checked(job, "UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = $1 RETURNING plan::text", 1, types,
-              args, false, 1, SPI_OK_UPDATE_RETURNING);
+  if (count_hit)
+    run_checked(job, "UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = $1 RETURNING plan::text", 1, types,
+                args, false, 1, SPI_OK_UPDATE_RETURNING);
+  else
+    run_checked(job, "SELECT plan::text FROM multidb.plan_cache WHERE key = $1", 1, types, args, true, 1,
+                SPI_OK_SELECT);
   const char* plan = SPI_processed == 1 ? text_out(0, 1) : nullptr;
   end_as_owner(job, owner);
   return plan;
+}
+
+void count_plan_hit(const char* key) {
+  const char* job = "counting a plan cache hit";
+  OwnerScope owner = begin_as_owner(job);
+  Oid types[1] = {TEXTOID};
+  Datum args[1] = {CStringGetTextDatum(key)};
+  // Never waiting for the row: the asking transaction, which waits for this one, may hold it (it stored that plan,
+  // or a dry run counted a hit, earlier in the same transaction). Such a hit goes uncounted.
+  run_checked(job,
+              "UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = (SELECT key FROM multidb.plan_cache "
+              "WHERE key = $1 FOR UPDATE SKIP LOCKED)",
+              1, types, args, false, 0, SPI_OK_UPDATE);
+  end_as_owner(job, owner);
 }
 
 void store_plan(const char* key, const char* const* connections, int connection_count, const char* plan_json,

@@ -99,8 +99,11 @@ void put_cached_catalog_objects(const char* connection, Tuplestorestate* result,
 
 // ---- plan_cache and result_cache (as the extension's owner) ---------------------------------------------
 
-// The plan stored under key (counting a hit), or nullptr.
-const char* take_cached_plan(const char* key);
+// The plan stored under key, or nullptr; with count_hit, its hits counted in this transaction (an ask leaves that to
+// its history writer, count_plan_hit: a cached ask's own transaction then writes nothing).
+const char* take_cached_plan(const char* key, bool count_hit);
+// One more hit, unless another transaction holds the row (then none: it never waits).
+void count_plan_hit(const char* key);
 
 void store_plan(const char* key, const char* const* connections, int connection_count, const char* plan_json,
                 const char* model);
