@@ -46,6 +46,11 @@ def scenario_builder_orders_by_month(ctx):
     ctx.type("builder-filter-amount", "90")
     ctx.select("builder-filter-unit", "day")
     ctx.click("builder-summary-add")  # count of rows, the first summary offered
+    # Its row and the step's previews move "+ Group" down as they come: clicked once they are there (a click while
+    # the page moves can land beside the button).
+    ctx.wait_testid("builder-summary-row")
+    ctx.wait(lambda d: sum(1 for p in ctx.find("builder-preview") if p.get_attribute("data-step") == "summarize") == 2,
+             "the summarize step's previews of both databases, before grouping")
     ctx.click("builder-group-add")
     ctx.select("builder-group-column", "created_at")
     ctx.select("builder-group-by", "month")
