@@ -26,6 +26,9 @@ namespace {
 
 constexpr uint32 kHistoryMagic = 0x6d646232;  // "mdb2"
 constexpr Size kQueueSize = 64 * 1024;
+// The record of an ask as cancelled lies in shared memory when it fits here, so that handing it over wakes no one: the
+// writer reads it only if the asking backend ends first. A longer one (a long question) goes through the queue.
+constexpr Size kIfEndedSize = 8 * 1024;
 // An idle writer leaves after this long without an ask (history_writer.hpp says why it stays at all).
 constexpr long kWriterIdleSeconds = 5;
 // How often an idle writer looks for a shortage of worker slots (foundation/worker_shortage.hpp), and how long and how
@@ -36,7 +39,8 @@ constexpr long kRetryForMs = 1000;
 
 // Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record); a final message may
 // carry after it a plan cache key with its NUL, whose hit the writer counts with the record.
-constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first
+constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first, when it
+                                     // is too long for SharedHistory.if_ended
 constexpr char kFinalMessage = 'F';  // the ask's record: write it, and say so
 
 // Who may act on the writer next. Only the asking side moves kIdle -> kClaimed (an ask starts) and back (its record
@@ -53,6 +57,10 @@ struct SharedHistory {
   pg_atomic_uint64 committed;   // final records written (or failed): the asking side counts what it handed over
   bool failed;                  // the last final record could not be written; then the writer exits
   char error[1024];
+  // The running ask's record as cancelled (a C string), valid for ask number if_ended_ask (the final records handed
+  // over before it, plus one); an older number is left over from an ask whose final record came.
+  pg_atomic_uint64 if_ended_ask;
+  char if_ended[kIfEndedSize];
   char queue[FLEXIBLE_ARRAY_MEMBER];  // a shm_mq of kQueueSize bytes, MAXALIGNed below
 };
 
@@ -105,6 +113,7 @@ HistoryWriter* new_writer() {
   shared->asker_pgprocno = MyProc->pgprocno;
   pg_atomic_init_u32(&shared->state, kClaimed);
   pg_atomic_init_u64(&shared->committed, 0);
+  pg_atomic_init_u64(&shared->if_ended_ask, 0);
   shared->failed = false;
   shared->error[0] = '\0';
   shm_mq* mq = shm_mq_create(reinterpret_cast<char*>(shared) + queue_offset(), kQueueSize);
@@ -175,12 +184,28 @@ bool send_message(HistoryWriter* writer, char kind, const char* record, const ch
 
 }  // namespace
 
+namespace {
+
+// The record to write should the asking backend end before its final record: into shared memory when it fits (the
+// writer is not woken), else a message. False if the writer is gone.
+bool hand_over_if_ended(HistoryWriter* writer, const char* record_if_ended) {
+  if (record_if_ended != nullptr && strlen(record_if_ended) < kIfEndedSize) {
+    memcpy(writer->shared->if_ended, record_if_ended, strlen(record_if_ended) + 1);
+    pg_write_barrier();  // the text is whole before its number says it is this ask's
+    pg_atomic_write_u64(&writer->shared->if_ended_ask, writer->handed_over + 1);
+    return true;
+  }
+  return send_message(writer, kBeginMessage, record_if_ended);
+}
+
+}  // namespace
+
 HistoryWriter* start_history_writer(const char* record_if_ended) {
   HistoryWriter* writer = claim_kept_writer();
-  if (writer != nullptr && send_message(writer, kBeginMessage, record_if_ended)) return writer;
+  if (writer != nullptr && hand_over_if_ended(writer, record_if_ended)) return writer;
   if (writer != nullptr) let_go(writer);  // it ended between the look and the message: a new one
   writer = new_writer();
-  if (writer->worker != nullptr && !send_message(writer, kBeginMessage, record_if_ended)) {
+  if (writer->worker != nullptr && !hand_over_if_ended(writer, record_if_ended)) {
     // It could not even start: the WARNING at finish time says so, as for no slot.
     pfree(writer->worker);
     writer->worker = nullptr;
@@ -290,12 +315,18 @@ void multidb_history_writer_main(Datum main_arg) {
     shm_mq_result received = shm_mq_receive(queue, &length, &data, true);
     if (received == SHM_MQ_DETACHED) {
       // The asking backend ended (or let this writer go) while an ask ran: record it as cancelled.
-      if (pending && if_ended != nullptr) write_record(if_ended, nullptr);
+      pg_read_barrier();
+      if (pending && if_ended != nullptr)
+        write_record(if_ended, nullptr);
+      else if (pg_atomic_read_u64(&shared->if_ended_ask) > pg_atomic_read_u64(&shared->committed) &&
+               strnlen(shared->if_ended, kIfEndedSize) < kIfEndedSize)
+        write_record(pstrdup(shared->if_ended), nullptr);
       return;
     }
     if (received == SHM_MQ_WOULD_BLOCK) {
       long idle_ms = kWriterIdleSeconds * 1000;
-      if (!pending) {
+      // An ask is running when its record as cancelled came as a message, or lies in shared memory (nothing woke us).
+      if (!pending && pg_atomic_read_u32(&shared->state) != kClaimed) {
         long waited_ms = (GetCurrentTimestamp() - idle_since) / 1000;
         bool slot_wanted = worker_shortage_count() != shortages_seen;
         uint32 idle = kIdle;

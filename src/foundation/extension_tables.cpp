@@ -5,11 +5,13 @@
 
 extern "C" {
 #include "catalog/pg_extension.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 namespace multidb {
@@ -123,12 +125,25 @@ ArrayType* text_array(const char* const* values, int count) {
 
 // ---- the extension's owner -------------------------------------------------------------------------------
 
+namespace {
+
+// What tells one installation of the extension from another, for the facts remembered per backend: the OID of its
+// table query_history, a member of the extension made by its first script, so a re-created extension has a new one.
+// Two syscache look-ups, where get_extension_oid() scans pg_extension at every call. InvalidOid: not installed.
+Oid installed_extension_key() {
+  Oid schema = get_namespace_oid("multidb", true);
+  return OidIsValid(schema) ? get_relname_relid("query_history", schema) : InvalidOid;
+}
+
+}  // namespace
+
 Oid extension_owner() {
-  // Remembered per backend, keyed by the extension's OID (a re-created extension has a new one).
-  static Oid known_extension = InvalidOid;
+  // Remembered per backend, for one installation of the extension.
+  static Oid known_installation = InvalidOid;
   static Oid known_owner = InvalidOid;
+  Oid installation = installed_extension_key();
+  if (OidIsValid(installation) && installation == known_installation) return known_owner;
   Oid extension = get_extension_oid("multidb", false);
-  if (extension == known_extension) return known_owner;
   const char* job = "finding the extension's owner";
   connect_spi(job);
   Oid types[1] = {OIDOID};
@@ -139,7 +154,7 @@ Oid extension_owner() {
   bool is_null;
   Oid owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null));
   finish_spi(job);
-  known_extension = extension;
+  known_installation = installation;
   known_owner = owner;
   return owner;
 }
@@ -298,10 +313,10 @@ ArrayType* askable_connection_names() {
 
 bool history_takes_cancelled() {
   // Once the installed version takes them, it always will (an extension is only updated forward): asked again only
-  // while it does not, or for an extension made anew (another OID).
+  // while it does not, or for an extension made anew.
   static Oid takes_in = InvalidOid;
-  Oid extension = get_extension_oid("multidb", false);
-  if (extension == takes_in) return true;
+  Oid installation = installed_extension_key();
+  if (OidIsValid(installation) && installation == takes_in) return true;
   const char* job = "reading the extension's version";
   connect_spi(job);
   run_checked(job,
@@ -312,7 +327,7 @@ bool history_takes_cancelled() {
   bool takes = SPI_processed == 1 &&
                DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &is_null)) && !is_null;
   finish_spi(job);
-  if (takes) takes_in = extension;
+  if (takes) takes_in = installation;
   return takes;
 }
 
