@@ -264,19 +264,46 @@ using namespace multidb;
 
 namespace {
 
-// One record in a transaction of its own, with the plan cache hit it reports (plan_hit_key, or nullptr). The ask waits
-// for this commit; it need not wait for the WAL flush too (a crash may lose the last few milliseconds of history, and
-// of hits, never make it inconsistent).
-void write_record(const char* record, const char* plan_hit_key) {
+// One record in a transaction of its own. The ask waits for this commit; it need not wait for the WAL flush too (a
+// crash may lose the last few milliseconds of history, never make it inconsistent).
+void write_record(const char* record) {
   SetCurrentStatementStartTimestamp();
   StartTransactionCommand();
   PushActiveSnapshot(GetTransactionSnapshot());
   pgstat_report_activity(STATE_RUNNING, "multidb: recording an ask");
   (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
   record_ask(record);
-  if (plan_hit_key != nullptr) count_plan_hit(plan_hit_key);
   PopActiveSnapshot();
   CommitTransactionCommand();
+  pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+// The plan cache hit an ask reported, counted in a transaction of its own once the ask has its answer, so that the
+// ask waits for neither (a cached ask's own transaction writes nothing either). A failure costs that one count: a
+// WARNING in the server log, and the writer goes on.
+void count_hit_after(const char* plan_hit_key) {
+  MemoryContext context = CurrentMemoryContext;
+  PG_TRY();
+  {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, "multidb: counting a plan cache hit");
+    (void)set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+                            false);
+    count_plan_hit(plan_hit_key);
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(context);
+    ErrorData* error = CopyErrorData();
+    FlushErrorState();
+    AbortCurrentTransaction();
+    ereport(WARNING, (errmsg("multidb could not count a plan cache hit: %s", error->message)));
+  }
+  PG_END_TRY();
   pgstat_report_activity(STATE_IDLE, nullptr);
 }
 
@@ -317,10 +344,10 @@ void multidb_history_writer_main(Datum main_arg) {
       // The asking backend ended (or let this writer go) while an ask ran: record it as cancelled.
       pg_read_barrier();
       if (pending && if_ended != nullptr)
-        write_record(if_ended, nullptr);
+        write_record(if_ended);
       else if (pg_atomic_read_u64(&shared->if_ended_ask) > pg_atomic_read_u64(&shared->committed) &&
                strnlen(shared->if_ended, kIfEndedSize) < kIfEndedSize)
-        write_record(pstrdup(shared->if_ended), nullptr);
+        write_record(pstrdup(shared->if_ended));
       return;
     }
     if (received == SHM_MQ_WOULD_BLOCK) {
@@ -358,7 +385,7 @@ void multidb_history_writer_main(Datum main_arg) {
     if (message[0] != kFinalMessage) elog(ERROR, "multidb history writer: an unknown message '%c'", message[0]);
     PG_TRY();
     {
-      write_record(record, plan_hit_key);
+      write_record(record);
     }
     PG_CATCH();
     {
@@ -374,9 +401,11 @@ void multidb_history_writer_main(Datum main_arg) {
     pending = false;
     if_ended = nullptr;
     MemoryContextReset(pending_context);
+    const char* hit_key = plan_hit_key != nullptr ? MemoryContextStrdup(pending_context, plan_hit_key) : nullptr;
     pg_write_barrier();
     pg_atomic_fetch_add_u64(&shared->committed, 1);
     SetLatch(&ProcGlobal->allProcs[shared->asker_pgprocno].procLatch);
+    if (hit_key != nullptr) count_hit_after(hit_key);
     idle_since = GetCurrentTimestamp();
     shortages_seen = worker_shortage_count();
   }

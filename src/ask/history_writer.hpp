@@ -17,7 +17,8 @@
 // recorded) and an ask without a slot gives up at once.
 //
 // It also gets, at each ask's start, the record of the ask as cancelled (status cancelled, the question, the
-// session): when the asking backend ends before it hands the final record over — pg_terminate_backend, its client
+// session), in shared memory without being woken (a record too long for it comes as a message): when the asking
+// backend ends before it hands the final record over — pg_terminate_backend, its client
 // gone, a FATAL error — the writer records that one instead, so that no ask vanishes from the history. One
 // transaction writes the history row and the session's messages: nothing is half-written.
 #pragma once
@@ -35,7 +36,8 @@ HistoryWriter* start_history_writer(const char* record_if_ended);
 // Hands the record over and waits until it is committed; the writer is then kept for the next ask. Never
 // raises for a failure to record: it says so in a WARNING (and the writer is let go). A cancel during the wait lets
 // the writer go too; it still commits a record it had received whole. plan_hit_key: the plan cache key whose hit the
-// writer counts in the same transaction (nullptr: none), so that a cached ask's own transaction writes nothing.
+// writer counts (nullptr: none), in a transaction of its own once the ask's record is in: a cached ask's own
+// transaction writes nothing, and it waits for the record alone.
 void finish_history_writer(HistoryWriter* writer, const char* record_json, const char* plan_hit_key);
 
 }  // namespace multidb

@@ -27,20 +27,36 @@ std::string storable(const std::string& text, bool utf8_database) {
   return ascii;
 }
 
-// Iterative, so that a deeply nested reply cannot exhaust the stack.
+// True when storable(text) would give text back: the common case, checked without copying.
+bool already_storable(const std::string& text, bool utf8_database) {
+  if (!utf8_database) {
+    for (char c : text)
+      if (static_cast<unsigned char>(c) >= 0x80 || c == '\0') return false;
+    return true;
+  }
+  return is_valid_utf8(text);
+}
+
+// Iterative, so that a deeply nested reply cannot exhaust the stack. Only what needs it is rewritten: an ask's record
+// is made at every ask, and its texts are nearly always storable already.
 void make_storable(nlohmann::json& root, bool utf8_database) {
   std::vector<nlohmann::json*> pending = {&root};
   while (!pending.empty()) {
     nlohmann::json* node = pending.back();
     pending.pop_back();
     if (node->is_string()) {
-      *node = storable(node->get<std::string>(), utf8_database);
+      const std::string& text = node->get_ref<const std::string&>();
+      if (!already_storable(text, utf8_database)) *node = storable(text, utf8_database);
     } else if (node->is_array()) {
       for (nlohmann::json& element : *node) pending.push_back(&element);
     } else if (node->is_object()) {
-      nlohmann::json renamed = nlohmann::json::object();
-      for (auto& [key, value] : node->items()) renamed[storable(key, utf8_database)] = std::move(value);
-      *node = std::move(renamed);
+      bool keys_storable = true;
+      for (auto& [key, value] : node->items()) keys_storable = keys_storable && already_storable(key, utf8_database);
+      if (!keys_storable) {
+        nlohmann::json renamed = nlohmann::json::object();
+        for (auto& [key, value] : node->items()) renamed[storable(key, utf8_database)] = std::move(value);
+        *node = std::move(renamed);
+      }
       for (auto& [key, value] : node->items()) pending.push_back(&value);
     }
   }

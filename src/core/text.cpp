@@ -56,6 +56,15 @@ std::string valid_utf8(std::string_view text) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length = valid_sequence_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 long long bounded_count(double value, long long max) {
   if (!std::isfinite(value) || value < 0 || value > static_cast<double>(max)) return -1;
   return static_cast<long long>(value);

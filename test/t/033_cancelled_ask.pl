@@ -148,6 +148,23 @@ is($kept[5], $kept[2], '... the same for the second ask: kept, not started again
 like(history_of($question), qr/^cancelled\|the ask's backend ended before the ask did .*\|2$/,
 	'a terminated backend: its kept writer records the running ask as cancelled');
 
+# The record as cancelled lies in shared memory when it fits in 8 kB, and comes to the writer as a message when longer:
+# a question of 9,000 characters, asked of a kept writer and ended the same way, is recorded whole all the same.
+$asked++;
+$question = "sleep $asked " . ('x' x 9000);
+$stdout = '';
+$handle = IPC::Run::start([ 'psql', '-XAtq', '-d', $coordinator->connstr('postgres'),
+		'-c', "SELECT count(*) FROM multidb.ask('quick 5', '$session')", '-c', $writers,
+		'-c', "SELECT * FROM multidb.ask('$question', '$session')" ], '>', \$stdout, '2>', \$kept_stderr);
+wait_for_remote_sleep();
+$asker = backend_pid_running($coordinator, "sleep $asked ");
+$coordinator->safe_psql('postgres', "SELECT pg_terminate_backend($asker)");
+$handle->finish;
+@kept = split /\n/, $stdout;
+is($kept[0], '1', 'a kept writer again');
+like(history_of($question), qr/^cancelled\|the ask's backend ended before the ask did .*\|2$/,
+	'a question longer than the shared record: recorded as cancelled, whole');
+
 # An idle writer leaves after 5 s (it holds a worker slot); the session's next ask starts another.
 $stdout = '';
 IPC::Run::run([ 'psql', '-XAtq', '-d', $coordinator->connstr('postgres'),

@@ -23,6 +23,15 @@ TEST(HistoryRecord, AlwaysStorableText) {
   EXPECT_EQ(ascii, R"({"q":"caf? ?"})");
 }
 
+TEST(HistoryRecord, OnlyWhatIsNotStorableChanges) {
+  json record = {{"ok", {{"a", "caf\xC3\xA9"}, {"b", {1, "two"}}}}, {"bad key \xFF", {{"inner", "v"}}}};
+  json stored = json::parse(history_record_text(record, true));
+  EXPECT_EQ(stored["ok"], record["ok"]);
+  EXPECT_EQ(stored["bad key \xEF\xBF\xBD"], json({{"inner", "v"}}));
+  json ascii = json::parse(history_record_text({{"k\xC3\xA9", {{"x", "y"}, {"z", "\xC3\xA9"}}}, {"plain", "p"}}, false));
+  EXPECT_EQ(ascii, json({{"k?", {{"x", "y"}, {"z", "?"}}}, {"plain", "p"}}));
+}
+
 TEST(HistoryRecord, TheDocumentHasExactlyItsKeys) {
   AskRecord ask;
   ask.question = "how many?";
