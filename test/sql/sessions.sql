@@ -68,6 +68,13 @@ DROP SERVER llm_second;
 SELECT sqlstate_of(format('SELECT * FROM multidb.ask(%L, %L)', 'who is unreachable?', :'session')) ~ '^38000: ' AS llm_failed;
 SELECT question, status, error IS NOT NULL AS has_error FROM multidb.query_history WHERE question = 'who is unreachable?';
 SELECT role, content FROM multidb.chat_messages WHERE session_id = :'session' ORDER BY id LIMIT 1;
+-- the one LLM server is remembered between this session's asks, and forgotten when the servers change
+CREATE SERVER llm_third FOREIGN DATA WRAPPER multidb_llm OPTIONS (model 'm');
+SELECT * FROM multidb.ask('hello', :'session');
+DROP SERVER llm_third;
+ALTER SERVER llm_ok RENAME TO llm_renamed;
+SELECT sqlstate_of(format('SELECT * FROM multidb.ask(%L, %L)', 'renamed, still unreachable?', :'session')) ~ '^38000: ' AS llm_failed;
+ALTER SERVER llm_renamed RENAME TO llm_ok;
 -- schemas are read through the fan-out and cached (a failed ask's reads roll back with it)
 SELECT multidb.refresh_schema('beta');
 SELECT connection, schema->'tables'->0->>'name' AS first_table, length(fingerprint) FROM multidb.schema_cache ORDER BY 1;
