@@ -352,8 +352,11 @@ void multidb_history_writer_main(Datum main_arg) {
     }
     if (received == SHM_MQ_WOULD_BLOCK) {
       long idle_ms = kWriterIdleSeconds * 1000;
-      // An ask is running when its record as cancelled came as a message, or lies in shared memory (nothing woke us).
-      if (!pending && pg_atomic_read_u32(&shared->state) != kClaimed) {
+      // An ask is running when its record as cancelled came as a message, or lies in shared memory for an ask whose
+      // final record has not come (nothing woke us for it). Not the state: the asker sets it back to idle only once it
+      // has seen the commit, and a writer that waited on it would miss a shortage for its whole idle time.
+      bool asking = pending || pg_atomic_read_u64(&shared->if_ended_ask) > pg_atomic_read_u64(&shared->committed);
+      if (!asking) {
         long waited_ms = (GetCurrentTimestamp() - idle_since) / 1000;
         bool slot_wanted = worker_shortage_count() != shortages_seen;
         uint32 idle = kIdle;
