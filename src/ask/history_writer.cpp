@@ -38,7 +38,7 @@ constexpr long kRetryEveryMs = 10;
 constexpr long kRetryForMs = 1000;
 
 // Asking side -> writer, one byte of kind then the record's text with its NUL (none: no record); a final message may
-// carry after it a plan cache key with its NUL, whose hit the writer counts with the record.
+// carry after it a plan cache key with its NUL, whose hit the writer counts once the record is in.
 constexpr char kBeginMessage = 'B';  // an ask starts: the record to write should the asking backend end first, when it
                                      // is too long for SharedHistory.if_ended
 constexpr char kFinalMessage = 'F';  // the ask's record: write it, and say so

@@ -103,33 +103,6 @@ const char* option_value(List* options, const char* name) {
   return nullptr;
 }
 
-// The one LLM server's name, remembered between asks until pg_foreign_server or pg_foreign_data_wrapper changes (a
-// syscache invalidation, as postgres_fdw forgets its connections' servers): every ask without multidb.llm_server
-// would otherwise plan and run the catalog query below. Only a single server is remembered: none or several is an
-// ERROR, asked again each time.
-char* remembered_only_server = nullptr;
-
-void forget_only_server(Datum, int, uint32) {
-  if (remembered_only_server != nullptr) pfree(remembered_only_server);
-  remembered_only_server = nullptr;
-}
-
-const char* look_up_only_llm_server();
-
-const char* only_llm_server() {
-  static bool callbacks_registered = false;
-  if (!callbacks_registered) {
-    CacheRegisterSyscacheCallback(FOREIGNSERVEROID, forget_only_server, 0);
-    CacheRegisterSyscacheCallback(FOREIGNDATAWRAPPEROID, forget_only_server, 0);
-    callbacks_registered = true;
-  }
-  if (remembered_only_server == nullptr) {
-    const char* name = look_up_only_llm_server();
-    remembered_only_server = MemoryContextStrdup(TopMemoryContext, name);
-  }
-  return pstrdup(remembered_only_server);
-}
-
 const char* look_up_only_llm_server() {
   const char* job = "finding the LLM server";
   connect_spi(job);
@@ -159,6 +132,31 @@ const char* look_up_only_llm_server() {
                     errmsg("%lu LLM servers exist and multidb.llm_server names none", static_cast<unsigned long>(count)),
                     errhint("SET multidb.llm_server to one of: %s.", listed_names)));
   return only;
+}
+
+// The one LLM server's name, remembered between asks until pg_foreign_server or pg_foreign_data_wrapper changes (a
+// syscache invalidation, as postgres_fdw forgets its connections' servers): every ask without multidb.llm_server
+// would otherwise run the catalog query above. Only a single server is remembered: none or several is an
+// ERROR, asked again each time.
+char* remembered_only_server = nullptr;
+
+void forget_only_server(Datum, int, uint32) {
+  if (remembered_only_server != nullptr) pfree(remembered_only_server);
+  remembered_only_server = nullptr;
+}
+
+const char* only_llm_server() {
+  static bool callbacks_registered = false;
+  if (!callbacks_registered) {
+    CacheRegisterSyscacheCallback(FOREIGNSERVEROID, forget_only_server, 0);
+    CacheRegisterSyscacheCallback(FOREIGNDATAWRAPPEROID, forget_only_server, 0);
+    callbacks_registered = true;
+  }
+  if (remembered_only_server == nullptr) {
+    const char* name = look_up_only_llm_server();
+    remembered_only_server = MemoryContextStrdup(TopMemoryContext, name);
+  }
+  return pstrdup(remembered_only_server);
 }
 
 }  // namespace
