@@ -424,8 +424,9 @@ void count_plan_hit(const char* key) {
   OwnerScope owner = begin_as_owner(job);
   Oid types[1] = {TEXTOID};
   Datum args[1] = {CStringGetTextDatum(key)};
-  // Never waiting for the row: the asking transaction, which waits for this one, may hold it (it stored that plan
-  // over an older one, or multidb.plan counted a hit, earlier in the same transaction). Such a hit goes uncounted.
+  // Never waiting for the row: the asking transaction may still hold it (it stored that plan over an older one, or
+  // multidb.plan counted a hit, earlier in the same transaction), and its next ask's record queues behind this count.
+  // Such a hit goes uncounted.
   run_checked(job,
               "UPDATE multidb.plan_cache SET hits = hits + 1 WHERE key = (SELECT key FROM multidb.plan_cache "
               "WHERE key = $1 FOR UPDATE SKIP LOCKED)",
