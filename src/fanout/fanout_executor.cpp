@@ -519,8 +519,9 @@ void store_local_batch(Fanout* fanout, Channel* channel, const PGresult* result)
   int rows = PQntuples(result);
   for (int row = 0; row < rows; row++) {
     for (int c = 0; c < channel->column_count; c++) {
-      values[c] = PQgetisnull(result, row, c) ? nullptr : PQgetvalue(result, row, c);
       lengths[c] = PQgetlength(result, row, c);
+      // Only an empty value may be a NULL: the one look-up per value of a wide result spared where it cannot be.
+      values[c] = lengths[c] == 0 && PQgetisnull(result, row, c) ? nullptr : PQgetvalue(result, row, c);
     }
     store_row(fanout, channel, values, lengths, any_binary ? binary : nullptr);
     CHECK_FOR_INTERRUPTS();

@@ -1,6 +1,6 @@
 // The executor's internal header: the structs one fan-out call is made of, and the functions its files share,
-// grouped by file (as postgres_fdw's one internal header is). Only src/fanout/fanout_*.cpp, row_sink.cpp and
-// shared_call.cpp include it.
+// grouped by file (as postgres_fdw's one internal header is). Only src/fanout/fanout_*.cpp, row_sink.cpp,
+// shared_call.cpp and value_receive.cpp include it.
 //
 //   Fanout   one call: the request, a Channel per target, the DSM segment and its WorkerSet, the memory
 //            contexts rows are made in, the wait set of the in-backend connections
@@ -138,6 +138,11 @@ void store_row(Fanout* fanout, Channel* channel, char** values, const int* lengt
 // batch of a connection is said in a DEBUG1 message.
 void check_binary_columns(const Fanout* fanout, Channel* channel, const bool* binary);
 void prepare_typed_input(Fanout* fanout);                   // kTyped: the result columns' input functions
+
+// ---- value_receive.cpp: a value in its type's binary form -------------------------------------------------
+// bytes: nullptr for NULL, else `length` bytes followed by a NUL (as libpq gives them). The type's checks hold;
+// bytes the type does not read are an ERROR.
+Datum receive_value(FmgrInfo* function, Oid ioparam, int32 typmod, char* bytes, int length);
 
 // ---- fanout_wait.cpp: waiting for the in-backend connections and the latch --------------------------------
 void wait_for_progress(Fanout* fanout);

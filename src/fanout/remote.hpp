@@ -99,7 +99,9 @@ struct RemoteSession {
   bool require_password;
   int connect_timeout_s;
   int reply_timeout_ms;  // multidb.statement_timeout; 0: no deadline of ours (interrupts still end a wait)
-  int fetch_size;
+  int fetch_size;        // the first FETCH's rows, and the fewest any asks for
+  int fetch_rows_sent;   // the rows the FETCH in flight asks for: fewer came back, the cursor is read to its end
+  int batches_handed;    // full batches handed on so far
   int fetch_result_format;  // the FETCHes' resultFormat: 0 text (remote_init's), 1 binary; the caller may set it
                             // at any time, and the FETCHes sent after that ask for it
 

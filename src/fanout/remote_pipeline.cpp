@@ -227,6 +227,7 @@ bool pipeline_send(RemoteSession* session) {
     return false;
   // Text: the columns' types are not known yet (later FETCHes honour fetch_result_format).
   if (!send_plain(session, kFirstFetch, psprintf("FETCH %d FROM multidb_rows", session->fetch_size))) return false;
+  session->fetch_rows_sent = session->fetch_size;
   if (!PQpipelineSync(conn)) return false;
   session->phase = RemotePhase::kPipeline;
   return true;

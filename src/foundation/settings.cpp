@@ -174,8 +174,10 @@ void define_settings() {
                           "Longest wait for a remote connection, unless its server sets connect_timeout.",
                           nullptr, &connect_timeout_s, 10, 1, 3600, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr,
                           nullptr);
-  DefineCustomIntVariable("multidb.fetch_size", "Rows read from a remote cursor at a time.",
-                          "Larger batches cost fewer round trips and more memory per connection.", &fetch_size,
+  DefineCustomIntVariable("multidb.fetch_size",
+                          "Rows of the first read from a remote cursor, and the fewest of any other.",
+                          "Later reads grow while their rows are small, to about 1 MB each. Larger batches cost fewer "
+                          "round trips and more memory per connection.", &fetch_size,
                           1000, 1, 1000000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("multidb.on_error", "What a failed remote database does to the whole call.",
                            "error: the call fails; warn: a WARNING names it and the other rows are returned.",

@@ -288,6 +288,30 @@ is($left, '0', '... where nothing of it is left');
 my @pids = split /\n/, $out;
 ok(@pids == 3 && $pids[0] eq $pids[1] && $pids[1] eq $pids[2], 'a clean call keeps its connection, its reset read by the next');
 
+# 6b. Batches grow while their rows are small: the first two FETCHes ask for multidb.fetch_size rows (the second goes
+# out before the first batch's format is chosen), each after for up to four times the last, within about 1 MB; wide
+# rows stay at fetch_size.
+$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+($out, $err) = session('SET multidb.fetch_size = 1000',
+	q{SELECT count(*), sum(g) FROM multidb.fanout_rows('SELECT g FROM generate_series(1, 200000) g', ARRAY['r1']) AS s(source_db text, g int)},
+	'SET multidb.fetch_size = 2',
+	q{SELECT count(*), sum(length(w)) FROM multidb.fanout_rows('SELECT repeat(''w'', 700000) || g AS w FROM generate_series(1, 9) g', ARRAY['r1']) AS s(source_db text, w text)});
+is($out, "200000|20000100000\n9|6300009", 'narrow rows and wide rows: every row came') or diag($err);
+my @fetches = map { [ split /\|/ ] } split /\n/, $r1->safe_psql('postgres',
+	q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows')::int AS n, calls FROM pg_stat_statements }
+	  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows' ORDER BY n});
+my %calls = map { $_->[0] => $_->[1] } @fetches;
+is($calls{2}, 5, 'wide rows (700 kB each): every FETCH asked for fetch_size rows (2): four full batches and the last');
+is($calls{1000}, 2, 'narrow rows: the first two FETCHes asked for fetch_size rows (1000)');
+is($calls{4000}, 1, '... the third for four times as many');
+my @grown = grep { $_->[0] > 4000 } @fetches;
+my $grown_text = join(', ', map { "$_->[1] x FETCH $_->[0]" } @grown);
+ok(@grown >= 1, "... the later ones for more ($grown_text)");
+is((grep { $_->[0] > 65536 } @grown), 0, '... never more than 1 MB of rows (a row of libpq\'s result holds 16 bytes or more)');
+my $narrow_calls = 0;
+$narrow_calls += $_->[1] for grep { $_->[0] >= 1000 } @fetches;
+ok($narrow_calls < 20, "... 200,000 rows in $narrow_calls FETCHes, not 200");
+
 # 7. Through pgbouncer, transaction and session mode: calls answer, refusals are refused, and the checks are never
 # prepared there (the server session is not the one libpq knows).
 my $r1_port = $r1->port;

@@ -29,7 +29,7 @@ $remote->safe_psql('mixed_db', q{
 	CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
 	CREATE TABLE mixed (id int PRIMARY KEY, i2 int2, i8 int8, n numeric, f4 float4, f8 float8, t text, b bytea,
 	                    ok bool, d date, ts timestamp, tz timestamptz, iv interval, u uuid, j jsonb, ia int4[],
-	                    ta text[], dm positive, m mood, s seg);
+	                    ta text[], dm positive, m mood, s seg, o oid);
 	INSERT INTO mixed
 	SELECT g,
 	       CASE g WHEN 1 THEN -32768 WHEN 2 THEN 32767 ELSE g * 7 END,
@@ -44,12 +44,16 @@ $remote->safe_psql('mixed_db', q{
 	       CASE WHEN g % 9 = 0 THEN NULL ELSE 'zażółć gęślą jaźń 日本語 🐘 ' || g END,
 	       decode(md5(g::text), 'hex') || '\x00ff'::bytea,
 	       CASE g % 3 WHEN 0 THEN NULL ELSE g % 2 = 0 END,
-	       CASE g % 5 WHEN 0 THEN 'infinity'::date WHEN 1 THEN '-infinity' WHEN 2 THEN '4713-01-01 BC'
-	                  ELSE date '2000-02-28' + g END,
-	       CASE g % 4 WHEN 0 THEN 'infinity'::timestamp WHEN 1 THEN '-infinity'
-	                  ELSE timestamp '1999-12-31 23:59:59.999999' + g * interval '1 day 1 microsecond' END,
-	       CASE g % 4 WHEN 0 THEN '-infinity'::timestamptz WHEN 1 THEN 'infinity'
-	                  ELSE timestamptz '2024-03-31 01:59:59.5+00' + g * interval '37 minutes' END,
+	       CASE WHEN g = 3 THEN '4714-11-24 BC'::date WHEN g = 4 THEN '5874897-12-31'
+	            ELSE CASE g % 5 WHEN 0 THEN 'infinity'::date WHEN 1 THEN '-infinity' WHEN 2 THEN '4713-01-01 BC'
+	                  ELSE date '2000-02-28' + g END END,
+	       -- the first and the last timestamp Postgres has, besides the infinities
+	       CASE WHEN g = 2 THEN '4714-11-24 00:00:00 BC'::timestamp WHEN g = 3 THEN '294276-12-31 23:59:59.999999'
+	            ELSE CASE g % 4 WHEN 0 THEN 'infinity'::timestamp WHEN 1 THEN '-infinity'
+	                  ELSE timestamp '1999-12-31 23:59:59.999999' + g * interval '1 day 1 microsecond' END END,
+	       CASE WHEN g = 2 THEN '4714-11-24 00:00:00+00 BC'::timestamptz WHEN g = 3 THEN '294276-12-31 23:59:59.999999+00'
+	            ELSE CASE g % 4 WHEN 0 THEN '-infinity'::timestamptz WHEN 1 THEN 'infinity'
+	                  ELSE timestamptz '2024-03-31 01:59:59.5+00' + g * interval '37 minutes' END END,
 	       CASE g % 3 WHEN 0 THEN interval '-1 days +02:00:00.000001'
 	                  ELSE interval '1 year 2 months 3 days 04:05:06.789' * g END,
 	       md5(g::text)::uuid,
@@ -58,13 +62,14 @@ $remote->safe_psql('mixed_db', q{
 	       ARRAY['a,b', NULL, 'ñ "q" ' || g, ''],
 	       g,
 	       (ARRAY['sad', 'ok', 'happy'])[g % 3 + 1]::mood,
-	       (g || ' .. ' || g + 1)::seg
+	       (g || ' .. ' || g + 1)::seg,
+	       CASE g WHEN 1 THEN 4294967295 WHEN 2 THEN 0 ELSE g * 1000003 END::oid
 	FROM generate_series(1, 60) g;
 	GRANT SELECT ON mixed TO reader;
 });
 $remote->safe_psql('ascii_db', q{
 	CREATE TABLE raw (id int, t text);
-	INSERT INTO raw SELECT g, CASE WHEN g = 25 THEN E'bad \xff byte' ELSE 'fine ' || g END FROM generate_series(1, 30) g;
+	INSERT INTO raw SELECT g, CASE WHEN g = 50 THEN E'bad \xff byte' ELSE 'fine ' || g END FROM generate_series(1, 60) g;
 	GRANT SELECT ON raw TO reader;
 });
 
@@ -77,8 +82,8 @@ add_connection($coordinator, 'r1', $remote, dbname => 'mixed_db', in => 'coord')
 add_connection($coordinator, 'r2', $remote, dbname => 'mixed_db', in => 'coord');
 add_connection($coordinator, 'ascii', $remote, dbname => 'ascii_db', in => 'coord');
 
-# Seven rows a batch: the first two batches are text (the second FETCH goes out before the first batch is read),
-# the later ones binary.
+# Seven rows in each of the first two batches, which are text (the second FETCH goes out before the first batch is
+# read); the later ones binary, and larger (batches grow while small).
 my $session = "SET multidb.fetch_size = 7; SET TimeZone = 'America/Sao_Paulo'; SET DateStyle = 'Postgres, MDY'; "
   . "SET IntervalStyle = 'sql_standard'; SET client_min_messages = debug1; ";
 my $binary = 'SET multidb.keep_connections = on; ';
@@ -91,9 +96,9 @@ sub on_coordinator
 	return ($ret, $out, $err);
 }
 
-my $columns = 'id, i2, i8, n, f4, f8, t, b, ok, d, ts, tz, iv, u, j, ia, ta, dm';
+my $columns = 'id, i2, i8, n, f4, f8, t, b, ok, d, ts, tz, iv, u, j, ia, ta, dm, o';
 my $typed = 'source_db text, id int, i2 int2, i8 int8, n numeric, f4 float4, f8 float8, t text, b bytea, ok bool, '
-  . 'd date, ts timestamp, tz timestamptz, iv interval, u uuid, j jsonb, ia int4[], ta text[], dm int';
+  . 'd date, ts timestamp, tz timestamptz, iv interval, u uuid, j jsonb, ia int4[], ta text[], dm int, o oid';
 my $rows_query = "SELECT * FROM multidb.fanout_rows('SELECT $columns FROM mixed ORDER BY id', ARRAY['r1']) AS s($typed)";
 
 # ---- fanout_rows: every built-in type, in binary, equal to the text path and to the remote's own output -----
@@ -114,6 +119,10 @@ is($binary_out, $direct, '... and the remote\'s own output of the same query');
 like($binary_out, qr/\|NaN\|NaN\|NaN\|/, 'NaN of numeric, real and double precision came through');
 like($binary_out, qr/\|-0\|-0\|/, 'so did -0');
 like($binary_out, qr/zażółć gęślą jaźń 日本語 🐘 60/, 'and multibyte text');
+like($binary_out, qr/^r1\|3\|(?:[^|]*\|){8}11-24-4714 BC\|Sun Dec 31 23:59:59\.999999 294276\|/m,
+	'the first date and the last timestamp Postgres has came through');
+like($binary_out, qr/^r1\|1\|-32768\|-9223372036854775808\|(?:[^|]*\|){15}4294967295$/m,
+	'so did the smallest int2 and int8, and the largest oid');
 
 # ---- typmods and conversions -------------------------------------------------------------------------------
 my $typmod_query = q{SELECT * FROM multidb.fanout_rows('SELECT g / 1000.0 AS n, (''ab'' || g)::varchar AS v }
@@ -137,6 +146,18 @@ for my $case (
 	(undef, undef, my $text_err) = on_coordinator($text . $query);
 	like($text_err, $case->[3], "... and in text");
 }
+
+# A timestamp's precision: the receive function rounds (timestamp(0), timestamptz(2)) in binary as the input
+# function does in text.
+my $precision_query = q{SELECT * FROM multidb.fanout_rows('SELECT timestamp ''2000-01-01 00:00:00.5'' + g * }
+  . q{interval ''1.2345 s'' AS ts, timestamptz ''2000-01-01 00:00:00.005+00'' + g * interval ''1.2345 s'' AS tz }
+  . q{FROM generate_series(1, 40) g', ARRAY['r1']) AS s(source_db text, ts timestamp(0), tz timestamptz(2))};
+($ret, my $precision_binary, $err) = on_coordinator($binary . $precision_query);
+like($err, qr/connection "r1" reads rows in binary from row 15\b/, 'timestamp(0) and timestamptz(2): binary');
+(undef, my $precision_text) = on_coordinator($text . $precision_query);
+is($precision_binary, $precision_text, '... rounded to the precision as the text path rounds');
+like($precision_binary, qr/^r1\|Sat Jan 01 00:00:50 2000\|Fri Dec 31 22:00:49\.39 1999 -02$/m,
+	'... 00:00:49.88 into timestamp(0) is 00:00:50 in a binary batch');
 
 # int4 declared int8, numeric declared text: read in text, converted by the input function as before.
 my $other_query = q{SELECT * FROM multidb.fanout_rows('SELECT id, n FROM mixed ORDER BY id', ARRAY['r1']) }
