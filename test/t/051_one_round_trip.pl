@@ -312,6 +312,42 @@ my $narrow_calls = 0;
 $narrow_calls += $_->[1] for grep { $_->[0] >= 1000 } @fetches;
 ok($narrow_calls < 20, "... 200,000 rows in $narrow_calls FETCHes, not 200");
 
+# A statement whose rows trickle (50 ms each) keeps its batches to what comes within a second at its pace: ten rows at
+# first, then twenty, never forty.
+$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+($out, $err) = session('SET multidb.fetch_size = 10',
+	q{SELECT count(*) FROM multidb.fanout_rows('SELECT g, pg_sleep(0.05) FROM generate_series(1, 70) g', ARRAY['r1']) AS s(source_db text, g int, s text)});
+is($out, '70', 'a slow statement: every row came') or diag($err);
+my @slow = map { [ split /\|/ ] } split /\n/, $r1->safe_psql('postgres',
+	q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows')::int AS n, calls FROM pg_stat_statements }
+	  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows' ORDER BY n});
+is_deeply([ map { $_->[0] } grep { $_->[0] > 20 } @slow ], [], '... its FETCHes asked for 20 rows at most ('
+	  . join(', ', map { "$_->[1] x FETCH $_->[0]" } @slow) . ')');
+
+# The batches of one call's connections share 16 MB: rows of 100 kB, one row a FETCH at first, grow to ten rows (1 MB)
+# on one database, to four (16 MB / 40) on each of forty.
+my $fetch_counts = sub {
+	my ($db) = @_;
+	my %counts = map { split /\|/ } split /\n/, $r1->safe_psql($db,
+		q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows'), calls FROM pg_stat_statements }
+		  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows'});
+	return \%counts;
+};
+my $wide = q{SELECT count(*), sum(length(w)) FROM multidb.fanout_rows('SELECT repeat(''w'', 100000) AS w }
+  . q{FROM generate_series(1, 30)', ARRAY[%s]) AS s(source_db text, w text)};
+$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+($out, $err) = session('SET multidb.fetch_size = 1', sprintf($wide, q{'r1'}));
+is($out, '30|3000000', 'rows of 100 kB from one database') or diag($err);
+my $counts = $fetch_counts->('postgres');
+is_deeply([ sort { $a <=> $b } keys %$counts ], [ 1, 4, 10 ], '... FETCH 1 twice, then 4, then 10 rows (1 MB)');
+add_connection($coordinator, "forty_$_", $r1, validate => 0) for 1 .. 40;
+$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+($out, $err) = session('SET multidb.fetch_size = 1',
+	sprintf($wide, join(', ', map { "'forty_$_'" } 1 .. 40)));
+is($out, '1200|120000000', '... and from forty connections at once') or diag($err);
+$counts = $fetch_counts->('postgres');
+is_deeply([ sort { $a <=> $b } keys %$counts ], [ 1, 4 ], '... each grew to four rows (16 MB shared by forty), no more');
+
 # 7. Through pgbouncer, transaction and session mode: calls answer, refusals are refused, and the checks are never
 # prepared there (the server session is not the one libpq knows).
 my $r1_port = $r1->port;
