@@ -290,23 +290,30 @@ ok(@pids == 3 && $pids[0] eq $pids[1] && $pids[1] eq $pids[2], 'a clean call kee
 
 # 6b. Batches grow while their rows are small: the first two FETCHes ask for multidb.fetch_size rows (the second goes
 # out before the first batch's format is chosen), each after for up to four times the last, within about 1 MB; wide
-# rows stay at fetch_size.
-$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+# rows stay at fetch_size. What r1 was asked is read from pg_stat_statements, reset before each look.
+# The FETCHes r1 ran since the last reset, as [rows asked, times], fewest rows first.
+sub fetches_since_reset
+{
+	my @fetches = map { [ split /\|/ ] } split /\n/, $r1->safe_psql('postgres',
+		q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows')::int AS n, calls FROM pg_stat_statements }
+		  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows' ORDER BY n});
+	$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
+	return @fetches;
+}
+sub fetches_text { return join(', ', map { "$_->[1] x FETCH $_->[0]" } @_); }
+fetches_since_reset();
 ($out, $err) = session('SET multidb.fetch_size = 1000',
 	q{SELECT count(*), sum(g) FROM multidb.fanout_rows('SELECT g FROM generate_series(1, 200000) g', ARRAY['r1']) AS s(source_db text, g int)},
 	'SET multidb.fetch_size = 2',
 	q{SELECT count(*), sum(length(w)) FROM multidb.fanout_rows('SELECT repeat(''w'', 700000) || g AS w FROM generate_series(1, 9) g', ARRAY['r1']) AS s(source_db text, w text)});
 is($out, "200000|20000100000\n9|6300009", 'narrow rows and wide rows: every row came') or diag($err);
-my @fetches = map { [ split /\|/ ] } split /\n/, $r1->safe_psql('postgres',
-	q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows')::int AS n, calls FROM pg_stat_statements }
-	  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows' ORDER BY n});
+my @fetches = fetches_since_reset();
 my %calls = map { $_->[0] => $_->[1] } @fetches;
 is($calls{2}, 5, 'wide rows (700 kB each): every FETCH asked for fetch_size rows (2): four full batches and the last');
 is($calls{1000}, 2, 'narrow rows: the first two FETCHes asked for fetch_size rows (1000)');
 is($calls{4000}, 1, '... the third for four times as many');
 my @grown = grep { $_->[0] > 4000 } @fetches;
-my $grown_text = join(', ', map { "$_->[1] x FETCH $_->[0]" } @grown);
-ok(@grown >= 1, "... the later ones for more ($grown_text)");
+ok(@grown >= 1, '... the later ones for more (' . fetches_text(@grown) . ')');
 is((grep { $_->[0] > 65536 } @grown), 0, '... never more than 1 MB of rows (a row of libpq\'s result holds 16 bytes or more)');
 my $narrow_calls = 0;
 $narrow_calls += $_->[1] for grep { $_->[0] >= 1000 } @fetches;
@@ -314,39 +321,25 @@ ok($narrow_calls < 20, "... 200,000 rows in $narrow_calls FETCHes, not 200");
 
 # A statement whose rows trickle (50 ms each) keeps its batches to what comes within a second at its pace: ten rows at
 # first, then twenty, never forty.
-$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
 ($out, $err) = session('SET multidb.fetch_size = 10',
 	q{SELECT count(*) FROM multidb.fanout_rows('SELECT g, pg_sleep(0.05) FROM generate_series(1, 70) g', ARRAY['r1']) AS s(source_db text, g int, s text)});
 is($out, '70', 'a slow statement: every row came') or diag($err);
-my @slow = map { [ split /\|/ ] } split /\n/, $r1->safe_psql('postgres',
-	q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows')::int AS n, calls FROM pg_stat_statements }
-	  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows' ORDER BY n});
+my @slow = fetches_since_reset();
 is_deeply([ map { $_->[0] } grep { $_->[0] > 20 } @slow ], [], '... its FETCHes asked for 20 rows at most ('
-	  . join(', ', map { "$_->[1] x FETCH $_->[0]" } @slow) . ')');
+	  . fetches_text(@slow) . ')');
 
 # The batches of one call's connections share 16 MB: rows of 100 kB, one row a FETCH at first, grow to ten rows (1 MB)
 # on one database, to four (16 MB / 40) on each of forty.
-my $fetch_counts = sub {
-	my ($db) = @_;
-	my %counts = map { split /\|/ } split /\n/, $r1->safe_psql($db,
-		q{SELECT substring(query from 'FETCH (\d+) FROM multidb_rows'), calls FROM pg_stat_statements }
-		  . q{WHERE query ~ '^FETCH \d+ FROM multidb_rows'});
-	return \%counts;
-};
 my $wide = q{SELECT count(*), sum(length(w)) FROM multidb.fanout_rows('SELECT repeat(''w'', 100000) AS w }
   . q{FROM generate_series(1, 30)', ARRAY[%s]) AS s(source_db text, w text)};
-$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
 ($out, $err) = session('SET multidb.fetch_size = 1', sprintf($wide, q{'r1'}));
 is($out, '30|3000000', 'rows of 100 kB from one database') or diag($err);
-my $counts = $fetch_counts->('postgres');
-is_deeply([ sort { $a <=> $b } keys %$counts ], [ 1, 4, 10 ], '... FETCH 1 twice, then 4, then 10 rows (1 MB)');
+is_deeply([ map { $_->[0] } fetches_since_reset() ], [ 1, 4, 10 ], '... FETCH 1 twice, then 4, then 10 rows (1 MB)');
 add_connection($coordinator, "forty_$_", $r1, validate => 0) for 1 .. 40;
-$r1->safe_psql('postgres', 'SELECT pg_stat_statements_reset()');
-($out, $err) = session('SET multidb.fetch_size = 1',
-	sprintf($wide, join(', ', map { "'forty_$_'" } 1 .. 40)));
+fetches_since_reset();
+($out, $err) = session('SET multidb.fetch_size = 1', sprintf($wide, join(', ', map { "'forty_$_'" } 1 .. 40)));
 is($out, '1200|120000000', '... and from forty connections at once') or diag($err);
-$counts = $fetch_counts->('postgres');
-is_deeply([ sort { $a <=> $b } keys %$counts ], [ 1, 4 ], '... each grew to four rows (16 MB shared by forty), no more');
+is_deeply([ map { $_->[0] } fetches_since_reset() ], [ 1, 4 ], '... each grew to four rows (16 MB shared by forty), no more');
 
 # 7. Through pgbouncer, transaction and session mode: calls answer, refusals are refused, and the checks are never
 # prepared there (the server session is not the one libpq knows).
