@@ -25,6 +25,7 @@
 #include "fanout/fanout_executor.hpp"
 
 #include "core/cluster_address.hpp"
+#include "core/fetch_batch.hpp"
 #include "fanout/cluster_slots.hpp"
 #include "fanout/connection_pool.hpp"
 #include "fanout/fanout_internal.hpp"
@@ -192,9 +193,9 @@ void start_local(Fanout* fanout, Channel* channel, bool wanted_worker, bool desc
               RemoteRisks{target->allow_privileged_role, target->allow_implicit_volatile}, target->connect_timeout_s,
               shared->statement_timeout_ms, fetch_size);
   channel->local.keep_connection = keep_connections;
-  // The batches of all its connections together grow to kAllBatchesBudget at most: a call over two databases reads
-  // 1 MB batches, one over a thousand stays at fetch_size rows (as a worker's queue shares kAllQueuesBudget).
-  channel->local.batch_bytes = Min(kMaxBatchBytes, kAllBatchesBudget / Max(fanout->channel_count, 1));
+  // The batches of all its connections together grow to kAllBatchesBytes at most, as its workers' queues share
+  // kAllQueuesBudget.
+  channel->local.batch_bytes = batch_bytes_for(fanout->channel_count);
   if (descriptor) remote_hold_descriptor(&channel->local);
   if (channel->warm != nullptr) {
     remote_adopt(&channel->local, channel->warm, channel->warm_history);

@@ -29,7 +29,6 @@ constexpr Size kMaxQueueSize = 1024 * 1024;
 constexpr Size kMinQueueSize = 16 * 1024;
 constexpr Size kAllQueuesBudget = 16 * 1024 * 1024;
 constexpr int kMessagesPerTurn = 4096;  // then look at the other targets and at interrupts
-constexpr double kAllBatchesBudget = 16.0 * 1024 * 1024;  // the in-backend connections' grown batches, shared
 
 enum class ChannelState { kWaiting, kWorker, kLocal, kFinished };
 

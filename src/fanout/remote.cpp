@@ -1,5 +1,6 @@
 #include "fanout/remote.hpp"
 
+#include "core/fetch_batch.hpp"
 #include "core/remote_checks.hpp"
 #include "fanout/remote_cancel.hpp"
 #include "fanout/remote_describe.hpp"
@@ -7,7 +8,6 @@
 #include "fanout/remote_pipeline.hpp"
 #include "foundation/boundary.hpp"
 
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -154,26 +154,12 @@ bool send_declare(RemoteSession* session) {
   return true;
 }
 
-// Batches grow while they are small and quick: after a full batch, the next asks for as many rows as fit in
-// batch_bytes by that batch's size in memory, at most kBatchGrowth times as many, and as many as came in
-// kBatchPaceUs at that batch's pace; never fewer than fetch_size. Each FETCH costs the remote an executor run and this
-// side a PGresult, and the two wait for each other at each one: a million narrow rows in batches of 1,000 spent about
-// a sixth of their time so (docs/benchmarks.md, section (p)). A batch of wide rows stays at fetch_size rows, and
-// memory per connection at about one batch of max(fetch_size rows, batch_bytes); a statement whose rows trickle keeps
-// fetch_size batches, so its rows, and their progress events (progress.hpp: at most every second), come as before.
-// The second FETCH goes out as the first batch is handed on, before the caller chose the format of the FETCHes to
-// come (fetch_result_format): it stays at fetch_size, so that few rows come in text where binary follows.
-constexpr int kBatchGrowth = 4;
-constexpr double kBatchPaceUs = 1000000.0;
-
+// The FETCH after a full batch: its rows by core/fetch_batch.hpp, from the batch's size in libpq's memory and the time
+// since its FETCH went out.
 int next_fetch_rows(const RemoteSession* session, const PGresult* batch) {
-  if (session->batches_handed == 0) return session->fetch_size;
-  int rows = PQntuples(batch);
-  double row_bytes = static_cast<double>(PQresultMemorySize(batch)) / Max(rows, 1);
-  double took_us = static_cast<double>(Max(GetCurrentTimestamp() - session->fetch_sent_at, 1));
-  double fitting = Min(session->batch_bytes / Max(row_bytes, 1.0), static_cast<double>(rows) * kBatchGrowth);
-  fitting = Min(fitting, rows * kBatchPaceUs / took_us);
-  return Max(session->fetch_size, static_cast<int>(Min(fitting, static_cast<double>(INT_MAX / 2))));
+  FullBatch last{PQntuples(batch), static_cast<double>(PQresultMemorySize(batch)),
+                 static_cast<double>(GetCurrentTimestamp() - session->fetch_sent_at)};
+  return next_batch_rows(session->fetch_size, session->batch_bytes, session->batches_handed == 0, last);
 }
 
 bool send_fetch(RemoteSession* session, int rows) {

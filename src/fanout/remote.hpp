@@ -103,7 +103,7 @@ struct RemoteSession {
   int fetch_rows_sent;   // the rows the FETCH in flight asks for: fewer came back, the cursor is read to its end
   int batches_handed;    // full batches handed on so far
   TimestampTz fetch_sent_at;  // when the FETCH in flight went out
-  double batch_bytes;    // the most a grown batch may take in memory (remote.cpp: next_fetch_rows); remote_init's
+  double batch_bytes;    // the most a grown batch may take in memory (core/fetch_batch.hpp); remote_init's
                          // kMaxBatchBytes, the caller may lower it
   int fetch_result_format;  // the FETCHes' resultFormat: 0 text (remote_init's), 1 binary; the caller may set it
                             // at any time, and the FETCHes sent after that ask for it
@@ -163,9 +163,6 @@ struct RemoteRisks {
   bool allow_privileged_role;
   bool allow_implicit_volatile;
 };
-
-// A batch grows to at most this many bytes of libpq's result (remote.cpp: next_fetch_rows).
-constexpr double kMaxBatchBytes = 1024.0 * 1024.0;
 
 void remote_init(RemoteSession* session, const char* name, const char* const* keywords,
                  const char* const* values, const RemoteStatement* statement, bool require_password,
