@@ -182,6 +182,7 @@ RemoteEvent hand_over_batch(RemoteSession* session, PGresult** result) {
   session->batch = nullptr;
   if (batch == nullptr) return fail(session, ERRCODE_PROTOCOL_VIOLATION, "FETCH returned no result");
   bool sent = true;
+  if (session->batches_handed == 0) pipeline_note_first_batch(session, PQntuples(batch) < session->fetch_rows_sent);
   if (PQntuples(batch) == session->fetch_rows_sent) {
     sent = send_fetch(session, next_fetch_rows(session, batch));
     session->batches_handed++;

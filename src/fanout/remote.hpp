@@ -78,6 +78,9 @@ struct ConnectionHistory {
   bool settings_pinned;
   int pinned_timeout_ms;
   char pinned_timezone[kTimezoneBytes];
+  // The hash of the last statement whose first batch was its last (0: none, or it needed more): its next call on this
+  // connection may end in its pipeline (remote_pipeline.hpp). A collision costs a second run, never a wrong row.
+  uint64 one_batch_statement;
 };
 
 struct RemoteSession {
@@ -136,6 +139,8 @@ struct RemoteSession {
   bool pipeline_sent;      // this call's pipeline went out
   bool pipeline_answered;  // a result of it came back: from here on a failure is never retried
   bool pipeline_prepares;  // it prepares the gated checks first
+  bool pipeline_ends;      // it also ends the call: the ROLLBACK and the reset's release after the first FETCH
+  bool end_released;       // ... and the release answered its row
   bool prepared_tampered;  // its prepared-intact gate refused: the connection is replaced (remote.cpp)
   PGresult* pipeline_error;  // its first error, judged at the sync
   int pipeline_error_kind;

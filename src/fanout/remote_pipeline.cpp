@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "lib/stringinfo.h"
 }
 
@@ -22,7 +23,8 @@ namespace multidb {
 namespace {
 
 enum PipelineKind {
-  kBegin, kPreparedIntact, kParse, kFacts, kVolatileReach, kCatalogUnchanged, kResetSetting, kDeclare, kFirstFetch
+  kBegin, kPreparedIntact, kParse, kFacts, kVolatileReach, kCatalogUnchanged, kResetSetting, kDeclare, kFirstFetch,
+  kEndRollback, kEndRelease  // pipeline_ends: the call's end
 };
 constexpr int kFirstCheck = kFacts;  // the gated statements, in gated_statement_names()'s order
 
@@ -131,6 +133,23 @@ bool send_plain(RemoteSession* session, PipelineKind kind, const char* sql) {
   return PQsendQueryParams(session->conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) && queue(session, kind);
 }
 
+// The statement's text as ConnectionHistory::one_batch_statement keeps it (never 0, which is none).
+uint64 statement_hash(const char* sql) {
+  uint64 hash = hash_bytes_extended(reinterpret_cast<const unsigned char*>(sql), static_cast<int>(strlen(sql)), 0);
+  return hash == 0 ? 1 : hash;
+}
+
+// The pipeline may end the call too, where the end is just the ROLLBACK and the release of advisory locks
+// (kept_reset_sql's text with nothing else to do: no settings to pin or RESET, no dblink or postgres_fdw to close, as
+// the unchanged catalog state says), and the statement's first batch is likely its last: its last run on this
+// connection ended in one batch. Speculative: a first batch that comes back full runs the statement again.
+bool ends_in_pipeline(const RemoteSession* session) {
+  const ConnectionHistory& history = session->history;
+  return session->keep_connection && session->catalog_state_sent && !history.session_settings_set &&
+         history.dblink_schema[0] == '\0' && history.fdw_schema[0] == '\0' && history.one_batch_statement != 0 &&
+         history.one_batch_statement == statement_hash(session->sql);
+}
+
 // A gate's ERROR: the prepared-intact one, or a check's (the marker in its message), or the catalog-unchanged one (its
 // division by zero).
 bool gate_refused(const RemoteSession* session, bool prepared_intact) {
@@ -228,6 +247,13 @@ bool pipeline_send(RemoteSession* session) {
   // Text: the columns' types are not known yet (later FETCHes honour fetch_result_format).
   if (!send_plain(session, kFirstFetch, psprintf("FETCH %d FROM multidb_rows", session->fetch_size))) return false;
   session->fetch_rows_sent = session->fetch_size;
+  // The end, when the first batch is likely the last: the same ROLLBACK and release as the reset's, in the same
+  // order, after every row the statement makes (fewer than asked: its cursor is read to the end).
+  session->pipeline_ends = ends_in_pipeline(session);
+  session->end_released = false;
+  if (session->pipeline_ends && (!send_plain(session, kEndRollback, "ROLLBACK") ||
+                                 !send_plain(session, kEndRelease, "SELECT pg_catalog.pg_advisory_unlock_all()")))
+    return false;
   if (!PQpipelineSync(conn)) return false;
   session->phase = RemotePhase::kPipeline;
   return true;
@@ -260,11 +286,41 @@ bool pipeline_take_result(RemoteSession* session, PGresult* result) {
     session->batch = result;
     return true;
   }
+  if (status == PGRES_TUPLES_OK && kind == kEndRelease) session->end_released = PQntuples(result) == 1;
   PQclear(result);  // the commands' own completions, and PGRES_PIPELINE_ABORTED behind an error
   return true;
 }
 
 void pipeline_command_done(RemoteSession* session) { session->pipeline_step++; }
+
+namespace {
+
+// The pipeline that ended the call as well. A first batch with fewer rows than asked is all the statement had: it is
+// handed on and the call is done, its connection clean (or not kept, when the release did not answer its row). A
+// full one may have more behind it, whose cursor the ROLLBACK closed: nothing of it was handed on, and the statement
+// runs again on the same connection, its pipeline not ending the call.
+RemoteEvent finish_ended_pipeline(RemoteSession* session, PGresult** result) {
+  session->pipeline_ends = false;
+  if (PQntuples(session->batch) >= session->fetch_rows_sent) {
+    ereport(DEBUG1, (errmsg_internal("connection \"%s\": the statement has more rows than one batch now; running it "
+                                     "again with its cursor kept open", session->name)));
+    PQclear(session->batch);
+    session->batch = nullptr;
+    session->history.one_batch_statement = 0;
+    if (!pipeline_send(session)) return remote_fail(session, ERRCODE_CONNECTION_FAILURE, remote_libpq_message(session));
+    remote_command_sent(session);
+    return RemoteEvent::kWantRead;
+  }
+  RemoteEvent event = remote_hand_over_batch(session, result);
+  if (event != RemoteEvent::kRows) return event;
+  session->query_running = false;
+  session->history.session_settings_set = false;
+  if (!session->end_released) remote_abandon(session);
+  session->phase = RemotePhase::kDone;
+  return event;
+}
+
+}  // namespace
 
 RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
   *result = nullptr;
@@ -315,7 +371,10 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
     // The server skipped every command after the one that failed: a failure before the DECLARE ran nothing of the
     // statement (so prepared checks found missing may still be replaced by a new connection: remote.cpp).
     if (kind >= 0 && kind < kDeclare) session->statement_sent = false;
-    return remote_fail_with_result(session, error, kind >= kDeclare || kind < 0 ? "remote SQL" : "session set-up");
+    const char* during = kind >= kEndRollback ? "ending the remote transaction"
+                         : kind >= kDeclare || kind < 0 ? "remote SQL"
+                                                        : "session set-up";
+    return remote_fail_with_result(session, error, during);
   }
   if (session->pipeline_prepares) session->history.checks_prepared = true;
   if (session->answers[session->catalog_state_sent ? 0 : 1] == nullptr || session->batch == nullptr)
@@ -331,7 +390,11 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
       answer = nullptr;
     }
   session->phase = RemotePhase::kFetch;
-  return remote_hand_over_batch(session, result);
+  return session->pipeline_ends ? finish_ended_pipeline(session, result) : remote_hand_over_batch(session, result);
+}
+
+void pipeline_note_first_batch(RemoteSession* session, bool last) {
+  session->history.one_batch_statement = last ? statement_hash(session->sql) : 0;
 }
 
 // What ends a call whose connection is to be kept, in one message: the ROLLBACK, then what a statement's hidden code

@@ -44,8 +44,12 @@ bool pipeline_take_result(RemoteSession* session, PGresult* result);
 // libpq moved to the next command's results.
 void pipeline_command_done(RemoteSession* session);
 
-// After the sync: the first batch (kRows), or a failure, or kWantRead when the slower path's message went out.
+// After the sync: the first batch (kRows), or a failure, or kWantRead when the slower path's message went out (or
+// the statement's again, when a pipeline that ended the call found more rows than one batch).
 RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result);
+
+// The statement's first batch was handed on: whether it was its last, kept in the history for its next call.
+void pipeline_note_first_batch(RemoteSession* session, bool last);
 
 // What ends a call whose connection is to be kept, sent in one message and not awaited: the ROLLBACK, what the
 // call's hidden code could have left that a ROLLBACK does not undo, the statement settings pinned for the session
