@@ -239,7 +239,6 @@ RemoteEvent remote_fail_with_result(RemoteSession* session, PGresult* result, co
   return fail_with_result(session, result, during);
 }
 
-
 bool remote_send_setup_after_gate(RemoteSession* session) { return send_setup(session, true); }
 
 RemoteEvent remote_hand_over_batch(RemoteSession* session, PGresult** result) { return hand_over_batch(session, result); }

@@ -11,7 +11,9 @@
 //   Or, on a kept connection whose checks last passed without a warning with this call's parameters, and whose
 //   session holds this call's settings already (the last reset pinned them): BEGIN; the gated catalog-unchanged
 //   statement alone, unnamed (an ERROR when the remote's catalog state is not the one they passed under, and the
-//   call goes the slower way); DECLARE; FETCH.
+//   call goes the slower way); DECLARE; FETCH; and, when the statement's last run on the connection ended in one batch
+//   and the reset would be just the ROLLBACK and the release of advisory locks, those two as well (pipeline_ends: the
+//   call in one round trip; a full first batch runs the statement again, the usual way).
 // The checks take the statement's names, the allowlist and the server options as parameters, never spliced. They run
 // as named prepared statements only on a connection whose server session is libpq's own (PQbackendPID equals the
 // server's pg_backend_pid(): no pooler in between), and the facts' gate also refuses when the server session is not
