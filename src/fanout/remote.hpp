@@ -93,6 +93,7 @@ struct RemoteSession {
   const char* timezone;          // the TimeZone the pipeline's settings set
   bool prepare_checks;           // a kept connection may prepare the gated checks (worth it over calls)
   const char* sql;            // the statement, already judged read-only
+  uint64 sql_hash;            // its hash for ConnectionHistory::one_batch_statement, once made (0: not yet)
   const char* allowed_volatile;  // multidb.extra_allowed_volatile_functions as the caller had it
   const char* client_encoding;   // what the remote must report, as the connection asked for it
   bool catalog_search_path;      // multidb's own statement: it runs with the checks' search_path = pg_catalog

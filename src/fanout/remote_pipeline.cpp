@@ -27,6 +27,8 @@ enum PipelineKind {
   kEndRollback, kEndRelease  // pipeline_ends: the call's end
 };
 constexpr int kFirstCheck = kFacts;  // the gated statements, in gated_statement_names()'s order
+// What a kept connection's end releases after its ROLLBACK: the reset's last statement, or the pipeline's.
+constexpr const char* kReleaseAdvisoryLocks = "SELECT pg_catalog.pg_advisory_unlock_all()";
 
 // The gated checks' parameter values in text form, palloc'd: session facts (with the settings), volatile reach
 // (core/remote_checks.hpp).
@@ -133,21 +135,25 @@ bool send_plain(RemoteSession* session, PipelineKind kind, const char* sql) {
   return PQsendQueryParams(session->conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) && queue(session, kind);
 }
 
-// The statement's text as ConnectionHistory::one_batch_statement keeps it (never 0, which is none).
-uint64 statement_hash(const char* sql) {
-  uint64 hash = hash_bytes_extended(reinterpret_cast<const unsigned char*>(sql), static_cast<int>(strlen(sql)), 0);
-  return hash == 0 ? 1 : hash;
+// The statement's text as ConnectionHistory::one_batch_statement keeps it (never 0, which is none), made once a run.
+uint64 statement_hash(RemoteSession* session) {
+  if (session->sql_hash == 0) {
+    const char* sql = session->sql;
+    uint64 hash = hash_bytes_extended(reinterpret_cast<const unsigned char*>(sql), static_cast<int>(strlen(sql)), 0);
+    session->sql_hash = hash == 0 ? 1 : hash;
+  }
+  return session->sql_hash;
 }
 
 // The pipeline may end the call too, where the end is just the ROLLBACK and the release of advisory locks
 // (kept_reset_sql's text with nothing else to do: no settings to pin or RESET, no dblink or postgres_fdw to close, as
 // the unchanged catalog state says), and the statement's first batch is likely its last: its last run on this
 // connection ended in one batch. Speculative: a first batch that comes back full runs the statement again.
-bool ends_in_pipeline(const RemoteSession* session) {
+bool ends_in_pipeline(RemoteSession* session) {
   const ConnectionHistory& history = session->history;
   return session->keep_connection && session->catalog_state_sent && !history.session_settings_set &&
          history.dblink_schema[0] == '\0' && history.fdw_schema[0] == '\0' && history.one_batch_statement != 0 &&
-         history.one_batch_statement == statement_hash(session->sql);
+         history.one_batch_statement == statement_hash(session);
 }
 
 // A gate's ERROR: the prepared-intact one, or a check's (the marker in its message), or the catalog-unchanged one (its
@@ -252,7 +258,7 @@ bool pipeline_send(RemoteSession* session) {
   session->pipeline_ends = ends_in_pipeline(session);
   session->end_released = false;
   if (session->pipeline_ends && (!send_plain(session, kEndRollback, "ROLLBACK") ||
-                                 !send_plain(session, kEndRelease, "SELECT pg_catalog.pg_advisory_unlock_all()")))
+                                 !send_plain(session, kEndRelease, kReleaseAdvisoryLocks)))
     return false;
   if (!PQpipelineSync(conn)) return false;
   session->phase = RemotePhase::kPipeline;
@@ -361,6 +367,7 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
       session->batch = nullptr;
       if (session->pipeline_prepares) session->history.checks_prepared = !session->history.checks_inline;
       session->statement_sent = false;
+      session->pipeline_ends = false;  // skipped with the rest: the slower path's set-up ROLLBACKs first
       if (!remote_send_setup_after_gate(session))
         return remote_fail(session, ERRCODE_CONNECTION_FAILURE, remote_libpq_message(session));
       return RemoteEvent::kWantRead;
@@ -394,7 +401,7 @@ RemoteEvent pipeline_finish(RemoteSession* session, PGresult** result) {
 }
 
 void pipeline_note_first_batch(RemoteSession* session, bool last) {
-  session->history.one_batch_statement = last ? statement_hash(session->sql) : 0;
+  session->history.one_batch_statement = last ? statement_hash(session) : 0;
 }
 
 // What ends a call whose connection is to be kept, in one message: the ROLLBACK, then what a statement's hidden code
@@ -445,7 +452,7 @@ const char* kept_reset_sql(RemoteSession* session) {
   }
   if (session->fdw_schema != nullptr)
     appendStringInfo(&sql, "SELECT %s.postgres_fdw_disconnect_all(); ", quote_identifier(session->fdw_schema));
-  appendStringInfoString(&sql, "SELECT pg_catalog.pg_advisory_unlock_all()");
+  appendStringInfoString(&sql, kReleaseAdvisoryLocks);
   // statement_timeout lowered (never raised) from the session's own, as the facts do inside a transaction.
   if (pin && timeout_ms > 0)
     appendStringInfo(&sql,
